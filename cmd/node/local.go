@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/paddock-zk/paddock/config"
+)
+
+// cmdLocal manages a local ensemble of separate node processes on
+// 127.0.0.1, for trying Paddock out and for the Taskfile's cluster tasks.
+func cmdLocal(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("local: want up, down or status")
+	}
+	sub := args[0]
+	fs := newFlags("local "+sub, stderr)
+	dir := fs.String("dir", ".cluster", "directory holding the nodes' configs and data")
+	nodes := fs.Int("nodes", 3, "number of nodes (up only)")
+	base := fs.Int("base-port", 21810, "first client port; see config.LocalEnsemble for the port layout (up only)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch sub {
+	case "up":
+		return localUp(*dir, *nodes, *base, stdout, stderr)
+	case "down":
+		return localDown(*dir, stdout, stderr)
+	case "status":
+		return localStatus(*dir, stdout, stderr)
+	}
+	return fmt.Errorf("local: unknown subcommand %q (want up, down or status)", sub)
+}
+
+func localConfigs(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "node*", "zoo.cfg"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no local ensemble in %s (run `node local up` first)", dir)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+// localUp writes the configs (unless they exist) and starts the nodes one
+// at a time in myid order, each once the previous answers — ZooKeeper's
+// classic walkthrough, in which node 2 becomes the leader of three.
+func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
+	paths, err := localConfigs(dir)
+	if err != nil {
+		if paths, err = config.LocalEnsemble(dir, n, base); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Wrote a %d-node ensemble to %s\n", n, dir)
+	}
+	for _, p := range paths {
+		cfg, err := loadConfig(p, stderr)
+		if err != nil {
+			return err
+		}
+		if _, alive := readPid(cfg.PidFile()); alive {
+			fmt.Fprintf(stdout, "node %d already running\n", cfg.MyID)
+			continue
+		}
+		if err := startBackground(cfg, p, "info", stdout); err != nil {
+			return fmt.Errorf("node %d: %w", cfg.MyID, err)
+		}
+	}
+	// Wait for the ensemble to settle so `up` returns a serving ensemble.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if allServing(paths, stderr) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return localStatus(dir, stdout, stderr)
+}
+
+func allServing(paths []string, stderr io.Writer) bool {
+	for _, p := range paths {
+		cfg, err := loadConfig(p, io.Discard)
+		if err != nil {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		line := modeLine(ctx, cfg.ClientAddr())
+		cancel()
+		if line != "leader" && line != "follower" && line != "standalone" {
+			return false
+		}
+	}
+	return true
+}
+
+func localDown(dir string, stdout, stderr io.Writer) error {
+	paths, err := localConfigs(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if err := cmdStop([]string{"--config", p}, stdout, stderr); err != nil {
+			if _, ok := err.(errExit); !ok {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func localStatus(dir string, stdout, stderr io.Writer) error {
+	paths, err := localConfigs(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		cfg, err := loadConfig(p, stderr)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		fmt.Fprintf(stdout, "node %d  client %-16s  %s\n", cfg.MyID, cfg.ClientAddr(), modeLine(ctx, cfg.ClientAddr()))
+		cancel()
+	}
+	return nil
+}

@@ -1,0 +1,344 @@
+// Command node runs and manages one Paddock node.
+//
+//	node start  --config zoo.cfg [--background]   run a node (foreground unless --background)
+//	node status --config zoo.cfg                   print "Mode: leader|follower|standalone"
+//	node stop   --config zoo.cfg                   stop a running node gracefully
+//	node trace  --config zoo.cfg [--subject P] [--kind K,K]  print bus messages, decoded
+//	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
+//
+// It is wiring only: the node itself is package server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/server"
+)
+
+const usage = `usage: node <command> [flags]
+
+commands:
+  start   --config zoo.cfg [--background] [--log-level info]
+  status  --config zoo.cfg
+  stop    --config zoo.cfg [--timeout 30s]
+  trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0]
+  local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
+  version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errExit carries an exit code with a message already printed.
+type errExit int
+
+func (e errExit) Error() string { return "exit " + strconv.Itoa(int(e)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "start":
+		err = cmdStart(args[1:], stdout, stderr)
+	case "status":
+		err = cmdStatus(args[1:], stdout, stderr)
+	case "stop":
+		err = cmdStop(args[1:], stdout, stderr)
+	case "trace":
+		err = cmdTrace(args[1:], stdout, stderr)
+	case "local":
+		err = cmdLocal(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, server.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "node: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	var ee errExit
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return int(ee)
+	case errors.Is(err, flag.ErrHelp):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "node:", err)
+		return 1
+	}
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("node "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
+	if path == "" {
+		return nil, errors.New("--config is required (path to zoo.cfg)")
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func cmdStart(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("start", stderr)
+	cfgPath := fs.String("config", "", "path to zoo.cfg")
+	bg := fs.Bool("background", false, "detach, log to <dataDir>/paddock.out, and return once the node answers")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	if *bg {
+		return startBackground(cfg, *cfgPath, *level, stdout)
+	}
+	lvl, err := parseLevel(*level)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	if pid, alive := readPid(cfg.PidFile()); alive {
+		return fmt.Errorf("a node already runs with this data directory (pid %d, %s)", pid, cfg.PidFile())
+	}
+	n, err := server.Start(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfg.PidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		n.Close()
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	defer os.Remove(cfg.PidFile())
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case s := <-sig:
+		log.Info("signal received; shutting down", "signal", s.String())
+		n.Close()
+		return nil
+	case err := <-n.Done():
+		n.Close()
+		return err
+	}
+}
+
+// startBackground re-runs this program detached and waits until the node
+// answers on its client port.
+func startBackground(cfg *config.Config, cfgPath, level string, stdout io.Writer) error {
+	if pid, alive := readPid(cfg.PidFile()); alive {
+		return fmt.Errorf("already running as pid %d (%s)", pid, cfg.PidFile())
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	outPath := cfg.DataDir + "/paddock.out"
+	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.Command(exe, "start", "--config", cfgPath, "--log-level", level)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start background node: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("node exited during start (%v); see %s", err, outPath)
+		case <-deadline:
+			return fmt.Errorf("node did not answer on %s within 30s; see %s", cfg.ClientAddr(), outPath)
+		case <-time.After(50 * time.Millisecond):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, running, _, _ := server.AskMode(ctx, cfg.ClientAddr())
+		cancel()
+		if running {
+			fmt.Fprintf(stdout, "Starting paddock node %d ... STARTED (pid %d, log %s)\n", cfg.MyID, cmd.Process.Pid, outPath)
+			return nil
+		}
+	}
+}
+
+func cmdStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	cfgPath := fs.String("config", "", "path to zoo.cfg")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Fprintf(stdout, "Client port found: %d. Client address: %s.\n", cfg.ClientPort, server.DialAddr(cfg.ClientAddr()))
+	mode, running, ok, err := server.AskMode(ctx, cfg.ClientAddr())
+	switch {
+	case !running:
+		fmt.Fprintf(stdout, "Error contacting service. It is probably not running (nothing answers on %s).\n", server.DialAddr(cfg.ClientAddr()))
+		return errExit(1)
+	case err != nil:
+		return err
+	case !ok:
+		fmt.Fprintln(stdout, "Node is running but not serving requests: it is looking for a leader (no quorum).")
+		return errExit(1)
+	}
+	fmt.Fprintf(stdout, "Mode: %s\n", mode)
+	return nil
+}
+
+func cmdStop(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("stop", stderr)
+	cfgPath := fs.String("config", "", "path to zoo.cfg")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for a graceful stop")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	pid, alive := readPid(cfg.PidFile())
+	if !alive {
+		fmt.Fprintf(stdout, "No paddock node to stop (no live process in %s): not running.\n", cfg.PidFile())
+		return errExit(1)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signal pid %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(*timeout)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pid %d still running after %s", pid, *timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintf(stdout, "Stopping paddock node %d ... STOPPED\n", cfg.MyID)
+	return nil
+}
+
+func cmdTrace(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("trace", stderr)
+	cfgPath := fs.String("config", "", "path to zoo.cfg of the node to attach to")
+	subject := fs.String("subject", "", "NATS subject pattern (default every subject of the ensemble)")
+	kinds := fs.String("kind", "", "comma-separated message kinds to show, e.g. Vote,NewEpoch")
+	dur := fs.Duration("duration", 0, "stop after this long (0 = until interrupted)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, stderr)
+	if err != nil {
+		return err
+	}
+	f := natsbus.TraceFilter{Ensemble: cfg.Ensemble, Subject: *subject}
+	if *kinds != "" {
+		for _, k := range strings.Split(*kinds, ",") {
+			kind, ok := msg.ParseKind(strings.TrimSpace(k))
+			if !ok {
+				names := make([]string, 0)
+				for _, k := range msg.AllKinds() {
+					names = append(names, k.String())
+				}
+				return fmt.Errorf("--kind: unknown kind %q (known: %s)", k, strings.Join(names, ", "))
+			}
+			f.Kinds = append(f.Kinds, kind)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+	url := "nats://" + server.DialAddr(net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
+	err = natsbus.Trace(ctx, url, f, stdout)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// readPid reads a pid file and reports whether that process is alive.
+func readPid(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, processAlive(pid)
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// modeLine is a helper for the local ensemble's status table.
+func modeLine(ctx context.Context, addr string) string {
+	mode, running, ok, err := server.AskMode(ctx, addr)
+	switch {
+	case !running:
+		return "not running"
+	case err != nil:
+		return err.Error()
+	case !ok:
+		return "looking (not serving)"
+	}
+	return string(mode)
+}

@@ -1,0 +1,10 @@
+// Package server assembles one Paddock node from its parts: it opens the
+// data directories (replica/wal), starts the embedded NATS server clustered
+// with the other nodes (actors/natsbus), runs the actors on it (voter, and
+// the later ones as they arrive), and serves the client port (zkwire).
+//
+// It owns the node's lifecycle — start, the data-dir lock, the pid file,
+// graceful shutdown — and nothing else: no protocol logic lives here.
+// cmd/node is a thin command line over this package, and tests use it to
+// run nodes inside the test process.
+package server

@@ -1,0 +1,286 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors"
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/voter"
+	"github.com/paddock-zk/paddock/zkwire"
+)
+
+// Version is reported by the four-letter words.
+const Version = "3.8.4-paddock-0.1 (Paddock, ZooKeeper-compatible)"
+
+// TickUnit is how often the actors' pure cores are ticked. ZooKeeper's
+// settings (tickTime, initLimit, syncLimit) are converted into these ticks;
+// a unit much finer than tickTime lets the 200 ms finalize wait and fast
+// failure detection work without waiting for a whole tickTime.
+const TickUnit = 50 * time.Millisecond
+
+// ErrLocked means another process holds the data directory.
+var ErrLocked = errors.New("server: data directory is in use by another node")
+
+// Node is one running Paddock node.
+type Node struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	id   msg.NodeID
+	lock *os.File
+	wal  *wal.Log
+	bus  *natsbus.Node
+	vote *voter.Actor
+	zk   *zkwire.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errc   chan error
+	once   sync.Once
+}
+
+// Start brings a node up. It returns once every listener is bound and every
+// actor runs; election goes on in the background.
+func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	id := cfg.MyID
+	if id == 0 {
+		id = 1 // standalone without a server line
+	}
+	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8)}
+	defer func() {
+		if err != nil {
+			n.closeParts()
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("server: data dir: %w", err)
+	}
+	if n.lock, err = lockDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if n.wal, err = wal.Open(cfg.DataDir, cfg.DataLogDir, wal.Options{FS: wal.OS, Logger: n.log}); err != nil {
+		return nil, fmt.Errorf("server: open storage: %w", err)
+	}
+
+	peers := make([]natsbus.Peer, 0, len(cfg.Servers))
+	for _, s := range cfg.Peers() {
+		peers = append(peers, natsbus.Peer{ID: s.ID, Host: s.Host, ClusterPort: s.ClusterPort})
+	}
+	n.bus, err = natsbus.Start(natsbus.Config{
+		Ensemble:    cfg.Ensemble,
+		ID:          id,
+		Host:        cfg.BusHost,
+		BusPort:     cfg.BusPort,
+		ClusterPort: cfg.ClusterPort,
+		Peers:       peers,
+		Logger:      n.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: start bus: %w", err)
+	}
+
+	voters := cfg.Voters()
+	if len(voters) == 0 {
+		voters = []msg.NodeID{id}
+	}
+	vcfg := voter.ConfigFor(id, voters, cfg.TickTime, cfg.InitLimit, cfg.SyncLimit, TickUnit)
+	n.vote = voter.NewActor(vcfg, epochStore{n.wal})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote)
+
+	n.zk, err = zkwire.Listen(zkwire.Config{
+		Addr:    cfg.ClientAddr(),
+		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
+		Status:  n.zkStatus,
+		Log:     n.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.zk.Serve(); err != nil {
+			n.errc <- err
+		}
+	}()
+	n.log.Info("node started", "clientPort", n.zk.Addr().String(), "bus", n.bus.ClientURL(),
+		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers))
+	return n, nil
+}
+
+func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine) {
+	r := actors.NewRunner(self, n.bus.Bus(), actors.SystemClock{}, n.log, m, actors.Options{Tick: TickUnit})
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := r.Run(ctx); err != nil {
+			n.errc <- fmt.Errorf("server: actor %s stopped: %w", self, err)
+		}
+	}()
+}
+
+// ID is the node's myid.
+func (n *Node) ID() msg.NodeID { return n.id }
+
+// ClientAddr is the bound client port address.
+func (n *Node) ClientAddr() string { return n.zk.Addr().String() }
+
+// BusURL is the node's NATS URL.
+func (n *Node) BusURL() string { return n.bus.ClientURL() }
+
+// Done delivers the first fatal error of a running node.
+func (n *Node) Done() <-chan error { return n.errc }
+
+// Mode is the node's role as `srvr` reports it.
+func (n *Node) Mode() zkwire.Mode {
+	st := n.vote.Status()
+	switch {
+	case !st.Established:
+		return zkwire.ModeLooking
+	case st.State == msg.StateLeading && n.cfg.Standalone():
+		return zkwire.ModeStandalone
+	case st.State == msg.StateLeading:
+		return zkwire.ModeLeader
+	case st.State == msg.StateFollowing:
+		return zkwire.ModeFollower
+	}
+	return zkwire.ModeLooking
+}
+
+// VoterStatus is the election core's view.
+func (n *Node) VoterStatus() voter.Status { return n.vote.Status() }
+
+func (n *Node) zkStatus() zkwire.Status {
+	st := n.vote.Status()
+	return zkwire.Status{
+		Version: Version,
+		Mode:    n.Mode(),
+		Epoch:   st.Epoch,
+		Leader:  uint64(st.Leader),
+		MyID:    uint64(n.id),
+		Conf:    n.confLines(),
+	}
+}
+
+func (n *Node) confLines() []string {
+	c := n.cfg
+	lines := []string{
+		"clientPort=" + strconv.Itoa(c.ClientPort),
+		"dataDir=" + c.DataDir,
+		"dataLogDir=" + c.DataLogDir,
+		"tickTime=" + strconv.FormatInt(c.TickTime.Milliseconds(), 10),
+		"maxClientCnxns=" + strconv.Itoa(c.MaxClientCnxns),
+		"minSessionTimeout=" + strconv.FormatInt(c.MinSessionTimeout.Milliseconds(), 10),
+		"maxSessionTimeout=" + strconv.FormatInt(c.MaxSessionTimeout.Milliseconds(), 10),
+		"serverId=" + strconv.FormatUint(uint64(n.id), 10),
+	}
+	if !c.Standalone() {
+		lines = append(lines, "initLimit="+strconv.Itoa(c.InitLimit), "syncLimit="+strconv.Itoa(c.SyncLimit))
+		for _, s := range c.Servers {
+			lines = append(lines, fmt.Sprintf("server.%d=%s:%d:%d:participant", s.ID, s.Host, s.ClusterPort, s.BusPort))
+		}
+	}
+	return lines
+}
+
+// Close shuts the node down gracefully: listeners first, then actors, then
+// the bus, then storage. It is safe to call more than once.
+func (n *Node) Close() {
+	n.once.Do(func() {
+		n.log.Info("node stopping")
+		n.closeParts()
+		n.log.Info("node stopped")
+	})
+}
+
+func (n *Node) closeParts() {
+	if n.zk != nil {
+		n.zk.Close()
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+	if n.bus != nil {
+		n.bus.Close()
+	}
+	if n.wal != nil {
+		n.wal.Close()
+	}
+	if n.lock != nil {
+		unlockDir(n.lock)
+	}
+}
+
+// epochStore keeps the voter's accepted epoch in the wal's epoch file.
+type epochStore struct{ l *wal.Log }
+
+func (e epochStore) LoadAcceptedEpoch() (uint64, error) { return e.l.AcceptedEpoch(), nil }
+func (e epochStore) SaveAcceptedEpoch(v uint64) error   { return e.l.SetAcceptedEpoch(v) }
+
+// lockDir takes an exclusive flock on dataDir/paddock.lock so two processes
+// never share a data directory.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "paddock.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("server: lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s (%v)", ErrLocked, dir, err)
+	}
+	return f, nil
+}
+
+func unlockDir(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	f.Close()
+}
+
+// DialAddr turns a listen address into one a local client can dial
+// (0.0.0.0 and :: become loopback).
+func DialAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// AskMode asks the node at addr for its mode with `srvr`. running is false
+// when nothing answered; ok is false when the node answered but does not
+// serve (no quorum).
+func AskMode(ctx context.Context, addr string) (mode zkwire.Mode, running, ok bool, err error) {
+	reply, err := zkwire.Ask(ctx, DialAddr(addr), "srvr")
+	if err != nil {
+		return "", false, false, err
+	}
+	if strings.Contains(reply, "not in the whitelist") {
+		return "", true, false, fmt.Errorf("server: srvr is not in 4lw.commands.whitelist on %s", addr)
+	}
+	m, ok := zkwire.ParseMode(reply)
+	return m, true, ok, nil
+}
