@@ -51,6 +51,10 @@ type AckEpoch struct {
 	Epoch        uint64 `msgpack:"e"`
 	CurrentEpoch uint64 `msgpack:"ce"`
 	LastZxid     uint64 `msgpack:"z"`
+	// Fresh is false when the follower had accepted Epoch before, from a
+	// leader it cannot vouch for (ZooKeeper's -1): the leader must not count
+	// such an ack towards establishing the epoch.
+	Fresh bool `msgpack:"f"`
 }
 
 // Ping is the leader's heartbeat, sent every half tick.

@@ -1,0 +1,497 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+)
+
+// ErrInvalid is wrapped by every configuration error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// MaxServerID is the largest server id: ZooKeeper puts the id in the top
+// byte of session ids, so ids must fit in a byte.
+const MaxServerID = 255
+
+// Server is one server.N line.
+type Server struct {
+	ID          msg.NodeID
+	Host        string
+	ClusterPort int // NATS route port (ZooKeeper's quorum port)
+	BusPort     int // NATS client port (ZooKeeper's election port)
+	ClientHost  string
+	ClientPort  int // from an optional ";[host:]port" suffix; 0 if absent
+}
+
+// Config is a parsed zoo.cfg.
+type Config struct {
+	Path              string
+	TickTime          time.Duration
+	InitLimit         int
+	SyncLimit         int
+	DataDir           string
+	DataLogDir        string
+	ClientPort        int
+	ClientPortAddress string
+	MaxClientCnxns    int
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+	SnapCount         int
+	SnapRetainCount   int
+	PurgeInterval     time.Duration
+	FourLetterWords   []string
+	JuteMaxBuffer     int
+	ForceSync         bool
+	Servers           []Server
+	MyID              msg.NodeID
+	Ensemble          string
+	ClusterAdvertise  string
+	BusHost           string
+	BusPort           int
+	ClusterPort       int
+	Warnings          []string
+}
+
+// KnownFourLetterWords lists ZooKeeper's four-letter words.
+var KnownFourLetterWords = []string{"conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srst", "srvr", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "dirs"}
+
+// ignored are ZooKeeper keys Paddock accepts but does not act on.
+var ignored = map[string]string{
+	"standaloneEnabled": "", "reconfigEnabled": "", "quorumListenOnAllIPs": "", "preAllocSize": "",
+	"globalOutstandingLimit": "", "leaderServes": "", "cnxTimeout": "", "syncEnabled": "",
+	"skipACL": "", "maxResponseCacheSize": "", "admin.enableServer": "", "admin.serverPort": "",
+	"admin.serverAddress": "", "secureClientPort": "", "dynamicConfigFile": "",
+	"metricsProvider.className": "", "metricsProvider.httpPort": "", "audit.enable": "",
+	"initLimit.sec": "",
+}
+
+type parser struct {
+	name string
+	line map[string]int
+	vals map[string]string
+	c    *Config
+}
+
+func (p *parser) errf(key, format string, a ...any) error {
+	if l, ok := p.line[key]; ok {
+		return fmt.Errorf("config: %s:%d: %s: %s: %w", p.name, l, key, fmt.Sprintf(format, a...), ErrInvalid)
+	}
+	return fmt.Errorf("config: %s: %s: %w", p.name, fmt.Sprintf(format, a...), ErrInvalid)
+}
+
+// Load parses path and reads dataDir/myid.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w: %w", err, ErrInvalid)
+	}
+	defer f.Close()
+	c, err := Parse(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.LoadMyID(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse reads zoo.cfg text; it does not read myid.
+func Parse(r io.Reader, name string) (*Config, error) {
+	p := &parser{name: name, line: map[string]int{}, vals: map[string]string{}, c: &Config{Path: name}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || l[0] == '#' || l[0] == '!' {
+			continue
+		}
+		i := strings.IndexAny(l, "=:")
+		if strings.HasPrefix(l, "server.") || strings.HasPrefix(l, "group.") || strings.HasPrefix(l, "weight.") {
+			i = strings.IndexByte(l, '=')
+		}
+		if i <= 0 {
+			return nil, fmt.Errorf("config: %s:%d: %q is not a key=value line: %w", name, n, l, ErrInvalid)
+		}
+		k, v := strings.TrimSpace(l[:i]), strings.TrimSpace(l[i+1:])
+		if prev, dup := p.line[k]; dup {
+			return nil, fmt.Errorf("config: %s:%d: %s: set again (first set on line %d); a repeated key is almost always a mistake: %w", name, n, k, prev, ErrInvalid)
+		}
+		p.line[k], p.vals[k] = n, v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", name, err)
+	}
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	return p.c, nil
+}
+
+func (p *parser) intKey(key string, def, min, max int, unit string) (int, error) {
+	v, ok := p.vals[key]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return 0, p.errf(key, "%q is not a whole number%s (want an integer from %d to %d)", v, unit, min, max)
+	}
+	return n, nil
+}
+
+var ensembleRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (p *parser) build() error {
+	c := p.c
+	const maxInt = int(^uint(0) >> 1)
+	tick, err := p.intKey("tickTime", 2000, 1, 1<<30, " of milliseconds")
+	if err != nil {
+		return err
+	}
+	c.TickTime = time.Duration(tick) * time.Millisecond
+	c.DataDir = p.vals["dataDir"]
+	if c.DataDir == "" {
+		return p.errf("dataDir", "dataDir is required")
+	}
+	c.DataLogDir = p.vals["dataLogDir"]
+	if c.DataLogDir == "" {
+		c.DataLogDir = c.DataDir
+	}
+	if c.ClientPort, err = p.intKey("clientPort", 0, 1, 65535, ""); err != nil {
+		return err
+	}
+	c.ClientPortAddress = p.vals["clientPortAddress"]
+	if c.ClientPortAddress == "" {
+		c.ClientPortAddress = "0.0.0.0"
+	} else if net.ParseIP(c.ClientPortAddress) == nil && !validHost(c.ClientPortAddress) {
+		return p.errf("clientPortAddress", "%q is not a host name or IP address", c.ClientPortAddress)
+	}
+	if c.MaxClientCnxns, err = p.intKey("maxClientCnxns", 60, 0, maxInt, ""); err != nil {
+		return err
+	}
+	minST, err := p.intKey("minSessionTimeout", 2*tick, 1, maxInt, " of milliseconds")
+	if err != nil {
+		return err
+	}
+	maxST, err := p.intKey("maxSessionTimeout", 20*tick, 1, maxInt, " of milliseconds")
+	if err != nil {
+		return err
+	}
+	if minST > maxST {
+		return p.errf("minSessionTimeout", "minSessionTimeout %d ms is greater than maxSessionTimeout %d ms", minST, maxST)
+	}
+	c.MinSessionTimeout, c.MaxSessionTimeout = time.Duration(minST)*time.Millisecond, time.Duration(maxST)*time.Millisecond
+	snapKey := "snapCount"
+	if _, ok := p.vals["zookeeper.snapCount"]; ok {
+		snapKey = "zookeeper.snapCount"
+	}
+	if c.SnapCount, err = p.intKey(snapKey, 100000, 2, maxInt, ""); err != nil {
+		return err
+	}
+	if c.SnapRetainCount, err = p.intKey("autopurge.snapRetainCount", 3, 1, maxInt, ""); err != nil {
+		return err
+	}
+	if c.SnapRetainCount < 3 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: autopurge.snapRetainCount %d raised to the minimum 3, as ZooKeeper does", p.name, p.line["autopurge.snapRetainCount"], c.SnapRetainCount))
+		c.SnapRetainCount = 3
+	}
+	hours, err := p.intKey("autopurge.purgeInterval", 0, 0, 1<<20, " of hours")
+	if err != nil {
+		return err
+	}
+	c.PurgeInterval = time.Duration(hours) * time.Hour
+	if c.JuteMaxBuffer, err = p.intKey("jute.maxbuffer", 1<<20, 1, 1<<30, " of bytes"); err != nil {
+		return err
+	}
+	c.ForceSync = true
+	if v, ok := p.vals["forceSync"]; ok {
+		switch strings.ToLower(v) {
+		case "yes", "true":
+		case "no", "false":
+			c.ForceSync = false
+		default:
+			return p.errf("forceSync", "%q: want yes or no", v)
+		}
+	}
+	if v, ok := p.vals["electionAlg"]; ok && v != "3" {
+		return p.errf("electionAlg", "%q: only 3 (FastLeaderElection) exists", v)
+	}
+	c.FourLetterWords = []string{"srvr"}
+	if v, ok := p.vals["4lw.commands.whitelist"]; ok {
+		c.FourLetterWords = nil
+		for _, w := range strings.Split(v, ",") {
+			w = strings.TrimSpace(w)
+			if w == "" {
+				continue
+			}
+			if w != "*" && !contains(KnownFourLetterWords, w) {
+				return p.errf("4lw.commands.whitelist", "unknown word %q (known: *, %s)", w, strings.Join(KnownFourLetterWords, " "))
+			}
+			c.FourLetterWords = append(c.FourLetterWords, w)
+		}
+	}
+	c.Ensemble = "paddock"
+	if v, ok := p.vals["paddock.ensemble"]; ok {
+		if !ensembleRe.MatchString(v) {
+			return p.errf("paddock.ensemble", "%q: want 1 to 64 of A-Z a-z 0-9 _ -", v)
+		}
+		c.Ensemble = v
+	}
+	if v, ok := p.vals["paddock.clusterAdvertise"]; ok {
+		if _, _, err := splitHostPort(v); err != nil {
+			return p.errf("paddock.clusterAdvertise", "%q: want host:port (%v)", v, err)
+		}
+		c.ClusterAdvertise = v
+	}
+	if err := p.servers(); err != nil {
+		return err
+	}
+	if len(c.Servers) > 1 {
+		for _, k := range []string{"initLimit", "syncLimit"} {
+			if _, ok := p.vals[k]; !ok {
+				return p.errf(k, "%s is required when there is more than one server", k)
+			}
+		}
+	}
+	if c.InitLimit, err = p.intKey("initLimit", 10, 1, 1<<20, " of ticks"); err != nil {
+		return err
+	}
+	if c.SyncLimit, err = p.intKey("syncLimit", 5, 1, 1<<20, " of ticks"); err != nil {
+		return err
+	}
+	if c.ClientPort == 0 {
+		return p.errf("clientPort", "clientPort is required")
+	}
+	if len(c.Servers) <= 1 {
+		def := c.ClientPort + 10000
+		if def > 65535 {
+			def = 0
+		}
+		if c.BusPort, err = p.intKey("paddock.busPort", def, 1, 65535, ""); err != nil {
+			return err
+		}
+		if c.BusPort == 0 {
+			return p.errf("paddock.busPort", "paddock.busPort is required when clientPort+10000 is not a valid port")
+		}
+		c.BusHost = "127.0.0.1"
+		if len(c.Servers) == 1 {
+			c.BusHost, c.BusPort = c.Servers[0].Host, c.Servers[0].BusPort
+		}
+	} else if _, ok := p.vals["paddock.busPort"]; ok {
+		return p.errf("paddock.busPort", "only for a standalone node; clustered nodes take the bus port from their server line")
+	}
+	for k, l := range p.line {
+		if _, known := p.known(k); !known {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: unknown key %q ignored", p.name, l, k))
+		}
+	}
+	sort.Strings(c.Warnings)
+	return nil
+}
+
+func (p *parser) known(k string) (string, bool) {
+	switch k {
+	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
+		"maxClientCnxns", "minSessionTimeout", "maxSessionTimeout", "snapCount", "zookeeper.snapCount",
+		"autopurge.snapRetainCount", "autopurge.purgeInterval", "4lw.commands.whitelist", "jute.maxbuffer",
+		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise":
+		return k, true
+	}
+	if strings.HasPrefix(k, "server.") {
+		return k, true
+	}
+	_, ok := ignored[k]
+	return k, ok
+}
+
+func (p *parser) servers() error {
+	c := p.c
+	seenPort := map[string]string{}
+	for k, v := range p.vals {
+		if !strings.HasPrefix(k, "server.") {
+			continue
+		}
+		id, err := strconv.Atoi(strings.TrimPrefix(k, "server."))
+		if err != nil || id < 1 || id > MaxServerID {
+			return p.errf(k, "%q is not a server id (want server.N with N from 1 to %d; ids go in the top byte of session ids)", strings.TrimPrefix(k, "server."), MaxServerID)
+		}
+		s := Server{ID: msg.NodeID(id)}
+		addr, client, hasClient := strings.Cut(v, ";")
+		parts := strings.Split(strings.TrimSpace(addr), ":")
+		if len(parts) == 4 {
+			switch parts[3] {
+			case "participant":
+			case "observer":
+				return p.errf(k, "observers are not supported yet")
+			default:
+				return p.errf(k, "role %q: want participant", parts[3])
+			}
+			parts = parts[:3]
+		}
+		if len(parts) != 3 {
+			return p.errf(k, "%q needs a host and two ports (host:clusterPort:busPort)", v)
+		}
+		if !validHost(parts[0]) {
+			return p.errf(k, "%q is not a host name or IP address", parts[0])
+		}
+		s.Host = parts[0]
+		for i, dst := range []*int{&s.ClusterPort, &s.BusPort} {
+			n, err := strconv.Atoi(parts[i+1])
+			if err != nil || n < 1 || n > 65535 {
+				return p.errf(k, "port %q: want 1 to 65535", parts[i+1])
+			}
+			*dst = n
+		}
+		if s.ClusterPort == s.BusPort {
+			return p.errf(k, "cluster and bus ports must differ")
+		}
+		if hasClient {
+			h, port, err := splitClient(strings.TrimSpace(client))
+			if err != nil {
+				return p.errf(k, "client address %q: %v", client, err)
+			}
+			s.ClientHost, s.ClientPort = h, port
+		}
+		for _, port := range []int{s.ClusterPort, s.BusPort} {
+			key := net.JoinHostPort(s.Host, strconv.Itoa(port))
+			if other, dup := seenPort[key]; dup {
+				return p.errf(k, "%s is also used by %s", key, other)
+			}
+			seenPort[key] = k
+		}
+		c.Servers = append(c.Servers, s)
+	}
+	sort.Slice(c.Servers, func(i, j int) bool { return c.Servers[i].ID < c.Servers[j].ID })
+	return nil
+}
+
+func splitClient(s string) (string, int, error) {
+	host, port := "", s
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host, port = s[:i], s[i+1:]
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", 0, fmt.Errorf("port %q: want 1 to 65535", port)
+	}
+	if host != "" && !validHost(host) {
+		return "", 0, fmt.Errorf("%q is not a host name or IP address", host)
+	}
+	return host, n, nil
+}
+
+func splitHostPort(s string) (string, int, error) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 || !validHost(h) {
+		return "", 0, errors.New("bad host or port")
+	}
+	return h, n, nil
+}
+
+var hostRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+
+func validHost(h string) bool {
+	return net.ParseIP(strings.Trim(h, "[]")) != nil || hostRe.MatchString(h)
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadMyID reads dataDir/myid. It is required when there is more than one
+// server and must name one of them.
+func (c *Config) LoadMyID() error {
+	path := filepath.Join(c.DataDir, "myid")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && len(c.Servers) <= 1 {
+			if len(c.Servers) == 1 {
+				c.MyID = c.Servers[0].ID
+			}
+			return nil
+		}
+		return fmt.Errorf("config: %s: %w (a multi-server ensemble needs myid in dataDir): %w", path, err, ErrInvalid)
+	}
+	v := strings.TrimSpace(string(b))
+	id, err := strconv.Atoi(v)
+	if err != nil || id < 1 || id > MaxServerID {
+		return fmt.Errorf("config: %s: %q is not a server id (want an integer 1..%d that matches a server.N line): %w", path, v, MaxServerID, ErrInvalid)
+	}
+	c.MyID = msg.NodeID(id)
+	if len(c.Servers) == 0 {
+		return nil
+	}
+	self, ok := c.Self()
+	if !ok {
+		return fmt.Errorf("config: %s: myid %d matches no server.N line in %s: %w", path, id, c.Path, ErrInvalid)
+	}
+	c.BusHost, c.BusPort, c.ClusterPort = self.Host, self.BusPort, self.ClusterPort
+	if len(c.Servers) == 1 {
+		c.ClusterPort = 0
+	}
+	return nil
+}
+
+// Standalone reports whether the config describes a single-node ensemble.
+func (c *Config) Standalone() bool { return len(c.Servers) <= 1 }
+
+// Self is this node's server line.
+func (c *Config) Self() (Server, bool) {
+	for _, s := range c.Servers {
+		if s.ID == c.MyID {
+			return s, true
+		}
+	}
+	return Server{}, false
+}
+
+// Peers are the servers other than this node.
+func (c *Config) Peers() []Server {
+	var out []Server
+	for _, s := range c.Servers {
+		if s.ID != c.MyID {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Voters are the ids of every participant.
+func (c *Config) Voters() []msg.NodeID {
+	out := make([]msg.NodeID, 0, len(c.Servers))
+	for _, s := range c.Servers {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+// ClientAddr is the address the client port binds.
+func (c *Config) ClientAddr() string {
+	return net.JoinHostPort(c.ClientPortAddress, strconv.Itoa(c.ClientPort))
+}
+
+// PidFile is where a running node records its pid.
+func (c *Config) PidFile() string { return filepath.Join(c.DataDir, "paddock.pid") }

@@ -1,0 +1,182 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const three = `# a comment
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=/var/lib/pdk
+clientPort=2181
+server.1=10.0.0.1:2888:3888
+server.2=10.0.0.2:2888:3888
+server.3=10.0.0.3:2888:3888;2181
+`
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse(strings.NewReader(three), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TickTime != 2*time.Second || c.DataLogDir != "/var/lib/pdk" || c.MinSessionTimeout != 4*time.Second ||
+		c.MaxSessionTimeout != 40*time.Second || c.SnapCount != 100000 || c.SnapRetainCount != 3 ||
+		c.JuteMaxBuffer != 1<<20 || !c.ForceSync || c.Ensemble != "paddock" || !reflect.DeepEqual(c.FourLetterWords, []string{"srvr"}) {
+		t.Errorf("defaults wrong: %+v", c)
+	}
+	if len(c.Servers) != 3 || c.Servers[2].ClientPort != 2181 || c.Servers[1].ClusterPort != 2888 || c.Servers[1].BusPort != 3888 {
+		t.Errorf("servers: %+v", c.Servers)
+	}
+	if c.Standalone() {
+		t.Error("three servers reported standalone")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	base := "dataDir=/d\nclientPort=2181\n"
+	tests := []struct {
+		name, text, want string
+	}{
+		{"tick not number", "tickTime=abc\n" + base, `zoo.cfg:1: tickTime: "abc" is not a whole number of milliseconds`},
+		{"tick zero", "tickTime=0\n" + base, "tickTime"},
+		{"no dataDir", "clientPort=2181\n", "dataDir is required"},
+		{"no clientPort", "dataDir=/d\n", "clientPort is required"},
+		{"bad clientPort", "dataDir=/d\nclientPort=70000\n", "zoo.cfg:2: clientPort"},
+		{"duplicate", base + "dataDir=/e\n", "zoo.cfg:3: dataDir: set again (first set on line 1)"},
+		{"not kv", base + "garbage\n", `zoo.cfg:3: "garbage" is not a key=value line`},
+		{"server one port", base + "initLimit=5\nsyncLimit=2\nserver.1=h:2888\nserver.2=h:2889:3889\n", "server.1: \"h:2888\" needs a host and two ports"},
+		{"server id", base + "server.0=h:1:2\n", "server.0"},
+		{"server id big", base + "server.300=h:1:2\n", "from 1 to 255"},
+		{"server port", base + "server.1=h:x:2\n", `port "x"`},
+		{"observer", base + "server.1=h:1:2:observer\n", "observers are not supported"},
+		{"same ports", base + "server.1=h:1:1\n", "must differ"},
+		{"dup ports", base + "initLimit=5\nsyncLimit=2\nserver.1=h:1:2\nserver.2=h:2:3\n", "also used by"},
+		{"limits required", base + "server.1=h:1:2\nserver.2=h:3:4\n", "initLimit is required"},
+		{"session min>max", base + "minSessionTimeout=5000\nmaxSessionTimeout=4000\n", "greater than maxSessionTimeout"},
+		{"4lw", base + "4lw.commands.whitelist=srvr,nope\n", `unknown word "nope"`},
+		{"forceSync", base + "forceSync=maybe\n", "want yes or no"},
+		{"electionAlg", base + "electionAlg=1\n", "only 3"},
+		{"ensemble", base + "paddock.ensemble=a.b\n", "paddock.ensemble"},
+		{"busPort clustered", base + "initLimit=5\nsyncLimit=2\npaddock.busPort=5\nserver.1=h:1:2\nserver.2=h:3:4\n", "only for a standalone node"},
+		{"advertise", base + "paddock.clusterAdvertise=nope\n", "want host:port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tt.text), "zoo.cfg")
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tt.text)
+			}
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q, want it to contain %q and wrap ErrInvalid", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\nfoo=bar\nadmin.serverPort=8080\nautopurge.snapRetainCount=1\n"), "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(c.Warnings, "\n")
+	if !strings.Contains(w, `z:3: unknown key "foo" ignored`) || strings.Contains(w, "admin") || !strings.Contains(w, "raised to the minimum 3") {
+		t.Errorf("warnings: %q", w)
+	}
+	if c.SnapRetainCount != 3 || c.BusPort != 10001 || !c.Standalone() {
+		t.Errorf("standalone config: %+v", c)
+	}
+}
+
+func TestMyID(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "myid"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parse := func() (*Config, error) {
+		text := strings.Replace(three, "/var/lib/pdk", dir, 1)
+		p := filepath.Join(dir, "zoo.cfg")
+		os.WriteFile(p, []byte(text), 0o644)
+		return Load(p)
+	}
+	if _, err := parse(); err == nil || !strings.Contains(err.Error(), "needs myid") {
+		t.Errorf("missing myid: %v", err)
+	}
+	write("x\n")
+	if _, err := parse(); err == nil || !strings.Contains(err.Error(), `"x" is not a server id`) {
+		t.Errorf("garbage myid: %v", err)
+	}
+	write("7\n")
+	if _, err := parse(); err == nil || !strings.Contains(err.Error(), "matches no server.N line") {
+		t.Errorf("unknown myid: %v", err)
+	}
+	write(" 2 \n")
+	c, err := parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MyID != 2 || c.BusHost != "10.0.0.2" || c.BusPort != 3888 || c.ClusterPort != 2888 || len(c.Peers()) != 2 {
+		t.Errorf("self: %+v peers %+v", c, c.Peers())
+	}
+}
+
+func TestLocalEnsembleRoundTrip(t *testing.T) {
+	paths, err := LocalEnsemble(t.TempDir(), 3, 30000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paths {
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(c.MyID) != i+1 || c.ClientPort != 30000+i || c.BusPort != 30200+i || c.ClusterPort != 30100+i {
+			t.Errorf("node %d: %+v", i+1, c)
+		}
+		var b bytes.Buffer
+		if err := Write(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Parse(&b, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2.MyID, c2.BusHost, c2.BusPort, c2.ClusterPort = c.MyID, c.BusHost, c.BusPort, c.ClusterPort
+		if !reflect.DeepEqual(c, c2) {
+			t.Errorf("round trip differs:\n%+v\n%+v", c, c2)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(three)
+	f.Add("dataDir=/d\nclientPort=1\n4lw.commands.whitelist=*\n")
+	f.Add("server.1=h:1:2;3\nserver.2=h:4:5;h:6\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := Write(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Parse(&b, "fuzz")
+		if err != nil {
+			t.Fatalf("rendered config does not parse: %v\n%s", err, b.String())
+		}
+		c.Warnings, c2.Warnings = nil, nil
+		if !reflect.DeepEqual(c, c2) {
+			t.Fatalf("round trip differs:\n%+v\n%+v\n%s", c, c2, b.String())
+		}
+	})
+}

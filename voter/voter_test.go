@@ -1,0 +1,130 @@
+package voter
+
+import (
+	"testing"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+)
+
+func from(id msg.NodeID) msg.Addr { return msg.Addr{Node: id, Role: msg.RoleVoter} }
+
+// follower returns node 1 of 3 decided to follow leader 3 (3 says it leads).
+func follower(t *testing.T, accepted uint64) *Voter {
+	v := New(simConfig(1, ids(1, 2, 3)), accepted)
+	v.Step(msg.New(from(3), from(1), &msg.Vote{Leader: 3, Round: 1, State: msg.StateLeading}))
+	v.Step(msg.New(from(2), from(1), &msg.Vote{Leader: 3, Round: 1, State: msg.StateFollowing}))
+	if st := v.Status(); st.State != msg.StateFollowing || st.Leader != 3 {
+		t.Fatalf("setup: %+v", st)
+	}
+	v.Advance(v.Ready())
+	return v
+}
+
+func lastAck(t *testing.T, v *Voter) *msg.AckEpoch {
+	t.Helper()
+	rd := v.Ready()
+	for i := len(rd.Messages) - 1; i >= 0; i-- {
+		if a, ok := rd.Messages[i].Body.(*msg.AckEpoch); ok {
+			return a
+		}
+	}
+	t.Fatal("no AckEpoch sent")
+	return nil
+}
+
+func TestBetter(t *testing.T) {
+	tests := []struct {
+		a, b msg.Vote
+		want bool
+	}{
+		{msg.Vote{PeerEpoch: 2}, msg.Vote{PeerEpoch: 1, Zxid: 99, Leader: 9}, true},
+		{msg.Vote{Zxid: 5, Leader: 1}, msg.Vote{Zxid: 4, Leader: 9}, true},
+		{msg.Vote{Leader: 3}, msg.Vote{Leader: 2}, true},
+		{msg.Vote{Leader: 2}, msg.Vote{Leader: 2}, false},
+		{msg.Vote{Leader: 9}, msg.Vote{Zxid: 1, Leader: 1}, false},
+	}
+	for _, tt := range tests {
+		if got := better(tt.a, tt.b); got != tt.want {
+			t.Errorf("better(%+v, %+v) = %v", tt.a, tt.b, got)
+		}
+	}
+}
+
+func TestFreshAck(t *testing.T) {
+	v := follower(t, 4)
+	v.Step(msg.New(from(3), from(1), &msg.NewEpoch{Epoch: 5}))
+	rd := v.Ready()
+	if rd.AcceptedEpoch != 5 {
+		t.Fatalf("accepting epoch 5 must persist it first, Ready %+v", rd)
+	}
+	if a := lastAck(t, v); !a.Fresh || a.Epoch != 5 {
+		t.Fatalf("first ack %+v, want fresh for 5", a)
+	}
+	v.Advance(v.Ready())
+	// The same leader resends (our ack was lost): still fresh.
+	v.Step(msg.New(from(3), from(1), &msg.NewEpoch{Epoch: 5}))
+	if a := lastAck(t, v); !a.Fresh {
+		t.Fatal("re-ack to the same leader is not fresh")
+	}
+}
+
+func TestAlreadyAcceptedEpochIsNotFresh(t *testing.T) {
+	// A restarted node accepted 5 before the crash (from whoever): its ack
+	// of 5 must not count towards establishing epoch 5.
+	v := follower(t, 5)
+	v.Step(msg.New(from(3), from(1), &msg.NewEpoch{Epoch: 5}))
+	if rd := v.Ready(); rd.AcceptedEpoch != 0 {
+		t.Fatalf("re-persisted an accepted epoch: %+v", rd)
+	}
+	if a := lastAck(t, v); a.Fresh {
+		t.Fatal("ack of an epoch accepted in an earlier life is fresh")
+	}
+}
+
+func TestLowerEpochSendsFollowerLooking(t *testing.T) {
+	v := follower(t, 7)
+	v.Step(msg.New(from(3), from(1), &msg.NewEpoch{Epoch: 6}))
+	if st := v.Status(); st.State != msg.StateLooking {
+		t.Fatalf("follower accepted an epoch below its accepted one: %+v", st)
+	}
+}
+
+func TestLeaderBehindAFollowerAbdicates(t *testing.T) {
+	v := New(simConfig(3, ids(1, 2, 3)), 0)
+	v.Step(msg.New(from(1), from(3), &msg.Vote{Leader: 3, Round: 1}))
+	for i := 0; i < 5 && v.Status().State == msg.StateLooking; i++ {
+		v.Tick()
+	}
+	if v.Status().State != msg.StateLeading {
+		t.Fatalf("setup: %+v", v.Status())
+	}
+	v.Step(msg.New(from(1), from(3), &msg.FollowerInfo{AcceptedEpoch: 2}))
+	e := v.Status().AcceptedEpoch
+	if e != 3 {
+		t.Fatalf("proposed epoch %d, want max(accepted)+1 = 3", e)
+	}
+	v.Step(msg.New(from(1), from(3), &msg.AckEpoch{Epoch: 3, CurrentEpoch: 2, LastZxid: 9, Fresh: true}))
+	if st := v.Status(); st.State != msg.StateLooking {
+		t.Fatalf("leader stays %s though a follower's history is ahead", st.State)
+	}
+}
+
+func TestStandaloneLeadsAlone(t *testing.T) {
+	v := New(simConfig(1, ids(1)), 3)
+	for i := 0; i < 5; i++ {
+		v.Tick()
+	}
+	st := v.Status()
+	if st.State != msg.StateLeading || !st.Established || st.Epoch != 4 {
+		t.Fatalf("standalone: %+v", st)
+	}
+	rd := v.Ready()
+	if rd.AcceptedEpoch != 4 {
+		t.Fatalf("standalone did not persist its epoch: %+v", rd)
+	}
+	for _, m := range rd.Messages {
+		if m.To.Role == msg.RoleVoter {
+			t.Fatalf("standalone sent %s to a voter", m)
+		}
+	}
+}
