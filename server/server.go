@@ -75,7 +75,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.Open(cfg.DataDir, cfg.DataLogDir, wal.Options{FS: wal.OS, Logger: n.log}); err != nil {
+	if n.wal, err = wal.Open(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 

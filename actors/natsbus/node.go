@@ -1,0 +1,252 @@
+package natsbus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/paddock-zk/paddock/actors"
+	"github.com/paddock-zk/paddock/actors/msg"
+)
+
+// Peer is another node's route endpoint.
+type Peer struct {
+	ID          msg.NodeID
+	Host        string
+	ClusterPort int
+}
+
+// Config describes one node's bus.
+type Config struct {
+	Ensemble    string
+	ID          msg.NodeID
+	Host        string
+	BusPort     int // 0 or -1: a random port
+	ClusterPort int // 0 or -1 with peers: a random port
+	Peers       []Peer
+	// ClusterAdvertise, when set, is the host:port other servers are told
+	// to use for routes they learn by gossip. nats-server cannot disable
+	// route gossip, so partition tests point it at a dead address to keep
+	// every route on its configured (proxied) path.
+	ClusterAdvertise string
+	Logger           *slog.Logger
+}
+
+// LivenessPoll is how often the routes are checked for lost peers.
+const LivenessPoll = 50 * time.Millisecond
+
+// Node is a running embedded NATS server with the bus over it.
+type Node struct {
+	cfg  Config
+	srv  *server.Server
+	nc   *nats.Conn
+	bus  *Bus
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// Start runs the embedded server and connects the bus to it in-process.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	port := cfg.BusPort
+	if port == 0 {
+		port = -1
+	}
+	opts := &server.Options{
+		ServerName: serverName(cfg.Ensemble, cfg.ID),
+		Host:       cfg.Host,
+		Port:       port,
+		NoSigs:     true,
+		NoLog:      true,
+		MaxPayload: 8 << 20,
+	}
+	if len(cfg.Peers) > 0 {
+		cport := cfg.ClusterPort
+		if cport == 0 {
+			cport = -1
+		}
+		opts.Cluster = server.ClusterOpts{
+			Name:           "pdk-" + cfg.Ensemble,
+			Host:           cfg.Host,
+			Port:           cport,
+			NoAdvertise:    true,
+			ConnectRetries: -1,
+		}
+		if cfg.ClusterAdvertise != "" {
+			opts.Cluster.Advertise = cfg.ClusterAdvertise
+		}
+		for _, p := range cfg.Peers {
+			u, err := url.Parse("nats-route://" + net.JoinHostPort(p.Host, strconv.Itoa(p.ClusterPort)))
+			if err != nil {
+				return nil, fmt.Errorf("natsbus: route to node %d: %w", p.ID, err)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: configure server: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("natsbus: server for node %d did not start listening on %s:%d (port in use?)", cfg.ID, cfg.Host, cfg.BusPort)
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name(fmt.Sprintf("paddock-node-%d", cfg.ID)),
+		nats.MaxReconnects(-1), nats.NoCallbacksAfterClientClose())
+	if err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("natsbus: connect in-process: %w", err)
+	}
+	n := &Node{cfg: cfg, srv: srv, nc: nc, stop: make(chan struct{})}
+	n.bus = &Bus{ens: cfg.Ensemble, self: cfg.ID, nc: nc, log: cfg.Logger}
+	if len(cfg.Peers) > 0 {
+		n.wg.Add(1)
+		go n.watchRoutes()
+	}
+	return n, nil
+}
+
+// Bus is the node's actors.Bus.
+func (n *Node) Bus() *Bus { return n.bus }
+
+// Server is the embedded server, for tests.
+func (n *Node) Server() *server.Server { return n.srv }
+
+// ClientURL is the nats:// URL of the bus listener.
+func (n *Node) ClientURL() string { return n.srv.ClientURL() }
+
+// Close drains the bus connection and shuts the server down.
+func (n *Node) Close() {
+	n.once.Do(func() {
+		close(n.stop)
+		n.wg.Wait()
+		_ = n.nc.Drain()
+		n.nc.Close()
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+	})
+}
+
+// watchRoutes turns route changes into PeerDown/PeerUp for the voter.
+func (n *Node) watchRoutes() {
+	defer n.wg.Done()
+	t := time.NewTicker(LivenessPoll)
+	defer t.Stop()
+	up := map[msg.NodeID]bool{}
+	prefix := "pdk-" + n.cfg.Ensemble + "-"
+	self := msg.Addr{Node: n.cfg.ID, Role: msg.RoleNone}
+	voter := msg.Addr{Node: n.cfg.ID, Role: msg.RoleVoter}
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		rz, err := n.srv.Routez(&server.RoutezOptions{})
+		if err != nil {
+			continue
+		}
+		now := map[msg.NodeID]bool{}
+		for _, r := range rz.Routes {
+			id, err := strconv.ParseUint(strings.TrimPrefix(r.RemoteName, prefix), 10, 64)
+			if err == nil && strings.HasPrefix(r.RemoteName, prefix) {
+				now[msg.NodeID(id)] = true
+			}
+		}
+		for id := range up {
+			if !now[id] {
+				n.cfg.Logger.Info("route to peer lost", "peer", uint64(id))
+				_ = n.bus.Send(msg.New(self, voter, &msg.PeerDown{Node: id}))
+			}
+		}
+		for id := range now {
+			if !up[id] {
+				n.cfg.Logger.Debug("route to peer up", "peer", uint64(id))
+				_ = n.bus.Send(msg.New(self, voter, &msg.PeerUp{Node: id}))
+			}
+		}
+		up = now
+	}
+}
+
+// Stats counts the bus's traffic.
+type Stats struct{ Sent, Received, DecodeErrors uint64 }
+
+// Bus is an actors.Bus over NATS.
+type Bus struct {
+	ens                      string
+	self                     msg.NodeID
+	nc                       *nats.Conn
+	log                      *slog.Logger
+	sent, recv, decodeErrors atomic.Uint64
+}
+
+var _ actors.Bus = (*Bus)(nil)
+
+// Send publishes env on its destination's subject.
+func (b *Bus) Send(env msg.Envelope) error {
+	data, err := Encode(env)
+	if err != nil {
+		return err
+	}
+	if err := b.nc.Publish(Subject(b.ens, env.To), data); err != nil {
+		return fmt.Errorf("natsbus: publish %s: %w", env.Kind, err)
+	}
+	b.sent.Add(1)
+	return nil
+}
+
+// Subscribe delivers envelopes for addr and broadcasts to addr.Role from
+// other nodes.
+func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), error) {
+	handler := func(broadcast bool) nats.MsgHandler {
+		return func(m *nats.Msg) {
+			env, err := Decode(m.Data)
+			if err != nil {
+				b.decodeErrors.Add(1)
+				b.log.Debug("undecodable bus message dropped", "subject", m.Subject, "err", err)
+				return
+			}
+			if broadcast && env.From.Node == b.self {
+				return
+			}
+			b.recv.Add(1)
+			deliver(env)
+		}
+	}
+	direct, err := b.nc.Subscribe(Subject(b.ens, addr), handler(false))
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: subscribe %s: %w", addr, err)
+	}
+	bcast, err := b.nc.Subscribe(Subject(b.ens, msg.Addr{Role: addr.Role}), handler(true))
+	if err != nil {
+		direct.Unsubscribe()
+		return nil, fmt.Errorf("natsbus: subscribe broadcast %s: %w", addr.Role, err)
+	}
+	for _, s := range []*nats.Subscription{direct, bcast} {
+		_ = s.SetPendingLimits(1<<20, 256<<20)
+	}
+	return func() { direct.Unsubscribe(); bcast.Unsubscribe() }, nil
+}
+
+// Stats returns the counters.
+func (b *Bus) Stats() Stats {
+	return Stats{Sent: b.sent.Load(), Received: b.recv.Load(), DecodeErrors: b.decodeErrors.Load()}
+}
+
+// Flush waits until the server has processed everything published so far.
+func (b *Bus) Flush(ctx context.Context) error { return b.nc.FlushWithContext(ctx) }

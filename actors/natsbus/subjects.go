@@ -1,0 +1,36 @@
+package natsbus
+
+import (
+	"fmt"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+)
+
+// Subject formats. Every subject Paddock uses is built from this block.
+const (
+	subjPrefix    = "pdk.%s."           // ensemble
+	subjElect     = "pdk.%s.elect"      // ensemble
+	subjBroadcast = "pdk.%s.all.%s"     // ensemble, role
+	subjDirect    = "pdk.%s.peer.%d.%s" // ensemble, node, role
+	subjAll       = "pdk.%s.>"          // ensemble: everything, for tracing
+)
+
+// Prefix is the subject prefix of an ensemble.
+func Prefix(ens string) string { return fmt.Sprintf(subjPrefix, ens) }
+
+// AllSubjects matches every subject of an ensemble.
+func AllSubjects(ens string) string { return fmt.Sprintf(subjAll, ens) }
+
+// Subject is where an envelope to `to` is published.
+func Subject(ens string, to msg.Addr) string {
+	if to.Broadcast() {
+		if to.Role == msg.RoleVoter {
+			return fmt.Sprintf(subjElect, ens)
+		}
+		return fmt.Sprintf(subjBroadcast, ens, to.Role)
+	}
+	return fmt.Sprintf(subjDirect, ens, to.Node, to.Role)
+}
+
+// serverName names a node's NATS server so routes map back to node ids.
+func serverName(ens string, id msg.NodeID) string { return fmt.Sprintf("pdk-%s-%d", ens, id) }
