@@ -91,6 +91,8 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		ClusterPort: cfg.ClusterPort,
 		Peers:       peers,
 		Logger:      n.log,
+
+		ClusterAdvertise: cfg.ClusterAdvertise,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: start bus: %w", err)

@@ -83,6 +83,7 @@ type Voter struct {
 	members  map[msg.NodeID]*member
 	hbLeft   int
 	proposed uint64
+	maxSeen  uint64 // highest accepted epoch any follower reported
 
 	persist uint64
 	out     []msg.Envelope
@@ -254,7 +255,7 @@ func (v *Voter) maybePropose() {
 	if v.proposed != 0 || len(v.infos) < v.quorum {
 		return
 	}
-	e := v.accepted
+	e := max(v.accepted, v.maxSeen)
 	for _, in := range v.infos {
 		if in.AcceptedEpoch > e {
 			e = in.AcceptedEpoch
@@ -326,6 +327,13 @@ func (v *Voter) Step(env msg.Envelope) {
 		if v.state != msg.StateLeading || !v.voters[from] {
 			return
 		}
+		v.maxSeen = max(v.maxSeen, b.AcceptedEpoch)
+		if v.established && b.AcceptedEpoch > v.epoch {
+			// It promised a later epoch and can never join this one; lead
+			// again in an epoch above every one seen so it can.
+			v.lookAgain()
+			return
+		}
 		if v.proposed == 0 {
 			v.infos[from] = *b
 			v.maybePropose()
@@ -366,6 +374,13 @@ func (v *Voter) Step(env msg.Envelope) {
 
 func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 	if !v.voters[from] || from == v.cfg.ID {
+		return
+	}
+	if v.state == msg.StateFollowing && from == v.leader && n.State == msg.StateLooking {
+		// Our leader gave up its epoch (ZooKeeper closes the follower
+		// sockets); do not wait syncLimit to notice.
+		v.lookAgain()
+		v.stepVote(from, n)
 		return
 	}
 	if v.state != msg.StateLooking {

@@ -128,3 +128,38 @@ func TestStandaloneLeadsAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestLeaderLookingEndsFollowing(t *testing.T) {
+	v := follower(t, 0)
+	v.Step(msg.New(from(3), from(1), &msg.Vote{Leader: 3, Round: 2, State: msg.StateLooking}))
+	if st := v.Status(); st.State != msg.StateLooking || st.Round != 2 {
+		t.Fatalf("follower whose leader is looking: %+v", st)
+	}
+}
+
+// Regression (simulation seed 71 before the fix): a node that accepted a
+// later epoch from a failed attempt could never join an established leader
+// of a lower epoch, and looped between LOOKING and FOLLOWING forever.
+func TestFollowerAheadInEpochMakesLeaderLeadHigher(t *testing.T) {
+	s := newSim(t, 71, 3)
+	for _, id := range s.voters {
+		s.start(id)
+	}
+	leader := s.waitSettled(200, s.voters...)
+	lagger := s.nodes[leader%3+1]
+	s.crash(lagger.id)
+	est := s.nodes[leader].v.Status().Epoch
+	lagger.disk = est + 2 // as if it had accepted a proposal that never got a quorum
+	s.start(lagger.id)
+	s.waitSettled(settleBound(simConfig(1, s.voters)), s.voters...)
+	if e := s.nodes[leader].v.Status().Epoch; e <= est+2 {
+		for _, id := range s.voters {
+			if st := s.nodes[id].v.Status(); st.State == msg.StateLeading {
+				e = st.Epoch
+			}
+		}
+		if e <= est+2 {
+			t.Fatalf("ensemble settled in epoch %d, not above the lagger's accepted %d", e, est+2)
+		}
+	}
+}

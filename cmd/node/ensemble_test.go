@@ -371,9 +371,11 @@ func TestFiveNodePartition(t *testing.T) {
 	// Put the current leader in the minority so the majority must re-elect.
 	minority := []int{leader, 1 + leader%5}
 	majority := without(e.all(), minority...)
+	start := time.Now()
 	e.cut(minority, majority)
 
 	newLeader := e.waitSettled(majority...)
+	t.Logf("majority settled on %d %s after the cut", newLeader, time.Since(start))
 	e.waitFor("the minority to stop serving", 30*time.Second, func() bool {
 		m := e.modes(minority...)
 		return m[minority[0]] == "looking" && m[minority[1]] == "looking"
@@ -389,7 +391,9 @@ func TestFiveNodePartition(t *testing.T) {
 		}
 	}
 	e.heal()
+	start = time.Now()
 	e.waitSettled(e.all()...)
+	t.Logf("all five settled %s after healing", time.Since(start))
 }
 
 func (e *ensemble) cut(a, b []int) {
