@@ -263,6 +263,12 @@ type lockedWriter struct {
 	w  *bytes.Buffer
 }
 
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -296,6 +302,18 @@ func TestClassicStartOrder(t *testing.T) {
 	if m := e.mode(1); m != "looking" {
 		t.Fatalf("node 1 alone: mode %q, want looking (not serving)", m)
 	}
+	// Watch the election on the bus: votes must be visible in `node trace`.
+	trace := exec.Command(nodeBin, "trace", "--config", e.members[1].cfg, "--kind", "Vote,NewEpoch", "--duration", "4s")
+	traced := &lockedWriter{w: &bytes.Buffer{}}
+	trace.Stdout = traced
+	if err := trace.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A lone node keeps re-broadcasting its vote: once the trace shows one,
+	// it is subscribed and will see the election.
+	e.waitFor("the trace to show node 1's vote", 20*time.Second, func() bool {
+		return strings.Contains(traced.String(), "1.voter -> *.voter Vote")
+	})
 	e.startUp(2)
 	if leader := e.waitSettled(1, 2); leader != 2 {
 		t.Fatalf("leader of {1,2} = %d, want 2", leader)
@@ -304,12 +322,70 @@ func TestClassicStartOrder(t *testing.T) {
 	if leader := e.waitSettled(1, 2, 3); leader != 2 {
 		t.Fatalf("leader of {1,2,3} = %d, want 2", leader)
 	}
+	trace.Wait()
+	if out := traced.String(); !strings.Contains(out, "Vote epoch=0 zxid=0x0 leader=2") || !strings.Contains(out, "2.voter -> 1.voter NewEpoch epoch=1") {
+		t.Errorf("trace does not show the election:\n%s", out)
+	}
 	want := map[int]string{1: "Mode: follower", 2: "Mode: leader", 3: "Mode: follower"}
 	for id, w := range want {
 		out, code := nodeCmd(t, "status", "--config", e.members[id].cfg)
 		if code != 0 || !strings.Contains(out, w) {
 			t.Errorf("node %d status: exit %d, output %q, want %q", id, code, out, w)
 		}
+	}
+}
+
+// A config with one server line runs standalone; `node stop` stops it
+// gracefully and removes its pid file.
+func TestStandaloneAndStop(t *testing.T) {
+	skipShort(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	port := freePort(t)
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\npaddock.busPort=%d\n", filepath.Join(dir, "data"), port, freePort(t))
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := nodeCmd(t, "start", "--config", cfg, "--background")
+	if code != 0 {
+		t.Fatalf("start --background: exit %d\n%s", code, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, code = nodeCmd(t, "status", "--config", cfg)
+		if code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("standalone node never served: %s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out, "Mode: standalone") {
+		t.Fatalf("status: %q", out)
+	}
+	if out, code = nodeCmd(t, "stop", "--config", cfg); code != 0 || !strings.Contains(out, "STOPPED") {
+		t.Fatalf("stop: exit %d %q", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "paddock.pid")); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after a graceful stop: %v", err)
+	}
+	if out, code = nodeCmd(t, "status", "--config", cfg); code == 0 || !strings.Contains(out, "not running") {
+		t.Fatalf("status of a stopped node: exit %d %q", code, out)
+	}
+	if out, code = nodeCmd(t, "stop", "--config", cfg); code == 0 || !strings.Contains(out, "not running") {
+		t.Fatalf("stop of a stopped node: exit %d %q", code, out)
+	}
+}
+
+// Bad configuration is refused with the key and line named.
+func TestBadConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	os.WriteFile(cfg, []byte("dataDir="+dir+"\nclientPort=2181\ntickTime=soon\n"), 0o644)
+	out, code := nodeCmd(t, "start", "--config", cfg)
+	if code == 0 || !strings.Contains(out, "zoo.cfg:3: tickTime") {
+		t.Fatalf("start with a bad tickTime: exit %d %q", code, out)
 	}
 }
 

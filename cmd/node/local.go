@@ -59,7 +59,7 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Wrote a %d-node ensemble to %s\n", n, dir)
 	}
-	for _, p := range paths {
+	for i, p := range paths {
 		cfg, err := loadConfig(p, stderr)
 		if err != nil {
 			return err
@@ -71,16 +71,21 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 		if err := startBackground(cfg, p, "info", stdout); err != nil {
 			return fmt.Errorf("node %d: %w", cfg.MyID, err)
 		}
-	}
-	// Wait for the ensemble to settle so `up` returns a serving ensemble.
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if allServing(paths, stderr) {
-			break
+		// Once a quorum runs, let it elect before the next node starts, as
+		// in ZooKeeper's walkthrough (so 1, 2, 3 elect 2).
+		if i+1 >= len(paths)/2+1 {
+			waitServing(paths[:i+1], stderr)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	return localStatus(dir, stdout, stderr)
+}
+
+// waitServing waits up to 30 s for every node in paths to serve.
+func waitServing(paths []string, stderr io.Writer) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !allServing(paths, stderr) {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func allServing(paths []string, stderr io.Writer) bool {
