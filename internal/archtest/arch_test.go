@@ -1,0 +1,105 @@
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func repoRoot(t *testing.T) string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// goFiles yields every non-test Go file under root, with its path relative to root.
+func goFiles(t *testing.T, root string, fn func(rel string, f *ast.File)) {
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		full, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err == nil {
+			f = full
+		}
+		rel, _ := filepath.Rel(root, path)
+		fn(filepath.ToSlash(rel), f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNATSAndMsgpackStayInTheBus(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		if strings.HasPrefix(rel, "actors/natsbus/") || strings.HasPrefix(rel, "client/") {
+			return
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(p, "github.com/nats-io/") || strings.HasPrefix(p, "github.com/vmihailenco/msgpack") {
+				t.Errorf("%s imports %s: only actors/natsbus may", rel, p)
+			}
+		}
+	})
+}
+
+// cores are the packages whose protocol logic must be a pure function of
+// messages and ticks.
+var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "actors/membus/"}
+
+var forbidden = map[string]map[string]bool{
+	"time": {"Now": true, "Sleep": true, "After": true, "Tick": true, "NewTimer": true, "NewTicker": true, "Since": true, "Until": true, "AfterFunc": true},
+	"rand": {"Int": true, "Intn": true, "Int63": true, "Int63n": true, "Int31": true, "Int31n": true, "Float64": true, "Float32": true, "Perm": true, "Shuffle": true, "Uint32": true, "Uint64": true, "Seed": true, "N": true, "IntN": true},
+}
+
+func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		core := false
+		for _, c := range cores {
+			core = core || strings.HasPrefix(rel, c)
+		}
+		// replica/wal is the disk layer, not a core.
+		if !core || strings.HasPrefix(rel, "replica/wal/") {
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && forbidden[id.Name][sel.Sel.Name] {
+				t.Errorf("%s uses %s.%s: pure cores take ticks and an injected *rand.Rand", rel, id.Name, sel.Sel.Name)
+			}
+			return true
+		})
+	})
+}

@@ -1,0 +1,6 @@
+// Package archtest holds tests that enforce Paddock's layering on the
+// source tree, so a violation fails the default test run even where
+// golangci-lint is not installed: NATS and msgpack stay inside
+// actors/natsbus (and the native client), and the pure cores never read the
+// wall clock or the global random source.
+package archtest
