@@ -63,9 +63,11 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		id = 1 // standalone without a server line
 	}
 	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8)}
+	// Every failure below returns nil for n, so undo through a copy.
+	partial := n
 	defer func() {
 		if err != nil {
-			n.closeParts()
+			partial.closeParts()
 		}
 	}()
 

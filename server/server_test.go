@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/zkwire"
+)
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func standalone(t *testing.T, dir string) *config.Config {
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=srvr,ruok\n",
+		filepath.Join(dir, "data"), freePort(t), freePort(t))
+	c, err := config.Parse(strings.NewReader(text), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestStandaloneNodeServesAndLocksItsDataDir(t *testing.T) {
+	dir := t.TempDir()
+	cfg := standalone(t, dir)
+	n, err := Start(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for n.Mode() != zkwire.ModeStandalone {
+		if time.Now().After(deadline) {
+			t.Fatalf("standalone node mode %q", n.Mode())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	mode, running, ok, err := AskMode(ctx, n.ClientAddr())
+	if err != nil || !running || !ok || mode != zkwire.ModeStandalone {
+		t.Fatalf("srvr: mode %q running %v ok %v err %v", mode, running, ok, err)
+	}
+	if st := n.VoterStatus(); st.Epoch != 1 {
+		t.Fatalf("first epoch %d, want 1", st.Epoch)
+	}
+
+	// A second node on the same data directory is refused.
+	other := standalone(t, dir)
+	if _, err := Start(other, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second node on one data dir: %v, want ErrLocked", err)
+	}
+	n.Close()
+
+	// Restarted, it leads a new epoch above the one it accepted before.
+	n2, err := Start(standalone(t, dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Close()
+	for n2.VoterStatus().Epoch != 2 {
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("restarted node epoch %d, want 2", n2.VoterStatus().Epoch)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
