@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,18 +14,9 @@ import (
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func standalone(t *testing.T, dir string) *config.Config {
 	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=srvr,ruok\n",
-		filepath.Join(dir, "data"), freePort(t), freePort(t))
+		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t))
 	c, err := config.Parse(strings.NewReader(text), "zoo.cfg")
 	if err != nil {
 		t.Fatal(err)

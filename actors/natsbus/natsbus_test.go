@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"math/rand"
-	"net"
 	"reflect"
 	"strings"
 	"sync"
@@ -97,15 +97,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 type inbox struct {
 	mu  sync.Mutex
 	got []msg.Envelope
@@ -137,7 +128,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func cluster(t *testing.T, n int) []*Node {
 	ports := make([]int, n)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = testutil.FreePort(t)
 	}
 	nodes := make([]*Node, n)
 	for i := 0; i < n; i++ {

@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,16 +42,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 type member struct {
 	id                               int
 	dir, cfg                         string
@@ -77,7 +67,7 @@ func newEnsemble(t testing.TB, n int, proxied bool) *ensemble {
 	root := t.TempDir()
 	for i := 1; i <= n; i++ {
 		m := &member{id: i, dir: filepath.Join(root, fmt.Sprintf("node%d", i)),
-			clientPort: freePort(t), clusterPort: freePort(t), busPort: freePort(t), peerClusterPort: map[int]int{}}
+			clientPort: testutil.FreePort(t), clusterPort: testutil.FreePort(t), busPort: testutil.FreePort(t), peerClusterPort: map[int]int{}}
 		m.cfg = filepath.Join(m.dir, "zoo.cfg")
 		e.members[i] = m
 	}
@@ -341,8 +331,8 @@ func TestStandaloneAndStop(t *testing.T) {
 	skipShort(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "zoo.cfg")
-	port := freePort(t)
-	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\npaddock.busPort=%d\n", filepath.Join(dir, "data"), port, freePort(t))
+	port := testutil.FreePort(t)
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\npaddock.busPort=%d\n", filepath.Join(dir, "data"), port, testutil.FreePort(t))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
