@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/paddock-zk/paddock/internal/testutil"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/paddock-zk/paddock/internal/testutil"
 	"math/rand"
 	"reflect"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 func randomEnvelope(t testing.TB, r *rand.Rand, k msg.Kind) msg.Envelope {
