@@ -30,6 +30,18 @@ const (
 	KindPeerDown // the bus lost its route to a peer node
 	KindPeerUp   // the bus (re)gained its route to a peer node
 
+	// Replication (replica ↔ replica): ZAB synchronization and broadcast.
+	KindSyncReq      // follower → leader: my position, sync me (resent until answered)
+	KindSyncStart    // leader → follower: DIFF, TRUNC or SNAP for one sync session
+	KindSnapChunk    // leader → follower: a piece of the snapshot (SNAP)
+	KindProposal     // leader → follower: entries after PrevZxid
+	KindNewLeader    // leader → follower: you hold my history up to Zxid; persist and ack
+	KindNewLeaderAck // follower → leader: history and currentEpoch durable
+	KindUpToDate     // leader → follower: serve; commit point
+	KindAck          // follower → leader: log durable up to Zxid (cumulative)
+	KindCommit       // leader → follower: committed up to Zxid
+	KindResend       // follower → leader: gap after After, send again
+
 	kindCount // keep last
 )
 
@@ -49,6 +61,16 @@ var kindNames = [...]string{
 	KindAbdicate:     "Abdicate",
 	KindPeerDown:     "PeerDown",
 	KindPeerUp:       "PeerUp",
+	KindSyncReq:      "SyncReq",
+	KindSyncStart:    "SyncStart",
+	KindSnapChunk:    "SnapChunk",
+	KindProposal:     "Proposal",
+	KindNewLeader:    "NewLeader",
+	KindNewLeaderAck: "NewLeaderAck",
+	KindUpToDate:     "UpToDate",
+	KindAck:          "Ack",
+	KindCommit:       "Commit",
+	KindResend:       "Resend",
 }
 
 func (k Kind) String() string {
@@ -95,6 +117,16 @@ var bodies = [kindCount]func() Body{
 	KindAbdicate:     func() Body { return new(Abdicate) },
 	KindPeerDown:     func() Body { return new(PeerDown) },
 	KindPeerUp:       func() Body { return new(PeerUp) },
+	KindSyncReq:      func() Body { return new(SyncReq) },
+	KindSyncStart:    func() Body { return new(SyncStart) },
+	KindSnapChunk:    func() Body { return new(SnapChunk) },
+	KindProposal:     func() Body { return new(Proposal) },
+	KindNewLeader:    func() Body { return new(NewLeader) },
+	KindNewLeaderAck: func() Body { return new(NewLeaderAck) },
+	KindUpToDate:     func() Body { return new(UpToDate) },
+	KindAck:          func() Body { return new(Ack) },
+	KindCommit:       func() Body { return new(Commit) },
+	KindResend:       func() Body { return new(Resend) },
 }
 
 // AllKinds lists every valid kind, for tests and tracing filters.
