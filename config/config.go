@@ -141,14 +141,14 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	return p.c, nil
 }
 
-func (p *parser) intKey(key string, def, min, max int, unit string) (int, error) {
+func (p *parser) intKey(key string, def, lo, hi int, unit string) (int, error) {
 	v, ok := p.vals[key]
 	if !ok {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		return 0, p.errf(key, "%q is not a whole number%s (want an integer from %d to %d)", v, unit, min, max)
+	if err != nil || n < lo || n > hi {
+		return 0, p.errf(key, "%q is not a whole number%s (want an integer from %d to %d)", v, unit, lo, hi)
 	}
 	return n, nil
 }

@@ -229,7 +229,9 @@ func (n *Node) closeParts() {
 		n.bus.Close()
 	}
 	if n.wal != nil {
-		n.wal.Close()
+		if err := n.wal.Close(); err != nil {
+			n.log.Error("closing storage", "err", err)
+		}
 	}
 	if n.lock != nil {
 		unlockDir(n.lock)

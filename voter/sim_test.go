@@ -179,15 +179,15 @@ func (s *sim) settled(ids ...msg.NodeID) (msg.NodeID, bool) {
 	return leader, leader != 0
 }
 
-func (s *sim) waitSettled(max int, ids ...msg.NodeID) msg.NodeID {
+func (s *sim) waitSettled(limit int, ids ...msg.NodeID) msg.NodeID {
 	s.t.Helper()
-	for i := 0; i <= max; i++ {
+	for i := 0; i <= limit; i++ {
 		if l, ok := s.settled(ids...); ok {
 			return l
 		}
 		s.tick()
 	}
-	s.t.Fatalf("no single leader among %v after %d ticks: %s", ids, max, s.describe())
+	s.t.Fatalf("no single leader among %v after %d ticks: %s", ids, limit, s.describe())
 	return 0
 }
 

@@ -39,12 +39,12 @@ func TestFourLetterWords(t *testing.T) {
 			t.Errorf("%s: reply %q lacks %q", tt.word, got, tt.want)
 		}
 	}
-	if m, ok := ParseMode(mustAsk(t, ctx, addr, "srvr")); !ok || m != ModeFollower {
+	if m, ok := ParseMode(mustAsk(ctx, t, addr, "srvr")); !ok || m != ModeFollower {
 		t.Errorf("ParseMode = %q, %v", m, ok)
 	}
 
 	st.Store(&Status{Mode: ModeLooking})
-	got := mustAsk(t, ctx, addr, "srvr")
+	got := mustAsk(ctx, t, addr, "srvr")
 	if got != notServing {
 		t.Errorf("looking node srvr = %q", got)
 	}
@@ -53,7 +53,7 @@ func TestFourLetterWords(t *testing.T) {
 	}
 }
 
-func mustAsk(t *testing.T, ctx context.Context, addr, w string) string {
+func mustAsk(ctx context.Context, t *testing.T, addr, w string) string {
 	t.Helper()
 	s, err := Ask(ctx, addr, w)
 	if err != nil {

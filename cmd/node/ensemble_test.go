@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,7 +30,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	nodeBin = filepath.Join(dir, "node")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", nodeBin, ".")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "the go command is needed to build node for the process tests:", err)
+		os.Exit(1)
+	}
+	build := exec.Command(goBin, "build", "-o", nodeBin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building node:", err)

@@ -74,21 +74,21 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 		// Once a quorum runs, let it elect before the next node starts, as
 		// in ZooKeeper's walkthrough (so 1, 2, 3 elect 2).
 		if i+1 >= len(paths)/2+1 {
-			waitServing(paths[:i+1], stderr)
+			waitServing(paths[:i+1])
 		}
 	}
 	return localStatus(dir, stdout, stderr)
 }
 
 // waitServing waits up to 30 s for every node in paths to serve.
-func waitServing(paths []string, stderr io.Writer) {
+func waitServing(paths []string) {
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && !allServing(paths, stderr) {
+	for time.Now().Before(deadline) && !allServing(paths) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func allServing(paths []string, stderr io.Writer) bool {
+func allServing(paths []string) bool {
 	for _, p := range paths {
 		cfg, err := loadConfig(p, io.Discard)
 		if err != nil {
