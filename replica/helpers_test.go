@@ -73,14 +73,6 @@ func (n *testNode) drain() {
 	}
 }
 
-// compact snapshots the applied state and drops the log up to it.
-func (n *testNode) compact() {
-	z := lastZxid(n.applied)
-	if err := n.s.Compact(z, encodeState(n.applied)); err != nil {
-		n.t.Fatalf("node %d: compact: %v", n.id, err)
-	}
-}
-
 func lastZxid(es []Entry) uint64 {
 	if len(es) == 0 {
 		return 0

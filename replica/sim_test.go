@@ -417,7 +417,7 @@ func (s *sim) finish(maxTicks int) {
 	}
 }
 
-func seeds(t *testing.T) (first int64, n int) {
+func seeds() (first int64, n int) {
 	n = *flagSeeds
 	if testing.Short() && n > 100 {
 		n = 100
@@ -429,7 +429,7 @@ func seeds(t *testing.T) (first int64, n int) {
 }
 
 func runSeeds(t *testing.T, name string, f func(t *testing.T, seed int64)) {
-	first, n := seeds(t)
+	first, n := seeds()
 	for seed := first; seed < first+int64(n); seed++ {
 		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { f(t, seed) })
 		if !ok {

@@ -219,7 +219,9 @@ func (n *Node) Close() {
 
 func (n *Node) closeParts() {
 	if n.zk != nil {
-		n.zk.Close()
+		if err := n.zk.Close(); err != nil {
+			n.log.Warn("closing client port", "err", err)
+		}
 	}
 	if n.cancel != nil {
 		n.cancel()

@@ -273,11 +273,11 @@ func (b *Bus) Drop(from, to msg.NodeID, p float64) {
 func (b *Bus) SetDuplicate(p float64) { b.dup = p }
 
 // SetDelay makes cross-node messages due after uniform[min,max] steps.
-func (b *Bus) SetDelay(min, max int64) {
-	if min < 0 || max < min {
-		panic(fmt.Sprintf("membus: bad delay range [%d,%d]", min, max))
+func (b *Bus) SetDelay(lo, hi int64) {
+	if lo < 0 || hi < lo {
+		panic(fmt.Sprintf("membus: bad delay range [%d,%d]", lo, hi))
 	}
-	b.dmin, b.dmax = min, max
+	b.dmin, b.dmax = lo, hi
 }
 
 // Crash discards everything in flight to or from n and n's subscriptions.

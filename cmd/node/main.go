@@ -150,7 +150,11 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 		n.Close()
 		return fmt.Errorf("write pid file: %w", err)
 	}
-	defer os.Remove(cfg.PidFile())
+	defer func() {
+		if err := os.Remove(cfg.PidFile()); err != nil {
+			log.Warn("removing pid file", "err", err)
+		}
+	}()
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
