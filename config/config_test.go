@@ -180,3 +180,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestOneServerLineIsStandalone(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "zoo.cfg")
+	os.WriteFile(p, []byte("dataDir="+dir+"\nclientPort=2181\nserver.4=127.0.0.1:2888:3888\n"), 0o644)
+	c, err := Load(p) // no myid needed for one server
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Standalone() || c.MyID != 4 || c.BusPort != 3888 || c.ClusterPort != 0 || len(c.Peers()) != 0 {
+		t.Fatalf("one server line: standalone=%v %+v", c.Standalone(), c)
+	}
+}
