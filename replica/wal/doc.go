@@ -1,13 +1,93 @@
-// Package wal is Paddock's on-disk storage and the only package that writes
-// a node's data directories.
+// Package wal is Paddock's on-disk storage: the transaction log, snapshots
+// and the ZAB epoch files. It is the only package that writes a node's
+// data directories. It stores opaque bytes: the txn and snapshot encodings
+// belong to the tree package, the protocol (what to write when) to package
+// replica and its shell. It must not interpret entry data, start
+// goroutines other than Committer's, or talk to the bus.
 //
-// Layout (ZooKeeper's names): dataDir/version-2/acceptedEpoch and
-// currentEpoch hold the ZAB epochs as decimal text. Each is replaced
-// atomically — write a temporary file, fsync it, rename it over the old one,
-// fsync the directory — so a crash leaves either the old or the new value,
-// never a torn one. A file that does not parse is reported, never guessed
-// at.
+// # Layout
 //
-// The transaction log and snapshots (issue 3) will live beside them:
-// dataLogDir/version-2/log.<zxid> and dataDir/version-2/snapshot.<zxid>.
+// ZooKeeper's names, under a version-2 directory:
+//
+//	dataLogDir/version-2/log.<hex zxid of its first entry>
+//	dataDir/version-2/snapshot.<hex zxid>
+//	dataDir/version-2/acceptedEpoch, currentEpoch
+//
+// dataLogDir defaults to dataDir. Files ending in .tmp in dataDir are
+// leftovers of an interrupted write and are removed by Open.
+//
+// # Log format
+//
+// A log file starts with the 8-byte magic "PDKLOG1\n", followed by
+// records, little-endian:
+//
+//	[u32 data length][u32 CRC-32C over length, zxid and data][u64 zxid][data]
+//
+// Data is at most 64 MiB, so a flipped length byte can't make recovery
+// allocate gigabytes. Zxids ascend strictly across records and files, and
+// a file's name is the zxid of its first record. A file is closed and the
+// next one started when appending would take it past Options.SegmentBytes
+// (64 MiB by default); the old file is fsynced before the new one is
+// created (and the new one's header and directory entry are fsynced), so
+// only the last file can ever hold an unsynced, possibly torn, tail.
+//
+// # Recovery
+//
+// Open reads every log file in order and checks every record. A bad record
+// — short, over-long, running past the end of the file, or failing its CRC
+// — is a torn tail only if it is in the last file and no valid record
+// (with a zxid above the last good one) starts anywhere after it: that is
+// all a torn write, a zero-filled or garbage tail can leave. The last file
+// is then cut at the bad record and fsynced, with a Warn log naming the
+// file and offset; a last file left with no record (or a torn header) is
+// removed. Like ZooKeeper we treat a bad CRC at the very end as torn; but a
+// complete record with a bad CRC followed by valid records, a bad record
+// anywhere in a non-last file, a zxid out of order, or a header that is
+// not ours is corruption: Open returns an error wrapping ErrCorrupt naming
+// the file and byte offset, and changes nothing on disk.
+//
+// # Durability
+//
+// Append only buffers (and writes in 1 MiB chunks); Sync writes and fsyncs,
+// after which every appended entry is durable. TruncateAfter is durable
+// when it returns. A failed write or fsync poisons the Log: every later
+// call returns ErrPoisoned wrapping the first error, because after a failed
+// fsync the kernel may have dropped the dirty pages and a retried fsync
+// would "succeed" (fsyncgate). Reopening recovers from what is on disk.
+// ENOSPC is reported the same way (errors.Is(err, syscall.ENOSPC)).
+//
+// Group commit: Committer runs Append+Sync on its own goroutine; while one
+// fsync runs, later submissions queue and share the next fsync.
+//
+// # Snapshots and epochs
+//
+// A snapshot file is the content followed by a 20-byte trailer: [u64
+// content length][u32 CRC-32C of the content]["PDKSNAP1"]. It is written to
+// a temporary file, fsynced, renamed into place and the directory fsynced.
+// OpenSnapshot verifies the whole file before returning a reader. Purge
+// keeps the newest retain (>= 3) snapshots and every log file holding an
+// entry newer than the oldest kept one.
+//
+// An epoch file holds the decimal epoch, a space and the CRC-32C of the
+// digits in hex ("7 1a2b3c4d\n"), replaced atomically (temporary file,
+// fsync, rename, directory fsync). A corrupt snapshot or epoch file is an
+// ErrCorrupt error naming it, never used.
+//
+// # Concurrency
+//
+// Every Log method is safe to call from any goroutine. The log methods
+// (Append, Sync, Entries, TruncateAfter, Close, and Purge's log-file part)
+// serialize on one mutex, held across an fsync, so a Sync in flight delays
+// an Append: that is what Committer is for. LastZxid, DurableZxid,
+// FirstZxid, AcceptedEpoch and CurrentEpoch never block. SaveSnapshot,
+// Snapshots and OpenSnapshot never take the log mutex, so a snapshot can be
+// written on its own goroutine while the log appends and syncs. Entries
+// calls its fn with the mutex held: fn must not call the Log.
+//
+// # Fault injection
+//
+// All file access goes through FS. OS is the real one; MemFS models what
+// is durable and can Crash (dropping unsynced bytes, creates, renames and
+// removes), fail fsyncs (FailNextSync, FailSyncs), run out of space
+// (NoSpace), tear the last write (TearLastWrite) and flip bytes (FlipByte).
 package wal

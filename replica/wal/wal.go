@@ -3,145 +3,693 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/paddock-zk/paddock/actors/msg"
 )
 
-// ErrCorrupt marks a file that failed validation; the message names it.
-var ErrCorrupt = errors.New("wal: corrupt file")
+// Entry is one transaction of the log; Data is opaque here. It is the
+// replication layer's entry type, so a shell can hand Ready entries to
+// Append without copying.
+type Entry = msg.Entry
 
-// Options tunes Open.
+// Errors for expected conditions. Errors that name a file wrap these.
+var (
+	// ErrCorrupt marks a file that failed validation (checksum, framing,
+	// zxid order). The message names the file and, for the log, the byte
+	// offset.
+	ErrCorrupt = errors.New("wal: corrupt file")
+	// ErrOutOfOrder: Append got a zxid not above the last one.
+	ErrOutOfOrder = errors.New("wal: zxids out of order")
+	// ErrTooLarge: an entry's data is over the record limit (64 MiB).
+	ErrTooLarge = errors.New("wal: entry too large")
+	// ErrPoisoned: an earlier write or fsync failed; the log's durable state
+	// is unknown until it is reopened (which recovers from the disk).
+	ErrPoisoned = errors.New("wal: log failed earlier; reopen it")
+	// ErrClosed: the log (or committer) was closed.
+	ErrClosed = errors.New("wal: closed")
+	// ErrNoSnapshot: no snapshot file with the asked zxid.
+	ErrNoSnapshot = errors.New("wal: no such snapshot")
+)
+
+// Options tunes Open. The zero value is usable.
 type Options struct {
+	// FS is the file system; nil means OS.
+	FS FS
+	// SegmentBytes: a log file is closed and a new one started once
+	// appending would take it past this size. 0 means 64 MiB.
+	SegmentBytes int64
+	// Logger gets recovery warnings; nil means slog.Default().
 	Logger *slog.Logger
 }
 
-// Log is an opened pair of data directories.
-type Log struct {
-	dataDir, logDir string
-	log             *slog.Logger
+const (
+	versionDir      = "version-2"
+	defaultSegBytes = 64 << 20
+	indexEvery      = 4096    // bytes between sparse index points
+	flushAt         = 1 << 20 // buffered bytes that force a write
+	readBuf         = 64 << 10
+)
 
-	mu            sync.Mutex
-	acceptedEpoch uint64
-	currentEpoch  uint64
+// Log is a node's durable storage: transaction log, snapshots and epoch
+// files. See the package doc for which methods may run concurrently.
+type Log struct {
+	fs       FS
+	dataDir  string // .../version-2
+	logDir   string // .../version-2
+	segBytes int64
+	log      *slog.Logger
+
+	// mu guards the log files: every log method holds it, including for
+	// the duration of an fsync.
+	mu     sync.Mutex
+	segs   []*segment // ascending; the last one is active
+	active File       // open handle of the last segment, or nil
+	buf    []byte     // encoded records not yet written
+	err    error      // poison: the first write/fsync failure
+	closed bool
+
+	// Read without mu so callers can poll them during an fsync.
+	last, durable, first atomic.Uint64
+
+	epochMu           sync.Mutex
+	accepted, current atomic.Uint64
+
+	snapSeq atomic.Uint64 // unique temporary snapshot names
 }
 
-const versionDir = "version-2"
+// segment is one log file.
+type segment struct {
+	path        string
+	first, last uint64
+	size        int64        // bytes, including any still in Log.buf
+	index       []indexPoint // sparse: a point every indexEvery bytes
+}
 
-// Open creates the directories if needed and loads the epoch files.
+type indexPoint struct {
+	zxid uint64
+	off  int64
+}
+
+func (s *segment) add(zxid uint64, off int64) {
+	if s.first == 0 {
+		s.first = zxid
+	}
+	s.last = zxid
+	if n := len(s.index); n == 0 || off-s.index[n-1].off >= indexEvery {
+		s.index = append(s.index, indexPoint{zxid, off})
+	}
+}
+
+// seek is an offset from which to scan for the first record with
+// zxid > after: the last index point at or below after.
+func (s *segment) seek(after uint64) int64 {
+	i, _ := slices.BinarySearchFunc(s.index, after+1, func(p indexPoint, z uint64) int {
+		switch {
+		case p.zxid < z:
+			return -1
+		case p.zxid > z:
+			return 1
+		}
+		return 0
+	})
+	if i == 0 {
+		return fileHeader
+	}
+	return s.index[i-1].off
+}
+
+func logName(zxid uint64) string  { return fmt.Sprintf("log.%x", zxid) }
+func snapName(zxid uint64) string { return fmt.Sprintf("snapshot.%x", zxid) }
+
+// parseName returns the zxid of a "prefix.<hex>" file name.
+func parseName(name, prefix string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(name, prefix+".")
+	if !ok || rest == "" || isTmp(name) {
+		return 0, false
+	}
+	z, err := strconv.ParseUint(rest, 16, 64)
+	return z, err == nil
+}
+
+// Open opens (creating if needed) the storage under dataDir (snapshots and
+// epochs) and logDir (the log; "" means dataDir), and recovers the log:
+// every record is checked, a torn tail of the last file is cut off, and
+// anything else that is wrong is an ErrCorrupt error, with nothing loaded.
 func Open(dataDir, logDir string, opt Options) (*Log, error) {
 	if logDir == "" {
 		logDir = dataDir
 	}
-	l := &Log{dataDir: filepath.Join(dataDir, versionDir), logDir: filepath.Join(logDir, versionDir), log: opt.Logger}
+	l := &Log{
+		fs:       opt.FS,
+		dataDir:  filepath.Join(dataDir, versionDir),
+		logDir:   filepath.Join(logDir, versionDir),
+		segBytes: opt.SegmentBytes,
+		log:      opt.Logger,
+	}
+	if l.fs == nil {
+		l.fs = OS
+	}
+	if l.segBytes <= 0 {
+		l.segBytes = defaultSegBytes
+	}
 	if l.log == nil {
 		l.log = slog.Default()
 	}
 	for _, d := range []string{l.dataDir, l.logDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := l.fs.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("wal: create %s: %w", d, err)
 		}
 	}
-	var err error
-	if l.acceptedEpoch, err = readEpoch(filepath.Join(l.dataDir, "acceptedEpoch")); err != nil {
+	if err := l.removeTmp(); err != nil {
 		return nil, err
 	}
-	if l.currentEpoch, err = readEpoch(filepath.Join(l.dataDir, "currentEpoch")); err != nil {
+	if err := l.loadEpochs(); err != nil {
+		return nil, err
+	}
+	if err := l.recover(); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// Close releases the log.
-func (l *Log) Close() error { return nil }
-
-// AcceptedEpoch is the last epoch this node accepted from a leader.
-func (l *Log) AcceptedEpoch() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.acceptedEpoch
-}
-
-// SetAcceptedEpoch makes e durable before returning.
-func (l *Log) SetAcceptedEpoch(e uint64) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := writeEpoch(l.dataDir, "acceptedEpoch", e); err != nil {
-		return err
+// removeTmp deletes temporary files a crash left behind (snapshots and
+// epochs being written); they were never renamed into place, so they hold
+// nothing anyone relies on.
+func (l *Log) removeTmp() error {
+	names, err := l.fs.ReadDir(l.dataDir)
+	if err != nil {
+		return fmt.Errorf("wal: list %s: %w", l.dataDir, err)
 	}
-	l.acceptedEpoch = e
+	for _, n := range names {
+		if isTmp(n) {
+			p := filepath.Join(l.dataDir, n)
+			l.log.Info("wal: removing leftover temporary file", "file", p)
+			if err := l.fs.Remove(p); err != nil {
+				return fmt.Errorf("wal: remove %s: %w", p, err)
+			}
+		}
+	}
 	return nil
 }
 
-// CurrentEpoch is the epoch of the last history this node installed.
-func (l *Log) CurrentEpoch() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.currentEpoch
-}
-
-// SetCurrentEpoch makes e durable before returning. Callers write it only
-// after the history it covers is durable (ZOOKEEPER-4785).
-func (l *Log) SetCurrentEpoch(e uint64) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if err := writeEpoch(l.dataDir, "currentEpoch", e); err != nil {
-		return err
+func (l *Log) recover() error {
+	names, err := l.fs.ReadDir(l.logDir)
+	if err != nil {
+		return fmt.Errorf("wal: list %s: %w", l.logDir, err)
 	}
-	l.currentEpoch = e
+	type logFile struct {
+		zxid uint64
+		path string
+	}
+	var files []logFile
+	for _, n := range names {
+		if z, ok := parseName(n, "log"); ok {
+			files = append(files, logFile{z, filepath.Join(l.logDir, n)})
+		} else if strings.HasPrefix(n, "log.") {
+			l.log.Warn("wal: ignoring unexpected file in the log directory", "file", filepath.Join(l.logDir, n))
+		}
+	}
+	slices.SortFunc(files, func(a, b logFile) int {
+		switch {
+		case a.zxid < b.zxid:
+			return -1
+		case a.zxid > b.zxid:
+			return 1
+		}
+		return 0
+	})
+	var segs []*segment
+	prev := uint64(0)
+	for i, f := range files {
+		seg, err := l.scanSegment(f.path, f.zxid, i == len(files)-1, prev)
+		if err != nil {
+			return err
+		}
+		if seg != nil {
+			segs = append(segs, seg)
+			prev = seg.last
+		}
+	}
+	if len(segs) > 0 {
+		s := segs[len(segs)-1]
+		f, err := l.fs.OpenFile(s.path, os.O_RDWR|os.O_APPEND, 0)
+		if err != nil {
+			return fmt.Errorf("wal: open %s: %w", s.path, err)
+		}
+		l.active = f
+		l.first.Store(segs[0].first)
+	}
+	l.segs = segs
+	l.last.Store(prev)
+	l.durable.Store(prev)
 	return nil
 }
 
-func readEpoch(path string) (uint64, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+// scanSegment verifies one log file and indexes it. See doc.go for the
+// torn-tail rule. It returns nil (and removes the file) for a last file
+// that holds no complete record.
+func (l *Log) scanSegment(path string, nameZxid uint64, last bool, prev uint64) (*segment, error) {
+	flag := os.O_RDONLY
+	if last {
+		flag = os.O_RDWR
 	}
+	f, err := l.fs.OpenFile(path, flag, 0)
 	if err != nil {
-		return 0, fmt.Errorf("wal: read %s: %w", path, err)
+		return nil, fmt.Errorf("wal: open %s: %w", path, err)
 	}
-	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	defer f.Close()
+	size, err := f.Size()
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %q is not an epoch number", ErrCorrupt, path, b)
+		return nil, fmt.Errorf("wal: stat %s: %w", path, err)
 	}
-	return v, nil
+	hdr := make([]byte, min(size, fileHeader))
+	if _, err := f.ReadAt(hdr, 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("wal: read %s: %w", path, err)
+	}
+	if string(hdr) != logMagic {
+		if last && (size < fileHeader && strings.HasPrefix(logMagic, string(hdr)) || allZero(f, size)) {
+			l.log.Warn("wal: removing log file torn while it was created", "file", path, "bytes", size)
+			return nil, l.removeFile(path)
+		}
+		return nil, fmt.Errorf("%w: %s at offset 0: bad file header %q", ErrCorrupt, path, hdr)
+	}
+	seg := &segment{path: path}
+	rr := newRecordReader(f, fileHeader, size, 1<<20)
+	for {
+		off := rr.off
+		e, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, errBadRecord) {
+			if last {
+				torn, terr := l.tornTail(f, path, off, size, prev, err)
+				if terr != nil {
+					return nil, terr
+				}
+				if torn {
+					break
+				}
+			}
+			return nil, fmt.Errorf("%w: %s at offset %d: %v", ErrCorrupt, path, off, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wal: read %s at offset %d: %w", path, off, err)
+		}
+		if e.Zxid <= prev {
+			return nil, fmt.Errorf("%w: %s at offset %d: zxid %s does not follow %s", ErrCorrupt, path, off, msg.FormatZxid(e.Zxid), msg.FormatZxid(prev))
+		}
+		if seg.first == 0 && e.Zxid != nameZxid {
+			return nil, fmt.Errorf("%w: %s at offset %d: first zxid %s does not match the file name", ErrCorrupt, path, off, msg.FormatZxid(e.Zxid))
+		}
+		seg.add(e.Zxid, off)
+		prev = e.Zxid
+	}
+	seg.size = rr.off
+	if seg.first == 0 {
+		if last {
+			l.log.Warn("wal: removing log file that holds no complete record", "file", path)
+			return nil, l.removeFile(path)
+		}
+		return nil, fmt.Errorf("%w: %s holds no records", ErrCorrupt, path)
+	}
+	return seg, nil
 }
 
-func writeEpoch(dir, name string, v uint64) error {
-	path := filepath.Join(dir, name)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("wal: write %s: %w", path, err)
+// tornTail decides whether the bad record at off of the last file is a
+// torn tail (nothing valid follows it) and if so cuts the file there
+// durably.
+func (l *Log) tornTail(f File, path string, off, size int64, prev uint64, why error) (bool, error) {
+	tail := make([]byte, size-off)
+	if _, err := f.ReadAt(tail, off); err != nil && err != io.EOF {
+		return false, fmt.Errorf("wal: read %s at offset %d: %w", path, off, err)
 	}
-	if _, err := f.WriteString(strconv.FormatUint(v, 10) + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("wal: write %s: %w", path, err)
+	if validRecordAfter(tail, prev) {
+		return false, nil
+	}
+	l.log.Warn("wal: truncating torn tail of the log", "file", path, "offset", off, "bytes", size-off, "reason", why.Error())
+	if err := f.Truncate(off); err != nil {
+		return false, fmt.Errorf("wal: truncate %s at %d: %w", path, off, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("wal: fsync %s: %w", path, err)
+		return false, fmt.Errorf("wal: fsync %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("wal: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("wal: rename %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return true, nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("wal: open dir %s: %w", dir, err)
+func allZero(f File, size int64) bool {
+	b := make([]byte, readBuf)
+	for off := int64(0); off < size; off += int64(len(b)) {
+		n, err := f.ReadAt(b[:min(int64(len(b)), size-off)], off)
+		for _, c := range b[:n] {
+			if c != 0 {
+				return false
+			}
+		}
+		if err != nil {
+			return err == io.EOF && off+int64(n) >= size
+		}
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("wal: fsync dir %s: %w", dir, err)
+	return true
+}
+
+func (l *Log) removeFile(path string) error {
+	if err := l.fs.Remove(path); err != nil {
+		return fmt.Errorf("wal: remove %s: %w", path, err)
+	}
+	if err := l.fs.SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("wal: fsync dir %s: %w", filepath.Dir(path), err)
 	}
 	return nil
+}
+
+// usable returns why the log can't be used, if it can't. mu held.
+func (l *Log) usable() error {
+	if l.closed {
+		return ErrClosed
+	}
+	if l.err != nil {
+		return fmt.Errorf("%w: %w", ErrPoisoned, l.err)
+	}
+	return nil
+}
+
+// poison records the first failure; from then on the log refuses work,
+// because after a failed write or fsync nobody knows what is on disk
+// (fsyncgate: a retried fsync may "succeed" with the data gone). mu held.
+func (l *Log) poison(err error) error {
+	if l.err == nil {
+		l.err = err
+		l.log.Error("wal: log failed; refusing further writes until reopened", "err", err)
+	}
+	return err
+}
+
+// LastZxid is the zxid of the last appended entry (0 if the log is empty).
+func (l *Log) LastZxid() uint64 { return l.last.Load() }
+
+// DurableZxid is the zxid of the last entry known to be fsynced.
+func (l *Log) DurableZxid() uint64 { return l.durable.Load() }
+
+// FirstZxid is the zxid of the oldest entry still held (0 if none).
+func (l *Log) FirstZxid() uint64 { return l.first.Load() }
+
+// Append adds entries after the last one. It only buffers (or writes
+// without fsync): call Sync to make them durable. Zxids must ascend
+// strictly from above LastZxid, else ErrOutOfOrder and nothing is
+// appended.
+func (l *Log) Append(entries ...Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usable(); err != nil {
+		return err
+	}
+	prev := l.last.Load()
+	for _, e := range entries {
+		if e.Zxid <= prev {
+			return fmt.Errorf("%w: append %s after %s", ErrOutOfOrder, msg.FormatZxid(e.Zxid), msg.FormatZxid(prev))
+		}
+		if len(e.Data) > maxRecord {
+			return fmt.Errorf("%w: %s has %d bytes (limit %d)", ErrTooLarge, msg.FormatZxid(e.Zxid), len(e.Data), maxRecord)
+		}
+		prev = e.Zxid
+	}
+	for _, e := range entries {
+		if err := l.makeRoom(e); err != nil {
+			return err
+		}
+		seg := l.segs[len(l.segs)-1]
+		seg.add(e.Zxid, seg.size)
+		l.buf = appendRecord(l.buf, e)
+		seg.size += recordSize(e)
+		l.last.Store(e.Zxid)
+		if len(l.buf) >= flushAt {
+			if err := l.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// makeRoom makes sure the active segment can take e: it starts the first
+// segment, or rolls to a new one when e would overflow the current one.
+func (l *Log) makeRoom(e Entry) error {
+	if l.active != nil {
+		seg := l.segs[len(l.segs)-1]
+		if seg.size == fileHeader || seg.size+recordSize(e) <= l.segBytes {
+			return nil
+		}
+		// The old segment is made durable before the new one exists, so
+		// only the last file can ever have a torn tail.
+		if err := l.flush(); err != nil {
+			return err
+		}
+		if err := l.active.Sync(); err != nil {
+			return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
+		}
+		l.durable.Store(l.last.Load())
+		err := l.active.Close()
+		l.active = nil
+		if err != nil {
+			return l.poison(fmt.Errorf("wal: close %s: %w", seg.path, err))
+		}
+	}
+	path := filepath.Join(l.logDir, logName(e.Zxid))
+	f, err := l.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return l.poison(fmt.Errorf("wal: create %s: %w", path, err))
+	}
+	if _, err := f.Write([]byte(logMagic)); err != nil {
+		f.Close()
+		return l.poison(fmt.Errorf("wal: write %s: %w", path, err))
+	}
+	// The header and the directory entry are made durable now so that a
+	// later Sync, which fsyncs only the file, covers the whole segment.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return l.poison(fmt.Errorf("wal: fsync %s: %w", path, err))
+	}
+	if err := l.fs.SyncDir(l.logDir); err != nil {
+		f.Close()
+		return l.poison(fmt.Errorf("wal: fsync dir %s: %w", l.logDir, err))
+	}
+	l.active = f
+	l.segs = append(l.segs, &segment{path: path, size: fileHeader})
+	if l.first.Load() == 0 {
+		l.first.Store(e.Zxid)
+	}
+	return nil
+}
+
+// flush writes the buffered records to the active file. mu held.
+func (l *Log) flush() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	if _, err := l.active.Write(l.buf); err != nil {
+		return l.poison(fmt.Errorf("wal: write %s: %w", l.segs[len(l.segs)-1].path, err))
+	}
+	if cap(l.buf) > 4*flushAt {
+		l.buf = nil // don't pin a buffer grown by one huge entry
+	} else {
+		l.buf = l.buf[:0]
+	}
+	return nil
+}
+
+// Sync writes and fsyncs everything appended: when it returns nil, every
+// entry up to LastZxid is durable. After a failure the log is poisoned.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usable(); err != nil {
+		return err
+	}
+	return l.syncLocked()
+}
+
+func (l *Log) syncLocked() error {
+	last := l.last.Load()
+	if l.durable.Load() == last && len(l.buf) == 0 {
+		return nil
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if err := l.active.Sync(); err != nil {
+		return l.poison(fmt.Errorf("wal: fsync %s: %w", l.segs[len(l.segs)-1].path, err))
+	}
+	l.durable.Store(last)
+	return nil
+}
+
+// Entries calls fn with every entry with zxid > after, in order, including
+// entries not yet synced. fn runs with the log locked: it must not call
+// the Log, and appends wait until Entries returns. An error from fn stops
+// the scan and is returned as is.
+func (l *Log) Entries(after uint64, fn func(Entry) error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usable(); err != nil {
+		return err
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	for i, seg := range l.segs {
+		if seg.last <= after {
+			continue
+		}
+		if err := l.scanFrom(seg, i == len(l.segs)-1, after, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Log) scanFrom(seg *segment, active bool, after uint64, fn func(Entry) error) error {
+	f := l.active
+	if !active {
+		var err error
+		if f, err = l.fs.OpenFile(seg.path, os.O_RDONLY, 0); err != nil {
+			return fmt.Errorf("wal: open %s: %w", seg.path, err)
+		}
+		defer f.Close()
+	}
+	rr := newRecordReader(f, seg.seek(after), seg.size, readBuf)
+	for {
+		off := rr.off
+		e, err := rr.next()
+		switch {
+		case err == io.EOF:
+			return nil
+		case errors.Is(err, errBadRecord):
+			return fmt.Errorf("%w: %s at offset %d: %v", ErrCorrupt, seg.path, off, err)
+		case err != nil:
+			return fmt.Errorf("wal: read %s at offset %d: %w", seg.path, off, err)
+		}
+		if e.Zxid <= after {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+}
+
+// TruncateAfter durably drops every entry with zxid > zxid (ZAB's TRUNC):
+// later files are removed, the file holding zxid is cut at the record
+// boundary and fsynced. Afterwards LastZxid is the last entry kept (which
+// may be below zxid) and everything kept is durable.
+func (l *Log) TruncateAfter(zxid uint64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usable(); err != nil {
+		return err
+	}
+	if zxid >= l.last.Load() {
+		return nil
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	// Newest first, each removal made durable before the next: unsynced
+	// directory changes may reach the disk in any order, and a crash must
+	// leave a contiguous prefix, never a gap.
+	for n := len(l.segs); n > 0 && l.segs[n-1].first > zxid; n-- {
+		seg := l.segs[n-1]
+		if l.active != nil {
+			l.active.Close()
+			l.active = nil
+		}
+		if err := l.removeFile(seg.path); err != nil {
+			return l.poison(err)
+		}
+		l.segs = l.segs[:n-1]
+	}
+	if len(l.segs) == 0 {
+		l.last.Store(0)
+		l.durable.Store(0)
+		l.first.Store(0)
+		return nil
+	}
+	seg := l.segs[len(l.segs)-1]
+	if l.active == nil {
+		f, err := l.fs.OpenFile(seg.path, os.O_RDWR|os.O_APPEND, 0)
+		if err != nil {
+			return l.poison(fmt.Errorf("wal: open %s: %w", seg.path, err))
+		}
+		l.active = f
+	}
+	if seg.last > zxid {
+		if err := l.cut(seg, zxid); err != nil {
+			return err
+		}
+	}
+	l.last.Store(seg.last)
+	l.durable.Store(seg.last)
+	return nil
+}
+
+// cut truncates the active segment after the last record with zxid <=
+// zxid (there is one: seg.first <= zxid). mu held.
+func (l *Log) cut(seg *segment, zxid uint64) error {
+	rr := newRecordReader(l.active, seg.seek(zxid), seg.size, readBuf)
+	keep := uint64(0)
+	for {
+		off := rr.off
+		e, err := rr.next()
+		if err != nil {
+			if err == io.EOF {
+				panic("wal: segment index says it holds a zxid above the truncation point, but none was found")
+			}
+			return l.poison(fmt.Errorf("wal: read %s at offset %d: %w", seg.path, off, err))
+		}
+		if e.Zxid > zxid {
+			if err := l.active.Truncate(off); err != nil {
+				return l.poison(fmt.Errorf("wal: truncate %s at %d: %w", seg.path, off, err))
+			}
+			if err := l.active.Sync(); err != nil {
+				return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
+			}
+			seg.size, seg.last = off, keep
+			for len(seg.index) > 0 && seg.index[len(seg.index)-1].off >= off {
+				seg.index = seg.index[:len(seg.index)-1]
+			}
+			return nil
+		}
+		keep = e.Zxid
+	}
+}
+
+// Close flushes and fsyncs what was appended (unless the log is poisoned)
+// and releases the files. Later calls return ErrClosed.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	var err error
+	if l.err == nil && l.active != nil {
+		err = l.syncLocked()
+	}
+	if l.active != nil {
+		if cerr := l.active.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("wal: close log: %w", cerr)
+		}
+		l.active = nil
+	}
+	l.closed = true
+	return err
 }
