@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand"
 	"reflect"
 	"strings"
@@ -211,3 +212,70 @@ func TestTrace(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestSingleNodeBusAndLogger(t *testing.T) {
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	lw := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) })
+	logger := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	nd, err := Start(Config{Ensemble: "s", ID: 1, Host: "127.0.0.1", BusPort: -1, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nd.Close()
+	if nd.Server().NumRoutes() != 0 || !strings.HasPrefix(nd.ClientURL(), "nats://127.0.0.1:") {
+		t.Fatalf("single node: routes %d, url %s", nd.Server().NumRoutes(), nd.ClientURL())
+	}
+	box := &inbox{}
+	self := msg.Addr{Node: 1, Role: msg.RoleVoter}
+	if _, err := nd.Bus().Subscribe(self, box.add); err != nil {
+		t.Fatal(err)
+	}
+	// Own broadcast first, then a directed message: ordering from one
+	// publisher means the broadcast had its chance before the ping lands.
+	if err := nd.Bus().Send(msg.New(self, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 1})); err != nil {
+		t.Fatal(err)
+	}
+	if err := nd.Bus().Send(msg.New(self, self, &msg.Ping{Epoch: 4})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the directed ping", func() bool {
+		return box.find(func(e msg.Envelope) bool { p, ok := e.Body.(*msg.Ping); return ok && p.Epoch == 4 })
+	})
+	if box.find(func(e msg.Envelope) bool { _, ok := e.Body.(*msg.Vote); return ok }) {
+		t.Fatal("own broadcast delivered")
+	}
+	// A raw undecodable publish is counted, not delivered.
+	nc := nd.Bus().nc
+	if err := nc.Publish(Subject("s", self), []byte{0xff}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a decode error counted", func() bool { return nd.Bus().Stats().DecodeErrors == 1 })
+	if st := nd.Bus().Stats(); st.Sent != 2 || st.Received != 1 {
+		t.Fatalf("stats %+v, want sent 2 received 1", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "component=nats-server") {
+		t.Fatalf("server log not routed to slog:\n%s", logs.String())
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	tests := []struct {
+		to   msg.Addr
+		want string
+	}{
+		{msg.Addr{Role: msg.RoleVoter}, "pdk.e.elect"},
+		{msg.Addr{Node: 3, Role: msg.RoleVoter}, "pdk.e.peer.3.voter"},
+		{msg.Addr{Role: msg.RoleReplica}, "pdk.e.all." + msg.RoleReplica.String()},
+	}
+	for _, tt := range tests {
+		if got := Subject("e", tt.to); got != tt.want {
+			t.Errorf("Subject(%v) = %q, want %q", tt.to, got, tt.want)
+		}
+		if !strings.HasPrefix(Subject("e", tt.to), Prefix("e")) {
+			t.Errorf("Subject(%v) lacks prefix %q", tt.to, Prefix("e"))
+		}
+	}
+}

@@ -58,6 +58,8 @@ type Node struct {
 
 // Start runs the embedded server and connects the bus to it in-process.
 func Start(cfg Config) (*Node, error) {
+	// NATS's own chatter is silenced unless the caller asked for logs.
+	serverLog := cfg.Logger
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -99,6 +101,9 @@ func Start(cfg Config) (*Node, error) {
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: configure server: %w", err)
+	}
+	if serverLog != nil {
+		srv.SetLoggerV2(natsLogger{serverLog.With("component", "nats-server")}, true, false, false)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
@@ -250,3 +255,14 @@ func (b *Bus) Stats() Stats {
 
 // Flush waits until the server has processed everything published so far.
 func (b *Bus) Flush(ctx context.Context) error { return b.nc.FlushWithContext(ctx) }
+
+// natsLogger routes the embedded server's log to slog at debug level: it
+// is useful when diagnosing routes, noise otherwise.
+type natsLogger struct{ l *slog.Logger }
+
+func (n natsLogger) Noticef(f string, v ...any) { n.l.Debug(fmt.Sprintf(f, v...)) }
+func (n natsLogger) Warnf(f string, v ...any)   { n.l.Debug(fmt.Sprintf(f, v...), "level", "warn") }
+func (n natsLogger) Fatalf(f string, v ...any)  { n.l.Error(fmt.Sprintf(f, v...)) }
+func (n natsLogger) Errorf(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...), "level", "error") }
+func (n natsLogger) Debugf(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...)) }
+func (n natsLogger) Tracef(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...)) }
