@@ -1,0 +1,312 @@
+package znode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Txn encoding for the transaction log: a format byte, then the body.
+// Integers are varints (zig-zag for signed), strings and byte slices are
+// uvarint-length-prefixed. The encoding is canonical: the decoder refuses
+// anything the encoder would not produce (non-minimal varints, out-of-range
+// int32s, trailing bytes), so Encode(Decode(b)) == b for every accepted b.
+
+// TxnFormat is the format byte written first by EncodeTxn and EncodeRecord.
+const TxnFormat byte = 1
+
+// ErrBadTxn is wrapped by every decoding error.
+var ErrBadTxn = errors.New("znode: malformed txn encoding")
+
+// EncodeTxn encodes txn (which must be one of this package's Txn types).
+func EncodeTxn(txn Txn) []byte { return AppendTxn(nil, txn) }
+
+// AppendTxn appends EncodeTxn(txn) to dst.
+func AppendTxn(dst []byte, txn Txn) []byte {
+	return appendBody(append(dst, TxnFormat), txn)
+}
+
+// EncodeRecord encodes a log record: header and txn.
+func EncodeRecord(hdr TxnHeader, txn Txn) []byte { return AppendRecord(nil, hdr, txn) }
+
+// AppendRecord appends EncodeRecord(hdr, txn) to dst.
+func AppendRecord(dst []byte, hdr TxnHeader, txn Txn) []byte {
+	dst = append(dst, TxnFormat)
+	dst = binary.AppendVarint(dst, hdr.Session)
+	dst = binary.AppendVarint(dst, int64(hdr.Cxid))
+	dst = binary.AppendVarint(dst, hdr.Zxid)
+	dst = binary.AppendVarint(dst, hdr.Time)
+	dst = binary.AppendVarint(dst, int64(hdr.Type))
+	return appendBody(dst, txn)
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+func appendACL(dst []byte, acl []ACL) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(acl)))
+	for _, a := range acl {
+		dst = binary.AppendVarint(dst, int64(a.Perms))
+		dst = appendString(dst, a.Scheme)
+		dst = appendString(dst, a.ID.ID)
+	}
+	return dst
+}
+
+func appendBody(dst []byte, txn Txn) []byte {
+	if txn == nil {
+		panic("znode: encoding a nil txn")
+	}
+	dst = binary.AppendVarint(dst, int64(txn.TxnOp()))
+	switch t := txn.(type) {
+	case CreateTxn:
+		dst = appendString(dst, t.Path)
+		dst = append(binary.AppendUvarint(dst, uint64(len(t.Data))), t.Data...)
+		dst = appendACL(dst, t.ACL)
+		dst = binary.AppendVarint(dst, t.EphemeralOwner)
+		dst = binary.AppendVarint(dst, int64(t.ParentCVersion))
+	case DeleteTxn:
+		dst = appendString(dst, t.Path)
+	case SetDataTxn:
+		dst = appendString(dst, t.Path)
+		dst = append(binary.AppendUvarint(dst, uint64(len(t.Data))), t.Data...)
+		dst = binary.AppendVarint(dst, int64(t.Version))
+	case SetACLTxn:
+		dst = appendString(dst, t.Path)
+		dst = appendACL(dst, t.ACL)
+		dst = binary.AppendVarint(dst, int64(t.Version))
+	case CheckTxn:
+		dst = appendString(dst, t.Path)
+		dst = binary.AppendVarint(dst, int64(t.Version))
+	case CreateSessionTxn:
+		dst = binary.AppendVarint(dst, int64(t.Timeout))
+	case CloseSessionTxn:
+		dst = binary.AppendUvarint(dst, uint64(len(t.Paths)))
+		for _, p := range t.Paths {
+			dst = appendString(dst, p)
+		}
+	case ErrorTxn:
+		dst = binary.AppendVarint(dst, int64(t.Err))
+	case MultiTxn:
+		dst = binary.AppendUvarint(dst, uint64(len(t.Ops)))
+		for _, op := range t.Ops {
+			dst = appendBody(dst, op)
+		}
+	default:
+		panic(fmt.Sprintf("znode: encoding unknown txn type %T", txn))
+	}
+	return dst
+}
+
+// DecodeTxn decodes EncodeTxn's output. Data slices are copied, so b may be
+// reused.
+func DecodeTxn(b []byte) (Txn, error) {
+	d := decoder{b: b}
+	if d.byte() != TxnFormat && d.err == nil {
+		d.fail("format byte %d", b[0])
+	}
+	txn := d.body(0)
+	return txn, d.finish()
+}
+
+// DecodeRecord decodes EncodeRecord's output.
+func DecodeRecord(b []byte) (TxnHeader, Txn, error) {
+	d := decoder{b: b}
+	if d.byte() != TxnFormat && d.err == nil {
+		d.fail("format byte %d", b[0])
+	}
+	var h TxnHeader
+	h.Session = d.varint()
+	h.Cxid = d.int32()
+	h.Zxid = d.varint()
+	h.Time = d.varint()
+	h.Type = OpCode(d.int32())
+	txn := d.body(0)
+	if err := d.finish(); err != nil {
+		return TxnHeader{}, nil, err
+	}
+	return h, txn, nil
+}
+
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: at byte %d: %s", ErrBadTxn, d.off, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *decoder) finish() error {
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("%d trailing bytes", len(d.b)-d.off)
+	}
+	return d.err
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || d.off >= len(d.b) {
+		d.fail("truncated")
+		return 0
+	}
+	c := d.b[d.off]
+	d.off++
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	if n != uvarintLen(v) {
+		d.fail("non-minimal varint")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func (d *decoder) varint() int64 {
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.Varint
+}
+
+func (d *decoder) int32() int32 {
+	v := d.varint()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail("int32 out of range")
+		return 0
+	}
+	return int32(v)
+}
+
+// count reads a length that must fit in the remaining bytes, each element
+// taking at least min bytes: a corrupt length cannot make us allocate.
+func (d *decoder) count(min int) int {
+	n := d.uvarint()
+	if d.err == nil && n > uint64(len(d.b)-d.off)/uint64(min) {
+		d.fail("length %d exceeds input", n)
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count(1)
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	out := make([]byte, n)
+	copy(out, d.b[d.off:])
+	d.off += n
+	return out
+}
+
+func (d *decoder) string() string {
+	n := d.count(1)
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[d.off : d.off+n])
+	d.off += n
+	return s
+}
+
+func (d *decoder) acl() []ACL {
+	n := d.count(3)
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	out := make([]ACL, n)
+	for i := range out {
+		out[i].Perms = d.int32()
+		out[i].Scheme = d.string()
+		out[i].ID.ID = d.string()
+	}
+	return out
+}
+
+func (d *decoder) body(depth int) Txn {
+	op := OpCode(d.int32())
+	if d.err != nil {
+		return nil
+	}
+	switch op {
+	case OpCreate:
+		var t CreateTxn
+		t.Path = d.string()
+		t.Data = d.bytes()
+		t.ACL = d.acl()
+		t.EphemeralOwner = d.varint()
+		t.ParentCVersion = d.int32()
+		return t
+	case OpDelete:
+		return DeleteTxn{Path: d.string()}
+	case OpSetData:
+		var t SetDataTxn
+		t.Path = d.string()
+		t.Data = d.bytes()
+		t.Version = d.int32()
+		return t
+	case OpSetACL:
+		var t SetACLTxn
+		t.Path = d.string()
+		t.ACL = d.acl()
+		t.Version = d.int32()
+		return t
+	case OpCheck:
+		var t CheckTxn
+		t.Path = d.string()
+		t.Version = d.int32()
+		return t
+	case OpCreateSession:
+		return CreateSessionTxn{Timeout: d.int32()}
+	case OpCloseSession:
+		n := d.count(1)
+		var t CloseSessionTxn
+		if n > 0 {
+			t.Paths = make([]string, n)
+			for i := range t.Paths {
+				t.Paths[i] = d.string()
+			}
+		}
+		return t
+	case OpError:
+		return ErrorTxn{Err: Code(d.int32())}
+	case OpMulti:
+		if depth > 0 {
+			d.fail("nested multi")
+			return nil
+		}
+		n := d.count(2)
+		var t MultiTxn
+		if n > 0 {
+			t.Ops = make([]Txn, n)
+			for i := range t.Ops {
+				t.Ops[i] = d.body(depth + 1)
+			}
+		}
+		return t
+	}
+	d.fail("unknown txn type %d", op)
+	return nil
+}

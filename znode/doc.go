@@ -1,0 +1,42 @@
+// Package znode is Paddock's replicated state machine: ZooKeeper's znode
+// tree (DataTree) as a pure, deterministic Go value.
+//
+// It owns two halves, as ZooKeeper does:
+//
+//   - Prep (leader only, PrepRequestProcessor): Prepare turns a client
+//     Request plus the session's auth ids into a Txn or a ZooKeeper error
+//     code, checking paths, versions, ACLs, sequence numbers, ephemeral and
+//     TTL/container rules against the applied tree plus the overlay of
+//     txns prepared but not yet applied. Applied trims the overlay; Reset
+//     drops it.
+//   - Tree (every replica): Apply applies committed txns in zxid order with
+//     ZooKeeper's exact Stat bookkeeping and keeps an order-independent
+//     64-bit Digest up to date, so replicas can compare state at equal
+//     zxids. Reads (Get, Children, ACL, ...) and ACL checks for the read
+//     path are served from it.
+//
+// It also owns the Txn log encoding (EncodeTxn/DecodeTxn, EncodeRecord),
+// snapshots (WriteSnapshot/ReadSnapshot), path validation and the ZooKeeper
+// error codes.
+//
+// It must not do I/O beyond the io.Writer/io.Reader it is handed, start
+// goroutines, read clocks or randomness: time enters only as the leader's
+// TxnHeader.Time. It imports only the standard library.
+//
+// Departures from ZooKeeper, on purpose:
+//   - A CreateTxn carries the final ephemeralOwner (session, container or
+//     TTL encoding) instead of ZooKeeper's three create txn records.
+//   - Apply refuses (Result.Fault, tree unchanged) txns that would break the
+//     tree (create under a missing parent, delete of a node with children,
+//     a zxid not after the last one); ZooKeeper tolerates some of these to
+//     replay fuzzy snapshots, which Paddock does not take.
+//   - Prepare refuses an ephemeral create from a session the replicated
+//     state does not know (CreateSession not prepared) or that is closing,
+//     with SessionExpired, and any write from a closing session, so an
+//     ephemeral can never outlive its session.
+//   - TTL nodes are always enabled (ZooKeeper's extendedTypesEnabled), so
+//     session ids must not have 0xFF as their top byte.
+//   - The tree records live sessions (CreateSession/CloseSession txns) so a
+//     snapshot restores them, as ZooKeeper's ZKDatabase does.
+//   - Quotas are not enforced; /zookeeper/quota is an ordinary node.
+package znode

@@ -1,0 +1,232 @@
+package znode
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+)
+
+func TestBuiltins(t *testing.T) {
+	tr := New()
+	for _, p := range []string{"/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"} {
+		st, ok := tr.Exists(p)
+		if !ok {
+			t.Fatalf("%s missing", p)
+		}
+		// DataTree's built-ins are new StatPersisted(): all zero.
+		want := Stat{}
+		switch p {
+		case "/":
+			want.NumChildren = 1
+		case "/zookeeper":
+			want.NumChildren = 2
+		}
+		if st != want {
+			t.Errorf("%s stat %+v", p, st)
+		}
+	}
+	acl, _, _ := tr.ACL("/zookeeper/config")
+	if !slices.Equal(acl, ReadACLUnsafe) {
+		t.Errorf("config ACL %v", acl)
+	}
+	acl, _, _ = tr.ACL("/")
+	if !slices.Equal(acl, OpenACLUnsafe) {
+		t.Errorf("root ACL %v", acl)
+	}
+	if tr.NodeCount() != 4 || tr.LastZxid() != 0 || tr.ACLCount() != 2 {
+		t.Errorf("count %d zxid %d acls %d", tr.NodeCount(), tr.LastZxid(), tr.ACLCount())
+	}
+	kids, _, _ := tr.Children("/zookeeper")
+	if !slices.Equal(kids, []string{"config", "quota"}) {
+		t.Errorf("children %v", kids)
+	}
+	e := newEnv(t)
+	for _, tt := range []struct {
+		req  Request
+		code Code
+	}{
+		{Delete{Path: "/", Version: -1}, BadArguments},
+		{Delete{Path: "/zookeeper", Version: -1}, BadArguments},
+		{Delete{Path: "/zookeeper/quota", Version: -1}, BadArguments},
+		{Delete{Path: "/zookeeper/config", Version: -1}, BadArguments},
+		{Create{Path: "/zookeeper", ACL: OpenACLUnsafe}, NodeExists},
+		{Create{Path: "/", ACL: OpenACLUnsafe}, NodeExists},
+		{Create{Path: "/zookeeper/config/x", ACL: OpenACLUnsafe}, NoAuth},
+		{SetData{Path: "/zookeeper/config", Data: []byte("x"), Version: -1}, NoAuth},
+		{Create{Path: "/zookeeper/x", ACL: OpenACLUnsafe}, Ok}, // ZooKeeper allows it
+	} {
+		_, err := e.do(0, tt.req)
+		wantCode(t, err, tt.code)
+	}
+	e.checkDigest()
+}
+
+// TestCreateStat checks every Stat field after creates, against the rules of
+// DataTree.createNode / createStat and PrepRequestProcessor.
+func TestCreateStat(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(0, Create{Path: "/a", Data: []byte("hello"), ACL: OpenACLUnsafe})
+	z1, t1 := e.zxid, e.time
+	// createStat: czxid=mzxid=pzxid=zxid, ctime=mtime=time, versions 0.
+	want := Stat{Czxid: z1, Mzxid: z1, Pzxid: z1, Ctime: t1, Mtime: t1, DataLength: 5}
+	if r.Stat != want || e.stat("/a") != want || r.Path != "/a" || r.Type != OpCreate {
+		t.Fatalf("result %+v, stat %+v, want %+v", r, e.stat("/a"), want)
+	}
+	// The parent: cversion = parentCVersion (old+1), pzxid = zxid; its
+	// mzxid/mtime/version untouched.
+	root := e.stat("/")
+	if root.Cversion != 1 || root.Pzxid != z1 || root.NumChildren != 2 || root.Mzxid != 0 || root.Version != 0 {
+		t.Fatalf("root %+v", root)
+	}
+	if !slices.Equal(r.Changes, []Change{{Created, "/a"}, {ChildrenChanged, "/"}}) {
+		t.Fatalf("changes %v", r.Changes)
+	}
+
+	e.must(0, Create{Path: "/a/b", ACL: OpenACLUnsafe})
+	z2 := e.zxid
+	a := e.stat("/a")
+	if a.Cversion != 1 || a.Pzxid != z2 || a.NumChildren != 1 || a.Mzxid != z1 || a.Czxid != z1 {
+		t.Fatalf("/a after child create %+v", a)
+	}
+
+	// setData: mzxid, mtime, version+1; czxid/ctime/pzxid unchanged.
+	r = e.must(0, SetData{Path: "/a", Data: []byte("xy"), Version: 0})
+	z3, t3 := e.zxid, e.time
+	want = Stat{Czxid: z1, Mzxid: z3, Pzxid: z2, Ctime: t1, Mtime: t3, Version: 1, Cversion: 1, DataLength: 2, NumChildren: 1}
+	if r.Stat != want || e.stat("/a") != want {
+		t.Fatalf("after setData %+v want %+v", r.Stat, want)
+	}
+	if !slices.Equal(r.Changes, []Change{{DataChanged, "/a"}}) {
+		t.Fatalf("changes %v", r.Changes)
+	}
+	data, _, _ := e.tree.Get("/a")
+	if !bytes.Equal(data, []byte("xy")) {
+		t.Fatalf("data %q", data)
+	}
+
+	// setACL: aversion+1 only.
+	r = e.must(0, SetACL{Path: "/a", ACL: []ACL{{Perms: PermAll, ID: AnyoneID}, {Perms: PermRead, ID: ID{"ip", "10.0.0.0/8"}}}, Version: -1})
+	want.Aversion = 1
+	if r.Stat != want || len(r.Changes) != 0 {
+		t.Fatalf("after setACL %+v %v", r.Stat, r.Changes)
+	}
+
+	// delete: parent pzxid = zxid, cversion unchanged (only creates count).
+	r = e.must(0, Delete{Path: "/a/b", Version: -1})
+	z5 := e.zxid
+	a = e.stat("/a")
+	if a.Cversion != 1 || a.Pzxid != z5 || a.NumChildren != 0 {
+		t.Fatalf("/a after child delete %+v", a)
+	}
+	if !slices.Equal(r.Changes, []Change{{Deleted, "/a/b"}, {ChildrenChanged, "/a"}}) {
+		t.Fatalf("changes %v", r.Changes)
+	}
+	if e.tree.LastZxid() != z5 {
+		t.Fatalf("last zxid %d", e.tree.LastZxid())
+	}
+	e.checkDigest()
+}
+
+func TestVersionWrap(t *testing.T) {
+	// checkAndIncVersion skips -1 when the version wraps (ZOOKEEPER-4743).
+	for _, tt := range []struct{ cur, exp, next int32 }{
+		{0, -1, 1}, {5, 5, 6}, {2147483647, -1, -2147483648}, {-2, -2, 0},
+	} {
+		got, err := nextVersion(tt.cur, tt.exp, "/a")
+		if err != nil || got != tt.next {
+			t.Errorf("nextVersion(%d,%d) = %d, %v", tt.cur, tt.exp, got, err)
+		}
+	}
+	if _, err := nextVersion(3, 4, "/a"); !errorsIsCode(err, BadVersion) {
+		t.Errorf("mismatch: %v", err)
+	}
+}
+
+func errorsIsCode(err error, c Code) bool { return CodeOf(err) == c }
+
+func TestOpErrors(t *testing.T) {
+	const sess = 0x100
+	setup := func(t *testing.T) *env {
+		e := newEnv(t)
+		e.session(sess)
+		e.must(0, Create{Path: "/p", Data: []byte("d"), ACL: OpenACLUnsafe})
+		e.must(0, Create{Path: "/p/c", ACL: OpenACLUnsafe})
+		e.must(sess, Create{Path: "/e", ACL: OpenACLUnsafe, Mode: Ephemeral})
+		e.must(0, Create{Path: "/ro", ACL: ReadACLUnsafe})
+		e.must(0, Create{Path: "/noread", ACL: []ACL{{Perms: PermWrite, ID: AnyoneID}}})
+		return e
+	}
+	tests := []struct {
+		name string
+		req  Request
+		code Code
+	}{
+		{"create ok", Create{Path: "/n", ACL: OpenACLUnsafe}, Ok},
+		{"create relative", Create{Path: "n", ACL: OpenACLUnsafe}, BadArguments},
+		{"create empty", Create{Path: "", ACL: OpenACLUnsafe}, BadArguments},
+		{"create trailing slash", Create{Path: "/p/", ACL: OpenACLUnsafe}, BadArguments},
+		{"create trailing slash, no parent", Create{Path: "/q/", ACL: OpenACLUnsafe}, NoNode},
+		{"create dot", Create{Path: "/p/.", ACL: OpenACLUnsafe}, BadArguments},
+		{"create nul", Create{Path: "/p\x00", ACL: OpenACLUnsafe}, BadArguments},
+		{"create no parent", Create{Path: "/x/y", ACL: OpenACLUnsafe}, NoNode},
+		{"create exists", Create{Path: "/p", ACL: OpenACLUnsafe}, NodeExists},
+		{"create under ephemeral", Create{Path: "/e/x", ACL: OpenACLUnsafe}, NoChildrenForEphemerals},
+		{"create empty acl", Create{Path: "/n"}, InvalidACL},
+		{"create bad scheme", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"foo", "bar"}}}}, InvalidACL},
+		{"create world not anyone", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"world", "x"}}}}, InvalidACL},
+		{"create auth without auth", Create{Path: "/n", ACL: CreatorAllACL}, InvalidACL},
+		{"create bad digest id", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"digest", "nocolon"}}}}, InvalidACL},
+		{"create bad ip", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"ip", "10.0.0.1/33"}}}}, InvalidACL},
+		{"create no CREATE perm", Create{Path: "/ro/x", ACL: OpenACLUnsafe}, NoAuth},
+		{"create bad mode", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: 7}, BadArguments},
+		{"create ttl without ttl mode", Create{Path: "/n", ACL: OpenACLUnsafe, TTL: 100}, BadArguments},
+		{"create ttl zero", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL}, BadArguments},
+		{"create ttl too big", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: MaxTTL + 1}, BadArguments},
+		{"create ttl max", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: MaxTTL}, Ok},
+		{"create ephemeral unknown session", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: Ephemeral}, SessionExpired},
+		{"delete ok", Delete{Path: "/p/c", Version: 0}, Ok},
+		{"delete no node", Delete{Path: "/zz", Version: -1}, NoNode},
+		{"delete no parent", Delete{Path: "/zz/y", Version: -1}, NoNode},
+		{"delete bad version", Delete{Path: "/p/c", Version: 3}, BadVersion},
+		{"delete not empty", Delete{Path: "/p", Version: -1}, NotEmpty},
+		{"delete relative", Delete{Path: "p", Version: -1}, BadArguments},
+		{"delete no DELETE perm on parent", Delete{Path: "/zookeeper/config", Version: -1}, BadArguments},
+		{"setData ok", SetData{Path: "/p", Version: 0}, Ok},
+		{"setData no node", SetData{Path: "/zz", Version: -1}, NoNode},
+		{"setData bad version", SetData{Path: "/p", Version: 1}, BadVersion},
+		{"setData bad path", SetData{Path: "/p/", Version: -1}, BadArguments},
+		{"setData no WRITE", SetData{Path: "/ro", Version: -1}, NoAuth},
+		{"setACL ok", SetACL{Path: "/p", ACL: ReadACLUnsafe, Version: 0}, Ok},
+		{"setACL bad aversion", SetACL{Path: "/p", ACL: ReadACLUnsafe, Version: 1}, BadVersion},
+		{"setACL empty", SetACL{Path: "/p", Version: -1}, InvalidACL},
+		{"setACL no node", SetACL{Path: "/zz", ACL: ReadACLUnsafe, Version: -1}, NoNode},
+		{"setACL no ADMIN", SetACL{Path: "/ro", ACL: OpenACLUnsafe, Version: -1}, NoAuth},
+		{"check ok", Check{Path: "/p", Version: 0}, Ok},
+		{"check any", Check{Path: "/p", Version: -1}, Ok},
+		{"check bad version", Check{Path: "/p", Version: 2}, BadVersion},
+		{"check no node", Check{Path: "/zz", Version: -1}, NoNode},
+		{"check no READ", Check{Path: "/noread", Version: -1}, NoAuth},
+		{"deleteContainer of ephemeral", DeleteContainer{Path: "/e"}, BadVersion},
+		{"deleteContainer not empty", DeleteContainer{Path: "/p"}, NotEmpty},
+		{"deleteContainer special", DeleteContainer{Path: "/zookeeper"}, BadArguments},
+		{"multi with setACL", Multi{Ops: []Request{SetACL{Path: "/p", ACL: OpenACLUnsafe, Version: -1}}}, MarshallingError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t)
+			before := e.tree.Digest()
+			res, err := e.do(0, tt.req)
+			wantCode(t, err, tt.code)
+			if tt.code != Ok {
+				var ze *Error
+				if !asErr(err, &ze) || ze.Code != tt.code {
+					t.Fatalf("not an *Error: %v", err)
+				}
+				if res.Err != tt.code || e.tree.Digest() != before || e.prep.Pending() != 0 {
+					t.Fatalf("failed request changed state: %+v", res)
+				}
+			}
+			e.checkDigest()
+		})
+	}
+}
