@@ -42,6 +42,12 @@ const (
 	KindCommit       // leader → follower: committed up to Zxid
 	KindResend       // follower → leader: gap after After, send again
 
+	// Client requests (request.go).
+	KindRequest      // client → serving node
+	KindReply        // serving node → client
+	KindForward      // serving node → leader: a write or sync to prepare
+	KindForwardReply // leader → serving node: a refused write, or a sync point
+
 	kindCount // keep last
 )
 
@@ -71,6 +77,10 @@ var kindNames = [...]string{
 	KindAck:          "Ack",
 	KindCommit:       "Commit",
 	KindResend:       "Resend",
+	KindRequest:      "Request",
+	KindReply:        "Reply",
+	KindForward:      "Forward",
+	KindForwardReply: "ForwardReply",
 }
 
 func (k Kind) String() string {
@@ -127,6 +137,10 @@ var bodies = [kindCount]func() Body{
 	KindAck:          func() Body { return new(Ack) },
 	KindCommit:       func() Body { return new(Commit) },
 	KindResend:       func() Body { return new(Resend) },
+	KindRequest:      func() Body { return new(Request) },
+	KindReply:        func() Body { return new(Reply) },
+	KindForward:      func() Body { return new(Forward) },
+	KindForwardReply: func() Body { return new(ForwardReply) },
 }
 
 // AllKinds lists every valid kind, for tests and tracing filters.

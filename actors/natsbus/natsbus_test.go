@@ -31,9 +31,23 @@ func randomEnvelope(t testing.TB, r *rand.Rand, k msg.Kind) msg.Envelope {
 }
 
 func normalise(v reflect.Value) {
-	for i := 0; i < v.NumField(); i++ {
-		if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 && f.CanSet() {
-			f.Set(reflect.Zero(f.Type()))
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				normalise(v.Field(i))
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			normalise(v.Elem())
+		}
+	case reflect.Slice:
+		if v.Len() == 0 && v.CanSet() {
+			v.Set(reflect.Zero(v.Type()))
+		}
+		for i := 0; i < v.Len(); i++ {
+			normalise(v.Index(i))
 		}
 	}
 }

@@ -248,6 +248,43 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 	return func() { direct.Unsubscribe(); bcast.Unsubscribe() }, nil
 }
 
+// ServeRequests delivers the client requests published to this node's
+// request subject as envelopes to the local `to` actor, with ReplyTo set
+// from the NATS reply subject. Anything that is not a Request is counted
+// as a decode error and dropped.
+func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), error) {
+	sub, err := b.nc.Subscribe(RequestSubject(b.ens, b.self), func(m *nats.Msg) {
+		env, err := Decode(m.Data)
+		req, ok := env.Body.(*msg.Request)
+		if err != nil || !ok || m.Reply == "" {
+			b.decodeErrors.Add(1)
+			b.log.Debug("bad client request dropped", "subject", m.Subject, "kind", env.Kind, "err", err)
+			return
+		}
+		req.ReplyTo = m.Reply
+		b.recv.Add(1)
+		deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: subscribe requests: %w", err)
+	}
+	_ = sub.SetPendingLimits(1<<20, 256<<20)
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+// Reply publishes a reply to a client's reply subject.
+func (b *Bus) Reply(subject string, r *msg.Reply) error {
+	data, err := Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, r))
+	if err != nil {
+		return err
+	}
+	b.sent.Add(1)
+	if err := b.nc.Publish(subject, data); err != nil {
+		return fmt.Errorf("natsbus: reply to %s: %w", subject, err)
+	}
+	return nil
+}
+
 // Stats returns the counters.
 func (b *Bus) Stats() Stats {
 	return Stats{Sent: b.sent.Load(), Received: b.recv.Load(), DecodeErrors: b.decodeErrors.Load()}

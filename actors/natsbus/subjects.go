@@ -13,7 +13,12 @@ const (
 	subjBroadcast = "pdk.%s.all.%s"     // ensemble, role
 	subjDirect    = "pdk.%s.peer.%d.%s" // ensemble, node, role
 	subjAll       = "pdk.%s.>"          // ensemble: everything, for tracing
+	subjRequest   = "pdk.%s.req.%d"     // ensemble, node: client requests
 )
+
+// RequestSubject is where clients publish requests for node id (with a
+// NATS reply subject for the answers).
+func RequestSubject(ens string, id msg.NodeID) string { return fmt.Sprintf(subjRequest, ens, id) }
 
 // Prefix is the subject prefix of an ensemble.
 func Prefix(ens string) string { return fmt.Sprintf(subjPrefix, ens) }

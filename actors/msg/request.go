@@ -1,0 +1,124 @@
+package msg
+
+// Client requests and their replies, and the forwarding of writes from the
+// node that serves a session to the leader. Codes are ZooKeeper's: Op is a
+// ZooDefs.OpCode, Err a KeeperException code (0 = OK), Mode a CreateMode.
+//
+// The request path: a client publishes a Request to the request subject of
+// the node it is connected to (natsbus.RequestSubject) with a NATS reply
+// subject; that node's replica actor serves reads from its applied tree and
+// forwards writes (and sync) to the leader as Forward. The leader prepares
+// each write against its pending state and proposes it; the serving node
+// replies when it applies the committed txn, which carries the session and
+// xid. A write the leader refuses, and a sync, come back as ForwardReply
+// with the zxid the answer must wait for. Replies to a session leave in
+// request order.
+
+// ACL is one access control entry: permission bits, scheme and id.
+type ACL struct {
+	Perms  int32  `msgpack:"p"`
+	Scheme string `msgpack:"s"`
+	ID     string `msgpack:"i"`
+}
+
+// Stat is ZooKeeper's Stat of a znode.
+type Stat struct {
+	Czxid          int64 `msgpack:"cz"`
+	Mzxid          int64 `msgpack:"mz"`
+	Ctime          int64 `msgpack:"ct"`
+	Mtime          int64 `msgpack:"mt"`
+	Version        int32 `msgpack:"v"`
+	Cversion       int32 `msgpack:"cv"`
+	Aversion       int32 `msgpack:"av"`
+	EphemeralOwner int64 `msgpack:"eo"`
+	DataLength     int32 `msgpack:"dl"`
+	NumChildren    int32 `msgpack:"nc"`
+	Pzxid          int64 `msgpack:"pz"`
+}
+
+// Op is one operation: a whole request, or one op of a multi.
+type Op struct {
+	Op      int32  `msgpack:"o"`
+	Path    string `msgpack:"p,omitempty"`
+	Data    []byte `msgpack:"d,omitempty"`
+	ACL     []ACL  `msgpack:"a,omitempty"`
+	Mode    int32  `msgpack:"m,omitempty"`
+	Version int32  `msgpack:"v,omitempty"` // -1 matches any
+	TTL     int64  `msgpack:"t,omitempty"`
+	Watch   bool   `msgpack:"w,omitempty"`
+	Ops     []Op   `msgpack:"ops,omitempty"` // multi and multiRead
+}
+
+// Request is a client's request to the node serving its session. Xid
+// orders a session's requests; Session is 0 only in createSession (Op
+// -10), which carries the requested Timeout in ms. ReplyTo is filled in by
+// the receiving node's bus from the NATS reply subject; a client does not
+// set it.
+type Request struct {
+	Session int64  `msgpack:"s"`
+	Xid     int32  `msgpack:"x"`
+	Timeout int32  `msgpack:"to,omitempty"`
+	Passwd  []byte `msgpack:"pw,omitempty"`
+	ReplyTo string `msgpack:"r,omitempty"`
+	Op
+}
+
+// OpResult is the result of one op of a multi.
+type OpResult struct {
+	Op       int32    `msgpack:"o"`
+	Err      int32    `msgpack:"e,omitempty"`
+	Path     string   `msgpack:"p,omitempty"`
+	Stat     *Stat    `msgpack:"st,omitempty"`
+	Data     []byte   `msgpack:"d,omitempty"`
+	Children []string `msgpack:"c,omitempty"`
+}
+
+// Reply answers one Request. Zxid is the serving node's applied zxid when
+// the reply was made (ZooKeeper's reply header zxid). Err is non-zero for a
+// failed request; the other fields are those the op returns.
+type Reply struct {
+	Session  int64      `msgpack:"s"`
+	Xid      int32      `msgpack:"x"`
+	Zxid     int64      `msgpack:"z"`
+	Err      int32      `msgpack:"e,omitempty"`
+	Path     string     `msgpack:"p,omitempty"`
+	Data     []byte     `msgpack:"d,omitempty"`
+	Stat     *Stat      `msgpack:"st,omitempty"`
+	Children []string   `msgpack:"c,omitempty"`
+	ACL      []ACL      `msgpack:"a,omitempty"`
+	Results  []OpResult `msgpack:"res,omitempty"`
+	Count    int32      `msgpack:"n,omitempty"`  // getAllChildrenNumber
+	Timeout  int32      `msgpack:"to,omitempty"` // createSession: negotiated
+	Passwd   []byte     `msgpack:"pw,omitempty"` // createSession
+}
+
+// Forward carries a write (or sync) from the node serving the session to
+// the leader, with the session's authenticated ids.
+type Forward struct {
+	Epoch   uint64  `msgpack:"e"`
+	Origin  NodeID  `msgpack:"n"`
+	Request Request `msgpack:"r"`
+	Auth    []ACL   `msgpack:"au,omitempty"` // Scheme and ID only
+}
+
+// ForwardReply answers a Forward the leader did not turn into a txn: a
+// refused write (Err) or a sync. The origin replies once it has applied up
+// to Zxid, so the answer never overtakes the session's earlier writes.
+type ForwardReply struct {
+	Epoch   uint64 `msgpack:"e"`
+	Session int64  `msgpack:"s"`
+	Xid     int32  `msgpack:"x"`
+	Zxid    uint64 `msgpack:"z"`
+	Err     int32  `msgpack:"er,omitempty"`
+	Path    string `msgpack:"p,omitempty"`
+}
+
+func (*Request) Kind() Kind      { return KindRequest }
+func (*Reply) Kind() Kind        { return KindReply }
+func (*Forward) Kind() Kind      { return KindForward }
+func (*ForwardReply) Kind() Kind { return KindForwardReply }
+
+func (f *Forward) EpochOf() uint64      { return f.Epoch }
+func (f *ForwardReply) EpochOf() uint64 { return f.Epoch }
+func (f *ForwardReply) ZxidOf() uint64  { return f.Zxid }
+func (r *Reply) ZxidOf() uint64         { return uint64(r.Zxid) }
