@@ -1,0 +1,277 @@
+package client
+
+import (
+	"context"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// fakeNode is a natsbus node answering client requests from a map: just
+// enough of a server to exercise the client's encoding, xid matching,
+// error mapping and session handling.
+type fakeNode struct {
+	t  *testing.T
+	nd *natsbus.Node
+
+	mu       sync.Mutex
+	nodes    map[string]*fakeZnode
+	zxid     int64
+	nextSess int64
+	sessions map[int64]bool
+	reqs     []msg.Request // every request, in arrival order
+	refuse   int           // answer this many more requests with ConnectionLoss
+	drop     func(msg.Request) bool
+}
+
+type fakeZnode struct {
+	data []byte
+	stat msg.Stat
+	acl  []msg.ACL
+}
+
+func startFake(t *testing.T) *fakeNode {
+	t.Helper()
+	nd, err := natsbus.Start(natsbus.Config{Ensemble: "t", ID: 1, Host: "127.0.0.1", BusPort: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeNode{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
+		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
+	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+		req := env.Body.(*msg.Request)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, *req)
+		rep, send := f.serve(req)
+		f.mu.Unlock()
+		if send {
+			if err := nd.Bus().Reply(req.ReplyTo, rep); err != nil {
+				t.Errorf("reply: %v", err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); nd.Close() })
+	// The subscription must reach the server before a client publishes.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := nd.Bus().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fakeNode) url() string { return f.nd.ClientURL() }
+
+func (f *fakeNode) requests() []msg.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]msg.Request(nil), f.reqs...)
+}
+
+func (f *fakeNode) setRefuse(n int) { f.mu.Lock(); f.refuse = n; f.mu.Unlock() }
+
+func (f *fakeNode) setDrop(d func(msg.Request) bool) { f.mu.Lock(); f.drop = d; f.mu.Unlock() }
+
+func parentName(p string) string {
+	d := path.Dir(p)
+	return d
+}
+
+func (f *fakeNode) children(p string) []string {
+	var out []string
+	for k := range f.nodes {
+		if k != "/" && parentName(k) == p {
+			out = append(out, path.Base(k))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// serve answers one request; called with f.mu held.
+func (f *fakeNode) serve(req *msg.Request) (*msg.Reply, bool) {
+	if f.drop != nil && f.drop(*req) {
+		return nil, false
+	}
+	rep := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid}
+	if f.refuse > 0 && znode.OpCode(req.Op.Op) != znode.OpCreateSession {
+		f.refuse--
+		rep.Err = int32(znode.ConnectionLoss)
+		return rep, true
+	}
+	switch znode.OpCode(req.Op.Op) {
+	case znode.OpCreateSession:
+		f.nextSess++
+		f.sessions[f.nextSess] = true
+		rep.Session, rep.Timeout, rep.Passwd = f.nextSess, req.Timeout, []byte("secret")
+		return rep, true
+	case znode.OpCloseSession:
+		delete(f.sessions, req.Session)
+		return rep, true
+	}
+	if !f.sessions[req.Session] {
+		rep.Err = int32(znode.SessionExpired)
+		return rep, true
+	}
+	code := f.apply(&req.Op, rep)
+	rep.Err = int32(code)
+	rep.Zxid = f.zxid
+	return rep, true
+}
+
+func (f *fakeNode) apply(op *msg.Op, rep *msg.Reply) znode.Code {
+	n := f.nodes[op.Path]
+	switch znode.OpCode(op.Op) {
+	case znode.OpPing, znode.OpSync:
+		return znode.Ok
+	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
+		p := op.Path
+		if znode.CreateMode(op.Mode).IsSequential() {
+			parent := f.nodes[parentName(p)]
+			if parent != nil {
+				p += strings.Repeat("0", 9) + string(rune('0'+parent.stat.Cversion%10))
+			}
+		}
+		if f.nodes[p] != nil {
+			return znode.NodeExists
+		}
+		parent := f.nodes[parentName(p)]
+		if parent == nil {
+			return znode.NoNode
+		}
+		f.zxid++
+		parent.stat.Cversion++
+		parent.stat.NumChildren++
+		parent.stat.Pzxid = f.zxid
+		nn := &fakeZnode{data: op.Data, acl: op.ACL, stat: msg.Stat{Czxid: f.zxid, Mzxid: f.zxid, Pzxid: f.zxid,
+			Ctime: 1_700_000_000_000, Mtime: 1_700_000_000_000, DataLength: int32(len(op.Data))}}
+		f.nodes[p] = nn
+		rep.Path = p
+		if znode.OpCode(op.Op) != znode.OpCreate {
+			st := nn.stat
+			rep.Stat = &st
+		}
+	case znode.OpCheck:
+		if n == nil {
+			return znode.NoNode
+		}
+		if op.Version != -1 && op.Version != n.stat.Version {
+			return znode.BadVersion
+		}
+	case znode.OpGetData, znode.OpExists:
+		if n == nil {
+			return znode.NoNode
+		}
+		st := n.stat
+		rep.Stat = &st
+		if znode.OpCode(op.Op) == znode.OpGetData {
+			rep.Data = n.data
+		}
+	case znode.OpSetData:
+		if n == nil {
+			return znode.NoNode
+		}
+		if op.Version != -1 && op.Version != n.stat.Version {
+			return znode.BadVersion
+		}
+		f.zxid++
+		n.data = op.Data
+		n.stat.Version++
+		n.stat.Mzxid = f.zxid
+		n.stat.DataLength = int32(len(op.Data))
+		st := n.stat
+		rep.Stat = &st
+	case znode.OpDelete:
+		if n == nil {
+			return znode.NoNode
+		}
+		if op.Version != -1 && op.Version != n.stat.Version {
+			return znode.BadVersion
+		}
+		if len(f.children(op.Path)) > 0 {
+			return znode.NotEmpty
+		}
+		f.zxid++
+		delete(f.nodes, op.Path)
+		parent := f.nodes[parentName(op.Path)]
+		parent.stat.NumChildren--
+		parent.stat.Cversion++
+	case znode.OpGetChildren2:
+		if n == nil {
+			return znode.NoNode
+		}
+		rep.Children = f.children(op.Path)
+		st := n.stat
+		rep.Stat = &st
+	case znode.OpGetACL:
+		if n == nil {
+			return znode.NoNode
+		}
+		rep.ACL = n.acl
+		st := n.stat
+		rep.Stat = &st
+	case znode.OpSetACL:
+		if n == nil {
+			return znode.NoNode
+		}
+		if op.Version != -1 && op.Version != n.stat.Aversion {
+			return znode.BadVersion
+		}
+		f.zxid++
+		n.acl = op.ACL
+		n.stat.Aversion++
+		st := n.stat
+		rep.Stat = &st
+	case znode.OpGetAllChildrenNumber:
+		if n == nil {
+			return znode.NoNode
+		}
+		prefix := strings.TrimSuffix(op.Path, "/") + "/"
+		for k := range f.nodes {
+			if k != op.Path && strings.HasPrefix(k, prefix) {
+				rep.Count++
+			}
+		}
+	case znode.OpMulti:
+		// Check-and-apply without rollback: enough for the tests, which
+		// fail only on the first op or only on checks.
+		for i := range op.Ops {
+			sub := &msg.Reply{}
+			code := f.apply(&op.Ops[i], sub)
+			r := msg.OpResult{Op: op.Ops[i].Op, Err: int32(code), Path: sub.Path, Stat: sub.Stat}
+			if code != znode.Ok {
+				rep.Results = append(rep.Results, r)
+				for range op.Ops[i+1:] {
+					rep.Results = append(rep.Results, msg.OpResult{Op: int32(znode.OpError), Err: int32(znode.RuntimeInconsistency)})
+				}
+				return code
+			}
+			rep.Results = append(rep.Results, r)
+		}
+	default:
+		return znode.Unimplemented
+	}
+	return znode.Ok
+}
+
+func connectFake(t *testing.T, f *fakeNode, opts ...Option) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, []string{f.url()}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
