@@ -166,6 +166,10 @@ func (r *Runner) Do(ctx context.Context, f func()) error {
 	}
 }
 
+// Deliver puts env in the actor's mailbox, as the bus does; for inputs
+// that do not come from the bus subscription (client requests).
+func (r *Runner) Deliver(env msg.Envelope) { r.deliver(env) }
+
 func (r *Runner) deliver(env msg.Envelope) {
 	select {
 	case r.inbox <- env:

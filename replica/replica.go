@@ -490,3 +490,28 @@ func sortedPeers(m map[msg.NodeID]*peer) []msg.NodeID {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
+
+// Role is the replica's role in the current epoch.
+func (r *Replica) Role() Role { return r.role }
+
+// Serving reports whether the node may serve clients (synced, and for a
+// leader, a quorum synced).
+func (r *Replica) Serving() bool { return r.serving }
+
+// Epoch is the current epoch (0 between epochs).
+func (r *Replica) Epoch() uint64 { return r.epoch }
+
+// Leader is the current epoch's leader (0 between epochs).
+func (r *Replica) Leader() msg.NodeID { return r.leader }
+
+// LastZxid is the last zxid in the log, including entries not yet durable.
+func (r *Replica) LastZxid() uint64 { return r.last() }
+
+// NextZxid is the zxid the next Propose will assign, and whether Propose
+// would succeed now, so a caller can stamp a txn with it before proposing.
+func (r *Replica) NextZxid() (uint64, bool) {
+	if r.role != RoleLeader || !r.serving || r.counter == math.MaxUint32 {
+		return 0, false
+	}
+	return msg.MakeZxid(r.epoch, r.counter+1), true
+}

@@ -606,3 +606,9 @@ func (t *Tree) ExpiredContainersAndTTLs(now, maxNeverUsed int64) []string {
 // ACLCount is the number of distinct ACL lists in use (ZooKeeper's
 // aclCacheSize).
 func (t *Tree) ACLCount() int { return t.acls.size() }
+
+// Session returns the negotiated timeout (ms) of a live session.
+func (t *Tree) Session(id int64) (timeout int32, ok bool) {
+	timeout, ok = t.sessions[id]
+	return timeout, ok
+}

@@ -94,9 +94,14 @@ type Reply struct {
 
 // Forward carries a write (or sync) from the node serving the session to
 // the leader, with the session's authenticated ids.
+//
+// Seq numbers the forwards of one session from one origin 1, 2, 3, ...: the
+// leader takes them in that order only, so a lost one that is sent again
+// is neither skipped nor applied twice.
 type Forward struct {
 	Epoch   uint64  `msgpack:"e"`
 	Origin  NodeID  `msgpack:"n"`
+	Seq     uint64  `msgpack:"q"`
 	Request Request `msgpack:"r"`
 	Auth    []ACL   `msgpack:"au,omitempty"` // Scheme and ID only
 }
@@ -111,6 +116,9 @@ type ForwardReply struct {
 	Zxid    uint64 `msgpack:"z"`
 	Err     int32  `msgpack:"er,omitempty"`
 	Path    string `msgpack:"p,omitempty"`
+	// Errs are a refused multi's per-op codes (0 before the failing op,
+	// its code, RuntimeInconsistency after), as ZooKeeper reports them.
+	Errs []int32 `msgpack:"es,omitempty"`
 }
 
 func (*Request) Kind() Kind      { return KindRequest }

@@ -1,0 +1,400 @@
+package store
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// Request kinds by what the serving node does with them.
+func isWrite(op znode.OpCode) bool {
+	switch op {
+	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL,
+		znode.OpDelete, znode.OpSetData, znode.OpSetACL, znode.OpCheck, znode.OpMulti,
+		znode.OpCloseSession, znode.OpCreateSession, znode.OpSync:
+		return true
+	}
+	return false
+}
+
+func isRead(op znode.OpCode) bool {
+	switch op {
+	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
+		znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber, znode.OpWhoAmI:
+		return true
+	}
+	return false
+}
+
+func errReply(c znode.Code) *msg.Reply { return &msg.Reply{Err: int32(c)} }
+
+func (s *Store) reply(to string, rp *msg.Reply) {
+	rp.Zxid = s.tree.LastZxid()
+	s.replies = append(s.replies, Reply{To: to, Reply: rp})
+}
+
+// onRequest takes a client request for a session served here.
+func (s *Store) onRequest(req *msg.Request) {
+	op := znode.OpCode(req.Op.Op)
+	if !s.serving {
+		// Like a ZooKeeper server that is not synced: no service. The
+		// client tries again or elsewhere.
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.ConnectionLoss)})
+		return
+	}
+	var ss *session
+	if op == znode.OpCreateSession {
+		ss = &session{id: s.nextSession}
+		s.nextSession++
+		s.sessions[ss.id] = ss
+		req.Session, req.Xid = ss.id, 0
+		req.Timeout = min(max(req.Timeout, s.cfg.MinSessionTimeout), s.cfg.MaxSessionTimeout)
+	} else if ss = s.sessions[req.Session]; ss == nil {
+		if _, live := s.tree.Session(req.Session); !live || !bytes.Equal(req.Passwd, Passwd(req.Session)) {
+			s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
+			return
+		}
+		// A live session moving to this node (its old node failed).
+		ss = &session{id: req.Session}
+		s.sessions[ss.id] = ss
+	}
+	c := &call{req: *req, replyTo: req.ReplyTo}
+	c.req.ReplyTo = ""
+	ss.queue = append(ss.queue, c)
+	switch {
+	case isWrite(op):
+		c.forwarded = true
+		ss.fwdSeq++
+		c.seq = ss.fwdSeq
+		s.forward(ss, c)
+	case isRead(op):
+	default:
+		c.reply = errReply(znode.Unimplemented)
+	}
+	s.flush(ss)
+}
+
+func (s *Store) forward(ss *session, c *call) {
+	c.sent = s.tick
+	f := &msg.Forward{Epoch: s.epoch, Origin: s.id, Seq: c.seq, Request: c.req, Auth: ss.auth}
+	if leader := s.r.Leader(); leader == s.id {
+		s.onForward(f)
+	} else {
+		s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: leader, Role: msg.RoleReplica}, f))
+	}
+}
+
+// resend forwards again the writes whose answer is overdue.
+func (s *Store) resend() {
+	if !s.serving {
+		return
+	}
+	for _, ss := range s.sessions {
+		for _, c := range ss.queue {
+			if c.forwarded && c.reply == nil && c.answer == nil && s.tick-c.sent >= int64(s.cfg.ResendTicks) {
+				s.forward(ss, c)
+			}
+		}
+	}
+}
+
+// onForwardReply takes the leader's answer to a forward that made no txn.
+func (s *Store) onForwardReply(fr *msg.ForwardReply) {
+	ss := s.sessions[fr.Session]
+	if ss == nil {
+		return
+	}
+	for _, c := range ss.queue {
+		if c.forwarded && c.reply == nil && c.req.Xid == fr.Xid {
+			c.answer = fr
+			break
+		}
+	}
+	s.flush(ss)
+}
+
+func answerReply(c *call) *msg.Reply {
+	fr := c.answer
+	rp := &msg.Reply{Err: fr.Err}
+	switch {
+	case znode.OpCode(c.req.Op.Op) == znode.OpSync && fr.Err == 0:
+		rp.Path = c.req.Path
+	case len(fr.Errs) > 0:
+		for _, e := range fr.Errs {
+			rp.Results = append(rp.Results, msg.OpResult{Op: int32(znode.OpError), Err: e})
+		}
+	}
+	return rp
+}
+
+// onForward prepares a forwarded write on the leader.
+func (s *Store) onForward(f *msg.Forward) {
+	if f.Epoch != s.epoch || s.role != replica.RoleLeader || !s.serving {
+		return // not ours to prepare; the origin sends again or fails it
+	}
+	if s.prep == nil {
+		s.held = append(s.held, f)
+		return
+	}
+	req := &f.Request
+	key := seenKey{req.Session, f.Origin}
+	seen := s.seen[key]
+	if seen == nil {
+		seen = &seenSession{}
+		s.seen[key] = seen
+	}
+	switch {
+	case f.Seq <= seen.lastSeq:
+		for _, r := range seen.refused {
+			if r.seq == f.Seq {
+				s.answer(f.Origin, r.fr)
+			}
+		}
+		return // a duplicate: its txn is proposed, the commit answers it
+	case f.Seq > seen.lastSeq+1:
+		return // one before it was lost; the origin sends them all again
+	}
+	op := znode.OpCode(req.Op.Op)
+	if op == znode.OpSync {
+		seen.lastSeq = f.Seq
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()})
+		return
+	}
+	next, ok := s.r.NextZxid()
+	if !ok {
+		return
+	}
+	zreq, err := toRequest(req)
+	seen.lastSeq = f.Seq
+	if err != nil {
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.CodeOf(err))})
+		return
+	}
+	hdr := znode.TxnHeader{Session: req.Session, Cxid: req.Xid, Zxid: int64(next), Time: s.now, Type: op}
+	txn, err := s.prep.Prepare(hdr, zreq, toIDs(f.Auth))
+	if err != nil {
+		fr := &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.CodeOf(err))}
+		if m, ok := txn.(znode.MultiTxn); ok {
+			for _, op := range m.Ops {
+				e, _ := op.(znode.ErrorTxn)
+				fr.Errs = append(fr.Errs, int32(e.Err))
+			}
+		}
+		s.refuse(f, seen, fr)
+		return
+	}
+	z, err := s.r.Propose(znode.EncodeRecord(hdr, txn))
+	if err != nil || z != next {
+		panic("store: propose after NextZxid said yes: " + errString(err))
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "zxid mismatch"
+	}
+	return err.Error()
+}
+
+func (s *Store) refuse(f *msg.Forward, seen *seenSession, fr *msg.ForwardReply) {
+	fr.Epoch = s.epoch
+	if len(seen.refused) == keepRefused {
+		seen.refused = append(seen.refused[:0], seen.refused[1:]...)
+	}
+	seen.refused = append(seen.refused, refusal{f.Seq, fr})
+	s.answer(f.Origin, fr)
+}
+
+func (s *Store) answer(origin msg.NodeID, fr *msg.ForwardReply) {
+	if origin == s.id {
+		s.onForwardReply(fr)
+		return
+	}
+	s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: origin, Role: msg.RoleReplica}, fr))
+}
+
+// toRequest turns a client write into the znode request Prep takes.
+func toRequest(r *msg.Request) (znode.Request, error) {
+	switch op := znode.OpCode(r.Op.Op); op {
+	case znode.OpCreateSession:
+		return znode.CreateSession{Timeout: r.Timeout}, nil
+	case znode.OpCloseSession:
+		return znode.CloseSession{}, nil
+	}
+	return toOp(&r.Op, true)
+}
+
+var errBadOp = &znode.Error{Code: znode.BadArguments}
+
+func toOp(o *msg.Op, multiOK bool) (znode.Request, error) {
+	switch op := znode.OpCode(o.Op); op {
+	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
+		mode := znode.CreateMode(o.Mode)
+		switch {
+		case !mode.Valid(),
+			op == znode.OpCreateContainer && mode != znode.Container,
+			(op == znode.OpCreateTTL) != mode.IsTTL():
+			return nil, &znode.Error{Code: znode.BadArguments, Path: o.Path}
+		}
+		return znode.Create{Path: o.Path, Data: o.Data, ACL: toACL(o.ACL), Mode: mode, TTL: o.TTL}, nil
+	case znode.OpDelete:
+		return znode.Delete{Path: o.Path, Version: o.Version}, nil
+	case znode.OpSetData:
+		return znode.SetData{Path: o.Path, Data: o.Data, Version: o.Version}, nil
+	case znode.OpSetACL:
+		return znode.SetACL{Path: o.Path, ACL: toACL(o.ACL), Version: o.Version}, nil
+	case znode.OpCheck:
+		return znode.Check{Path: o.Path, Version: o.Version}, nil
+	case znode.OpMulti:
+		if !multiOK {
+			return nil, errBadOp
+		}
+		m := znode.Multi{Ops: make([]znode.Request, 0, len(o.Ops))}
+		for i := range o.Ops {
+			sub, err := toOp(&o.Ops[i], false)
+			if err != nil {
+				return nil, err
+			}
+			m.Ops = append(m.Ops, sub)
+		}
+		return m, nil
+	}
+	return nil, &znode.Error{Code: znode.Unimplemented}
+}
+
+// writeReply is the answer to a write whose txn was just applied.
+func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.Reply {
+	rp := &msg.Reply{Err: int32(res.Err)}
+	switch znode.OpCode(c.req.Op.Op) {
+	case znode.OpCreateSession:
+		rp.Timeout, rp.Passwd = c.req.Timeout, Passwd(hdr.Session)
+	case znode.OpCreate:
+		rp.Path = res.Path
+	case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
+		rp.Path, rp.Stat = res.Path, toStat(res.Stat)
+	case znode.OpSetData, znode.OpSetACL:
+		rp.Stat = toStat(res.Stat)
+	case znode.OpMulti:
+		for _, r := range res.Multi {
+			or := msg.OpResult{Op: int32(r.Type), Err: int32(r.Err), Path: r.Path}
+			switch r.Type {
+			case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL, znode.OpSetData:
+				or.Stat = toStat(r.Stat)
+			}
+			rp.Results = append(rp.Results, or)
+		}
+	}
+	if rp.Err != 0 && res.Path != "" {
+		rp.Path = res.Path
+	}
+	return rp
+}
+
+// read answers a read from the applied tree.
+func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
+	auth := toIDs(ss.auth)
+	switch znode.OpCode(req.Op.Op) {
+	case znode.OpPing:
+		return &msg.Reply{}
+	case znode.OpWhoAmI:
+		return &msg.Reply{ACL: ss.auth}
+	case znode.OpGetEphemerals:
+		return &msg.Reply{Children: s.tree.Ephemerals(ss.id, req.Path)}
+	case znode.OpMultiRead:
+		rp := &msg.Reply{}
+		for i := range req.Ops {
+			sub := s.readOp(&req.Ops[i], auth)
+			or := msg.OpResult{Op: req.Ops[i].Op, Err: sub.Err, Data: sub.Data, Children: sub.Children, Stat: sub.Stat}
+			if sub.Err != 0 {
+				or = msg.OpResult{Op: int32(znode.OpError), Err: sub.Err}
+			}
+			rp.Results = append(rp.Results, or)
+		}
+		return rp
+	}
+	return s.readOp(&req.Op, auth)
+}
+
+func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
+	fail := func(err error) *msg.Reply { return &msg.Reply{Err: int32(znode.CodeOf(err)), Path: o.Path} }
+	if err := znode.ValidatePath(o.Path, false); err != nil {
+		return fail(err)
+	}
+	switch znode.OpCode(o.Op) {
+	case znode.OpExists:
+		st, ok := s.tree.Exists(o.Path)
+		if !ok {
+			return fail(&znode.Error{Code: znode.NoNode, Path: o.Path})
+		}
+		return &msg.Reply{Stat: toStat(st)}
+	case znode.OpGetData:
+		if err := s.tree.CheckRead(o.Path, auth); err != nil {
+			return fail(err)
+		}
+		data, st, err := s.tree.Get(o.Path)
+		if err != nil {
+			return fail(err)
+		}
+		return &msg.Reply{Data: data, Stat: toStat(st)}
+	case znode.OpGetACL:
+		acl, st, err := s.tree.ACL(o.Path)
+		if err != nil {
+			return fail(err)
+		}
+		return &msg.Reply{ACL: fromACL(acl), Stat: toStat(st)}
+	case znode.OpGetChildren, znode.OpGetChildren2:
+		if err := s.tree.CheckRead(o.Path, auth); err != nil {
+			return fail(err)
+		}
+		kids, st, err := s.tree.Children(o.Path)
+		if err != nil {
+			return fail(err)
+		}
+		return &msg.Reply{Children: kids, Stat: toStat(st)}
+	case znode.OpGetAllChildrenNumber:
+		n, err := s.tree.AllChildrenNumber(o.Path)
+		if err != nil {
+			return fail(err)
+		}
+		return &msg.Reply{Count: int32(n)}
+	}
+	return fail(&znode.Error{Code: znode.Unimplemented})
+}
+
+func toStat(st znode.Stat) *msg.Stat {
+	return &msg.Stat{Czxid: st.Czxid, Mzxid: st.Mzxid, Ctime: st.Ctime, Mtime: st.Mtime, Version: st.Version,
+		Cversion: st.Cversion, Aversion: st.Aversion, EphemeralOwner: st.EphemeralOwner,
+		DataLength: st.DataLength, NumChildren: st.NumChildren, Pzxid: st.Pzxid}
+}
+
+func toACL(in []msg.ACL) []znode.ACL {
+	if in == nil {
+		return nil
+	}
+	out := make([]znode.ACL, len(in))
+	for i, a := range in {
+		out[i] = znode.ACL{Perms: a.Perms, ID: znode.ID{Scheme: a.Scheme, ID: a.ID}}
+	}
+	return out
+}
+
+func fromACL(in []znode.ACL) []msg.ACL {
+	out := make([]msg.ACL, len(in))
+	for i, a := range in {
+		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.ID.Scheme, ID: a.ID.ID}
+	}
+	return out
+}
+
+func toIDs(in []msg.ACL) []znode.ID {
+	out := make([]znode.ID, len(in))
+	for i, a := range in {
+		out[i] = znode.ID{Scheme: a.Scheme, ID: a.ID}
+	}
+	return out
+}

@@ -1,0 +1,386 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// Config configures a Store.
+type Config struct {
+	// Replica configures the atomic broadcast core; its ID is this node.
+	Replica replica.Config
+	// SnapCount: a snapshot is due after about this many applied txns
+	// (randomly between half and all of it, so replicas do not all
+	// snapshot at once, as ZooKeeper does). Default 100,000.
+	SnapCount int
+	// Session timeout bounds in ms (ZooKeeper: 2 and 20 tickTimes).
+	MinSessionTimeout, MaxSessionTimeout int32
+	// ResendTicks: an unanswered forward is sent again after this many
+	// ticks. Default 10.
+	ResendTicks int
+	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1)), or "".
+	SuperDigest string
+	Logger      *slog.Logger
+}
+
+// Reply is an answer for a client's reply subject.
+type Reply struct {
+	To    string
+	Reply *msg.Reply
+}
+
+// Ready is the work the shell must carry out, then report with Advance:
+// first the storage part of the embedded replica.Ready, in the order its
+// doc gives (its Committed entries are already applied to the tree), then
+// send Messages and Replies. When SnapshotDue, the shell should write a
+// snapshot of Tree() as it is now.
+type Ready struct {
+	replica.Ready
+	Replies     []Reply
+	SnapshotDue bool
+}
+
+// Store is a node's database and request path. Not safe for concurrent use.
+type Store struct {
+	cfg  Config
+	log  *slog.Logger
+	id   msg.NodeID
+	self msg.Addr
+	r    *replica.Replica
+	tree *znode.Tree
+
+	now  int64 // ms, the shell's wall clock
+	tick int64
+
+	// What the node was doing when last observed, to notice changes.
+	epoch   uint64
+	role    replica.Role
+	serving bool
+
+	// Leader: Prep exists once the tree holds the whole initial history.
+	prep     *znode.Prep
+	prepWait bool // leading and serving, Prep not yet made
+	prepFrom uint64
+	held     []*msg.Forward
+	seen     map[seenKey]*seenSession
+
+	// Serving node: sessions connected here.
+	sessions    map[int64]*session
+	nextSession int64
+
+	msgs      []msg.Envelope
+	replies   []Reply
+	sinceSnap int
+	snapAt    int
+	snapDue   bool
+	pending   *replica.Ready // handed out by Ready, not yet advanced
+}
+
+// session is a session served by this node: its requests in order.
+type session struct {
+	id     int64
+	auth   []msg.ACL
+	queue  []*call
+	fwdSeq uint64 // last Forward.Seq assigned
+}
+
+// call is one request of a session, answered when it reaches the head of
+// the queue and is done.
+type call struct {
+	req       msg.Request
+	replyTo   string
+	reply     *msg.Reply // set when the answer is known
+	forwarded bool
+	sent      int64  // tick of the last forward
+	seq       uint64 // its Forward.Seq
+	answer    *msg.ForwardReply
+}
+
+// seenSession is the leader's memory of one session's forwards from one
+// origin, for taking them in order and recognising duplicates.
+type seenSession struct {
+	lastSeq uint64
+	refused []refusal // recent answers, to answer a duplicate again
+}
+
+type seenKey struct {
+	session int64
+	origin  msg.NodeID
+}
+
+type refusal struct {
+	seq uint64
+	fr  *msg.ForwardReply
+}
+
+const keepRefused = 16
+
+// New builds a store over storage s whose snapshot tree has been restored
+// by the shell, at wall time now (ms).
+func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
+	if cfg.SnapCount <= 0 {
+		cfg.SnapCount = 100_000
+	}
+	if cfg.ResendTicks <= 0 {
+		cfg.ResendTicks = 10
+	}
+	if cfg.MinSessionTimeout <= 0 {
+		cfg.MinSessionTimeout = 4000
+	}
+	if cfg.MaxSessionTimeout < cfg.MinSessionTimeout {
+		cfg.MaxSessionTimeout = max(40000, cfg.MinSessionTimeout)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Replica.Logger = cfg.Logger
+	tree.SetSuperDigest(cfg.SuperDigest)
+	id := cfg.Replica.ID
+	st := &Store{
+		cfg:      cfg,
+		log:      cfg.Logger.With("store", id),
+		id:       id,
+		self:     msg.Addr{Node: id, Role: msg.RoleReplica},
+		r:        replica.New(cfg.Replica, s),
+		tree:     tree,
+		now:      now,
+		seen:     map[seenKey]*seenSession{},
+		sessions: map[int64]*session{},
+		// ZooKeeper's SessionTrackerImpl.initializeNextSessionId: the
+		// server id in the top byte, the start time below, so ids are
+		// unique across the ensemble and across restarts.
+		nextSession: int64(uint64(now<<24)>>8) | int64(id)<<56,
+	}
+	st.snapAt = st.snapThreshold()
+	return st
+}
+
+func (s *Store) snapThreshold() int {
+	half := s.cfg.SnapCount / 2
+	return half + s.cfg.Replica.Rand.Intn(s.cfg.SnapCount-half+1)
+}
+
+// SetNow sets the wall time (ms) the leader stamps into txns.
+func (s *Store) SetNow(ms int64) { s.now = ms }
+
+// Tree is the applied tree. The caller must not modify it, and may read
+// it only between calls on the Store.
+func (s *Store) Tree() *znode.Tree { return s.tree }
+
+// Status is the replica's status.
+func (s *Store) Status() replica.Status { return s.r.Status() }
+
+// Sessions is the number of sessions served by this node.
+func (s *Store) Sessions() int { return len(s.sessions) }
+
+// Step handles one envelope: a client request, a forward or its answer,
+// or a replica message.
+func (s *Store) Step(env msg.Envelope) error {
+	switch b := env.Body.(type) {
+	case *msg.Request:
+		s.onRequest(b)
+		return nil
+	case *msg.Forward:
+		s.onForward(b)
+		return nil
+	case *msg.ForwardReply:
+		if b.Epoch == s.epoch && env.From.Node == s.r.Leader() {
+			s.onForwardReply(b)
+		}
+		return nil
+	}
+	err := s.r.Step(env)
+	s.observe()
+	return err
+}
+
+// Tick advances time by one core tick.
+func (s *Store) Tick() {
+	s.tick++
+	s.r.Tick()
+	s.observe()
+	s.resend()
+}
+
+// observe notices a change of epoch, role or serving and drops what
+// belonged to the old one.
+func (s *Store) observe() {
+	epoch, role, serving := s.r.Epoch(), s.r.Role(), s.r.Serving()
+	if epoch == s.epoch && role == s.role && serving == s.serving {
+		return
+	}
+	if s.serving && (!serving || epoch != s.epoch) {
+		s.failAll(znode.ConnectionLoss)
+	}
+	if epoch != s.epoch || role != replica.RoleLeader || !serving {
+		s.prep, s.held, s.prepWait = nil, nil, false
+		clear(s.seen)
+	}
+	s.epoch, s.role, s.serving = epoch, role, serving
+	if role == replica.RoleLeader && serving && s.prep == nil && !s.prepWait {
+		// Nothing is proposed before Prep exists, so once the tree has
+		// applied this, it holds every txn of the log.
+		s.prepWait, s.prepFrom = true, s.r.LastZxid()
+		s.maybePrep()
+	}
+}
+
+func (s *Store) maybePrep() {
+	if !s.prepWait || uint64(s.tree.LastZxid()) < s.prepFrom {
+		return
+	}
+	s.prepWait = false
+	s.prep = znode.NewPrep(s.tree)
+	held := s.held
+	s.held = nil
+	for _, f := range held {
+		s.onForward(f)
+	}
+}
+
+// failAll answers every unanswered request of every session with code:
+// the node stopped serving, so their fate is unknown to it.
+func (s *Store) failAll(code znode.Code) {
+	for _, ss := range s.sessions {
+		for _, c := range ss.queue {
+			if c.reply == nil {
+				c.reply = &msg.Reply{Err: int32(code)}
+			}
+		}
+		s.flush(ss)
+	}
+}
+
+// HasReady reports whether Ready has work.
+func (s *Store) HasReady() bool {
+	return len(s.msgs) > 0 || len(s.replies) > 0 || s.snapDue || s.r.HasReady()
+}
+
+// Ready returns the pending work; Committed entries are applied to the
+// tree before it returns. The shell must carry it out and call Advance
+// before the next Step, Tick or Ready.
+func (s *Store) Ready() Ready {
+	var rd Ready
+	if s.r.HasReady() {
+		rd.Ready = s.r.Ready()
+		if rd.Snapshot != nil {
+			s.installSnapshot(rd.Snapshot)
+		}
+		for _, e := range rd.Committed {
+			s.apply(e)
+		}
+		s.maybePrep()
+		// A copy: the Messages appended below are not the replica's.
+		pend := rd.Ready
+		s.pending = &pend
+	}
+	rd.Messages = append(rd.Messages, s.msgs...)
+	rd.Replies = s.replies
+	rd.SnapshotDue = s.snapDue
+	s.msgs, s.replies, s.snapDue = nil, nil, false
+	return rd
+}
+
+// Advance reports that rd has been carried out.
+func (s *Store) Advance(rd Ready) {
+	if s.pending != nil {
+		s.r.Advance(*s.pending)
+		s.pending = nil
+	}
+	s.observe()
+}
+
+func (s *Store) installSnapshot(sn *replica.SnapshotData) {
+	t, err := znode.ReadSnapshot(bytesReader(sn.Data))
+	if err != nil {
+		// The leader's snapshot is checksummed; one that does not load
+		// means the leader serves bad state.
+		panic(fmt.Sprintf("store: snapshot at %s from the leader does not load: %v", msg.FormatZxid(sn.Zxid), err))
+	}
+	if uint64(t.LastZxid()) != sn.Zxid {
+		panic(fmt.Sprintf("store: snapshot claims %s but holds %s", msg.FormatZxid(sn.Zxid), msg.FormatZxid(uint64(t.LastZxid()))))
+	}
+	t.SetSuperDigest(s.cfg.SuperDigest)
+	s.tree = t
+	if s.prep != nil {
+		s.prep, s.prepWait = nil, true
+	}
+	s.failAll(znode.ConnectionLoss)
+}
+
+// apply applies one committed entry and answers the request it came from
+// if that request is waiting here.
+func (s *Store) apply(e replica.Entry) {
+	hdr, txn, err := znode.DecodeRecord(e.Data)
+	if err != nil {
+		panic(fmt.Sprintf("store: committed entry %s does not decode: %v", msg.FormatZxid(e.Zxid), err))
+	}
+	if uint64(hdr.Zxid) != e.Zxid {
+		panic(fmt.Sprintf("store: entry %s carries zxid %s", msg.FormatZxid(e.Zxid), msg.FormatZxid(uint64(hdr.Zxid))))
+	}
+	res := s.tree.Apply(hdr, txn)
+	if res.Fault != nil {
+		panic(fmt.Sprintf("store: committed txn %s does not apply: %v", msg.FormatZxid(e.Zxid), res.Fault))
+	}
+	if s.prep != nil {
+		s.prep.Applied(hdr.Zxid)
+	}
+	if s.sinceSnap++; s.sinceSnap >= s.snapAt {
+		s.sinceSnap, s.snapDue = 0, true
+		s.snapAt = s.snapThreshold()
+	}
+	ss := s.sessions[hdr.Session]
+	if ss == nil {
+		return
+	}
+	for _, c := range ss.queue {
+		if c.forwarded && c.reply == nil && c.req.Xid == hdr.Cxid {
+			c.reply = s.writeReply(c, hdr, res)
+			break
+		}
+	}
+	s.flush(ss)
+}
+
+// flush sends the answers at the head of a session's queue, in order.
+func (s *Store) flush(ss *session) {
+	for len(ss.queue) > 0 {
+		c := ss.queue[0]
+		if c.reply == nil {
+			switch {
+			case c.answer != nil && uint64(s.tree.LastZxid()) >= c.answer.Zxid:
+				c.reply = answerReply(c)
+			case !c.forwarded:
+				c.reply = s.read(ss, &c.req)
+			default:
+				return
+			}
+		}
+		ss.queue[0] = nil
+		ss.queue = ss.queue[1:]
+		rp := c.reply
+		rp.Session, rp.Xid, rp.Zxid = ss.id, c.req.Xid, s.tree.LastZxid()
+		s.replies = append(s.replies, Reply{To: c.replyTo, Reply: rp})
+		if c.req.Op.Op == int32(znode.OpCloseSession) && rp.Err == 0 ||
+			c.req.Op.Op == int32(znode.OpCreateSession) && rp.Err != 0 {
+			delete(s.sessions, ss.id)
+			return
+		}
+	}
+}
+
+// Passwd is the password of a session. Like ZooKeeper's, it is derived from
+// the session id, so every node can check it.
+func Passwd(session int64) []byte {
+	var b [8 + 16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(session))
+	copy(b[8:], "paddock-session!")
+	sum := sha256.Sum256(b[:])
+	return sum[:16]
+}
