@@ -12,6 +12,7 @@
 //	dataLogDir/version-2/log.<hex zxid of its first entry>
 //	dataDir/version-2/snapshot.<hex zxid>
 //	dataDir/version-2/acceptedEpoch, currentEpoch
+//	dataDir/version-2/installSnapshot (only while a received snapshot is installed)
 //
 // dataLogDir defaults to dataDir. Files ending in .tmp in dataDir are
 // leftovers of an interrupted write and are removed by Open.
@@ -83,6 +84,24 @@
 // Snapshots and OpenSnapshot never take the log mutex, so a snapshot can be
 // written on its own goroutine while the log appends and syncs. Entries
 // calls its fn with the mutex held: fn must not call the Log.
+//
+// # Store
+//
+// Store wraps a Log as package replica's Storage and carries out a
+// replica.Ready with Persist in the order Ready demands: truncate, install
+// the received snapshot, append, fsync, currentEpoch. Installing a snapshot
+// is made atomic with the installSnapshot marker: marker, snapshot file,
+// then newer snapshot files and the whole log are removed and the marker
+// last; OpenStore finishes an install whose snapshot reached the disk and
+// forgets one whose snapshot did not, so a crash leaves the old state or
+// the new one. The log is contiguous from its base — an installed
+// snapshot, 0, or the newest snapshot older than the first entry after
+// Purge — and Entries returns replica.ErrCompacted only below it. A local
+// snapshot (SaveSnapshot, safe on its own goroutine) drops no entries;
+// Purge drops whole files. OpenStore starts from the newest snapshot whose
+// checksum holds; like ZooKeeper it falls back to an older one, with a
+// Warn, but only if the log holds every entry after it, else it fails
+// naming the file. A fresh store gets an empty snapshot.0.
 //
 // # Fault injection
 //
