@@ -18,7 +18,9 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/voter"
 	"github.com/paddock-zk/paddock/zkwire"
 )
@@ -41,15 +43,17 @@ type Node struct {
 	log  *slog.Logger
 	id   msg.NodeID
 	lock *os.File
-	wal  *wal.Log
+	wal  *wal.Store
 	bus  *natsbus.Node
 	vote *voter.Actor
+	db   *dbActor
 	zk   *zkwire.Server
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errc   chan error
-	once   sync.Once
+	unserve func()
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
+	once    sync.Once
 }
 
 // Start brings a node up. It returns once every listener is bound and every
@@ -77,7 +81,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.Open(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log}); err != nil {
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 
@@ -105,11 +109,38 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		voters = []msg.NodeID{id}
 	}
 	vcfg := voter.ConfigFor(id, voters, cfg.TickTime, cfg.InitLimit, cfg.SyncLimit, TickUnit)
-	n.vote = voter.NewActor(vcfg, epochStore{n.wal})
+	vcfg.AwaitHistory = true // vote with the replica's history, never a stale one
+	n.vote = voter.NewActor(vcfg, n.wal)
+
+	ticks := func(limit int) int { return max(1, int(time.Duration(limit)*cfg.TickTime/TickUnit)) }
+	n.db = &dbActor{
+		cfg: store.Config{
+			Replica: replica.Config{
+				ID: id, Voters: voters,
+				InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
+				ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
+			},
+			SnapCount:         cfg.SnapCount,
+			MinSessionTimeout: int32(cfg.MinSessionTimeout.Milliseconds()),
+			MaxSessionTimeout: int32(cfg.MaxSessionTimeout.Milliseconds()),
+			ResendTicks:       max(4, int(cfg.TickTime/TickUnit)*2),
+			Logger:            n.log,
+		},
+		disk: n.wal,
+		bus:  n.bus.Bus(),
+		log:  n.log,
+	}
+	if cfg.PurgeInterval > 0 {
+		n.db.retain = cfg.SnapRetainCount
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote)
+	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleReplica}, n.db, 1<<16)
+	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote, 0)
+	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, dbRunner.Deliver); err != nil {
+		return nil, err
+	}
 
 	n.zk, err = zkwire.Listen(zkwire.Config{
 		Addr:    cfg.ClientAddr(),
@@ -132,8 +163,8 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	return n, nil
 }
 
-func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine) {
-	r := actors.NewRunner(self, n.bus.Bus(), actors.SystemClock{}, n.log, m, actors.Options{Tick: TickUnit})
+func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine, mailbox int) *actors.Runner {
+	r := actors.NewRunner(self, n.bus.Bus(), actors.SystemClock{}, n.log, m, actors.Options{Tick: TickUnit, Mailbox: mailbox})
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -141,6 +172,7 @@ func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine) {
 			n.errc <- fmt.Errorf("server: actor %s stopped: %w", self, err)
 		}
 	}()
+	return r
 }
 
 // ID is the node's myid.
@@ -159,7 +191,8 @@ func (n *Node) Done() <-chan error { return n.errc }
 func (n *Node) Mode() zkwire.Mode {
 	st := n.vote.Status()
 	switch {
-	case !st.Established:
+	case !st.Established || !n.DBStatus().Serving:
+		// ZooKeeper reports a role only once the node is synced and serves.
 		return zkwire.ModeLooking
 	case st.State == msg.StateLeading && n.cfg.Standalone():
 		return zkwire.ModeStandalone
@@ -171,18 +204,30 @@ func (n *Node) Mode() zkwire.Mode {
 	return zkwire.ModeLooking
 }
 
+// DBStatus is the database's last published status (zero before start).
+func (n *Node) DBStatus() DBStatus {
+	if st := n.db.Status(); st != nil {
+		return *st
+	}
+	return DBStatus{}
+}
+
 // VoterStatus is the election core's view.
 func (n *Node) VoterStatus() voter.Status { return n.vote.Status() }
 
 func (n *Node) zkStatus() zkwire.Status {
 	st := n.vote.Status()
+	db := n.DBStatus()
 	return zkwire.Status{
-		Version: Version,
-		Mode:    n.Mode(),
-		Epoch:   st.Epoch,
-		Leader:  uint64(st.Leader),
-		MyID:    uint64(n.id),
-		Conf:    n.confLines(),
+		Version:   Version,
+		Mode:      n.Mode(),
+		Zxid:      db.AppliedZxid,
+		NodeCount: db.Nodes,
+		Digest:    db.Digest,
+		Epoch:     st.Epoch,
+		Leader:    uint64(st.Leader),
+		MyID:      uint64(n.id),
+		Conf:      n.confLines(),
 	}
 }
 
@@ -223,10 +268,16 @@ func (n *Node) closeParts() {
 			n.log.Warn("closing client port", "err", err)
 		}
 	}
+	if n.unserve != nil {
+		n.unserve()
+	}
 	if n.cancel != nil {
 		n.cancel()
 	}
 	n.wg.Wait()
+	if n.db != nil {
+		n.db.snapWG.Wait()
+	}
 	if n.bus != nil {
 		n.bus.Close()
 	}
@@ -239,12 +290,6 @@ func (n *Node) closeParts() {
 		unlockDir(n.lock)
 	}
 }
-
-// epochStore keeps the voter's accepted epoch in the wal's epoch file.
-type epochStore struct{ l *wal.Log }
-
-func (e epochStore) LoadAcceptedEpoch() (uint64, error) { return e.l.AcceptedEpoch(), nil }
-func (e epochStore) SaveAcceptedEpoch(v uint64) error   { return e.l.SetAcceptedEpoch(v) }
 
 // lockDir takes an exclusive flock on dataDir/paddock.lock so two processes
 // never share a data directory.

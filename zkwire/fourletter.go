@@ -35,6 +35,8 @@ type Status struct {
 	Epoch  uint64
 	Leader uint64
 	MyID   uint64
+	// Digest of the applied tree at Zxid, for comparing replicas.
+	Digest uint64
 }
 
 // notServing is ZooKeeper's reply to most words when the node has no quorum.
@@ -125,6 +127,7 @@ func writeMntr(w io.Writer, st Status) {
 		"paddock_epoch":            fmt.Sprint(st.Epoch),
 		"paddock_leader":           fmt.Sprint(st.Leader),
 		"paddock_myid":             fmt.Sprint(st.MyID),
+		"paddock_digest":           fmt.Sprintf("%016x", st.Digest),
 	}
 	keys := make([]string, 0, len(kv))
 	for k := range kv {

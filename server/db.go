@@ -1,0 +1,154 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+
+	"github.com/paddock-zk/paddock/actors"
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/store"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// disk is what the database actor needs from durable storage
+// (wal.Store): the replica's read side, Persist for a Ready, snapshots.
+type disk interface {
+	replica.Storage
+	Persist(rd replica.Ready) error
+	SaveSnapshot(zxid uint64, data []byte) error
+	Purge(retain int) error
+	Latest() (zxid uint64, data []byte, err error)
+}
+
+// dbActor runs a store.Store as the node's replica actor: it restores the
+// tree from the newest snapshot, persists each Ready before anything it
+// implies leaves (the runner's Flush after a mailbox drain makes that a
+// group commit), answers clients, and writes snapshots in the background.
+type dbActor struct {
+	cfg    store.Config
+	disk   disk
+	bus    *natsbus.Bus
+	log    *slog.Logger
+	retain int // snapshots kept by purge; 0: never purge
+
+	st     *store.Store
+	status atomic.Pointer[DBStatus]
+
+	snapping atomic.Bool
+	snapWG   sync.WaitGroup
+}
+
+// DBStatus is what other goroutines may read of the database.
+type DBStatus struct {
+	replica.Status
+	Nodes    int
+	Digest   uint64
+	Sessions int
+}
+
+var (
+	_ actors.Machine = (*dbActor)(nil)
+	_ actors.Flusher = (*dbActor)(nil)
+)
+
+func (a *dbActor) Init(ctx *actors.Context) error {
+	tree := znode.New()
+	zxid, data, err := a.disk.Latest()
+	if err != nil {
+		return fmt.Errorf("server: load snapshot: %w", err)
+	}
+	if zxid != 0 {
+		if tree, err = znode.ReadSnapshot(bytes.NewReader(data)); err != nil {
+			return fmt.Errorf("server: snapshot %s: %w", msg.FormatZxid(zxid), err)
+		}
+	}
+	cfg := a.cfg
+	// A fresh incarnation on every start, so a restarted follower's sync
+	// sessions are never mistaken for its old ones.
+	cfg.Replica.Rand = rand.New(rand.NewSource(ctx.Clock.Now().UnixNano()))
+	a.st = store.New(cfg, a.disk, tree, ctx.Clock.Now().UnixMilli())
+	a.log.Info("database loaded", "zxid", msg.FormatZxid(uint64(tree.LastZxid())), "znodes", tree.NodeCount(),
+		"log_last", msg.FormatZxid(a.disk.LastZxid()))
+	a.Flush(ctx)
+	return nil
+}
+
+func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
+	a.st.SetNow(ctx.Clock.Now().UnixMilli())
+	if err := a.st.Step(env); err != nil {
+		ctx.Log.Warn("replica step", "kind", env.Kind, "from", env.From, "err", err)
+	}
+}
+
+func (a *dbActor) Tick(ctx *actors.Context) {
+	a.st.SetNow(ctx.Clock.Now().UnixMilli())
+	a.st.Tick()
+}
+
+func (a *dbActor) Flush(ctx *actors.Context) {
+	for a.st.HasReady() {
+		rd := a.st.Ready()
+		if err := a.disk.Persist(rd.Ready); err != nil {
+			// Nothing of rd may be acked; the storage refuses further
+			// writes after a failed fsync, so a restart reloads from disk
+			// or stops the node.
+			panic(fmt.Sprintf("server: persist: %v", err))
+		}
+		for _, env := range rd.Messages {
+			if err := ctx.Bus.Send(env); err != nil {
+				ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
+			}
+		}
+		for _, r := range rd.Replies {
+			if err := a.bus.Reply(r.To, r.Reply); err != nil {
+				ctx.Log.Debug("reply failed", "err", err)
+			}
+		}
+		if rd.SnapshotDue {
+			a.snapshot(ctx)
+		}
+		a.st.Advance(rd)
+	}
+	t := a.st.Tree()
+	a.status.Store(&DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions()})
+}
+
+// snapshot serializes the tree now (the tree belongs to this goroutine)
+// and writes it to disk in the background, so writes go on meanwhile.
+func (a *dbActor) snapshot(ctx *actors.Context) {
+	if !a.snapping.CompareAndSwap(false, true) {
+		return // the previous one is still being written
+	}
+	t := a.st.Tree()
+	var buf bytes.Buffer
+	if err := t.WriteSnapshot(&buf); err != nil {
+		a.snapping.Store(false)
+		ctx.Log.Error("serialize snapshot", "err", err)
+		return
+	}
+	zxid := uint64(t.LastZxid())
+	a.snapWG.Add(1)
+	go func() {
+		defer a.snapWG.Done()
+		defer a.snapping.Store(false)
+		if err := a.disk.SaveSnapshot(zxid, buf.Bytes()); err != nil {
+			a.log.Error("write snapshot", "zxid", msg.FormatZxid(zxid), "err", err)
+			return
+		}
+		a.log.Info("snapshot written", "zxid", msg.FormatZxid(zxid), "bytes", buf.Len())
+		if a.retain > 0 {
+			if err := a.disk.Purge(a.retain); err != nil {
+				a.log.Warn("purge", "err", err)
+			}
+		}
+	}()
+}
+
+// Status is the last published status (nil before Init).
+func (a *dbActor) Status() *DBStatus { return a.status.Load() }

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// ensembleConfigs writes an n-node ensemble on free loopback ports.
+func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	var servers strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
+	}
+	cfgs := make([]*config.Config, n)
+	for i := 1; i <= n; i++ {
+		data := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n%s%s",
+			data, testutil.FreePort(t), servers.String(), extra)
+		path := filepath.Join(data, "zoo.cfg")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i-1] = c
+	}
+	return cfgs
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startAll(t *testing.T, cfgs []*config.Config) []*Node {
+	t.Helper()
+	nodes := make([]*Node, len(cfgs))
+	for i, c := range cfgs {
+		n, err := Start(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = n
+		t.Cleanup(n.Close)
+	}
+	waitFor(t, "every node serving", 20*time.Second, func() bool {
+		for _, n := range nodes {
+			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// The first acceptance: create through node 1, read through nodes
+// 2 and 3, equal Stat everywhere.
+func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
+	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conns := make([]*client.Conn, len(nodes))
+	for i, n := range nodes {
+		c, err := client.Connect(ctx, []string{n.BusURL()})
+		if err != nil {
+			t.Fatalf("connect to node %d: %v", i+1, err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	p, err := conns[0].Create(ctx, "/node-test01", []byte("node-test01"), znode.Persistent, nil)
+	if err != nil || p != "/node-test01" {
+		t.Fatalf("create: %q %v", p, err)
+	}
+	if _, err := conns[1].Create(ctx, "/node-test01", nil, znode.Persistent, nil); !isCode(err, znode.NodeExists) {
+		t.Fatalf("second create through node 2: %v, want NodeExists", err)
+	}
+	var first znode.Stat
+	for i, c := range conns {
+		if err := c.Sync(ctx, "/node-test01"); err != nil {
+			t.Fatalf("sync on node %d: %v", i+1, err)
+		}
+		data, st, err := c.Get(ctx, "/node-test01")
+		if err != nil || !bytes.Equal(data, []byte("node-test01")) {
+			t.Fatalf("get through node %d: %q %v", i+1, data, err)
+		}
+		if i == 0 {
+			first = st
+		} else if st != first {
+			t.Fatalf("stat on node %d %+v differs from node 1 %+v", i+1, st, first)
+		}
+	}
+	// Versioned writes through different nodes, in order.
+	for i := range 9 {
+		c := conns[i%3]
+		if _, err := c.Set(ctx, "/node-test01", []byte(fmt.Sprint(i)), int32(i)); err != nil {
+			t.Fatalf("set v%d through node %d: %v", i, i%3+1, err)
+		}
+		if _, err := c.Set(ctx, "/node-test01", nil, int32(i)); !isCode(err, znode.BadVersion) {
+			t.Fatalf("stale set: %v, want BadVersion", err)
+		}
+	}
+	waitFor(t, "equal digests", 10*time.Second, func() bool {
+		d := nodes[0].DBStatus()
+		for _, n := range nodes[1:] {
+			s := n.DBStatus()
+			if s.AppliedZxid != d.AppliedZxid || s.Digest != d.Digest {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func isCode(err error, c znode.Code) bool { return znode.CodeOf(err) == c }
