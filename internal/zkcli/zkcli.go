@@ -1,0 +1,569 @@
+package zkcli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// Client is what the commands need of a connection; *client.Conn has it.
+type Client interface {
+	Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error)
+	CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error)
+	Get(ctx context.Context, path string) ([]byte, znode.Stat, error)
+	Set(ctx context.Context, path string, data []byte, version int32) (znode.Stat, error)
+	Exists(ctx context.Context, path string) (znode.Stat, bool, error)
+	Delete(ctx context.Context, path string, version int32) error
+	Children(ctx context.Context, path string) ([]string, znode.Stat, error)
+	GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat, error)
+	SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error)
+	Sync(ctx context.Context, path string) error
+	AllChildrenNumber(ctx context.Context, path string) (int, error)
+}
+
+// ErrWatchesUnsupported answers -w until the native client has watches.
+var ErrWatchesUnsupported = errors.New("watches are not supported yet: drop -w (the native client gains watches in a later release)")
+
+// ErrCommandNotFound is returned for an unknown command.
+var ErrCommandNotFound = errors.New("zkcli: command not found")
+
+// cliError is an error whose text is already zkCli's wording.
+type cliError struct{ msg string }
+
+func (e *cliError) Error() string { return e.msg }
+
+func cliErrorf(format string, a ...any) error { return &cliError{fmt.Sprintf(format, a...)} }
+
+// command is one zkCli command: its options (a letter, with ":" when it
+// takes a value), its usage after the name, the least number of
+// positional arguments, and what it does.
+type command struct {
+	opts    string
+	usage   string
+	minArgs int
+	run     func(e *env) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"create":               {"sect:", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", 1, cmdCreate},
+		"delete":               {"v:", "[-v version] path", 1, cmdDelete},
+		"deleteall":            {"b:", "path [-b batch size]", 1, cmdDeleteAll},
+		"get":                  {"sw", "[-s] [-w] path", 1, cmdGet},
+		"getAcl":               {"s", "[-s] path", 1, cmdGetACL},
+		"getAllChildrenNumber": {"", "path", 1, cmdAllChildren},
+		"ls":                   {"swR", "[-s] [-w] [-R] path", 1, cmdLs},
+		"set":                  {"sv:", "[-s] [-v version] path data", 2, cmdSet},
+		"setAcl":               {"sv:R", "[-s] [-v version] [-R] path acl", 2, cmdSetACL},
+		"stat":                 {"w", "[-w] path", 1, cmdStat},
+		"sync":                 {"", "path", 1, cmdSync},
+	}
+}
+
+// shellCommands are handled by the interactive shell, not by Run.
+var shellCommands = map[string]string{
+	"history": "",
+	"redo":    "cmdno",
+	"quit":    "",
+	"help":    "",
+}
+
+// Usage is ZooKeeperMain's usage text: one line per command.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "ZooKeeper -server host:port cmd args")
+	names := make([]string, 0, len(commands)+len(shellCommands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	for n := range shellCommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if c, ok := commands[n]; ok {
+			fmt.Fprintf(w, "\t%s %s\n", n, c.usage)
+		} else {
+			fmt.Fprintf(w, "\t%s %s\n", n, shellCommands[n])
+		}
+	}
+}
+
+// env is one command's invocation.
+type env struct {
+	ctx   context.Context
+	c     Client
+	args  []string // positional, without the command name
+	flags map[byte]string
+	out   io.Writer
+	err   io.Writer
+	loc   *time.Location
+}
+
+func (e *env) has(f byte) bool { _, ok := e.flags[f]; return ok }
+
+// Options tune Run.
+type Options struct {
+	// Location is the time zone of ctime and mtime (default time.Local).
+	Location *time.Location
+}
+
+// Run executes one zkCli command line (args[0] is the command) against c,
+// printing its output to out and its diagnostics to errOut as zkCli does.
+// A failed command's error is printed to errOut in zkCli's words and
+// returned, so the caller only turns it into an exit status.
+func Run(ctx context.Context, c Client, args []string, out, errOut io.Writer) error {
+	return RunWith(ctx, c, args, out, errOut, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, c Client, args []string, out, errOut io.Writer, o Options) error {
+	err := run(ctx, c, args, out, errOut, o)
+	if err != nil {
+		fmt.Fprintln(errOut, Message(err))
+	}
+	return err
+}
+
+func run(ctx context.Context, c Client, args []string, out, errOut io.Writer, o Options) error {
+	if len(args) == 0 {
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		Usage(errOut)
+		return fmt.Errorf("%w: %s", ErrCommandNotFound, args[0])
+	}
+	flags, pos, err := parseOpts(cmd.opts, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) < cmd.minArgs {
+		return &cliError{args[0] + " " + cmd.usage}
+	}
+	if _, w := flags['w']; w {
+		return ErrWatchesUnsupported
+	}
+	loc := o.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	e := &env{ctx: ctx, c: c, args: pos, flags: flags, out: out, err: errOut, loc: loc}
+	return cmd.run(e)
+}
+
+// Message is how zkCli words err: CliWrapperException's text for
+// ZooKeeper errors, the text itself otherwise.
+func Message(err error) string {
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.msg
+	}
+	if errors.Is(err, ErrCommandNotFound) {
+		_, name, _ := strings.Cut(err.Error(), ": command not found: ")
+		return "Command not found: Command not found " + name
+	}
+	var ze *znode.Error
+	if errors.As(err, &ze) {
+		return ze.CLIMessage()
+	}
+	return err.Error()
+}
+
+// parseOpts is commons-cli's PosixParser as zkCli uses it: options may
+// appear anywhere, "-se" is "-s -e", a value follows its option (attached
+// or as the next word), "--" ends the options.
+func parseOpts(spec string, args []string) (map[byte]string, []string, error) {
+	flags := map[byte]string{}
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			k := strings.IndexByte(spec, a[j])
+			if k < 0 || a[j] == ':' {
+				return nil, nil, cliErrorf("Unrecognized option: %s", a)
+			}
+			if k+1 < len(spec) && spec[k+1] == ':' {
+				switch {
+				case j+1 < len(a):
+					flags[a[j]] = a[j+1:]
+				case i+1 < len(args):
+					i++
+					flags[a[j]] = args[i]
+				default:
+					return nil, nil, cliErrorf("Missing argument for option: %c", a[j])
+				}
+				break
+			}
+			flags[a[j]] = ""
+		}
+	}
+	return flags, pos, nil
+}
+
+// checkPath is the client library's PathUtils.validatePath with Java's
+// IllegalArgumentException texts, which zkCli prints.
+func checkPath(path string, sequential bool) error {
+	if err := znode.ValidatePath(path, sequential); err == nil {
+		return nil
+	}
+	switch {
+	case path == "":
+		return &cliError{"Path length must be > 0"}
+	case path[0] != '/':
+		return &cliError{"Path must start with / character"}
+	case len(path) > 1 && path[len(path)-1] == '/' && !sequential:
+		return &cliError{"Path must not end with / character"}
+	}
+	err := znode.ValidatePath(path, sequential)
+	_, reason, _ := strings.Cut(err.Error(), " caused by ")
+	reason, _, _ = strings.Cut(reason, ": ")
+	p := path
+	if sequential {
+		p += "1"
+	}
+	return cliErrorf("Invalid path string \"%s\" caused by %s", p, reason)
+}
+
+func parseVersion(e *env) (int32, error) {
+	v, ok := e.flags['v']
+	if !ok {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 0, 32)
+	if err != nil {
+		return 0, cliErrorf("For input string: \"%s\"", v)
+	}
+	return int32(n), nil
+}
+
+func cmdCreate(e *env) error {
+	hasE, hasS, hasC, hasT := e.has('e'), e.has('s'), e.has('c'), e.has('t')
+	if hasC && (hasE || hasS) {
+		return &cliError{"-c cannot be combined with -s or -e. Containers cannot be ephemeral or sequential."}
+	}
+	var ttl int64
+	if hasT {
+		var err error
+		if ttl, err = strconv.ParseInt(e.flags['t'], 10, 64); err != nil {
+			return &cliError{"-t argument must be a long value"}
+		}
+	}
+	if hasT && hasE {
+		return &cliError{"TTLs cannot be used with Ephemeral znodes"}
+	}
+	if hasT && hasC {
+		return &cliError{"TTLs cannot be used with Container znodes"}
+	}
+	var mode znode.CreateMode
+	switch {
+	case hasE && hasS:
+		mode = znode.EphemeralSequential
+	case hasE:
+		mode = znode.Ephemeral
+	case hasS && hasT:
+		mode = znode.PersistentSequentialWithTTL
+	case hasS:
+		mode = znode.PersistentSequential
+	case hasC:
+		mode = znode.Container
+	case hasT:
+		mode = znode.PersistentWithTTL
+	default:
+		mode = znode.Persistent
+	}
+	if hasT && (ttl <= 0 || ttl > znode.MaxTTL) {
+		return cliErrorf("ttl must be positive and cannot be larger than: %d", znode.MaxTTL)
+	}
+	path := e.args[0]
+	if err := checkPath(path, mode.IsSequential()); err != nil {
+		return err
+	}
+	var data []byte
+	if len(e.args) > 1 {
+		data = []byte(e.args[1])
+	}
+	acl := znode.OpenACLUnsafe
+	if len(e.args) > 2 {
+		acl = ParseACL(e.args[2], e.err)
+	}
+	var p string
+	var err error
+	if hasT {
+		p, err = e.c.CreateTTL(e.ctx, path, data, mode, acl, time.Duration(ttl)*time.Millisecond)
+	} else {
+		p, err = e.c.Create(e.ctx, path, data, mode, acl)
+	}
+	if err != nil {
+		if znode.CodeOf(err) == znode.InvalidACL {
+			var ze *znode.Error
+			errors.As(err, &ze)
+			fmt.Fprintln(e.err, ze.Error())
+		}
+		return err
+	}
+	fmt.Fprintln(e.err, "Created "+p)
+	return nil
+}
+
+func cmdGet(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	data, st, err := e.c.Get(e.ctx, path)
+	if err != nil {
+		return err
+	}
+	// The bus protocol does not tell a null from an empty value; zkCli
+	// prints "null" for a node created without data.
+	if len(data) == 0 {
+		fmt.Fprintln(e.out, "null")
+	} else {
+		fmt.Fprintln(e.out, string(data))
+	}
+	if e.has('s') {
+		PrintStat(e.out, st, e.loc)
+	}
+	return nil
+}
+
+func cmdSet(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	v, err := parseVersion(e)
+	if err != nil {
+		return err
+	}
+	st, err := e.c.Set(e.ctx, path, []byte(e.args[1]), v)
+	if err != nil {
+		return err
+	}
+	if e.has('s') {
+		PrintStat(e.out, st, e.loc)
+	}
+	return nil
+}
+
+func cmdStat(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	st, ok, err := e.c.Exists(e.ctx, path)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &znode.Error{Code: znode.NoNode, Path: path}
+	}
+	PrintStat(e.out, st, e.loc)
+	return nil
+}
+
+func cmdLs(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	if e.has('R') {
+		return visitDFS(e, path, func(p string) error {
+			fmt.Fprintln(e.out, p)
+			return nil
+		})
+	}
+	kids, st, err := e.c.Children(e.ctx, path)
+	if err != nil {
+		return err
+	}
+	kids = append([]string(nil), kids...)
+	sort.Strings(kids)
+	fmt.Fprintf(e.out, "[%s]\n", strings.Join(kids, ", "))
+	if e.has('s') {
+		PrintStat(e.out, st, e.loc)
+	}
+	return nil
+}
+
+// visitDFS is ZKUtil.visitSubTreeDFS: path must exist; then every node of
+// the subtree, parents before children, children in sorted order. A node
+// that vanishes during the walk is skipped.
+func visitDFS(e *env, path string, fn func(string) error) error {
+	if _, _, err := e.c.Get(e.ctx, path); err != nil {
+		return err
+	}
+	var walk func(p string) error
+	walk = func(p string) error {
+		if err := fn(p); err != nil {
+			return err
+		}
+		kids, _, err := e.c.Children(e.ctx, p)
+		if znode.CodeOf(err) == znode.NoNode {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		kids = append([]string(nil), kids...)
+		sort.Strings(kids)
+		for _, k := range kids {
+			if err := walk(childPath(p, k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(path)
+}
+
+func childPath(parent, name string) string {
+	if parent == "/" {
+		return "/" + name
+	}
+	return parent + "/" + name
+}
+
+func cmdDelete(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	v, err := parseVersion(e)
+	if err != nil {
+		return err
+	}
+	return e.c.Delete(e.ctx, path, v)
+}
+
+// cmdDeleteAll is ZKUtil.deleteRecursive: list the subtree breadth first,
+// delete it deepest first. The root itself is never deleted.
+func cmdDeleteAll(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	if b, ok := e.flags['b']; ok {
+		if n, err := strconv.Atoi(b); err != nil || n <= 0 {
+			return &cliError{"batch size must be greater than 0"}
+		}
+	}
+	tree := []string{path}
+	for i := 0; i < len(tree); i++ {
+		kids, _, err := e.c.Children(e.ctx, tree[i])
+		if err != nil {
+			if i > 0 && znode.CodeOf(err) == znode.NoNode {
+				continue
+			}
+			return err
+		}
+		for _, k := range kids {
+			tree = append(tree, childPath(tree[i], k))
+		}
+	}
+	for i := len(tree) - 1; i >= 0; i-- {
+		if tree[i] == "/" {
+			continue
+		}
+		if err := e.c.Delete(e.ctx, tree[i], -1); err != nil && znode.CodeOf(err) != znode.NoNode {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdSync(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	if err := e.c.Sync(e.ctx, path); err != nil {
+		var ze *znode.Error
+		if errors.As(err, &ze) {
+			return cliErrorf("Sync has failed. rc=%d", int32(ze.Code))
+		}
+		return err
+	}
+	fmt.Fprintln(e.out, "Sync is OK")
+	return nil
+}
+
+func cmdGetACL(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	acl, st, err := e.c.GetACL(e.ctx, path)
+	if err != nil {
+		return err
+	}
+	for _, a := range acl {
+		fmt.Fprintf(e.out, "'%s,'%s\n: %s\n", csvEscape(a.Scheme), csvEscape(a.ID.ID), PermString(a.Perms))
+	}
+	if e.has('s') {
+		PrintStat(e.out, st, e.loc)
+	}
+	return nil
+}
+
+func cmdSetACL(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	acl := ParseACL(e.args[1], e.err)
+	v, err := parseVersion(e)
+	if err != nil {
+		return err
+	}
+	if e.has('R') {
+		return visitDFS(e, path, func(p string) error {
+			if _, err := e.c.SetACL(e.ctx, p, acl, v); err != nil {
+				var ze *znode.Error
+				if !errors.As(err, &ze) {
+					return err
+				}
+				fmt.Fprint(e.out, ze.Error())
+			}
+			return nil
+		})
+	}
+	st, err := e.c.SetACL(e.ctx, path, acl, v)
+	if err != nil {
+		return err
+	}
+	if e.has('s') {
+		PrintStat(e.out, st, e.loc)
+	}
+	return nil
+}
+
+func cmdAllChildren(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	n, err := e.c.AllChildrenNumber(e.ctx, path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.out, n)
+	return nil
+}
