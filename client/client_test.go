@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -17,6 +18,18 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+func connectFake(t *testing.T, f *clienttest.Node, opts ...Option) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, []string{f.URL()}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func TestClientParseServerName(t *testing.T) {
@@ -42,7 +55,7 @@ func TestClientParseServerName(t *testing.T) {
 }
 
 func TestClientSessionAndCRUD(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f, WithSessionTimeout(4*time.Second))
 	ctx := ctxT(t)
 	if c.SessionID() != 0x101 || c.SessionTimeout() != 4*time.Second {
@@ -118,7 +131,7 @@ func TestClientSessionAndCRUD(t *testing.T) {
 		t.Fatalf("sequential: %q %v", p, err)
 	}
 	// Every request after createSession carries the session and xids 1, 2, ...
-	reqs := f.requests()
+	reqs := f.Requests()
 	if reqs[0].Op.Op != int32(znode.OpCreateSession) || reqs[0].Session != 0 || reqs[0].Timeout != 4000 {
 		t.Fatalf("first request %+v", reqs[0])
 	}
@@ -130,28 +143,28 @@ func TestClientSessionAndCRUD(t *testing.T) {
 }
 
 func TestClientBadPathRejectedLocally(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
-	before := len(f.requests())
+	before := len(f.Requests())
 	if _, err := c.Create(ctxT(t), "a", nil, znode.Persistent, nil); !errors.Is(err, ErrBadArguments) {
 		t.Fatalf("relative path: %v", err)
 	}
 	if _, err := c.CreateTTL(ctxT(t), "/t", nil, znode.Persistent, nil, time.Second); !errors.Is(err, ErrBadArguments) {
 		t.Fatalf("ttl with persistent mode: %v", err)
 	}
-	if len(f.requests()) != before {
+	if len(f.Requests()) != before {
 		t.Fatal("invalid requests reached the node")
 	}
 	if p, err := c.CreateTTL(ctxT(t), "/t", nil, znode.PersistentWithTTL, nil, time.Second); err != nil || p != "/t" {
 		t.Fatalf("ttl create: %q %v", p, err)
 	}
-	if r := f.requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != int32(znode.OpCreateTTL) {
+	if r := f.Requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != int32(znode.OpCreateTTL) {
 		t.Fatalf("ttl request %+v", r[len(r)-1])
 	}
 }
 
 func TestClientConcurrentXidMatching(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
 	ctx := ctxT(t)
 	var wg sync.WaitGroup
@@ -175,7 +188,7 @@ func TestClientConcurrentXidMatching(t *testing.T) {
 	}
 	wg.Wait()
 	// Published in xid order.
-	reqs := f.requests()
+	reqs := f.Requests()
 	for i := 1; i < len(reqs); i++ {
 		if reqs[i].Xid != reqs[i-1].Xid+1 {
 			t.Fatalf("xid %d after %d", reqs[i].Xid, reqs[i-1].Xid)
@@ -184,18 +197,18 @@ func TestClientConcurrentXidMatching(t *testing.T) {
 }
 
 func TestClientRetriesConnectionLoss(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f, withRetry(5, time.Millisecond, 5*time.Millisecond))
-	f.setRefuse(3)
-	before := len(f.requests())
+	f.Refuse(3)
+	before := len(f.Requests())
 	if _, err := c.Create(ctxT(t), "/r", nil, znode.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()) - before; n != 4 {
+	if n := len(f.Requests()) - before; n != 4 {
 		t.Fatalf("%d attempts, want 4", n)
 	}
 	// Refused more often than the retries allow: ConnectionLoss.
-	f.setRefuse(100)
+	f.Refuse(100)
 	if _, _, err := c.Get(ctxT(t), "/r"); !errors.Is(err, ErrConnectionLoss) {
 		t.Fatalf("got %v", err)
 	}
@@ -210,13 +223,13 @@ func TestClientRetriesConnectionLoss(t *testing.T) {
 	if el := time.Since(start); el > time.Second {
 		t.Fatalf("retries ran %s past a 120ms deadline", el)
 	}
-	f.setRefuse(0)
+	f.Refuse(0)
 }
 
 func TestClientNoReplyIsConnectionLoss(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
-	f.setDrop(func(r msg.Request) bool { return r.Path == "/lost" })
+	f.Drop(func(r msg.Request) bool { return r.Path == "/lost" })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Create(ctx, "/lost", nil, znode.Persistent, nil)
@@ -242,13 +255,13 @@ func TestClientNoReplyIsConnectionLoss(t *testing.T) {
 }
 
 func TestClientCloseEndsSession(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
 	sess := c.SessionID()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	last := reqs[len(reqs)-1]
 	if last.Op.Op != int32(znode.OpCloseSession) || last.Session != sess {
 		t.Fatalf("last request %+v", last)
@@ -262,18 +275,16 @@ func TestClientCloseEndsSession(t *testing.T) {
 }
 
 func TestClientSessionExpiredError(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
-	f.mu.Lock()
-	delete(f.sessions, c.SessionID())
-	f.mu.Unlock()
+	f.Expire(c.SessionID())
 	if _, _, err := c.Get(ctxT(t), "/"); !errors.Is(err, ErrSessionExpired) {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestClientMulti(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f)
 	ctx := ctxT(t)
 	res, err := c.Multi(ctx,
@@ -305,22 +316,22 @@ func TestClientConnectFailures(t *testing.T) {
 		t.Fatal("dead server: no error")
 	}
 	// A node that never answers createSession.
-	f := startFake(t)
-	f.setDrop(func(msg.Request) bool { return true })
+	f := clienttest.Start(t)
+	f.Drop(func(msg.Request) bool { return true })
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
-	if _, err := Connect(ctx2, []string{f.url()}); !errors.Is(err, ErrConnectionLoss) {
+	if _, err := Connect(ctx2, []string{f.URL()}); !errors.Is(err, ErrConnectionLoss) {
 		t.Fatalf("silent node: %v", err)
 	}
 }
 
 func TestClientPingsWhenIdle(t *testing.T) {
-	f := startFake(t)
+	f := clienttest.Start(t)
 	c := connectFake(t, f, WithSessionTimeout(300*time.Millisecond))
 	_ = c
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		for _, r := range f.requests() {
+		for _, r := range f.Requests() {
 			if r.Op.Op == int32(znode.OpPing) && r.Session == c.SessionID() {
 				return
 			}

@@ -5,6 +5,7 @@
 //	node stop   --config zoo.cfg                   stop a running node gracefully
 //	node trace  --config zoo.cfg [--subject P] [--kind K,K]  print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
+//	node cli    [-server host:busPort,...] [command args...]  zkCli look-alike (interactive without a command)
 //
 // It is wiring only: the node itself is package server.
 package main
@@ -39,6 +40,7 @@ commands:
   stop    --config zoo.cfg [--timeout 30s]
   trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0]
   local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
+  cli     [-server host:busPort[,host:busPort...]] [-timeout ms] [command args...]
   version
 `
 
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdTrace(args[1:], stdout, stderr)
 	case "local":
 		err = cmdLocal(args[1:], stdout, stderr)
+	case "cli":
+		err = cmdCli(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 	case "help", "-h", "--help":

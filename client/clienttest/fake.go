@@ -1,4 +1,9 @@
-package client
+// Package clienttest runs a fake Paddock node for client tests: a real
+// embedded NATS server (natsbus) whose request subject is answered from an
+// in-memory map, with knobs to refuse requests with ConnectionLoss, drop
+// them, or expire a session. It is not a server: no consensus, no
+// watches, a multi without rollback.
+package clienttest
 
 import (
 	"context"
@@ -14,11 +19,11 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// fakeNode is a natsbus node answering client requests from a map: just
-// enough of a server to exercise the client's encoding, xid matching,
-// error mapping and session handling.
-type fakeNode struct {
-	t  *testing.T
+// Node is a natsbus node answering client requests from a map: just
+// enough of a server to exercise a client's encoding, xid matching, error
+// mapping and session handling.
+type Node struct {
+	t  testing.TB
 	nd *natsbus.Node
 
 	mu       sync.Mutex
@@ -37,13 +42,15 @@ type fakeZnode struct {
 	acl  []msg.ACL
 }
 
-func startFake(t *testing.T) *fakeNode {
+// Start runs a fake node 1 of ensemble "t" on a random port on 127.0.0.1,
+// stopped when the test ends.
+func Start(t testing.TB) *Node {
 	t.Helper()
 	nd, err := natsbus.Start(natsbus.Config{Ensemble: "t", ID: 1, Host: "127.0.0.1", BusPort: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeNode{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
+	f := &Node{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
 		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
 	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
@@ -70,24 +77,29 @@ func startFake(t *testing.T) *fakeNode {
 	return f
 }
 
-func (f *fakeNode) url() string { return f.nd.ClientURL() }
+// URL is the node's bus URL.
+func (f *Node) URL() string { return f.nd.ClientURL() }
 
-func (f *fakeNode) requests() []msg.Request {
+// Requests returns every request received so far, in arrival order.
+func (f *Node) Requests() []msg.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]msg.Request(nil), f.reqs...)
 }
 
-func (f *fakeNode) setRefuse(n int) { f.mu.Lock(); f.refuse = n; f.mu.Unlock() }
+// Refuse answers the next n requests (but createSession) with
+// ConnectionLoss, as a node that is not serving.
+func (f *Node) Refuse(n int) { f.mu.Lock(); f.refuse = n; f.mu.Unlock() }
 
-func (f *fakeNode) setDrop(d func(msg.Request) bool) { f.mu.Lock(); f.drop = d; f.mu.Unlock() }
+// Drop leaves the requests d selects unanswered (nil: answer all).
+func (f *Node) Drop(d func(msg.Request) bool) { f.mu.Lock(); f.drop = d; f.mu.Unlock() }
 
-func parentName(p string) string {
-	d := path.Dir(p)
-	return d
-}
+// Expire forgets a session: its later requests get SessionExpired.
+func (f *Node) Expire(session int64) { f.mu.Lock(); delete(f.sessions, session); f.mu.Unlock() }
 
-func (f *fakeNode) children(p string) []string {
+func parentName(p string) string { return path.Dir(p) }
+
+func (f *Node) children(p string) []string {
 	var out []string
 	for k := range f.nodes {
 		if k != "/" && parentName(k) == p {
@@ -99,7 +111,7 @@ func (f *fakeNode) children(p string) []string {
 }
 
 // serve answers one request; called with f.mu held.
-func (f *fakeNode) serve(req *msg.Request) (*msg.Reply, bool) {
+func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 	if f.drop != nil && f.drop(*req) {
 		return nil, false
 	}
@@ -129,7 +141,7 @@ func (f *fakeNode) serve(req *msg.Request) (*msg.Reply, bool) {
 	return rep, true
 }
 
-func (f *fakeNode) apply(op *msg.Op, rep *msg.Reply) znode.Code {
+func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 	n := f.nodes[op.Path]
 	switch znode.OpCode(op.Op) {
 	case znode.OpPing, znode.OpSync:
@@ -262,16 +274,4 @@ func (f *fakeNode) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 		return znode.Unimplemented
 	}
 	return znode.Ok
-}
-
-func connectFake(t *testing.T, f *fakeNode, opts ...Option) *Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := Connect(ctx, []string{f.url()}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

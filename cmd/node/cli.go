@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/zkcli"
+)
+
+// cmdCli is `node cli`: the zkCli look-alike over the native client.
+func cmdCli(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dial := func(ctx context.Context, servers []string, timeout time.Duration) (zkcli.Client, io.Closer, error) {
+		c, err := client.Connect(ctx, servers, client.WithSessionTimeout(timeout), client.WithLogger(log))
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, c, nil
+	}
+	if code := zkcli.Main(ctx, args, os.Stdin, stdout, stderr, dial); code != 0 {
+		return errExit(code)
+	}
+	return nil
+}
