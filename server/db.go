@@ -24,6 +24,7 @@ type disk interface {
 	SaveSnapshot(zxid uint64, data []byte) error
 	Purge(retain int) error
 	Latest() (zxid uint64, data []byte, err error)
+	Roll()
 }
 
 // dbActor runs a store.Store as the node's replica actor: it restores the
@@ -125,6 +126,9 @@ func (a *dbActor) snapshot(ctx *actors.Context) {
 	if !a.snapping.CompareAndSwap(false, true) {
 		return // the previous one is still being written
 	}
+	// The next txn goes to a new log file, so the old ones become
+	// purgeable once snapshots cover them.
+	a.disk.Roll()
 	t := a.st.Tree()
 	var buf bytes.Buffer
 	if err := t.WriteSnapshot(&buf); err != nil {

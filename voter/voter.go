@@ -471,8 +471,11 @@ func (v *Voter) stepAckEpoch(from msg.NodeID, a msg.AckEpoch) {
 	if v.state != msg.StateLeading || v.proposed == 0 || a.Epoch != v.proposed || !v.voters[from] {
 		return
 	}
-	if v.behind(a) {
+	if !v.established && v.behind(a) {
 		// A follower has history we lack: we must not lead (ZAB discovery).
+		// Once established, a joiner can hold nothing committed that we
+		// lack, only txns of this epoch (ours) or uncommitted ones the
+		// replica truncates; our voter's history is from election time.
 		v.lookAgain()
 		return
 	}

@@ -109,6 +109,28 @@ func TestLeaderBehindAFollowerAbdicates(t *testing.T) {
 	}
 }
 
+// Regression (server test of catch-up): a follower that restarts after
+// the leader broadcast more txns has a LastZxid beyond the history the
+// leader's voter was elected with; the established leader must sync it,
+// not abdicate.
+func TestLateJoinerAheadOfElectionHistoryJoins(t *testing.T) {
+	v := New(simConfig(3, ids(1, 2, 3)), 0)
+	v.Step(msg.New(from(1), from(3), &msg.Vote{Leader: 3, Round: 1}))
+	for i := 0; i < 5 && v.Status().State == msg.StateLooking; i++ {
+		v.Tick()
+	}
+	v.Step(msg.New(from(1), from(3), &msg.FollowerInfo{AcceptedEpoch: 0}))
+	v.Step(msg.New(from(1), from(3), &msg.AckEpoch{Epoch: 1, Fresh: true}))
+	if st := v.Status(); st.State != msg.StateLeading || !st.Established {
+		t.Fatalf("setup: %+v", st)
+	}
+	v.Step(msg.New(from(2), from(3), &msg.FollowerInfo{AcceptedEpoch: 1}))
+	v.Step(msg.New(from(2), from(3), &msg.AckEpoch{Epoch: 1, CurrentEpoch: 1, LastZxid: msg.MakeZxid(1, 40)}))
+	if st := v.Status(); st.State != msg.StateLeading || st.Epoch != 1 {
+		t.Fatalf("established leader gave up for a late joiner: %+v", st)
+	}
+}
+
 func TestStandaloneLeadsAlone(t *testing.T) {
 	v := New(simConfig(1, ids(1)), 3)
 	for i := 0; i < 5; i++ {

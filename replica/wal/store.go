@@ -85,6 +85,9 @@ func (s *Store) Log() *Log { return s.log }
 // Close closes the log.
 func (s *Store) Close() error { return s.log.Close() }
 
+// Roll makes the next append start a new log file (see Log.Roll).
+func (s *Store) Roll() { s.log.Roll() }
+
 func (s *Store) recover() error {
 	if err := s.finishInstall(); err != nil {
 		return err

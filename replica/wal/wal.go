@@ -66,6 +66,7 @@ type Log struct {
 	dataDir  string // .../version-2
 	logDir   string // .../version-2
 	segBytes int64
+	rollNext bool // start a new segment at the next append (Roll)
 	log      *slog.Logger
 
 	// mu guards the log files: every log method holds it, including for
@@ -446,7 +447,7 @@ func (l *Log) Append(entries ...Entry) error {
 func (l *Log) makeRoom(e Entry) error {
 	if l.active != nil {
 		seg := l.segs[len(l.segs)-1]
-		if seg.size == fileHeader || seg.size+recordSize(e) <= l.segBytes {
+		if seg.size == fileHeader || !l.rollNext && seg.size+recordSize(e) <= l.segBytes {
 			return nil
 		}
 		// The old segment is made durable before the new one exists, so
@@ -483,12 +484,21 @@ func (l *Log) makeRoom(e Entry) error {
 		f.Close()
 		return l.poison(fmt.Errorf("wal: fsync dir %s: %w", l.logDir, err))
 	}
-	l.active = f
+	l.active, l.rollNext = f, false
 	l.segs = append(l.segs, &segment{path: path, size: fileHeader})
 	if l.first.Load() == 0 {
 		l.first.Store(e.Zxid)
 	}
 	return nil
+}
+
+// Roll makes the next append start a new log file, as ZooKeeper rolls its
+// log when it takes a snapshot: the files before it then hold only txns
+// the snapshot covers, so Purge can delete them.
+func (l *Log) Roll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rollNext = true
 }
 
 // flush writes the buffered records to the active file. mu held.

@@ -585,3 +585,28 @@ func TestCrashDuringTruncateAndPurge(t *testing.T) {
 		}
 	}
 }
+
+func TestRollStartsANewFile(t *testing.T) {
+	fsys, dir := fsKinds[0].new(t)
+	l := mustOpen(t, fsys, dir, 0)
+	defer l.Close()
+	l.Roll() // nothing written yet: no empty file is left behind
+	appendSync(t, l, 1, 10)
+	l.Roll()
+	l.Roll() // twice is once
+	appendSync(t, l, 11, 20)
+	names, err := fsys.ReadDir(l.logDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, n := range names {
+		if strings.HasPrefix(n, "log.") {
+			logs = append(logs, n)
+		}
+	}
+	if want := []string{logName(1), logName(11)}; !slices.Equal(logs, want) {
+		t.Fatalf("log files %v, want %v", logs, want)
+	}
+	checkLog(t, l, 1, 20)
+}
