@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
 	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/znode"
 )
 
 // syncBuffer is a log sink tests can search.
