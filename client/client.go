@@ -96,6 +96,7 @@ type Conn struct {
 	lastZxid atomic.Int64
 	closed   atomic.Bool
 	done     chan struct{}
+	stopOnce sync.Once
 	wg       sync.WaitGroup
 }
 
@@ -153,6 +154,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		subject:  natsbus.RequestSubject(ens, node),
 		pending:  make(map[int32]chan *msg.Reply),
 		done:     make(chan struct{}),
+		timeout:  o.sessionTimeout, // bounds createSession without a ctx deadline
 	}
 	c.sub, err = nc.Subscribe(c.inbox, c.onReply)
 	if err != nil {
@@ -224,17 +226,15 @@ func (c *Conn) Close() error {
 }
 
 func (c *Conn) shutdown() {
-	c.closed.Store(true)
-	select {
-	case <-c.done:
-	default:
+	c.stopOnce.Do(func() {
+		c.closed.Store(true)
 		close(c.done)
-	}
-	c.wg.Wait()
-	if c.sub != nil {
-		_ = c.sub.Unsubscribe()
-	}
-	c.nc.Close()
+		c.wg.Wait()
+		if c.sub != nil {
+			_ = c.sub.Unsubscribe()
+		}
+		c.nc.Close()
+	})
 }
 
 // onReply runs on the NATS subscription goroutine: it only hands the reply
