@@ -49,7 +49,7 @@ func (s *Store) onRequest(req *msg.Request) {
 	}
 	var ss *session
 	if op == znode.OpCreateSession {
-		ss = &session{id: s.nextSession}
+		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
 		s.nextSession++
 		s.sessions[ss.id] = ss
 		req.Session, req.Xid = ss.id, 0
@@ -60,7 +60,7 @@ func (s *Store) onRequest(req *msg.Request) {
 			return
 		}
 		// A live session moving to this node (its old node failed).
-		ss = &session{id: req.Session}
+		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
 	}
 	c := &call{req: *req, replyTo: req.ReplyTo}
@@ -94,7 +94,7 @@ func (s *Store) resend() {
 	if !s.serving {
 		return
 	}
-	for _, ss := range s.sessions {
+	for _, ss := range s.sortedSessions() {
 		for _, c := range ss.queue {
 			if c.forwarded && c.reply == nil && c.answer == nil && s.tick-c.sent >= int64(s.cfg.ResendTicks) {
 				s.forward(ss, c)
@@ -112,6 +112,7 @@ func (s *Store) onForwardReply(fr *msg.ForwardReply) {
 	for _, c := range ss.queue {
 		if c.forwarded && c.reply == nil && c.req.Xid == fr.Xid {
 			c.answer = fr
+			s.awaiting[ss.id] = struct{}{}
 			break
 		}
 	}
@@ -148,6 +149,9 @@ func (s *Store) onForward(f *msg.Forward) {
 		seen = &seenSession{}
 		s.seen[key] = seen
 	}
+	// A first forward above the last seen starts a new sequence: the
+	// origin restarted (see Store.seqBase).
+	restart := firstSeq(f.Seq) && f.Seq > seen.lastSeq+1
 	switch {
 	case f.Seq <= seen.lastSeq:
 		for _, r := range seen.refused {
@@ -156,7 +160,7 @@ func (s *Store) onForward(f *msg.Forward) {
 			}
 		}
 		return // a duplicate: its txn is proposed, the commit answers it
-	case f.Seq > seen.lastSeq+1:
+	case f.Seq > seen.lastSeq+1 && !restart:
 		return // one before it was lost; the origin sends them all again
 	}
 	op := znode.OpCode(req.Op.Op)

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
@@ -71,7 +73,21 @@ type Store struct {
 	seen     map[seenKey]*seenSession
 
 	// Serving node: sessions connected here.
-	sessions    map[int64]*session
+	sessions map[int64]*session
+	// awaiting: sessions with a leader's answer (a refusal or a sync)
+	// waiting for the tree to reach its zxid. They are flushed after
+	// every apply, not only after their own session's txns, or such an
+	// answer would wait until the session's next write
+	// (TestRefusalAnsweredWhenOtherSessionsCatchUp).
+	awaiting map[int64]struct{}
+	// seqBase: every session's Forward.Seq starts here in each epoch, so
+	// the first forward of a (session, origin) is seqBase+1. It is the
+	// start time in ms shifted past the counter, so that a restarted
+	// origin's forwards (still in the same epoch) count from above its
+	// previous incarnation's: the leader takes a "first" forward that is
+	// above what it has seen as a new start, and still ignores delayed
+	// duplicates from the old incarnation (TestOriginRestartSameEpoch).
+	seqBase     uint64
 	nextSession int64
 
 	msgs      []msg.Envelope
@@ -87,7 +103,7 @@ type session struct {
 	id     int64
 	auth   []msg.ACL
 	queue  []*call
-	fwdSeq uint64 // last Forward.Seq assigned
+	fwdSeq uint64 // last Forward.Seq assigned; starts at Store.seqBase
 }
 
 // call is one request of a session, answered when it reaches the head of
@@ -121,6 +137,13 @@ type refusal struct {
 
 const keepRefused = 16
 
+// seqCounterBits: the low bits of Forward.Seq count a session's forwards
+// from one origin incarnation in one epoch; the high bits are seqBase.
+const seqCounterBits = 20
+
+// firstSeq reports whether seq is the first forward of a sequence.
+func firstSeq(seq uint64) bool { return seq&(1<<seqCounterBits-1) == 1 }
+
 // New builds a store over storage s whose snapshot tree has been restored
 // by the shell, at wall time now (ms).
 func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
@@ -152,6 +175,8 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		now:      now,
 		seen:     map[seenKey]*seenSession{},
 		sessions: map[int64]*session{},
+		awaiting: map[int64]struct{}{},
+		seqBase:  uint64(max(now, 0)) << seqCounterBits,
 		// ZooKeeper's SessionTrackerImpl.initializeNextSessionId: the
 		// server id in the top byte, the start time below, so ids are
 		// unique across the ensemble and across restarts.
@@ -218,6 +243,14 @@ func (s *Store) observe() {
 	if s.serving && (!serving || epoch != s.epoch) {
 		s.failAll(znode.ConnectionLoss)
 	}
+	if epoch != s.epoch {
+		// The new leader knows no sequence numbers yet: start again, or
+		// every later forward of a session would look like one after a
+		// lost one and wait forever (TestForwardsAfterNewEpoch).
+		for _, ss := range s.sessions {
+			ss.fwdSeq = s.seqBase
+		}
+	}
 	if epoch != s.epoch || role != replica.RoleLeader || !serving {
 		s.prep, s.held, s.prepWait = nil, nil, false
 		clear(s.seen)
@@ -247,7 +280,7 @@ func (s *Store) maybePrep() {
 // failAll answers every unanswered request of every session with code:
 // the node stopped serving, so their fate is unknown to it.
 func (s *Store) failAll(code znode.Code) {
-	for _, ss := range s.sessions {
+	for _, ss := range s.sortedSessions() {
 		for _, c := range ss.queue {
 			if c.reply == nil {
 				c.reply = &msg.Reply{Err: int32(code)}
@@ -255,6 +288,49 @@ func (s *Store) failAll(code znode.Code) {
 		}
 		s.flush(ss)
 	}
+}
+
+// sortedSessions is the served sessions by id. Walking the map itself
+// would make the order of replies and forwards, hence a whole simulation
+// run, depend on Go's random map order (TestSimulationIsDeterministic).
+func (s *Store) sortedSessions() []*session {
+	out := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		out = append(out, ss)
+	}
+	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.id, b.id) })
+	return out
+}
+
+// flushAwaiting flushes the sessions whose leader's answer may now be due.
+func (s *Store) flushAwaiting() {
+	if len(s.awaiting) == 0 {
+		return
+	}
+	ids := make([]int64, 0, len(s.awaiting))
+	for id := range s.awaiting {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ss := s.sessions[id]
+		if ss != nil {
+			s.flush(ss)
+		}
+		if ss == nil || !ss.awaits() {
+			delete(s.awaiting, id)
+		}
+	}
+}
+
+// awaits reports whether a call has the leader's answer but no reply yet.
+func (ss *session) awaits() bool {
+	for _, c := range ss.queue {
+		if c.answer != nil && c.reply == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // HasReady reports whether Ready has work.
@@ -276,6 +352,7 @@ func (s *Store) Ready() Ready {
 			s.apply(e)
 		}
 		s.maybePrep()
+		s.flushAwaiting()
 		// A copy: the Messages appended below are not the replica's.
 		pend := rd.Ready
 		s.pending = &pend
