@@ -87,8 +87,10 @@ type sim struct {
 	nodes   map[msg.NodeID]*simNode
 	clients []*simClient
 	byName  map[string]*simClient
-	inbox   []clientMsg // client requests due for delivery next step
-	verbose bool
+	// captured: replies to "t:..." for focused tests (store_test.go).
+	captured map[string][]*msg.Reply
+	inbox    []clientMsg // client requests due for delivery next step
+	verbose  bool
 
 	// The canonical applied history: every node's applied txns must be a
 	// prefix of it. ref is a tree that applied exactly canon.
@@ -492,6 +494,10 @@ func (s *sim) step() {
 }
 
 func (s *sim) deliverReply(n *simNode, r Reply) {
+	if s.captured != nil && strings.HasPrefix(r.To, "t:") {
+		s.captured[r.To] = append(s.captured[r.To], r.Reply)
+		return
+	}
 	c := s.byName[r.To]
 	if c == nil {
 		s.fatalf("node %d replied to unknown %q", n.id, r.To)
