@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// mntr returns a node's monitoring variables.
+func (e *ensemble) mntr(id int) map[string]string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out, err := zkwire.Ask(ctx, fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort), "mntr")
+	kv := map[string]string{}
+	if err != nil {
+		return kv
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, "\t"); ok {
+			kv[k] = v
+		}
+	}
+	return kv
+}
+
+// sameState reports whether every node serves and all applied the same
+// zxid with the same tree digest.
+func (e *ensemble) sameState() (string, bool) {
+	var first string
+	for _, id := range e.all() {
+		kv := e.mntr(id)
+		st := kv["zk_server_state"]
+		if st != "leader" && st != "follower" {
+			return "", false
+		}
+		s := kv["zk_last_zxid"] + "/" + kv["paddock_digest"]
+		if first == "" {
+			first = s
+		} else if s != first {
+			return "", false
+		}
+	}
+	return first, true
+}
+
+func (e *ensemble) busURL(id int) string {
+	return fmt.Sprintf("nats://127.0.0.1:%d", e.members[id].busPort)
+}
+
+// writer does versioned setData on /reg and creates /acked/w-N in a loop,
+// reconnecting to another node after any error. It records what was
+// acknowledged; outcomes of failed calls are unknown and not checked.
+type writer struct {
+	e       *ensemble
+	rng     *rand.Rand
+	mu      sync.Mutex
+	acked   []string // paths of acknowledged creates
+	version int32    // last acknowledged /reg version
+	sets    int
+	errs    int
+	stopped chan struct{}
+	done    chan struct{}
+}
+
+func (w *writer) connect(ctx context.Context) *client.Conn {
+	for ctx.Err() == nil {
+		id := w.e.all()[w.rng.Intn(len(w.e.members))]
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		c, err := client.Connect(cctx, []string{w.e.busURL(id)}, client.WithSessionTimeout(4*time.Second))
+		cancel()
+		if err == nil {
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+func (w *writer) run(ctx context.Context) {
+	defer close(w.done)
+	var c *client.Conn
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	expected := int32(-2) // unknown: read it first
+	for i := 0; ; i++ {
+		select {
+		case <-w.stopped:
+			return
+		default:
+		}
+		if c == nil {
+			if c = w.connect(ctx); c == nil {
+				return
+			}
+		}
+		octx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := w.step(octx, c, i, &expected)
+		cancel()
+		if err != nil {
+			w.mu.Lock()
+			w.errs++
+			w.mu.Unlock()
+			expected = -2
+			c.Close()
+			c = nil
+		}
+	}
+}
+
+func (w *writer) step(ctx context.Context, c *client.Conn, i int, expected *int32) error {
+	if *expected == -2 {
+		_, st, err := c.Get(ctx, "/reg")
+		if err != nil {
+			return err
+		}
+		*expected = st.Version
+	}
+	st, err := c.Set(ctx, "/reg", []byte(fmt.Sprint(i)), *expected)
+	if err != nil {
+		return err
+	}
+	if st.Version != *expected+1 {
+		return fmt.Errorf("set with version %d acknowledged as version %d", *expected, st.Version)
+	}
+	*expected = st.Version
+	p := fmt.Sprintf("/acked/w-%06d", i)
+	if _, err := c.Create(ctx, p, []byte(fmt.Sprint(i)), znode.Persistent, nil); err != nil && !errors.Is(err, client.ErrNodeExists) {
+		return err
+	}
+	w.mu.Lock()
+	w.version, w.sets = st.Version, w.sets+1
+	w.acked = append(w.acked, p)
+	w.mu.Unlock()
+	return nil
+}
+
+// verify checks, through every node, that every acknowledged write is
+// there and the register is at least at the last acknowledged version.
+func (w *writer) verify(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, id := range w.e.all() {
+		c, err := client.Connect(ctx, []string{w.e.busURL(id)})
+		if err != nil {
+			t.Fatalf("connect to node %d for verification: %v", id, err)
+		}
+		if err := c.Sync(ctx, "/acked"); err != nil {
+			t.Fatalf("sync on node %d: %v", id, err)
+		}
+		kids, _, err := c.Children(ctx, "/acked")
+		if err != nil {
+			t.Fatalf("ls /acked on node %d: %v", id, err)
+		}
+		have := map[string]bool{}
+		for _, k := range kids {
+			have["/acked/"+k] = true
+		}
+		for _, p := range w.acked {
+			if !have[p] {
+				t.Errorf("node %d lost the acknowledged create %s", id, p)
+			}
+		}
+		_, st, err := c.Get(ctx, "/reg")
+		if err != nil || st.Version < w.version {
+			t.Errorf("node %d: /reg version %d (%v), last acknowledged %d", id, st.Version, err, w.version)
+		}
+		c.Close()
+	}
+}
+
+// Real processes: a client writes in a loop while the leader is killed -9
+// and restarted 20 times, then all three are killed at the same instant.
+// Every acknowledged write is there afterwards on every node, and the
+// replicas' digests match.
+func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
+	skipShort(t)
+	e := newEnsemble(t, 3, false)
+	e.tick = 500
+	for _, m := range e.members {
+		e.writeConfig(m, false)
+	}
+	for _, id := range e.all() {
+		e.startUp(id)
+	}
+	e.waitSettled(e.all()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	setup, err := client.Connect(ctx, []string{e.busURL(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/reg", "/acked"} {
+		if _, err := setup.Create(ctx, p, nil, znode.Persistent, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setup.Close()
+
+	w := &writer{e: e, rng: rand.New(rand.NewSource(1)), stopped: make(chan struct{}), done: make(chan struct{})}
+	go w.run(ctx)
+	progress := func(n int) {
+		w.mu.Lock()
+		start := w.sets
+		w.mu.Unlock()
+		e.waitFor("writes to make progress", 30*time.Second, func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.sets >= start+n
+		})
+	}
+	const rounds = 20
+	for round := 1; round <= rounds; round++ {
+		progress(5)
+		leader := e.waitSettled(e.all()...)
+		e.kill9(leader)
+		e.waitSettled(without(e.all(), leader)...)
+		progress(3)
+		e.startUp(leader)
+	}
+	progress(5)
+	// All three at the same instant.
+	for _, m := range e.members {
+		_ = m.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	for _, id := range e.all() {
+		<-e.members[id].exited
+		e.members[id].cmd = nil
+	}
+	for _, id := range e.all() {
+		e.start(id)
+	}
+	e.waitSettled(e.all()...)
+	progress(5)
+	close(w.stopped)
+	<-w.done
+
+	var state string
+	e.waitFor("equal digests at equal zxids", 30*time.Second, func() bool {
+		var ok bool
+		state, ok = e.sameState()
+		return ok
+	})
+	w.verify(t)
+	t.Logf("%d acknowledged write pairs, %d failed calls, final state %s", w.sets, w.errs, state)
+}
