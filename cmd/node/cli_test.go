@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The first acceptance through the CLI: create through node 1,
+// get through nodes 2 and 3 with equal Stat; errors in zkCli's words.
+func TestCLIAgainstEnsemble(t *testing.T) {
+	skipShort(t)
+	e := newEnsemble(t, 3, false)
+	for _, id := range e.all() {
+		e.startUp(id)
+	}
+	e.waitSettled(e.all()...)
+	server := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].busPort) }
+	cli := func(id int, args ...string) (string, int) {
+		return nodeCmd(t, append([]string{"cli", "-server", server(id)}, args...)...)
+	}
+	if out, code := cli(1, "create", "/node-test01", "node-test01"); code != 0 || !strings.Contains(out, "Created /node-test01") {
+		t.Fatalf("create: exit %d\n%s", code, out)
+	}
+	var stats []string
+	for _, id := range e.all() {
+		if out, code := cli(id, "sync", "/node-test01"); code != 0 {
+			t.Fatalf("sync on node %d: exit %d\n%s", id, code, out)
+		}
+		out, code := cli(id, "get", "-s", "/node-test01")
+		if code != 0 || !strings.HasPrefix(out, "node-test01\n") || !strings.Contains(out, "dataVersion = 0") {
+			t.Fatalf("get -s on node %d: exit %d\n%s", id, code, out)
+		}
+		stats = append(stats, out)
+	}
+	if stats[0] != stats[1] || stats[0] != stats[2] {
+		t.Fatalf("Stat differs between nodes:\n%s\n%s\n%s", stats[0], stats[1], stats[2])
+	}
+	if out, code := cli(2, "create", "/node-test01", "again"); code == 0 || !strings.Contains(out, "Node already exists: /node-test01") {
+		t.Fatalf("second create: exit %d\n%s", code, out)
+	}
+	if out, code := cli(3, "get", "/b"); code == 0 || !strings.Contains(out, "Node does not exist: /b") {
+		t.Fatalf("get missing: exit %d\n%s", code, out)
+	}
+
+	// The interactive shell, fed from a script.
+	sh := exec.Command(nodeBin, "cli", "-server", server(2))
+	sh.Stdin = strings.NewReader("create /s\ncreate -s /s/n- a\ncreate -s /s/n- b\nls /s\nset -v 0 /s/n-0000000000 c\nset -v 0 /s/n-0000000000 d\ndelete /s\ndeleteall /s\nls /\nhistory\nquit\n")
+	outb, err := sh.CombinedOutput()
+	out := string(outb)
+	if err != nil {
+		t.Fatalf("shell: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Created /s/n-0000000000", "Created /s/n-0000000001",
+		"[n-0000000000, n-0000000001]",
+		"version No is not valid : /s/n-0000000000",
+		"Node not empty: /s",
+		"[node-test01, zookeeper]",
+		"[zk: " + server(2) + "(CONNECTED) ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("shell output lacks %q:\n%s", want, out)
+		}
+	}
+}
