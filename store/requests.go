@@ -55,13 +55,26 @@ func (s *Store) onRequest(req *msg.Request) {
 		req.Session, req.Xid = ss.id, 0
 		req.Timeout = min(max(req.Timeout, s.cfg.MinSessionTimeout), s.cfg.MaxSessionTimeout)
 	} else if ss = s.sessions[req.Session]; ss == nil {
-		if _, live := s.tree.Session(req.Session); !live || !bytes.Equal(req.Passwd, Passwd(req.Session)) {
+		if !bytes.Equal(req.Passwd, Passwd(req.Session)) {
 			s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
 			return
 		}
-		// A live session moving to this node (its old node failed).
+		// A session moving to this node (its old node failed).
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
+		if _, live := s.tree.Session(req.Session); !live {
+			// Expired, or created (and acknowledged to the client by
+			// another node) after what this node has applied. Like
+			// ZooKeeper's Learner.validateSession, ask the leader
+			// first: a sync ahead of the request, then decide in
+			// flush (TestSessionMovesToBehindNode).
+			rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+				forwarded: true, revalidate: true}
+			ss.queue = append(ss.queue, rv)
+			ss.fwdSeq++
+			rv.seq = ss.fwdSeq
+			s.forward(ss, rv)
+		}
 	}
 	c := &call{req: *req, replyTo: req.ReplyTo}
 	c.req.ReplyTo = ""

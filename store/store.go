@@ -116,7 +116,15 @@ type call struct {
 	sent      int64  // tick of the last forward
 	seq       uint64 // its Forward.Seq
 	answer    *msg.ForwardReply
+	// revalidate: the store's own sync ahead of the first request of a
+	// session this node does not know (see onRequest); never answered to
+	// a client.
+	revalidate bool
 }
+
+// revalidateXid is the xid of a revalidating sync: below every client xid
+// and every special one ZooKeeper clients use.
+const revalidateXid = -100
 
 // seenSession is the leader's memory of one session's forwards from one
 // origin, for taking them in order and recognising duplicates.
@@ -429,6 +437,30 @@ func (s *Store) apply(e replica.Entry) {
 func (s *Store) flush(ss *session) {
 	for len(ss.queue) > 0 {
 		c := ss.queue[0]
+		if c.revalidate {
+			if c.reply == nil && (c.answer == nil || uint64(s.tree.LastZxid()) < c.answer.Zxid) {
+				return
+			}
+			ss.queue[0] = nil
+			ss.queue = ss.queue[1:]
+			if _, live := s.tree.Session(ss.id); c.reply != nil || !live {
+				// Failed (the node stopped serving: the next request
+				// revalidates again), or caught up with the leader and
+				// the session is indeed not live.
+				for _, q := range ss.queue {
+					if q.reply == nil {
+						q.reply = errReply(znode.SessionExpired)
+						if c.reply != nil {
+							q.reply = errReply(znode.ConnectionLoss)
+						}
+					}
+				}
+				s.flush(ss)
+				delete(s.sessions, ss.id)
+				return
+			}
+			continue
+		}
 		if c.reply == nil {
 			switch {
 			case c.answer != nil && uint64(s.tree.LastZxid()) >= c.answer.Zxid:

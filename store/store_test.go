@@ -192,3 +192,34 @@ func TestOriginRestartSameEpoch(t *testing.T) {
 		t.Fatalf("setData after the restart: %d", rp.Err)
 	}
 }
+
+// TestSessionMovesToBehindNode: a client whose session was just created
+// (acknowledged by the leader) moves to a follower that has not applied the
+// createSession yet. The follower must not declare the live session
+// expired: ZooKeeper's follower revalidates an unknown session with the
+// leader (Learner.validateSession) before answering SESSIONEXPIRED.
+func TestSessionMovesToBehindNode(t *testing.T) {
+	s := stableSim(t, 3)
+	l := s.leaderID()
+	a := &tc{s: s, name: "t:a"}
+	a.send(l, msg.Op{Op: int32(znode.OpCreateSession)})
+	for len(s.captured[a.name]) == 0 {
+		if !s.bus.DeliverOne() {
+			t.Fatal("no createSession reply")
+		}
+	}
+	a.session = s.captured[a.name][0].Session
+	// The leader has answered; pick the follower that has not applied it.
+	var f msg.NodeID
+	for _, id := range s.ids {
+		if _, live := s.nodes[id].st.Tree().Session(a.session); !live {
+			f = id
+		}
+	}
+	if f == 0 {
+		t.Skip("every follower had applied the session already")
+	}
+	if rp := a.do(f, getData("/")); rp.Err != 0 {
+		t.Fatalf("node %d behind the session's creation answered %s", f, znode.Code(rp.Err))
+	}
+}
