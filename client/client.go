@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
@@ -46,6 +47,10 @@ type options struct {
 	sessionTimeout time.Duration
 	log            *slog.Logger
 	retry          retryPolicy
+	// natsOpts are extra NATS connection options (credentials); inbox is
+	// the reply-subject prefix ("" for NATS's default).
+	natsOpts    []nats.Option
+	inboxPrefix string
 }
 
 // retryPolicy is how requests refused with ConnectionLoss are retried.
@@ -134,8 +139,9 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	}
 	// Reconnection is left to NATS: the servers are clustered, so the
 	// node's request subject stays reachable from any of them.
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.Name("paddock-client"),
-		nats.Timeout(connTimeout), nats.NoCallbacksAfterClientClose())
+	nopts := append([]nats.Option{nats.Name("paddock-client"),
+		nats.Timeout(connTimeout), nats.NoCallbacksAfterClientClose()}, o.natsOpts...)
+	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("client: connect to %s: %w", strings.Join(urls, ","), err)
 	}
@@ -146,7 +152,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	}
 	c := &Conn{
 		nc:       nc,
-		inbox:    nats.NewInbox(),
+		inbox:    newInbox(o.inboxPrefix),
 		log:      o.log,
 		retry:    o.retry,
 		ensemble: ens,
@@ -178,6 +184,14 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	c.wg.Add(1)
 	go c.pinger()
 	return c, nil
+}
+
+// newInbox is a fresh reply subject under prefix (NATS's _INBOX when "").
+func newInbox(prefix string) string {
+	if prefix == "" {
+		return nats.NewInbox()
+	}
+	return prefix + "." + nuid.Next()
 }
 
 // parseServerName reads "pdk-<ensemble>-<id>".

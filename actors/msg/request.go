@@ -50,16 +50,20 @@ type Op struct {
 }
 
 // Request is a client's request to the node serving its session. Xid
-// orders a session's requests; Session is 0 only in createSession (Op
-// -10), which carries the requested Timeout in ms. ReplyTo is filled in by
+// orders a session's requests. createSession (Op -10) carries the
+// requested Timeout in ms and Session 0 for a new session, or, to move a
+// live session to this node (ZooKeeper's reconnect), its Session, Passwd
+// and LastZxid, the highest zxid the client has seen: a node that has not
+// applied that far refuses with ConnectionLoss. ReplyTo is filled in by
 // the receiving node's bus from the NATS reply subject; a client does not
 // set it.
 type Request struct {
-	Session int64  `msgpack:"s"`
-	Xid     int32  `msgpack:"x"`
-	Timeout int32  `msgpack:"to,omitempty"`
-	Passwd  []byte `msgpack:"pw,omitempty"`
-	ReplyTo string `msgpack:"r,omitempty"`
+	Session  int64  `msgpack:"s"`
+	Xid      int32  `msgpack:"x"`
+	Timeout  int32  `msgpack:"to,omitempty"`
+	Passwd   []byte `msgpack:"pw,omitempty"`
+	LastZxid int64  `msgpack:"lz,omitempty"`
+	ReplyTo  string `msgpack:"r,omitempty"`
 	Op
 }
 
