@@ -20,6 +20,7 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/sessions"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/voter"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -47,6 +48,7 @@ type Node struct {
 	bus  *natsbus.Node
 	vote *voter.Actor
 	db   *dbActor
+	sess *sessions.Actor
 	zk   *zkwire.Server
 
 	unserve func()
@@ -138,6 +140,12 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	n.cancel = cancel
 	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleReplica}, n.db, 1<<16)
 	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote, 0)
+	n.sess = sessions.NewActor(sessions.Config{
+		ID: id, TickMs: TickUnit.Milliseconds(),
+		BucketTicks: max(1, int64(cfg.TickTime/TickUnit)),
+		ResendTicks: max(4, int64(cfg.TickTime/TickUnit)*2),
+	})
+	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
 	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, dbRunner.Deliver); err != nil {
 		return nil, err
 	}
@@ -211,6 +219,9 @@ func (n *Node) DBStatus() DBStatus {
 	}
 	return DBStatus{}
 }
+
+// SessionsStatus is the session tracker's view (a table only on the leader).
+func (n *Node) SessionsStatus() sessions.Status { return n.sess.Status() }
 
 // VoterStatus is the election core's view.
 func (n *Node) VoterStatus() voter.Status { return n.vote.Status() }

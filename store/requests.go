@@ -47,6 +47,10 @@ func (s *Store) onRequest(req *msg.Request) {
 		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.ConnectionLoss)})
 		return
 	}
+	if op == znode.OpCreateSession && req.Session != 0 {
+		s.reattach(req)
+		return
+	}
 	var ss *session
 	if op == znode.OpCreateSession {
 		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
@@ -76,6 +80,7 @@ func (s *Store) onRequest(req *msg.Request) {
 			s.forward(ss, rv)
 		}
 	}
+	s.touchSession(ss.id)
 	c := &call{req: *req, replyTo: req.ReplyTo}
 	c.req.ReplyTo = ""
 	ss.queue = append(ss.queue, c)
@@ -156,6 +161,18 @@ func (s *Store) onForward(f *msg.Forward) {
 		return
 	}
 	req := &f.Request
+	if op := znode.OpCode(req.Op.Op); op != znode.OpCreateSession && !s.prep.SessionLive(req.Session) {
+		// Closed (or never created): no order to keep any more. A node
+		// that serves the session afresh, to tell its client it
+		// expired, starts a new sequence, and duplicates of old
+		// forwards must not reach the log (as ZooKeeper's checkSession).
+		fr := &msg.ForwardReply{Epoch: s.epoch, Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()}
+		if op != znode.OpSync {
+			fr.Err = int32(znode.SessionExpired)
+		}
+		s.answer(f.Origin, fr)
+		return
+	}
 	key := seenKey{req.Session, f.Origin}
 	seen := s.seen[key]
 	if seen == nil {

@@ -90,6 +90,11 @@ type Store struct {
 	seqBase     uint64
 	nextSession int64
 
+	// Session tracking (sessions.go).
+	touched  map[int64]struct{}
+	tracking bool
+	sessUpd  *msg.SessionsUpdate
+
 	msgs      []msg.Envelope
 	replies   []Reply
 	sinceSnap int
@@ -184,6 +189,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		seen:     map[seenKey]*seenSession{},
 		sessions: map[int64]*session{},
 		awaiting: map[int64]struct{}{},
+		touched:  map[int64]struct{}{},
 		seqBase:  uint64(max(now, 0)) << seqCounterBits,
 		// ZooKeeper's SessionTrackerImpl.initializeNextSessionId: the
 		// server id in the top byte, the start time below, so ids are
@@ -227,6 +233,11 @@ func (s *Store) Step(env msg.Envelope) error {
 			s.onForwardReply(b)
 		}
 		return nil
+	case *msg.Expire:
+		if env.From.Node == s.id {
+			s.onExpire(b)
+		}
+		return nil
 	}
 	err := s.r.Step(env)
 	s.observe()
@@ -239,6 +250,7 @@ func (s *Store) Tick() {
 	s.r.Tick()
 	s.observe()
 	s.resend()
+	s.sendTouches()
 }
 
 // observe notices a change of epoch, role or serving and drops what
@@ -262,6 +274,7 @@ func (s *Store) observe() {
 	if epoch != s.epoch || role != replica.RoleLeader || !serving {
 		s.prep, s.held, s.prepWait = nil, nil, false
 		clear(s.seen)
+		s.setTracking(false)
 	}
 	s.epoch, s.role, s.serving = epoch, role, serving
 	if role == replica.RoleLeader && serving && s.prep == nil && !s.prepWait {
@@ -278,6 +291,7 @@ func (s *Store) maybePrep() {
 	}
 	s.prepWait = false
 	s.prep = znode.NewPrep(s.tree)
+	s.setTracking(true)
 	held := s.held
 	s.held = nil
 	for _, f := range held {
@@ -361,6 +375,7 @@ func (s *Store) Ready() Ready {
 		}
 		s.maybePrep()
 		s.flushAwaiting()
+		s.flushSessionsUpdate()
 		// A copy: the Messages appended below are not the replica's.
 		pend := rd.Ready
 		s.pending = &pend
@@ -416,6 +431,10 @@ func (s *Store) apply(e replica.Entry) {
 	if s.prep != nil {
 		s.prep.Applied(hdr.Zxid)
 	}
+	switch txn.(type) {
+	case znode.CreateSessionTxn, znode.CloseSessionTxn:
+		defer s.noteSessionTxn(hdr, txn)
+	}
 	if s.sinceSnap++; s.sinceSnap >= s.snapAt {
 		s.sinceSnap, s.snapDue = 0, true
 		s.snapAt = s.snapThreshold()
@@ -425,7 +444,7 @@ func (s *Store) apply(e replica.Entry) {
 		return
 	}
 	for _, c := range ss.queue {
-		if c.forwarded && c.reply == nil && c.req.Xid == hdr.Cxid {
+		if c.forwarded && c.reply == nil && c.req.Xid == hdr.Cxid && hdr.Cxid != expiryCxid {
 			c.reply = s.writeReply(c, hdr, res)
 			break
 		}

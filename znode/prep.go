@@ -448,3 +448,7 @@ func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []ID) (Txn, error) {
 	}})
 	return CreateTxn{Path: path, Data: r.Data, ACL: acl, EphemeralOwner: owner, ParentCVersion: newCversion}, nil
 }
+
+// SessionLive reports whether the session exists in the applied tree or
+// a pending createSession, and is not being closed.
+func (p *Prep) SessionLive(s int64) bool { return p.sessionLive(s) }
