@@ -8,9 +8,31 @@
 //	pdk.<ensemble>.elect              voter broadcasts (votes)
 //	pdk.<ensemble>.all.<role>         broadcasts to another role on every node
 //	pdk.<ensemble>.peer.<id>.<role>   messages to one actor
+//	pdk.<ensemble>.req.<id>           client requests to node id, with a
+//	                                  NATS reply subject for the answers
+//	_PDK.<user>.<inbox>               a client's replies (and, later, its
+//	                                  watch notifications)
 //
-// Later issues add the client request and watch subjects to the same block.
 // `node trace` subscribes to pdk.<ensemble>.>.
+//
+// Auth (Config.Peer, Clients, AllowAnonymous): the consensus subjects are
+// for peers only. The peer credential may publish and subscribe anything;
+// the node's in-process connection uses it, every route presents it in its
+// URL and every route listener demands it, so a server without it cannot
+// join the cluster. A client user U may publish only to pdk.<ens>.req.*
+// and subscribe only to _PDK.U.> (ReplyPrefix; the client package's
+// WithCredentials sets that reply prefix), so it can neither forge a vote,
+// a proposal or an ack nor read consensus traffic or another user's
+// replies. Replies need no allow_responses: the node publishes them with
+// the peer credential. With AllowAnonymous, connections without
+// credentials become the user _anonymous, fenced like a client but with
+// replies under NATS's _INBOX.> — shared by every anonymous client, so
+// only credentials isolate one client's replies from another's. With
+// neither a peer nor a client credential the bus is open (no users at
+// all); package config allows that for a standalone node only. Known gap:
+// a client still chooses the reply subject of its requests, so it can make
+// a node send its own replies into another user's prefix (it cannot read
+// them there); the request subject does not yet name the sender.
 //
 // Codec: one byte of msg.Kind, a msgpack array [fromNode, fromRole,
 // toNode, toRole], then the msgpack body. Decode rejects unknown kinds,

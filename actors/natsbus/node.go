@@ -39,8 +39,20 @@ type Config struct {
 	// route gossip, so partition tests point it at a dead address to keep
 	// every route on its configured (proxied) path.
 	ClusterAdvertise string
-	Logger           *slog.Logger
+	// Peer is the peer credential: the node's in-process connection uses
+	// it, and so do routes (both ways). Empty: see Auth in the package doc.
+	Peer Credentials
+	// Clients are the client credentials, fenced to the request subjects
+	// and their own reply prefix.
+	Clients []Credentials
+	// AllowAnonymous lets connections without credentials in, with the
+	// rights of a client whose replies come on _INBOX.>.
+	AllowAnonymous bool
+	Logger         *slog.Logger
 }
+
+// Credentials are a NATS user name and password.
+type Credentials struct{ User, Password string }
 
 // LivenessPoll is how often the routes are checked for lost peers.
 const LivenessPoll = 50 * time.Millisecond
@@ -75,6 +87,10 @@ func Start(cfg Config) (*Node, error) {
 		NoLog:      true,
 		MaxPayload: 8 << 20,
 	}
+	peer, err := authorize(opts, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if len(cfg.Peers) > 0 {
 		cport := cfg.ClusterPort
 		if cport == 0 {
@@ -90,10 +106,16 @@ func Start(cfg Config) (*Node, error) {
 		if cfg.ClusterAdvertise != "" {
 			opts.Cluster.Advertise = cfg.ClusterAdvertise
 		}
+		if peer.User != "" {
+			opts.Cluster.Username, opts.Cluster.Password = peer.User, peer.Password
+		}
 		for _, p := range cfg.Peers {
 			u, err := url.Parse("nats-route://" + net.JoinHostPort(p.Host, strconv.Itoa(p.ClusterPort)))
 			if err != nil {
 				return nil, fmt.Errorf("natsbus: route to node %d: %w", p.ID, err)
+			}
+			if peer.User != "" {
+				u.User = url.UserPassword(peer.User, peer.Password)
 			}
 			opts.Routes = append(opts.Routes, u)
 		}
@@ -110,8 +132,12 @@ func Start(cfg Config) (*Node, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("natsbus: server for node %d did not start listening on %s:%d (port in use?)", cfg.ID, cfg.Host, cfg.BusPort)
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name(fmt.Sprintf("paddock-node-%d", cfg.ID)),
-		nats.MaxReconnects(-1), nats.NoCallbacksAfterClientClose())
+	copts := []nats.Option{nats.InProcessServer(srv), nats.Name(fmt.Sprintf("paddock-node-%d", cfg.ID)),
+		nats.MaxReconnects(-1), nats.NoCallbacksAfterClientClose()}
+	if peer.User != "" {
+		copts = append(copts, nats.UserInfo(peer.User, peer.Password))
+	}
+	nc, err := nats.Connect("", copts...)
 	if err != nil {
 		srv.Shutdown()
 		return nil, fmt.Errorf("natsbus: connect in-process: %w", err)

@@ -14,7 +14,21 @@ const (
 	subjDirect    = "pdk.%s.peer.%d.%s" // ensemble, node, role
 	subjAll       = "pdk.%s.>"          // ensemble: everything, for tracing
 	subjRequest   = "pdk.%s.req.%d"     // ensemble, node: client requests
+	subjRequests  = "pdk.%s.req.*"      // ensemble: every node's requests
+	replyPrefix   = "_PDK.%s"           // user: a client's replies and notifications
+	// anonymousInbox is NATS's default reply prefix, shared by every
+	// anonymous client.
+	anonymousInbox = "_INBOX"
 )
+
+// RequestSubjects matches the request subject of every node: what client
+// credentials may publish to.
+func RequestSubjects(ens string) string { return fmt.Sprintf(subjRequests, ens) }
+
+// ReplyPrefix is the reply-subject prefix of client user: its replies and
+// notifications go to subjects under ReplyPrefix(user)+".", and only that
+// user (and peers) may subscribe there.
+func ReplyPrefix(user string) string { return fmt.Sprintf(replyPrefix, user) }
 
 // RequestSubject is where clients publish requests for node id (with a
 // NATS reply subject for the answers).

@@ -20,9 +20,15 @@ type TraceFilter struct {
 	Kinds    []msg.Kind // empty: every kind
 }
 
-// Trace prints every matching bus message, decoded, until ctx ends.
-func Trace(ctx context.Context, url string, f TraceFilter, w io.Writer) error {
-	nc, err := nats.Connect(url, nats.Name("paddock-trace"))
+// Trace prints every matching bus message, decoded, until ctx ends. It
+// connects with cred, which must be the peer credential on a bus that has
+// one (client credentials cannot read consensus subjects).
+func Trace(ctx context.Context, url string, cred Credentials, f TraceFilter, w io.Writer) error {
+	opts := []nats.Option{nats.Name("paddock-trace")}
+	if cred.User != "" {
+		opts = append(opts, nats.UserInfo(cred.User, cred.Password))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("natsbus: trace: connect %s: %w", url, err)
 	}

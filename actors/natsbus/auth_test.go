@@ -1,0 +1,292 @@
+package natsbus
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/testutil"
+)
+
+var (
+	testPeer    = Credentials{User: "pdk", Password: "peer-secret"}
+	testClients = []Credentials{{User: "alice", Password: "a-secret"}, {User: "bob", Password: "b-secret"}}
+)
+
+// securedCluster starts n nodes of ensemble "t" with the test credentials;
+// edit may change a node's config before it starts.
+func securedCluster(t *testing.T, n int, edit func(i int, cfg *Config)) ([]*Node, []int) {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = testutil.FreePort(t)
+	}
+	nodes := make([]*Node, n)
+	for i := 0; i < n; i++ {
+		cfg := Config{Ensemble: "t", ID: msg.NodeID(i + 1), Host: "127.0.0.1", BusPort: -1, ClusterPort: ports[i],
+			Peer: testPeer, Clients: testClients}
+		for j := 0; j < n; j++ {
+			if j != i {
+				cfg.Peers = append(cfg.Peers, Peer{ID: msg.NodeID(j + 1), Host: "127.0.0.1", ClusterPort: ports[j]})
+			}
+		}
+		if edit != nil {
+			edit(i, &cfg)
+		}
+		nd, err := Start(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = nd
+		t.Cleanup(nd.Close)
+	}
+	return nodes, ports
+}
+
+// routed are the names of the servers nd has routes to (with accounts,
+// nats-server opens several routes to each).
+func routed(nd *Node) map[string]bool {
+	out := map[string]bool{}
+	rz, err := nd.srv.Routez(&server.RoutezOptions{})
+	if err != nil {
+		return out
+	}
+	for _, r := range rz.Routes {
+		out[r.RemoteName] = true
+	}
+	return out
+}
+
+// errSink collects a connection's asynchronous errors (permission
+// violations arrive that way).
+type errSink struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (s *errSink) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, err.Error())
+}
+
+func (s *errSink) has(substr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if strings.Contains(strings.ToLower(e), strings.ToLower(substr)) {
+			return true
+		}
+	}
+	return false
+}
+
+func connectAs(t *testing.T, url string, c Credentials) (*nats.Conn, *errSink) {
+	t.Helper()
+	sink := &errSink{}
+	nc, err := nats.Connect(url, nats.UserInfo(c.User, c.Password), nats.ErrorHandler(sink.handler))
+	if err != nil {
+		t.Fatalf("connect as %s: %v", c.User, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, sink
+}
+
+func encode(t *testing.T, env msg.Envelope) []byte {
+	t.Helper()
+	data, err := Encode(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestClientCredentialsAreFenced(t *testing.T) {
+	nodes, _ := securedCluster(t, 2, nil)
+	waitFor(t, "a route between the nodes", func() bool { return len(routed(nodes[0])) == 1 && len(routed(nodes[1])) == 1 })
+
+	voter, replica := &inbox{}, &inbox{}
+	for addr, box := range map[msg.Addr]*inbox{{Node: 1, Role: msg.RoleVoter}: voter, {Node: 1, Role: msg.RoleReplica}: replica} {
+		if _, err := nodes[0].Bus().Subscribe(addr, box.add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+		req := env.Body.(*msg.Request)
+		_ = nodes[0].Bus().Reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: 42})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	// The peer credential works across the route: a legitimate vote from 2.
+	waitFor(t, "a vote from node 2 at node 1", func() bool {
+		_ = nodes[1].Bus().Send(msg.New(msg.Addr{Node: 2, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 2}))
+		return voter.find(func(e msg.Envelope) bool { v, ok := e.Body.(*msg.Vote); return ok && v.Leader == 2 })
+	})
+
+	for _, via := range []int{0, 1} { // on the node itself and through the route
+		alice, sink := connectAs(t, nodes[via].ClientURL(), testClients[0])
+		forged := msg.New(msg.Addr{Node: 3, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 99})
+		if err := alice.Publish(Subject("t", forged.To), encode(t, forged)); err != nil {
+			t.Fatal(err)
+		}
+		proposal := msg.New(msg.Addr{Node: 2, Role: msg.RoleReplica}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Ping{Epoch: 99})
+		if err := alice.Publish(Subject("t", proposal.To), encode(t, proposal)); err != nil {
+			t.Fatal(err)
+		}
+		_ = alice.Flush()
+		waitFor(t, "publish permission violations", func() bool {
+			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.replica"`)
+		})
+
+		// Reading consensus subjects or another user's replies is refused too.
+		got := make(chan *nats.Msg, 16)
+		for _, subj := range []string{AllSubjects("t"), "pdk.t.elect", ReplyPrefix("bob") + ".>"} {
+			if _, err := alice.ChanSubscribe(subj, got); err != nil {
+				t.Fatal(err)
+			}
+			_ = alice.Flush()
+			waitFor(t, "subscription violation for "+subj, func() bool { return sink.has(`Subscription to "` + subj + `"`) })
+		}
+
+		// A request on the request subject is answered on alice's own inbox.
+		inboxSubj := ReplyPrefix("alice") + ".x" + string(rune('0'+via))
+		replies, err := alice.SubscribeSync(inboxSubj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = alice.Flush()
+		req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Session: 7, Xid: int32(via + 1)})
+		var rep *nats.Msg
+		waitFor(t, "a reply on alice's inbox", func() bool {
+			if err := alice.PublishRequest(RequestSubject("t", 1), inboxSubj, encode(t, req)); err != nil {
+				t.Fatal(err)
+			}
+			rep, err = replies.NextMsg(200 * time.Millisecond)
+			return err == nil
+		})
+		env, err := Decode(rep.Data)
+		if r, ok := env.Body.(*msg.Reply); err != nil || !ok || r.Xid != int32(via+1) || r.Zxid != 42 {
+			t.Fatalf("reply %+v, %v", env, err)
+		}
+
+		// Bob's traffic (and the peers') still flows, and none of it, nor
+		// anything forged, reached alice's refused subscriptions.
+		bob, _ := connectAs(t, nodes[via].ClientURL(), testClients[1])
+		bobReplies, err := bob.SubscribeSync(ReplyPrefix("bob") + ".y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = bob.Flush()
+		waitFor(t, "a reply on bob's inbox", func() bool {
+			_ = bob.PublishRequest(RequestSubject("t", 1), ReplyPrefix("bob")+".y", encode(t, req))
+			_, err := bobReplies.NextMsg(200 * time.Millisecond)
+			return err == nil
+		})
+		waitFor(t, "another vote from node 2", func() bool {
+			_ = nodes[1].Bus().Send(msg.New(msg.Addr{Node: 2, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 2, Round: uint64(via + 1)}))
+			return voter.find(func(e msg.Envelope) bool { v, ok := e.Body.(*msg.Vote); return ok && v.Round == uint64(via+1) })
+		})
+		if len(got) != 0 {
+			m := <-got
+			t.Fatalf("alice read %s", m.Subject)
+		}
+		if voter.find(func(e msg.Envelope) bool { v, ok := e.Body.(*msg.Vote); return ok && v.Leader == 99 }) {
+			t.Fatal("a forged vote reached the voter")
+		}
+		if replica.find(func(e msg.Envelope) bool { p, ok := e.Body.(*msg.Ping); return ok && p.Epoch == 99 }) {
+			t.Fatal("a forged message reached the replica")
+		}
+	}
+
+	// No credentials, no entry; nor with a wrong password.
+	for _, c := range []Credentials{{}, {User: "alice", Password: "nope"}, {User: "pdk", Password: "a-secret"}} {
+		opts := []nats.Option{}
+		if c.User != "" {
+			opts = append(opts, nats.UserInfo(c.User, c.Password))
+		}
+		if nc, err := nats.Connect(nodes[0].ClientURL(), opts...); err == nil {
+			nc.Close()
+			t.Fatalf("connection as %q accepted", c.User)
+		} else if !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+			t.Fatalf("connection as %q: %v, want an authorization violation", c.User, err)
+		}
+	}
+}
+
+func TestWrongPeerPasswordCannotJoin(t *testing.T) {
+	nodes, ports := securedCluster(t, 2, nil)
+	waitFor(t, "a route between the nodes", func() bool { return len(routed(nodes[0])) == 1 && len(routed(nodes[1])) == 1 })
+	intruder, err := Start(Config{Ensemble: "t", ID: 3, Host: "127.0.0.1", BusPort: -1, ClusterPort: testutil.FreePort(t),
+		Peers: []Peer{{ID: 1, Host: "127.0.0.1", ClusterPort: ports[0]}, {ID: 2, Host: "127.0.0.1", ClusterPort: ports[1]}},
+		Peer:  Credentials{User: "pdk", Password: "guessed"}, Clients: testClients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	// Route attempts retry every second or so; give several of them a chance.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if r := routed(intruder); len(r) != 0 {
+			t.Fatalf("the node with a wrong peer password has routes to %v", r)
+		}
+		for i, nd := range nodes {
+			if r := routed(nd); len(r) != 1 {
+				t.Fatalf("node %d has routes to %v, want only the other member", i+1, r)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestAnonymousClientsWhenAllowed(t *testing.T) {
+	nodes, _ := securedCluster(t, 1, func(_ int, cfg *Config) { cfg.AllowAnonymous, cfg.Peers = true, nil })
+	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+		req := env.Body.(*msg.Request)
+		_ = nodes[0].Bus().Reply(req.ReplyTo, &msg.Reply{Xid: req.Xid})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	sink := &errSink{}
+	nc, err := nats.Connect(nodes[0].ClientURL(), nats.ErrorHandler(sink.handler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 5})
+	if _, err := nc.Request(RequestSubject("t", 1), encode(t, req), 5*time.Second); err != nil {
+		t.Fatalf("anonymous request: %v", err)
+	}
+	_ = nc.Publish("pdk.t.elect", []byte("x"))
+	_, _ = nc.SubscribeSync(ReplyPrefix("alice") + ".>")
+	_ = nc.Flush()
+	waitFor(t, "the anonymous client fenced like a client", func() bool {
+		return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Subscription to "_PDK.alice.>"`)
+	})
+}
+
+func TestAuthorizeRejects(t *testing.T) {
+	for _, cfg := range []Config{
+		{Peer: Credentials{Password: "x"}},
+		{Peer: Credentials{User: "a.b", Password: "x"}},
+		{Peer: Credentials{User: "p"}},
+		{Peer: Credentials{User: "p", Password: "x"}, Clients: []Credentials{{User: "p", Password: "y"}}},
+		{Peer: Credentials{User: "p", Password: "x"}, Clients: []Credentials{{User: "_anonymous", Password: "y"}}},
+		{Peer: Credentials{User: "p", Password: "x"}, Clients: []Credentials{{User: "c"}}},
+		{Clients: []Credentials{{User: "c", Password: "y"}}, Peers: []Peer{{ID: 2}}},
+	} {
+		cfg.Ensemble, cfg.ID, cfg.Host, cfg.BusPort = "t", 1, "127.0.0.1", -1
+		if nd, err := Start(cfg); err == nil {
+			nd.Close()
+			t.Errorf("started with %+v", cfg)
+		}
+	}
+}
