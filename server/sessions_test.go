@@ -1,0 +1,199 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/store"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// raw sends requests straight to a node's request subject, without the
+// client package: sessions made this way are never pinged, so they expire.
+type raw struct {
+	t  *testing.T
+	nc *nats.Conn
+}
+
+func newRaw(t *testing.T, n *Node) *raw {
+	nc, err := nats.Connect(n.BusURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return &raw{t: t, nc: nc}
+}
+
+func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Reply {
+	r.t.Helper()
+	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for {
+		m, err := r.nc.RequestWithContext(ctx, natsbus.RequestSubject("t", node), b)
+		if err != nil {
+			r.t.Fatalf("request %s to node %d: %v", znode.OpCode(req.Op.Op), node, err)
+		}
+		env, err := natsbus.Decode(m.Data)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		rp := env.Body.(*msg.Reply)
+		if rp.Err != int32(znode.ConnectionLoss) {
+			return rp
+		}
+		time.Sleep(20 * time.Millisecond) // the node is not serving yet
+	}
+}
+
+// session opens a session on node and creates an ephemeral at path.
+func (r *raw) ephemeral(ctx context.Context, node msg.NodeID, timeout int32, path string) int64 {
+	r.t.Helper()
+	rp := r.do(ctx, node, &msg.Request{Timeout: timeout, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+	if rp.Err != 0 {
+		r.t.Fatalf("createSession: %s", znode.Code(rp.Err))
+	}
+	id := rp.Session
+	rp = r.do(ctx, node, &msg.Request{Session: id, Xid: 1, Passwd: store.Passwd(id),
+		Op: msg.Op{Op: int32(znode.OpCreate), Path: path, ACL: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}},
+			Mode: int32(znode.Ephemeral)}})
+	if rp.Err != 0 {
+		r.t.Fatalf("create %s: %s", path, znode.Code(rp.Err))
+	}
+	return id
+}
+
+func (r *raw) children(ctx context.Context, node msg.NodeID, session int64, xid int32, path string) []string {
+	r.t.Helper()
+	rp := r.do(ctx, node, &msg.Request{Session: session, Xid: xid, Passwd: store.Passwd(session),
+		Op: msg.Op{Op: int32(znode.OpGetChildren), Path: path}})
+	if rp.Err != 0 {
+		r.t.Fatalf("ls %s: %s", path, znode.Code(rp.Err))
+	}
+	return rp.Children
+}
+
+// 1,000 sessions expiring at once on a 3-node ensemble are all cleaned up,
+// and the ensemble keeps serving meanwhile.
+func TestThousandSessionsExpireAtOnce(t *testing.T) {
+	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	r := newRaw(t, nodes[0])
+	// A session that lives on: it writes and reads throughout.
+	live := r.do(ctx, 2, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session
+	xid := int32(0)
+	call := func(op msg.Op) *msg.Reply {
+		xid++
+		return r.do(ctx, 2, &msg.Request{Session: live, Xid: xid, Passwd: store.Passwd(live), Op: op})
+	}
+	acl := []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}
+	if rp := call(msg.Op{Op: int32(znode.OpCreate), Path: "/e", ACL: acl}); rp.Err != 0 {
+		t.Fatalf("create /e: %s", znode.Code(rp.Err))
+	}
+	const n = 1000
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// 2,000 ms: all of them expire within about one tickTime.
+			r.ephemeral(ctx, msg.NodeID(i%3+1), 2000, fmt.Sprintf("/e/s-%04d", i))
+		}()
+	}
+	wg.Wait()
+	if kids := r.children(ctx, 2, live, 1000, "/e"); len(kids) < n {
+		t.Fatalf("%d ephemerals before expiry, want %d", len(kids), n)
+	}
+	xid = 1000
+	// Keep writing while they expire: the ensemble must keep serving.
+	deadline := time.Now().Add(30 * time.Second)
+	writes := 0
+	for {
+		if rp := call(msg.Op{Op: int32(znode.OpSetData), Path: "/e", Data: []byte("x"), Version: -1}); rp.Err != 0 {
+			t.Fatalf("setData while sessions expire: %s", znode.Code(rp.Err))
+		}
+		writes++
+		rp := call(msg.Op{Op: int32(znode.OpGetChildren), Path: "/e"})
+		if rp.Err == 0 && len(rp.Children) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d ephemerals left 30 s after their sessions should have expired", len(rp.Children))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor(t, "every replica to apply the closes", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	for _, nd := range nodes {
+		if st := nd.SessionsStatus(); st.Leading && st.Sessions != 1 {
+			t.Errorf("leader tracks %d sessions after expiry, want only the live one", st.Sessions)
+		}
+	}
+	t.Logf("%d writes succeeded while %d sessions expired", writes, n)
+}
+
+// A graceful close removes the session's ephemerals at once, as a client
+// on another node sees; an expired session's ephemerals go within the
+// session timeout plus two ticks of its last touch.
+func TestEphemeralsGoWithTheirSession(t *testing.T) {
+	cfgs := ensembleConfigs(t, 3, "")
+	nodes := startAll(t, cfgs)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := newRaw(t, nodes[0])
+	watcher := r.do(ctx, 3, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session
+	wx := int32(0)
+	exists := func(path string) bool {
+		wx++
+		if rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: store.Passwd(watcher), Op: msg.Op{Op: int32(znode.OpSync), Path: "/"}}); rp.Err != 0 {
+			t.Fatalf("sync: %s", znode.Code(rp.Err))
+		}
+		wx++
+		rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: store.Passwd(watcher), Op: msg.Op{Op: int32(znode.OpExists), Path: path}})
+		return rp.Err == 0
+	}
+
+	// Graceful close: gone at once.
+	s1 := r.ephemeral(ctx, 1, 4000, "/graceful")
+	if !exists("/graceful") {
+		t.Fatal("ephemeral not visible on another node")
+	}
+	if rp := r.do(ctx, 1, &msg.Request{Session: s1, Xid: 2, Passwd: store.Passwd(s1), Op: msg.Op{Op: int32(znode.OpCloseSession)}}); rp.Err != 0 {
+		t.Fatalf("closeSession: %s", znode.Code(rp.Err))
+	}
+	if exists("/graceful") {
+		t.Fatal("ephemeral still there after its session closed")
+	}
+
+	// Expiry: within timeout + 2 ticks of the last touch (the create).
+	timeout := 1000 * time.Millisecond
+	tick := cfgs[0].TickTime
+	r.ephemeral(ctx, 2, int32(timeout/time.Millisecond), "/expiring")
+	touched := time.Now()
+	for exists("/expiring") {
+		if time.Since(touched) > timeout+2*tick+time.Second {
+			t.Fatalf("ephemeral still there %s after its session's last touch (timeout %s, tick %s)", time.Since(touched), timeout, tick)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	gone := time.Since(touched)
+	if gone < timeout {
+		t.Fatalf("session expired after %s, before its timeout %s", gone, timeout)
+	}
+	if gone > timeout+2*tick {
+		// The bound holds on the leader's clock; polling and the bus add
+		// a little here. Report it rather than fail on scheduling noise.
+		t.Logf("expiry seen after %s (timeout %s + 2 ticks = %s)", gone, timeout, timeout+2*tick)
+	}
+}
