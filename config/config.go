@@ -60,8 +60,20 @@ type Config struct {
 	BusHost           string
 	BusPort           int
 	ClusterPort       int
-	Warnings          []string
+	// The bus credentials (see the package doc): the peer credential, the
+	// client users, and whether clients may connect without credentials.
+	PeerUser              string
+	PeerPassword          string
+	ClientUsers           []ClientUser
+	AllowAnonymousClients bool
+	Warnings              []string
 }
+
+// ClientUser is one user:password of paddock.clientUsers.
+type ClientUser struct{ User, Password string }
+
+// ErrOpenBus is wrapped (with ErrInvalid) by CheckBus's refusals.
+var ErrOpenBus = errors.New("the bus would be open")
 
 // KnownFourLetterWords lists ZooKeeper's four-letter words.
 var KnownFourLetterWords = []string{"conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srst", "srvr", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "dirs"}
@@ -257,6 +269,9 @@ func (p *parser) build() error {
 		}
 		c.ClusterAdvertise = v
 	}
+	if err := p.credentials(); err != nil {
+		return err
+	}
 	if err := p.servers(); err != nil {
 		return err
 	}
@@ -308,7 +323,8 @@ func (p *parser) known(k string) (string, bool) {
 	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
 		"maxClientCnxns", "minSessionTimeout", "maxSessionTimeout", "snapCount", "zookeeper.snapCount",
 		"autopurge.snapRetainCount", "autopurge.purgeInterval", "4lw.commands.whitelist", "jute.maxbuffer",
-		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise":
+		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise",
+		"paddock.peerUser", "paddock.peerPassword", "paddock.clientUsers", "paddock.allowAnonymousClients":
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") {
@@ -316,6 +332,89 @@ func (p *parser) known(k string) (string, bool) {
 	}
 	_, ok := ignored[k]
 	return k, ok
+}
+
+// userRe is what a bus user name may be: it becomes a NATS subject token
+// (the client's reply prefix _PDK.<user>), and names starting with _ are
+// the bus's own.
+var userRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+const userRule = "want 1 to 64 of A-Z a-z 0-9 _ -, starting with a letter or digit"
+
+// validPassword: no spaces (they would not survive the file) and no comma
+// (the clientUsers separator).
+func validPassword(pw string) bool {
+	return pw != "" && !strings.ContainsAny(pw, ", \t\r\n\f\v")
+}
+
+func (p *parser) credentials() error {
+	c := p.c
+	user, hasUser := p.vals["paddock.peerUser"]
+	pw, hasPw := p.vals["paddock.peerPassword"]
+	switch {
+	case hasUser && !hasPw:
+		return p.errf("paddock.peerUser", "paddock.peerPassword is required with it")
+	case hasPw && !hasUser:
+		return p.errf("paddock.peerPassword", "paddock.peerUser is required with it")
+	case hasUser && !userRe.MatchString(user):
+		return p.errf("paddock.peerUser", "%q: %s", user, userRule)
+	case hasPw && !validPassword(pw):
+		return p.errf("paddock.peerPassword", "want a non-empty password without spaces or commas")
+	}
+	c.PeerUser, c.PeerPassword = user, pw
+	if v, ok := p.vals["paddock.clientUsers"]; ok {
+		seen := map[string]bool{}
+		for _, e := range strings.Split(v, ",") {
+			e = strings.TrimSpace(e)
+			if e == "" {
+				continue
+			}
+			u, pw, ok := strings.Cut(e, ":")
+			switch {
+			case !ok:
+				return p.errf("paddock.clientUsers", "entry %q: want user:password", e)
+			case !userRe.MatchString(u):
+				return p.errf("paddock.clientUsers", "user %q: %s", u, userRule)
+			case !validPassword(pw):
+				return p.errf("paddock.clientUsers", "user %q: want a non-empty password without spaces or commas", u)
+			case u == c.PeerUser:
+				return p.errf("paddock.clientUsers", "user %q is also paddock.peerUser; clients and peers need different credentials", u)
+			case seen[u]:
+				return p.errf("paddock.clientUsers", "user %q given twice", u)
+			}
+			seen[u] = true
+			c.ClientUsers = append(c.ClientUsers, ClientUser{User: u, Password: pw})
+		}
+	}
+	if v, ok := p.vals["paddock.allowAnonymousClients"]; ok {
+		switch strings.ToLower(v) {
+		case "true", "yes":
+			c.AllowAnonymousClients = true
+		case "false", "no":
+		default:
+			return p.errf("paddock.allowAnonymousClients", "%q: want true or false", v)
+		}
+	}
+	return nil
+}
+
+// CheckBus refuses a configuration whose bus would be open to anyone: a
+// multi-server ensemble needs the peer credential, and a bus with a peer
+// credential needs client users unless anonymous clients are allowed
+// explicitly. A standalone node without any credential runs an open bus.
+// Errors wrap ErrOpenBus and ErrInvalid.
+func (c *Config) CheckBus() error {
+	if !c.Standalone() && c.PeerUser == "" {
+		return fmt.Errorf("config: %s: a multi-server ensemble needs paddock.peerUser and paddock.peerPassword "+
+			"(the peer credential of routes and of the nodes' own bus connections); without them anyone who reaches "+
+			"a bus port can forge votes and proposals: %w: %w", c.Path, ErrOpenBus, ErrInvalid)
+	}
+	if c.PeerUser != "" && len(c.ClientUsers) == 0 && !c.AllowAnonymousClients {
+		return fmt.Errorf("config: %s: no client credentials: set paddock.clientUsers=user:password[,user:password...], "+
+			"or paddock.allowAnonymousClients=true to let clients connect without credentials "+
+			"(still fenced off the consensus subjects): %w: %w", c.Path, ErrOpenBus, ErrInvalid)
+	}
+	return nil
 }
 
 func (p *parser) servers() error {

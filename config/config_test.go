@@ -67,6 +67,17 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble", base + "paddock.ensemble=a.b\n", "paddock.ensemble"},
 		{"busPort clustered", base + "initLimit=5\nsyncLimit=2\npaddock.busPort=5\nserver.1=h:1:2\nserver.2=h:3:4\n", "only for a standalone node"},
 		{"advertise", base + "paddock.clusterAdvertise=nope\n", "want host:port"},
+		{"peer user alone", base + "paddock.peerUser=p\n", "zoo.cfg:3: paddock.peerUser: paddock.peerPassword is required with it"},
+		{"peer password alone", base + "paddock.peerPassword=x\n", "zoo.cfg:3: paddock.peerPassword: paddock.peerUser is required with it"},
+		{"peer user subject", base + "paddock.peerUser=a.b\npaddock.peerPassword=x\n", `paddock.peerUser: "a.b": want 1 to 64`},
+		{"peer user reserved", base + "paddock.peerUser=_node\npaddock.peerPassword=x\n", "starting with a letter or digit"},
+		{"peer password space", base + "paddock.peerUser=p\npaddock.peerPassword=a b\n", "without spaces or commas"},
+		{"client no password", base + "paddock.clientUsers=alice\n", `zoo.cfg:3: paddock.clientUsers: entry "alice": want user:password`},
+		{"client empty password", base + "paddock.clientUsers=alice:\n", `user "alice": want a non-empty password`},
+		{"client user wild", base + "paddock.clientUsers=a*:x\n", `user "a*"`},
+		{"client twice", base + "paddock.clientUsers=a:x,a:y\n", `user "a" given twice`},
+		{"client is peer", base + "paddock.peerUser=p\npaddock.peerPassword=x\npaddock.clientUsers=p:y\n", "also paddock.peerUser"},
+		{"anonymous", base + "paddock.allowAnonymousClients=maybe\n", `paddock.allowAnonymousClients: "maybe": want true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +87,55 @@ func TestParseErrors(t *testing.T) {
 			}
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %q, want it to contain %q and wrap ErrInvalid", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	c, err := Parse(strings.NewReader(three+"paddock.peerUser=pdk\npaddock.peerPassword=s3cr:et=\npaddock.clientUsers=alice:a:1, bob:b\npaddock.allowAnonymousClients=yes\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ClientUser{{"alice", "a:1"}, {"bob", "b"}}
+	if c.PeerUser != "pdk" || c.PeerPassword != "s3cr:et=" || !reflect.DeepEqual(c.ClientUsers, want) || !c.AllowAnonymousClients || len(c.Warnings) != 0 {
+		t.Fatalf("credentials: %+v", c)
+	}
+	if err := c.CheckBus(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckBus(t *testing.T) {
+	const peer = "paddock.peerUser=pdk\npaddock.peerPassword=x\n"
+	tests := []struct {
+		name, text, want string
+	}{
+		{"standalone open", "dataDir=/d\nclientPort=1\n", ""},
+		{"standalone peer only", "dataDir=/d\nclientPort=1\n" + peer, "paddock.clientUsers"},
+		{"standalone clients only", "dataDir=/d\nclientPort=1\npaddock.clientUsers=a:b\n", ""},
+		{"ensemble open", three, "a multi-server ensemble needs paddock.peerUser and paddock.peerPassword"},
+		{"ensemble anonymous but no peer", three + "paddock.allowAnonymousClients=true\n", "needs paddock.peerUser"},
+		{"ensemble no clients", three + peer, "set paddock.clientUsers=user:password[,user:password...], or paddock.allowAnonymousClients=true"},
+		{"ensemble no clients, anonymous false", three + peer + "paddock.allowAnonymousClients=false\n", "paddock.allowAnonymousClients=true"},
+		{"ensemble clients", three + peer + "paddock.clientUsers=a:b\n", ""},
+		{"ensemble anonymous", three + peer + "paddock.allowAnonymousClients=true\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.text), "zoo.cfg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckBus()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want == "":
+			case err == nil:
+				t.Fatalf("accepted:\n%s", tt.text)
+			case !errors.Is(err, ErrOpenBus) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "zoo.cfg"):
+				t.Fatalf("error %q, want it to name zoo.cfg, contain %q and wrap ErrOpenBus and ErrInvalid", err, tt.want)
 			}
 		})
 	}
@@ -154,6 +214,12 @@ func TestLocalEnsembleRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(c, c2) {
 			t.Errorf("round trip differs:\n%+v\n%+v", c, c2)
 		}
+		if err := c.CheckBus(); err != nil || c.PeerUser == "" || len(c.ClientUsers) != 1 || c.PeerPassword == c.ClientUsers[0].Password {
+			t.Errorf("node %d credentials: %v %+v", i+1, err, c)
+		}
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("node %d config mode: %v %v", i+1, st.Mode(), err)
+		}
 	}
 }
 
@@ -161,6 +227,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(three)
 	f.Add("dataDir=/d\nclientPort=1\n4lw.commands.whitelist=*\n")
 	f.Add("server.1=h:1:2;3\nserver.2=h:4:5;h:6\n")
+	f.Add("dataDir=/d\nclientPort=1\npaddock.peerUser=p\npaddock.peerPassword=x:y\npaddock.clientUsers=a:b, c:d:e\npaddock.allowAnonymousClients=true\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), "fuzz")
 		if err != nil {

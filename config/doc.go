@@ -11,5 +11,26 @@
 // cluster (route) port and port2 as its NATS client (bus) port: all peer
 // traffic travels over the embedded NATS cluster.
 //
+// Bus credentials (paddock.* keys; see actors/natsbus for what each may do):
+//
+//	paddock.peerUser, paddock.peerPassword   the peer credential, set on
+//	    every node alike: the node's own bus connections and the routes
+//	    between nodes use it, so a node without it cannot join the cluster.
+//	paddock.clientUsers=user:password[,user:password...]   client
+//	    credentials: they may only publish requests and read their own
+//	    replies and notifications (under _PDK.<user>).
+//	paddock.allowAnonymousClients=true   lets clients connect without
+//	    credentials, still fenced like a client (replies under _INBOX).
+//
+// User names are 1 to 64 of A-Z a-z 0-9 _ - starting with a letter or
+// digit; passwords are non-empty, without spaces or commas. The file holds
+// the passwords in clear: keep it readable by its owner only (LocalEnsemble
+// writes mode 0600). Parse only validates the keys; CheckBus, which
+// server.Start calls, refuses a multi-server ensemble without the peer
+// credential, and a bus with a peer credential but neither client users
+// nor allowAnonymousClients=true. A standalone node without any credential
+// runs an open bus (anyone reaching the bus port may publish anything):
+// fine on a laptop, set credentials before exposing the port.
+//
 // This package only reads and writes configuration files; it starts nothing.
 package config

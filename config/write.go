@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -41,6 +43,19 @@ func Write(w io.Writer, c *Config) error {
 	if c.ClusterAdvertise != "" {
 		fmt.Fprintf(&b, "paddock.clusterAdvertise=%s\n", c.ClusterAdvertise)
 	}
+	if c.PeerUser != "" {
+		fmt.Fprintf(&b, "paddock.peerUser=%s\npaddock.peerPassword=%s\n", c.PeerUser, c.PeerPassword)
+	}
+	if len(c.ClientUsers) > 0 {
+		users := make([]string, len(c.ClientUsers))
+		for i, u := range c.ClientUsers {
+			users[i] = u.User + ":" + u.Password
+		}
+		fmt.Fprintf(&b, "paddock.clientUsers=%s\n", strings.Join(users, ","))
+	}
+	if c.AllowAnonymousClients {
+		b.WriteString("paddock.allowAnonymousClients=true\n")
+	}
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}
@@ -62,7 +77,10 @@ func Write(w io.Writer, c *Config) error {
 // LocalEnsemble writes an n-node ensemble on 127.0.0.1 under dir:
 // dir/node<i>/zoo.cfg and dir/node<i>/data/myid. Node i (from 1) listens for
 // clients on basePort+i-1, for routes on basePort+100+i-1 and for bus
-// clients on basePort+200+i-1. It returns the config paths in id order.
+// clients on basePort+200+i-1. Every node gets the same fresh random
+// credentials: peer user "peer" and client user "client" (see the package
+// doc); the files are readable by their owner only. It returns the config
+// paths in id order.
 func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 	if n < 1 || n > MaxServerID {
 		return nil, fmt.Errorf("config: local ensemble of %d nodes: want 1 to %d: %w", n, MaxServerID, ErrInvalid)
@@ -71,6 +89,14 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 		return nil, fmt.Errorf("config: base port %d: the layout needs ports up to base+%d within 1..65535: %w", basePort, 200+n-1, ErrInvalid)
 	}
 	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	peerPw, err := randomPassword()
+	if err != nil {
+		return nil, err
+	}
+	clientPw, err := randomPassword()
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +119,13 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 			MinSessionTimeout: 4 * time.Second, MaxSessionTimeout: 40 * time.Second,
 			SnapCount: 100000, SnapRetainCount: 3, JuteMaxBuffer: 1 << 20, ForceSync: true,
 			FourLetterWords: []string{"*"}, Ensemble: "paddock", Servers: servers,
+			PeerUser: "peer", PeerPassword: peerPw, ClientUsers: []ClientUser{{User: "client", Password: clientPw}},
 		}
 		if n == 1 {
 			c.BusPort = basePort + 200
 		}
 		path := filepath.Join(nodeDir, "zoo.cfg")
-		f, err := os.Create(path)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
@@ -115,6 +142,14 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+func randomPassword() (string, error) {
+	var b [18]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("config: random credentials: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 func idOf(i int) msg.NodeID { return msg.NodeID(i) }
