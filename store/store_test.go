@@ -223,3 +223,190 @@ func TestSessionMovesToBehindNode(t *testing.T) {
 		t.Fatalf("node %d behind the session's creation answered %s", f, znode.Code(rp.Err))
 	}
 }
+
+// TestPipelinedRepliesInOrder: requests of one session sent together to a
+// follower are answered in xid order, and each read sees the writes sent
+// before it.
+func TestPipelinedRepliesInOrder(t *testing.T) {
+	s := stableSim(t, 3)
+	f := s.follower()
+	a := s.session(f, "a")
+	ops := []struct {
+		op      msg.Op
+		err     znode.Code
+		data    string
+		version int32
+	}{
+		{create("/a", "0", znode.Persistent), 0, "", 0},
+		{getData("/a"), 0, "0", 0},
+		{setData("/a", "1", 0), 0, "", 1},
+		{setData("/a", "x", 0), znode.BadVersion, "", 0},
+		{getData("/a"), 0, "1", 1},
+		{msg.Op{Op: int32(znode.OpSync), Path: "/a"}, 0, "", 0},
+		{msg.Op{Op: int32(znode.OpDelete), Path: "/a", Version: 1}, 0, "", 0},
+		{getData("/a"), znode.NoNode, "", 0},
+		{msg.Op{Op: int32(znode.OpReconfig)}, znode.Unimplemented, "", 0},
+		{msg.Op{Op: int32(znode.OpExists), Path: "/a"}, znode.NoNode, "", 0},
+	}
+	var last int32
+	for _, o := range ops {
+		last = a.send(f, o.op)
+	}
+	a.wait(last)
+	got := s.captured[a.name][1:] // after createSession's
+	if len(got) != len(ops) {
+		t.Fatalf("%d replies for %d requests", len(got), len(ops))
+	}
+	for i, o := range ops {
+		rp := got[i]
+		if rp.Xid != int32(i+1) {
+			t.Fatalf("reply %d has xid %d, want %d", i, rp.Xid, i+1)
+		}
+		if znode.Code(rp.Err) != o.err {
+			t.Errorf("xid %d (op %d): got %s, want %s", rp.Xid, o.op.Op, znode.Code(rp.Err), o.err)
+			continue
+		}
+		if o.op.Op == int32(znode.OpGetData) && o.err == 0 && (string(rp.Data) != o.data || rp.Stat.Version != o.version) {
+			t.Errorf("xid %d: read %q v%d, want %q v%d", rp.Xid, rp.Data, rp.Stat.Version, o.data, o.version)
+		}
+		if o.op.Op == int32(znode.OpSetData) && o.err == 0 && rp.Stat.Version != o.version {
+			t.Errorf("xid %d: setData version %d, want %d", rp.Xid, rp.Stat.Version, o.version)
+		}
+	}
+}
+
+// TestRefusedMultiReportsEveryOp: a refused multi never reaches the log
+// and reports ZooKeeper's per-op codes: OK before the failing op, its code,
+// RuntimeInconsistency after.
+func TestRefusedMultiReportsEveryOp(t *testing.T) {
+	s := stableSim(t, 3)
+	f := s.follower()
+	a := s.session(f, "a")
+	before := s.ref.LastZxid()
+	rp := a.do(f, msg.Op{Op: int32(znode.OpMulti), Ops: []msg.Op{
+		create("/m", "", znode.Persistent),
+		{Op: int32(znode.OpCheck), Path: "/nope", Version: -1},
+		setData("/m", "x", -1),
+	}})
+	if znode.Code(rp.Err) != znode.NoNode {
+		t.Fatalf("multi: %s, want NoNode", znode.Code(rp.Err))
+	}
+	want := []znode.Code{0, znode.NoNode, znode.RuntimeInconsistency}
+	if len(rp.Results) != len(want) {
+		t.Fatalf("results %+v", rp.Results)
+	}
+	for i, r := range rp.Results {
+		if r.Op != int32(znode.OpError) || znode.Code(r.Err) != want[i] {
+			t.Errorf("result %d: %+v, want error %s", i, r, want[i])
+		}
+	}
+	if s.ref.LastZxid() != before {
+		t.Fatalf("a refused multi was committed: %x -> %x", before, s.ref.LastZxid())
+	}
+}
+
+// TestSessionLifecycle: a session moves between nodes with its password,
+// a wrong password is refused, close deletes its ephemerals everywhere, and
+// the closed session is expired on every node.
+func TestSessionLifecycle(t *testing.T) {
+	s := stableSim(t, 3)
+	l, f := s.leaderID(), s.follower()
+	a := s.session(f, "a")
+	if rp := a.do(f, create("/e", "", znode.Ephemeral)); rp.Err != 0 {
+		t.Fatalf("create ephemeral: %s", znode.Code(rp.Err))
+	}
+	if rp := a.do(l, getData("/e")); rp.Err != 0 || rp.Stat.EphemeralOwner != a.session {
+		t.Fatalf("read on the leader after moving: %s %+v", znode.Code(rp.Err), rp.Stat)
+	}
+	// A forged request for a's session.
+	forged := &msg.Request{Session: a.session, Xid: 99, Passwd: []byte("guess"), ReplyTo: "t:forger", Op: getData("/e")}
+	if err := s.nodes[s.ids[0]].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: s.ids[0], Role: msg.RoleReplica}, forged)); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(s.nodes[s.ids[0]])
+	s.step()
+	if got := s.captured["t:forger"]; len(got) != 1 || znode.Code(got[0].Err) != znode.SessionExpired {
+		t.Fatalf("wrong password: %+v", got)
+	}
+	if rp := a.do(l, msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
+		t.Fatalf("close: %s", znode.Code(rp.Err))
+	}
+	s.settle()
+	for _, id := range s.ids {
+		if _, ok := s.nodes[id].st.Tree().Exists("/e"); ok {
+			t.Errorf("node %d still has the closed session's ephemeral", id)
+		}
+		if rp := a.do(id, getData("/")); znode.Code(rp.Err) != znode.SessionExpired {
+			t.Errorf("node %d: closed session got %s", id, znode.Code(rp.Err))
+		}
+	}
+}
+
+// TestNotServingAnswersConnectionLoss: a node without a quorum answers at
+// once with ConnectionLoss, so the client moves on.
+func TestNotServingAnswersConnectionLoss(t *testing.T) {
+	s := stableSim(t, 3)
+	f := s.follower()
+	a := s.session(f, "a")
+	for _, id := range s.ids {
+		if id != f {
+			s.crash(id)
+		}
+	}
+	for i := 0; s.nodes[f].st.Status().Serving; i++ {
+		if i > 200 {
+			t.Fatal("a node alone keeps serving")
+		}
+		s.step()
+	}
+	if rp := a.do(f, getData("/")); znode.Code(rp.Err) != znode.ConnectionLoss {
+		t.Fatalf("got %s, want ConnectionLoss", znode.Code(rp.Err))
+	}
+}
+
+// TestReattach: a session moves to another node with createSession and
+// its id, password and the last zxid its client saw. A node that has not
+// applied that far refuses with ConnectionLoss; a wrong password or a
+// closed session is SessionExpired.
+func TestReattach(t *testing.T) {
+	s := stableSim(t, 3)
+	l := s.leaderID()
+	a := s.session(l, "a")
+	rp := a.do(l, create("/x", "1", znode.Persistent))
+	if rp.Err != 0 {
+		t.Fatalf("create: %s", znode.Code(rp.Err))
+	}
+	f := s.follower()
+	move := func(passwd []byte, last int64) *msg.Reply {
+		req := &msg.Request{Session: a.session, Passwd: passwd, LastZxid: last, Timeout: 10000,
+			Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: a.name}
+		n := s.nodes[f]
+		s.captured[a.name] = nil
+		if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleReplica}, req)); err != nil {
+			t.Fatal(err)
+		}
+		s.drain(n)
+		return a.wait(0)
+	}
+	if rp := move(Passwd(a.session), rp.Zxid+1); rp.Err != int32(znode.ConnectionLoss) {
+		t.Fatalf("reattach ahead of the node: %s, want ConnectionLoss", znode.Code(rp.Err))
+	}
+	if rp := move([]byte("wrong password!!"), 0); rp.Err != int32(znode.SessionExpired) {
+		t.Fatalf("reattach with a wrong password: %s, want SessionExpired", znode.Code(rp.Err))
+	}
+	s.settle()
+	got := move(Passwd(a.session), rp.Zxid)
+	if got.Err != 0 || got.Session != a.session || got.Timeout != 10000 || len(got.Passwd) != 16 {
+		t.Fatalf("reattach: %+v", got)
+	}
+	if rp := a.do(f, getData("/x")); rp.Err != 0 || string(rp.Data) != "1" {
+		t.Fatalf("read after reattach: %s %q", znode.Code(rp.Err), rp.Data)
+	}
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
+		t.Fatalf("close: %s", znode.Code(rp.Err))
+	}
+	s.settle()
+	if rp := move(Passwd(a.session), 0); rp.Err != int32(znode.SessionExpired) {
+		t.Fatalf("reattach of a closed session: %s, want SessionExpired", znode.Code(rp.Err))
+	}
+}
