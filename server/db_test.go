@@ -34,8 +34,10 @@ func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
 		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n%s%s",
-			data, testutil.FreePort(t), servers.String(), extra)
+		// Test clients connect without credentials: allowed, and fenced.
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
+			"paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n%s%s",
+			data, testutil.FreePort(t), testPeerUser, testPeerPassword, testClientUser, testClientPassword, servers.String(), extra)
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

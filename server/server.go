@@ -68,6 +68,9 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	if id == 0 {
 		id = 1 // standalone without a server line
 	}
+	if err := cfg.CheckBus(); err != nil {
+		return nil, fmt.Errorf("server: refusing to start: %w", err)
+	}
 	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8)}
 	// Every failure below returns nil for n, so undo through a copy.
 	partial := n
@@ -91,6 +94,13 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	for _, s := range cfg.Peers() {
 		peers = append(peers, natsbus.Peer{ID: s.ID, Host: s.Host, ClusterPort: s.ClusterPort})
 	}
+	clients := make([]natsbus.Credentials, 0, len(cfg.ClientUsers))
+	for _, u := range cfg.ClientUsers {
+		clients = append(clients, natsbus.Credentials{User: u.User, Password: u.Password})
+	}
+	if cfg.PeerUser == "" && len(clients) == 0 {
+		n.log.Warn("the bus is open: anyone who reaches the bus port may publish anything; set paddock.peerUser, paddock.peerPassword and paddock.clientUsers", "bus", net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
+	}
 	n.bus, err = natsbus.Start(natsbus.Config{
 		Ensemble:    cfg.Ensemble,
 		ID:          id,
@@ -101,6 +111,9 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		Logger:      n.log,
 
 		ClusterAdvertise: cfg.ClusterAdvertise,
+		Peer:             natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword},
+		Clients:          clients,
+		AllowAnonymous:   cfg.AllowAnonymousClients,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: start bus: %w", err)
