@@ -52,17 +52,22 @@ func (s *Store) onRequest(req *msg.Request) {
 		return
 	}
 	var ss *session
+	var rv *call // revalidation of a session unknown here
 	if op == znode.OpCreateSession {
 		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
 		s.nextSession++
 		s.sessions[ss.id] = ss
 		req.Session, req.Xid = ss.id, 0
 		req.Timeout = min(max(req.Timeout, s.cfg.MinSessionTimeout), s.cfg.MaxSessionTimeout)
+	} else if !bytes.Equal(req.Passwd, Passwd(req.Session)) {
+		// Every request carries the session's password (a front end
+		// that gets it only at connect time must attach it), and every
+		// one is checked: checking only a session's first request at
+		// this node let anyone who can publish requests act for a
+		// session already served here (TestSessionLifecycle).
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
+		return
 	} else if ss = s.sessions[req.Session]; ss == nil {
-		if !bytes.Equal(req.Passwd, Passwd(req.Session)) {
-			s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
-			return
-		}
 		// A session moving to this node (its old node failed).
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
@@ -72,12 +77,11 @@ func (s *Store) onRequest(req *msg.Request) {
 			// ZooKeeper's Learner.validateSession, ask the leader
 			// first: a sync ahead of the request, then decide in
 			// flush (TestSessionMovesToBehindNode).
-			rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+			rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
 				forwarded: true, revalidate: true}
 			ss.queue = append(ss.queue, rv)
 			ss.fwdSeq++
 			rv.seq = ss.fwdSeq
-			s.forward(ss, rv)
 		}
 	}
 	s.touchSession(ss.id)
@@ -89,10 +93,22 @@ func (s *Store) onRequest(req *msg.Request) {
 		c.forwarded = true
 		ss.fwdSeq++
 		c.seq = ss.fwdSeq
-		s.forward(ss, c)
 	case isRead(op):
 	default:
 		c.reply = errReply(znode.Unimplemented)
+	}
+	// Forward only once c is queued: on the leader a forward may be
+	// answered at once, and a revalidation that finds the session gone
+	// must answer c too rather than leave it to be served
+	// (TestSessionLifecycle).
+	if rv != nil {
+		s.forward(ss, rv)
+		if s.sessions[ss.id] != ss {
+			return // expired: c has been answered
+		}
+	}
+	if c.forwarded && c.reply == nil {
+		s.forward(ss, c)
 	}
 	s.flush(ss)
 }

@@ -694,7 +694,7 @@ func runSim(t testing.TB, seed int64, steps int) *sim {
 // ensemble converges and serves writes.
 func TestEnsembleSimulation(t *testing.T) {
 	runSeeds(t, "TestEnsembleSimulation", func(t *testing.T, seed int64) {
-		s := runSim(t, seed, 300)
+		s := runSim(t, seed, 250)
 		if s.verbose {
 			t.Logf("canon %d txns, acked %d, bus %+v", len(s.canon), s.acked, s.bus.Stats())
 		}

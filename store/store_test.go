@@ -320,10 +320,12 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	// A forged request for a's session.
 	forged := &msg.Request{Session: a.session, Xid: 99, Passwd: []byte("guess"), ReplyTo: "t:forger", Op: getData("/e")}
-	if err := s.nodes[s.ids[0]].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: s.ids[0], Role: msg.RoleReplica}, forged)); err != nil {
+	// To f, where the session is served (its first request there was
+	// checked; this one used not to be).
+	if err := s.nodes[f].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleReplica}, forged)); err != nil {
 		t.Fatal(err)
 	}
-	s.drain(s.nodes[s.ids[0]])
+	s.drain(s.nodes[f])
 	s.step()
 	if got := s.captured["t:forger"]; len(got) != 1 || znode.Code(got[0].Err) != znode.SessionExpired {
 		t.Fatalf("wrong password: %+v", got)
