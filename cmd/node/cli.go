@@ -18,8 +18,12 @@ func cmdCli(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dial := func(ctx context.Context, servers []string, timeout time.Duration) (zkcli.Client, io.Closer, error) {
-		c, err := client.Connect(ctx, servers, client.WithSessionTimeout(timeout), client.WithLogger(log))
+	dial := func(ctx context.Context, servers []string, timeout time.Duration, cred zkcli.Credentials) (zkcli.Client, io.Closer, error) {
+		opts := []client.Option{client.WithSessionTimeout(timeout), client.WithLogger(log)}
+		if cred.User != "" {
+			opts = append(opts, client.WithCredentials(cred.User, cred.Password))
+		}
+		c, err := client.Connect(ctx, servers, opts...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -103,6 +103,9 @@ func (e *ensemble) writeConfig(m *member, proxied bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tickTime=%d\ninitLimit=10\nsyncLimit=5\n", e.tick)
 	fmt.Fprintf(&b, "dataDir=%s\nclientPort=%d\n4lw.commands.whitelist=*\n", filepath.Join(m.dir, "data"), m.clientPort)
+	// Real peer credentials; the tests' clients connect anonymously, which
+	// the bus allows them (fenced like a client).
+	b.WriteString("paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\npaddock.allowAnonymousClients=true\n")
 	if proxied {
 		// Nodes must not learn each other's real cluster ports by route
 		// gossip, or they would route around the proxies.

@@ -77,7 +77,12 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 			waitServing(paths[:i+1])
 		}
 	}
-	return localStatus(dir, stdout, stderr)
+	if err := localStatus(dir, stdout, stderr); err != nil {
+		return err
+	}
+	// The configs hold random bus credentials; -config picks them up.
+	fmt.Fprintf(stdout, "connect with: node cli -config %s\n", paths[0])
+	return nil
 }
 
 // waitServing waits up to 30 s for every node in paths to serve.

@@ -312,7 +312,7 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 	}
 	url := "nats://" + server.DialAddr(net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
-	err = natsbus.Trace(ctx, url, f, stdout)
+	err = natsbus.Trace(ctx, url, natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword}, f, stdout)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}

@@ -13,8 +13,12 @@ import (
 	"github.com/paddock-zk/paddock/internal/zkcli"
 )
 
-func dial(ctx context.Context, servers []string, timeout time.Duration) (zkcli.Client, io.Closer, error) {
-	c, err := client.Connect(ctx, servers, client.WithSessionTimeout(timeout))
+func dial(ctx context.Context, servers []string, timeout time.Duration, cred zkcli.Credentials) (zkcli.Client, io.Closer, error) {
+	opts := []client.Option{client.WithSessionTimeout(timeout)}
+	if cred.User != "" {
+		opts = append(opts, client.WithCredentials(cred.User, cred.Password))
+	}
+	c, err := client.Connect(ctx, servers, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/paddock-zk/paddock/config"
 )
 
 // Shell is the interactive zkCli: a prompt, numbered history, redo.
@@ -146,8 +149,12 @@ func Split(line string) []string {
 	return words
 }
 
-// Dial opens a session with the ensemble at servers.
-type Dial func(ctx context.Context, servers []string, sessionTimeout time.Duration) (Client, io.Closer, error)
+// Dial opens a session with the ensemble at servers, as client user
+// cred.User (anonymously when it is "").
+type Dial func(ctx context.Context, servers []string, sessionTimeout time.Duration, cred Credentials) (Client, io.Closer, error)
+
+// Credentials are a bus client user and password (paddock.clientUsers).
+type Credentials struct{ User, Password string }
 
 // DefaultServer is where the shell connects without -server: a standalone
 // node's bus port (clientPort 2181 + 10000).
@@ -160,12 +167,21 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.SetOutput(stderr)
 	server := fs.String("server", DefaultServer, "host:port[,host:port...] of nodes' bus (NATS) ports")
 	timeout := fs.Int("timeout", 30000, "session timeout in ms")
+	user := fs.String("user", "", "bus client user (one of paddock.clientUsers); default anonymous")
+	password := fs.String("password", "", "password of -user")
+	cfgPath := fs.String("config", "", "zoo.cfg of the ensemble: its bus ports are the default -server, its first paddock.clientUsers entry the default -user")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: node cli [-server host:port[,host:port...]] [-timeout ms] [command args...]")
+		fmt.Fprintln(stderr, "usage: node cli [-server host:port[,host:port...]] [-user u -password p] [-config zoo.cfg] [-timeout ms] [command args...]")
 		Usage(stderr)
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cfgPath != "" {
+		if err := fromConfig(fs, *cfgPath, server, user, password); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
 	}
 	rest := fs.Args()
 	servers := strings.Split(*server, ",")
@@ -174,7 +190,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stdout, "Connecting to %s\n", *server)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, closer, err := dial(cctx, servers, time.Duration(*timeout)*time.Millisecond)
+	c, closer, err := dial(cctx, servers, time.Duration(*timeout)*time.Millisecond, Credentials{User: *user, Password: *password})
 	cancel()
 	if err != nil {
 		fmt.Fprintf(stderr, "Unable to connect to %s: %v\n", *server, err)
@@ -192,4 +208,36 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	return 0
+}
+
+// fromConfig fills -server and -user/-password from a zoo.cfg where the
+// command line did not set them.
+func fromConfig(fs *flag.FlagSet, path string, server, user, password *string) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["server"] {
+		var addrs []string
+		local := func(h string) string {
+			if h == "" || h == "0.0.0.0" || h == "::" {
+				return "127.0.0.1"
+			}
+			return h
+		}
+		if cfg.Standalone() {
+			addrs = append(addrs, net.JoinHostPort(local(cfg.BusHost), strconv.Itoa(cfg.BusPort)))
+		} else {
+			for _, s := range cfg.Servers {
+				addrs = append(addrs, net.JoinHostPort(local(s.Host), strconv.Itoa(s.BusPort)))
+			}
+		}
+		*server = strings.Join(addrs, ",")
+	}
+	if !set["user"] && len(cfg.ClientUsers) > 0 {
+		*user, *password = cfg.ClientUsers[0].User, cfg.ClientUsers[0].Password
+	}
+	return nil
 }

@@ -434,7 +434,7 @@ func TestCLIMain(t *testing.T) {
 	var closed bool
 	var gotServers []string
 	var gotTimeout time.Duration
-	dial := func(_ context.Context, servers []string, to time.Duration) (Client, io.Closer, error) {
+	dial := func(_ context.Context, servers []string, to time.Duration, _ Credentials) (Client, io.Closer, error) {
 		gotServers, gotTimeout = servers, to
 		return m, nopCloser{&closed}, nil
 	}
@@ -453,7 +453,7 @@ func TestCLIMain(t *testing.T) {
 		out.String() != "Connecting to h:1\n[zk: h:1(CONNECTED) 0] [a]\n[zk: h:1(CONNECTED) 1] " {
 		t.Fatalf("interactive: code %d out %q", code, out.String())
 	}
-	failDial := func(context.Context, []string, time.Duration) (Client, io.Closer, error) {
+	failDial := func(context.Context, []string, time.Duration, Credentials) (Client, io.Closer, error) {
 		return nil, nil, errors.New("boom")
 	}
 	errOut.Reset()
