@@ -51,6 +51,8 @@ type options struct {
 	// the reply-subject prefix ("" for NATS's default).
 	natsOpts    []nats.Option
 	inboxPrefix string
+	listeners   []func(State)
+	ordered     bool // try the servers in the order given (tests)
 }
 
 // retryPolicy is how requests refused with ConnectionLoss are retried.
@@ -69,6 +71,10 @@ func WithSessionTimeout(d time.Duration) Option {
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
+// withOrderedServers makes Connect try the servers in the order given
+// instead of NATS's random order; for tests.
+func withOrderedServers() Option { return func(o *options) { o.ordered = true } }
+
 // withRetry is for tests.
 func withRetry(attempts int, base, max time.Duration) Option {
 	return func(o *options) { o.retry = retryPolicy{attempts, base, max} }
@@ -76,37 +82,67 @@ func withRetry(attempts int, base, max time.Duration) Option {
 
 // Conn is one session with the ensemble. It is safe for concurrent use.
 type Conn struct {
-	nc    *nats.Conn
-	sub   *nats.Subscription
-	inbox string
-	log   *slog.Logger
-	retry retryPolicy
+	log     *slog.Logger
+	retry   retryPolicy
+	inbox   string
+	urls    []string // as given to Connect
+	opts    options
+	session int64
+	passwd  []byte
+	timeout time.Duration // negotiated
 
-	// The session and the node serving it. Failover (later) replaces the
-	// node fields and re-establishes the session from these.
+	// mu guards the NATS connection, the node serving the session and the
+	// state. Lock order: sendMu, then mu, then pendMu.
+	mu       sync.Mutex
+	nc       *nats.Conn
+	sub      *nats.Subscription
 	ensemble string
 	node     msg.NodeID
-	subject  string
-	session  int64
-	passwd   []byte
-	timeout  time.Duration // negotiated
+	link     *link         // the session's attachment; nil unless Connected
+	ready    chan struct{} // closed when the next link is set
+	state    State
+	subs     []*stateSub
+	rot      int // rotates the servers tried by redial
 
 	sendMu   sync.Mutex // orders xid assignment with publishing
 	xid      int32
 	lastSend atomic.Int64 // unix nanos of the last publish, for pings
+	lastRecv atomic.Int64 // unix nanos of the last reply of any kind
+	// lastTouch is the last reply other than a ConnectionLoss refusal: the
+	// session was last known alive then. Re-attaching gives up at
+	// lastTouch + timeout.
+	lastTouch atomic.Int64
 
 	pendMu  sync.Mutex
 	pending map[int32]chan *msg.Reply
 
-	lastZxid atomic.Int64
-	closed   atomic.Bool
-	done     chan struct{}
-	stopOnce sync.Once
-	wg       sync.WaitGroup
+	lastZxid    atomic.Int64
+	kick        chan struct{} // buffered: the session needs re-attaching
+	reconnected chan struct{} // buffered: NATS has reconnected
+	closing     atomic.Bool   // Close has begun: new calls fail
+	done        chan struct{} // closed on Close or expiry: goroutines stop
+	stopOnce    sync.Once
+	wg          sync.WaitGroup
+}
+
+// link is one attachment of the session to a node, over one NATS
+// connection. lost is closed when the attachment ends; requests still
+// waiting on it fail with ConnectionLoss.
+type link struct {
+	nc      *nats.Conn
+	node    msg.NodeID
+	subject string
+	lost    chan struct{}
+}
+
+func (c *Conn) newLink(nc *nats.Conn, ens string, node msg.NodeID) *link {
+	return &link{nc: nc, node: node, subject: natsbus.RequestSubject(ens, node), lost: make(chan struct{})}
 }
 
 // Connect connects to one of servers (NATS URLs of nodes' bus ports, with
 // or without nats://) and opens a session. ctx bounds the whole set-up.
+// The other servers, and those NATS learns from the cluster, are where the
+// session moves when its node fails.
 func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, error) {
 	o := options{
 		sessionTimeout: DefaultSessionTimeout,
@@ -137,41 +173,39 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 			return nil, fmt.Errorf("client: connect: %w", context.DeadlineExceeded)
 		}
 	}
-	// Reconnection is left to NATS: the servers are clustered, so the
-	// node's request subject stays reachable from any of them.
-	nopts := append([]nats.Option{nats.Name("paddock-client"),
-		nats.Timeout(connTimeout), nats.NoCallbacksAfterClientClose()}, o.natsOpts...)
-	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
+	c := &Conn{
+		log:         o.log,
+		retry:       o.retry,
+		inbox:       newInbox(o.inboxPrefix),
+		urls:        urls,
+		opts:        o,
+		pending:     make(map[int32]chan *msg.Reply),
+		ready:       make(chan struct{}),
+		kick:        make(chan struct{}, 1),
+		reconnected: make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		timeout:     o.sessionTimeout, // bounds createSession without a ctx deadline
+	}
+	for _, f := range o.listeners {
+		c.subs = append(c.subs, newStateSub(f, func() {}))
+	}
+	nc, err := c.dial(urls, o.ordered, connTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("client: connect to %s: %w", strings.Join(urls, ","), err)
+		return nil, err
 	}
 	ens, node, err := parseServerName(nc.ConnectedServerName())
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	c := &Conn{
-		nc:       nc,
-		inbox:    newInbox(o.inboxPrefix),
-		log:      o.log,
-		retry:    o.retry,
-		ensemble: ens,
-		node:     node,
-		subject:  natsbus.RequestSubject(ens, node),
-		pending:  make(map[int32]chan *msg.Reply),
-		done:     make(chan struct{}),
-		timeout:  o.sessionTimeout, // bounds createSession without a ctx deadline
-	}
-	c.sub, err = nc.Subscribe(c.inbox, c.onReply)
+	c.mu.Lock()
+	c.ensemble, c.node = ens, node
+	c.mu.Unlock()
+	l := c.newLink(nc, ens, node)
+	rep, _, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
+		Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("client: subscribe to replies: %w", err)
-	}
-	_ = c.sub.SetPendingLimits(-1, -1)
-	rep, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
-		Op: msg.Op{Op: int32(znode.OpCreateSession)}}, true)
-	if err != nil {
-		c.shutdown()
+		c.shutdown(true)
 		return nil, fmt.Errorf("client: create session on node %d of %q: %w", node, ens, err)
 	}
 	c.session, c.passwd = rep.Session, rep.Passwd
@@ -181,9 +215,55 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	}
 	c.log.Debug("session established", "session", fmt.Sprintf("0x%x", c.session),
 		"node", node, "ensemble", ens, "timeout", c.timeout)
-	c.wg.Add(1)
+	c.attach(l, ens)
+	c.wg.Add(2)
 	go c.pinger()
+	go c.manage()
 	return c, nil
+}
+
+// dial opens a NATS connection to one of urls (in that order if ordered)
+// and subscribes the reply inbox on it. It becomes c.nc.
+func (c *Conn) dial(urls []string, ordered bool, timeout time.Duration) (*nats.Conn, error) {
+	nopts := []nats.Option{nats.Name("paddock-client"), nats.Timeout(timeout),
+		nats.NoCallbacksAfterClientClose(),
+		// NATS reconnects on its own (the session is then re-attached);
+		// the session timeout, not a count, ends the attempts.
+		nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond),
+		nats.ReconnectJitter(50*time.Millisecond, 50*time.Millisecond),
+		// A request published while disconnected must fail at once, not
+		// be buffered and delivered later to whatever node is then there.
+		nats.ReconnectBufSize(-1),
+		nats.DisconnectErrHandler(c.onDisconnect), nats.ReconnectHandler(c.onReconnect)}
+	if ordered {
+		nopts = append(nopts, nats.DontRandomize())
+	}
+	nopts = append(nopts, c.opts.natsOpts...)
+	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("client: connect to %s: %w", strings.Join(urls, ","), err)
+	}
+	sub, err := nc.Subscribe(c.inbox, c.onReply)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("client: subscribe to replies: %w", err)
+	}
+	_ = sub.SetPendingLimits(-1, -1)
+	c.mu.Lock()
+	select {
+	case <-c.done:
+		c.mu.Unlock()
+		nc.Close()
+		return nil, ErrClosed
+	default:
+	}
+	old := c.nc
+	c.nc, c.sub = nc, sub
+	c.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nc, nil
 }
 
 // newInbox is a fresh reply subject under prefix (NATS's _INBOX when "").
@@ -217,38 +297,70 @@ func (c *Conn) SessionTimeout() time.Duration { return c.timeout }
 // LastZxid is the highest zxid seen in a reply.
 func (c *Conn) LastZxid() int64 { return c.lastZxid.Load() }
 
-// Node is the ensemble and id of the node serving the session.
-func (c *Conn) Node() (ensemble string, id msg.NodeID) { return c.ensemble, c.node }
+// Node is the ensemble and id of the node serving the session (or, while
+// disconnected, of the node that last served it).
+func (c *Conn) Node() (ensemble string, id msg.NodeID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ensemble, c.node
+}
 
-// Close ends the session (closeSession, waiting up to 3s for its reply),
-// then closes the NATS connection. Ephemeral nodes go with the session.
+// Close ends the session (closeSession, waiting up to 3s for its reply,
+// which includes waiting for a re-attach if disconnected), then closes the
+// NATS connection. Ephemeral nodes go with the session. On an expired
+// session it only releases the Conn.
 func (c *Conn) Close() error {
-	if c.closed.Load() {
+	if !c.closing.CompareAndSwap(false, true) {
+		c.wg.Wait()
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_, err := c.do(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpCloseSession)}}, true)
-	if !c.closed.CompareAndSwap(false, true) {
-		return nil
+	var err error
+	if c.State() != StateExpired {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpCloseSession)}}, nil)
+		cancel()
 	}
-	c.shutdown()
+	c.shutdown(true)
 	if err != nil {
 		return fmt.Errorf("client: close session 0x%x: %w", c.session, err)
 	}
 	return nil
 }
 
-func (c *Conn) shutdown() {
+// shutdown stops the Conn: on Close (closed) or on expiry. It may run on
+// the manager goroutine, so it waits for the goroutines only when closed.
+func (c *Conn) shutdown(closed bool) {
 	c.stopOnce.Do(func() {
-		c.closed.Store(true)
 		close(c.done)
-		c.wg.Wait()
-		if c.sub != nil {
-			_ = c.sub.Unsubscribe()
+		c.mu.Lock()
+		if c.link != nil {
+			close(c.link.lost)
+			c.link = nil
 		}
-		c.nc.Close()
+		nc, sub := c.nc, c.sub
+		c.mu.Unlock()
+		if sub != nil {
+			_ = sub.Unsubscribe()
+		}
+		if nc != nil {
+			nc.Close()
+		}
 	})
+	if closed {
+		c.closing.Store(true)
+		c.wg.Wait()
+		c.mu.Lock()
+		c.setStateLocked(StateClosed)
+		c.mu.Unlock()
+	}
+}
+
+// termErr is the error of a call on a stopped Conn.
+func (c *Conn) termErr() error {
+	if c.State() == StateExpired {
+		return fmt.Errorf("client: session 0x%x: %w", c.session, ErrSessionExpired)
+	}
+	return ErrClosed
 }
 
 // onReply runs on the NATS subscription goroutine: it only hands the reply
@@ -270,6 +382,11 @@ func (c *Conn) onReply(m *nats.Msg) {
 			break
 		}
 	}
+	now := time.Now().UnixNano()
+	c.lastRecv.Store(now)
+	if znode.Code(rep.Err) != znode.ConnectionLoss {
+		c.lastTouch.Store(now)
+	}
 	c.pendMu.Lock()
 	ch, ok := c.pending[rep.Xid]
 	delete(c.pending, rep.Xid)
@@ -283,10 +400,13 @@ func (c *Conn) onReply(m *nats.Msg) {
 
 // do sends req and waits for its reply, retrying refusals with
 // ConnectionLoss. A reply with an error code is returned with a
-// *znode.Error for req's path.
-func (c *Conn) do(ctx context.Context, req msg.Request, setup bool) (*msg.Reply, error) {
-	if !setup && c.closed.Load() {
-		return nil, ErrClosed
+// *znode.Error for req's path. via is the link to use (createSession on a
+// node not yet serving the session); nil means the session's link, waited
+// for while disconnected.
+func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
+	internal := via != nil || znode.OpCode(req.Op.Op) == znode.OpCloseSession
+	if !internal && c.closing.Load() {
+		return nil, nil, ErrClosed
 	}
 	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -295,9 +415,9 @@ func (c *Conn) do(ctx context.Context, req msg.Request, setup bool) (*msg.Reply,
 	}
 	backoff := c.retry.base
 	for attempt := 0; ; attempt++ {
-		rep, err := c.roundTrip(ctx, req, setup)
+		rep, l, err := c.send(ctx, req, via)
 		if err != nil {
-			return nil, err
+			return nil, l, err
 		}
 		code := znode.Code(rep.Err)
 		if code == znode.ConnectionLoss && attempt < c.retry.attempts {
@@ -316,80 +436,172 @@ func (c *Conn) do(ctx context.Context, req msg.Request, setup bool) (*msg.Reply,
 				}
 			}
 		}
-		if code != znode.Ok {
-			return rep, &znode.Error{Code: code, Path: req.Path}
+		if code == znode.ConnectionLoss && via == nil {
+			// Refused again and again: try the session elsewhere.
+			c.suspect(l, "requests refused with ConnectionLoss")
 		}
-		return rep, nil
+		if code == znode.SessionExpired && via == nil {
+			c.expire(fmt.Sprintf("node %d answered SessionExpired", l.node))
+		}
+		if code != znode.Ok {
+			return rep, l, &znode.Error{Code: code, Path: req.Path}
+		}
+		return rep, l, nil
 	}
 }
 
-// roundTrip publishes one request under a fresh xid and waits for the reply.
-func (c *Conn) roundTrip(ctx context.Context, req msg.Request, setup bool) (*msg.Reply, error) {
-	ch := make(chan *msg.Reply, 1)
-	c.sendMu.Lock()
-	if op := znode.OpCode(req.Op.Op); op != znode.OpCreateSession {
-		c.xid++
-		req.Xid = c.xid
-		req.Session = c.session
-	}
-	c.pendMu.Lock()
-	c.pending[req.Xid] = ch
-	c.pendMu.Unlock()
-	data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: c.node, Role: msg.RoleReplica}, &req))
-	if err == nil {
-		err = c.nc.PublishRequest(c.subject, c.inbox, data)
-	}
-	c.lastSend.Store(time.Now().UnixNano())
-	c.sendMu.Unlock()
-	forget := func() {
+// send publishes one request and waits for its reply. A createSession goes
+// out as it is; any other request gets the session, its password and the
+// next xid. Xids are assigned and published under sendMu, so they reach a
+// node in xid order. Without via it first waits for the session's link;
+// a request still unanswered when that link is lost fails with
+// ConnectionLoss (it may or may not have been applied).
+func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
+	numbered := znode.OpCode(req.Op.Op) != znode.OpCreateSession
+	for {
+		l := via
+		if l == nil {
+			var err error
+			if l, err = c.waitLink(ctx, req); err != nil {
+				return nil, nil, err
+			}
+		}
+		ch := make(chan *msg.Reply, 1)
+		c.sendMu.Lock()
+		if via == nil && !c.isLink(l) {
+			c.sendMu.Unlock()
+			continue // lost meanwhile
+		}
+		if numbered {
+			c.xid++
+			req.Xid, req.Session, req.Passwd = c.xid, c.session, c.passwd
+		}
 		c.pendMu.Lock()
-		delete(c.pending, req.Xid)
+		c.pending[req.Xid] = ch
 		c.pendMu.Unlock()
-	}
-	if err != nil {
-		forget()
-		return nil, fmt.Errorf("client: send %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, err)
-	}
-	done := c.done
-	if setup {
-		done = nil
-	}
-	select {
-	case rep := <-ch:
-		return rep, nil
-	case <-ctx.Done():
-		forget()
-		return nil, fmt.Errorf("client: no reply to %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
-	case <-done:
-		forget()
-		return nil, ErrClosed
+		data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
+		sendErr := err
+		if err == nil {
+			sendErr = l.nc.PublishRequest(l.subject, c.inbox, data)
+		}
+		if sendErr != nil && numbered {
+			c.xid-- // never sent: the next request takes this xid
+		}
+		c.lastSend.Store(time.Now().UnixNano())
+		c.sendMu.Unlock()
+		forget := func() {
+			c.pendMu.Lock()
+			delete(c.pending, req.Xid)
+			c.pendMu.Unlock()
+		}
+		if err != nil {
+			forget()
+			return nil, l, fmt.Errorf("client: encode %s: %w", znode.OpCode(req.Op.Op), err)
+		}
+		if sendErr != nil {
+			forget()
+			if via != nil {
+				return nil, l, fmt.Errorf("client: send %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
+			}
+			c.suspect(l, "publish failed: "+sendErr.Error())
+			continue // not sent: wait for the next link
+		}
+		select {
+		case rep := <-ch:
+			return rep, l, nil
+		case <-ctx.Done():
+			forget()
+			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+		case <-l.lost:
+			forget()
+			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", znode.OpCode(req.Op.Op), l.node, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path})
+		case <-c.done:
+			forget()
+			return nil, l, c.termErr()
+		}
 	}
 }
 
-// pinger keeps an idle session alive: a ping when nothing was sent for a
-// third of the session timeout.
+// waitLink returns the session's link, waiting for a re-attach while
+// disconnected.
+func (c *Conn) waitLink(ctx context.Context, req msg.Request) (*link, error) {
+	for {
+		c.mu.Lock()
+		l, ready, st := c.link, c.ready, c.state
+		c.mu.Unlock()
+		switch {
+		case st == StateExpired:
+			return nil, fmt.Errorf("client: session 0x%x: %w", c.session, ErrSessionExpired)
+		case st == StateClosed:
+			return nil, ErrClosed
+		case l != nil:
+			return l, nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+		case <-c.done:
+			return nil, c.termErr()
+		}
+	}
+}
+
+func (c *Conn) isLink(l *link) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.link == l
+}
+
+// pinger keeps an idle session alive (a ping when nothing was sent for a
+// third of the session timeout) and notices a node that stopped answering:
+// nothing received for two thirds of the timeout although something was
+// sent, or pings refused twice in a row, moves the session.
 func (c *Conn) pinger() {
 	defer c.wg.Done()
 	every := c.timeout / 3
 	if every <= 0 {
 		every = time.Second
 	}
-	t := time.NewTicker(every / 2)
+	t := time.NewTicker(every / 4)
 	defer t.Stop()
+	refused := 0
 	for {
 		select {
 		case <-c.done:
 			return
 		case <-t.C:
 		}
-		if time.Since(time.Unix(0, c.lastSend.Load())) < every {
+		c.mu.Lock()
+		l := c.link
+		c.mu.Unlock()
+		if l == nil {
+			refused = 0
+			continue
+		}
+		lastSend, lastRecv := c.lastSend.Load(), c.lastRecv.Load()
+		if lastSend > lastRecv && time.Since(time.Unix(0, lastRecv)) > 2*every {
+			c.suspect(l, "no reply for two thirds of the session timeout")
+			continue
+		}
+		if time.Since(time.Unix(0, lastSend)) < every {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)
-		_, err := c.roundTrip(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpPing)}}, false)
+		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpPing)}}, nil)
 		cancel()
-		if err != nil && !errors.Is(err, ErrClosed) {
+		switch {
+		case err != nil:
 			c.log.Debug("ping failed", "err", err)
+		case znode.Code(rep.Err) == znode.ConnectionLoss:
+			if refused++; refused >= 2 {
+				c.suspect(l, "pings refused with ConnectionLoss")
+				refused = 0
+			}
+		case znode.Code(rep.Err) == znode.SessionExpired:
+			c.expire(fmt.Sprintf("node %d answered a ping with SessionExpired", l.node))
+		default:
+			refused = 0
 		}
 	}
 }

@@ -21,7 +21,8 @@ type OpResult struct {
 }
 
 func (c *Conn) call(ctx context.Context, op msg.Op) (*msg.Reply, error) {
-	return c.do(ctx, msg.Request{Op: op}, false)
+	rep, _, err := c.do(ctx, msg.Request{Op: op}, nil)
+	return rep, err
 }
 
 func validate(path string, sequential bool) error {

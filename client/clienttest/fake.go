@@ -1,7 +1,10 @@
 // Package clienttest runs a fake Paddock node for client tests: a real
 // embedded NATS server (natsbus) whose request subject is answered from an
 // in-memory map, with knobs to refuse requests with ConnectionLoss, drop
-// them, or expire a session. It is not a server: no consensus, no
+// them, or expire a session. A createSession naming a live session and its
+// password re-attaches it, as a node takes a moving session
+// (SessionExpired otherwise, ConnectionLoss while the fake's zxid is below
+// the request's LastZxid). It is not a server: no consensus, no
 // watches, a multi without rollback.
 package clienttest
 
@@ -123,6 +126,18 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 	}
 	switch znode.OpCode(req.Op.Op) {
 	case znode.OpCreateSession:
+		if req.Session != 0 {
+			// A session moving here: the store's reattach rules.
+			switch {
+			case !f.sessions[req.Session] || string(req.Passwd) != "secret":
+				rep.Err = int32(znode.SessionExpired)
+			case req.LastZxid > f.zxid:
+				rep.Err = int32(znode.ConnectionLoss)
+			default:
+				rep.Timeout, rep.Passwd = req.Timeout, []byte("secret")
+			}
+			return rep, true
+		}
 		f.nextSess++
 		f.sessions[f.nextSess] = true
 		rep.Session, rep.Timeout, rep.Passwd = f.nextSess, req.Timeout, []byte("secret")

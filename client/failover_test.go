@@ -1,0 +1,253 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/faultproxy"
+	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/server"
+	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// ensembleConfigs and startAll are server/db_test.go's helpers.
+
+func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	var servers strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
+	}
+	cfgs := make([]*config.Config, n)
+	for i := 1; i <= n; i++ {
+		data := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Test clients connect without credentials: allowed, and fenced.
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
+			"paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.allowAnonymousClients=true\n%s%s",
+			data, testutil.FreePort(t), servers.String(), extra)
+		path := filepath.Join(data, "zoo.cfg")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs[i-1] = c
+	}
+	return cfgs
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startAll(t *testing.T, cfgs []*config.Config) []*server.Node {
+	t.Helper()
+	nodes := make([]*server.Node, len(cfgs))
+	for i, c := range cfgs {
+		n, err := server.Start(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = n
+		t.Cleanup(n.Close)
+	}
+	waitFor(t, "every node serving", 20*time.Second, func() bool {
+		for _, n := range nodes {
+			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// stateLog records a Conn's state changes.
+type stateLog struct {
+	mu     sync.Mutex
+	states []State
+}
+
+func (s *stateLog) add(st State) { s.mu.Lock(); s.states = append(s.states, st); s.mu.Unlock() }
+
+func (s *stateLog) get() []State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]State(nil), s.states...)
+}
+
+// waitStates waits until the log holds want as a subsequence from index from.
+func (s *stateLog) wait(t *testing.T, from int, d time.Duration, want ...State) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("states %v after %d", want, from), d, func() bool {
+		got := s.get()
+		i := 0
+		for _, st := range got[min(from, len(got)):] {
+			if i < len(want) && st == want[i] {
+				i++
+			}
+		}
+		return i == len(want)
+	})
+}
+
+// The session survives its node: the client connected to node X (the
+// leader, the hardest case: an election follows) with every URL creates an
+// ephemeral and writes; X stops; the client goes Disconnected, then
+// Connected on another node with the same session, reads its own write,
+// and the ephemeral is still there for another client.
+func TestFailoverKeepsSessionWhenNodeStops(t *testing.T) {
+	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	x := 0
+	for i, n := range nodes {
+		if n.Mode() == zkwire.ModeLeader {
+			x = i
+		}
+	}
+	urls := []string{nodes[x].BusURL()}
+	for i, n := range nodes {
+		if i != x {
+			urls = append(urls, n.BusURL())
+		}
+	}
+	var log stateLog
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, urls, withOrderedServers(), WithStateListener(log.add), WithSessionTimeout(4*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, id := c.Node(); id != nodes[x].ID() {
+		t.Fatalf("connected to node %d, want %d", id, nodes[x].ID())
+	}
+	states := c.States()
+	if st := <-states; st != StateConnected {
+		t.Fatalf("first state %s", st)
+	}
+	sess := c.SessionID()
+	if _, err := c.Create(ctx, "/eph", []byte("v1"), znode.Ephemeral, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, "/p", nil, znode.Persistent, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Set(ctx, "/eph", []byte("v2"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LastZxid() < st.Mzxid {
+		t.Fatalf("lastZxid 0x%x below the write's 0x%x", c.LastZxid(), st.Mzxid)
+	}
+
+	start := time.Now()
+	nodes[x].Close()
+	log.wait(t, 1, c.SessionTimeout()+2*time.Second, StateDisconnected, StateConnected)
+	t.Logf("re-attached after %s; states %v", time.Since(start), log.get())
+	if got := <-states; got != StateDisconnected {
+		t.Fatalf("States(): %s, want Disconnected", got)
+	}
+	if c.State() != StateConnected || c.SessionID() != sess {
+		t.Fatalf("state %s session 0x%x, want Connected 0x%x", c.State(), c.SessionID(), sess)
+	}
+	if _, id := c.Node(); id == nodes[x].ID() {
+		t.Fatalf("still on node %d", id)
+	}
+	// Read-your-writes on the new node.
+	data, st2, err := c.Get(ctx, "/eph")
+	if err != nil || string(data) != "v2" || st2.EphemeralOwner != sess {
+		t.Fatalf("get after failover: %q %+v %v", data, st2, err)
+	}
+	if _, err := c.Set(ctx, "/p", []byte("after"), -1); err != nil {
+		t.Fatalf("write after failover: %v", err)
+	}
+
+	// Another client sees the ephemeral, owned by the same session.
+	other := nodes[(x+1)%3]
+	o, err := Connect(ctx, []string{other.BusURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if st, ok, err := o.Exists(ctx, "/eph"); err != nil || !ok || st.EphemeralOwner != sess {
+		t.Fatalf("other client: %+v %v %v", st, ok, err)
+	}
+	// Closing the session removes it.
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Sync(ctx, "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := o.Exists(ctx, "/eph"); err != nil || ok {
+		t.Fatalf("ephemeral after close: %v %v", ok, err)
+	}
+	if got := log.get(); got[len(got)-1] != StateClosed {
+		t.Fatalf("states %v", got)
+	}
+	if _, _, err := c.Get(ctx, "/p"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+}
+
+// An abrupt loss of the client's TCP connection (a proxy cut): requests
+// outstanding fail with ConnectionLoss, the session re-attaches through
+// another server, and calls issued while disconnected go out afterwards.
+func TestFailoverAfterConnectionCut(t *testing.T) {
+	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	target := strings.TrimPrefix(nodes[0].BusURL(), "nats://")
+	p, err := faultproxy.Listen("127.0.0.1:0", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var log stateLog
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	urls := []string{"nats://" + p.Addr(), nodes[1].BusURL(), nodes[2].BusURL()}
+	c, err := Connect(ctx, urls, withOrderedServers(), WithStateListener(log.add), WithSessionTimeout(4*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess := c.SessionID()
+	if _, err := c.Create(ctx, "/cut", []byte("a"), znode.Ephemeral, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Cut()
+	log.wait(t, 1, 5*time.Second, StateDisconnected)
+	// Issued while disconnected (or just re-attached): it waits and goes out.
+	if _, err := c.Set(ctx, "/cut", []byte("b"), -1); err != nil {
+		t.Fatalf("set across the cut: %v", err)
+	}
+	log.wait(t, 1, 5*time.Second, StateDisconnected, StateConnected)
+	data, st, err := c.Get(ctx, "/cut")
+	if err != nil || string(data) != "b" || st.EphemeralOwner != sess || c.SessionID() != sess {
+		t.Fatalf("after cut: %q %+v %v", data, st, err)
+	}
+}
