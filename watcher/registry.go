@@ -1,0 +1,455 @@
+package watcher
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// entry is one session's watches on one path; bits 0 marks a tombstone
+// (left by Remove or DropSession, swept lazily).
+type entry struct {
+	session int64
+	bits    uint8
+}
+
+// pathWatches holds the watches on one path, sorted by session so that a
+// trigger emits them in order without sorting.
+type pathWatches struct {
+	path      string
+	entries   []entry
+	live      int // entries with bits != 0
+	recursive int // entries with bitRecursive
+}
+
+func (pw *pathWatches) find(session int64) (int, bool) {
+	return slices.BinarySearchFunc(pw.entries, session, func(e entry, s int64) int {
+		switch {
+		case e.session < s:
+			return -1
+		case e.session > s:
+			return 1
+		}
+		return 0
+	})
+}
+
+// Registry is the watch registry of one node: ZooKeeper's dataWatches and
+// childWatches together. The zero value is not usable; call New.
+type Registry struct {
+	paths     map[string]*pathWatches
+	sessions  map[int64]map[*pathWatches]struct{}
+	watches   int // set bits over all entries
+	recursive int // recursive watches in all: 0 skips the ancestor walk
+
+	a, b []int64 // scratch for Trigger
+}
+
+// New returns an empty registry.
+func New() *Registry {
+	return &Registry{
+		paths:    make(map[string]*pathWatches),
+		sessions: make(map[int64]map[*pathWatches]struct{}),
+	}
+}
+
+// Add registers a watch of mode m for session on path (a valid, absolute
+// znode path). Adding a watch the session already has is a no-op; different
+// modes on one path coexist. It panics on an invalid Mode.
+func (r *Registry) Add(session int64, path string, m Mode) {
+	b := modeBit(m)
+	pw := r.paths[path]
+	if pw == nil {
+		pw = &pathWatches{path: path}
+		r.paths[path] = pw
+	}
+	i, ok := pw.find(session)
+	if !ok {
+		pw.entries = slices.Insert(pw.entries, i, entry{session: session})
+	}
+	e := &pw.entries[i]
+	if e.bits&b != 0 {
+		return
+	}
+	if e.bits == 0 {
+		pw.live++
+		ps := r.sessions[session]
+		if ps == nil {
+			ps = make(map[*pathWatches]struct{})
+			r.sessions[session] = ps
+		}
+		ps[pw] = struct{}{}
+	}
+	e.bits |= b
+	r.watches++
+	if b == bitRecursive {
+		pw.recursive++
+		r.recursive++
+	}
+}
+
+// unset clears bits of entry i of pw (which holds them all) and keeps the
+// counts. When the entry empties it becomes a tombstone and, if index, the
+// session index forgets pw. It reports whether the entry emptied.
+func (r *Registry) unset(pw *pathWatches, i int, bits uint8, index bool) bool {
+	e := &pw.entries[i]
+	e.bits &^= bits
+	r.watches -= popcount(bits)
+	if bits&bitRecursive != 0 {
+		pw.recursive--
+		r.recursive--
+	}
+	if e.bits != 0 {
+		return false
+	}
+	pw.live--
+	if index {
+		r.unindex(e.session, pw)
+	}
+	return true
+}
+
+func (r *Registry) unindex(session int64, pw *pathWatches) {
+	ps := r.sessions[session]
+	delete(ps, pw)
+	if len(ps) == 0 {
+		delete(r.sessions, session)
+	}
+}
+
+// sweep drops pw when it is empty and compacts its tombstones when they
+// outnumber the live entries.
+func (r *Registry) sweep(pw *pathWatches) {
+	switch {
+	case pw.live == 0:
+		delete(r.paths, pw.path)
+	case len(pw.entries)-pw.live > pw.live && len(pw.entries) > 8:
+		pw.entries = slices.DeleteFunc(pw.entries, func(e entry) bool { return e.bits == 0 })
+		r.shrink(pw)
+	}
+}
+
+// shrink reallocates pw's entries once they use under a quarter of their
+// capacity, so a large fan-out that fired does not pin its memory.
+func (r *Registry) shrink(pw *pathWatches) {
+	if c := cap(pw.entries); c > 64 && len(pw.entries) < c/4 {
+		pw.entries = slices.Clone(pw.entries)
+	}
+}
+
+// Trigger turns the changes of one applied txn (znode.Result.Changes, in
+// their order) into notifications, as DataTree's triggerWatch calls do, and
+// removes the one-shot watches that fired. Within one change each session
+// is notified at most once, sessions in ascending order.
+func (r *Registry) Trigger(changes []znode.Change) []Notification {
+	return r.AppendTrigger(nil, changes)
+}
+
+// AppendTrigger is Trigger appending to dst, so a caller can reuse a
+// buffer.
+func (r *Registry) AppendTrigger(dst []Notification, changes []znode.Change) []Notification {
+	for _, c := range changes {
+		switch c.Type {
+		case znode.Created:
+			r.a = r.fireData(r.a[:0], c.Path)
+			dst = emit(dst, r.a, NodeCreated, c.Path)
+		case znode.DataChanged:
+			r.a = r.fireData(r.a[:0], c.Path)
+			dst = emit(dst, r.a, NodeDataChanged, c.Path)
+		case znode.ChildrenChanged:
+			r.a = r.fireChild(r.a[:0], c.Path)
+			dst = emit(dst, r.a, NodeChildrenChanged, c.Path)
+		case znode.Deleted:
+			// dataWatches then childWatches on the path, the latter
+			// suppressing whoever the former notified: one event each.
+			r.a = r.fireData(r.a[:0], c.Path)
+			r.b = r.fireChild(r.b[:0], c.Path)
+			dst = emitUnion(dst, r.a, r.b, NodeDeleted, c.Path)
+		}
+	}
+	return dst
+}
+
+// fireData is dataWatches.triggerWatch(path): every data, persistent or
+// recursive watch on path fires (one-shot ones go), and every recursive
+// watch on an ancestor. It appends the sessions, sorted and unique.
+func (r *Registry) fireData(dst []int64, path string) []int64 {
+	if pw := r.paths[path]; pw != nil {
+		dst = r.fire(dst, pw, inData, bitData)
+	}
+	if r.recursive == 0 {
+		return dst
+	}
+	n := len(dst)
+	for p := path; ; {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 || p == "/" {
+			break
+		}
+		if i == 0 {
+			p = "/"
+		} else {
+			p = p[:i]
+		}
+		pw := r.paths[p]
+		if pw == nil || pw.recursive == 0 {
+			continue
+		}
+		for _, e := range pw.entries {
+			if e.bits&bitRecursive != 0 {
+				dst = append(dst, e.session)
+			}
+		}
+	}
+	if len(dst) > n {
+		slices.Sort(dst)
+		dst = slices.Compact(dst)
+	}
+	return dst
+}
+
+// fireChild is childWatches.triggerWatch(path): child and persistent
+// watches on path fire, one-shot ones go. Recursive watches are not child
+// watches, so they never see NodeChildrenChanged.
+func (r *Registry) fireChild(dst []int64, path string) []int64 {
+	if pw := r.paths[path]; pw != nil {
+		dst = r.fire(dst, pw, inChild, bitChild)
+	}
+	return dst
+}
+
+// fire appends the sessions of pw's entries with a bit in mask, clears the
+// one-shot bit once from each, and sweeps tombstones in the same pass.
+func (r *Registry) fire(dst []int64, pw *pathWatches, mask, oneShot uint8) []int64 {
+	w := 0
+	for i := range pw.entries {
+		e := pw.entries[i]
+		if e.bits&mask != 0 {
+			dst = append(dst, e.session)
+			if e.bits&oneShot != 0 {
+				e.bits &^= oneShot
+				r.watches--
+				if e.bits == 0 {
+					pw.live--
+					r.unindex(e.session, pw)
+				}
+			}
+		}
+		if e.bits != 0 {
+			pw.entries[w] = e
+			w++
+		}
+	}
+	pw.entries = pw.entries[:w]
+	if pw.live == 0 {
+		delete(r.paths, pw.path)
+	} else {
+		r.shrink(pw)
+	}
+	return dst
+}
+
+func emit(dst []Notification, sessions []int64, t EventType, path string) []Notification {
+	dst = slices.Grow(dst, len(sessions))
+	for _, s := range sessions {
+		dst = append(dst, Notification{Session: s, Type: t, Path: path})
+	}
+	return dst
+}
+
+// emitUnion emits the union of two sorted, unique session lists.
+func emitUnion(dst []Notification, a, b []int64, t EventType, path string) []Notification {
+	dst = slices.Grow(dst, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var s int64
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0] < b[0]):
+			s, a = a[0], a[1:]
+		case len(a) == 0 || b[0] < a[0]:
+			s, b = b[0], b[1:]
+		default:
+			s, a, b = a[0], a[1:], b[1:]
+		}
+		dst = append(dst, Notification{Session: s, Type: t, Path: path})
+	}
+	return dst
+}
+
+// typeBits is the bits a WatcherType selects, as DataTree.removeWatch and
+// containsWatcher of ZooKeeper 3.9 read them.
+func typeBits(wt WatcherType) uint8 {
+	switch wt {
+	case WatchChildren:
+		return bitChild
+	case WatchData:
+		return bitData
+	case WatchPersistent:
+		return bitPersist
+	case WatchPersistentRecursive:
+		return bitRecursive
+	case WatchAny:
+		return bitAll
+	}
+	return 0
+}
+
+func (r *Registry) lookup(session int64, path string) (*pathWatches, int, uint8) {
+	pw := r.paths[path]
+	if pw == nil {
+		return nil, 0, 0
+	}
+	i, ok := pw.find(session)
+	if !ok {
+		return nil, 0, 0
+	}
+	return pw, i, pw.entries[i].bits
+}
+
+// Remove is removeWatches: it removes session's watches of type wt on path
+// (exactly path: a recursive watch on an ancestor is not touched). ok is
+// false when there was none (or wt is invalid): the caller answers
+// NoWatcher (-121). removed lists the watch-removed events a client
+// observes, in EventType order: DataWatchRemoved for the one-shot data
+// watch, ChildWatchRemoved for the one-shot child watch,
+// PersistentWatchRemoved for persistent or recursive ones. A ZooKeeper
+// server does not send these (see the package doc).
+func (r *Registry) Remove(session int64, path string, wt WatcherType) (removed []Notification, ok bool) {
+	pw, i, bits := r.lookup(session, path)
+	got := bits & typeBits(wt)
+	if got == 0 {
+		return nil, false
+	}
+	r.unset(pw, i, got, true)
+	r.sweep(pw)
+	if got&bitData != 0 {
+		removed = append(removed, Notification{session, DataWatchRemoved, path})
+	}
+	if got&bitChild != 0 {
+		removed = append(removed, Notification{session, ChildWatchRemoved, path})
+	}
+	if got&(bitPersist|bitRecursive) != 0 {
+		removed = append(removed, Notification{session, PersistentWatchRemoved, path})
+	}
+	return removed, true
+}
+
+// Check is checkWatches: whether session has a watch of type wt on exactly
+// path. False answers NoWatcher (-121).
+func (r *Registry) Check(session int64, path string, wt WatcherType) bool {
+	_, _, bits := r.lookup(session, path)
+	return bits&typeBits(wt) != 0
+}
+
+// DropSession removes all of session's watches (session closed, expired or
+// moved to another node), as DataTree.removeCnxn does.
+func (r *Registry) DropSession(session int64) {
+	ps := r.sessions[session]
+	if ps == nil {
+		return
+	}
+	delete(r.sessions, session)
+	for pw := range ps {
+		i, ok := pw.find(session)
+		if !ok || pw.entries[i].bits == 0 {
+			panic("watcher: session index names a path without the session's watch")
+		}
+		r.unset(pw, i, pw.entries[i].bits, false)
+		r.sweep(pw)
+	}
+}
+
+// SetWatches is setWatches/setWatches2 of a reconnecting session, as
+// DataTree.setWatches does it against the node's applied tree (lookup,
+// e.g. (*znode.Tree).Exists): relZxid is the last zxid the client saw.
+//
+//   - data: NodeDeleted if the node is gone, NodeDataChanged if its mzxid
+//     is after relZxid, else the data watch is registered again;
+//   - exist: NodeCreated if the node exists, else registered again;
+//   - child: NodeDeleted if the node is gone, NodeChildrenChanged if its
+//     pzxid is after relZxid, else registered again;
+//   - persistent and persistentRecursive: registered again, never fired.
+//
+// A watch that fires here is not registered again (it was one-shot). The
+// notifications come in the order of the lists.
+func (r *Registry) SetWatches(session, relZxid int64, data, exist, child, persistent, persistentRecursive []string,
+	lookup func(path string) (znode.Stat, bool)) []Notification {
+	var out []Notification
+	for _, p := range data {
+		st, ok := lookup(p)
+		switch {
+		case !ok:
+			out = append(out, Notification{session, NodeDeleted, p})
+		case st.Mzxid > relZxid:
+			out = append(out, Notification{session, NodeDataChanged, p})
+		default:
+			r.Add(session, p, Data)
+		}
+	}
+	for _, p := range exist {
+		if _, ok := lookup(p); ok {
+			out = append(out, Notification{session, NodeCreated, p})
+		} else {
+			r.Add(session, p, Exist)
+		}
+	}
+	for _, p := range child {
+		st, ok := lookup(p)
+		switch {
+		case !ok:
+			out = append(out, Notification{session, NodeDeleted, p})
+		case st.Pzxid > relZxid:
+			out = append(out, Notification{session, NodeChildrenChanged, p})
+		default:
+			r.Add(session, p, Child)
+		}
+	}
+	for _, p := range persistent {
+		r.Add(session, p, Persistent)
+	}
+	for _, p := range persistentRecursive {
+		r.Add(session, p, PersistentRecursive)
+	}
+	return out
+}
+
+// Watches lists session's watches: path to modes (in Mode order; an exist
+// watch is listed as Data), for wchc and dump.
+func (r *Registry) Watches(session int64) map[string][]Mode {
+	ps := r.sessions[session]
+	if ps == nil {
+		return nil
+	}
+	out := make(map[string][]Mode, len(ps))
+	for pw := range ps {
+		if i, ok := pw.find(session); ok {
+			out[pw.path] = modesOf(pw.entries[i].bits)
+		}
+	}
+	return out
+}
+
+// Dump lists every watch, sorted by path, then session, then mode, for
+// wchp, wchc and dump.
+func (r *Registry) Dump() []Watch {
+	paths := make([]string, 0, len(r.paths))
+	for p := range r.paths {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	out := make([]Watch, 0, r.watches)
+	for _, p := range paths {
+		for _, e := range r.paths[p].entries {
+			for _, m := range modesOf(e.bits) {
+				out = append(out, Watch{Session: e.session, Path: p, Mode: m})
+			}
+		}
+	}
+	return out
+}
+
+// Counts returns the sessions with watches, the watched paths and the
+// number of (session, path, mode) registrations, for wchs and mntr.
+func (r *Registry) Counts() Counts {
+	return Counts{Sessions: len(r.sessions), Paths: len(r.paths), Watches: r.watches}
+}
