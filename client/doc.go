@@ -5,21 +5,63 @@
 // A Conn connects to one of the given bus URLs, learns from the NATS server
 // name (pdk-<ensemble>-<id>) which node serves it, opens a session with
 // createSession and then publishes every request (msg.Request, encoded by
-// actors/natsbus) to that node's request subject, with one reply inbox per
-// connection. Requests carry increasing xids and are published in xid order
-// under one lock; replies are matched to their callers by xid. A request a
-// node refuses with ConnectionLoss (it is not serving: no leader, or not
-// synced yet) is retried with backoff within the caller's context; a request
-// that gets no reply before the context ends returns ErrConnectionLoss,
-// since the write may or may not have happened. While idle the Conn pings
-// its node every third of the session timeout to keep the session alive.
+// actors/natsbus, carrying the session's id and password) to that node's
+// request subject, with one reply inbox per connection. Requests carry
+// increasing xids and are published in xid order under one lock; replies
+// are matched to their callers by xid. A request a node refuses with
+// ConnectionLoss (it is not serving: no leader, or not synced yet) is
+// retried with backoff within the caller's context; a request that gets no
+// reply before the context ends returns ErrConnectionLoss, since the write
+// may or may not have happened. While idle the Conn pings its node every
+// third of the session timeout to keep the session alive.
+//
+// # Failover
+//
+// The session outlives its node. The Conn attaches the session to one node
+// at a time. The attachment is lost when NATS loses its connection, when
+// nothing comes back for two thirds of the session timeout although
+// something was sent, or when requests or pings keep being refused with
+// ConnectionLoss. The Conn then goes StateDisconnected and re-attaches the
+// session to the node NATS is connected to (NATS reconnects by itself to
+// the given URLs and those it learnt from the cluster) with createSession
+// carrying the session's id, password, timeout and LastZxid, the highest
+// zxid it has seen in any reply. A node that has not applied up to
+// LastZxid refuses with ConnectionLoss, so a read after the move never sees
+// older state than the client already saw. Refusals are retried with
+// backoff; after a few failures on one NATS connection the Conn dials
+// again, the servers rotated so another node is tried. Success makes it
+// StateConnected again, on the same session, with its ephemerals.
+//
+// The guarantees:
+//   - A request outstanding when the attachment is lost fails at once with
+//     ErrConnectionLoss: like ZooKeeper, the caller does not know whether a
+//     write took effect and must check.
+//   - A request issued while disconnected waits for the re-attach, bounded
+//     by its context (and, without a deadline, by the session timeout), and
+//     then goes out; a request NATS refused to publish is never sent and
+//     is retried on the next attachment.
+//   - Xids stay increasing across moves, and a session's requests reach
+//     its node in xid order; no request is buffered by NATS across a
+//     reconnect (ReconnectBufSize -1), so none is delivered late to a node
+//     the session has left.
+//   - A node answering SessionExpired (to a request or to the re-attach),
+//     or no successful re-attach within the session timeout of the last
+//     answer that was not a refusal, expires the session: StateExpired,
+//     every call returns ErrSessionExpired, no reconnect is tried. A new
+//     Conn is needed.
+//   - Close sends closeSession (waiting up to 3s, including for a
+//     re-attach) unless the session expired, and ends in StateClosed.
+//
+// State changes are delivered in order and none is dropped, to
+// WithStateListener callbacks (one goroutine each) and to the channels of
+// States (an unbounded queue each, closed after StateClosed). Names follow
+// ZooKeeper's KeeperState: SyncConnected, Disconnected, Expired, Closed.
 //
 // Errors are *znode.Error values carrying the request path; compare them
 // with errors.Is against the sentinels re-exported here (ErrNoNode, ...).
 //
-// What it must not do: hold protocol state outside the conn struct (watches
-// and failover to another node, with session re-establishment by id and
-// password and lastZxid, are added later on top of that state), or import
-// anything of the server side beyond the wire vocabulary (actors/msg), the
-// codec (actors/natsbus) and the tree's types (znode).
+// What it must not do: hold protocol state outside the conn struct, or
+// import anything of the server side beyond the wire vocabulary
+// (actors/msg), the codec (actors/natsbus) and the tree's types (znode).
+// Its tests may start real nodes (package server) in-process.
 package client

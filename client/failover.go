@@ -42,14 +42,21 @@ func (c *Conn) attach(l *link, ens string) {
 
 // loseLinkLocked ends the current link: Disconnected. c.mu is held.
 func (c *Conn) loseLinkLocked(why string) {
+	if c.dropLinkLocked(why) {
+		c.setStateLocked(StateDisconnected)
+	}
+}
+
+// dropLinkLocked ends the current link, if any, without a state change.
+func (c *Conn) dropLinkLocked(why string) bool {
 	if c.link == nil {
-		return
+		return false
 	}
 	c.log.Debug("session disconnected", "session", fmt.Sprintf("0x%x", c.session), "node", c.link.node, "why", why)
 	close(c.link.lost)
 	c.link = nil
 	c.ready = make(chan struct{})
-	c.setStateLocked(StateDisconnected)
+	return true
 }
 
 // suspect ends l, if it is still the session's link, and has the session
@@ -84,7 +91,7 @@ func (c *Conn) expire(why string) {
 		return
 	}
 	c.log.Info("session expired", "session", fmt.Sprintf("0x%x", c.session), "why", why)
-	c.loseLinkLocked(why)
+	c.dropLinkLocked(why)
 	c.setStateLocked(StateExpired)
 	c.mu.Unlock()
 	c.shutdown(false)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/internal/testutil"
@@ -249,5 +251,175 @@ func TestFailoverAfterConnectionCut(t *testing.T) {
 	data, st, err := c.Get(ctx, "/cut")
 	if err != nil || string(data) != "b" || st.EphemeralOwner != sess || c.SessionID() != sess {
 		t.Fatalf("after cut: %q %+v %v", data, st, err)
+	}
+}
+
+// connectViaProxy connects to the fake node through a proxy the test can
+// cut.
+func connectViaProxy(t *testing.T, f *clienttest.Node, opts ...Option) (*Conn, *faultproxy.Proxy, *stateLog) {
+	t.Helper()
+	p, err := faultproxy.Listen("127.0.0.1:0", strings.TrimPrefix(f.URL(), "nats://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	var log stateLog
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Connect(ctx, []string{p.Addr()}, append(opts, WithStateListener(log.add))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, p, &log
+}
+
+// A node that answers SessionExpired expires the session: state Expired,
+// every call ErrSessionExpired, no reconnects.
+func TestSessionExpiredByNode(t *testing.T) {
+	f := clienttest.Start(t)
+	var log stateLog
+	c := connectFake(t, f, WithStateListener(log.add))
+	states := c.States()
+	f.Expire(c.SessionID())
+	if _, _, err := c.Get(ctxT(t), "/"); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("got %v", err)
+	}
+	if c.State() != StateExpired {
+		t.Fatalf("state %s", c.State())
+	}
+	before := len(f.Requests())
+	if _, err := c.Create(ctxT(t), "/x", nil, znode.Persistent, nil); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if len(f.Requests()) != before {
+		t.Fatal("a request left after expiry")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []State
+	for st := range states {
+		got = append(got, st)
+	}
+	want := []State{StateConnected, StateExpired, StateClosed}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("States() gave %v, want %v", got, want)
+	}
+	if fmt.Sprint(log.get()) != fmt.Sprint(want) {
+		t.Fatalf("listener got %v, want %v", log.get(), want)
+	}
+}
+
+// After a lost connection the client re-attaches with its session,
+// password and lastZxid; the request outstanding at the cut fails with
+// ConnectionLoss at once, and xids go on from where they were.
+func TestReattachCarriesSessionAndLastZxid(t *testing.T) {
+	f := clienttest.Start(t)
+	c, p, log := connectViaProxy(t, f, WithSessionTimeout(4*time.Second))
+	ctx := ctxT(t)
+	for i := 0; i < 3; i++ {
+		if _, err := c.Create(ctx, fmt.Sprintf("/n%d", i), nil, znode.Persistent, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Drop(func(r msg.Request) bool { return r.Path == "/hang" })
+	errc := make(chan error, 1)
+	go func() { _, _, err := c.Get(ctx, "/hang"); errc <- err }()
+	waitFor(t, "the request at the node", 5*time.Second, func() bool {
+		r := f.Requests()
+		return r[len(r)-1].Path == "/hang"
+	})
+	lastXid := f.Requests()[len(f.Requests())-1].Xid
+	p.Cut()
+	start := time.Now()
+	if err := <-errc; !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("outstanding request: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("outstanding request failed only after %s", d)
+	}
+	f.Drop(nil)
+	log.wait(t, 1, 5*time.Second, StateDisconnected)
+	p.Heal()
+	log.wait(t, 1, 5*time.Second, StateDisconnected, StateConnected)
+	if _, err := c.Create(ctx, "/after", nil, znode.Persistent, nil); err != nil {
+		t.Fatal(err)
+	}
+	var move *msg.Request
+	reqs := f.Requests()
+	for i := range reqs {
+		if r := reqs[i]; r.Op.Op == int32(znode.OpCreateSession) && r.Session != 0 {
+			move = &reqs[i]
+		}
+	}
+	if move == nil {
+		t.Fatal("no re-attach request")
+	}
+	if move.Session != c.SessionID() || string(move.Passwd) != "secret" || move.LastZxid != 3 || move.Timeout != 4000 {
+		t.Fatalf("re-attach request %+v", *move)
+	}
+	last := reqs[len(reqs)-1]
+	if last.Path != "/after" || last.Xid <= lastXid || last.Session != c.SessionID() {
+		t.Fatalf("request after re-attach %+v (last xid before %d)", last, lastXid)
+	}
+}
+
+// A re-attach refused with SessionExpired (the session died while the
+// client was away) expires the session.
+func TestReattachRefusedExpires(t *testing.T) {
+	f := clienttest.Start(t)
+	c, p, log := connectViaProxy(t, f, WithSessionTimeout(4*time.Second))
+	p.Cut()
+	log.wait(t, 1, 5*time.Second, StateDisconnected)
+	f.Expire(c.SessionID())
+	p.Heal()
+	log.wait(t, 1, 5*time.Second, StateDisconnected, StateExpired)
+	if _, _, err := c.Get(ctxT(t), "/"); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A session that cannot re-attach within its timeout expires; calls
+// waiting for the re-attach fail with ErrSessionExpired.
+func TestUnreachableSessionExpiresAfterTimeout(t *testing.T) {
+	f := clienttest.Start(t)
+	c, p, log := connectViaProxy(t, f, WithSessionTimeout(600*time.Millisecond))
+	p.Cut()
+	log.wait(t, 1, 5*time.Second, StateDisconnected)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, _, err := c.Get(ctx, "/"); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("call while disconnected: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("expired only after %s", d)
+	}
+	log.wait(t, 1, time.Second, StateDisconnected, StateExpired)
+	p.Heal()
+	if c.State() != StateExpired {
+		t.Fatalf("state %s", c.State())
+	}
+}
+
+// A call issued while disconnected waits for the re-attach, bounded by its
+// context.
+func TestCallWhileDisconnectedBoundedByContext(t *testing.T) {
+	f := clienttest.Start(t)
+	c, p, log := connectViaProxy(t, f, WithSessionTimeout(4*time.Second))
+	p.Cut()
+	log.wait(t, 1, 5*time.Second, StateDisconnected)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Get(ctx, "/"); !errors.Is(err, ErrConnectionLoss) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	p.Heal()
+	if _, _, err := c.Get(ctxT(t), "/"); err != nil {
+		t.Fatal(err)
+	}
+	if c.State() != StateConnected {
+		t.Fatalf("state %s", c.State())
 	}
 }
