@@ -17,11 +17,26 @@
 // order: a read waits for the writes before it.
 //
 // Loss and change of leader. A forward that stays unanswered is sent again
-// every ResendTicks; the leader recognises duplicates by (session, xid)
-// and answers a refused one again. When the epoch ends, the node stops
-// serving or the leader changes, every unanswered request fails with
+// every ResendTicks; the leader takes a session's forwards from one origin
+// in Forward.Seq order only, recognises duplicates by that number and
+// answers a refused one again. Sequences restart in every epoch (the new
+// leader knows none) and, within an epoch, above the previous incarnation's
+// when the origin restarts (Store.seqBase). When the epoch ends, the node
+// stops serving or the leader changes, every unanswered request fails with
 // ConnectionLoss: the client does not know whether such a write happened,
 // as with ZooKeeper.
+//
+// Sessions. Every request carries the session's password, and every one is
+// checked. A node that does not know a session (it may be behind its
+// creation) asks the leader with a sync before it answers, as ZooKeeper's
+// follower revalidates a session with the leader; a closeSession applied
+// anywhere ends the session on every node that serves it.
+//
+// Tests. sim_test.go runs whole ensembles (voter and Store on every node)
+// over a seeded membus with partitions, loss, duplication, delay,
+// crash-restarts, whole-ensemble crashes and snapshots, with clients whose
+// replies are checked against a reference tree; -store.seeds=N runs more
+// seeds, -store.seed=N replays one with its event log.
 //
 // It must not do I/O, read clocks or use global randomness: the shell
 // carries out Ready (persist, then send), sets the time with SetNow, and

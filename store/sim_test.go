@@ -91,6 +91,8 @@ type sim struct {
 	captured map[string][]*msg.Reply
 	inbox    []clientMsg // client requests due for delivery next step
 	verbose  bool
+	// lyingFsync: the shell skips fsync (TestSimulationDetectsLoss).
+	lyingFsync bool
 
 	// The canonical applied history: every node's applied txns must be a
 	// prefix of it. ref is a tree that applied exactly canon.
@@ -305,7 +307,9 @@ func (s *sim) drain(n *simNode) {
 			s.crash(n.id)
 			return
 		}
-		n.s.Sync()
+		if !s.lyingFsync {
+			n.s.Sync()
+		}
 		if n.crashAt == crashBeforeEpoch && rd.CurrentEpoch != 0 {
 			s.crash(n.id)
 			return
@@ -718,6 +722,8 @@ type simClient struct {
 	versions  map[string]int32   // last version seen per path, for CAS
 	closed    []int64            // sessions this client closed
 	mustWrite bool               // finish: a write must succeed
+	detached  bool               // moved: reattach before the next request
+	seenZxid  int64              // highest reply zxid (ZooKeeper's lastZxidSeen)
 	n         int
 }
 
@@ -746,11 +752,22 @@ func (c *simClient) act() {
 	if s.rng.Intn(25) == 0 {
 		c.move() // as after a lost connection: the session moves, maybe to a node behind
 	}
+	if c.detached {
+		c.detached = false
+		if s.rng.Intn(2) == 0 {
+			// As the native client does: reattach with the last zxid
+			// seen. Otherwise the next request goes there directly.
+			c.send(&msg.Request{Session: c.session, Passwd: Passwd(c.session), Timeout: 10000,
+				LastZxid: c.seenZxid, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+			return
+		}
+	}
 	c.send(c.nextOp())
 }
 
 func (c *simClient) move() {
 	c.node = c.s.ids[c.s.rng.Intn(len(c.s.ids))]
+	c.detached = true
 }
 
 func (c *simClient) version(path string) int32 {
@@ -825,10 +842,12 @@ func isWriteOp(op int32) bool { return isWrite(znode.OpCode(op)) && op != int32(
 func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 	s := c.s
 	fk := [2]int64{rp.Session, int64(n.id)<<32 | int64(n.inc)}
-	if last, ok := c.lastXid[fk]; ok && rp.Xid <= last && rp.Session != 0 {
+	if last, ok := c.lastXid[fk]; ok && rp.Xid <= last && rp.Session != 0 && rp.Xid != 0 {
 		s.fatalf("client %s: node %d replied xid %d after xid %d (session %x)", c.name, n.id, rp.Xid, last, rp.Session)
 	}
-	c.lastXid[fk] = rp.Xid
+	if rp.Xid != 0 {
+		c.lastXid[fk] = rp.Xid
+	}
 	if rp.Zxid > s.ref.LastZxid() {
 		s.fatalf("client %s: reply zxid %x past the committed %x", c.name, rp.Zxid, s.ref.LastZxid())
 	}
@@ -851,6 +870,9 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		return // an answer to an abandoned request: checked, nothing more
 	}
 	c.out = nil
+	if rp.Session == c.session || c.session == 0 {
+		c.seenZxid = max(c.seenZxid, rp.Zxid)
+	}
 	if rp.Err != 0 {
 		s.logf("client %s: %s xid %d at node %d: %s", c.name, znode.OpCode(req.Op.Op), rp.Xid, n.id, znode.Code(rp.Err))
 	}
@@ -868,6 +890,8 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		c.mustWrite = false
 	}
 	switch {
+	case op == znode.OpCreateSession && rp.Err == 0 && req.Session != 0:
+		s.logf("client %s: session %x reattached at node %d", c.name, c.session, n.id)
 	case op == znode.OpCreateSession && rp.Err == 0:
 		c.session, c.xid = rp.Session, 0
 		s.logf("client %s: session %x at node %d", c.name, c.session, n.id)
@@ -980,3 +1004,55 @@ func TestSimulationIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulationDetectsLoss makes sure the checks can fail: with a shell
+// that never fsyncs, crashes lose acknowledged writes, and some seed must
+// be caught.
+func TestSimulationDetectsLoss(t *testing.T) {
+	for seed := int64(1); seed <= 40; seed++ {
+		ft := &fakeT{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != fakeFatal {
+					panic(r)
+				}
+			}()
+			s := newSim(ft, seed, 3, 3)
+			s.lyingFsync = true
+			for i := range 250 {
+				if i%60 == 50 {
+					for _, id := range s.ids {
+						s.crash(id)
+					}
+				}
+				if i%60 == 55 {
+					for _, id := range s.ids {
+						s.start(id)
+					}
+				}
+				s.step()
+			}
+			s.finish(1500)
+		}()
+		if ft.failed {
+			t.Logf("caught: %.200s", ft.msg)
+			return
+		}
+	}
+	t.Fatal("the simulation never noticed lost acknowledged writes")
+}
+
+var fakeFatal = new(int)
+
+type fakeT struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.failed, f.msg = true, fmt.Sprintf(format, args...)
+	panic(fakeFatal)
+}
+func (f *fakeT) Helper()    {}
+func (f *fakeT) Log(...any) {}
