@@ -58,7 +58,7 @@ func benchEnsemble(tb testing.TB, n int) []*Node {
 		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
 			tb.Fatal(err)
 		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\n%s",
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\npaddock.peerUser=peer\npaddock.peerPassword=bench-peer\npaddock.allowAnonymousClients=true\n%s",
 			data, testutil.FreePort(tb), servers.String())
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
