@@ -93,16 +93,17 @@ type Conn struct {
 
 	// mu guards the NATS connection, the node serving the session and the
 	// state. Lock order: sendMu, then mu, then pendMu.
-	mu       sync.Mutex
-	nc       *nats.Conn
-	sub      *nats.Subscription
-	ensemble string
-	node     msg.NodeID
-	link     *link         // the session's attachment; nil unless Connected
-	ready    chan struct{} // closed when the next link is set
-	state    State
-	subs     []*stateSub
-	rot      int // rotates the servers tried by redial
+	mu        sync.Mutex
+	nc        *nats.Conn
+	sub       *nats.Subscription
+	ensemble  string
+	node      msg.NodeID
+	link      *link         // the session's attachment; nil unless Connected
+	ready     chan struct{} // closed when the next link is set
+	state     State
+	subs      []*stateSub
+	rot       int  // rotates the servers tried by redial
+	elsewhere bool // the next re-attach dials another server first
 
 	sendMu   sync.Mutex // orders xid assignment with publishing
 	xid      int32
@@ -438,7 +439,7 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		}
 		if code == znode.ConnectionLoss && via == nil {
 			// Refused again and again: try the session elsewhere.
-			c.suspect(l, "requests refused with ConnectionLoss")
+			c.suspect(l, "requests refused with ConnectionLoss", true)
 		}
 		if code == znode.SessionExpired && via == nil {
 			c.expire(fmt.Sprintf("node %d answered SessionExpired", l.node))
@@ -503,7 +504,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			if via != nil {
 				return nil, l, fmt.Errorf("client: send %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
 			}
-			c.suspect(l, "publish failed: "+sendErr.Error())
+			c.suspect(l, "publish failed: "+sendErr.Error(), false)
 			continue // not sent: wait for the next link
 		}
 		select {
@@ -581,7 +582,7 @@ func (c *Conn) pinger() {
 		}
 		lastSend, lastRecv := c.lastSend.Load(), c.lastRecv.Load()
 		if lastSend > lastRecv && time.Since(time.Unix(0, lastRecv)) > 2*every {
-			c.suspect(l, "no reply for two thirds of the session timeout")
+			c.suspect(l, "no reply for two thirds of the session timeout", true)
 			continue
 		}
 		if time.Since(time.Unix(0, lastSend)) < every {
@@ -595,7 +596,7 @@ func (c *Conn) pinger() {
 			c.log.Debug("ping failed", "err", err)
 		case znode.Code(rep.Err) == znode.ConnectionLoss:
 			if refused++; refused >= 2 {
-				c.suspect(l, "pings refused with ConnectionLoss")
+				c.suspect(l, "pings refused with ConnectionLoss", true)
 				refused = 0
 			}
 		case znode.Code(rep.Err) == znode.SessionExpired:

@@ -60,8 +60,9 @@ func (c *Conn) dropLinkLocked(why string) bool {
 }
 
 // suspect ends l, if it is still the session's link, and has the session
-// re-attached.
-func (c *Conn) suspect(l *link, why string) {
+// re-attached; elsewhere says l's node is the problem (silent, or refusing
+// again and again), so another server is dialled first.
+func (c *Conn) suspect(l *link, why string, elsewhere bool) {
 	if l == nil {
 		return
 	}
@@ -69,6 +70,7 @@ func (c *Conn) suspect(l *link, why string) {
 	lost := c.link == l
 	if lost {
 		c.loseLinkLocked(why)
+		c.elsewhere = elsewhere
 	}
 	c.mu.Unlock()
 	if lost {
@@ -158,6 +160,12 @@ func (c *Conn) sleep(d time.Duration, ch <-chan struct{}) bool {
 func (c *Conn) reattach() {
 	deadline := time.Unix(0, c.lastTouch.Load()).Add(c.timeout)
 	failures := 0
+	c.mu.Lock()
+	if c.elsewhere {
+		failures = redialAfter
+		c.elsewhere = false
+	}
+	c.mu.Unlock()
 	backoff := c.retry.base
 	for {
 		remaining := time.Until(deadline)

@@ -209,9 +209,7 @@ func TestFailoverKeepsSessionWhenNodeStops(t *testing.T) {
 	if _, ok, err := o.Exists(ctx, "/eph"); err != nil || ok {
 		t.Fatalf("ephemeral after close: %v %v", ok, err)
 	}
-	if got := log.get(); got[len(got)-1] != StateClosed {
-		t.Fatalf("states %v", got)
-	}
+	log.wait(t, 3, 5*time.Second, StateClosed)
 	if _, _, err := c.Get(ctx, "/p"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after close: %v", err)
 	}
@@ -306,6 +304,7 @@ func TestSessionExpiredByNode(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("States() gave %v, want %v", got, want)
 	}
+	log.wait(t, 0, 5*time.Second, want...)
 	if fmt.Sprint(log.get()) != fmt.Sprint(want) {
 		t.Fatalf("listener got %v, want %v", log.get(), want)
 	}
@@ -421,5 +420,55 @@ func TestCallWhileDisconnectedBoundedByContext(t *testing.T) {
 	}
 	if c.State() != StateConnected {
 		t.Fatalf("state %s", c.State())
+	}
+}
+
+// A node that keeps refusing (requests and the re-attach) while NATS stays
+// connected to it: the client dials another server and moves there.
+func TestRefusingNodeMovesSessionToAnotherServer(t *testing.T) {
+	fa, fb := clienttest.StartNode(t, 1), clienttest.StartNode(t, 2)
+	var log stateLog
+	ctx := ctxT(t)
+	c, err := Connect(ctx, []string{fa.URL(), fb.URL()}, withOrderedServers(), WithStateListener(log.add),
+		WithSessionTimeout(3*time.Second), withRetry(2, 10*time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, id := c.Node(); id != 1 {
+		t.Fatalf("on node %d", id)
+	}
+	fb.AddSession(c.SessionID())
+	fa.Refuse(1000)
+	fa.RefuseAttach(1000)
+	if _, _, err := c.Get(ctx, "/"); !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("refused get: %v", err)
+	}
+	log.wait(t, 1, 5*time.Second, StateDisconnected, StateConnected)
+	if _, id := c.Node(); id != 2 {
+		t.Fatalf("moved to node %d, want 2", id)
+	}
+	if _, _, err := c.Get(ctx, "/"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A node that stops answering altogether (the bus stays up): the client
+// notices within two thirds of the session timeout and moves.
+func TestSilentNodeMovesSession(t *testing.T) {
+	fa, fb := clienttest.StartNode(t, 1), clienttest.StartNode(t, 2)
+	var log stateLog
+	ctx := ctxT(t)
+	c, err := Connect(ctx, []string{fa.URL(), fb.URL()}, withOrderedServers(), WithStateListener(log.add),
+		WithSessionTimeout(1500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fb.AddSession(c.SessionID())
+	fa.Drop(func(msg.Request) bool { return true })
+	log.wait(t, 1, 5*time.Second, StateDisconnected, StateConnected)
+	if _, id := c.Node(); id != 2 || c.State() != StateConnected {
+		t.Fatalf("on node %d in %s", id, c.State())
 	}
 }

@@ -36,6 +36,7 @@ type Node struct {
 	sessions map[int64]bool
 	reqs     []msg.Request // every request, in arrival order
 	refuse   int           // answer this many more requests with ConnectionLoss
+	refuseRe int           // and this many more re-attaches
 	drop     func(msg.Request) bool
 }
 
@@ -49,13 +50,20 @@ type fakeZnode struct {
 // stopped when the test ends.
 func Start(t testing.TB) *Node {
 	t.Helper()
-	nd, err := natsbus.Start(natsbus.Config{Ensemble: "t", ID: 1, Host: "127.0.0.1", BusPort: -1})
+	return StartNode(t, 1)
+}
+
+// StartNode is Start for node id. Fake nodes are not clustered: each has
+// its own sessions (see AddSession).
+func StartNode(t testing.TB, id msg.NodeID) *Node {
+	t.Helper()
+	nd, err := natsbus.Start(natsbus.Config{Ensemble: "t", ID: id, Host: "127.0.0.1", BusPort: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &Node{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
 		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
-	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, *req)
@@ -94,6 +102,14 @@ func (f *Node) Requests() []msg.Request {
 // ConnectionLoss, as a node that is not serving.
 func (f *Node) Refuse(n int) { f.mu.Lock(); f.refuse = n; f.mu.Unlock() }
 
+// RefuseAttach answers the next n re-attaching createSessions with
+// ConnectionLoss, as a node behind the client's lastZxid.
+func (f *Node) RefuseAttach(n int) { f.mu.Lock(); f.refuseRe = n; f.mu.Unlock() }
+
+// AddSession makes session live here, as if created on another node of
+// the ensemble.
+func (f *Node) AddSession(session int64) { f.mu.Lock(); f.sessions[session] = true; f.mu.Unlock() }
+
 // Drop leaves the requests d selects unanswered (nil: answer all).
 func (f *Node) Drop(d func(msg.Request) bool) { f.mu.Lock(); f.drop = d; f.mu.Unlock() }
 
@@ -131,7 +147,8 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 			switch {
 			case !f.sessions[req.Session] || string(req.Passwd) != "secret":
 				rep.Err = int32(znode.SessionExpired)
-			case req.LastZxid > f.zxid:
+			case req.LastZxid > f.zxid || f.refuseRe > 0:
+				f.refuseRe = max(0, f.refuseRe-1)
 				rep.Err = int32(znode.ConnectionLoss)
 			default:
 				rep.Timeout, rep.Passwd = req.Timeout, []byte("secret")
