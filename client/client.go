@@ -451,14 +451,18 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 	}
 }
 
-// send publishes one request and waits for its reply. A createSession goes
-// out as it is; any other request gets the session, its password and the
-// next xid. Xids are assigned and published under sendMu, so they reach a
+// send publishes one request and waits for its reply. A new session's
+// createSession goes out as it is (xid 0); any other request gets the
+// session, its password and the next xid. Xids are assigned and published under sendMu, so they reach a
 // node in xid order. Without via it first waits for the session's link;
 // a request still unanswered when that link is lost fails with
 // ConnectionLoss (it may or may not have been applied).
 func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
-	numbered := znode.OpCode(req.Op.Op) != znode.OpCreateSession
+	// A re-attach (createSession naming the session) takes a xid too, so
+	// that a late answer to an earlier attempt, maybe from another node,
+	// cannot pass for this one's.
+	reattach := znode.OpCode(req.Op.Op) == znode.OpCreateSession && req.Session != 0
+	numbered := znode.OpCode(req.Op.Op) != znode.OpCreateSession || reattach
 	for {
 		l := via
 		if l == nil {
