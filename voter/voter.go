@@ -279,6 +279,7 @@ func (v *Voter) maybeEstablish() {
 	}
 	v.established = true
 	v.epoch = v.proposed
+	v.advertiseEpoch()
 	lead := &msg.Lead{Epoch: v.epoch}
 	for _, id := range sortedIDs(v.acks) {
 		if id == v.cfg.ID {
@@ -291,6 +292,15 @@ func (v *Voter) maybeEstablish() {
 	v.toReplica(lead)
 	v.ping()
 }
+
+// advertiseEpoch makes the vote this node shows looking nodes carry the
+// established epoch, as ZooKeeper's QuorumPeer.updateElectionVote does
+// (ZOOKEEPER-2164 scenario): otherwise members that joined the epoch from
+// different elections advertise different peer epochs for one leader, a
+// looking node counts no quorum for either, and never joins
+// (TestVoterJoinsLeaderWithStaleFollowerVote, found by the store
+// simulation, seed 11181).
+func (v *Voter) advertiseEpoch() { v.proposal.PeerEpoch = v.epoch }
 
 func (v *Voter) ping() {
 	for _, id := range sortedIDs(v.members) {
@@ -462,6 +472,7 @@ func (v *Voter) stepNewEpoch(from msg.NodeID, e uint64) {
 	if !v.established {
 		v.established = true
 		v.epoch = e
+		v.advertiseEpoch()
 		v.sincePing = 0
 		v.toReplica(&msg.Follow{Leader: from, Epoch: e})
 	}

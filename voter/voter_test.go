@@ -131,6 +131,44 @@ func TestLateJoinerAheadOfElectionHistoryJoins(t *testing.T) {
 	}
 }
 
+// Regression (store simulation seed 11181 at ba6f92e): members of an
+// established epoch must advertise it as their vote's peer epoch, leader
+// and followers alike, or a looking node that hears a leader and a
+// follower elected in different rounds counts no quorum for either and
+// never joins (ZooKeeper's updateElectionVote).
+func TestEstablishedMembersAdvertiseTheEpoch(t *testing.T) {
+	s := newSim(t, 5, 3)
+	for _, id := range s.voters {
+		s.start(id)
+	}
+	leader := s.waitSettled(200, s.voters...)
+	epoch := s.nodes[leader].v.Status().Epoch
+	for _, id := range s.voters {
+		v := s.nodes[id].v
+		v.Step(msg.New(from(9), from(id), &msg.Vote{Leader: 9, Round: 99, State: msg.StateLooking}))
+		if got := v.current(); got.PeerEpoch != epoch || got.Leader != leader {
+			t.Errorf("node %d advertises %+v, want leader %d peer epoch %d", id, got, leader, epoch)
+		}
+	}
+	// A restarted member, looking, that hears such votes joins at once.
+	var others []msg.NodeID
+	for _, id := range s.voters {
+		if id != leader {
+			others = append(others, id)
+		}
+	}
+	lateID, other := others[0], others[1]
+	late := New(simConfig(lateID, s.voters), epoch)
+	late.Step(msg.New(from(leader), from(lateID), &msg.Vote{Leader: leader, PeerEpoch: epoch, Round: 7, State: msg.StateLeading}))
+	late.Step(msg.New(from(other), from(lateID), &msg.Vote{Leader: leader, PeerEpoch: epoch, Round: 3, State: msg.StateFollowing}))
+	for i := 0; i < 10 && late.Status().State == msg.StateLooking; i++ {
+		late.Tick()
+	}
+	if st := late.Status(); st.State != msg.StateFollowing || st.Leader != leader {
+		t.Fatalf("late node: %+v, want following %d", st, leader)
+	}
+}
+
 func TestStandaloneLeadsAlone(t *testing.T) {
 	v := New(simConfig(1, ids(1)), 3)
 	for i := 0; i < 5; i++ {
