@@ -471,7 +471,9 @@ func (s *sim) step() {
 	for _, m := range inbox {
 		n := s.nodes[m.node]
 		if n.alive {
-			if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: m.node, Role: msg.RoleReplica}, m.req)); err != nil {
+			// A copy, as a bus would decode: the store may modify it.
+			req := *m.req
+			if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: m.node, Role: msg.RoleReplica}, &req)); err != nil {
 				s.fatalf("node %d: request: %v", m.node, err)
 			}
 			s.drain(n)
@@ -886,7 +888,7 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		return
 	}
 	op := znode.OpCode(req.Op.Op)
-	if rp.Err == 0 && isWriteOp(req.Op.Op) {
+	if rp.Err == 0 && isWriteOp(req.Op.Op) && op != znode.OpCreateSession && op != znode.OpCloseSession {
 		c.mustWrite = false
 	}
 	switch {
