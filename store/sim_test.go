@@ -699,12 +699,19 @@ func runSim(t testing.TB, seed int64, steps int) *sim {
 // epoch; a session's replies from one node come in xid order; a healed
 // ensemble converges and serves writes.
 func TestEnsembleSimulation(t *testing.T) {
+	txns, runs := 0, 0
 	runSeeds(t, "TestEnsembleSimulation", func(t *testing.T, seed int64) {
 		s := runSim(t, seed, 250)
+		txns, runs = txns+len(s.canon), runs+1
 		if s.verbose {
 			t.Logf("canon %d txns, acked %d, bus %+v", len(s.canon), s.acked, s.bus.Stats())
 		}
 	})
+	// A guard on the harness itself: a workload that quietly stopped
+	// writing would pass every check.
+	if runs >= 50 && txns < 20*runs {
+		t.Fatalf("only %d committed txns in %d runs: the simulated clients hardly write", txns, runs)
+	}
 }
 
 // simClient is a client with one outstanding request at a time. It moves
