@@ -40,3 +40,24 @@ func Example() {
 		log.Fatal(err)
 	}
 }
+
+// Follow the session's state: Disconnected while it moves to another node
+// after its node failed, SyncConnected again once it is re-attached with
+// the same session, Expired if that could not happen in time.
+func ExampleConn_States() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := client.Connect(ctx, []string{"127.0.0.1:21811", "127.0.0.1:21812", "127.0.0.1:21813"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for st := range conn.States() { // closed after Closed
+			log.Printf("session 0x%x: %s", conn.SessionID(), st)
+			if st == client.StateExpired {
+				log.Print("ephemerals gone: start over with a new Conn")
+			}
+		}
+	}()
+	defer conn.Close()
+}
