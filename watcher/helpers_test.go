@@ -147,7 +147,11 @@ func checkInvariants(t testing.TB, r *Registry) {
 			if e.bits&bitRecursive != 0 {
 				rec++
 			}
-			if _, ok := r.sessions[e.session][pw]; !ok {
+			sw := r.sessions[e.session]
+			if sw == nil || e.sw != sw {
+				t.Fatalf("%s: session %d entry not tied to its index", p, e.session)
+			}
+			if _, ok := sw.paths[pw]; !ok {
 				t.Fatalf("%s: session %d not indexed", p, e.session)
 			}
 			seen[e.session]++
@@ -160,12 +164,12 @@ func checkInvariants(t testing.TB, r *Registry) {
 	if watches != r.watches || recursive != r.recursive {
 		t.Fatalf("watches %d/%d recursive %d/%d", watches, r.watches, recursive, r.recursive)
 	}
-	if len(seen) != len(r.sessions) {
-		t.Fatalf("sessions %d indexed, %d seen", len(r.sessions), len(seen))
+	if len(seen) != r.watching {
+		t.Fatalf("watching %d, %d seen", r.watching, len(seen))
 	}
-	for s, ps := range r.sessions {
-		if len(ps) != seen[s] {
-			t.Fatalf("session %d: %d indexed, %d live", s, len(ps), seen[s])
+	for s, sw := range r.sessions {
+		if sw.live != seen[s] {
+			t.Fatalf("session %d: live %d, %d seen", s, sw.live, seen[s])
 		}
 	}
 }

@@ -12,6 +12,17 @@ import (
 type entry struct {
 	session int64
 	bits    uint8
+	sw      *sessionWatches // the session's index, set while bits != 0
+}
+
+// sessionWatches indexes one session's watches for DropSession and
+// listings. paths is a superset of the paths where the session has a
+// watch: a one-shot watch that fires is not taken out of it (that would be
+// a map operation per notification); Add sweeps it when stale entries pile
+// up.
+type sessionWatches struct {
+	paths map[*pathWatches]struct{}
+	live  int // entries of the session with bits != 0
 }
 
 // pathWatches holds the watches on one path, sorted by session so that a
@@ -39,9 +50,10 @@ func (pw *pathWatches) find(session int64) (int, bool) {
 // childWatches together. The zero value is not usable; call New.
 type Registry struct {
 	paths     map[string]*pathWatches
-	sessions  map[int64]map[*pathWatches]struct{}
-	watches   int // set bits over all entries
-	recursive int // recursive watches in all: 0 skips the ancestor walk
+	sessions  map[int64]*sessionWatches // kept until DropSession
+	watching  int                       // sessions with live > 0
+	watches   int                       // set bits over all entries
+	recursive int                       // recursive watches in all: 0 skips the ancestor walk
 
 	a, b []int64 // scratch for Trigger
 }
@@ -50,7 +62,7 @@ type Registry struct {
 func New() *Registry {
 	return &Registry{
 		paths:    make(map[string]*pathWatches),
-		sessions: make(map[int64]map[*pathWatches]struct{}),
+		sessions: make(map[int64]*sessionWatches),
 	}
 }
 
@@ -74,12 +86,22 @@ func (r *Registry) Add(session int64, path string, m Mode) {
 	}
 	if e.bits == 0 {
 		pw.live++
-		ps := r.sessions[session]
-		if ps == nil {
-			ps = make(map[*pathWatches]struct{})
-			r.sessions[session] = ps
+		sw := r.sessions[session]
+		if sw == nil {
+			sw = &sessionWatches{paths: make(map[*pathWatches]struct{})}
+			r.sessions[session] = sw
 		}
-		ps[pw] = struct{}{}
+		if sw.live == 0 {
+			r.watching++
+		}
+		sw.live++
+		e.sw = sw
+		if _, ok := sw.paths[pw]; !ok {
+			sw.paths[pw] = struct{}{}
+			if len(sw.paths) > 2*sw.live+8 {
+				r.sweepIndex(session, sw)
+			}
+		}
 	}
 	e.bits |= b
 	r.watches++
@@ -89,10 +111,28 @@ func (r *Registry) Add(session int64, path string, m Mode) {
 	}
 }
 
+// holds reports whether pw is current and session has a watch on it,
+// and where.
+func (r *Registry) holds(pw *pathWatches, session int64) (int, bool) {
+	if r.paths[pw.path] != pw {
+		return 0, false
+	}
+	i, ok := pw.find(session)
+	return i, ok && pw.entries[i].bits != 0
+}
+
+// sweepIndex drops the stale paths of a session's index.
+func (r *Registry) sweepIndex(session int64, sw *sessionWatches) {
+	for pw := range sw.paths {
+		if _, ok := r.holds(pw, session); !ok {
+			delete(sw.paths, pw)
+		}
+	}
+}
+
 // unset clears bits of entry i of pw (which holds them all) and keeps the
-// counts. When the entry empties it becomes a tombstone and, if index, the
-// session index forgets pw. It reports whether the entry emptied.
-func (r *Registry) unset(pw *pathWatches, i int, bits uint8, index bool) bool {
+// counts; an entry left empty becomes a tombstone.
+func (r *Registry) unset(pw *pathWatches, i int, bits uint8) {
 	e := &pw.entries[i]
 	e.bits &^= bits
 	r.watches -= popcount(bits)
@@ -100,22 +140,25 @@ func (r *Registry) unset(pw *pathWatches, i int, bits uint8, index bool) bool {
 		pw.recursive--
 		r.recursive--
 	}
-	if e.bits != 0 {
-		return false
+	if e.bits == 0 {
+		pw.live--
+		r.release(e)
 	}
-	pw.live--
-	if index {
-		r.unindex(e.session, pw)
-	}
-	return true
 }
 
-func (r *Registry) unindex(session int64, pw *pathWatches) {
-	ps := r.sessions[session]
-	delete(ps, pw)
-	if len(ps) == 0 {
-		delete(r.sessions, session)
+// release accounts for entry e having emptied.
+func (r *Registry) release(e *entry) {
+	e.sw.live--
+	if e.sw.live == 0 {
+		r.watching--
 	}
+	e.sw = nil
+}
+
+// drop forgets an empty pw.
+func (r *Registry) drop(pw *pathWatches) {
+	delete(r.paths, pw.path)
+	pw.entries = nil // stale index entries may still point at pw
 }
 
 // sweep drops pw when it is empty and compacts its tombstones when they
@@ -123,7 +166,7 @@ func (r *Registry) unindex(session int64, pw *pathWatches) {
 func (r *Registry) sweep(pw *pathWatches) {
 	switch {
 	case pw.live == 0:
-		delete(r.paths, pw.path)
+		r.drop(pw)
 	case len(pw.entries)-pw.live > pw.live && len(pw.entries) > 8:
 		pw.entries = slices.DeleteFunc(pw.entries, func(e entry) bool { return e.bits == 0 })
 		r.shrink(pw)
@@ -232,7 +275,7 @@ func (r *Registry) fire(dst []int64, pw *pathWatches, mask, oneShot uint8) []int
 				r.watches--
 				if e.bits == 0 {
 					pw.live--
-					r.unindex(e.session, pw)
+					r.release(&e)
 				}
 			}
 		}
@@ -243,7 +286,7 @@ func (r *Registry) fire(dst []int64, pw *pathWatches, mask, oneShot uint8) []int
 	}
 	pw.entries = pw.entries[:w]
 	if pw.live == 0 {
-		delete(r.paths, pw.path)
+		r.drop(pw)
 	} else {
 		r.shrink(pw)
 	}
@@ -320,7 +363,7 @@ func (r *Registry) Remove(session int64, path string, wt WatcherType) (removed [
 	if got == 0 {
 		return nil, false
 	}
-	r.unset(pw, i, got, true)
+	r.unset(pw, i, got)
 	r.sweep(pw)
 	if got&bitData != 0 {
 		removed = append(removed, Notification{session, DataWatchRemoved, path})
@@ -344,18 +387,19 @@ func (r *Registry) Check(session int64, path string, wt WatcherType) bool {
 // DropSession removes all of session's watches (session closed, expired or
 // moved to another node), as DataTree.removeCnxn does.
 func (r *Registry) DropSession(session int64) {
-	ps := r.sessions[session]
-	if ps == nil {
+	sw := r.sessions[session]
+	if sw == nil {
 		return
 	}
 	delete(r.sessions, session)
-	for pw := range ps {
-		i, ok := pw.find(session)
-		if !ok || pw.entries[i].bits == 0 {
-			panic("watcher: session index names a path without the session's watch")
+	for pw := range sw.paths {
+		if i, ok := r.holds(pw, session); ok {
+			r.unset(pw, i, pw.entries[i].bits)
+			r.sweep(pw)
 		}
-		r.unset(pw, i, pw.entries[i].bits, false)
-		r.sweep(pw)
+	}
+	if sw.live != 0 {
+		panic("watcher: session index misses some of the session's watches")
 	}
 }
 
@@ -416,13 +460,13 @@ func (r *Registry) SetWatches(session, relZxid int64, data, exist, child, persis
 // Watches lists session's watches: path to modes (in Mode order; an exist
 // watch is listed as Data), for wchc and dump.
 func (r *Registry) Watches(session int64) map[string][]Mode {
-	ps := r.sessions[session]
-	if ps == nil {
+	sw := r.sessions[session]
+	if sw == nil || sw.live == 0 {
 		return nil
 	}
-	out := make(map[string][]Mode, len(ps))
-	for pw := range ps {
-		if i, ok := pw.find(session); ok {
+	out := make(map[string][]Mode, sw.live)
+	for pw := range sw.paths {
+		if i, ok := r.holds(pw, session); ok {
 			out[pw.path] = modesOf(pw.entries[i].bits)
 		}
 	}
@@ -451,5 +495,5 @@ func (r *Registry) Dump() []Watch {
 // Counts returns the sessions with watches, the watched paths and the
 // number of (session, path, mode) registrations, for wchs and mntr.
 func (r *Registry) Counts() Counts {
-	return Counts{Sessions: len(r.sessions), Paths: len(r.paths), Watches: r.watches}
+	return Counts{Sessions: r.watching, Paths: len(r.paths), Watches: r.watches}
 }

@@ -1,0 +1,237 @@
+package watcher
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// TestRemoveCheck: removeWatches and checkWatches with every WatcherType
+// against every combination of modes on the path (ZooKeeper 3.9's
+// DataTree.removeWatch / containsWatcher).
+func TestRemoveCheck(t *testing.T) {
+	all := []Mode{Data, Child, Persistent, PersistentRecursive}
+	types := []WatcherType{WatchChildren, WatchData, WatchAny, WatchPersistent, WatchPersistentRecursive}
+	sel := map[WatcherType][]Mode{
+		WatchChildren:            {Child},
+		WatchData:                {Data},
+		WatchAny:                 all,
+		WatchPersistent:          {Persistent},
+		WatchPersistentRecursive: {PersistentRecursive},
+	}
+	for set := 0; set < 16; set++ {
+		var have []Mode
+		for i, m := range all {
+			if set&(1<<i) != 0 {
+				have = append(have, m)
+			}
+		}
+		for _, wt := range types {
+			r := New()
+			for _, m := range have {
+				r.Add(1, "/a", m)
+			}
+			r.Add(2, "/a", Data) // another session's watch is never touched
+			r.Add(1, "/a/b", Child)
+			var gone, kept []Mode
+			for _, m := range have {
+				if slices.Contains(sel[wt], m) {
+					gone = append(gone, m)
+				} else {
+					kept = append(kept, m)
+				}
+			}
+			if got := r.Check(1, "/a", wt); got != (len(gone) > 0) {
+				t.Errorf("%v check %v = %v", have, wt, got)
+			}
+			removed, ok := r.Remove(1, "/a", wt)
+			if ok != (len(gone) > 0) {
+				t.Fatalf("%v remove %v ok %v", have, wt, ok)
+			}
+			var want []Notification
+			if slices.Contains(gone, Data) {
+				want = append(want, n(1, DataWatchRemoved, "/a"))
+			}
+			if slices.Contains(gone, Child) {
+				want = append(want, n(1, ChildWatchRemoved, "/a"))
+			}
+			if slices.Contains(gone, Persistent) || slices.Contains(gone, PersistentRecursive) {
+				want = append(want, n(1, PersistentWatchRemoved, "/a"))
+			}
+			if !slices.Equal(removed, want) {
+				t.Fatalf("%v remove %v: %v want %v", have, wt, removed, want)
+			}
+			checkInvariants(t, r)
+			wantMap := map[string][]Mode{"/a/b": {Child}}
+			if len(kept) > 0 {
+				wantMap["/a"] = kept
+			}
+			if got := r.Watches(1); !maps.EqualFunc(got, wantMap, slices.Equal) {
+				t.Fatalf("%v remove %v: left %v want %v", have, wt, got, wantMap)
+			}
+			if r.Check(1, "/a", wt) {
+				t.Fatalf("%v: check %v after remove", have, wt)
+			}
+			if _, ok := r.Remove(1, "/a", wt); ok {
+				t.Fatalf("%v: second remove %v ok", have, wt)
+			}
+			if !r.Check(2, "/a", WatchData) || !r.Check(1, "/a/b", WatchChildren) {
+				t.Fatalf("%v remove %v touched other watches", have, wt)
+			}
+		}
+	}
+}
+
+func TestRemoveCheckEdges(t *testing.T) {
+	r := New()
+	r.Add(1, "/a", PersistentRecursive)
+	r.Add(1, "/a", Exist)
+	for _, tt := range []struct {
+		s  int64
+		p  string
+		wt WatcherType
+	}{
+		{1, "/a/b", WatchAny}, // a recursive watch on an ancestor is not a watch on the path
+		{1, "/a/b", WatchPersistentRecursive},
+		{2, "/a", WatchAny}, // another session
+		{1, "/a", 0},        // invalid types
+		{1, "/a", 6},
+		{1, "/x", WatchData}, // no path
+	} {
+		if r.Check(tt.s, tt.p, tt.wt) {
+			t.Errorf("check %+v", tt)
+		}
+		if _, ok := r.Remove(tt.s, tt.p, tt.wt); ok {
+			t.Errorf("remove %+v", tt)
+		}
+	}
+	// Exist is listed and removed as Data.
+	if got := r.Watches(1)["/a"]; !slices.Equal(got, []Mode{Data, PersistentRecursive}) {
+		t.Fatalf("modes %v", got)
+	}
+	if removed, ok := r.Remove(1, "/a", WatchAny); !ok || !slices.Equal(removed, []Notification{n(1, DataWatchRemoved, "/a"), n(1, PersistentWatchRemoved, "/a")}) {
+		t.Fatalf("remove any: %v %v", removed, ok)
+	}
+	if c := r.Counts(); c != (Counts{}) || len(r.paths) != 0 || r.watching != 0 || r.recursive != 0 {
+		t.Fatalf("not empty: %+v", c)
+	}
+	// A removed recursive watch no longer fires.
+	if got := r.Trigger([]znode.Change{{Type: znode.Created, Path: "/a/b"}}); got != nil {
+		t.Fatalf("fired %v", got)
+	}
+}
+
+func TestDropSession(t *testing.T) {
+	r := New()
+	for s := int64(1); s <= 20; s++ {
+		r.Add(s, "/a", Data)
+		r.Add(s, "/a", Persistent)
+		r.Add(s, "/b", PersistentRecursive)
+		r.Add(s, "/c", Child)
+	}
+	for s := int64(1); s <= 20; s += 2 {
+		r.DropSession(s)
+		checkInvariants(t, r)
+	}
+	r.DropSession(1) // again: no-op
+	r.DropSession(99)
+	if c := r.Counts(); c != (Counts{Sessions: 10, Paths: 3, Watches: 40}) {
+		t.Fatalf("counts %+v", c)
+	}
+	// A dropped session is not notified; the tombstones are reused.
+	r.Add(3, "/a", Data)
+	got := r.Trigger([]znode.Change{{Type: znode.DataChanged, Path: "/a"}})
+	var want []Notification
+	for _, s := range []int64{2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20} {
+		want = append(want, n(s, NodeDataChanged, "/a"))
+	}
+	wantN(t, got, want)
+	checkInvariants(t, r)
+	for s := int64(2); s <= 20; s += 2 {
+		r.DropSession(s)
+	}
+	checkInvariants(t, r)
+	if c := r.Counts(); c != (Counts{}) || len(r.paths) != 0 {
+		t.Fatalf("counts %+v paths %v", c, r.paths)
+	}
+	if r.Watches(2) != nil {
+		t.Fatal("watches of a dropped session")
+	}
+}
+
+func TestListings(t *testing.T) {
+	r := New()
+	r.Add(2, "/b", Child)
+	r.Add(1, "/b", Persistent)
+	r.Add(1, "/b", Data)
+	r.Add(1, "/a", Exist)
+	r.Add(1, "/a", Exist) // no-op
+	want := []Watch{{1, "/a", Data}, {1, "/b", Data}, {1, "/b", Persistent}, {2, "/b", Child}}
+	if got := r.Dump(); !slices.Equal(got, want) {
+		t.Fatalf("dump %v", got)
+	}
+	if c := r.Counts(); c != (Counts{Sessions: 2, Paths: 2, Watches: 4}) {
+		t.Fatalf("counts %+v", c)
+	}
+	if got := r.Watches(1); !maps.EqualFunc(got, map[string][]Mode{"/a": {Data}, "/b": {Data, Persistent}}, slices.Equal) {
+		t.Fatalf("watches %v", got)
+	}
+}
+
+func TestModes(t *testing.T) {
+	if m, ok := ModeOfAddWatch(0); !ok || m != Persistent {
+		t.Fatal(m)
+	}
+	if m, ok := ModeOfAddWatch(1); !ok || m != PersistentRecursive {
+		t.Fatal(m)
+	}
+	if _, ok := ModeOfAddWatch(2); ok {
+		t.Fatal("mode 2")
+	}
+	for e, s := range map[EventType]string{None: "None", NodeCreated: "NodeCreated", PersistentWatchRemoved: "PersistentWatchRemoved", 9: "EventType(9)"} {
+		if e.String() != s {
+			t.Errorf("%d: %s", e, e)
+		}
+	}
+	if NodeChildrenChanged != 4 || ChildWatchRemoved != 6 || WatchAny != 3 || WatchChildren != 1 || WatchData != 2 {
+		t.Fatal("wire numbers")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("invalid mode accepted")
+		}
+	}()
+	New().Add(1, "/a", 0)
+}
+
+// TestIndexBounded: a session that keeps watching new paths that fire (a
+// queue consumer) does not grow its index without bound, and a session
+// whose watches all fired still drops cleanly.
+func TestIndexBounded(t *testing.T) {
+	r := New()
+	r.Add(1, "/keep", Persistent)
+	for i := 0; i < 1000; i++ {
+		p := "/q/n" + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+		r.Add(1, p, Exist)
+		r.Add(2, p, Data)
+		if l := len(r.sessions[1].paths); l > 2*r.sessions[1].live+8 {
+			t.Fatalf("step %d: index of %d paths", i, l)
+		}
+		r.Trigger([]znode.Change{{Type: znode.Created, Path: p}})
+	}
+	checkInvariants(t, r)
+	if c := r.Counts(); c != (Counts{Sessions: 1, Paths: 1, Watches: 1}) {
+		t.Fatalf("counts %+v", c)
+	}
+	if r.Watches(2) != nil {
+		t.Fatal("session 2 has watches")
+	}
+	r.DropSession(2)
+	r.DropSession(1)
+	checkInvariants(t, r)
+	if c := r.Counts(); c != (Counts{}) || len(r.sessions) != 0 || len(r.paths) != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}
