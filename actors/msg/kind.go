@@ -53,6 +53,8 @@ const (
 	KindTouch          // serving node → leader's sessions actor: sessions heard from
 	KindExpire         // leader's sessions actor → its store: close these
 
+	KindWatchEvent // serving node → client: a watch fired
+
 	kindCount // keep last
 )
 
@@ -89,6 +91,7 @@ var kindNames = [...]string{
 	KindSessionsUpdate: "SessionsUpdate",
 	KindTouch:          "Touch",
 	KindExpire:         "Expire",
+	KindWatchEvent:     "WatchEvent",
 }
 
 func (k Kind) String() string {
@@ -152,6 +155,7 @@ var bodies = [kindCount]func() Body{
 	KindSessionsUpdate: func() Body { return new(SessionsUpdate) },
 	KindTouch:          func() Body { return new(Touch) },
 	KindExpire:         func() Body { return new(Expire) },
+	KindWatchEvent:     func() Body { return new(WatchEvent) },
 }
 
 // AllKinds lists every valid kind, for tests and tracing filters.

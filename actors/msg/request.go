@@ -47,6 +47,33 @@ type Op struct {
 	TTL     int64  `msgpack:"t,omitempty"`
 	Watch   bool   `msgpack:"w,omitempty"`
 	Ops     []Op   `msgpack:"ops,omitempty"` // multi and multiRead
+	// Watches is setWatches' list (re-registration after a move).
+	Watches *WatchSet `msgpack:"ws,omitempty"`
+}
+
+// WatchSet is what a client re-registers on the node its session moved to
+// (ZooKeeper's SetWatches2): the node fires at once the watches whose node
+// changed after RelZxid, the last zxid the client saw, and registers the
+// rest.
+type WatchSet struct {
+	RelZxid    int64    `msgpack:"z"`
+	Data       []string `msgpack:"d,omitempty"`
+	Exist      []string `msgpack:"e,omitempty"`
+	Child      []string `msgpack:"c,omitempty"`
+	Persistent []string `msgpack:"p,omitempty"`
+	Recursive  []string `msgpack:"r,omitempty"`
+}
+
+// WatchEvent is a watch notification to a session's client (ZooKeeper's
+// WatcherEvent, sent with xid -1): Type is the EventType (NodeCreated 1,
+// NodeDeleted 2, NodeDataChanged 3, NodeChildrenChanged 4, ...), Zxid the
+// txn that fired it. A node sends a session's events and replies in one
+// stream, so a client sees an event before any reply that shows the change.
+type WatchEvent struct {
+	Session int64  `msgpack:"s"`
+	Type    int32  `msgpack:"t"`
+	Path    string `msgpack:"p"`
+	Zxid    int64  `msgpack:"z"`
 }
 
 // Request is a client's request to the node serving its session. Xid
@@ -129,8 +156,10 @@ func (*Request) Kind() Kind      { return KindRequest }
 func (*Reply) Kind() Kind        { return KindReply }
 func (*Forward) Kind() Kind      { return KindForward }
 func (*ForwardReply) Kind() Kind { return KindForwardReply }
+func (*WatchEvent) Kind() Kind   { return KindWatchEvent }
 
 func (f *Forward) EpochOf() uint64      { return f.Epoch }
 func (f *ForwardReply) EpochOf() uint64 { return f.Epoch }
 func (f *ForwardReply) ZxidOf() uint64  { return f.Zxid }
 func (r *Reply) ZxidOf() uint64         { return uint64(r.Zxid) }
+func (w *WatchEvent) ZxidOf() uint64    { return uint64(w.Zxid) }

@@ -299,8 +299,11 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 }
 
 // Reply publishes a reply to a client's reply subject.
-func (b *Bus) Reply(subject string, r *msg.Reply) error {
-	data, err := Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, r))
+func (b *Bus) Reply(subject string, r *msg.Reply) error { return b.ToClient(subject, r) }
+
+// ToClient publishes a reply or a watch event to a client's reply subject.
+func (b *Bus) ToClient(subject string, body msg.Body) error {
+	data, err := Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, body))
 	if err != nil {
 		return err
 	}
