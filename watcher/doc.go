@@ -16,6 +16,27 @@
 // concurrent use; the caller serializes access, as it does for the tree. It
 // imports only the standard library and package znode.
 //
+// Use, on the node that serves the sessions:
+//
+//   - a read with watch=true registers after it is served: getData → Data,
+//     exists → Exist (whether or not the node exists), getChildren → Child;
+//     addWatch → ModeOfAddWatch(mode);
+//   - after each applied txn: Trigger(result.Changes), then deliver; a
+//     client must see the event before any read of the data that caused it;
+//   - removeWatches → Remove, checkWatches → Check (false: NoWatcher, -121);
+//   - setWatches/setWatches2 on reconnect → SetWatches with the client's
+//     relative zxid and the applied tree's Exists;
+//   - session closed, expired or moved away → DropSession (after the
+//     closeSession txn's Trigger, as ZooKeeper closes the connection after
+//     applying it). A session's index entry lives until DropSession.
+//
+// Cost: a trigger touches only the changed path and, when any recursive
+// watch exists, the path's ancestors (one map lookup each); notifying k
+// watchers of one path is O(k) with no allocation beyond the returned slice
+// (AppendTrigger reuses the caller's). Watches of a path are kept sorted by
+// session, so notifications come out sorted without a sort (one sort only
+// when recursive watches on ancestors add sessions).
+//
 // Semantics follow ZooKeeper (DataTree, WatchManager):
 //
 //   - create P fires NodeCreated for data watches on P and

@@ -127,7 +127,7 @@ func TestModel(t *testing.T) {
 				return p
 			}
 			modes := []Mode{Data, Exist, Child, Persistent, PersistentRecursive}
-			for step := 0; step < 400; step++ {
+			for step := 0; step < 1000; step++ {
 				s := int64(rnd.IntN(6))
 				p := randPath()
 				switch k := rnd.IntN(20); {

@@ -96,10 +96,11 @@ func (r *Registry) Add(session int64, path string, m Mode) {
 		}
 		sw.live++
 		e.sw = sw
+		e.bits = b
 		if _, ok := sw.paths[pw]; !ok {
 			sw.paths[pw] = struct{}{}
 			if len(sw.paths) > 2*sw.live+8 {
-				r.sweepIndex(session, sw)
+				r.sweepIndex(session, sw) // after e.bits is set: keeps pw
 			}
 		}
 	}

@@ -219,6 +219,7 @@ func TestIndexBounded(t *testing.T) {
 		if l := len(r.sessions[1].paths); l > 2*r.sessions[1].live+8 {
 			t.Fatalf("step %d: index of %d paths", i, l)
 		}
+		checkInvariants(t, r)
 		r.Trigger([]znode.Change{{Type: znode.Created, Path: p}})
 	}
 	checkInvariants(t, r)
