@@ -76,8 +76,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 func withOrderedServers() Option { return func(o *options) { o.ordered = true } }
 
 // withRetry is for tests.
-func withRetry(attempts int, base, max time.Duration) Option {
-	return func(o *options) { o.retry = retryPolicy{attempts, base, max} }
+func withRetry(attempts int, base, ceiling time.Duration) Option {
+	return func(o *options) { o.retry = retryPolicy{attempts, base, ceiling} }
 }
 
 // Conn is one session with the ensemble. It is safe for concurrent use.

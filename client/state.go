@@ -6,17 +6,17 @@ import "sync"
 type State int32
 
 const (
-	// StateConnected: the session is attached to a node that serves it.
+	// StateConnected means the session is attached to a node that serves it.
 	StateConnected State = iota + 1
-	// StateDisconnected: the session lost its node and is being moved to
+	// StateDisconnected means the session lost its node and is being moved to
 	// another one; calls wait for that (within their context and the
 	// session timeout).
 	StateDisconnected
-	// StateExpired: the session is gone (a node said so, or it could not
+	// StateExpired means the session is gone (a node said so, or it could not
 	// be re-attached within the session timeout); every call fails with
 	// ErrSessionExpired. Final but for StateClosed after Close.
 	StateExpired
-	// StateClosed: Close was called. Final.
+	// StateClosed means Close was called. Final.
 	StateClosed
 )
 
