@@ -107,7 +107,11 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 			}
 		}
 		for _, r := range rd.Replies {
-			if err := a.bus.Reply(r.To, r.Reply); err != nil {
+			var body msg.Body = r.Reply
+			if r.Event != nil {
+				body = r.Event
+			}
+			if err := a.bus.ToClient(r.To, body); err != nil {
 				ctx.Log.Debug("reply failed", "err", err)
 			}
 		}

@@ -187,10 +187,10 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// (No lower bound here: the leader's last touch came before the
+	// create's reply reached this test, so "touched" is late by a bus
+	// round trip. The tracker's own tests check the timeout exactly.)
 	gone := time.Since(touched)
-	if gone < timeout {
-		t.Fatalf("session expired after %s, before its timeout %s", gone, timeout)
-	}
 	if gone > timeout+2*tick {
 		// The bound holds on the leader's clock; polling and the bus add
 		// a little here. Report it rather than fail on scheduling noise.

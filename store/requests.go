@@ -25,7 +25,8 @@ func isWrite(op znode.OpCode) bool {
 func isRead(op znode.OpCode) bool {
 	switch op {
 	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
-		znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber, znode.OpWhoAmI:
+		znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber, znode.OpWhoAmI,
+		znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
 		return true
 	}
 	return false
@@ -85,6 +86,9 @@ func (s *Store) onRequest(req *msg.Request) {
 		}
 	}
 	s.touchSession(ss.id)
+	if req.ReplyTo != "" {
+		ss.replyTo = req.ReplyTo
+	}
 	c := &call{req: *req, replyTo: req.ReplyTo}
 	c.req.ReplyTo = ""
 	ss.queue = append(ss.queue, c)
@@ -355,6 +359,8 @@ func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
 		return &msg.Reply{ACL: ss.auth}
 	case znode.OpGetEphemerals:
 		return &msg.Reply{Children: s.tree.Ephemerals(ss.id, req.Path)}
+	case znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
+		return s.watchOp(ss, req)
 	case znode.OpMultiRead:
 		rp := &msg.Reply{}
 		for i := range req.Ops {
@@ -367,7 +373,9 @@ func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
 		}
 		return rp
 	}
-	return s.readOp(&req.Op, auth)
+	rp := s.readOp(&req.Op, auth)
+	s.watchRead(ss, &req.Op, rp)
+	return rp
 }
 
 func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {

@@ -72,6 +72,7 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 
 		ss := s.sessions[hdr.Session]
 		if ss == nil {
+			s.watches.DropSession(hdr.Session)
 			return
 		}
 		for _, c := range ss.queue {
@@ -82,6 +83,7 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 		s.flush(ss)
 		delete(s.sessions, hdr.Session)
 		delete(s.touched, hdr.Session)
+		s.watches.DropSession(hdr.Session)
 	}
 }
 
@@ -152,6 +154,7 @@ func (s *Store) reattach(req *msg.Request) {
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
 	}
+	ss.replyTo = req.ReplyTo
 	s.touchSession(ss.id)
 	c := &call{req: *req, replyTo: req.ReplyTo, reply: &msg.Reply{Timeout: timeout, Passwd: Passwd(req.Session)}}
 	c.req.ReplyTo = ""

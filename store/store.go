@@ -10,6 +10,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/watcher"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 type Reply struct {
 	To    string
 	Reply *msg.Reply
+	Event *msg.WatchEvent // instead of Reply: a watch notification
 }
 
 // Ready is the work the shell must carry out, then report with Advance:
@@ -90,6 +92,8 @@ type Store struct {
 	seqBase     uint64
 	nextSession int64
 
+	watches *watcher.Registry // of the sessions served here (watches.go)
+
 	// Session tracking (sessions.go).
 	touched  map[int64]struct{}
 	tracking bool
@@ -105,7 +109,8 @@ type Store struct {
 
 // session is a session served by this node: its requests in order.
 type session struct {
-	id     int64
+	id      int64
+	replyTo string // where the client gets replies, hence events
 	auth   []msg.ACL
 	queue  []*call
 	fwdSeq uint64 // last Forward.Seq assigned; starts at Store.seqBase
@@ -190,6 +195,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		sessions: map[int64]*session{},
 		awaiting: map[int64]struct{}{},
 		touched:  map[int64]struct{}{},
+		watches:  watcher.New(),
 		seqBase:  uint64(max(now, 0)) << seqCounterBits,
 		// ZooKeeper's SessionTrackerImpl.initializeNextSessionId: the
 		// server id in the top byte, the start time below, so ids are
@@ -407,7 +413,9 @@ func (s *Store) installSnapshot(sn *replica.SnapshotData) {
 		panic(fmt.Sprintf("store: snapshot claims %s but holds %s", msg.FormatZxid(sn.Zxid), msg.FormatZxid(uint64(t.LastZxid()))))
 	}
 	t.SetSuperDigest(s.cfg.SuperDigest)
+	old := s.tree
 	s.tree = t
+	s.rewatch(old)
 	if s.prep != nil {
 		s.prep, s.prepWait = nil, true
 	}
@@ -428,6 +436,7 @@ func (s *Store) apply(e replica.Entry) {
 	if res.Fault != nil {
 		panic(fmt.Sprintf("store: committed txn %s does not apply: %v", msg.FormatZxid(e.Zxid), res.Fault))
 	}
+	s.fire(hdr.Zxid, res.Changes)
 	if s.prep != nil {
 		s.prep.Applied(hdr.Zxid)
 	}
