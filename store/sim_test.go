@@ -900,6 +900,11 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 	}
 	switch {
 	case op == znode.OpCreateSession && rp.Err == 0 && req.Session != 0:
+		// ZooKeeper's rule: a node behind what the client has seen
+		// must not take the session, or its reads could go back.
+		if rp.Zxid < req.LastZxid {
+			s.fatalf("client %s: node %d at %x took session %x, the client had seen %x", c.name, n.id, rp.Zxid, c.session, req.LastZxid)
+		}
 		s.logf("client %s: session %x reattached at node %d", c.name, c.session, n.id)
 	case op == znode.OpCreateSession && rp.Err == 0:
 		c.session, c.xid = rp.Session, 0
