@@ -292,6 +292,18 @@ func (s *sim) drain(n *simNode) {
 	for n.alive && n.st.HasReady() {
 		rd := n.st.Ready()
 		s.checkReady(n, rd)
+		// As server's shell does: a leader's proposals and commits leave
+		// before its fsync, so a crash point below may lose on the leader
+		// what its followers already hold.
+		late := rd.Messages[:0:0]
+		for _, e := range rd.Messages {
+			if e.Kind == msg.KindProposal || e.Kind == msg.KindCommit {
+				s.bus.Send(e)
+			} else {
+				late = append(late, e)
+			}
+		}
+		rd.Messages = late
 		if rd.Truncate != nil {
 			if err := n.s.TruncateAfter(*rd.Truncate); err != nil {
 				s.fatalf("node %d: %v", n.id, err)
