@@ -242,16 +242,19 @@ func (n *Node) VoterStatus() voter.Status { return n.vote.Status() }
 func (n *Node) zkStatus() zkwire.Status {
 	st := n.vote.Status()
 	db := n.DBStatus()
+	bus := n.bus.Bus().Stats()
 	return zkwire.Status{
-		Version:   Version,
-		Mode:      n.Mode(),
-		Zxid:      db.AppliedZxid,
-		NodeCount: db.Nodes,
-		Digest:    db.Digest,
-		Epoch:     st.Epoch,
-		Leader:    uint64(st.Leader),
-		MyID:      uint64(n.id),
-		Conf:      n.confLines(),
+		Version:     Version,
+		Mode:        n.Mode(),
+		Zxid:        db.AppliedZxid,
+		NodeCount:   db.Nodes,
+		Digest:      db.Digest,
+		Epoch:       st.Epoch,
+		Leader:      uint64(st.Leader),
+		MyID:        uint64(n.id),
+		Conf:        n.confLines(),
+		BusSent:     bus.Sent,
+		BusReceived: bus.Received,
 	}
 }
 

@@ -37,6 +37,9 @@ type Status struct {
 	MyID   uint64
 	// Digest of the applied tree at Zxid, for comparing replicas.
 	Digest uint64
+	// Messages this node has published and taken from its bus (actor
+	// traffic, client requests and replies), for mntr.
+	BusSent, BusReceived uint64
 }
 
 // notServing is ZooKeeper's reply to most words when the node has no quorum.
@@ -128,6 +131,8 @@ func writeMntr(w io.Writer, st Status) {
 		"paddock_leader":           fmt.Sprint(st.Leader),
 		"paddock_myid":             fmt.Sprint(st.MyID),
 		"paddock_digest":           fmt.Sprintf("%016x", st.Digest),
+		"paddock_bus_sent":         fmt.Sprint(st.BusSent),
+		"paddock_bus_received":     fmt.Sprint(st.BusReceived),
 	}
 	keys := make([]string, 0, len(kv))
 	for k := range kv {

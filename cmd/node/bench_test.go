@@ -1,8 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/paddock-zk/paddock/client"
 )
 
 // BenchmarkFirstLeader measures, at the default tickTime (2000 ms), the time
@@ -55,3 +68,143 @@ func (e *ensemble) waitSettledFast(ids ...int) int {
 	e.t.Fatalf("no leader among %v within 60s\n%s", ids, e.logs())
 	return 0
 }
+
+var benchWindow = flag.Duration("bench.window", 30*time.Second, "BenchmarkIdleSessions: length of each measured window")
+
+// procUsage is a snapshot of the three node processes' CPU time (utime+stime
+// from /proc/<pid>/stat) and their bus counters (mntr's paddock_bus_sent
+// and paddock_bus_received), and of this process's CPU time (the clients).
+type procUsage struct {
+	at             time.Time
+	nodeCPU, self  time.Duration
+	sent, received uint64
+}
+
+func (e *ensemble) usage() procUsage {
+	e.t.Helper()
+	u := procUsage{at: time.Now(), self: procCPU(e.t, os.Getpid())}
+	for _, id := range e.all() {
+		u.nodeCPU += procCPU(e.t, e.members[id].cmd.Process.Pid)
+		kv := e.mntr(id)
+		s, err1 := strconv.ParseUint(kv["paddock_bus_sent"], 10, 64)
+		r, err2 := strconv.ParseUint(kv["paddock_bus_received"], 10, 64)
+		if err1 != nil || err2 != nil {
+			e.t.Fatalf("node %d mntr without bus counters: %v", id, kv)
+		}
+		u.sent += s
+		u.received += r
+	}
+	return u
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on Linux.
+const clockTicks = 100
+
+// procCPU is the user plus system CPU time pid has used.
+func procCPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Skipf("no /proc: %v", err)
+	}
+	// Fields after the parenthesized command name start at field 3 (state);
+	// utime and stime are fields 14 and 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("parsing /proc/%d/stat: %q", pid, b)
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// rates over the window from u to v: node CPU seconds per second (all three
+// nodes together), bus messages sent and received per second (summed over
+// the nodes), and this process's CPU seconds per second.
+func rates(u, v procUsage) (cpu, sent, received, self float64) {
+	d := v.at.Sub(u.at).Seconds()
+	return (v.nodeCPU - u.nodeCPU).Seconds() / d, float64(v.sent-u.sent) / d,
+		float64(v.received-u.received) / d, (v.self - u.self).Seconds() / d
+}
+
+// BenchmarkIdleSessions: a 3-node ensemble of real processes at the
+// default tickTime, measured for -bench.window twice: idle (no sessions:
+// elections settled, heartbeats only), then holding 1,000 idle sessions of
+// the native client (one client.Connect each, spread over the nodes, the
+// default 10 s session timeout). An idle client pings once nothing was
+// sent for a third of its session timeout (checking every twelfth): every
+// 3.3 s, so 1,000 sessions send 300 pings/s to the ensemble. They connect
+// within a few seconds, so their pings come in bursts, and a window of only
+// two or three ping periods (10 s) over- or undercounts them by up to a
+// tenth depending on where it falls; hence the 30 s default.
+// Reported per window: node CPU seconds per second (the three processes
+// together), bus messages sent and received per second (mntr's counters
+// summed over the nodes), and the benchmark process's own CPU (the
+// clients) for the sessions window.
+func BenchmarkIdleSessions(b *testing.B) {
+	const sessions = 1000
+	for i := 0; i < b.N; i++ {
+		e := newEnsemble(b, 3, false)
+		for _, id := range e.all() {
+			e.startUp(id)
+		}
+		e.waitSettled(e.all()...)
+		// Let the election's aftermath (syncs, first heartbeats) pass.
+		time.Sleep(2 * time.Second)
+		u := e.usage()
+		time.Sleep(*benchWindow)
+		cpu0, sent0, recv0, _ := rates(u, e.usage())
+
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		conns := make([]*client.Conn, sessions)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		var failed atomic.Pointer[error]
+		connectStart := time.Now()
+		for j := range conns {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				c, err := client.Connect(ctx, []string{e.busURL(j%3 + 1)}, client.WithLogger(quiet))
+				if err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+				conns[j] = c
+			}()
+		}
+		wg.Wait()
+		connected := time.Since(connectStart)
+		if p := failed.Load(); p != nil {
+			b.Fatalf("connect: %v", *p)
+		}
+		if d := conns[0].SessionTimeout(); d != client.DefaultSessionTimeout {
+			b.Logf("negotiated session timeout %s", d)
+		}
+		// Skip the burst of creates: start the window a full ping
+		// period after the last connect, when every client is pinging.
+		time.Sleep(client.DefaultSessionTimeout / 3)
+		u = e.usage()
+		time.Sleep(*benchWindow)
+		cpu1, sent1, recv1, self1 := rates(u, e.usage())
+		for _, c := range conns {
+			c.Close()
+		}
+		cancel()
+		e.killAll()
+
+		b.Logf("%d sessions connected in %s (%.0f/s); window %s", sessions, connected.Round(time.Millisecond),
+			sessions/connected.Seconds(), *benchWindow)
+		b.ReportMetric(cpu0, "idle-cpu-s/s")
+		b.ReportMetric(sent0, "idle-bus-sent/s")
+		b.ReportMetric(recv0, "idle-bus-recv/s")
+		b.ReportMetric(cpu1, "1k-cpu-s/s")
+		b.ReportMetric(sent1, "1k-bus-sent/s")
+		b.ReportMetric(recv1, "1k-bus-recv/s")
+		b.ReportMetric(self1, "1k-client-cpu-s/s")
+	}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
