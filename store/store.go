@@ -111,9 +111,9 @@ type Store struct {
 type session struct {
 	id      int64
 	replyTo string // where the client gets replies, hence events
-	auth   []msg.ACL
-	queue  []*call
-	fwdSeq uint64 // last Forward.Seq assigned; starts at Store.seqBase
+	auth    []msg.ACL
+	queue   []*call
+	fwdSeq  uint64 // last Forward.Seq assigned; starts at Store.seqBase
 }
 
 // call is one request of a session, answered when it reaches the head of
