@@ -116,6 +116,9 @@ type Conn struct {
 
 	pendMu  sync.Mutex
 	pending map[int32]chan *msg.Reply
+	hooks   map[int32]func(*msg.Reply) // run with the reply before its caller gets it (watch.go)
+
+	watches watchManager // watch.go
 
 	lastZxid    atomic.Int64
 	kick        chan struct{} // buffered: the session needs re-attaching
@@ -346,6 +349,7 @@ func (c *Conn) shutdown(closed bool) {
 		if nc != nil {
 			nc.Close()
 		}
+		c.endWatches()
 	})
 	if closed {
 		c.closing.Store(true)
@@ -374,6 +378,10 @@ func (c *Conn) onReply(m *nats.Msg) {
 	}
 	rep, ok := env.Body.(*msg.Reply)
 	if !ok {
+		if ev, ok := env.Body.(*msg.WatchEvent); ok {
+			c.onEvent(ev)
+			return
+		}
 		c.log.Debug("unexpected message on reply inbox", "kind", env.Kind)
 		return
 	}
@@ -391,10 +399,15 @@ func (c *Conn) onReply(m *nats.Msg) {
 	c.pendMu.Lock()
 	ch, ok := c.pending[rep.Xid]
 	delete(c.pending, rep.Xid)
+	hook := c.hooks[rep.Xid]
+	delete(c.hooks, rep.Xid)
 	c.pendMu.Unlock()
 	if !ok {
 		c.log.Debug("reply for no pending request", "xid", rep.Xid)
 		return
+	}
+	if hook != nil {
+		hook(rep)
 	}
 	ch <- rep
 }
@@ -483,6 +496,12 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		}
 		c.pendMu.Lock()
 		c.pending[req.Xid] = ch
+		if h := replyHookOf(ctx); h != nil {
+			if c.hooks == nil {
+				c.hooks = make(map[int32]func(*msg.Reply))
+			}
+			c.hooks[req.Xid] = h
+		}
 		c.pendMu.Unlock()
 		data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
 		sendErr := err
@@ -497,6 +516,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		forget := func() {
 			c.pendMu.Lock()
 			delete(c.pending, req.Xid)
+			delete(c.hooks, req.Xid)
 			c.pendMu.Unlock()
 		}
 		if err != nil {

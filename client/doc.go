@@ -57,6 +57,52 @@
 // States (an unbounded queue each, closed after StateClosed). Names follow
 // ZooKeeper's KeeperState: SyncConnected, Disconnected, Expired, Closed.
 //
+// # Watches
+//
+// GetW, ExistsW and ChildrenW are reads that also set a one-shot watch at
+// the serving node (a data watch; for ExistsW on a missing node an exist
+// watch, which fires NodeCreated; a child watch). Each returns its own
+// channel, buffered with capacity 1, that receives exactly one Event and
+// is then closed; a failed read sets no watch and returns a nil channel.
+// AddWatch sets a persistent watch (recursive: on the whole subtree) whose
+// Watch.Events is an unbounded queue, in order, closed after
+// PersistentWatchRemoved or None. RemoveWatches and CheckWatches take a
+// WatcherType and return ErrNoWatcher when the node holds none; a
+// successful removal raises DataWatchRemoved, ChildWatchRemoved or
+// PersistentWatchRemoved on the local listeners and closes them, as
+// ZooKeeper's Java client does (the node never sends these). Watch.Remove
+// removes one Watch, and the node's watch only if no other Watch of the
+// same kind on the path uses it (checkWatches otherwise).
+//
+// The node keeps one watch per session, path and kind, so listeners share
+// it: a client-side manager (ZooKeeper's ZKWatchManager) maps path to the
+// listeners of each kind (data, exist, child, persistent, recursive) and
+// fans each event out as ZooKeeper's materialize does: NodeCreated and
+// NodeDataChanged to the data and exist listeners, NodeDeleted to those
+// and the child listeners, NodeChildrenChanged to the child listeners;
+// persistent listeners on the path get every type, recursive ones on the
+// path or an ancestor all but NodeChildrenChanged.
+//
+// Events come in the session's reply stream (a msg.WatchEvent on the reply
+// inbox) and are pushed into their channels, without blocking, on the
+// goroutine that hands replies to their callers, so an event is in its
+// channel before the reply that follows it is returned: a read that shows
+// a change returns after its event was delivered. A watch is registered
+// in the manager, and removed, on that same goroutine as its reply goes
+// by (a per-request hook carried in the call's context), at the point of
+// the stream where the node registered or removed it.
+//
+// When the session re-attaches to another node, the manager's watches are
+// sent there with setWatches2 before any other request, with RelZxid the
+// LastZxid the re-attach carried (the re-attach's reply raises LastZxid to
+// the new node's zxid). The node fires at once the one-shot watches whose
+// node changed after it, and registers the others. Persistent watches are
+// registered again but, as in ZooKeeper, changes made while the session
+// was away are not replayed to them. Expiry or Close delivers
+// Event{Type: EventNone, State: StateExpired or StateClosed} to every
+// listener and closes it; a Disconnected spell is not delivered to
+// watches (it would use up a one-shot channel).
+//
 // Errors are *znode.Error values carrying the request path; compare them
 // with errors.Is against the sentinels re-exported here (ErrNoNode, ...).
 //

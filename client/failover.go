@@ -205,8 +205,9 @@ func (c *Conn) reattach() {
 		l := c.newLink(nc, ens, node)
 		try := min(remaining, max(c.timeout/4, 250*time.Millisecond))
 		ctx, cancel := context.WithTimeout(context.Background(), try)
+		seen := c.lastZxid.Load() // before this reply raises it: the watches' RelZxid
 		rep, _, err := c.send(ctx, msg.Request{Session: c.session, Passwd: c.passwd,
-			Timeout: int32(c.timeout / time.Millisecond), LastZxid: c.lastZxid.Load(),
+			Timeout: int32(c.timeout / time.Millisecond), LastZxid: seen,
 			Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
 		cancel()
 		code := znode.ConnectionLoss
@@ -221,6 +222,10 @@ func (c *Conn) reattach() {
 			// Not our session: this node took the request as a new one.
 			c.log.Warn("re-attach answered with another session", "node", node, "got", fmt.Sprintf("0x%x", rep.Session))
 		case code == znode.Ok:
+			if err := c.resendWatches(l, seen, try); err != nil {
+				c.log.Debug("re-registering watches failed", "node", node, "err", err)
+				break
+			}
 			c.attached(l, ens)
 			return
 		case err != nil && !isConnectionLoss(err):
