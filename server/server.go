@@ -168,6 +168,9 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
 		Status:  n.zkStatus,
 		Log:     n.log,
+
+		Bus:       zkBus{n.bus.Bus()},
+		MaxBuffer: cfg.JuteMaxBuffer,
 	})
 	if err != nil {
 		return nil, err

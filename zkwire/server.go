@@ -17,6 +17,12 @@ type Config struct {
 	Allowed Allowed
 	Status  func() Status // called per request; must be safe from any goroutine
 	Log     *slog.Logger
+	// Bus is the node's request path for jute client connections; nil
+	// refuses them (the connection is closed).
+	Bus Bus
+	// MaxBuffer is jute.maxbuffer: a larger packet closes the
+	// connection. 0 means DefaultMaxBuffer.
+	MaxBuffer int
 }
 
 // Server is the clientPort listener.
@@ -27,6 +33,20 @@ type Server struct {
 	mu   sync.Mutex
 	conn map[net.Conn]struct{}
 	done bool
+	live int // jute connections past their handshake
+}
+
+func (s *Server) count(d int) {
+	s.mu.Lock()
+	s.live += d
+	s.mu.Unlock()
+}
+
+// Connections is the number of client sessions connected here.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
 }
 
 // Listen binds the client port. Serve must be called to accept connections.
@@ -108,10 +128,13 @@ func (s *Server) handle(c net.Conn) {
 		AnswerFourLetter(c, string(head[:]), s.cfg.Allowed, s.cfg.Status())
 		return
 	}
-	// The jute client protocol arrives with issue 6; until then a client
-	// frame is refused by closing the connection, which ZooKeeper clients
-	// treat as connection loss and retry elsewhere.
-	s.cfg.Log.Debug("client protocol connection refused: not implemented in this build", "remote", c.RemoteAddr())
+	if s.cfg.Bus == nil {
+		// No request path: closing is what ZooKeeper clients treat as
+		// connection loss, and they try elsewhere.
+		s.cfg.Log.Debug("client protocol connection refused: no request path", "remote", c.RemoteAddr())
+		return
+	}
+	s.serveClient(c, head)
 }
 
 // Ask sends a four-letter word to addr and returns the whole reply.

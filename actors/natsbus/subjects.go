@@ -8,14 +8,15 @@ import (
 
 // Subject formats. Every subject Paddock uses is built from this block.
 const (
-	subjPrefix    = "pdk.%s."           // ensemble
-	subjElect     = "pdk.%s.elect"      // ensemble
-	subjBroadcast = "pdk.%s.all.%s"     // ensemble, role
-	subjDirect    = "pdk.%s.peer.%d.%s" // ensemble, node, role
-	subjAll       = "pdk.%s.>"          // ensemble: everything, for tracing
-	subjRequest   = "pdk.%s.req.%d"     // ensemble, node: client requests
-	subjRequests  = "pdk.%s.req.*"      // ensemble: every node's requests
-	replyPrefix   = "_PDK.%s"           // user: a client's replies and notifications
+	subjPrefix    = "pdk.%s."               // ensemble
+	subjElect     = "pdk.%s.elect"          // ensemble
+	subjBroadcast = "pdk.%s.all.%s"         // ensemble, role
+	subjDirect    = "pdk.%s.peer.%d.%s"     // ensemble, node, role
+	subjAll       = "pdk.%s.>"              // ensemble: everything, for tracing
+	subjRequest   = "pdk.%s.req.%d"         // ensemble, node: client requests
+	subjRequests  = "pdk.%s.req.*"          // ensemble: every node's requests
+	replyPrefix   = "_PDK.%s"               // user: a client's replies and notifications
+	subjZkwire    = "_PDK._zkwire.%s.%d.%s" // ensemble, node, connection: a ZooKeeper wire connection's replies
 	// anonymousInbox is NATS's default reply prefix, shared by every
 	// anonymous client.
 	anonymousInbox = "_INBOX"
@@ -53,3 +54,10 @@ func Subject(ens string, to msg.Addr) string {
 
 // serverName names a node's NATS server so routes map back to node ids.
 func serverName(ens string, id msg.NodeID) string { return fmt.Sprintf("pdk-%s-%d", ens, id) }
+
+// ClientStreamSubject is the reply subject of one front-end (zkwire)
+// connection on node id. The user token "_zkwire" cannot be a client
+// user's name, so only peers may subscribe there.
+func ClientStreamSubject(ens string, id msg.NodeID, conn string) string {
+	return fmt.Sprintf(subjZkwire, ens, id, conn)
+}

@@ -1,0 +1,359 @@
+package zkwire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zkwire/jute"
+)
+
+// Bus is the node's request path as the front end sees it: a stream per
+// client connection to the node's own request subject.
+type Bus interface {
+	// Open starts a stream whose replies and watch events (*msg.Reply,
+	// *msg.WatchEvent) are handed to deliver in the order the node sent
+	// them. deliver may block.
+	Open(deliver func(msg.Body)) (Stream, error)
+}
+
+// Stream is one connection's way to the node's request path.
+type Stream interface {
+	Send(req *msg.Request) error
+	Close()
+}
+
+// DefaultMaxBuffer is jute.maxbuffer's default.
+const DefaultMaxBuffer = 1 << 20
+
+// connectTimeout bounds the handshake: the ConnectRequest and the node's
+// answer to the createSession it becomes.
+const connectTimeout = 10 * time.Second
+
+// Error codes of KeeperException.Code the front end answers with itself.
+const (
+	errMarshalling    int32 = -5
+	errUnimplemented  int32 = -6
+	errAuthFailed     int32 = -115
+	errSessionExpired int32 = -112
+)
+
+// stateSyncConnected is the KeeperState of every notification on a live
+// connection.
+const stateSyncConnected = 3
+
+var errTooLarge = errors.New("zkwire: packet larger than jute.maxbuffer")
+
+// readFrame reads one length-prefixed frame whose length is given in head.
+func readFrame(r io.Reader, head [4]byte, max int) ([]byte, error) {
+	n := int32(binary.BigEndian.Uint32(head[:]))
+	if n < 0 || int(n) > max {
+		return nil, errTooLarge
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// pend is a request waiting for its reply, in the order the client sent
+// them. local is a reply the front end made itself (written when it
+// reaches the head of the queue, so replies stay in order).
+type pend struct {
+	xid, op int32
+	local   []byte
+	close   bool // close the connection once this reply is written
+}
+
+// zkConn is one jute client connection after its handshake.
+type zkConn struct {
+	c       net.Conn
+	log     *slog.Logger
+	stream  Stream
+	session int64
+	passwd  []byte
+	timeout time.Duration
+
+	in   chan msg.Body
+	kick chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu       sync.Mutex
+	queue    []pend
+	lastZxid int64
+}
+
+func (z *zkConn) stop() { z.once.Do(func() { close(z.done) }) }
+
+// serveClient runs the jute protocol on c, whose first four bytes (the
+// first frame's length) have been read into head.
+func (s *Server) serveClient(c net.Conn, head [4]byte) {
+	max := s.cfg.MaxBuffer
+	if max <= 0 {
+		max = DefaultMaxBuffer
+	}
+	log := s.cfg.Log.With("remote", c.RemoteAddr().String())
+	br := bufio.NewReader(c)
+	frame, err := readFrame(br, head, max)
+	if err != nil {
+		log.Debug("client handshake: bad frame", "err", err)
+		return
+	}
+	var cr jute.ConnectRequest
+	if err := jute.Decode(frame, &cr); err != nil {
+		log.Debug("client handshake: bad ConnectRequest", "err", err)
+		return
+	}
+	z := &zkConn{c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	defer z.stop()
+	stream, err := s.cfg.Bus.Open(func(b msg.Body) {
+		select {
+		case z.in <- b:
+		case <-z.done:
+		}
+	})
+	if err != nil {
+		log.Warn("client connection: no request stream", "err", err)
+		return
+	}
+	defer stream.Close()
+	z.stream = stream
+	if !z.handshake(&cr) {
+		return
+	}
+	s.count(1)
+	defer s.count(-1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer c.Close() // unblocks the reader
+		z.writer()
+	}()
+	z.reader(br, max)
+	z.stop()
+	wg.Wait()
+}
+
+// handshake turns the ConnectRequest into a createSession and answers it.
+func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
+	req := &msg.Request{Session: cr.SessionID, Timeout: cr.TimeOut, LastZxid: cr.LastZxidSeen,
+		Op: msg.Op{Op: jute.OpCreateSession}}
+	if cr.SessionID != 0 {
+		req.Passwd = cr.Passwd
+	}
+	if err := z.stream.Send(req); err != nil {
+		z.log.Debug("client handshake: send", "err", err)
+		return false
+	}
+	var rp *msg.Reply
+	t := time.NewTimer(connectTimeout)
+	defer t.Stop()
+	for rp == nil {
+		select {
+		case b := <-z.in:
+			rp, _ = b.(*msg.Reply)
+		case <-t.C:
+			z.log.Debug("client handshake: no answer from the node")
+			return false
+		}
+	}
+	resp := &jute.ConnectResponse{HasReadOnly: cr.HasReadOnly}
+	switch {
+	case rp.Err == 0:
+		resp.TimeOut, resp.SessionID, resp.Passwd = rp.Timeout, rp.Session, rp.Passwd
+	case rp.Err == errSessionExpired:
+		// ZooKeeper's answer to a session it will not re-attach: timeout
+		// 0, which the client reports as an expired session.
+		resp.Passwd = make([]byte, 16)
+	default:
+		// Not serving, or behind the client: close, and the client
+		// tries another server.
+		z.log.Debug("client handshake refused", "err", rp.Err)
+		return false
+	}
+	_ = z.c.SetWriteDeadline(time.Now().Add(connectTimeout))
+	if _, err := z.c.Write(frameOf(resp)); err != nil || rp.Err != 0 {
+		return false
+	}
+	z.session, z.passwd = rp.Session, rp.Passwd
+	z.timeout = time.Duration(rp.Timeout) * time.Millisecond
+	z.lastZxid = rp.Zxid
+	z.log = z.log.With("session", rp.Session)
+	return true
+}
+
+// frameOf encodes records into one length-prefixed frame.
+func frameOf(recs ...jute.Record) []byte {
+	e := jute.Encoder{B: make([]byte, 4, 64)}
+	for _, r := range recs {
+		r.Encode(&e)
+	}
+	binary.BigEndian.PutUint32(e.B, uint32(len(e.B)-4))
+	return e.B
+}
+
+// reader takes request frames until the connection fails or closes.
+func (z *zkConn) reader(br *bufio.Reader, max int) {
+	for {
+		// The client pings at a third of the timeout at the latest; a
+		// silent connection is dead (its session goes on until expiry).
+		_ = z.c.SetReadDeadline(time.Now().Add(max64(z.timeout, 2*time.Second)))
+		var head [4]byte
+		if _, err := io.ReadFull(br, head[:]); err != nil {
+			return
+		}
+		frame, err := readFrame(br, head, max)
+		if err != nil {
+			z.log.Debug("client frame dropped; closing", "err", err)
+			return
+		}
+		h, rec, err := jute.DecodeRequest(frame)
+		var p pend
+		var req *msg.Request
+		switch {
+		case len(frame) < 8:
+			z.log.Debug("client frame without a header; closing")
+			return
+		case errors.Is(err, jute.ErrUnknownOp):
+			p = z.localReply(h, errUnimplemented)
+		case err != nil:
+			p = z.localReply(h, errMarshalling)
+		case h.Type == jute.OpAuth:
+			// No auth scheme yet: ZooKeeper answers an unknown scheme
+			// with AuthFailed and closes the connection.
+			p = z.localReply(h, errAuthFailed)
+			p.close = true
+		default:
+			req = toRequest(h, rec)
+			if req == nil {
+				p = z.localReply(h, errUnimplemented)
+			} else {
+				req.Session, req.Passwd = z.session, z.passwd
+				p = pend{xid: h.Xid, op: h.Type, close: h.Type == jute.OpCloseSession}
+			}
+		}
+		z.mu.Lock()
+		z.queue = append(z.queue, p)
+		z.mu.Unlock()
+		if req != nil {
+			if err := z.stream.Send(req); err != nil {
+				z.log.Debug("client request not sent; closing", "err", err)
+				return
+			}
+		} else {
+			select {
+			case z.kick <- struct{}{}:
+			default:
+			}
+		}
+		select {
+		case <-z.done:
+			return
+		default:
+		}
+	}
+}
+
+func (z *zkConn) localReply(h jute.RequestHeader, code int32) pend {
+	z.mu.Lock()
+	zxid := z.lastZxid
+	z.mu.Unlock()
+	return pend{xid: h.Xid, op: h.Type, local: frameOf(&jute.ReplyHeader{Xid: h.Xid, Zxid: zxid, Err: code})}
+}
+
+func max64(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// writer writes replies in request order and notifications as they come.
+func (z *zkConn) writer() {
+	bw := bufio.NewWriter(z.c)
+	for {
+		var b msg.Body
+		select {
+		case <-z.done:
+			return
+		case b = <-z.in:
+		case <-z.kick:
+		}
+		closing := false
+		var err error
+		if b != nil {
+			closing, err = z.write(bw, b)
+		}
+		if !closing && err == nil {
+			closing, err = z.flushLocal(bw)
+		}
+		// Write out everything already at hand before flushing.
+		for !closing && err == nil && len(z.in) > 0 {
+			if closing, err = z.write(bw, <-z.in); err == nil && !closing {
+				closing, err = z.flushLocal(bw)
+			}
+		}
+		_ = z.c.SetWriteDeadline(time.Now().Add(max64(z.timeout, 2*time.Second)))
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		if closing || err != nil {
+			return
+		}
+	}
+}
+
+// flushLocal writes the front end's own replies that reached the head.
+func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
+	for {
+		z.mu.Lock()
+		if len(z.queue) == 0 || z.queue[0].local == nil {
+			z.mu.Unlock()
+			return false, nil
+		}
+		p := z.queue[0]
+		z.queue = z.queue[1:]
+		z.mu.Unlock()
+		if _, err := bw.Write(p.local); err != nil || p.close {
+			return true, err
+		}
+	}
+}
+
+func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
+	switch b := b.(type) {
+	case *msg.WatchEvent:
+		_, err = bw.Write(frameOf(&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
+			&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path}))
+		return false, err
+	case *msg.Reply:
+		if closing, err = z.flushLocal(bw); closing || err != nil {
+			return closing, err
+		}
+		z.mu.Lock()
+		if len(z.queue) == 0 || z.queue[0].xid != b.Xid {
+			z.mu.Unlock()
+			// Not ours (a late answer to an earlier attempt): ignore.
+			z.log.Debug("unexpected reply dropped", "xid", b.Xid)
+			return false, nil
+		}
+		p := z.queue[0]
+		z.queue = z.queue[1:]
+		if b.Zxid > z.lastZxid {
+			z.lastZxid = b.Zxid
+		}
+		z.mu.Unlock()
+		_, err = bw.Write(replyFrame(p.op, b))
+		return p.close || b.Err == errSessionExpired, err
+	}
+	return false, nil
+}
