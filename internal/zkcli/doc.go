@@ -8,9 +8,17 @@
 // Shell adds the interactive prompt ("[zk: <server>(CONNECTED) <n>] "),
 // history, redo and quit; Main parses `node cli`'s flags.
 //
+// Watches: get -w, ls -w (and ls -R -w), stat -w (an exists watch),
+// addWatch [-m PERSISTENT|PERSISTENT_RECURSIVE] and removewatches
+// path [-c|-d|-a] [-l]. The interactive shell prints each event as
+// ZooKeeperMain's MyWatcher does ("\nWATCHER::\n" then "\n" + the
+// WatchedEvent line), asynchronously between commands; a one-shot
+// command ends before its watch can fire (zkCli's too), so it sets the
+// watch and says so on stderr. removewatches -l is accepted and does
+// nothing more: the native client always drops its local watches.
+//
 // Departures from zkCli, on purpose or for now: -server names nodes' bus
-// (NATS) ports, not client ports; -w is parsed and refused until the native
-// client has watches; addauth, whoami, quotas, reconfig, config and
+// (NATS) ports, not client ports; addauth, whoami, quotas, reconfig, config and
 // getEphemerals are not there yet; the bus protocol does not tell a null
 // value from an empty one, so `get` prints "null" for both. It must not
 // hold connection state of its own: everything goes through Client.

@@ -10,8 +10,11 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
 )
 
@@ -28,6 +31,43 @@ type Shell struct {
 	history map[int]string
 	count   int
 	lastErr error
+
+	outMu sync.Mutex  // one command's output or one event at a time
+	ended atomic.Bool // Serve returned: events are no longer printed
+}
+
+// lockedWriter serializes writes from commands and watch events.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (s *Shell) out() io.Writer { return lockedWriter{&s.outMu, s.Out} }
+
+// PrintEvents prints each event of ch as ZooKeeperMain's MyWatcher does
+// (printMessage puts a newline before each line):
+//
+//	(blank line)
+//	WATCHER::
+//	(blank line)
+//	WatchedEvent state:SyncConnected type:NodeChildrenChanged path:/serverList
+//
+// in the background, between commands, until ch closes or the shell ends.
+func (s *Shell) PrintEvents(ch <-chan client.Event) {
+	go func() {
+		for ev := range ch {
+			if s.ended.Load() {
+				continue
+			}
+			io.WriteString(s.out(), "\nWATCHER::\n\n"+ev.String()+"\n")
+		}
+	}()
 }
 
 // errQuit ends the shell.
@@ -41,13 +81,20 @@ func (s *Shell) Prompt() string {
 // Serve reads commands from in until EOF, quit or ctx ends. It returns the
 // error of the last command that ran (nil if it succeeded), for the exit
 // status.
+//
+// Watches set by its commands print their events as they come
+// (PrintEvents), unless Options.OnWatch says otherwise.
 func (s *Shell) Serve(ctx context.Context, in io.Reader) error {
+	defer s.ended.Store(true)
+	if s.Options.OnWatch == nil {
+		s.Options.OnWatch = s.PrintEvents
+	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for {
-		fmt.Fprint(s.Out, s.Prompt())
+		fmt.Fprint(s.out(), s.Prompt())
 		if !sc.Scan() {
-			fmt.Fprintln(s.Out)
+			fmt.Fprintln(s.out())
 			return s.lastErr
 		}
 		if err := s.ExecuteLine(ctx, sc.Text()); errors.Is(err, errQuit) {
@@ -87,7 +134,7 @@ func (s *Shell) process(ctx context.Context, args []string) error {
 	case "history":
 		for i := s.count - 10; i <= s.count; i++ {
 			if i >= 0 {
-				fmt.Fprintf(s.Out, "%d - %s\n", i, s.history[i])
+				fmt.Fprintf(s.out(), "%d - %s\n", i, s.history[i])
 			}
 		}
 		return nil
@@ -117,7 +164,7 @@ func (s *Shell) process(ctx context.Context, args []string) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return RunWith(cctx, s.Client, args, s.Out, s.Err, s.Options)
+	return RunWith(cctx, s.Client, args, s.out(), s.Err, s.Options)
 }
 
 // Split cuts a command line into words as ZooKeeperMain does: on

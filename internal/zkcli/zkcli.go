@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -26,10 +27,20 @@ type Client interface {
 	SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error)
 	Sync(ctx context.Context, path string) error
 	AllChildrenNumber(ctx context.Context, path string) (int, error)
+
+	// Watches: a one-shot channel gets one event and closes; a
+	// persistent Watch's Events get every event until it is removed.
+	GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan client.Event, error)
+	ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan client.Event, error)
+	ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan client.Event, error)
+	AddWatch(ctx context.Context, path string, recursive bool) (*client.Watch, error)
+	RemoveWatches(ctx context.Context, path string, t client.WatcherType) error
 }
 
-// ErrWatchesUnsupported answers -w until the native client has watches.
-var ErrWatchesUnsupported = errors.New("watches are not supported yet: drop -w (the native client gains watches in a later release)")
+// OneShotWatchNote is printed (on the error stream) when a command sets a
+// watch without an Options.OnWatch to print its events: zkCli's one-shot
+// mode exits right after the command too, so the event is never shown.
+const OneShotWatchNote = "Note: the watch is set, but this one-shot command ends before it can fire (as zkCli does); use the interactive shell to see WATCHER:: events"
 
 // ErrCommandNotFound is returned for an unknown command.
 var ErrCommandNotFound = errors.New("zkcli: command not found")
@@ -58,10 +69,12 @@ func init() {
 		"create":               {"sect:", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", 1, cmdCreate},
 		"delete":               {"v:", "[-v version] path", 1, cmdDelete},
 		"deleteall":            {"b:", "path [-b batch size]", 1, cmdDeleteAll},
+		"addWatch":             {"m:", "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE", 1, cmdAddWatch},
 		"get":                  {"sw", "[-s] [-w] path", 1, cmdGet},
 		"getAcl":               {"s", "[-s] path", 1, cmdGetACL},
 		"getAllChildrenNumber": {"", "path", 1, cmdAllChildren},
 		"ls":                   {"swR", "[-s] [-w] [-R] path", 1, cmdLs},
+		"removewatches":        {"cdal", "path [-c|-d|-a] [-l]", 1, cmdRemoveWatches},
 		"set":                  {"sv:", "[-s] [-v version] path data", 2, cmdSet},
 		"setAcl":               {"sv:R", "[-s] [-v version] [-R] path acl", 2, cmdSetACL},
 		"stat":                 {"w", "[-w] path", 1, cmdStat},
@@ -106,6 +119,21 @@ type env struct {
 	out   io.Writer
 	err   io.Writer
 	loc   *time.Location
+	watch func(<-chan client.Event)
+	noted bool
+}
+
+// watching hands a watch's events to Options.OnWatch, or says once that
+// nobody will see them.
+func (e *env) watching(ch <-chan client.Event) {
+	if e.watch != nil {
+		e.watch(ch)
+		return
+	}
+	if !e.noted {
+		e.noted = true
+		fmt.Fprintln(e.err, OneShotWatchNote)
+	}
 }
 
 func (e *env) has(f byte) bool { _, ok := e.flags[f]; return ok }
@@ -114,6 +142,11 @@ func (e *env) has(f byte) bool { _, ok := e.flags[f]; return ok }
 type Options struct {
 	// Location is the time zone of ctime and mtime (default time.Local).
 	Location *time.Location
+	// OnWatch receives the event channel of every watch a command sets
+	// (-w, addWatch) and prints its events as they come (the interactive
+	// shell's PrintEvents). Nil in one-shot mode: the watch is set and a
+	// note says its events will not be shown.
+	OnWatch func(<-chan client.Event)
 }
 
 // Run executes one zkCli command line (args[0] is the command) against c,
@@ -149,14 +182,11 @@ func run(ctx context.Context, c Client, args []string, out, errOut io.Writer, o 
 	if len(pos) < cmd.minArgs {
 		return &cliError{args[0] + " " + cmd.usage}
 	}
-	if _, w := flags['w']; w {
-		return ErrWatchesUnsupported
-	}
 	loc := o.Location
 	if loc == nil {
 		loc = time.Local
 	}
-	e := &env{ctx: ctx, c: c, args: pos, flags: flags, out: out, err: errOut, loc: loc}
+	e := &env{ctx: ctx, c: c, args: pos, flags: flags, out: out, err: errOut, loc: loc, watch: o.OnWatch}
 	return cmd.run(e)
 }
 
@@ -327,7 +357,17 @@ func cmdGet(e *env) error {
 	if err := checkPath(path, false); err != nil {
 		return err
 	}
-	data, st, err := e.c.Get(e.ctx, path)
+	var data []byte
+	var st znode.Stat
+	var err error
+	if e.has('w') {
+		var ch <-chan client.Event
+		if data, st, ch, err = e.c.GetW(e.ctx, path); err == nil {
+			e.watching(ch)
+		}
+	} else {
+		data, st, err = e.c.Get(e.ctx, path)
+	}
 	if err != nil {
 		return err
 	}
@@ -368,7 +408,18 @@ func cmdStat(e *env) error {
 	if err := checkPath(path, false); err != nil {
 		return err
 	}
-	st, ok, err := e.c.Exists(e.ctx, path)
+	var st znode.Stat
+	var ok bool
+	var err error
+	if e.has('w') {
+		// An exists watch, set whether or not the node exists.
+		var ch <-chan client.Event
+		if st, ok, ch, err = e.c.ExistsW(e.ctx, path); err == nil {
+			e.watching(ch)
+		}
+	} else {
+		st, ok, err = e.c.Exists(e.ctx, path)
+	}
 	if err != nil {
 		return err
 	}
@@ -390,7 +441,7 @@ func cmdLs(e *env) error {
 			return nil
 		})
 	}
-	kids, st, err := e.c.Children(e.ctx, path)
+	kids, st, err := e.children(path)
 	if err != nil {
 		return err
 	}
@@ -415,7 +466,7 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 		if err := fn(p); err != nil {
 			return err
 		}
-		kids, _, err := e.c.Children(e.ctx, p)
+		kids, _, err := e.children(p)
 		if znode.CodeOf(err) == znode.NoNode {
 			return nil
 		}
@@ -432,6 +483,74 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 		return nil
 	}
 	return walk(path)
+}
+
+// children lists path's children, with a child watch under -w (ls -w,
+// and ls -R -w on every node visited, as ZKUtil.visitSubTreeDFS does).
+func (e *env) children(path string) ([]string, znode.Stat, error) {
+	if !e.has('w') {
+		return e.c.Children(e.ctx, path)
+	}
+	kids, st, ch, err := e.c.ChildrenW(e.ctx, path)
+	if err == nil {
+		e.watching(ch)
+	}
+	return kids, st, err
+}
+
+// cmdAddWatch is AddWatchCommand: a persistent watch, recursive unless
+// -m PERSISTENT. It prints nothing; the events come as WATCHER:: blocks.
+func cmdAddWatch(e *env) error {
+	path := e.args[0]
+	recursive := true
+	if m, ok := e.flags['m']; ok {
+		switch strings.ToUpper(m) {
+		case "PERSISTENT":
+			recursive = false
+		case "PERSISTENT_RECURSIVE":
+		default:
+			return &cliError{"addWatch " + commands["addWatch"].usage}
+		}
+	}
+	if len(e.args) != 1 {
+		return &cliError{"addWatch " + commands["addWatch"].usage}
+	}
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	w, err := e.c.AddWatch(e.ctx, path, recursive)
+	if err != nil {
+		return err
+	}
+	e.watching(w.Events)
+	return nil
+}
+
+// cmdRemoveWatches is RemoveWatchesCommand: every watch of the session on
+// exactly path, of the type -c (child), -d (data) or -a (any, the
+// default). -l (remove locally without a server) is accepted and has no
+// effect: the native client always drops its local watches and asks the
+// node. The removed watches' listeners get a ...WatchRemoved event.
+func cmdRemoveWatches(e *env) error {
+	path := e.args[0]
+	if err := checkPath(path, false); err != nil {
+		return err
+	}
+	t := client.WatchAny
+	switch {
+	case e.has('c'):
+		t = client.WatchChildren
+	case e.has('d'):
+		t = client.WatchData
+	}
+	err := e.c.RemoveWatches(e.ctx, path, t)
+	if znode.CodeOf(err) == znode.NoWatcher {
+		// zkCli prints NoWatcherException's message as it is.
+		var ze *znode.Error
+		errors.As(err, &ze)
+		return &cliError{ze.Error()}
+	}
+	return err
 }
 
 func childPath(parent, name string) string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -20,6 +21,7 @@ type memClient struct {
 	nodes map[string]*memNode
 	zxid  int64
 	calls []string
+	w     memWatches
 }
 
 type memNode struct {
@@ -72,6 +74,7 @@ func (m *memClient) Create(_ context.Context, p string, data []byte, mode znode.
 	}
 	m.nodes[p] = &memNode{data: data, acl: acl, stat: znode.Stat{Czxid: m.zxid, Mzxid: m.zxid, Pzxid: m.zxid,
 		Ctime: t0, Mtime: t0, DataLength: int32(len(data)), EphemeralOwner: owner}}
+	m.fire(p, client.EventNodeCreated)
 	return p, nil
 }
 
@@ -98,6 +101,7 @@ func (m *memClient) Set(_ context.Context, p string, data []byte, v int32) (znod
 	}
 	m.zxid++
 	n.data, n.stat.Version, n.stat.Mzxid, n.stat.Mtime, n.stat.DataLength = data, n.stat.Version+1, m.zxid, t0+1000, int32(len(data))
+	m.fire(p, client.EventNodeDataChanged)
 	return n.stat, nil
 }
 
@@ -124,6 +128,7 @@ func (m *memClient) Delete(_ context.Context, p string, v int32) error {
 	delete(m.nodes, p)
 	parent := m.nodes[path.Dir(p)]
 	parent.stat.NumChildren--
+	m.fire(p, client.EventNodeDeleted)
 	return nil
 }
 
@@ -254,7 +259,7 @@ func TestCLICommands(t *testing.T) {
 		{line: "get /a/c", out: "null\n"},
 		{line: "get -s /a", out: "hello\n" + statA},
 		{line: "get /zz", errOut: "Node does not exist: /zz\n", failed: true},
-		{line: "get -w /a", errOut: ErrWatchesUnsupported.Error() + "\n", failed: true},
+		{line: "get -w /a", out: "hello\n", errOut: OneShotWatchNote + "\n"},
 		{line: "stat /a", out: statA},
 		{line: "stat /zz", errOut: "Node does not exist: /zz\n", failed: true},
 		{line: "set /a bye", checkFn: func(t *testing.T, m *memClient) {
@@ -275,7 +280,7 @@ func TestCLICommands(t *testing.T) {
 		{line: "ls -R /a/b", out: "/a/b\n/a/b/d\n"},
 		{line: "ls -R /zz", errOut: "Node does not exist: /zz\n", failed: true},
 		{line: "ls /zz", errOut: "Node does not exist: /zz\n", failed: true},
-		{line: "ls -w /", errOut: ErrWatchesUnsupported.Error() + "\n", failed: true},
+		{line: "ls -w /", out: "[a]\n", errOut: OneShotWatchNote + "\n"},
 		{line: "delete /a", errOut: "Node not empty: /a\n", failed: true},
 		{line: "delete -v 1 /a/c", errOut: "version No is not valid : /a/c\n", failed: true},
 		{line: "delete -v 0 /a/c", checkFn: func(t *testing.T, m *memClient) {
