@@ -567,6 +567,10 @@ func TestWatchesAcrossMove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rw, err := c.AddWatch(ctx, "/same", true)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	nodes[a].Close()
 	log.wait(t, 1, 5*time.Second, StateDisconnected)
@@ -592,8 +596,16 @@ func TestWatchesAcrossMove(t *testing.T) {
 	if err := c.CheckWatches(ctx, "/same", WatchData); err != nil {
 		t.Fatalf("the unchanged watch is not registered on the new node: %v", err)
 	}
+	// Persistent watches are registered again (changes made while away
+	// are not replayed to them, as in ZooKeeper).
+	if err := c.CheckWatches(ctx, "/same", WatchPersistentRecursive); err != nil {
+		t.Fatalf("the recursive watch is not registered on the new node: %v", err)
+	}
 	mustSet(ctx, t, w, "/same", "now")
 	expect(t, chSame, EventNodeDataChanged, "/same")
+	expect(t, rw.Events, EventNodeDataChanged, "/same")
+	mustCreate(ctx, t, w, "/same/kid", "")
+	expect(t, rw.Events, EventNodeCreated, "/same/kid")
 }
 
 // The watches survive a leader change: the client stays on a follower
