@@ -38,6 +38,7 @@ const connectTimeout = 10 * time.Second
 
 // Error codes of KeeperException.Code the front end answers with itself.
 const (
+	errConnectionLoss int32 = -4
 	errMarshalling    int32 = -5
 	errUnimplemented  int32 = -6
 	errAuthFailed     int32 = -115
@@ -64,11 +65,12 @@ func readFrame(r io.Reader, head [4]byte, max int) ([]byte, error) {
 }
 
 // pend is a request waiting for its reply, in the order the client sent
-// them. local is a reply the front end made itself (written when it
-// reaches the head of the queue, so replies stay in order).
+// them. A local one is answered by the front end itself with code when it
+// reaches the head of the queue, so replies stay in order.
 type pend struct {
 	xid, op int32
-	local   []byte
+	local   bool
+	code    int32
 	close   bool // close the connection once this reply is written
 }
 
@@ -264,10 +266,7 @@ func (z *zkConn) reader(br *bufio.Reader, max int) {
 }
 
 func (z *zkConn) localReply(h jute.RequestHeader, code int32) pend {
-	z.mu.Lock()
-	zxid := z.lastZxid
-	z.mu.Unlock()
-	return pend{xid: h.Xid, op: h.Type, local: frameOf(&jute.ReplyHeader{Xid: h.Xid, Zxid: zxid, Err: code})}
+	return pend{xid: h.Xid, op: h.Type, local: true, code: code}
 }
 
 func max64(a, b time.Duration) time.Duration {
@@ -316,14 +315,15 @@ func (z *zkConn) writer() {
 func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
 	for {
 		z.mu.Lock()
-		if len(z.queue) == 0 || z.queue[0].local == nil {
+		if len(z.queue) == 0 || !z.queue[0].local {
 			z.mu.Unlock()
 			return false, nil
 		}
 		p := z.queue[0]
 		z.queue = z.queue[1:]
+		zxid := z.lastZxid
 		z.mu.Unlock()
-		if _, err := bw.Write(p.local); err != nil || p.close {
+		if _, err := bw.Write(frameOf(&jute.ReplyHeader{Xid: p.xid, Zxid: zxid, Err: p.code})); err != nil || p.close {
 			return true, err
 		}
 	}
@@ -341,8 +341,17 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		}
 		z.mu.Lock()
 		if len(z.queue) == 0 || z.queue[0].xid != b.Xid {
+			later := false
+			for _, p := range z.queue {
+				later = later || p.xid == b.Xid
+			}
 			z.mu.Unlock()
-			// Not ours (a late answer to an earlier attempt): ignore.
+			if later {
+				// A reply was lost on the way: the client would wait
+				// for it forever. Close; it reconnects and retries.
+				z.log.Warn("reply out of order; closing the connection", "xid", b.Xid)
+				return true, nil
+			}
 			z.log.Debug("unexpected reply dropped", "xid", b.Xid)
 			return false, nil
 		}
@@ -353,7 +362,11 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		}
 		z.mu.Unlock()
 		_, err = bw.Write(replyFrame(p.op, b))
-		return p.close || b.Err == errSessionExpired, err
+		// After SessionExpired the connection is useless; after
+		// ConnectionLoss (the node stopped serving) the client should
+		// move to another node, as when a ZooKeeper server loses its
+		// quorum and closes its connections.
+		return p.close || b.Err == errSessionExpired || b.Err == errConnectionLoss, err
 	}
 	return false, nil
 }

@@ -4,8 +4,35 @@
 // connect to. A connection whose first four bytes spell a four-letter word
 // (srvr, ruok, …) is answered in plain text and closed, as ZooKeeper does;
 // the words are gated by the 4lw.commands.whitelist allow-list. Anything
-// else is the jute-framed client protocol.
+// else is the jute-framed client protocol (subpackage jute has the codec).
 //
-// The node's state reaches this package only through the Status callback it
-// is given, so zkwire never imports the actors or the consensus packages.
+// The client protocol. Every frame is a 4-byte big-endian length and a
+// jute record; a length over jute.maxbuffer (Config.MaxBuffer) closes the
+// connection. The first frame is a ConnectRequest: it becomes a
+// createSession msg.Request (Session 0 for a new session; sessionId,
+// passwd and lastZxidSeen to re-attach one) on the node's own request
+// path, reached through the Bus interface (a stream per connection, with
+// its own reply subject). The answer is a ConnectResponse with the trailing
+// readOnly byte only if the client sent one; a session the node refuses
+// as expired gets timeOut 0 (the client reports SessionExpired), any other
+// refusal (not serving, behind the client's zxid) closes the connection so
+// the client tries another server. Then each frame is a RequestHeader and
+// the opcode's record, sent on as a msg.Request with the session, its
+// password and the client's xid, in order; the node answers in order, and
+// its msg.Reply becomes ReplyHeader{xid, zxid, err} plus the response
+// record (a failed request is its header alone, a multi has header err 0
+// and per-op results, as in ZooKeeper), its msg.WatchEvent a notification
+// (xid -1, state SyncConnected). Pings (xid -2) go to the node too, since
+// they touch the session. The front end answers itself, in order with the
+// rest: unknown opcodes (Unimplemented), undecodable records
+// (MarshallingError) and auth packets (AuthFailed, then close: no auth
+// scheme is served yet). A frame too short for a header, closeSession's
+// reply, SessionExpired and ConnectionLoss close the connection. A
+// connection that drops without closeSession leaves its session to
+// expire by its timeout, as ZooKeeper does.
+//
+// The node's state reaches this package only through the Status callback,
+// and its request path through Bus, so zkwire imports only the message
+// vocabulary (actors/msg), never the actors runtime, NATS or the
+// consensus packages.
 package zkwire

@@ -12,6 +12,10 @@
 //	                                  NATS reply subject for the answers
 //	_PDK.<user>.<inbox>               a client's replies (and, later, its
 //	                                  watch notifications)
+//	_PDK._zkwire.<ens>.<id>.<nuid>    replies and events of one ZooKeeper
+//	                                  wire connection on node id
+//	                                  (ClientStream; "_zkwire" is no
+//	                                  valid user, so only peers read it)
 //
 // `node trace` subscribes to pdk.<ensemble>.>.
 //
