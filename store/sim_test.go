@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/membus"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/sessions"
 	"github.com/paddock-zk/paddock/voter"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -58,7 +60,8 @@ type simNode struct {
 	s        *replica.MemStorage
 	st       *Store
 	v        *voter.Voter
-	accepted uint64 // the voter's durable acceptedEpoch
+	tr       *sessions.Tracker // session expiry (the leader's does the work)
+	accepted uint64            // the voter's durable acceptedEpoch
 	alive    bool
 	inc      int // incarnation, bumped on every start
 	unsub    []func()
@@ -86,7 +89,10 @@ type sim struct {
 	ids     []msg.NodeID
 	nodes   map[msg.NodeID]*simNode
 	clients []*simClient
-	byName  map[string]*simClient
+	// abandoned: sessions clients walked away from without closing.
+	abandoned []int64
+	finishing bool
+	byName    map[string]*simClient
 	// captured: replies to "t:..." for focused tests (store_test.go).
 	captured map[string][]*msg.Reply
 	inbox    []clientMsg // client requests due for delivery next step
@@ -251,7 +257,14 @@ func (s *sim) start(id msg.NodeID) {
 			s.drainVoter(n)
 		}
 	})
-	n.unsub = []func(){u1, u2}
+	u3, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleSessions}, func(e msg.Envelope) {
+		if n.alive {
+			n.tr.Step(e)
+			s.drainTracker(n)
+		}
+	})
+	n.unsub = []func(){u1, u2, u3}
+	n.tr = sessions.New(sessions.Config{ID: id, TickMs: tickMs, BucketTicks: 2, Logger: discardLogger()})
 	n.v = voter.New(s.voterConfig(id), n.accepted)
 	s.logf("start %d (snap %x, log %x, ce %d)", id, z, n.s.LastZxid(), n.s.CurrentEpoch())
 	s.drainVoter(n)
@@ -269,8 +282,14 @@ func (s *sim) crash(id msg.NodeID) {
 	}
 	s.bus.Crash(id)
 	n.s.Crash()
-	n.st, n.v = nil, nil
+	n.st, n.v, n.tr = nil, nil, nil
 	s.logf("crash %d", id)
+}
+
+func (s *sim) drainTracker(n *simNode) {
+	for _, e := range n.tr.Messages() {
+		s.bus.Send(e)
+	}
 }
 
 func (s *sim) drainVoter(n *simNode) {
@@ -503,6 +522,10 @@ func (s *sim) step() {
 			n.st.Tick()
 			s.drain(n)
 		}
+		if n.alive {
+			n.tr.Tick()
+			s.drainTracker(n)
+		}
 	}
 	s.bus.DeliverAll()
 	for _, c := range s.clients {
@@ -609,6 +632,7 @@ func (s *sim) finish(maxTicks int) {
 	s.bus.Drop(0, 0, 0)
 	s.bus.SetDuplicate(0)
 	s.logf("finish: heal all")
+	s.finishing = true
 	for _, id := range s.ids {
 		s.nodes[id].crashAt = crashNone
 		s.start(id)
@@ -623,6 +647,12 @@ func (s *sim) finish(maxTicks int) {
 		done := s.converged()
 		for _, c := range s.clients {
 			done = done && !c.mustWrite
+		}
+		for _, id := range s.abandoned {
+			// The leader's tracker must expire it (timeout 10 s = 100
+			// ticks after the new leader's start at the latest).
+			_, live := s.ref.Session(id)
+			done = done && !live
 		}
 		if done {
 			break
@@ -655,6 +685,16 @@ func (s *sim) checkFinal() {
 			if _, live := s.ref.Session(id); live || len(s.ref.GetEphemerals(id)) > 0 {
 				s.fatalf("client %s closed session %x, still live or owning ephemerals", c.name, id)
 			}
+		}
+	}
+	for _, id := range s.abandoned {
+		if len(s.ref.GetEphemerals(id)) > 0 {
+			s.fatalf("abandoned session %x expired but still owns %v", id, s.ref.GetEphemerals(id))
+		}
+	}
+	for _, si := range s.ref.Sessions() {
+		if slices.Contains(s.abandoned, si.ID) {
+			s.fatalf("abandoned session %x still live", si.ID)
 		}
 	}
 }
@@ -768,6 +808,14 @@ func (c *simClient) act() {
 	}
 	if c.session == 0 {
 		c.send(&msg.Request{Op: msg.Op{Op: int32(znode.OpCreateSession)}, Timeout: 10000})
+		return
+	}
+	if !s.finishing && s.rng.Intn(150) == 0 {
+		// As a client killed -9: the session is left to expire (about 100
+		// ticks), taking its ephemerals with it.
+		s.logf("client %s: abandons session %x", c.name, c.session)
+		s.abandoned = append(s.abandoned, c.session)
+		c.session = 0
 		return
 	}
 	if s.rng.Intn(25) == 0 {
