@@ -34,6 +34,8 @@ func toOp(op int32, rec jute.Record, o *msg.Op) bool {
 		o.Path, o.ACL, o.Version = r.Path, toACL(r.ACL), r.Version
 	case *jute.AddWatchRequest:
 		o.Path, o.Mode = r.Path, r.Mode
+	case *jute.PathType:
+		o.Path, o.Mode = r.Path, r.Type
 	case *jute.SetWatches:
 		o.Watches = &msg.WatchSet{RelZxid: r.RelativeZxid, Data: r.DataWatches, Exist: r.ExistWatches,
 			Child: r.ChildWatches, Persistent: r.PersistentWatches, Recursive: r.PersistentRecursiveWatches}

@@ -80,8 +80,10 @@ func NewRequest(op int32) Record {
 		return &SetACLRequest{}
 	case OpMulti, OpMultiRead:
 		return &MultiRequest{Read: op == OpMultiRead}
-	case OpAddWatch, OpRemoveWatches, OpCheckWatches:
+	case OpAddWatch:
 		return &AddWatchRequest{}
+	case OpRemoveWatches, OpCheckWatches:
+		return &PathType{}
 	case OpSetWatches:
 		return &SetWatches{}
 	case OpSetWatches2:

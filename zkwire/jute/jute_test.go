@@ -50,6 +50,7 @@ func records() []struct {
 		{"MultiHeader", &MultiHeader{Type: -1, Done: true, Err: -1}, &MultiHeader{}},
 		{"ErrorResult", &ErrorResult{Err: -110}, &ErrorResult{}},
 		{"AddWatchRequest", &AddWatchRequest{Path: "/a", Mode: 1}, &AddWatchRequest{}},
+		{"RemoveWatchesRequest", &RemoveWatchesRequest{Path: "/a", Type: 3}, &RemoveWatchesRequest{}},
 		{"SetWatches", &SetWatches{RelativeZxid: 5, DataWatches: []string{"/a"}, ExistWatches: []string{}, ChildWatches: []string{"/b", "/c"}}, &SetWatches{}},
 		{"SetWatches2", &SetWatches{RelativeZxid: 5, DataWatches: []string{"/a"}, ExistWatches: []string{}, ChildWatches: []string{}, PersistentWatches: []string{"/p"}, PersistentRecursiveWatches: []string{"/r"}, Two: true}, &SetWatches{Two: true}},
 		{"WatcherEvent", &WatcherEvent{Type: 3, State: 3, Path: "/a"}, &WatcherEvent{}},

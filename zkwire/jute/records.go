@@ -386,9 +386,15 @@ type AddWatchRequest struct {
 func (r *AddWatchRequest) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Mode) }
 func (r *AddWatchRequest) Decode(d *Decoder) { r.Path = d.String(); r.Mode = d.Int() }
 
-// PathType is RemoveWatchesRequest and CheckWatchesRequest (type is the
+// PathType is RemoveWatchesRequest and CheckWatchesRequest (Type is the
 // WatcherType: 1 children, 2 data, 3 any).
-type PathType = AddWatchRequest
+type PathType struct {
+	Path string
+	Type int32
+}
+
+func (r *PathType) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Type) }
+func (r *PathType) Decode(d *Decoder) { r.Path = d.String(); r.Type = d.Int() }
 
 // Watch-removal requests.
 type (
