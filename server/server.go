@@ -246,7 +246,12 @@ func (n *Node) zkStatus() zkwire.Status {
 	st := n.vote.Status()
 	db := n.DBStatus()
 	bus := n.bus.Bus().Stats()
+	conns := 0
+	if n.zk != nil {
+		conns = n.zk.Connections()
+	}
 	return zkwire.Status{
+		Connections: conns,
 		Version:     Version,
 		Mode:        n.Mode(),
 		Zxid:        db.AppliedZxid,

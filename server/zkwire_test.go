@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/paddock-zk/paddock/zkwire"
 )
 
 type quietLogger struct{ t *testing.T }
@@ -47,6 +50,9 @@ func TestZooKeeperClient(t *testing.T) {
 	}
 	c := zkConnect(t, addrs[:1])
 	acl := zk.WorldACL(zk.PermAll)
+	if srvr, err := zkwire.Ask(t.Context(), addrs[0], "srvr"); err != nil || !strings.Contains(srvr, "Connections: 1\n") {
+		t.Fatalf("srvr with one client: %q %v", srvr, err)
+	}
 
 	// Creates of every mode.
 	if p, err := c.Create("/app", []byte("v0"), zk.FlagPersistent, acl); err != nil || p != "/app" {
