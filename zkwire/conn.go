@@ -157,12 +157,22 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 		return false
 	}
 	var rp *msg.Reply
+	// Events the node sends before the answer (a re-attach waits behind
+	// the session's earlier requests; its watches fire meanwhile) follow
+	// the ConnectResponse.
+	var early []jute.Record
 	t := time.NewTimer(connectTimeout)
 	defer t.Stop()
 	for rp == nil {
 		select {
 		case b := <-z.in:
-			rp, _ = b.(*msg.Reply)
+			switch b := b.(type) {
+			case *msg.Reply:
+				rp = b
+			case *msg.WatchEvent:
+				early = append(early, &jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
+					&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path})
+			}
 		case <-t.C:
 			z.log.Debug("client handshake: no answer from the node")
 			return false
@@ -183,7 +193,11 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 		return false
 	}
 	_ = z.c.SetWriteDeadline(time.Now().Add(connectTimeout))
-	if _, err := z.c.Write(frameOf(resp)); err != nil || rp.Err != 0 {
+	out := frameOf(resp)
+	for i := 0; rp.Err == 0 && i < len(early); i += 2 {
+		out = append(out, frameOf(early[i], early[i+1])...)
+	}
+	if _, err := z.c.Write(out); err != nil || rp.Err != 0 {
 		return false
 	}
 	z.session, z.passwd = rp.Session, rp.Passwd

@@ -260,6 +260,28 @@ func TestNotificationsAndClose(t *testing.T) {
 	}
 }
 
+// An event that comes ahead of a re-attach's answer follows the
+// ConnectResponse.
+func TestEventBeforeReattach(t *testing.T) {
+	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
+		if r.Op.Op == jute.OpCreateSession {
+			return append([]msg.Body{&msg.WatchEvent{Session: r.Session, Type: 2, Path: "/x", Zxid: 4}}, echo(r)...)
+		}
+		return echo(r)
+	})
+	c := dial(t, srv)
+	c.send(&jute.ConnectRequest{SessionID: 0x77, TimeOut: 3000, Passwd: make([]byte, 16)})
+	b, err := c.read()
+	var cr jute.ConnectResponse
+	if err != nil || jute.Decode(b, &cr) != nil || cr.SessionID != 0x77 {
+		t.Fatalf("re-attach: %+v %v", cr, err)
+	}
+	var ev jute.WatcherEvent
+	if h := c.reply(&ev); h.Xid != jute.XidNotification || ev.Path != "/x" || ev.Type != 2 {
+		t.Fatalf("early event: %+v %+v", h, ev)
+	}
+}
+
 func TestExpiredSessionHandshake(t *testing.T) {
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
 		return []msg.Body{&msg.Reply{Session: r.Session, Err: errSessionExpired}}
