@@ -52,9 +52,9 @@ const stateSyncConnected = 3
 var errTooLarge = errors.New("zkwire: packet larger than jute.maxbuffer")
 
 // readFrame reads one length-prefixed frame whose length is given in head.
-func readFrame(r io.Reader, head [4]byte, max int) ([]byte, error) {
+func readFrame(r io.Reader, head [4]byte, maxBuf int) ([]byte, error) {
 	n := int32(binary.BigEndian.Uint32(head[:]))
-	if n < 0 || int(n) > max {
+	if n < 0 || int(n) > maxBuf {
 		return nil, errTooLarge
 	}
 	b := make([]byte, n)
@@ -98,13 +98,13 @@ func (z *zkConn) stop() { z.once.Do(func() { close(z.done) }) }
 // serveClient runs the jute protocol on c, whose first four bytes (the
 // first frame's length) have been read into head.
 func (s *Server) serveClient(c net.Conn, head [4]byte) {
-	max := s.cfg.MaxBuffer
-	if max <= 0 {
-		max = DefaultMaxBuffer
+	maxBuf := s.cfg.MaxBuffer
+	if maxBuf <= 0 {
+		maxBuf = DefaultMaxBuffer
 	}
 	log := s.cfg.Log.With("remote", c.RemoteAddr().String())
 	br := bufio.NewReader(c)
-	frame, err := readFrame(br, head, max)
+	frame, err := readFrame(br, head, maxBuf)
 	if err != nil {
 		log.Debug("client handshake: bad frame", "err", err)
 		return
@@ -140,7 +140,7 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		defer c.Close() // unblocks the reader
 		z.writer()
 	}()
-	z.reader(br, max)
+	z.reader(br, maxBuf)
 	z.stop()
 	wg.Wait()
 }
@@ -179,10 +179,10 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 		}
 	}
 	resp := &jute.ConnectResponse{HasReadOnly: cr.HasReadOnly}
-	switch {
-	case rp.Err == 0:
+	switch rp.Err {
+	case 0:
 		resp.TimeOut, resp.SessionID, resp.Passwd = rp.Timeout, rp.Session, rp.Passwd
-	case rp.Err == errSessionExpired:
+	case errSessionExpired:
 		// ZooKeeper's answer to a session it will not re-attach: timeout
 		// 0, which the client reports as an expired session.
 		resp.Passwd = make([]byte, 16)
@@ -218,7 +218,7 @@ func frameOf(recs ...jute.Record) []byte {
 }
 
 // reader takes request frames until the connection fails or closes.
-func (z *zkConn) reader(br *bufio.Reader, max int) {
+func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 	for {
 		// The client pings at a third of the timeout at the latest; a
 		// silent connection is dead (its session goes on until expiry).
@@ -227,7 +227,7 @@ func (z *zkConn) reader(br *bufio.Reader, max int) {
 		if _, err := io.ReadFull(br, head[:]); err != nil {
 			return
 		}
-		frame, err := readFrame(br, head, max)
+		frame, err := readFrame(br, head, maxBuf)
 		if err != nil {
 			z.log.Debug("client frame dropped; closing", "err", err)
 			return

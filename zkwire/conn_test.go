@@ -302,7 +302,7 @@ func FuzzConn(f *testing.F) {
 	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: jute.OpMulti}, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Rec: &jute.DeleteRequest{Path: "/a"}}}}))
 	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: jute.OpSetWatches2}, &jute.SetWatches{Two: true}))
 	f.Add([]byte{0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0x65})
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(_ *testing.T, b []byte) {
 		fb := &fakeBus{answer: echo}
 		s := &Server{cfg: Config{Bus: fb, MaxBuffer: 4096, Log: discard}}
 		a, z := net.Pipe()

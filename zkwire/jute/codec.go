@@ -134,13 +134,13 @@ func (d *Decoder) Bool() bool {
 }
 
 // length reads a length prefix: -1 is null (ok false), anything else must
-// fit in the remaining bytes at min bytes per element.
-func (d *Decoder) length(min int) (int, bool) {
+// fit in the remaining bytes at minSize bytes per element.
+func (d *Decoder) length(minSize int) (int, bool) {
 	n := d.Int()
 	if d.err != nil || n == -1 {
 		return 0, false
 	}
-	if n < 0 || int64(n)*int64(min) > int64(len(d.b)) {
+	if n < 0 || int64(n)*int64(minSize) > int64(len(d.b)) {
 		d.Fail(errLength)
 		return 0, false
 	}
@@ -182,10 +182,10 @@ func (d *Decoder) Strings() []string {
 	return v
 }
 
-// VectorLen reads the length of a vector whose elements take at least min
+// VectorLen reads the length of a vector whose elements take at least minSize
 // bytes each; -1 (null) reads as 0 with null true.
-func (d *Decoder) VectorLen(min int) (n int, null bool) {
-	n, ok := d.length(min)
+func (d *Decoder) VectorLen(minSize int) (n int, null bool) {
+	n, ok := d.length(minSize)
 	return n, !ok && d.err == nil
 }
 

@@ -57,7 +57,10 @@ var ErrUnknownOp = errors.New("jute: unknown opcode")
 // Empty is the body of requests and replies that have none.
 type Empty struct{}
 
+// Encode writes the record in jute order.
 func (Empty) Encode(*Encoder) {}
+
+// Decode reads the record in jute order.
 func (Empty) Decode(*Decoder) {}
 
 // NewRequest returns an empty request record for op, or nil if op is not
@@ -151,6 +154,7 @@ func (r *MultiRequest) Encode(e *Encoder) {
 	(&MultiHeader{Type: -1, Done: true, Err: -1}).Encode(e)
 }
 
+// Decode reads the record in jute order.
 func (r *MultiRequest) Decode(d *Decoder) {
 	r.Ops = r.Ops[:0]
 	for d.Err() == nil {
@@ -191,6 +195,7 @@ type MultiResult struct {
 // MultiResponse is multi's (and multiRead's) reply.
 type MultiResponse struct{ Results []MultiResult }
 
+// Encode writes the record in jute order.
 func (r *MultiResponse) Encode(e *Encoder) {
 	for _, res := range r.Results {
 		(&MultiHeader{Type: res.Type, Err: res.Err}).Encode(e)

@@ -15,6 +15,7 @@ type ConnectRequest struct {
 	HasReadOnly     bool
 }
 
+// Encode writes the record in jute order.
 func (r *ConnectRequest) Encode(e *Encoder) {
 	e.Int(r.ProtocolVersion)
 	e.Long(r.LastZxidSeen)
@@ -26,6 +27,7 @@ func (r *ConnectRequest) Encode(e *Encoder) {
 	}
 }
 
+// Decode reads the record in jute order.
 func (r *ConnectRequest) Decode(d *Decoder) {
 	r.ProtocolVersion = d.Int()
 	r.LastZxidSeen = d.Long()
@@ -49,6 +51,7 @@ type ConnectResponse struct {
 	HasReadOnly     bool
 }
 
+// Encode writes the record in jute order.
 func (r *ConnectResponse) Encode(e *Encoder) {
 	e.Int(r.ProtocolVersion)
 	e.Int(r.TimeOut)
@@ -59,6 +62,7 @@ func (r *ConnectResponse) Encode(e *Encoder) {
 	}
 }
 
+// Decode reads the record in jute order.
 func (r *ConnectResponse) Decode(d *Decoder) {
 	r.ProtocolVersion = d.Int()
 	r.TimeOut = d.Int()
@@ -73,7 +77,10 @@ func (r *ConnectResponse) Decode(d *Decoder) {
 // RequestHeader starts every request after the handshake.
 type RequestHeader struct{ Xid, Type int32 }
 
+// Encode writes the record in jute order.
 func (r *RequestHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Int(r.Type) }
+
+// Decode reads the record in jute order.
 func (r *RequestHeader) Decode(d *Decoder) { r.Xid = d.Int(); r.Type = d.Int() }
 
 // ReplyHeader starts every reply and notification.
@@ -83,7 +90,10 @@ type ReplyHeader struct {
 	Err  int32
 }
 
+// Encode writes the record in jute order.
 func (r *ReplyHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Long(r.Zxid); e.Int(r.Err) }
+
+// Decode reads the record in jute order.
 func (r *ReplyHeader) Decode(d *Decoder) { r.Xid = d.Int(); r.Zxid = d.Long(); r.Err = d.Int() }
 
 // Stat is a znode's stat.
@@ -98,6 +108,7 @@ type Stat struct {
 // StatSize is the encoded size of a Stat.
 const StatSize = 8*4 + 4*3 + 8 + 4*2 + 8
 
+// Encode writes the record in jute order.
 func (r *Stat) Encode(e *Encoder) {
 	e.Long(r.Czxid)
 	e.Long(r.Mzxid)
@@ -112,6 +123,7 @@ func (r *Stat) Encode(e *Encoder) {
 	e.Long(r.Pzxid)
 }
 
+// Decode reads the record in jute order.
 func (r *Stat) Decode(d *Decoder) {
 	r.Czxid = d.Long()
 	r.Mzxid = d.Long()
@@ -129,7 +141,10 @@ func (r *Stat) Decode(d *Decoder) {
 // ID is an authentication identity.
 type ID struct{ Scheme, ID string }
 
+// Encode writes the record in jute order.
 func (r *ID) Encode(e *Encoder) { e.String(r.Scheme); e.String(r.ID) }
+
+// Decode reads the record in jute order.
 func (r *ID) Decode(d *Decoder) { r.Scheme = d.String(); r.ID = d.String() }
 
 // ACL is one access control entry.
@@ -138,7 +153,10 @@ type ACL struct {
 	ID    ID
 }
 
+// Encode writes the record in jute order.
 func (r *ACL) Encode(e *Encoder) { e.Int(r.Perms); r.ID.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *ACL) Decode(d *Decoder) { r.Perms = d.Int(); r.ID.Decode(d) }
 
 func encodeACLs(e *Encoder, v []ACL) {
@@ -172,6 +190,7 @@ type CreateRequest struct {
 	Flags int32
 }
 
+// Encode writes the record in jute order.
 func (r *CreateRequest) Encode(e *Encoder) {
 	e.String(r.Path)
 	e.Buffer(r.Data)
@@ -179,6 +198,7 @@ func (r *CreateRequest) Encode(e *Encoder) {
 	e.Int(r.Flags)
 }
 
+// Decode reads the record in jute order.
 func (r *CreateRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.Data = d.Buffer()
@@ -195,6 +215,7 @@ type CreateTTLRequest struct {
 	TTL   int64
 }
 
+// Encode writes the record in jute order.
 func (r *CreateTTLRequest) Encode(e *Encoder) {
 	e.String(r.Path)
 	e.Buffer(r.Data)
@@ -203,6 +224,7 @@ func (r *CreateTTLRequest) Encode(e *Encoder) {
 	e.Long(r.TTL)
 }
 
+// Decode reads the record in jute order.
 func (r *CreateTTLRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.Data = d.Buffer()
@@ -214,14 +236,17 @@ func (r *CreateTTLRequest) Decode(d *Decoder) {
 // PathResponse is CreateResponse and SyncResponse: one path.
 type PathResponse struct{ Path string }
 
+// Encode writes the record in jute order.
 func (r *PathResponse) Encode(e *Encoder) { e.String(r.Path) }
+
+// Decode reads the record in jute order.
 func (r *PathResponse) Decode(d *Decoder) { r.Path = d.String() }
 
-// CreateResponse and SyncResponse carry a path.
-type (
-	CreateResponse = PathResponse
-	SyncResponse   = PathResponse
-)
+// CreateResponse has the layout of PathResponse.
+type CreateResponse = PathResponse
+
+// SyncResponse has the layout of PathResponse.
+type SyncResponse = PathResponse
 
 // Create2Response is create2's (and createContainer's, createTTL's) reply.
 type Create2Response struct {
@@ -229,7 +254,10 @@ type Create2Response struct {
 	Stat Stat
 }
 
+// Encode writes the record in jute order.
 func (r *Create2Response) Encode(e *Encoder) { e.String(r.Path); r.Stat.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *Create2Response) Decode(d *Decoder) { r.Path = d.String(); r.Stat.Decode(d) }
 
 // PathVersion is DeleteRequest and CheckVersionRequest.
@@ -238,14 +266,17 @@ type PathVersion struct {
 	Version int32
 }
 
+// Encode writes the record in jute order.
 func (r *PathVersion) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Version) }
+
+// Decode reads the record in jute order.
 func (r *PathVersion) Decode(d *Decoder) { r.Path = d.String(); r.Version = d.Int() }
 
-// DeleteRequest and CheckVersionRequest carry a path and a version.
-type (
-	DeleteRequest       = PathVersion
-	CheckVersionRequest = PathVersion
-)
+// DeleteRequest has the layout of PathVersion.
+type DeleteRequest = PathVersion
+
+// CheckVersionRequest has the layout of PathVersion.
+type CheckVersionRequest = PathVersion
 
 // PathWatch is ExistsRequest, GetDataRequest, GetChildrenRequest and
 // GetChildren2Request.
@@ -254,41 +285,57 @@ type PathWatch struct {
 	Watch bool
 }
 
+// Encode writes the record in jute order.
 func (r *PathWatch) Encode(e *Encoder) { e.String(r.Path); e.Bool(r.Watch) }
+
+// Decode reads the record in jute order.
 func (r *PathWatch) Decode(d *Decoder) { r.Path = d.String(); r.Watch = d.Bool() }
 
-// Requests made of a path and a watch flag.
-type (
-	ExistsRequest       = PathWatch
-	GetDataRequest      = PathWatch
-	GetChildrenRequest  = PathWatch
-	GetChildren2Request = PathWatch
-)
+// ExistsRequest has the layout of PathWatch.
+type ExistsRequest = PathWatch
+
+// GetDataRequest has the layout of PathWatch.
+type GetDataRequest = PathWatch
+
+// GetChildrenRequest has the layout of PathWatch.
+type GetChildrenRequest = PathWatch
+
+// GetChildren2Request has the layout of PathWatch.
+type GetChildren2Request = PathWatch
 
 // PathOnly is GetACLRequest, SyncRequest, GetAllChildrenNumberRequest and
 // GetEphemeralsRequest (prefixPath).
 type PathOnly = PathResponse
 
-// Requests made of one path.
-type (
-	GetACLRequest               = PathOnly
-	SyncRequest                 = PathOnly
-	GetAllChildrenNumberRequest = PathOnly
-	GetEphemeralsRequest        = PathOnly
-)
+// GetACLRequest has the layout of PathOnly.
+type GetACLRequest = PathOnly
+
+// SyncRequest has the layout of PathOnly.
+type SyncRequest = PathOnly
+
+// GetAllChildrenNumberRequest has the layout of PathOnly.
+type GetAllChildrenNumberRequest = PathOnly
+
+// GetEphemeralsRequest has the layout of PathOnly.
+type GetEphemeralsRequest = PathOnly
 
 // StatResponse is ExistsResponse, SetDataResponse and SetACLResponse.
 type StatResponse struct{ Stat Stat }
 
+// Encode writes the record in jute order.
 func (r *StatResponse) Encode(e *Encoder) { r.Stat.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *StatResponse) Decode(d *Decoder) { r.Stat.Decode(d) }
 
-// Replies made of a Stat.
-type (
-	ExistsResponse  = StatResponse
-	SetDataResponse = StatResponse
-	SetACLResponse  = StatResponse
-)
+// ExistsResponse has the layout of StatResponse.
+type ExistsResponse = StatResponse
+
+// SetDataResponse has the layout of StatResponse.
+type SetDataResponse = StatResponse
+
+// SetACLResponse has the layout of StatResponse.
+type SetACLResponse = StatResponse
 
 // GetDataResponse is getData's reply.
 type GetDataResponse struct {
@@ -296,7 +343,10 @@ type GetDataResponse struct {
 	Stat Stat
 }
 
+// Encode writes the record in jute order.
 func (r *GetDataResponse) Encode(e *Encoder) { e.Buffer(r.Data); r.Stat.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *GetDataResponse) Decode(d *Decoder) { r.Data = d.Buffer(); r.Stat.Decode(d) }
 
 // SetDataRequest is setData's request.
@@ -306,7 +356,10 @@ type SetDataRequest struct {
 	Version int32
 }
 
+// Encode writes the record in jute order.
 func (r *SetDataRequest) Encode(e *Encoder) { e.String(r.Path); e.Buffer(r.Data); e.Int(r.Version) }
+
+// Decode reads the record in jute order.
 func (r *SetDataRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.Data = d.Buffer()
@@ -319,7 +372,10 @@ type GetACLResponse struct {
 	Stat Stat
 }
 
+// Encode writes the record in jute order.
 func (r *GetACLResponse) Encode(e *Encoder) { encodeACLs(e, r.ACL); r.Stat.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *GetACLResponse) Decode(d *Decoder) { r.ACL = decodeACLs(d); r.Stat.Decode(d) }
 
 // SetACLRequest is setACL's request.
@@ -329,7 +385,10 @@ type SetACLRequest struct {
 	Version int32
 }
 
+// Encode writes the record in jute order.
 func (r *SetACLRequest) Encode(e *Encoder) { e.String(r.Path); encodeACLs(e, r.ACL); e.Int(r.Version) }
+
+// Decode reads the record in jute order.
 func (r *SetACLRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.ACL = decodeACLs(d)
@@ -339,7 +398,10 @@ func (r *SetACLRequest) Decode(d *Decoder) {
 // GetChildrenResponse is getChildren's reply.
 type GetChildrenResponse struct{ Children []string }
 
+// Encode writes the record in jute order.
 func (r *GetChildrenResponse) Encode(e *Encoder) { e.Strings(r.Children) }
+
+// Decode reads the record in jute order.
 func (r *GetChildrenResponse) Decode(d *Decoder) { r.Children = d.Strings() }
 
 // GetChildren2Response is getChildren2's reply.
@@ -348,7 +410,10 @@ type GetChildren2Response struct {
 	Stat     Stat
 }
 
+// Encode writes the record in jute order.
 func (r *GetChildren2Response) Encode(e *Encoder) { e.Strings(r.Children); r.Stat.Encode(e) }
+
+// Decode reads the record in jute order.
 func (r *GetChildren2Response) Decode(d *Decoder) { r.Children = d.Strings(); r.Stat.Decode(d) }
 
 // GetEphemeralsResponse is getEphemerals' reply.
@@ -357,7 +422,10 @@ type GetEphemeralsResponse = GetChildrenResponse
 // GetAllChildrenNumberResponse is getAllChildrenNumber's reply.
 type GetAllChildrenNumberResponse struct{ TotalNumber int32 }
 
+// Encode writes the record in jute order.
 func (r *GetAllChildrenNumberResponse) Encode(e *Encoder) { e.Int(r.TotalNumber) }
+
+// Decode reads the record in jute order.
 func (r *GetAllChildrenNumberResponse) Decode(d *Decoder) { r.TotalNumber = d.Int() }
 
 // MultiHeader precedes every op of a multi request and response; a header
@@ -368,13 +436,19 @@ type MultiHeader struct {
 	Err  int32
 }
 
+// Encode writes the record in jute order.
 func (r *MultiHeader) Encode(e *Encoder) { e.Int(r.Type); e.Bool(r.Done); e.Int(r.Err) }
+
+// Decode reads the record in jute order.
 func (r *MultiHeader) Decode(d *Decoder) { r.Type = d.Int(); r.Done = d.Bool(); r.Err = d.Int() }
 
 // ErrorResult is a failed op's result in a multi response.
 type ErrorResult struct{ Err int32 }
 
+// Encode writes the record in jute order.
 func (r *ErrorResult) Encode(e *Encoder) { e.Int(r.Err) }
+
+// Decode reads the record in jute order.
 func (r *ErrorResult) Decode(d *Decoder) { r.Err = d.Int() }
 
 // AddWatchRequest is addWatch's request (mode 0 persistent, 1 recursive).
@@ -383,7 +457,10 @@ type AddWatchRequest struct {
 	Mode int32
 }
 
+// Encode writes the record in jute order.
 func (r *AddWatchRequest) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Mode) }
+
+// Decode reads the record in jute order.
 func (r *AddWatchRequest) Decode(d *Decoder) { r.Path = d.String(); r.Mode = d.Int() }
 
 // PathType is RemoveWatchesRequest and CheckWatchesRequest (Type is the
@@ -393,14 +470,17 @@ type PathType struct {
 	Type int32
 }
 
+// Encode writes the record in jute order.
 func (r *PathType) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Type) }
+
+// Decode reads the record in jute order.
 func (r *PathType) Decode(d *Decoder) { r.Path = d.String(); r.Type = d.Int() }
 
-// Watch-removal requests.
-type (
-	RemoveWatchesRequest = PathType
-	CheckWatchesRequest  = PathType
-)
+// RemoveWatchesRequest has the layout of PathType.
+type RemoveWatchesRequest = PathType
+
+// CheckWatchesRequest has the layout of PathType.
+type CheckWatchesRequest = PathType
 
 // SetWatches re-registers a client's watches after a reconnect.
 type SetWatches struct {
@@ -412,6 +492,7 @@ type SetWatches struct {
 	Two                        bool     // SetWatches2
 }
 
+// Encode writes the record in jute order.
 func (r *SetWatches) Encode(e *Encoder) {
 	e.Long(r.RelativeZxid)
 	e.Strings(r.DataWatches)
@@ -423,6 +504,7 @@ func (r *SetWatches) Encode(e *Encoder) {
 	}
 }
 
+// Decode reads the record in jute order.
 func (r *SetWatches) Decode(d *Decoder) {
 	r.RelativeZxid = d.Long()
 	r.DataWatches = d.Strings()
@@ -440,7 +522,10 @@ type WatcherEvent struct {
 	Path        string
 }
 
+// Encode writes the record in jute order.
 func (r *WatcherEvent) Encode(e *Encoder) { e.Int(r.Type); e.Int(r.State); e.String(r.Path) }
+
+// Decode reads the record in jute order.
 func (r *WatcherEvent) Decode(d *Decoder) { r.Type = d.Int(); r.State = d.Int(); r.Path = d.String() }
 
 // AuthPacket is addAuth's request (xid -4, opcode 100).
@@ -450,7 +535,10 @@ type AuthPacket struct {
 	Auth   []byte
 }
 
+// Encode writes the record in jute order.
 func (r *AuthPacket) Encode(e *Encoder) { e.Int(r.Type); e.String(r.Scheme); e.Buffer(r.Auth) }
+
+// Decode reads the record in jute order.
 func (r *AuthPacket) Decode(d *Decoder) { r.Type = d.Int(); r.Scheme = d.String(); r.Auth = d.Buffer() }
 
 // ClientInfo is one authenticated identity in WhoAmIResponse.
@@ -459,6 +547,7 @@ type ClientInfo struct{ AuthScheme, User string }
 // WhoAmIResponse is whoAmI's reply.
 type WhoAmIResponse struct{ ClientInfo []ClientInfo }
 
+// Encode writes the record in jute order.
 func (r *WhoAmIResponse) Encode(e *Encoder) {
 	if r.ClientInfo == nil {
 		e.Int(-1)
@@ -471,6 +560,7 @@ func (r *WhoAmIResponse) Encode(e *Encoder) {
 	}
 }
 
+// Decode reads the record in jute order.
 func (r *WhoAmIResponse) Decode(d *Decoder) {
 	n, null := d.VectorLen(8)
 	if null || d.Err() != nil {

@@ -1,0 +1,17 @@
+// Package jute is ZooKeeper's jute binary encoding and the records of
+// zookeeper.jute that clients use (connect, request and reply headers,
+// every client op's request and response, multi, watches, auth).
+//
+// Encoding: big-endian int (4 bytes) and long (8), a bool byte, buffers
+// and strings with an int length prefix (-1 is null), vectors with an int
+// count (-1 is null). Records are their fields in .jute order.
+//
+// The Decoder never panics and never allocates more than the bytes left
+// in its input could hold: every length is checked against what remains
+// (a vector's against a minimum element size) before anything is made.
+// Its first error sticks, so record decoders need no checks of their own.
+// FuzzDecodeRequest and FuzzDecodeConnect exercise that.
+//
+// It must not do I/O: framing (the 4-byte length before every packet) and
+// jute.maxbuffer belong to the front end in package zkwire.
+package jute
