@@ -42,6 +42,7 @@ type dbActor struct {
 	status atomic.Pointer[DBStatus]
 
 	snapping atomic.Bool
+	freezer  *znode.Freezer // a snapshot view being built, a slice per Flush
 	snapWG   sync.WaitGroup
 }
 
@@ -137,31 +138,48 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 		}
 		a.st.Advance(rd)
 	}
+	a.stepSnapshot(ctx)
 	t := a.st.Tree()
 	a.status.Store(&DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions()})
 }
 
-// snapshot serializes the tree now (the tree belongs to this goroutine)
-// and writes it to disk in the background, so writes go on meanwhile.
+// snapshot starts a snapshot of the tree as it is now. The view of it is
+// built a slice per Flush (znode.Freezer) and written by a goroutine, so
+// writes go on meanwhile and never wait for more than one slice.
 func (a *dbActor) snapshot(ctx *actors.Context) {
 	if !a.snapping.CompareAndSwap(false, true) {
-		return // the previous one is still being written
+		return // the previous one is still being built or written
 	}
 	// The next txn goes to a new log file, so the old ones become
 	// purgeable once snapshots cover them.
 	a.disk.Roll()
-	t := a.st.Tree()
-	var buf bytes.Buffer
-	if err := t.WriteSnapshot(&buf); err != nil {
-		a.snapping.Store(false)
-		ctx.Log.Error("serialize snapshot", "err", err)
+	a.freezer = a.st.Tree().StartFreeze()
+	a.stepSnapshot(ctx)
+}
+
+// snapshotSlice is how many znodes one Flush adds to a view being built:
+// a few milliseconds of work.
+const snapshotSlice = 20_000
+
+func (a *dbActor) stepSnapshot(ctx *actors.Context) {
+	if a.freezer == nil {
 		return
 	}
-	zxid := uint64(t.LastZxid())
+	view, done := a.freezer.Step(snapshotSlice)
+	if !done {
+		return
+	}
+	a.freezer = nil
+	zxid := uint64(view.LastZxid())
 	a.snapWG.Add(1)
 	go func() {
 		defer a.snapWG.Done()
 		defer a.snapping.Store(false)
+		var buf bytes.Buffer
+		if err := view.WriteSnapshot(&buf); err != nil {
+			ctx.Log.Error("serialize snapshot", "err", err)
+			return
+		}
 		if err := a.disk.SaveSnapshot(zxid, buf.Bytes()); err != nil {
 			a.log.Error("write snapshot", "zxid", msg.FormatZxid(zxid), "err", err)
 			return

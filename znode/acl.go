@@ -3,7 +3,9 @@ package znode
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -222,6 +224,12 @@ type aclEntry struct {
 }
 
 func newACLCache() *aclCache { return &aclCache{byKey: make(map[string]uint32)} }
+
+// clone copies the cache for a frozen view (entries' ACL lists are never
+// changed in place, so they are shared).
+func (c *aclCache) clone() *aclCache {
+	return &aclCache{entries: slices.Clone(c.entries), byKey: maps.Clone(c.byKey), free: slices.Clone(c.free)}
+}
 
 // aclKey is a canonical, unambiguous text of an ACL list (order matters, as
 // in ZooKeeper).

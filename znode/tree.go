@@ -3,6 +3,8 @@ package znode
 import (
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -35,6 +37,7 @@ type node struct {
 	cversion int32
 	aversion int32
 	acl      uint32 // index in Tree.acls
+	gen      uint32 // Tree.gen when made; an older node is shared with a frozen view
 }
 
 func (n *node) stat() Stat {
@@ -58,6 +61,8 @@ type Tree struct {
 	sessions   map[int64]int32 // live sessions and their timeouts (ms)
 	lastZxid   int64
 	digest     uint64
+	gen        uint32 // bumped by Freeze: nodes of older generations are read-only
+	freezer    *Freezer
 
 	superDigest string // local configuration, not replicated state
 }
@@ -112,7 +117,7 @@ func (t *Tree) addNode(path string, n *node) {
 	n.chash = contentHash(path, n.data)
 	if path != "/" {
 		pp, name, _ := parentOf(path)
-		p := t.nodes[pp]
+		p := t.mut(pp)
 		t.digest -= t.nodeDigest(p)
 		if p.children == nil {
 			p.children = make(map[string]struct{}, 1)
@@ -120,6 +125,7 @@ func (t *Tree) addNode(path string, n *node) {
 		p.children[name] = struct{}{}
 		t.digest += t.nodeDigest(p)
 	}
+	t.noteChange(path, t.nodes[path])
 	t.nodes[path] = n
 	t.digest += t.nodeDigest(n)
 	switch KindOf(n.owner) {
@@ -135,6 +141,110 @@ func (t *Tree) addNode(path string, n *node) {
 		}
 		s[path] = struct{}{}
 	}
+}
+
+// mut returns the node at path for changing it: a node shared with a
+// frozen view (from an older generation) is copied first, its child set
+// too, and the copy takes its place, so the view never sees a change.
+func (t *Tree) mut(path string) *node {
+	n := t.nodes[path]
+	if n == nil || n.gen == t.gen {
+		return n
+	}
+	c := *n
+	if n.children != nil {
+		c.children = maps.Clone(n.children)
+	}
+	c.gen = t.gen
+	t.noteChange(path, n)
+	t.nodes[path] = &c
+	return &c
+}
+
+// noteChange records, while a Freezer builds its view, what path held at
+// the freeze before its first change (nil: nothing).
+func (t *Tree) noteChange(path string, old *node) {
+	if f := t.freezer; f != nil {
+		if _, ok := f.pre[path]; !ok {
+			f.pre[path] = old
+		}
+	}
+}
+
+// Freeze returns a read-only view of the tree as it is now, built at once
+// (StartFreeze and Step build it in slices instead). Only WriteSnapshot,
+// Digest, LastZxid and NodeCount may be used on a view.
+func (t *Tree) Freeze() *Tree {
+	f := t.StartFreeze()
+	for {
+		if v, done := f.Step(1 << 30); done {
+			return v
+		}
+	}
+}
+
+// Freezer builds a frozen view of a tree a slice at a time, so a snapshot
+// of a large tree can be taken while Apply goes on: ZooKeeper snapshots
+// without stopping writes, and so does Paddock, without fuzziness. From
+// StartFreeze on, the tree copies a node before its first change (nodes
+// of older generations are never written again) and records the first
+// pre-image of every path it changes; Step walks the path map a slice at a
+// time taking the nodes still unchanged, and the last Step adds the
+// pre-images. The view then shares its nodes with the tree safely, and
+// may be written on another goroutine.
+type Freezer struct {
+	t    *Tree
+	gen  uint32 // nodes of a generation below this are as at the freeze
+	view *Tree
+	pre  map[string]*node
+	next func() (string, *node, bool)
+	stop func()
+}
+
+// StartFreeze starts building a view of the tree as it is now. Only one
+// Freezer may be building at a time; Step it to the end.
+func (t *Tree) StartFreeze() *Freezer {
+	if t.freezer != nil {
+		panic("znode: StartFreeze while another view is being built")
+	}
+	t.gen++
+	f := &Freezer{
+		t:   t,
+		gen: t.gen,
+		view: &Tree{
+			nodes:    make(map[string]*node, len(t.nodes)),
+			acls:     t.acls.clone(),
+			sessions: maps.Clone(t.sessions),
+			lastZxid: t.lastZxid,
+			digest:   t.digest,
+		},
+		pre: make(map[string]*node),
+	}
+	f.next, f.stop = iter.Pull2(maps.All(t.nodes))
+	t.freezer = f
+	return f
+}
+
+// Step takes up to n more nodes into the view (on the tree's goroutine,
+// between Applies). It returns the view when it is complete.
+func (f *Freezer) Step(n int) (view *Tree, done bool) {
+	for ; n > 0; n-- {
+		path, nd, ok := f.next()
+		if !ok {
+			f.stop()
+			for p, old := range f.pre {
+				if old != nil {
+					f.view.nodes[p] = old
+				}
+			}
+			f.t.freezer, f.pre = nil, nil
+			return f.view, true
+		}
+		if nd.gen < f.gen {
+			f.view.nodes[path] = nd // unchanged since the freeze
+		}
+	}
+	return nil, false
 }
 
 // update runs f on n with the digest kept current.
@@ -318,7 +428,7 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 		*changes = append(*changes, Change{Deleted, tx.Path}, Change{ChildrenChanged, pp})
 	case SetDataTxn:
 		r.Path = tx.Path
-		n := t.nodes[tx.Path]
+		n := t.mut(tx.Path)
 		t.update(n, func(n *node) {
 			n.data = tx.Data
 			n.chash = contentHash(tx.Path, tx.Data)
@@ -328,7 +438,7 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 		*changes = append(*changes, Change{DataChanged, tx.Path})
 	case SetACLTxn:
 		r.Path = tx.Path
-		n := t.nodes[tx.Path]
+		n := t.mut(tx.Path)
 		acl := t.acls.intern(tx.ACL) // before release: the list may be the same
 		t.update(n, func(n *node) {
 			t.acls.release(n.acl)
@@ -351,7 +461,7 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 // versions 0.
 func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 	pp, _, _ := parentOf(tx.Path)
-	p := t.nodes[pp]
+	p := t.mut(pp)
 	t.update(p, func(p *node) {
 		cv := tx.ParentCVersion
 		if cv == -1 {
@@ -368,6 +478,7 @@ func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 	n := &node{
 		data: data, acl: t.acls.intern(tx.ACL), owner: tx.EphemeralOwner,
 		czxid: hdr.Zxid, mzxid: hdr.Zxid, pzxid: hdr.Zxid, ctime: hdr.Time, mtime: hdr.Time,
+		gen: t.gen,
 	}
 	t.addNode(tx.Path, n)
 	return n.stat()
@@ -377,7 +488,7 @@ func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 // cversion is unchanged: only creates count).
 func (t *Tree) delete(zxid int64, path string) {
 	pp, name, _ := parentOf(path)
-	p := t.nodes[pp]
+	p := t.mut(pp)
 	n := t.nodes[path]
 	t.update(p, func(p *node) {
 		delete(p.children, name)
@@ -390,6 +501,7 @@ func (t *Tree) delete(zxid int64, path string) {
 	})
 	t.digest -= t.nodeDigest(n)
 	t.acls.release(n.acl)
+	t.noteChange(path, n)
 	delete(t.nodes, path)
 	switch KindOf(n.owner) {
 	case KindContainer:
