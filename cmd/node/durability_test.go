@@ -188,15 +188,7 @@ func (w *writer) verify(t *testing.T) {
 // replicas' digests match.
 func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
 	skipShort(t)
-	e := newEnsemble(t, 3, false)
-	e.tick = 500
-	for _, m := range e.members {
-		e.writeConfig(m, false)
-	}
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
+	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	setup, err := client.Connect(ctx, []string{e.busURL(1)})

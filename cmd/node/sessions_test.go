@@ -19,15 +19,7 @@ import (
 // its ephemerals with it at once.
 func TestKilledClientsEphemeralsExpire(t *testing.T) {
 	skipShort(t)
-	e := newEnsemble(t, 3, false)
-	e.tick = 500
-	for _, m := range e.members {
-		e.writeConfig(m, false)
-	}
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
+	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	obs, err := client.Connect(ctx, []string{e.busURL(3)})
