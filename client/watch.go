@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/watcher"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -37,27 +37,7 @@ const (
 )
 
 // String is ZooKeeper's name of the type ("NodeCreated", ..., "None").
-func (t EventType) String() string {
-	switch t {
-	case EventNone:
-		return "None"
-	case EventNodeCreated:
-		return "NodeCreated"
-	case EventNodeDeleted:
-		return "NodeDeleted"
-	case EventNodeDataChanged:
-		return "NodeDataChanged"
-	case EventNodeChildrenChanged:
-		return "NodeChildrenChanged"
-	case EventDataWatchRemoved:
-		return "DataWatchRemoved"
-	case EventChildWatchRemoved:
-		return "ChildWatchRemoved"
-	case EventPersistentWatchRemoved:
-		return "PersistentWatchRemoved"
-	}
-	return "EventType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t EventType) String() string { return watcher.EventType(t).String() }
 
 // Event is one watch event (ZooKeeper's WatchedEvent). State is
 // StateConnected for node events and removals, StateExpired or
@@ -95,21 +75,7 @@ const (
 	WatchPersistentRecursive WatcherType = 5
 )
 
-func (t WatcherType) String() string {
-	switch t {
-	case WatchChildren:
-		return "Children"
-	case WatchData:
-		return "Data"
-	case WatchAny:
-		return "Any"
-	case WatchPersistent:
-		return "Persistent"
-	case WatchPersistentRecursive:
-		return "PersistentRecursive"
-	}
-	return "WatcherType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t WatcherType) String() string { return watcher.WatcherType(t).String() }
 
 // kind is a listener set of the watch manager, ZKWatchManager's maps.
 type kind uint8
