@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
@@ -98,6 +100,8 @@ func (s *Store) onRequest(req *msg.Request) {
 		ss.fwdSeq++
 		c.seq = ss.fwdSeq
 	case isRead(op):
+	case op == znode.OpAuth:
+		c.reply = addAuth(ss, &c.req.Op)
 	default:
 		c.reply = errReply(znode.Unimplemented)
 	}
@@ -115,6 +119,28 @@ func (s *Store) onRequest(req *msg.Request) {
 		s.forward(ss, c)
 	}
 	s.flush(ss)
+}
+
+// addAuth takes an auth packet (OpAuth, its ACL[0] carrying the scheme and
+// the credential): the digest scheme's "user:password" gives the session
+// the id digest:user:base64(sha1(user:password)) on this node, for its
+// requests from now on; any other scheme fails with AuthFailed. As in
+// ZooKeeper (ServerCnxn.addAuthInfo) it takes effect on receipt and is not
+// replicated: a client that moves to another node sends it again.
+func addAuth(ss *session, o *msg.Op) *msg.Reply {
+	if len(o.ACL) != 1 || o.ACL[0].Scheme != "digest" {
+		return errReply(znode.AuthFailed)
+	}
+	user, pw, ok := strings.Cut(o.ACL[0].ID, ":")
+	if !ok {
+		return errReply(znode.AuthFailed)
+	}
+	id := msg.ACL{Scheme: "digest", ID: znode.DigestID(user, pw)}
+	if !slices.Contains(ss.auth, id) {
+		// A new array: forwards already made keep the ids they had.
+		ss.auth = append(slices.Clip(ss.auth), id)
+	}
+	return &msg.Reply{}
 }
 
 func (s *Store) forward(ss *session, c *call) {

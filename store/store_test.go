@@ -412,3 +412,53 @@ func TestReattach(t *testing.T) {
 		t.Fatalf("reattach of a closed session: %s, want SessionExpired", znode.Code(rp.Err))
 	}
 }
+
+// TestDigestAuth: an auth packet gives the session its digest id on the
+// node serving it, at once (a write pipelined right behind it is
+// forwarded with the id), and only for the digest scheme.
+func TestDigestAuth(t *testing.T) {
+	s := stableSim(t, 3)
+	f := s.follower()
+	auth := func(scheme, cred string) msg.Op {
+		return msg.Op{Op: int32(znode.OpAuth), ACL: []msg.ACL{{Scheme: scheme, ID: cred}}}
+	}
+	creatorAll := []msg.ACL{{Perms: znode.PermAll, Scheme: "auth", ID: ""}}
+	a := s.session(f, "a")
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreate), Path: "/s", ACL: creatorAll}); znode.Code(rp.Err) != znode.InvalidACL {
+		t.Fatalf("creator ACL without auth: %s", znode.Code(rp.Err))
+	}
+	x1 := a.send(f, auth("digest", "u:p:w"))
+	x2 := a.send(f, msg.Op{Op: int32(znode.OpCreate), Path: "/s", Data: []byte("x"), ACL: creatorAll})
+	if rp := a.wait(x1); rp.Err != 0 {
+		t.Fatalf("auth: %s", znode.Code(rp.Err))
+	}
+	if rp := a.wait(x2); rp.Err != 0 {
+		t.Fatalf("create behind auth: %s", znode.Code(rp.Err))
+	}
+	want := msg.ACL{Scheme: "digest", ID: znode.DigestID("u", "p:w")}
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpGetACL), Path: "/s"}); rp.Err != 0 || len(rp.ACL) != 1 || rp.ACL[0].ID != want.ID || rp.ACL[0].Scheme != "digest" {
+		t.Fatalf("ACL of /s: %s %+v", znode.Code(rp.Err), rp.ACL)
+	}
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 || rp.ACL[0] != want {
+		t.Fatalf("whoAmI: %+v", rp.ACL)
+	}
+	b := s.session(s.leaderID(), "b")
+	if rp := b.do(s.leaderID(), getData("/s")); znode.Code(rp.Err) != znode.NoAuth {
+		t.Fatalf("read without auth: %s", znode.Code(rp.Err))
+	}
+	for _, bad := range []msg.Op{auth("ip", "127.0.0.1"), auth("digest", "nocolon"), {Op: int32(znode.OpAuth)}} {
+		if rp := b.do(s.leaderID(), bad); znode.Code(rp.Err) != znode.AuthFailed {
+			t.Fatalf("auth %+v: %s", bad.ACL, znode.Code(rp.Err))
+		}
+	}
+	b.do(s.leaderID(), auth("digest", "u:p:w"))
+	if rp := b.do(s.leaderID(), auth("digest", "u:p:w")); rp.Err != 0 {
+		t.Fatalf("auth again: %s", znode.Code(rp.Err))
+	}
+	if rp := b.do(s.leaderID(), getData("/s")); rp.Err != 0 || string(rp.Data) != "x" {
+		t.Fatalf("read with auth: %s %q", znode.Code(rp.Err), rp.Data)
+	}
+	if rp := b.do(s.leaderID(), msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 {
+		t.Fatalf("auth twice gave ids %+v", rp.ACL)
+	}
+}

@@ -41,7 +41,6 @@ const (
 	errConnectionLoss int32 = -4
 	errMarshalling    int32 = -5
 	errUnimplemented  int32 = -6
-	errAuthFailed     int32 = -115
 	errSessionExpired int32 = -112
 )
 
@@ -243,11 +242,6 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 			p = z.localReply(h, errUnimplemented)
 		case err != nil:
 			p = z.localReply(h, errMarshalling)
-		case h.Type == jute.OpAuth:
-			// No auth scheme yet: ZooKeeper answers an unknown scheme
-			// with AuthFailed and closes the connection.
-			p = z.localReply(h, errAuthFailed)
-			p.close = true
 		default:
 			req = toRequest(h, rec)
 			if req == nil {
@@ -380,7 +374,9 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		// ConnectionLoss (the node stopped serving) the client should
 		// move to another node, as when a ZooKeeper server loses its
 		// quorum and closes its connections.
-		return p.close || b.Err == errSessionExpired || b.Err == errConnectionLoss, err
+		// A failed auth packet closes the connection, as in ZooKeeper.
+		return p.close || b.Err == errSessionExpired || b.Err == errConnectionLoss ||
+			p.op == jute.OpAuth && b.Err != 0, err
 	}
 	return false, nil
 }

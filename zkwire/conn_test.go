@@ -188,8 +188,11 @@ func TestHandshakeAndRequests(t *testing.T) {
 func TestBadFrames(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
-		if r.Op.Op == jute.OpSync {
+		switch {
+		case r.Op.Op == jute.OpSync:
 			<-release
+		case r.Op.Op == jute.OpAuth && (len(r.ACL) != 1 || r.ACL[0].Scheme != "digest" || r.ACL[0].ID != "u:p"):
+			return []msg.Body{&msg.Reply{Session: r.Session, Xid: r.Xid, Err: -115}}
 		}
 		return echo(r)
 	})
@@ -224,8 +227,12 @@ func TestBadFrames(t *testing.T) {
 	c = dial(t, srv)
 	c.connect(false)
 	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")})
-	if h := c.reply(nil); h.Xid != jute.XidAuth || h.Err != errAuthFailed || !c.closed() {
+	if h := c.reply(nil); h.Xid != jute.XidAuth || h.Err != 0 {
 		t.Fatalf("auth: %+v", h)
+	}
+	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "bad"})
+	if h := c.reply(nil); h.Xid != jute.XidAuth || h.Err != -115 || !c.closed() {
+		t.Fatalf("failed auth: %+v", h)
 	}
 
 	c = dial(t, srv)

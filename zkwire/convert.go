@@ -1,6 +1,8 @@
 package zkwire
 
 import (
+	"strings"
+
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
@@ -39,6 +41,9 @@ func toOp(op int32, rec jute.Record, o *msg.Op) bool {
 	case *jute.SetWatches:
 		o.Watches = &msg.WatchSet{RelZxid: r.RelativeZxid, Data: r.DataWatches, Exist: r.ExistWatches,
 			Child: r.ChildWatches, Persistent: r.PersistentWatches, Recursive: r.PersistentRecursiveWatches}
+	case *jute.AuthPacket:
+		// The node knows the digest scheme ("user:password").
+		o.ACL = []msg.ACL{{Scheme: r.Scheme, ID: string(r.Auth)}}
 	case *jute.MultiRequest:
 		o.Ops = make([]msg.Op, len(r.Ops))
 		for i, sub := range r.Ops {
@@ -129,7 +134,11 @@ func replyFrame(op int32, rp *msg.Reply) []byte {
 	case jute.OpWhoAmI:
 		who := &jute.WhoAmIResponse{ClientInfo: []jute.ClientInfo{}}
 		for _, a := range rp.ACL {
-			who.ClientInfo = append(who.ClientInfo, jute.ClientInfo{AuthScheme: a.Scheme, User: a.ID})
+			user := a.ID
+			if a.Scheme == "digest" { // digest ids are user:hash
+				user, _, _ = strings.Cut(user, ":")
+			}
+			who.ClientInfo = append(who.ClientInfo, jute.ClientInfo{AuthScheme: a.Scheme, User: user})
 		}
 		body = who
 	case jute.OpMulti, jute.OpMultiRead:

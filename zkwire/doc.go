@@ -24,10 +24,13 @@
 // and per-op results, as in ZooKeeper), its msg.WatchEvent a notification
 // (xid -1, state SyncConnected). Pings (xid -2) go to the node too, since
 // they touch the session. The front end answers itself, in order with the
-// rest: unknown opcodes (Unimplemented), undecodable records
-// (MarshallingError) and auth packets (AuthFailed, then close: no auth
-// scheme is served yet). A frame too short for a header, closeSession's
-// reply, SessionExpired and ConnectionLoss close the connection. A
+// rest: unknown opcodes (Unimplemented) and undecodable records
+// (MarshallingError). Auth packets (xid -4) go to the node, which knows the
+// digest scheme and keeps the ids per session on the serving node (a
+// client re-sends them after moving, as ZooKeeper clients do); a failed
+// one closes the connection, as in ZooKeeper. A frame too short for a
+// header, closeSession's reply, SessionExpired and ConnectionLoss close
+// the connection too. A
 // connection that drops without closeSession leaves its session to
 // expire by its timeout, as ZooKeeper does.
 //
