@@ -36,6 +36,10 @@ import (
 
 var benchZnodes = flag.Int("bench.znodes", 0, "znodes in BenchmarkRecovery's snapshot (0: 1,000,000, or 100,000 with -short)")
 
+// benchPeerPassword is the benchmark ensembles' peer password, hence their
+// session secret.
+const benchPeerPassword = "bench-peer"
+
 // quiet keeps the nodes' logs out of the benchmark output.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -58,7 +62,7 @@ func benchEnsemble(tb testing.TB, n int) []*Node {
 		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
 			tb.Fatal(err)
 		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\npaddock.peerUser=peer\npaddock.peerPassword=bench-peer\npaddock.allowAnonymousClients=true\n%s",
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\npaddock.peerUser=peer\npaddock.peerPassword="+benchPeerPassword+"\npaddock.allowAnonymousClients=true\n%s",
 			data, testutil.FreePort(tb), servers.String())
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

@@ -138,8 +138,11 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 			SnapCount:         cfg.SnapCount,
 			MinSessionTimeout: int32(cfg.MinSessionTimeout.Milliseconds()),
 			MaxSessionTimeout: int32(cfg.MaxSessionTimeout.Milliseconds()),
-			ResendTicks:       max(4, int(cfg.TickTime/TickUnit)*2),
-			Logger:            n.log,
+			// Only peers know the peer password: a client cannot compute
+			// another session's password from its id.
+			SessionSecret: []byte(cfg.PeerPassword),
+			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
+			Logger:        n.log,
 		},
 		disk: n.wal,
 		bus:  n.bus.Bus(),

@@ -79,7 +79,7 @@ func BenchmarkSessionCreate(b *testing.B) {
 			d := time.Since(t0)
 			creates[w] = append(creates[w], d)
 			id := rp.Session
-			_, err = benchRequest(ctx, nc, node, &msg.Request{Session: id, Xid: 1, Passwd: store.Passwd(id),
+			_, err = benchRequest(ctx, nc, node, &msg.Request{Session: id, Xid: 1, Passwd: store.SessionPasswd([]byte(benchPeerPassword), id),
 				Op: msg.Op{Op: int32(znode.OpCloseSession)}})
 			return err
 		})

@@ -18,9 +18,13 @@ import (
 // raw sends requests straight to a node's request subject, without the
 // client package: sessions made this way are never pinged, so they expire.
 type raw struct {
-	t  *testing.T
-	nc *nats.Conn
+	t      *testing.T
+	nc     *nats.Conn
+	secret []byte // the ensemble's session secret (its peer password)
 }
+
+// pw is a session's password, as the nodes derive it.
+func (r *raw) pw(session int64) []byte { return store.SessionPasswd(r.secret, session) }
 
 func newRaw(t *testing.T, n *Node) *raw {
 	nc, err := nats.Connect(n.BusURL())
@@ -28,7 +32,7 @@ func newRaw(t *testing.T, n *Node) *raw {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return &raw{t: t, nc: nc}
+	return &raw{t: t, nc: nc, secret: []byte(n.cfg.PeerPassword)}
 }
 
 func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Reply {
@@ -62,7 +66,7 @@ func (r *raw) ephemeral(ctx context.Context, node msg.NodeID, timeout int32, pat
 		r.t.Fatalf("createSession: %s", znode.Code(rp.Err))
 	}
 	id := rp.Session
-	rp = r.do(ctx, node, &msg.Request{Session: id, Xid: 1, Passwd: store.Passwd(id),
+	rp = r.do(ctx, node, &msg.Request{Session: id, Xid: 1, Passwd: r.pw(id),
 		Op: msg.Op{Op: int32(znode.OpCreate), Path: path, ACL: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}},
 			Mode: int32(znode.Ephemeral)}})
 	if rp.Err != 0 {
@@ -73,7 +77,7 @@ func (r *raw) ephemeral(ctx context.Context, node msg.NodeID, timeout int32, pat
 
 func (r *raw) children(ctx context.Context, node msg.NodeID, session int64, xid int32, path string) []string {
 	r.t.Helper()
-	rp := r.do(ctx, node, &msg.Request{Session: session, Xid: xid, Passwd: store.Passwd(session),
+	rp := r.do(ctx, node, &msg.Request{Session: session, Xid: xid, Passwd: r.pw(session),
 		Op: msg.Op{Op: int32(znode.OpGetChildren), Path: path}})
 	if rp.Err != 0 {
 		r.t.Fatalf("ls %s: %s", path, znode.Code(rp.Err))
@@ -93,7 +97,7 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 	xid := int32(0)
 	call := func(op msg.Op) *msg.Reply {
 		xid++
-		return r.do(ctx, 2, &msg.Request{Session: live, Xid: xid, Passwd: store.Passwd(live), Op: op})
+		return r.do(ctx, 2, &msg.Request{Session: live, Xid: xid, Passwd: r.pw(live), Op: op})
 	}
 	acl := []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}
 	if rp := call(msg.Op{Op: int32(znode.OpCreate), Path: "/e", ACL: acl}); rp.Err != 0 {
@@ -156,11 +160,11 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 	wx := int32(0)
 	exists := func(path string) bool {
 		wx++
-		if rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: store.Passwd(watcher), Op: msg.Op{Op: int32(znode.OpSync), Path: "/"}}); rp.Err != 0 {
+		if rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: int32(znode.OpSync), Path: "/"}}); rp.Err != 0 {
 			t.Fatalf("sync: %s", znode.Code(rp.Err))
 		}
 		wx++
-		rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: store.Passwd(watcher), Op: msg.Op{Op: int32(znode.OpExists), Path: path}})
+		rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: int32(znode.OpExists), Path: path}})
 		return rp.Err == 0
 	}
 
@@ -169,7 +173,7 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 	if !exists("/graceful") {
 		t.Fatal("ephemeral not visible on another node")
 	}
-	if rp := r.do(ctx, 1, &msg.Request{Session: s1, Xid: 2, Passwd: store.Passwd(s1), Op: msg.Op{Op: int32(znode.OpCloseSession)}}); rp.Err != 0 {
+	if rp := r.do(ctx, 1, &msg.Request{Session: s1, Xid: 2, Passwd: r.pw(s1), Op: msg.Op{Op: int32(znode.OpCloseSession)}}); rp.Err != 0 {
 		t.Fatalf("closeSession: %s", znode.Code(rp.Err))
 	}
 	if exists("/graceful") {
@@ -195,5 +199,28 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 		// The bound holds on the leader's clock; polling and the bus add
 		// a little here. Report it rather than fail on scheduling noise.
 		t.Logf("expiry seen after %s (timeout %s + 2 ticks = %s)", gone, timeout, timeout+2*tick)
+	}
+}
+
+// A session's password is keyed by the ensemble's secret: a client that
+// knows a session's id (any ephemeral's Stat shows it) cannot act for it.
+func TestSessionPasswordNeedsTheSecret(t *testing.T) {
+	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := newRaw(t, nodes[0])
+	id := r.ephemeral(ctx, 1, 4000, "/victim")
+	for _, guess := range [][]byte{store.Passwd(id), store.SessionPasswd([]byte("wrong"), id)} {
+		close := &msg.Request{Session: id, Xid: 5, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}}
+		if rp := r.do(ctx, 2, close); rp.Err != int32(znode.SessionExpired) {
+			t.Fatalf("closeSession with a guessed password: %s, want SessionExpired", znode.Code(rp.Err))
+		}
+		move := &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}
+		if rp := r.do(ctx, 3, move); rp.Err != int32(znode.SessionExpired) {
+			t.Fatalf("re-attach with a guessed password: %s, want SessionExpired", znode.Code(rp.Err))
+		}
+	}
+	if rp := r.do(ctx, 3, &msg.Request{Session: id, Xid: 2, Passwd: r.pw(id), Op: msg.Op{Op: int32(znode.OpExists), Path: "/victim"}}); rp.Err != 0 {
+		t.Fatalf("the session's own password: %s", znode.Code(rp.Err))
 	}
 }

@@ -76,7 +76,7 @@ func (f *fanOut) watchAll(path string) {
 	start := f.replies.Load()
 	for i, s := range f.sessions {
 		f.xid[i]++
-		f.publish(i, &msg.Request{Session: s, Xid: f.xid[i], Passwd: store.Passwd(s), Op: msg.Op{Op: int32(znode.OpGetData), Path: path, Watch: true}})
+		f.publish(i, &msg.Request{Session: s, Xid: f.xid[i], Passwd: store.SessionPasswd([]byte(benchPeerPassword), s), Op: msg.Op{Op: int32(znode.OpGetData), Path: path, Watch: true}})
 	}
 	f.waitReplies(start + int64(len(f.sessions)))
 }
@@ -120,7 +120,7 @@ func BenchmarkWatchFanOut(b *testing.B) {
 	w := f.sessions[writer]
 	f.xid[writer]++
 	start := f.replies.Load()
-	f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.Passwd(w),
+	f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.SessionPasswd([]byte(benchPeerPassword), w),
 		Op: msg.Op{Op: int32(znode.OpCreate), Path: "/hot", ACL: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}})
 	f.waitReplies(start + 1)
 	all := f.sessions[:n:n]
@@ -139,7 +139,7 @@ func BenchmarkWatchFanOut(b *testing.B) {
 				b.StartTimer()
 				t0 := time.Now()
 				f.xid[writer]++
-				f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.Passwd(w),
+				f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.SessionPasswd([]byte(benchPeerPassword), w),
 					Op: msg.Op{Op: int32(znode.OpSetData), Path: "/hot", Data: []byte(strings.Repeat("x", 100)), Version: -1}})
 				for f.events.Load() < events+int64(k) {
 					if time.Since(t0) > time.Minute {

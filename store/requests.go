@@ -62,7 +62,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		s.sessions[ss.id] = ss
 		req.Session, req.Xid = ss.id, 0
 		req.Timeout = min(max(req.Timeout, s.cfg.MinSessionTimeout), s.cfg.MaxSessionTimeout)
-	} else if !bytes.Equal(req.Passwd, Passwd(req.Session)) {
+	} else if !bytes.Equal(req.Passwd, s.passwd(req.Session)) {
 		// Every request carries the session's password (a front end
 		// that gets it only at connect time must attach it), and every
 		// one is checked: checking only a session's first request at
@@ -352,7 +352,7 @@ func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.
 	rp := &msg.Reply{Err: int32(res.Err)}
 	switch znode.OpCode(c.req.Op.Op) {
 	case znode.OpCreateSession:
-		rp.Timeout, rp.Passwd = c.req.Timeout, Passwd(hdr.Session)
+		rp.Timeout, rp.Passwd = c.req.Timeout, s.passwd(hdr.Session)
 	case znode.OpCreate:
 		rp.Path = res.Path
 	case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:

@@ -139,7 +139,7 @@ func (s *Store) reattach(req *msg.Request) {
 	}
 	timeout, live := s.tree.Session(req.Session)
 	switch {
-	case !bytes.Equal(req.Passwd, Passwd(req.Session)):
+	case !bytes.Equal(req.Passwd, s.passwd(req.Session)):
 		fail(znode.SessionExpired)
 		return
 	case s.tree.LastZxid() < req.LastZxid:
@@ -156,7 +156,7 @@ func (s *Store) reattach(req *msg.Request) {
 	}
 	ss.replyTo = req.ReplyTo
 	s.touchSession(ss.id)
-	c := &call{req: *req, replyTo: req.ReplyTo, reply: &msg.Reply{Timeout: timeout, Passwd: Passwd(req.Session)}}
+	c := &call{req: *req, replyTo: req.ReplyTo, reply: &msg.Reply{Timeout: timeout, Passwd: s.passwd(req.Session)}}
 	c.req.ReplyTo = ""
 	ss.queue = append(ss.queue, c)
 	s.flush(ss)

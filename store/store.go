@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -27,6 +28,9 @@ type Config struct {
 	// ResendTicks: an unanswered forward is sent again after this many
 	// ticks. Default 10.
 	ResendTicks int
+	// SessionSecret keys session passwords (SessionPasswd); every node of
+	// an ensemble must have the same. Nil: passwords follow from the id.
+	SessionSecret []byte
 	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1)), or "".
 	SuperDigest string
 	Logger      *slog.Logger
@@ -512,12 +516,27 @@ func (s *Store) flush(ss *session) {
 	}
 }
 
-// Passwd is the password of a session. Like ZooKeeper's, it is derived from
-// the session id, so every node can check it.
-func Passwd(session int64) []byte {
-	var b [8 + 16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(session))
-	copy(b[8:], "paddock-session!")
-	sum := sha256.Sum256(b[:])
+// Passwd is the password of a session under an empty ensemble secret
+// (SessionPasswd with nil). Like ZooKeeper's, it is derived from the
+// session id, so every node can check it.
+func Passwd(session int64) []byte { return SessionPasswd(nil, session) }
+
+// SessionPasswd is the password of a session: an HMAC of its id under the
+// ensemble's secret, so every node can check it but a client that only
+// knows a session's id (every ephemeral's Stat shows it) cannot take the
+// session over. ZooKeeper derives it from the id and a constant, which
+// has exactly that weakness; with a nil secret Paddock does the same.
+func SessionPasswd(secret []byte, session int64) []byte {
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(session))
+	if len(secret) > 0 {
+		m := hmac.New(sha256.New, secret)
+		m.Write(id[:])
+		return m.Sum(nil)[:16]
+	}
+	b := append(id[:], "paddock-session!"...)
+	sum := sha256.Sum256(b)
 	return sum[:16]
 }
+
+func (s *Store) passwd(session int64) []byte { return SessionPasswd(s.cfg.SessionSecret, session) }
