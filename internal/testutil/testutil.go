@@ -3,18 +3,60 @@
 package testutil
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
+	"sync"
 	"testing"
 )
+
+// Ports are handed out below the kernel's ephemeral range (32768–60999 on
+// Linux): a port from there that a test closes and binds again a moment
+// later can meanwhile become the source port of any outgoing connection
+// (NATS routes and clients make many), or the answer to another test
+// process's bind to :0. Each test process starts at a random place in the
+// range and never hands out a port twice.
+const (
+	portLow  = 20000
+	portHigh = 32000
+)
+
+var ports struct {
+	sync.Mutex
+	next   int
+	issued map[int]bool
+}
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. The
 // caller binds it soon after; a rare collision shows up as a bind error.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.issued == nil {
+		ports.issued = map[int]bool{}
+		// Spread concurrent test processes (one per package) apart.
+		r := rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(os.Getppid())))
+		ports.next = portLow + r.IntN(portHigh-portLow)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range portHigh - portLow {
+		p := ports.next
+		ports.next++
+		if ports.next >= portHigh {
+			ports.next = portLow
+		}
+		if ports.issued[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue // taken
+		}
+		ln.Close()
+		ports.issued[p] = true
+		return p
+	}
+	t.Fatal("testutil: no free port below the ephemeral range")
+	return 0
 }
