@@ -18,8 +18,8 @@ import (
 // process's bind to :0. Each test process starts at a random place in the
 // range and never hands out a port twice.
 const (
-	portLow  = 20000
-	portHigh = 32000
+	portLow  = 10000
+	portHigh = 20000
 )
 
 var ports struct {
