@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,6 +68,17 @@ type Node struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+	// peers is what the liveness poller last saw: the nodes with a route.
+	peers atomic.Pointer[[]msg.NodeID]
+}
+
+// Peers returns the nodes this node had a route to at the liveness
+// poller's last look (PeerUp/PeerDown report its changes).
+func (n *Node) Peers() []msg.NodeID {
+	if p := n.peers.Load(); p != nil {
+		return slices.Clone(*p)
+	}
+	return nil
 }
 
 // Start runs the embedded server and connects the bus to it in-process.
@@ -211,6 +224,8 @@ func (n *Node) watchRoutes() {
 			}
 		}
 		up = now
+		ids := slices.Sorted(maps.Keys(now))
+		n.peers.Store(&ids)
 	}
 }
 
