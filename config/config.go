@@ -2,6 +2,8 @@ package config
 
 import (
 	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,7 +69,10 @@ type Config struct {
 	PeerPassword          string
 	ClientUsers           []ClientUser
 	AllowAnonymousClients bool
-	Warnings              []string
+	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1(user:password))),
+	// "" when none: a session authenticated as that user passes every ACL.
+	SuperDigest string
+	Warnings    []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -256,6 +262,9 @@ func (p *parser) build() error {
 			c.FourLetterWords = append(c.FourLetterWords, w)
 		}
 	}
+	if err := p.superDigest(); err != nil {
+		return err
+	}
 	c.Ensemble = "paddock"
 	if v, ok := p.vals["paddock.ensemble"]; ok {
 		if !ensembleRe.MatchString(v) {
@@ -318,6 +327,35 @@ func (p *parser) build() error {
 	return nil
 }
 
+// superDigestKeys name ZooKeeper's superDigest: the Java system property
+// (zookeeper.DigestAuthenticationProvider.superDigest), the same without its
+// "zookeeper." prefix, and Paddock's own key. At most one may be set.
+var superDigestKeys = []string{"zookeeper.DigestAuthenticationProvider.superDigest",
+	"DigestAuthenticationProvider.superDigest", "paddock.superDigest"}
+
+// superDigest reads the super user's digest: user:base64(sha1), as
+// DigestAuthenticationProvider.generateDigest prints it.
+func (p *parser) superDigest() error {
+	set := ""
+	for _, k := range superDigestKeys {
+		v, ok := p.vals[k]
+		if !ok {
+			continue
+		}
+		if set != "" {
+			return p.errf(k, "superDigest is set twice (%s and %s)", set, k)
+		}
+		set = k
+		user, sum, ok := strings.Cut(v, ":")
+		raw, err := base64.StdEncoding.DecodeString(sum)
+		if !ok || user == "" || strings.Contains(sum, ":") || err != nil || len(raw) != sha1.Size {
+			return p.errf(k, "%q: want user:base64(sha1(user:password))", v)
+		}
+		p.c.SuperDigest = v
+	}
+	return nil
+}
+
 func (p *parser) known(k string) (string, bool) {
 	switch k {
 	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
@@ -325,6 +363,9 @@ func (p *parser) known(k string) (string, bool) {
 		"autopurge.snapRetainCount", "autopurge.purgeInterval", "4lw.commands.whitelist", "jute.maxbuffer",
 		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise",
 		"paddock.peerUser", "paddock.peerPassword", "paddock.clientUsers", "paddock.allowAnonymousClients":
+		return k, true
+	}
+	if slices.Contains(superDigestKeys, k) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") {

@@ -227,6 +227,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(three)
 	f.Add("dataDir=/d\nclientPort=1\n4lw.commands.whitelist=*\n")
 	f.Add("server.1=h:1:2;3\nserver.2=h:4:5;h:6\n")
+	f.Add("dataDir=/d\nclientPort=1\npaddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n")
 	f.Add("dataDir=/d\nclientPort=1\npaddock.peerUser=p\npaddock.peerPassword=x:y\npaddock.clientUsers=a:b, c:d:e\npaddock.allowAnonymousClients=true\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), "fuzz")
@@ -258,5 +259,27 @@ func TestOneServerLineIsStandalone(t *testing.T) {
 	}
 	if !c.Standalone() || c.MyID != 4 || c.BusPort != 3888 || c.ClusterPort != 0 || len(c.Peers()) != 0 {
 		t.Fatalf("one server line: standalone=%v %+v", c.Standalone(), c)
+	}
+}
+
+func TestSuperDigest(t *testing.T) {
+	const d = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" // super:test
+	for _, k := range []string{"paddock.superDigest", "DigestAuthenticationProvider.superDigest", "zookeeper.DigestAuthenticationProvider.superDigest"} {
+		c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\n"+k+"="+d+"\n"), "zoo.cfg")
+		if err != nil || c.SuperDigest != d || len(c.Warnings) != 0 {
+			t.Fatalf("%s: %v %q %v", k, err, c.SuperDigest, c.Warnings)
+		}
+	}
+	for _, bad := range []string{
+		"paddock.superDigest=super\n",
+		"paddock.superDigest=super:test\n",
+		"paddock.superDigest=:D/InIHSb7yEEbrWz8b9l71RjZJU=\n",
+		"paddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZ=\n",
+		"paddock.superDigest=a:b:D/InIHSb7yEEbrWz8b9l71RjZJU=\n",
+		"paddock.superDigest=" + d + "\nDigestAuthenticationProvider.superDigest=" + d + "\n",
+	} {
+		if _, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\n"+bad), "zoo.cfg"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

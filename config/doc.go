@@ -22,6 +22,14 @@
 //	paddock.allowAnonymousClients=true   lets clients connect without
 //	    credentials, still fenced like a client (replies under _INBOX).
 //
+// The super user (ZooKeeper's Java property
+// zookeeper.DigestAuthenticationProvider.superDigest, which Paddock reads
+// as a zoo.cfg key under that name, without its "zookeeper." prefix, or as
+// paddock.superDigest; at most one of them):
+//
+//	paddock.superDigest=user:base64(sha1(user:password))   a session that
+//	    adds the digest auth user:password passes every ACL check.
+//
 // User names are 1 to 64 of A-Z a-z 0-9 _ - starting with a letter or
 // digit; passwords are non-empty, without spaces or commas. The file holds
 // the passwords in clear: keep it readable by its owner only (LocalEnsemble

@@ -56,6 +56,9 @@ func Write(w io.Writer, c *Config) error {
 	if c.AllowAnonymousClients {
 		b.WriteString("paddock.allowAnonymousClients=true\n")
 	}
+	if c.SuperDigest != "" {
+		fmt.Fprintf(&b, "paddock.superDigest=%s\n", c.SuperDigest)
+	}
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}

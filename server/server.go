@@ -141,6 +141,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 			// Only peers know the peer password: a client cannot compute
 			// another session's password from its id.
 			SessionSecret: []byte(cfg.PeerPassword),
+			SuperDigest:   cfg.SuperDigest,
 			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
 			Logger:        n.log,
 		},

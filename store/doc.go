@@ -32,6 +32,16 @@
 // follower revalidates a session with the leader; a closeSession applied
 // anywhere ends the session on every node that serves it.
 //
+// ACLs, as ZooKeeper checks them: per node, never inherited. The serving
+// node checks reads (READ for getData, getChildren and getACL; exists
+// needs nothing) with the session's ids; the leader's Prep checks writes
+// (CREATE and DELETE on the parent, WRITE for setData, ADMIN for setACL)
+// with the ids the forward carries. A session's ids are its digest auths
+// (addAuth) and the ip id its front end gave it (msg.Request.ClientAddr on
+// createSession: ip:<client address>); a native client over NATS has no
+// trustworthy source address, so it gets no ip id and ip ACLs never match
+// it. Config.SuperDigest passes every check.
+//
 // Tests. sim_test.go runs whole ensembles (voter and Store on every node)
 // over a seeded membus with partitions, loss, duplication, delay,
 // crash-restarts, whole-ensemble crashes and snapshots, with clients whose

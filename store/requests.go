@@ -47,7 +47,7 @@ func (s *Store) onRequest(req *msg.Request) {
 	if !s.serving {
 		// Like a ZooKeeper server that is not synced: no service. The
 		// client tries again or elsewhere.
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.ConnectionLoss)})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.ConnectionLoss), Refused: true})
 		return
 	}
 	if op == znode.OpCreateSession && req.Session != 0 {
@@ -60,6 +60,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
 		s.nextSession++
 		s.sessions[ss.id] = ss
+		ss.setClientAddr(req.ClientAddr)
 		req.Session, req.Xid = ss.id, 0
 		req.Timeout = min(max(req.Timeout, s.cfg.MinSessionTimeout), s.cfg.MaxSessionTimeout)
 	} else if !bytes.Equal(req.Passwd, s.passwd(req.Session)) {
@@ -124,10 +125,22 @@ func (s *Store) onRequest(req *msg.Request) {
 // addAuth takes an auth packet (OpAuth, its ACL[0] carrying the scheme and
 // the credential): the digest scheme's "user:password" gives the session
 // the id digest:user:base64(sha1(user:password)) on this node, for its
-// requests from now on; any other scheme fails with AuthFailed. As in
+// requests from now on; the ip scheme succeeds (changing nothing) for a
+// session that has its connection's ip id (see setClientAddr); any other
+// scheme fails with AuthFailed. As in
 // ZooKeeper (ServerCnxn.addAuthInfo) it takes effect on receipt and is not
 // replicated: a client that moves to another node sends it again.
 func addAuth(ss *session, o *msg.Op) *msg.Reply {
+	if len(o.ACL) == 1 && o.ACL[0].Scheme == "ip" {
+		// IPAuthenticationProvider: the connection's own address, which
+		// the session has already when a front end gave it one.
+		for _, a := range ss.auth {
+			if a.Scheme == "ip" {
+				return &msg.Reply{}
+			}
+		}
+		return errReply(znode.AuthFailed)
+	}
 	if len(o.ACL) != 1 || o.ACL[0].Scheme != "digest" {
 		return errReply(znode.AuthFailed)
 	}
@@ -141,6 +154,24 @@ func addAuth(ss *session, o *msg.Op) *msg.Reply {
 		ss.auth = append(slices.Clip(ss.auth), id)
 	}
 	return &msg.Reply{}
+}
+
+// setClientAddr gives the session the ip scheme id of the connection it
+// arrived on (ZooKeeper gives every connection ip:<client address>),
+// replacing the id of an earlier connection; addr is "" for a client with
+// no known address (the native client), which gets no ip id.
+func (ss *session) setClientAddr(addr string) {
+	auth := make([]msg.ACL, 0, len(ss.auth)+1)
+	if addr != "" {
+		auth = append(auth, msg.ACL{Scheme: "ip", ID: addr})
+	}
+	for _, a := range ss.auth {
+		if a.Scheme != "ip" {
+			auth = append(auth, a)
+		}
+	}
+	// A new array: forwards already made keep the ids they had.
+	ss.auth = auth
 }
 
 func (s *Store) forward(ss *session, c *call) {
@@ -159,7 +190,14 @@ func (s *Store) resend() {
 		return
 	}
 	for _, ss := range s.sortedSessions() {
-		for _, c := range ss.queue {
+		// On the leader a forward may be answered at once (a session
+		// closed meanwhile), and the answer flushes ss: its queue shrinks
+		// under this loop and the popped head is nilled, so read the live
+		// queue at each step. A call skipped as the queue shifts is resent
+		// at the next tick (TestWireMutatedFrames found the range over a
+		// stale queue dereferencing nil).
+		for i := 0; i < len(ss.queue); i++ {
+			c := ss.queue[i]
 			if c.forwarded && c.reply == nil && c.answer == nil && s.tick-c.sent >= int64(s.cfg.ResendTicks) {
 				s.forward(ss, c)
 			}
@@ -426,6 +464,10 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 		}
 		return &msg.Reply{Data: data, Stat: toStat(st)}
 	case znode.OpGetACL:
+		// ZooKeeper 3.5+ (ZOOKEEPER-1392): getACL needs READ.
+		if err := s.tree.CheckRead(o.Path, auth); err != nil {
+			return fail(err)
+		}
 		acl, st, err := s.tree.ACL(o.Path)
 		if err != nil {
 			return fail(err)

@@ -135,7 +135,8 @@ func (s *Store) onExpire(e *msg.Expire) {
 // than it saw.
 func (s *Store) reattach(req *msg.Request) {
 	fail := func(c znode.Code) {
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(c)})
+		// Nothing was done: a re-attach is always safe to repeat.
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(c), Refused: c == znode.ConnectionLoss})
 	}
 	timeout, live := s.tree.Session(req.Session)
 	switch {
@@ -155,6 +156,7 @@ func (s *Store) reattach(req *msg.Request) {
 		s.sessions[ss.id] = ss
 	}
 	ss.replyTo = req.ReplyTo
+	ss.setClientAddr(req.ClientAddr)
 	s.touchSession(ss.id)
 	c := &call{req: *req, replyTo: req.ReplyTo, reply: &msg.Reply{Timeout: timeout, Passwd: s.passwd(req.Session)}}
 	c.req.ReplyTo = ""

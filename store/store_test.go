@@ -55,11 +55,19 @@ type tc struct {
 	name    string
 	session int64
 	xid     int32
+	addr    string // ClientAddr of its createSession (a front end's client)
 }
 
 func (s *sim) session(node msg.NodeID, name string) *tc {
 	s.t.Helper()
-	c := &tc{s: s, name: "t:" + name}
+	return s.sessionFrom(node, name, "")
+}
+
+// sessionFrom is a session created through a front end that saw the client
+// at addr.
+func (s *sim) sessionFrom(node msg.NodeID, name, addr string) *tc {
+	s.t.Helper()
+	c := &tc{s: s, name: "t:" + name, addr: addr}
 	rp := c.do(node, msg.Op{Op: int32(znode.OpCreateSession)})
 	if rp.Err != 0 {
 		s.fatalf("createSession at %d: %d", node, rp.Err)
@@ -72,7 +80,7 @@ func (s *sim) session(node msg.NodeID, name string) *tc {
 func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
 	req := &msg.Request{Session: c.session, Op: o, ReplyTo: c.name}
 	if o.Op == int32(znode.OpCreateSession) {
-		req.Timeout = 10000
+		req.Timeout, req.ClientAddr = 10000, c.addr
 	} else {
 		c.xid++
 		req.Xid, req.Passwd = c.xid, Passwd(c.session)

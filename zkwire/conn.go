@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -150,6 +151,10 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 		Op: msg.Op{Op: jute.OpCreateSession}}
 	if cr.SessionID != 0 {
 		req.Passwd = cr.Passwd
+	}
+	// The connection's ip scheme id, as ZooKeeper gives every connection.
+	if ap, err := netip.ParseAddrPort(z.c.RemoteAddr().String()); err == nil {
+		req.ClientAddr = ap.Addr().Unmap().WithZone("").String()
 	}
 	if err := z.stream.Send(req); err != nil {
 		z.log.Debug("client handshake: send", "err", err)

@@ -10,8 +10,10 @@
 // jute record; a length over jute.maxbuffer (Config.MaxBuffer) closes the
 // connection. The first frame is a ConnectRequest: it becomes a
 // createSession msg.Request (Session 0 for a new session; sessionId,
-// passwd and lastZxidSeen to re-attach one) on the node's own request
-// path, reached through the Bus interface (a stream per connection, with
+// passwd and lastZxidSeen to re-attach one; ClientAddr, the TCP peer's IP
+// address, which the serving node gives the session as its ip scheme id,
+// as ZooKeeper gives every connection ip:<address>) on the node's own
+// request path, reached through the Bus interface (a stream per connection, with
 // its own reply subject). The answer is a ConnectResponse with the trailing
 // readOnly byte only if the client sent one; a session the node refuses
 // as expired gets timeOut 0 (the client reports SessionExpired), any other
@@ -26,7 +28,7 @@
 // they touch the session. The front end answers itself, in order with the
 // rest: unknown opcodes (Unimplemented) and undecodable records
 // (MarshallingError). Auth packets (xid -4) go to the node, which knows the
-// digest scheme and keeps the ids per session on the serving node (a
+// digest and ip schemes (any other fails with AuthFailed) and keeps the ids per session on the serving node (a
 // client re-sends them after moving, as ZooKeeper clients do); a failed
 // one closes the connection, as in ZooKeeper. A frame too short for a
 // header, closeSession's reply, SessionExpired and ConnectionLoss close

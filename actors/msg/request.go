@@ -84,13 +84,21 @@ type WatchEvent struct {
 // applied that far refuses with ConnectionLoss. ReplyTo is filled in by
 // the receiving node's bus from the NATS reply subject; a client does not
 // set it.
+//
+// ClientAddr is set on createSession by the node's own ZooKeeper front end
+// only: the IP address of the TCP peer, which the serving node gives the
+// session as its ip scheme id (ZooKeeper's ip:<client address>) in place
+// of any earlier one. The bus clears it on requests that arrive on the
+// public request subject, so a native client gets no ip id and cannot
+// claim one.
 type Request struct {
-	Session  int64  `msgpack:"s"`
-	Xid      int32  `msgpack:"x"`
-	Timeout  int32  `msgpack:"to,omitempty"`
-	Passwd   []byte `msgpack:"pw,omitempty"`
-	LastZxid int64  `msgpack:"lz,omitempty"`
-	ReplyTo  string `msgpack:"r,omitempty"`
+	Session    int64  `msgpack:"s"`
+	Xid        int32  `msgpack:"x"`
+	Timeout    int32  `msgpack:"to,omitempty"`
+	Passwd     []byte `msgpack:"pw,omitempty"`
+	LastZxid   int64  `msgpack:"lz,omitempty"`
+	ReplyTo    string `msgpack:"r,omitempty"`
+	ClientAddr string `msgpack:"ca,omitempty"`
 	Op
 }
 
@@ -121,6 +129,11 @@ type Reply struct {
 	Count    int32      `msgpack:"n,omitempty"`  // getAllChildrenNumber
 	Timeout  int32      `msgpack:"to,omitempty"` // createSession: negotiated
 	Passwd   []byte     `msgpack:"pw,omitempty"` // createSession
+	// Refused marks a ConnectionLoss the node answered without acting on
+	// the request (it is not serving, or is behind the client): sending
+	// it again is safe. Any other ConnectionLoss leaves a write's outcome
+	// unknown, and a client must not repeat it blindly.
+	Refused bool `msgpack:"rf,omitempty"`
 }
 
 // Forward carries a write (or sync) from the node serving the session to

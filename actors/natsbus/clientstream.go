@@ -42,13 +42,14 @@ func (b *Bus) OpenClientStream(deliver func(msg.Body)) (*ClientStream, error) {
 	return s, nil
 }
 
-// Send publishes req to this node's request subject.
+// Send publishes req to this node's front-end request subject
+// (WireSubject), where its ClientAddr is trusted.
 func (s *ClientStream) Send(req *msg.Request) error {
 	data, err := Encode(msg.New(msg.Addr{}, msg.Addr{Node: s.b.self, Role: msg.RoleReplica}, req))
 	if err != nil {
 		return err
 	}
-	if err := s.b.nc.PublishRequest(RequestSubject(s.b.ens, s.b.self), s.subject, data); err != nil {
+	if err := s.b.nc.PublishRequest(WireSubject(s.b.ens, s.b.self), s.subject, data); err != nil {
 		return fmt.Errorf("natsbus: client stream request: %w", err)
 	}
 	s.b.sent.Add(1)

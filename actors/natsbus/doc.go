@@ -10,6 +10,12 @@
 //	pdk.<ensemble>.peer.<id>.<role>   messages to one actor
 //	pdk.<ensemble>.req.<id>           client requests to node id, with a
 //	                                  NATS reply subject for the answers
+//	pdk.<ensemble>.wire.<id>          the same from node id's own ZooKeeper
+//	                                  front end (ClientStream); peers only,
+//	                                  so only here is a request's
+//	                                  ClientAddr (for the ip ACL scheme)
+//	                                  kept: ServeRequests clears it on
+//	                                  pdk.<ensemble>.req.<id>
 //	_PDK.<user>.<inbox>               a client's replies (and, later, its
 //	                                  watch notifications)
 //	_PDK._zkwire.<ens>.<id>.<nuid>    replies and events of one ZooKeeper

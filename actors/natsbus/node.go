@@ -294,23 +294,37 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 // from the NATS reply subject. Anything that is not a Request is counted
 // as a decode error and dropped.
 func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), error) {
-	sub, err := b.nc.Subscribe(RequestSubject(b.ens, b.self), func(m *nats.Msg) {
-		env, err := Decode(m.Data)
-		req, ok := env.Body.(*msg.Request)
-		if err != nil || !ok || m.Reply == "" {
-			b.decodeErrors.Add(1)
-			b.log.Debug("bad client request dropped", "subject", m.Subject, "kind", env.Kind, "err", err)
-			return
+	handler := func(trusted bool) nats.MsgHandler {
+		return func(m *nats.Msg) {
+			env, err := Decode(m.Data)
+			req, ok := env.Body.(*msg.Request)
+			if err != nil || !ok || m.Reply == "" {
+				b.decodeErrors.Add(1)
+				b.log.Debug("bad client request dropped", "subject", m.Subject, "kind", env.Kind, "err", err)
+				return
+			}
+			req.ReplyTo = m.Reply
+			if !trusted {
+				// Only the node's own front end knows a client's
+				// address; a native client must not claim one.
+				req.ClientAddr = ""
+			}
+			b.recv.Add(1)
+			deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
 		}
-		req.ReplyTo = m.Reply
-		b.recv.Add(1)
-		deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
-	})
+	}
+	sub, err := b.nc.Subscribe(RequestSubject(b.ens, b.self), handler(false))
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: subscribe requests: %w", err)
 	}
 	_ = sub.SetPendingLimits(1<<20, 256<<20)
-	return func() { _ = sub.Unsubscribe() }, nil
+	wire, err := b.nc.Subscribe(WireSubject(b.ens, b.self), handler(true))
+	if err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsbus: subscribe front-end requests: %w", err)
+	}
+	_ = wire.SetPendingLimits(1<<20, 256<<20)
+	return func() { _ = sub.Unsubscribe(); _ = wire.Unsubscribe() }, nil
 }
 
 // Reply publishes a reply to a client's reply subject.

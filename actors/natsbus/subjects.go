@@ -15,6 +15,7 @@ const (
 	subjAll       = "pdk.%s.>"              // ensemble: everything, for tracing
 	subjRequest   = "pdk.%s.req.%d"         // ensemble, node: client requests
 	subjRequests  = "pdk.%s.req.*"          // ensemble: every node's requests
+	subjWire      = "pdk.%s.wire.%d"        // ensemble, node: its ZooKeeper front end's requests (peers only)
 	replyPrefix   = "_PDK.%s"               // user: a client's replies and notifications
 	subjZkwire    = "_PDK._zkwire.%s.%d.%s" // ensemble, node, connection: a ZooKeeper wire connection's replies
 	// anonymousInbox is NATS's default reply prefix, shared by every
@@ -34,6 +35,12 @@ func ReplyPrefix(user string) string { return fmt.Sprintf(replyPrefix, user) }
 // RequestSubject is where clients publish requests for node id (with a
 // NATS reply subject for the answers).
 func RequestSubject(ens string, id msg.NodeID) string { return fmt.Sprintf(subjRequest, ens, id) }
+
+// WireSubject is where node id's own ZooKeeper front end publishes its
+// connections' requests. Client credentials may publish only request
+// subjects, so what arrives here comes from a peer credential: only here
+// is a request's ClientAddr (the TCP peer, for the ip ACL scheme) trusted.
+func WireSubject(ens string, id msg.NodeID) string { return fmt.Sprintf(subjWire, ens, id) }
 
 // Prefix is the subject prefix of an ensemble.
 func Prefix(ens string) string { return fmt.Sprintf(subjPrefix, ens) }
