@@ -434,7 +434,13 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 			return nil, l, err
 		}
 		code := znode.Code(rep.Err)
-		if code == znode.ConnectionLoss && attempt < c.retry.attempts {
+		// Only what certainly did not happen is sent again: a refusal,
+		// or a read. A write that failed with any other ConnectionLoss
+		// (its node stopped serving while it was in flight) may have
+		// been applied, and repeating it could apply it twice or turn a
+		// successful compare-and-set into a BadVersion.
+		retry := rep.Refused || readOnly(znode.OpCode(req.Op.Op))
+		if code == znode.ConnectionLoss && retry && attempt < c.retry.attempts {
 			dl, ok := ctx.Deadline()
 			if !ok || time.Until(dl) > backoff {
 				c.log.Debug("node not serving; retrying", "op", znode.OpCode(req.Op.Op), "path", req.Path, "backoff", backoff)
@@ -462,6 +468,17 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		}
 		return rep, l, nil
 	}
+}
+
+// readOnly reports whether op changes nothing, so repeating it is safe.
+func readOnly(op znode.OpCode) bool {
+	switch op {
+	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
+		znode.OpSync, znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber,
+		znode.OpWhoAmI, znode.OpCheckWatches:
+		return true
+	}
+	return false
 }
 
 // send publishes one request and waits for its reply. A new session's

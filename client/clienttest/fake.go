@@ -137,7 +137,7 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 	rep := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid}
 	if f.refuse > 0 && znode.OpCode(req.Op.Op) != znode.OpCreateSession {
 		f.refuse--
-		rep.Err = int32(znode.ConnectionLoss)
+		rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
 		return rep, true
 	}
 	switch znode.OpCode(req.Op.Op) {
@@ -149,7 +149,7 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 				rep.Err = int32(znode.SessionExpired)
 			case req.LastZxid > f.zxid || f.refuseRe > 0:
 				f.refuseRe = max(0, f.refuseRe-1)
-				rep.Err = int32(znode.ConnectionLoss)
+				rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
 			default:
 				rep.Timeout, rep.Passwd = req.Timeout, []byte("secret")
 			}
