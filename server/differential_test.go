@@ -13,6 +13,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -309,6 +310,14 @@ func ownerStr(owner int64) string {
 	return "session"
 }
 
+// dataStr quotes short data and summarizes long data by length and hash.
+func dataStr(d []byte) string {
+	if len(d) <= 64 {
+		return strconv.Quote(string(d))
+	}
+	return fmt.Sprintf("<%d bytes sha256:%x>", len(d), sha256.Sum256(d))
+}
+
 func aclStr(acl []zk.ACL) string {
 	parts := make([]string, len(acl))
 	for i, a := range acl {
@@ -322,7 +331,7 @@ func aclStr(acl []zk.ACL) string {
 func (r *diffRun) create(i int, path string, data []byte, flags int32, acl []zk.ACL) string {
 	c := r.use(i)
 	p, err := c.conn.Create(path, data, flags, acl)
-	r.rec("%s create(%s, %q, flags=%d, %s) → %s %q", c.name, path, data, flags, aclStr(acl), errName(err), p)
+	r.rec("%s create(%s, %s, flags=%d, %s) → %s %q", c.name, path, dataStr(data), flags, aclStr(acl), errName(err), p)
 	return p
 }
 
@@ -345,7 +354,7 @@ func (r *diffRun) get(i int, path string) {
 	if err != nil {
 		st = nil
 	}
-	r.rec("%s get(%s) → %s %q %s", c.name, path, errName(err), d, statStr(st))
+	r.rec("%s get(%s) → %s %s %s", c.name, path, errName(err), dataStr(d), statStr(st))
 }
 
 func (r *diffRun) getW(i int, path string) {
@@ -354,7 +363,7 @@ func (r *diffRun) getW(i int, path string) {
 	if err != nil {
 		st = nil
 	}
-	r.rec("%s getW(%s) → %s %q %s", c.name, path, errName(err), d, statStr(st))
+	r.rec("%s getW(%s) → %s %s %s", c.name, path, errName(err), dataStr(d), statStr(st))
 }
 
 func (r *diffRun) set(i int, path string, data []byte, version int32) {
@@ -363,7 +372,7 @@ func (r *diffRun) set(i int, path string, data []byte, version int32) {
 	if err != nil {
 		st = nil
 	}
-	r.rec("%s set(%s, %q, %d) → %s %s", c.name, path, data, version, errName(err), statStr(st))
+	r.rec("%s set(%s, %s, %d) → %s %s", c.name, path, dataStr(data), version, errName(err), statStr(st))
 }
 
 func (r *diffRun) del(i int, path string, version int32) {
@@ -437,11 +446,11 @@ func (r *diffRun) addAuth(i int, scheme, auth string) {
 func opStr(op any) string {
 	switch o := op.(type) {
 	case *zk.CreateRequest:
-		return fmt.Sprintf("create(%s, %q, flags=%d)", o.Path, o.Data, o.Flags)
+		return fmt.Sprintf("create(%s, %s, flags=%d)", o.Path, dataStr(o.Data), o.Flags)
 	case *zk.DeleteRequest:
 		return fmt.Sprintf("delete(%s, %d)", o.Path, o.Version)
 	case *zk.SetDataRequest:
-		return fmt.Sprintf("set(%s, %q, %d)", o.Path, o.Data, o.Version)
+		return fmt.Sprintf("set(%s, %s, %d)", o.Path, dataStr(o.Data), o.Version)
 	case *zk.CheckVersionRequest:
 		return fmt.Sprintf("check(%s, %d)", o.Path, o.Version)
 	}
@@ -482,6 +491,17 @@ func (r *diffRun) awaitGone(i int, path string, d time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// awaitSession waits for session i to be connected again and records
+// whether it is.
+func (r *diffRun) awaitSession(i int) {
+	c := r.client(i)
+	deadline := time.Now().Add(10 * time.Second)
+	for c.conn.State() != zk.StateHasSession && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.rec("%s state %v", c.name, c.conn.State())
 }
 
 func (r *diffRun) sync(i int, path string) {
@@ -930,6 +950,18 @@ var moreDiffScripts = []diffScript{
 		r.create(2, p+"/q-", nil, zk.FlagSequence, worldAll)
 		r.children(2, p)
 		r.exists(0, p+"/e1")
+	}},
+	{"bigData", func(r *diffRun) {
+		p := r.root
+		big := bytes.Repeat([]byte("x"), 1000*1000)
+		r.create(0, p+"/big", big[:10], 0, worldAll)
+		r.set(0, p+"/big", big, -1)
+		r.exists(0, p+"/big")
+		// Over jute.maxbuffer (1 MiB less one byte): the server drops the
+		// connection; the client reconnects to the same session.
+		r.set(0, p+"/big", bytes.Repeat([]byte("y"), 1<<20), -1)
+		r.awaitSession(0)
+		r.exists(0, p+"/big")
 	}},
 	{"reaping", func(r *diffRun) {
 		p := r.root
