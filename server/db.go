@@ -13,6 +13,8 @@ import (
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/store"
+	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -52,6 +54,7 @@ type DBStatus struct {
 	Nodes    int
 	Digest   uint64
 	Sessions int
+	Watches  watcher.Counts // of the sessions served here
 }
 
 var (
@@ -140,7 +143,8 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 	}
 	a.stepSnapshot(ctx)
 	t := a.st.Tree()
-	a.status.Store(&DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions()})
+	a.status.Store(&DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
+		Watches: a.st.WatchCounts()})
 }
 
 // snapshot starts a snapshot of the tree as it is now. The view of it is
@@ -191,6 +195,24 @@ func (a *dbActor) stepSnapshot(ctx *actors.Context) {
 			}
 		}
 	}()
+}
+
+// dumpSessions lists the live sessions of the applied tree (replicated:
+// a follower knows the same ones as the leader, up to its applied zxid)
+// with their ephemerals, for the dump word. It reads the tree: call it on
+// the actor's goroutine (Runner.Do), it is too costly to publish with
+// every status.
+func (a *dbActor) dumpSessions() []zkwire.SessionDump {
+	if a.st == nil {
+		return nil
+	}
+	t := a.st.Tree()
+	ss := t.Sessions()
+	out := make([]zkwire.SessionDump, len(ss))
+	for i, s := range ss {
+		out[i] = zkwire.SessionDump{ID: s.ID, Timeout: s.Timeout, Ephemerals: t.GetEphemerals(s.ID)}
+	}
+	return out
 }
 
 // Status is the last published status (nil before Init).

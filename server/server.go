@@ -48,6 +48,7 @@ type Node struct {
 	bus  *natsbus.Node
 	vote *voter.Actor
 	db   *dbActor
+	dbRn *actors.Runner
 	sess *sessions.Actor
 	zk   *zkwire.Server
 
@@ -156,6 +157,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleReplica}, n.db, 1<<16)
+	n.dbRn = dbRunner
 	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote, 0)
 	n.sess = sessions.NewActor(sessions.Config{
 		ID: id, TickMs: TickUnit.Milliseconds(),
@@ -171,6 +173,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 		Addr:    cfg.ClientAddr(),
 		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
 		Status:  n.zkStatus,
+		Dump:    n.dumpSessions,
 		Log:     n.log,
 
 		Bus:       zkBus{n.bus.Bus()},
@@ -267,7 +270,23 @@ func (n *Node) zkStatus() zkwire.Status {
 		Conf:        n.confLines(),
 		BusSent:     bus.Sent,
 		BusReceived: bus.Received,
+
+		WatchingSessions: db.Watches.Sessions,
+		WatchedPaths:     db.Watches.Paths,
+		Watches:          db.Watches.Watches,
 	}
+}
+
+// dumpSessions is the dump word's session list, read on the database
+// actor's goroutine; nil if the actor does not answer within a second.
+func (n *Node) dumpSessions() []zkwire.SessionDump {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var out []zkwire.SessionDump
+	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpSessions() }); err != nil {
+		return nil
+	}
+	return out
 }
 
 func (n *Node) confLines() []string {

@@ -225,6 +225,9 @@ func (s *Store) Tree() *znode.Tree { return s.tree }
 // Status is the replica's status.
 func (s *Store) Status() replica.Status { return s.r.Status() }
 
+// WatchCounts are the watches of the sessions served here (wchs, mntr).
+func (s *Store) WatchCounts() watcher.Counts { return s.watches.Counts() }
+
 // Sessions is the number of sessions served by this node.
 func (s *Store) Sessions() int { return len(s.sessions) }
 

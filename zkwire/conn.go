@@ -71,11 +71,13 @@ type pend struct {
 	xid, op int32
 	local   bool
 	code    int32
-	close   bool // close the connection once this reply is written
+	close   bool      // close the connection once this reply is written
+	at      time.Time // when it arrived, for the latency figures
 }
 
 // zkConn is one jute client connection after its handshake.
 type zkConn struct {
+	srv     *Server // nil in tests that drive a connection alone
 	c       net.Conn
 	log     *slog.Logger
 	stream  Stream
@@ -91,6 +93,7 @@ type zkConn struct {
 	mu       sync.Mutex
 	queue    []pend
 	lastZxid int64
+	stats    connStats
 }
 
 func (z *zkConn) stop() { z.once.Do(func() { close(z.done) }) }
@@ -114,7 +117,9 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		log.Debug("client handshake: bad ConnectRequest", "err", err)
 		return
 	}
-	z := &zkConn{c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	z := &zkConn{srv: s, c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	z.stats.remote, z.stats.est = remoteString(c.RemoteAddr()), time.Now()
+	z.receivedPacket()
 	defer z.stop()
 	stream, err := s.cfg.Bus.Open(func(b msg.Body) {
 		select {
@@ -131,8 +136,8 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 	if !z.handshake(&cr) {
 		return
 	}
-	s.count(1)
-	defer s.count(-1)
+	s.register(z)
+	defer s.unregister(z)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -204,9 +209,13 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 	if _, err := z.c.Write(out); err != nil || rp.Err != 0 {
 		return false
 	}
+	z.sentPackets(1 + len(early)/2)
+	z.mu.Lock()
 	z.session, z.passwd = rp.Session, rp.Passwd
 	z.timeout = time.Duration(rp.Timeout) * time.Millisecond
 	z.lastZxid = rp.Zxid
+	z.responded(pend{xid: 0, op: jute.OpCreateSession, at: z.stats.est}, time.Now())
+	z.mu.Unlock()
 	z.log = z.log.With("session", rp.Session)
 	return true
 }
@@ -237,6 +246,7 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 			return
 		}
 		h, rec, err := jute.DecodeRequest(frame)
+		at := time.Now()
 		var p pend
 		var req *msg.Request
 		switch {
@@ -256,8 +266,10 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 				p = pend{xid: h.Xid, op: h.Type, close: h.Type == jute.OpCloseSession}
 			}
 		}
+		p.at = at
 		z.mu.Lock()
 		z.queue = append(z.queue, p)
+		z.receivedPacket()
 		z.mu.Unlock()
 		if req != nil {
 			if err := z.stream.Send(req); err != nil {
@@ -335,8 +347,11 @@ func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
 		p := z.queue[0]
 		z.queue = z.queue[1:]
 		zxid := z.lastZxid
+		z.responded(p, time.Now())
 		z.mu.Unlock()
-		if _, err := bw.Write(frameOf(&jute.ReplyHeader{Xid: p.xid, Zxid: zxid, Err: p.code})); err != nil || p.close {
+		_, err := bw.Write(frameOf(&jute.ReplyHeader{Xid: p.xid, Zxid: zxid, Err: p.code}))
+		z.sentPackets(1)
+		if err != nil || p.close {
 			return true, err
 		}
 	}
@@ -347,6 +362,7 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 	case *msg.WatchEvent:
 		_, err = bw.Write(frameOf(&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
 			&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path}))
+		z.sentPackets(1)
 		return false, err
 	case *msg.Reply:
 		if closing, err = z.flushLocal(bw); closing || err != nil {
@@ -373,8 +389,10 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		if b.Zxid > z.lastZxid {
 			z.lastZxid = b.Zxid
 		}
+		z.responded(p, time.Now())
 		z.mu.Unlock()
 		_, err = bw.Write(replyFrame(p.op, b))
+		z.sentPackets(1)
 		// After SessionExpired the connection is useless; after
 		// ConnectionLoss (the node stopped serving) the client should
 		// move to another node, as when a ZooKeeper server loses its

@@ -6,6 +6,19 @@
 // the words are gated by the 4lw.commands.whitelist allow-list. Anything
 // else is the jute-framed client protocol (subpackage jute has the codec).
 //
+// Four-letter words answered: srvr, stat (srvr with the "Clients:" list),
+// ruok, isro, conf, mntr, cons (one line per connection, as ZooKeeper's
+// dumpConnectionInfo), wchs, dump and envi (Go's figures under Java's
+// names: java.version is the Go version). A node that is not serving
+// answers only ruok, isro, conf and envi. The figures come from two
+// places: the node's Status callback (mode, zxid, node count, watch counts
+// the database actor publishes; Config.Dump for dump's session list, asked
+// only for that word) and the front end's own counters (Server.fill):
+// packets received and sent, outstanding requests and response latencies
+// in ms, over every connection, and per connection for cons. ZooKeeper's
+// dump lists the leader's expiry buckets; Paddock lists the sessions of the
+// replicated tree with their timeouts, the same on every node.
+//
 // The client protocol. Every frame is a 4-byte big-endian length and a
 // jute record; a length over jute.maxbuffer (Config.MaxBuffer) closes the
 // connection. The first frame is a ConnectRequest: it becomes a

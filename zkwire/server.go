@@ -16,7 +16,10 @@ type Config struct {
 	Addr    string // host:port to listen on
 	Allowed Allowed
 	Status  func() Status // called per request; must be safe from any goroutine
-	Log     *slog.Logger
+	// Dump lists the sessions the node knows with their ephemerals, for
+	// the dump word only (it may take a moment); nil prints none.
+	Dump func() []SessionDump
+	Log  *slog.Logger
 	// Bus is the node's request path for jute client connections; nil
 	// refuses them (the connection is closed).
 	Bus Bus
@@ -33,20 +36,16 @@ type Server struct {
 	mu   sync.Mutex
 	conn map[net.Conn]struct{}
 	done bool
-	live int // jute connections past their handshake
-}
-
-func (s *Server) count(d int) {
-	s.mu.Lock()
-	s.live += d
-	s.mu.Unlock()
+	// clients are the jute connections past their handshake.
+	clients map[*zkConn]struct{}
+	stats   serverStats
 }
 
 // Connections is the number of client sessions connected here.
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.live
+	return len(s.clients)
 }
 
 // Listen binds the client port. Serve must be called to accept connections.
@@ -58,7 +57,7 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zkwire: listen on client port %s: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}}, nil
+	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}}, nil
 }
 
 // Addr is the bound address.
@@ -125,7 +124,13 @@ func (s *Server) handle(c net.Conn) {
 	}
 	if IsFourLetterWord(head[:]) {
 		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		AnswerFourLetter(c, string(head[:]), s.cfg.Allowed, s.cfg.Status())
+		word := string(head[:])
+		st := s.cfg.Status()
+		s.fill(&st)
+		if word == "dump" && s.cfg.Allowed.allows(word) && s.cfg.Dump != nil {
+			st.Sessions = s.cfg.Dump()
+		}
+		AnswerFourLetter(c, word, s.cfg.Allowed, st)
 		return
 	}
 	if s.cfg.Bus == nil {

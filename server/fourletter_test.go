@@ -1,0 +1,81 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/paddock-zk/paddock/zkwire"
+)
+
+// The four-letter words against live nodes: the figures come from the
+// front end (cons, stat, srvr's counters), the database actor (wchs) and
+// the replicated session table (dump, on a follower too).
+func TestFourLetterWordsLive(t *testing.T) {
+	cfgs := ensembleConfigs(t, 3, "")
+	for _, c := range cfgs {
+		c.FourLetterWords = []string{"*"}
+	}
+	nodes := startAll(t, cfgs)
+	var follower *Node
+	waitFor(t, "a follower", 10*time.Second, func() bool {
+		for _, n := range nodes {
+			if n.Mode() == zkwire.ModeFollower {
+				follower = n
+				return true
+			}
+		}
+		return false
+	})
+	addr := follower.ClientAddr()
+	c := zkConnect(t, []string{addr})
+	if _, err := c.Create("/w", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	eph, err := c.Create("/eph", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.GetW("/w"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.ChildrenW("/"); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(w string) string {
+		t.Helper()
+		r, err := zkwire.Ask(t.Context(), addr, w)
+		if err != nil {
+			t.Fatalf("%s: %v", w, err)
+		}
+		return r
+	}
+	sid := fmt.Sprintf("sid=0x%x,", c.SessionID())
+	if cons := ask("cons"); !strings.Contains(cons, sid) || !strings.Contains(cons, "lop=GETC") || !strings.Contains(cons, "[1](queued=0,recved=") {
+		t.Errorf("cons: %q", cons)
+	}
+	if stat := ask("stat"); !strings.Contains(stat, "Clients:\n /127.0.0.1:") || !strings.Contains(stat, "Mode: follower\n") || strings.Contains(stat, "Received: 0\n") {
+		t.Errorf("stat: %q", stat)
+	}
+	if srvr := ask("srvr"); strings.Contains(srvr, "Received: 0\n") || strings.Contains(srvr, "Sent: 0\n") || !strings.Contains(srvr, "Connections: 1\n") {
+		t.Errorf("srvr: %q", srvr)
+	}
+	waitFor(t, "wchs counts", 5*time.Second, func() bool {
+		return ask("wchs") == "1 connections watching 2 paths\nTotal watches:2\n"
+	})
+	if d := ask("dump"); !strings.Contains(d, fmt.Sprintf("0x%x:\n\t%s\n", c.SessionID(), eph)) || !strings.Contains(d, "Global Sessions(1):\n") {
+		t.Errorf("dump: %q", d)
+	}
+	if e := ask("envi"); !strings.HasPrefix(e, "Environment:\nzookeeper.version="+Version+"\n") || !strings.Contains(e, "java.version=go") {
+		t.Errorf("envi: %q", e)
+	}
+	if r := ask("ruok"); r != "imok" {
+		t.Errorf("ruok: %q", r)
+	}
+	if m, _, ok, err := AskMode(t.Context(), addr); err != nil || !ok || m != zkwire.ModeFollower {
+		t.Errorf("AskMode: %q %v %v", m, ok, err)
+	}
+}

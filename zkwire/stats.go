@@ -1,0 +1,224 @@
+package zkwire
+
+import (
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paddock-zk/paddock/zkwire/jute"
+)
+
+// ClientInfo is one client connection as cons and stat print it
+// (ZooKeeper's ServerCnxn.dumpConnectionInfo). Latencies are in ms.
+type ClientInfo struct {
+	Remote   string // host:port of the client
+	Queued   int    // requests sent on, not yet answered
+	Received uint64 // packets received
+	Sent     uint64 // packets sent (replies and notifications)
+	Session  int64
+	LastOp   string // FinalRequestProcessor's four-letter op name
+	Est      time.Time
+	Timeout  time.Duration
+	LastCxid int32
+	LastZxid int64
+	LastResp time.Time // zero before the first response
+	LastLat  int64
+	MinLat   int64
+	AvgLat   int64
+	MaxLat   int64
+}
+
+// latency keeps min/avg/max of response times in ms.
+type latency struct {
+	min, max, sum, n int64
+}
+
+func (l *latency) add(ms int64) {
+	if l.n == 0 || ms < l.min {
+		l.min = ms
+	}
+	l.max = max(l.max, ms)
+	l.sum += ms
+	l.n++
+}
+
+func (l *latency) avg() float64 {
+	if l.n == 0 {
+		return 0
+	}
+	return float64(l.sum) / float64(l.n)
+}
+
+// serverStats are the front end's counters over every connection, for
+// srvr, stat and mntr (ZooKeeper's ServerStats).
+type serverStats struct {
+	received, sent atomic.Uint64
+	mu             sync.Mutex
+	lat            latency
+}
+
+func (s *serverStats) latency(ms int64) {
+	s.mu.Lock()
+	s.lat.add(ms)
+	s.mu.Unlock()
+}
+
+// opName is ZooKeeper's lastOp spelling (FinalRequestProcessor).
+func opName(op int32) string {
+	switch op {
+	case jute.OpPing:
+		return "PING"
+	case jute.OpCreateSession:
+		return "SESS"
+	case jute.OpCloseSession:
+		return "CLOS"
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		return "CREA"
+	case jute.OpDelete:
+		return "DELE"
+	case jute.OpSetData:
+		return "SETD"
+	case jute.OpGetData:
+		return "GETD"
+	case jute.OpExists:
+		return "EXIS"
+	case jute.OpGetChildren, jute.OpGetChildren2:
+		return "GETC"
+	case jute.OpGetACL:
+		return "GACL"
+	case jute.OpSetACL:
+		return "SACL"
+	case jute.OpSync:
+		return "SYNC"
+	case jute.OpCheck:
+		return "CHEC"
+	case jute.OpMulti:
+		return "MULT"
+	case jute.OpMultiRead:
+		return "MLTR"
+	case jute.OpSetWatches, jute.OpSetWatches2:
+		return "SETW"
+	case jute.OpAuth:
+		return "AUTH"
+	}
+	return "NA"
+}
+
+// connStats are one connection's counters, guarded by zkConn.mu.
+type connStats struct {
+	remote   string
+	est      time.Time
+	received uint64
+	sent     uint64
+	lastOp   string
+	lastCxid int32
+	lastResp time.Time
+	lastLat  int64
+	lat      latency
+}
+
+// responded records the answer to p (ZooKeeper's updateStatsForResponse).
+// Called with z.mu held.
+func (z *zkConn) responded(p pend, now time.Time) {
+	st := &z.stats
+	if p.xid >= 0 {
+		st.lastCxid = p.xid
+	}
+	st.lastOp = opName(p.op)
+	st.lastResp = now
+	ms := now.Sub(p.at).Milliseconds()
+	st.lastLat = ms
+	st.lat.add(ms)
+	if z.srv != nil {
+		z.srv.stats.latency(ms)
+	}
+}
+
+// sentPackets counts n packets written to the client.
+func (z *zkConn) sentPackets(n int) {
+	z.mu.Lock()
+	z.stats.sent += uint64(n)
+	z.mu.Unlock()
+	if z.srv != nil {
+		z.srv.stats.sent.Add(uint64(n))
+	}
+}
+
+// receivedPacket counts a packet from the client; call with z.mu held.
+func (z *zkConn) receivedPacket() {
+	z.stats.received++
+	if z.srv != nil {
+		z.srv.stats.received.Add(1)
+	}
+}
+
+func (z *zkConn) info() ClientInfo {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	st := &z.stats
+	return ClientInfo{Remote: st.remote, Queued: len(z.queue), Received: st.received, Sent: st.sent,
+		Session: z.session, LastOp: st.lastOp, Est: st.est, Timeout: z.timeout, LastCxid: st.lastCxid,
+		LastZxid: z.lastZxid, LastResp: st.lastResp, LastLat: st.lastLat, MinLat: st.lat.min,
+		AvgLat: int64(st.lat.avg()), MaxLat: st.lat.max}
+}
+
+// register and unregister track the connections past their handshake.
+func (s *Server) register(z *zkConn) {
+	s.mu.Lock()
+	if s.clients == nil {
+		s.clients = map[*zkConn]struct{}{}
+	}
+	s.clients[z] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) unregister(z *zkConn) {
+	s.mu.Lock()
+	delete(s.clients, z)
+	s.mu.Unlock()
+}
+
+// Clients describes the connected clients, oldest first.
+func (s *Server) Clients() []ClientInfo {
+	s.mu.Lock()
+	zs := make([]*zkConn, 0, len(s.clients))
+	for z := range s.clients {
+		zs = append(zs, z)
+	}
+	s.mu.Unlock()
+	out := make([]ClientInfo, len(zs))
+	for i, z := range zs {
+		out[i] = z.info()
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Est.Equal(out[j].Est) {
+			return out[i].Est.Before(out[j].Est)
+		}
+		return out[i].Remote < out[j].Remote
+	})
+	return out
+}
+
+// fill adds the front end's own figures to a node's Status: the clients,
+// packet counts, outstanding requests and latencies.
+func (s *Server) fill(st *Status) {
+	st.Clients = s.Clients()
+	st.Connections = len(st.Clients)
+	st.Received, st.Sent = s.stats.received.Load(), s.stats.sent.Load()
+	st.Outstanding = 0
+	for _, c := range st.Clients {
+		st.Outstanding += c.Queued
+	}
+	s.stats.mu.Lock()
+	st.MinLatency, st.AvgLatency, st.MaxLatency = s.stats.lat.min, s.stats.lat.avg(), s.stats.lat.max
+	s.stats.mu.Unlock()
+}
+
+func remoteString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
