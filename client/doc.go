@@ -103,6 +103,15 @@
 // listener and closes it; a Disconnected spell is not delivered to
 // watches (it would use up a one-shot channel).
 //
+// ACLs. The node checks a native client's requests with the ids its
+// session has on that node. This client sends no auth requests (yet), so
+// it has no digest id, and it never has an ip id either:
+// over NATS the node has no trustworthy source address (the request may
+// come through any route), so an ACL of the ip scheme never matches a
+// native client, and the bus drops any address a client puts in its
+// requests (msg.Request.ClientAddr is for the node's own ZooKeeper front
+// end only).
+//
 // Errors are *znode.Error values carrying the request path; compare them
 // with errors.Is against the sentinels re-exported here (ErrNoNode, ...).
 //
