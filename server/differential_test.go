@@ -557,30 +557,6 @@ var statRE = regexp.MustCompile(`cv=(-?\d+) (av=\d+ eph=\S+ len=\d+) nc=(-?\d+)`
 
 var knownDiffs = []knownDiff{
 	{
-		name: "cversion",
-		why: "ZooKeeper reports Stat.cversion as stored cversion*2 - numChildren (DataNode.copyStat), " +
-			"so deletes of children count too; Paddock reports the stored child-create counter " +
-			"(znode node.stat: Cversion: n.cversion). Sequence numbers agree.",
-		rewrite: func(line string) string {
-			return statRE.ReplaceAllStringFunc(line, func(m string) string {
-				sm := statRE.FindStringSubmatch(m)
-				cv, _ := strconv.Atoi(sm[1])
-				nc, _ := strconv.Atoi(sm[3])
-				return fmt.Sprintf("cv=%d %s nc=%d", 2*cv-nc, sm[2], nc)
-			})
-		},
-	},
-	{
-		name: "ephemeralOwner",
-		why: "ZooKeeper shows ephemeralOwner 0 for containers and TTL nodes (DataNode.copyStat → " +
-			"getClientEphemeralOwner); Paddock sends its internal encoding (0x8000000000000000, " +
-			"0xFF00…|ttl) to the client (znode node.stat: EphemeralOwner: n.owner).",
-		rewrite: func(line string) string {
-			line = strings.ReplaceAll(line, "eph=container", "eph=0")
-			return strings.ReplaceAll(line, "eph=ttl", "eph=0")
-		},
-	},
-	{
 		name: "closeSessionOrder",
 		why: "a closed session's ephemerals are deleted in a different order: Paddock in path order, " +
 			"ZooKeeper in the iteration order of its per-session set (DataTree.ephemerals → " +

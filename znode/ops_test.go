@@ -13,13 +13,15 @@ func TestBuiltins(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s missing", p)
 		}
-		// DataTree's built-ins are new StatPersisted(): all zero.
+		// DataTree's built-ins are new StatPersisted(): all zero; a client
+		// is shown cversion*2 - numChildren (DataNode.copyStat), so a
+		// fresh ZooKeeper's "stat /" says cversion = -1.
 		want := Stat{}
 		switch p {
 		case "/":
-			want.NumChildren = 1
+			want.NumChildren, want.Cversion = 1, -1
 		case "/zookeeper":
-			want.NumChildren = 2
+			want.NumChildren, want.Cversion = 2, -2
 		}
 		if st != want {
 			t.Errorf("%s stat %+v", p, st)
@@ -74,8 +76,9 @@ func TestCreateStat(t *testing.T) {
 	}
 	// The parent: cversion = parentCVersion (old+1), pzxid = zxid; its
 	// mzxid/mtime/version untouched.
+	// (Stored cversion 1; a client sees 1*2 - 2 children = 0.)
 	root := e.stat("/")
-	if root.Cversion != 1 || root.Pzxid != z1 || root.NumChildren != 2 || root.Mzxid != 0 || root.Version != 0 {
+	if e.tree.nodes["/"].cversion != 1 || root.Cversion != 0 || root.Pzxid != z1 || root.NumChildren != 2 || root.Mzxid != 0 || root.Version != 0 {
 		t.Fatalf("root %+v", root)
 	}
 	if !slices.Equal(r.Changes, []Change{{Created, "/a"}, {ChildrenChanged, "/"}}) {
@@ -111,11 +114,12 @@ func TestCreateStat(t *testing.T) {
 		t.Fatalf("after setACL %+v %v", r.Stat, r.Changes)
 	}
 
-	// delete: parent pzxid = zxid, cversion unchanged (only creates count).
+	// delete: parent pzxid = zxid, stored cversion unchanged (only creates
+	// count); a client sees the delete too: 1*2 - 0 children.
 	r = e.must(0, Delete{Path: "/a/b", Version: -1})
 	z5 := e.zxid
 	a = e.stat("/a")
-	if a.Cversion != 1 || a.Pzxid != z5 || a.NumChildren != 0 {
+	if e.tree.nodes["/a"].cversion != 1 || a.Cversion != 2 || a.Pzxid != z5 || a.NumChildren != 0 {
 		t.Fatalf("/a after child delete %+v", a)
 	}
 	if !slices.Equal(r.Changes, []Change{{Deleted, "/a/b"}, {ChildrenChanged, "/a"}}) {

@@ -51,7 +51,8 @@ func TestSequentialNames(t *testing.T) {
 	if r.Path != "/q/0000000005" {
 		t.Fatalf("bare %s", r.Path)
 	}
-	if st := e.stat("/q"); st.Cversion != 6 || st.NumChildren != 4 {
+	// Six creates stored; a client sees the two deletes too: 6*2 - 4.
+	if st := e.stat("/q"); e.tree.nodes["/q"].cversion != 6 || st.Cversion != 8 || st.NumChildren != 4 {
 		t.Fatalf("/q %+v", st)
 	}
 	e.checkDigest()
@@ -87,7 +88,7 @@ func TestMulti(t *testing.T) {
 		t.Fatalf("changes %v", r.Changes)
 	}
 	// All ops of a multi share its zxid.
-	if st := e.stat("/m/a"); st.Czxid != z || st.Pzxid != z || st.Cversion != 1 {
+	if st := e.stat("/m/a"); st.Czxid != z || st.Pzxid != z || e.tree.nodes["/m/a"].cversion != 1 || st.Cversion != 2 {
 		t.Fatalf("/m/a %+v", st)
 	}
 
@@ -203,12 +204,17 @@ func TestEphemeralsAndCloseSession(t *testing.T) {
 
 func TestContainersAndTTL(t *testing.T) {
 	e := newEnv(t)
+	// Stored: the kind's encoding; shown to clients: 0, as ZooKeeper's
+	// getClientEphemeralOwner does.
 	r := e.must(0, Create{Path: "/c", ACL: OpenACLUnsafe, Mode: Container})
-	if r.Stat.EphemeralOwner != ContainerOwner || KindOf(r.Stat.EphemeralOwner) != KindContainer {
-		t.Fatalf("container owner %#x", r.Stat.EphemeralOwner)
+	if owner := e.tree.nodes["/c"].owner; owner != ContainerOwner || KindOf(owner) != KindContainer || r.Stat.EphemeralOwner != 0 {
+		t.Fatalf("container owner %#x, shown %#x", owner, r.Stat.EphemeralOwner)
 	}
 	r = e.must(0, Create{Path: "/ttl", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: 500})
-	owner := r.Stat.EphemeralOwner
+	if r.Stat.EphemeralOwner != 0 {
+		t.Fatalf("TTL node shown with owner %#x", r.Stat.EphemeralOwner)
+	}
+	owner := e.tree.nodes["/ttl"].owner
 	if uint64(owner) != 0xFF000000000001F4 || KindOf(owner) != KindTTL || TTLOf(owner) != 500 {
 		t.Fatalf("ttl owner %#x", uint64(owner))
 	}

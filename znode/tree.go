@@ -40,6 +40,20 @@ type node struct {
 	gen      uint32 // Tree.gen when made; an older node is shared with a frozen view
 }
 
+// clientStat is the Stat a client is shown, as ZooKeeper's
+// DataNode.copyStat makes it: cversion counts child deletes too
+// (stored creates*2 - children, ZooKeeper's "v3 semantics"), and
+// containers and TTL nodes show ephemeralOwner 0. stat is the stored
+// form that Prep and the digest use.
+func (n *node) clientStat() Stat {
+	st := n.stat()
+	st.Cversion = n.cversion*2 - int32(len(n.children))
+	if KindOf(n.owner) != KindEphemeral {
+		st.EphemeralOwner = 0
+	}
+	return st
+}
+
 func (n *node) stat() Stat {
 	return Stat{
 		Czxid: n.czxid, Mzxid: n.mzxid, Pzxid: n.pzxid, Ctime: n.ctime, Mtime: n.mtime,
@@ -434,7 +448,7 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 			n.chash = contentHash(tx.Path, tx.Data)
 			n.mtime, n.mzxid, n.version = hdr.Time, hdr.Zxid, tx.Version
 		})
-		r.Stat = n.stat()
+		r.Stat = n.clientStat()
 		*changes = append(*changes, Change{DataChanged, tx.Path})
 	case SetACLTxn:
 		r.Path = tx.Path
@@ -444,7 +458,7 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 			t.acls.release(n.acl)
 			n.acl, n.aversion = acl, tx.Version
 		})
-		r.Stat = n.stat()
+		r.Stat = n.clientStat()
 	case CheckTxn:
 		r.Path = tx.Path
 	case CreateSessionTxn:
@@ -481,7 +495,7 @@ func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 		gen: t.gen,
 	}
 	t.addNode(tx.Path, n)
-	return n.stat()
+	return n.clientStat()
 }
 
 // delete is DataTree.deleteNode: the parent's pzxid rises to zxid (its
@@ -576,7 +590,7 @@ func (t *Tree) Get(path string) ([]byte, Stat, error) {
 	if n == nil {
 		return nil, Stat{}, newErr(NoNode, path)
 	}
-	return n.data, n.stat(), nil
+	return n.data, n.clientStat(), nil
 }
 
 // Exists returns a node's Stat and whether it exists.
@@ -585,7 +599,7 @@ func (t *Tree) Exists(path string) (Stat, bool) {
 	if n == nil {
 		return Stat{}, false
 	}
-	return n.stat(), true
+	return n.clientStat(), true
 }
 
 // Children returns a node's child names, sorted, and its Stat.
@@ -599,7 +613,7 @@ func (t *Tree) Children(path string) ([]string, Stat, error) {
 		names = append(names, c)
 	}
 	slices.Sort(names)
-	return names, n.stat(), nil
+	return names, n.clientStat(), nil
 }
 
 // ACL returns a copy of a node's ACL and its Stat.
@@ -608,7 +622,7 @@ func (t *Tree) ACL(path string) ([]ACL, Stat, error) {
 	if n == nil {
 		return nil, Stat{}, newErr(NoNode, path)
 	}
-	return slices.Clone(t.acls.get(n.acl)), n.stat(), nil
+	return slices.Clone(t.acls.get(n.acl)), n.clientStat(), nil
 }
 
 // AllChildrenNumber is the number of descendants of path (getAllChildrenNumber).
