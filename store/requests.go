@@ -191,13 +191,13 @@ func (s *Store) resend() {
 	}
 	for _, ss := range s.sortedSessions() {
 		// On the leader a forward may be answered at once (a session
-		// closed meanwhile), and the answer flushes ss: its queue shrinks
-		// under this loop and the popped head is nilled, so read the live
-		// queue at each step. A call skipped as the queue shifts is resent
-		// at the next tick (TestWireMutatedFrames found the range over a
-		// stale queue dereferencing nil).
-		for i := 0; i < len(ss.queue); i++ {
-			c := ss.queue[i]
+		// closed meanwhile), and the answer flushes ss, nilling the calls
+		// it pops from the queue this loop ranges over: skip those, they
+		// are answered (TestWireMutatedFrames found this nil dereference).
+		for _, c := range ss.queue {
+			if c == nil {
+				continue
+			}
 			if c.forwarded && c.reply == nil && c.answer == nil && s.tick-c.sent >= int64(s.cfg.ResendTicks) {
 				s.forward(ss, c)
 			}
