@@ -1,0 +1,125 @@
+package gauntlet
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	flagRuns     = flag.Int("gauntlet.runs", 10, "TestGauntletLong: how many histories")
+	flagDuration = flag.Duration("gauntlet.duration", 60*time.Second, "TestGauntletLong: how long faults are injected in each history")
+	flagSeed     = flag.Int64("gauntlet.seed", 0, "TestGauntletLong: the first history's seed (0: from the clock); history i uses seed+i")
+	flagFaults   = flag.String("gauntlet.faults", "all", "TestGauntletLong: comma-separated fault kinds")
+	flagDir      = flag.String("gauntlet.dir", "", "where failing runs are kept (default: the system temp dir)")
+)
+
+var nodeBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "paddock-gauntlet-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if nodeBin, err = BuildNode(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestParseFaults(t *testing.T) {
+	if fs, err := ParseFaults("all"); err != nil || len(fs) != len(AllFaults) {
+		t.Fatalf("all: %v %v", fs, err)
+	}
+	if fs, err := ParseFaults("kill-leader,partition-bridge"); err != nil || len(fs) != 2 || fs[1] != PartitionBridge {
+		t.Fatalf("two kinds: %v %v", fs, err)
+	}
+	if _, err := ParseFaults("kill-leader,meteor"); err == nil {
+		t.Fatal("an unknown fault kind was accepted")
+	}
+}
+
+// The gate run of the default suite: one short history with a leader kill,
+// a partition of the leader and a pause past the session timeout (their
+// order drawn from the seed); any anomaly fails it, and the run's directory
+// is kept and named.
+func TestGauntletGate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real node processes under faults; skipped with -short")
+	}
+	seed := *flagSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1_000_000
+	}
+	res, err := Run(Config{Bin: nodeBin, Seed: seed, Duration: 20 * time.Second, Dir: *flagDir,
+		Faults: []Fault{KillLeader, PartitionLeader, PauseRandom}, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res)
+	if res.Failed() {
+		t.Fatalf("seed %d: %d anomalies (kept in %s):\n%v", seed, len(res.Anomalies), res.Dir, res.Anomalies)
+	}
+	if res.Ops < 100 {
+		t.Fatalf("only %d operations: the workload made no progress", res.Ops)
+	}
+}
+
+// The long run behind `task gauntlet`: -gauntlet.runs histories of
+// -gauntlet.duration each over every fault kind. It goes on after a failing
+// history and reports them all at the end.
+func TestGauntletLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long gauntlet; skipped with -short")
+	}
+	if !strings.Contains(flag.Lookup("test.run").Value.String(), "GauntletLong") {
+		t.Skip("run with -run TestGauntletLong (task gauntlet)")
+	}
+	faults, err := ParseFaults(*flagFaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := *flagSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1_000_000
+	}
+	var ops, unknown, sessions, expired, anomalies int
+	injected := map[Fault]int{}
+	var failed []string
+	for i := 0; i < *flagRuns; i++ {
+		res, err := Run(Config{Bin: nodeBin, Seed: seed + int64(i), Duration: *flagDuration, Faults: faults, Dir: *flagDir, Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("gauntlet history %d/%d: %s\n", i+1, *flagRuns, res)
+		ops += res.Ops
+		unknown += res.Unknown
+		sessions += res.Sessions
+		expired += res.Expired
+		anomalies += len(res.Anomalies)
+		for f, n := range res.Faults {
+			injected[f] += n
+		}
+		if res.Failed() {
+			failed = append(failed, fmt.Sprintf("seed %d (%s): %v", res.Seed, res.Dir, res.Anomalies))
+		}
+	}
+	summary := fmt.Sprintf("gauntlet: %d histories (seeds %d..%d, %s each), %d register operations (%d unknown), %d sessions (%d expired), faults %v, %d anomalies",
+		*flagRuns, seed, seed+int64(*flagRuns)-1, *flagDuration, ops, unknown, sessions, expired, injected, anomalies)
+	fmt.Println(summary)
+	t.Log(summary)
+	for _, f := range failed {
+		t.Errorf("FAILED %s", f)
+	}
+}

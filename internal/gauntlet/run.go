@@ -1,0 +1,257 @@
+package gauntlet
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/paddock-zk/paddock/internal/linz"
+)
+
+// Config is one history's settings.
+type Config struct {
+	Bin      string        // the node binary (BuildNode)
+	Seed     int64         // the fault schedule's and the workload's seed
+	Duration time.Duration // how long faults are injected
+	Faults   []Fault       // the kinds to draw from (nil: AllFaults)
+	Nodes    int           // default 3
+	Tick     int           // tickTime in ms, default 500
+	Clients  int           // register clients, default 4
+	Sessions int           // session-workload clients, default 3
+	Keys     int           // register znodes, default 5
+	Session  time.Duration // the clients' session timeout, default 4s
+	Dir      string        // where runs are kept ("" : os.TempDir())
+	Logf     func(string, ...any)
+}
+
+// Result is what one history found.
+type Result struct {
+	Seed       int64
+	Dir        string // kept on failure, removed otherwise
+	Ops        int    // register operations recorded
+	Unknown    int    // of which with an unknown outcome
+	Errors     int64  // register calls that failed (ConnectionLoss, timeouts, …)
+	Expired    int    // sessions that expired (register and session clients)
+	Sessions   int    // sessions of the session workload
+	Faults     map[Fault]int
+	Linz       porcupine.CheckResult
+	Anomalies  []string
+	Elapsed    time.Duration
+	FinalState string // every node's state/zxid/digest at the end
+}
+
+// Failed reports whether the history showed any anomaly.
+func (r *Result) Failed() bool { return len(r.Anomalies) > 0 }
+
+func (r *Result) String() string {
+	var fs []string
+	for f, n := range r.Faults {
+		fs = append(fs, fmt.Sprintf("%s=%d", f, n))
+	}
+	sort.Strings(fs)
+	return fmt.Sprintf("seed %d: %d ops (%d unknown, %d errors), %d sessions (%d expired), faults [%s], linearizability %s, %d anomalies, %s",
+		r.Seed, r.Ops, r.Unknown, r.Errors, r.Sessions, r.Expired, strings.Join(fs, " "), linzName(r.Linz), len(r.Anomalies), r.Elapsed.Round(time.Second))
+}
+
+func linzName(r porcupine.CheckResult) string {
+	switch r {
+	case porcupine.Ok:
+		return "ok"
+	case porcupine.Illegal:
+		return "VIOLATED"
+	}
+	return "unknown (checker timed out)"
+}
+
+func (c *Config) defaults() {
+	if c.Nodes == 0 {
+		c.Nodes = 3
+	}
+	if c.Tick == 0 {
+		c.Tick = 500
+	}
+	if c.Clients == 0 {
+		c.Clients = 4
+	}
+	if c.Sessions == 0 {
+		c.Sessions = 3
+	}
+	if c.Keys == 0 {
+		c.Keys = 5
+	}
+	if c.Session == 0 {
+		c.Session = 4 * time.Second
+	}
+	if len(c.Faults) == 0 {
+		c.Faults = AllFaults
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+// Run runs one history: start the ensemble, run the workloads while the
+// scheduler injects faults for cfg.Duration, heal everything, then check.
+// The error is for a harness that could not run (no binary, no ports); what
+// the history shows is in the Result.
+func Run(cfg Config) (*Result, error) {
+	cfg.defaults()
+	began := time.Now()
+	dir, err := os.MkdirTemp(cfg.Dir, fmt.Sprintf("paddock-gauntlet-seed%d-", cfg.Seed))
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Seed: cfg.Seed, Dir: dir}
+	tl := &Timeline{start: began, logf: cfg.Logf}
+	tl.add("seed %d, duration %s, faults %v, dir %s", cfg.Seed, cfg.Duration, cfg.Faults, dir)
+	e, err := NewEnsemble(cfg.Bin, filepath.Join(dir, "ensemble"), cfg.Nodes, cfg.Tick)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	for _, id := range e.IDs() {
+		if err := e.Start(id); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(format string, args ...any) {
+		a := fmt.Sprintf(format, args...)
+		tl.add("ANOMALY: %s", a)
+		res.Anomalies = append(res.Anomalies, a)
+	}
+	finish := func() (*Result, error) {
+		res.Elapsed = time.Since(began)
+		tl.add("%s", res)
+		if !res.Failed() {
+			e.Close()
+			os.RemoveAll(dir)
+			return res, nil
+		}
+		tl.save(filepath.Join(dir, "timeline.txt"))
+		os.WriteFile(filepath.Join(dir, "seed"), []byte(fmt.Sprintf("%d\n", cfg.Seed)), 0o644)
+		os.WriteFile(filepath.Join(dir, "anomalies.txt"), []byte(strings.Join(res.Anomalies, "\n")+"\n"), 0o644)
+		cfg.Logf("FAILED: seed %d kept in %s", cfg.Seed, dir)
+		return res, nil
+	}
+	if l := e.WaitSettled(60*time.Second, e.IDs()...); l == 0 {
+		fail("the ensemble did not settle at start: %v", e.Modes())
+		return finish()
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Duration+10*time.Minute)
+	defer cancel()
+	hist := linz.NewHistory()
+	keys := make([]string, cfg.Keys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("/gauntlet-reg-%d", i)
+	}
+	regs := &registers{e: e, hist: hist, keys: keys, timeout: cfg.Session, seed: cfg.Seed}
+	if err := regs.setup(ctx); err != nil {
+		fail("%v", err)
+		return finish()
+	}
+	sess := &sessions{e: e, timeout: cfg.Session, tl: tl, current: map[int]*session{}}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 1; w <= cfg.Clients; w++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); regs.worker(ctx, w, stop) }()
+	}
+	var swg sync.WaitGroup
+	for w := 1; w <= cfg.Sessions; w++ {
+		swg.Add(1)
+		go func() { defer swg.Done(); sess.worker(ctx, w, stop) }()
+	}
+
+	sch := &scheduler{e: e, rng: newRand(cfg.Seed), faults: cfg.Faults, tl: tl, session: cfg.Session, injected: map[Fault]int{}}
+	if err := sch.run(time.Now().Add(cfg.Duration)); err != nil {
+		close(stop)
+		return nil, err
+	}
+	res.Faults = sch.injected
+	for _, s := range sch.stuck {
+		fail("%s", s)
+	}
+	tl.add("faults over: heal everything")
+	if err := e.HealAll(); err != nil {
+		close(stop)
+		return nil, err
+	}
+	if l := e.WaitSettled(60*time.Second, e.IDs()...); l == 0 {
+		fail("no leader 60s after the final heal: %v", e.Modes())
+	}
+	time.Sleep(2 * time.Second) // a calm stretch: the workload must make progress
+	close(stop)
+	wg.Wait()
+	swg.Wait()
+	tl.add("workloads stopped: %d register operations", hist.Len())
+
+	// Sessions: checked with a fresh session of the checker's own.
+	if c := connect(ctx, e, 1, cfg.Session, nil); c == nil {
+		fail("no session for the checks")
+	} else {
+		for _, v := range sess.check(ctx, c) {
+			fail("session: %s", v)
+		}
+		c.Close()
+	}
+	sess.mu.Lock()
+	res.Sessions, res.Expired = sess.opened, sess.expired+int(regs.expired.Load())
+	sess.mu.Unlock()
+
+	// Digests: every replica at the same zxid with the same digest.
+	var state string
+	same := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if state, same = e.States(); same {
+			break
+		}
+	}
+	res.FinalState = state
+	tl.add("replicas: %s", state)
+	if !same {
+		fail("replicas differ 30s after healing: %s", state)
+	}
+
+	// Linearizability.
+	res.Ops, res.Errors = hist.Len(), regs.errs.Load()
+	res.Unknown = countUnknown(hist)
+	viz := filepath.Join(dir, "history.html")
+	r, err := hist.Check(3*time.Minute, viz)
+	if err != nil {
+		fail("writing the visualisation: %v", err)
+	}
+	res.Linz = r
+	switch r {
+	case porcupine.Illegal:
+		fail("history of %d operations is NOT linearizable; see %s", res.Ops, viz)
+	case porcupine.Unknown:
+		fail("the linearizability checker timed out on %d operations; see %s", res.Ops, viz)
+	}
+	if res.Failed() {
+		if err := hist.Save(filepath.Join(dir, "history.txt")); err != nil {
+			cfg.Logf("saving the history: %v", err)
+		}
+	}
+	return finish()
+}
+
+func newRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }
+
+func countUnknown(h *linz.History) int {
+	n := 0
+	for _, op := range h.Operations() {
+		if op.Output.(linz.Output).Unknown {
+			n++
+		}
+	}
+	return n
+}
