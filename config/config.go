@@ -55,14 +55,20 @@ type Config struct {
 	PurgeInterval     time.Duration
 	FourLetterWords   []string
 	JuteMaxBuffer     int
-	ForceSync         bool
-	Servers           []Server
-	MyID              msg.NodeID
-	Ensemble          string
-	ClusterAdvertise  string
-	BusHost           string
-	BusPort           int
-	ClusterPort       int
+	// ContainerCheck is how often the leader deletes empty containers and
+	// expired TTL nodes (ZooKeeper's znode.container.checkIntervalMs);
+	// ContainerMaxNeverUsed, if set, also deletes containers that never
+	// had a child for that long (znode.container.maxNeverUsedIntervalMs).
+	ContainerCheck        time.Duration
+	ContainerMaxNeverUsed time.Duration
+	ForceSync             bool
+	Servers               []Server
+	MyID                  msg.NodeID
+	Ensemble              string
+	ClusterAdvertise      string
+	BusHost               string
+	BusPort               int
+	ClusterPort           int
 	// The bus credentials (see the package doc): the peer credential, the
 	// client users, and whether clients may connect without credentials.
 	PeerUser              string
@@ -235,6 +241,15 @@ func (p *parser) build() error {
 	if c.JuteMaxBuffer, err = p.intKey("jute.maxbuffer", 1<<20, 1, 1<<30, " of bytes"); err != nil {
 		return err
 	}
+	ms, err := p.intKey("znode.container.checkIntervalMs", 60000, 1, 1<<31-1, " of milliseconds")
+	if err != nil {
+		return err
+	}
+	c.ContainerCheck = time.Duration(ms) * time.Millisecond
+	if ms, err = p.intKey("znode.container.maxNeverUsedIntervalMs", 0, 0, 1<<31-1, " of milliseconds"); err != nil {
+		return err
+	}
+	c.ContainerMaxNeverUsed = time.Duration(ms) * time.Millisecond
 	c.ForceSync = true
 	if v, ok := p.vals["forceSync"]; ok {
 		switch strings.ToLower(v) {
@@ -362,7 +377,8 @@ func (p *parser) known(k string) (string, bool) {
 		"maxClientCnxns", "minSessionTimeout", "maxSessionTimeout", "snapCount", "zookeeper.snapCount",
 		"autopurge.snapRetainCount", "autopurge.purgeInterval", "4lw.commands.whitelist", "jute.maxbuffer",
 		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise",
-		"paddock.peerUser", "paddock.peerPassword", "paddock.clientUsers", "paddock.allowAnonymousClients":
+		"paddock.peerUser", "paddock.peerPassword", "paddock.clientUsers", "paddock.allowAnonymousClients",
+		"znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs":
 		return k, true
 	}
 	if slices.Contains(superDigestKeys, k) {

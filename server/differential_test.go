@@ -564,14 +564,6 @@ var knownDiffs = []knownDiff{
 		equiv:  sameEventsAnyOrder,
 		script: "multiEphemerals",
 	},
-	{
-		name: "reaping",
-		why: "Paddock never deletes empty containers or expired TTL nodes: nothing calls " +
-			"znode.Tree.ExpiredContainersAndTTLs (ZooKeeper's ContainerManager), so no delete " +
-			"and no NodeDeleted/NodeChildrenChanged events.",
-		script: "reaping",
-		zkLine: "reaping",
-	},
 }
 
 var worldAll = zk.WorldACL(zk.PermAll)
@@ -974,7 +966,8 @@ func runScript(t *testing.T, tgt diffTarget, s diffScript, hint [][]int) *diffRu
 
 func TestDifferentialZooKeeper(t *testing.T) {
 	zkAddr := startApacheZooKeeper(t)
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	// The same container check interval as the ZooKeeper above.
+	nodes := startAll(t, ensembleConfigs(t, 3, "znode.container.checkIntervalMs=100\n"))
 	var pdk diffTarget
 	pdk.name = "paddock"
 	for _, n := range nodes {

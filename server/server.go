@@ -136,9 +136,11 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 				InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
 				ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
 			},
-			SnapCount:         cfg.SnapCount,
-			MinSessionTimeout: int32(cfg.MinSessionTimeout.Milliseconds()),
-			MaxSessionTimeout: int32(cfg.MaxSessionTimeout.Milliseconds()),
+			SnapCount:               cfg.SnapCount,
+			MinSessionTimeout:       int32(cfg.MinSessionTimeout.Milliseconds()),
+			MaxSessionTimeout:       int32(cfg.MaxSessionTimeout.Milliseconds()),
+			ContainerCheckTicks:     max(1, int(cfg.ContainerCheck/TickUnit)),
+			ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsed.Milliseconds(),
 			// Only peers know the peer password: a client cannot compute
 			// another session's password from its id.
 			SessionSecret: []byte(cfg.PeerPassword),

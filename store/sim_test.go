@@ -450,6 +450,11 @@ func (s *sim) extend(e replica.Entry) {
 		s.fatalf("committed %x does not apply to the reference: %v", e.Zxid, res.Fault)
 	}
 	k := txnKey{hdr.Session, hdr.Cxid}
+	if hdr.Session == 0 && hdr.Cxid == expiryCxid {
+		// The leader's own deletes of containers and TTL nodes: no
+		// client request, no key.
+		k = txnKey{0, int32(-1 - len(s.canon))}
+	}
 	if z, dup := s.txns[k]; dup {
 		s.fatalf("request (session %x, xid %d) committed twice: %x and %x", hdr.Session, hdr.Cxid, z, e.Zxid)
 	}

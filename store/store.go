@@ -28,6 +28,12 @@ type Config struct {
 	// ResendTicks: an unanswered forward is sent again after this many
 	// ticks. Default 10.
 	ResendTicks int
+	// ContainerCheckTicks: every so many ticks the leader deletes empty
+	// containers and expired TTL nodes (ZooKeeper's ContainerManager); 0
+	// never. ContainerMaxNeverUsedMs, if positive, also deletes containers
+	// that never had a child for that long.
+	ContainerCheckTicks     int
+	ContainerMaxNeverUsedMs int64
 	// SessionSecret keys session passwords (SessionPasswd); every node of
 	// an ensemble must have the same. Nil: passwords follow from the id.
 	SessionSecret []byte
@@ -264,6 +270,33 @@ func (s *Store) Tick() {
 	s.observe()
 	s.resend()
 	s.sendTouches()
+	if n := s.cfg.ContainerCheckTicks; n > 0 && s.tick%int64(n) == 0 {
+		s.reap()
+	}
+}
+
+// reap proposes the deletion of every empty container and expired TTL
+// node, as ZooKeeper's ContainerManager does on the leader. Prep checks
+// each against the pending state, so one that gained a child meanwhile
+// stays.
+func (s *Store) reap() {
+	if s.prep == nil {
+		return
+	}
+	for _, path := range s.tree.ExpiredContainersAndTTLs(s.now, s.cfg.ContainerMaxNeverUsedMs) {
+		next, ok := s.r.NextZxid()
+		if !ok {
+			return
+		}
+		hdr := znode.TxnHeader{Cxid: expiryCxid, Zxid: int64(next), Time: s.now, Type: znode.OpDeleteContainer}
+		txn, err := s.prep.Prepare(hdr, znode.DeleteContainer{Path: path}, nil)
+		if err != nil {
+			continue // it changed since it was applied: not expired any more
+		}
+		if z, err := s.r.Propose(znode.EncodeRecord(hdr, txn)); err != nil || z != next {
+			panic("store: propose after NextZxid said yes: " + errString(err))
+		}
+	}
 }
 
 // observe notices a change of epoch, role or serving and drops what

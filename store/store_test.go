@@ -470,3 +470,36 @@ func TestDigestAuth(t *testing.T) {
 		t.Fatalf("auth twice gave ids %+v", rp.ACL)
 	}
 }
+
+// TestReapContainersAndTTLs: the leader deletes an empty container that
+// had a child and a TTL node past its TTL, as ZooKeeper's ContainerManager
+// does, and keeps a container that still has a child.
+func TestReapContainersAndTTLs(t *testing.T) {
+	s := stableSim(t, 3)
+	l := s.leaderID()
+	a := s.session(l, "a")
+	for _, op := range []msg.Op{
+		create("/box", "", znode.Container), create("/box/x", "", znode.Persistent),
+		create("/keep", "", znode.Container), create("/keep/x", "", znode.Persistent),
+		create("/fresh", "", znode.Container),
+		{Op: int32(znode.OpCreateTTL), Path: "/ttl", ACL: openACL, Mode: int32(znode.PersistentWithTTL), TTL: 1},
+		{Op: int32(znode.OpDelete), Path: "/box/x", Version: -1},
+	} {
+		if rp := a.do(l, op); rp.Err != 0 {
+			t.Fatalf("%s %s: %s", znode.OpCode(op.Op), op.Path, znode.Code(rp.Err))
+		}
+	}
+	s.nodes[l].st.cfg.ContainerCheckTicks = 1
+	for i := 0; i < 20; i++ {
+		s.step()
+	}
+	s.settle()
+	for _, id := range s.ids {
+		tr := s.nodes[id].st.Tree()
+		for path, want := range map[string]bool{"/box": false, "/ttl": false, "/keep": true, "/keep/x": true, "/fresh": true} {
+			if _, ok := tr.Exists(path); ok != want {
+				t.Errorf("node %d: %s exists %v, want %v", id, path, ok, want)
+			}
+		}
+	}
+}
