@@ -92,16 +92,22 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	r := newRaw(t, nodes[0])
-	// A session that lives on: it writes and reads throughout.
-	live := r.do(ctx, 2, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session
+	var live int64
 	xid := int32(0)
 	call := func(op msg.Op) *msg.Reply {
 		xid++
 		return r.do(ctx, 2, &msg.Request{Session: live, Xid: xid, Passwd: r.pw(live), Op: op})
 	}
+	newSession := func() {
+		live, xid = r.do(ctx, 2, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session, 0
+	}
+	newSession()
 	acl := []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}
 	if rp := call(msg.Op{Op: int32(znode.OpCreate), Path: "/e", ACL: acl}); rp.Err != 0 {
 		t.Fatalf("create /e: %s", znode.Code(rp.Err))
+	}
+	if rp := call(msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
+		t.Fatalf("close: %s", znode.Code(rp.Err))
 	}
 	const n = 1000
 	var wg sync.WaitGroup
@@ -119,6 +125,10 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// The session that lives on, writing and reading while the others
+	// expire (made now: untouched while the 1,000 were being created, it
+	// would have expired with them on a slow machine).
+	newSession()
 	t.Logf("%d ephemerals left when the last was created", len(r.children(ctx, 2, live, 1000, "/e")))
 	xid = 1000
 	// Keep writing while they expire: the ensemble must keep serving.
