@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Proxy forwards every connection accepted on its listener to Target.
@@ -24,6 +26,7 @@ type Proxy struct {
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 	done  bool
+	delay atomic.Int64 // ns each chunk waits before it is forwarded
 }
 
 // Listen starts a proxy on addr (use "127.0.0.1:0" for a free port) to target.
@@ -60,6 +63,11 @@ func (p *Proxy) Heal() {
 	p.cut = false
 	p.mu.Unlock()
 }
+
+// SetDelay makes every chunk of bytes read from either side wait d before it
+// is forwarded (0: none), a slow link: latency grows by d and, as each
+// direction forwards one chunk at a time, throughput drops.
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // Close stops the proxy and every connection through it.
 func (p *Proxy) Close() {
@@ -122,7 +130,25 @@ func (p *Proxy) pipe(in net.Conn) {
 	}
 	defer p.untrack(out)
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(out, in); done <- struct{}{} }()
-	go func() { io.Copy(in, out); done <- struct{}{} }()
+	go func() { p.copy(out, in); done <- struct{}{} }()
+	go func() { p.copy(in, out); done <- struct{}{} }()
 	<-done
+}
+
+func (p *Proxy) copy(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if d := p.delay.Load(); d > 0 {
+				time.Sleep(time.Duration(d))
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -57,3 +57,27 @@ func TestCutAndHeal(t *testing.T) {
 		t.Fatalf("after heal: %v", err)
 	}
 }
+
+func TestDelay(t *testing.T) {
+	p, err := Listen("127.0.0.1:0", echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetDelay(100 * time.Millisecond)
+	start := time.Now()
+	if err := roundTrip(p.Addr()); err != nil {
+		t.Fatalf("delayed: %v", err)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("round trip through a 100ms proxy took %s, want ≥ 200ms (both ways)", d)
+	}
+	p.SetDelay(0)
+	start = time.Now()
+	if err := roundTrip(p.Addr()); err != nil {
+		t.Fatalf("undelayed: %v", err)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Fatalf("round trip without delay took %s", d)
+	}
+}

@@ -247,10 +247,29 @@ func (e *Ensemble) Cut(a, b []int) {
 	}
 }
 
-// HealRoutes lets every route through again.
+// Delay slows every route to and from node id by d per chunk forwarded.
+func (e *Ensemble) Delay(id int, d time.Duration) {
+	for r, p := range e.proxies {
+		if r[0] == id || r[1] == id {
+			p.SetDelay(d)
+		}
+	}
+}
+
+// Flap closes the connections of the route between i and j, both ways,
+// losing what was in flight; the nodes may reconnect at once.
+func (e *Ensemble) Flap(i, j int) {
+	for _, r := range [][2]int{{i, j}, {j, i}} {
+		e.proxies[r].Cut()
+		e.proxies[r].Heal()
+	}
+}
+
+// HealRoutes lets every route through again, undelayed.
 func (e *Ensemble) HealRoutes() {
 	for _, p := range e.proxies {
 		p.Heal()
+		p.SetDelay(0)
 	}
 }
 

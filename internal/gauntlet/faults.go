@@ -22,10 +22,12 @@ const (
 	PartitionMinor  Fault = "partition-minority" // cut one follower from the rest
 	PartitionLeader Fault = "partition-leader"   // cut the leader from the rest
 	PartitionBridge Fault = "partition-bridge"   // cut two nodes from each other; the third sees both
+	SlowNode        Fault = "slow-node"          // delay every route of one node
+	FlakyRoutes     Fault = "flaky-routes"       // close random routes again and again, losing messages in flight
 )
 
 // AllFaults is every fault kind.
-var AllFaults = []Fault{KillRandom, KillLeader, KillAll, PauseRandom, PauseLeader, PartitionMinor, PartitionLeader, PartitionBridge}
+var AllFaults = []Fault{KillRandom, KillLeader, KillAll, PauseRandom, PauseLeader, PartitionMinor, PartitionLeader, PartitionBridge, SlowNode, FlakyRoutes}
 
 // ParseFaults parses a comma-separated list of fault kinds ("" or "all": every kind).
 func ParseFaults(s string) ([]Fault, error) {
@@ -209,6 +211,29 @@ func (s *scheduler) inject(f Fault) error {
 		time.Sleep(d)
 		s.tl.add("heal routes")
 		s.e.HealRoutes()
+	case SlowNode:
+		id := s.random()
+		if s.rng.Intn(2) == 0 {
+			id = s.leader()
+		}
+		delay := s.between(20*time.Millisecond, 400*time.Millisecond)
+		d := s.between(2*time.Second, 8*time.Second)
+		s.tl.add("%s: delay node %d's routes by %s for %s", f, id, delay, d)
+		s.e.Delay(id, delay)
+		time.Sleep(d)
+		s.tl.add("heal routes")
+		s.e.HealRoutes()
+	case FlakyRoutes:
+		d := s.between(2*time.Second, 8*time.Second)
+		s.tl.add("%s: close random routes every 100-800ms for %s", f, d)
+		flaps := 0
+		for end := time.Now().Add(d); time.Now().Before(end); flaps++ {
+			i := s.random()
+			o := s.others(i)
+			s.e.Flap(i, o[s.rng.Intn(len(o))])
+			time.Sleep(s.between(100*time.Millisecond, 800*time.Millisecond))
+		}
+		s.tl.add("%d route flaps", flaps)
 	default:
 		return fmt.Errorf("gauntlet: unknown fault %q", f)
 	}

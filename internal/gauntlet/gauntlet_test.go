@@ -94,7 +94,7 @@ func TestGauntletLong(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
-	var ops, unknown, sessions, expired, anomalies int
+	var ops, unknown, sessions, expired, regExpired, anomalies int
 	injected := map[Fault]int{}
 	var failed []string
 	for i := 0; i < *flagRuns; i++ {
@@ -107,6 +107,7 @@ func TestGauntletLong(t *testing.T) {
 		unknown += res.Unknown
 		sessions += res.Sessions
 		expired += res.Expired
+		regExpired += res.RegExpired
 		anomalies += len(res.Anomalies)
 		for f, n := range res.Faults {
 			injected[f] += n
@@ -115,8 +116,8 @@ func TestGauntletLong(t *testing.T) {
 			failed = append(failed, fmt.Sprintf("seed %d (%s): %v", res.Seed, res.Dir, res.Anomalies))
 		}
 	}
-	summary := fmt.Sprintf("gauntlet: %d histories (seeds %d..%d, %s each), %d register operations (%d unknown), %d sessions (%d expired), faults %v, %d anomalies",
-		*flagRuns, seed, seed+int64(*flagRuns)-1, *flagDuration, ops, unknown, sessions, expired, injected, anomalies)
+	summary := fmt.Sprintf("gauntlet: %d histories (seeds %d..%d, %s each), %d register operations (%d unknown), %d sessions (%d expired; %d register sessions expired), faults %v, %d anomalies",
+		*flagRuns, seed, seed+int64(*flagRuns)-1, *flagDuration, ops, unknown, sessions, expired, regExpired, injected, anomalies)
 	fmt.Println(summary)
 	t.Log(summary)
 	for _, f := range failed {

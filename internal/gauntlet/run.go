@@ -39,8 +39,9 @@ type Result struct {
 	Ops        int    // register operations recorded
 	Unknown    int    // of which with an unknown outcome
 	Errors     int64  // register calls that failed (ConnectionLoss, timeouts, …)
-	Expired    int    // sessions that expired (register and session clients)
 	Sessions   int    // sessions of the session workload
+	Expired    int    // of which expired (and were replaced)
+	RegExpired int    // register clients' sessions that expired
 	Faults     map[Fault]int
 	Linz       porcupine.CheckResult
 	Anomalies  []string
@@ -57,8 +58,8 @@ func (r *Result) String() string {
 		fs = append(fs, fmt.Sprintf("%s=%d", f, n))
 	}
 	sort.Strings(fs)
-	return fmt.Sprintf("seed %d: %d ops (%d unknown, %d errors), %d sessions (%d expired), faults [%s], linearizability %s, %d anomalies, %s",
-		r.Seed, r.Ops, r.Unknown, r.Errors, r.Sessions, r.Expired, strings.Join(fs, " "), linzName(r.Linz), len(r.Anomalies), r.Elapsed.Round(time.Second))
+	return fmt.Sprintf("seed %d: %d ops (%d unknown, %d errors), %d sessions (%d expired; %d register sessions expired), faults [%s], linearizability %s, %d anomalies, %s",
+		r.Seed, r.Ops, r.Unknown, r.Errors, r.Sessions, r.Expired, r.RegExpired, strings.Join(fs, " "), linzName(r.Linz), len(r.Anomalies), r.Elapsed.Round(time.Second))
 }
 
 func linzName(r porcupine.CheckResult) string {
@@ -153,7 +154,7 @@ func Run(cfg Config) (*Result, error) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("/gauntlet-reg-%d", i)
 	}
-	regs := &registers{e: e, hist: hist, keys: keys, timeout: cfg.Session, seed: cfg.Seed}
+	regs := &registers{e: e, hist: hist, keys: keys, timeout: cfg.Session, seed: cfg.Seed, tl: tl}
 	if err := regs.setup(ctx); err != nil {
 		fail("%v", err)
 		return finish()
@@ -204,7 +205,7 @@ func Run(cfg Config) (*Result, error) {
 		c.Close()
 	}
 	sess.mu.Lock()
-	res.Sessions, res.Expired = sess.opened, sess.expired+int(regs.expired.Load())
+	res.Sessions, res.Expired, res.RegExpired = sess.opened, sess.expired, int(regs.expired.Load())
 	sess.mu.Unlock()
 
 	// Digests: every replica at the same zxid with the same digest.

@@ -52,6 +52,7 @@ type registers struct {
 	keys    []string
 	timeout time.Duration
 	seed    int64
+	tl      *Timeline
 	errs    atomic.Int64
 	expired atomic.Int64
 }
@@ -132,6 +133,7 @@ func (r *registers) worker(ctx context.Context, w int, stop <-chan struct{}) {
 		}
 		if errors.Is(err, client.ErrSessionExpired) || c.State() == client.StateExpired {
 			r.expired.Add(1)
+			r.tl.add("register client %d: session 0x%x expired", w, c.SessionID())
 			c.Close()
 			c = nil
 		}
