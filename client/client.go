@@ -439,7 +439,9 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		// (its node stopped serving while it was in flight) may have
 		// been applied, and repeating it could apply it twice or turn a
 		// successful compare-and-set into a BadVersion.
-		retry := rep.Refused || readOnly(znode.OpCode(req.Op.Op))
+		// A createSession may be repeated too: a new session made twice
+		// leaves one unused, which expires; a re-attach changes nothing.
+		retry := rep.Refused || readOnly(znode.OpCode(req.Op.Op)) || znode.OpCode(req.Op.Op) == znode.OpCreateSession
 		if code == znode.ConnectionLoss && retry && attempt < c.retry.attempts {
 			dl, ok := ctx.Deadline()
 			if !ok || time.Until(dl) > backoff {
