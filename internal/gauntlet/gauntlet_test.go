@@ -4,9 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/paddock-zk/paddock/internal/linz"
 )
 
 var (
@@ -73,6 +78,32 @@ func TestGauntletGate(t *testing.T) {
 	}
 	if res.Ops < 100 {
 		t.Fatalf("only %d operations: the workload made no progress", res.Ops)
+	}
+}
+
+// A failing history keeps its evidence: a read of a value never written
+// makes it non-linearizable, and its directory must hold the seed, the
+// timeline, the anomalies, the history, porcupine's visualisation and the
+// nodes' data dirs and logs.
+func TestGauntletKeepsFailingRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real node processes; skipped with -short")
+	}
+	res, err := Run(Config{Bin: nodeBin, Seed: 7, Duration: time.Second, Dir: t.TempDir(), Faults: []Fault{KillRandom}, Logf: t.Logf,
+		tamper: func(h *linz.History) {
+			call := h.Begin()
+			h.Done(99, call, linz.Input{Kind: linz.Read, Key: "/gauntlet-reg-0"}, linz.Output{Value: "never written", Version: 1})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Failed() || res.Linz != porcupine.Illegal {
+		t.Fatalf("a spoiled history passed: %s", res)
+	}
+	for _, f := range []string{"seed", "timeline.txt", "anomalies.txt", "history.txt", "history.html", "ensemble/node1/node.log", "ensemble/node1/data/myid", "ensemble/clients.log"} {
+		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
+			t.Errorf("the failing run's directory lacks %s: %v", f, err)
+		}
 	}
 }
 

@@ -30,6 +30,8 @@ type Config struct {
 	Session  time.Duration // the clients' session timeout, default 4s
 	Dir      string        // where runs are kept ("" : os.TempDir())
 	Logf     func(string, ...any)
+
+	tamper func(*linz.History) // tests: spoil the history before it is checked
 }
 
 // Result is what one history found.
@@ -223,6 +225,9 @@ func Run(cfg Config) (*Result, error) {
 	}
 
 	// Linearizability.
+	if cfg.tamper != nil {
+		cfg.tamper(hist)
+	}
 	res.Ops, res.Errors = hist.Len(), regs.errs.Load()
 	res.Unknown = countUnknown(hist)
 	viz := filepath.Join(dir, "history.html")
