@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -552,8 +551,6 @@ func sameEventsAnyOrder(a, b string) bool {
 	hb, eb := split(b)
 	return ea != nil && ha == hb && slices.Equal(ea, eb)
 }
-
-var statRE = regexp.MustCompile(`cv=(-?\d+) (av=\d+ eph=\S+ len=\d+) nc=(-?\d+)`)
 
 var knownDiffs = []knownDiff{
 	{

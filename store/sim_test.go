@@ -782,7 +782,6 @@ type simClient struct {
 	xid       int32
 	out       *msg.Request
 	sentAt    int64
-	syncFloor int64
 	sent      map[txnKey]sentReq
 	lastXid   map[[2]int64]int32 // (session, node incarnation) -> last reply's xid
 	versions  map[string]int32   // last version seen per path, for CAS
