@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -43,6 +44,12 @@ func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Re
 	}
 	for {
 		m, err := r.nc.RequestWithContext(ctx, natsbus.RequestSubject("t", node), b)
+		if errors.Is(err, nats.ErrNoResponders) {
+			// The node's request subscription has not reached this
+			// node's server through the routes yet.
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			r.t.Fatalf("request %s to node %d: %v", znode.OpCode(req.Op.Op), node, err)
 		}
