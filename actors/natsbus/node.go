@@ -324,6 +324,14 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 		return nil, fmt.Errorf("natsbus: subscribe front-end requests: %w", err)
 	}
 	_ = wire.SetPendingLimits(1<<20, 256<<20)
+	// The subscriptions reach the server asynchronously; wait until it has
+	// them, so a client that connects once the node is up finds someone to
+	// answer (else "no responders").
+	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
+		_ = wire.Unsubscribe()
+		return nil, fmt.Errorf("natsbus: register request subscriptions: %w", err)
+	}
 	return func() { _ = sub.Unsubscribe(); _ = wire.Unsubscribe() }, nil
 }
 
