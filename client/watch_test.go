@@ -349,6 +349,11 @@ func TestWatches(t *testing.T) {
 			t.Fatalf("bad type: %v", err)
 		}
 		// Two persistent watches on a path: removing one keeps the other.
+		// (Sync first: c's node may not have applied "after" yet, and a
+		// watch registered before it applies would rightly fire for it.)
+		if err := c.Sync(ctx, "/w/rm"); err != nil {
+			t.Fatal(err)
+		}
 		a, err := c.AddWatch(ctx, "/w/rm", false)
 		if err != nil {
 			t.Fatal(err)

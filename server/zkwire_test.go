@@ -50,8 +50,17 @@ func TestZooKeeperClient(t *testing.T) {
 	}
 	c := zkConnect(t, addrs[:1])
 	acl := zk.WorldACL(zk.PermAll)
-	if srvr, err := zkwire.Ask(t.Context(), addrs[0], "srvr"); err != nil || !strings.Contains(srvr, "Connections: 1\n") {
-		t.Fatalf("srvr with one client: %q %v", srvr, err)
+	// zk.Connect returns before the handshake is done: poll.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		srvr, err := zkwire.Ask(t.Context(), addrs[0], "srvr")
+		if err == nil && strings.Contains(srvr, "Connections: 1\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("srvr with one client: %q %v", srvr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	// Creates of every mode.
