@@ -1,39 +1,20 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
-
-// syncBuffer is a log sink tests can search.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func sameDigests(nodes ...*Node) bool {
 	d := nodes[0].DBStatus()
@@ -61,10 +42,10 @@ func writeN(t *testing.T, ctx context.Context, c *client.Conn, prefix string, n 
 // digest.
 func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 	cfgs := ensembleConfigs(t, 3, "snapCount=20\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n")
-	logs := make([]*syncBuffer, 3)
+	logs := make([]*testutil.SyncBuffer, 3)
 	nodes := make([]*Node, 3)
 	start := func(i int) {
-		logs[i] = &syncBuffer{}
+		logs[i] = &testutil.SyncBuffer{}
 		n, err := Start(cfgs[i], slog.New(slog.NewTextHandler(logs[i], &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err != nil {
 			t.Fatalf("start node %d: %v", i+1, err)

@@ -4,14 +4,12 @@ package main
 // partitioned (a fault proxy on every route) as an operator would see them.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,7 +50,7 @@ type member struct {
 	clientPort, clusterPort, busPort int
 	peerClusterPort                  map[int]int // as this node dials each peer (a proxy in partition tests)
 	cmd                              *exec.Cmd
-	out                              *bytes.Buffer
+	out                              *testutil.SyncBuffer
 	exited                           chan struct{}
 }
 
@@ -133,10 +131,9 @@ func (e *ensemble) writeConfig(m *member, proxied bool) {
 func (e *ensemble) start(id int) {
 	e.t.Helper()
 	m := e.members[id]
-	m.out = &bytes.Buffer{}
+	m.out = &testutil.SyncBuffer{}
 	m.cmd = exec.Command(nodeBin, "start", "--config", m.cfg, "--log-level", "debug")
-	w := &lockedWriter{w: m.out}
-	m.cmd.Stdout, m.cmd.Stderr = w, w
+	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -255,23 +252,6 @@ func (e *ensemble) logs() string {
 	return b.String()
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // nodeCmd runs the node binary with args and returns its output and exit code.
 func nodeCmd(t testing.TB, args ...string) (string, int) {
 	t.Helper()
@@ -301,7 +281,7 @@ func TestClassicStartOrder(t *testing.T) {
 	}
 	// Watch the election on the bus: votes must be visible in `node trace`.
 	trace := exec.Command(nodeBin, "trace", "--config", e.members[1].cfg, "--kind", "Vote,NewEpoch", "--duration", "4s")
-	traced := &lockedWriter{w: &bytes.Buffer{}}
+	traced := &testutil.SyncBuffer{}
 	trace.Stdout = traced
 	if err := trace.Start(); err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ stream {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := &lockedWriter{w: &bytes.Buffer{}}
+	out := &testutil.SyncBuffer{}
 	cmd := exec.Command(nginxBin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "error.log"))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

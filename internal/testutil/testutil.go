@@ -3,6 +3,7 @@
 package testutil
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -59,4 +60,25 @@ func FreePort(t testing.TB) int {
 	}
 	t.Fatal("testutil: no free port below the ephemeral range")
 	return 0
+}
+
+// SyncBuffer is a bytes.Buffer that may be written by one goroutine (a
+// process's output, a logger, a shell's event printer) while the test
+// reads it from another.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

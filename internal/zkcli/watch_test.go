@@ -5,11 +5,11 @@ import (
 	"context"
 	"path"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -128,24 +128,6 @@ func (m *memClient) RemoveWatches(_ context.Context, p string, t client.WatcherT
 	return nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the shell's event printers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func watcher(state, typ, p string) string {
 	return "\nWATCHER::\n\nWatchedEvent state:" + state + " type:" + typ + " path:" + p + "\n"
 }
@@ -197,7 +179,7 @@ func TestCLIWatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := seed(t)
-			var out, errOut syncBuffer
+			var out, errOut testutil.SyncBuffer
 			sh := &Shell{Client: m, Server: "s", Out: &out, Err: &errOut, Options: Options{Location: time.UTC}}
 			sh.Options.OnWatch = sh.PrintEvents
 			for _, l := range tt.lines {

@@ -2,6 +2,8 @@ package wal
 
 import (
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 // FuzzRecover feeds arbitrary bytes to recovery as the last log file, and
@@ -35,7 +37,7 @@ func FuzzRecover(f *testing.F) {
 		} else if err := fsys.WriteFile("/d/version-2/log.1", data); err != nil {
 			t.Fatal(err)
 		}
-		l, err := Open("/d", "", Options{FS: fsys, Logger: newLogger(&logBuf{})})
+		l, err := Open("/d", "", Options{FS: fsys, Logger: newLogger(&testutil.SyncBuffer{})})
 		if err != nil {
 			return // rejected is fine; panicking is not
 		}
@@ -57,7 +59,7 @@ func FuzzRecover(f *testing.F) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		l, err = Open("/d", "", Options{FS: fsys, Logger: newLogger(&logBuf{})})
+		l, err = Open("/d", "", Options{FS: fsys, Logger: newLogger(&testutil.SyncBuffer{})})
 		if err != nil {
 			t.Fatalf("second recovery failed: %v", err)
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 )
 
@@ -20,24 +19,6 @@ var fsKinds = []struct {
 }{
 	{"memfs", func(testing.TB) (FS, string) { return NewMemFS(), "/data" }},
 	{"os", func(t testing.TB) (FS, string) { return OS, t.TempDir() }},
-}
-
-// logBuf is a concurrency-safe log sink for asserting on warnings.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *logBuf) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *logBuf) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 func newLogger(w io.Writer) *slog.Logger {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/replica"
 )
 
@@ -381,7 +382,7 @@ func TestStoreTornTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys.Crash()
-	var w logBuf
+	var w testutil.SyncBuffer
 	s = openStore(t, fsys, 0, &w)
 	if got := zxids(entriesOf(t, s, 0)); got != zxids(ents(1, 4)) {
 		t.Fatalf("after torn tail: %s, want 1..4", got)
@@ -406,7 +407,7 @@ func TestStoreCorruptNewestSnapshot(t *testing.T) {
 		if err := fsys.FlipByte(filepath.Join("/data/version-2", snapName(8)), 0); err != nil {
 			t.Fatal(err)
 		}
-		var w logBuf
+		var w testutil.SyncBuffer
 		s = openStore(t, fsys, 0, &w)
 		z, data, err := s.Latest()
 		if err != nil || z != 5 || string(data) != "s5" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 func TestAppendSyncReopen(t *testing.T) {
@@ -110,7 +112,7 @@ func TestTornTailTruncated(t *testing.T) {
 				p := logPath(dir, 1)
 				writeAll(t, fsys, p, tt.mutate(readAll(t, fsys, p)))
 
-				var logs logBuf
+				var logs testutil.SyncBuffer
 				l, err := Open(dir, "", Options{FS: fsys, Logger: newLogger(&logs)})
 				if err != nil {
 					t.Fatalf("Open: %v", err)
@@ -194,7 +196,7 @@ func TestCorruptionDetected(t *testing.T) {
 					before[n] = readAll(t, fsys, filepath.Join(dir, versionDir, n))
 				}
 
-				l, err := Open(dir, "", Options{FS: fsys, SegmentBytes: seg, Logger: newLogger(&logBuf{})})
+				l, err := Open(dir, "", Options{FS: fsys, SegmentBytes: seg, Logger: newLogger(&testutil.SyncBuffer{})})
 				if l != nil {
 					t.Fatal("Open returned a log despite corruption")
 				}
@@ -426,7 +428,7 @@ func TestCrashProperty(t *testing.T) {
 			}
 		}
 		fsys.Crash()
-		l, err := Open("/d", "", Options{FS: fsys, SegmentBytes: seg, Logger: newLogger(&logBuf{})})
+		l, err := Open("/d", "", Options{FS: fsys, SegmentBytes: seg, Logger: newLogger(&testutil.SyncBuffer{})})
 		if err != nil {
 			t.Fatalf("seed %d: reopen: %v", seed, err)
 		}
@@ -508,7 +510,7 @@ func TestNoSpace(t *testing.T) {
 			l.Close()
 			// No crash: whatever part of the batch was written is on disk
 			// and recovery must cope with it.
-			l, err = Open("/d", "", Options{FS: fsys, SegmentBytes: tt.seg, Logger: newLogger(&logBuf{})})
+			l, err = Open("/d", "", Options{FS: fsys, SegmentBytes: tt.seg, Logger: newLogger(&testutil.SyncBuffer{})})
 			if err != nil {
 				t.Fatal(err)
 			}
