@@ -11,6 +11,7 @@ import (
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/watcher"
@@ -86,6 +87,9 @@ func (a *dbActor) Init(ctx *actors.Context) error {
 
 func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
 	a.st.SetNow(ctx.Clock.Now().UnixMilli())
+	if env.Kind == msg.KindSnapChunk {
+		crashpoint.Hit(crashpoint.SnapReceive)
+	}
 	if err := a.st.Step(env); err != nil {
 		ctx.Log.Warn("replica step", "kind", env.Kind, "from", env.From, "err", err)
 	}
@@ -123,8 +127,20 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 			panic(fmt.Sprintf("server: persist: %v", err))
 		}
 		for _, env := range late {
+			switch env.Kind {
+			case msg.KindNewLeaderAck:
+				crashpoint.Hit(crashpoint.SyncBeforeAck)
+			case msg.KindSnapChunk:
+				crashpoint.Hit(crashpoint.SnapSend)
+			}
 			if err := ctx.Bus.Send(env); err != nil {
 				ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
+			}
+			switch env.Kind {
+			case msg.KindNewLeaderAck:
+				crashpoint.Hit(crashpoint.SyncAfterAck)
+			case msg.KindAck:
+				crashpoint.Hit(crashpoint.AckAfterSend)
 			}
 		}
 		for _, r := range rd.Replies {

@@ -59,11 +59,27 @@ type Node struct {
 	once    sync.Once
 }
 
+// Option tunes Start.
+type Option func(*options)
+
+type options struct {
+	fs wal.FS
+}
+
+// WithFS makes the node's storage go through fsys (nil: the host's file
+// system), e.g. a wal.FaultFS that a crash test cuts back to what was
+// fsynced.
+func WithFS(fsys wal.FS) Option { return func(o *options) { o.fs = fsys } }
+
 // Start brings a node up. It returns once every listener is bound and every
 // actor runs; election goes on in the background.
-func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
+func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	id := cfg.MyID
 	if id == 0 {
@@ -87,7 +103,7 @@ func Start(cfg *config.Config, log *slog.Logger) (n *Node, err error) {
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log}); err != nil {
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 

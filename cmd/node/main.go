@@ -146,7 +146,11 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 	if pid, alive := readPid(cfg.PidFile()); alive {
 		return fmt.Errorf("a node already runs with this data directory (pid %d, %s)", pid, cfg.PidFile())
 	}
-	n, err := server.Start(cfg, log)
+	opts, err := setupFaults(log, stderr)
+	if err != nil {
+		return err
+	}
+	n, err := server.Start(cfg, log, opts...)
 	if err != nil {
 		return err
 	}

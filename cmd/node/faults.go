@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paddock-zk/paddock/internal/crashpoint"
+	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/server"
+)
+
+// Fault injection for crash tests of real processes, off unless these are
+// set (then the node logs a warning).
+const (
+	// envFaultFS, set to a seed, puts a wal.FaultFS under the storage:
+	// a crash point's simulated crash cuts files back to what was fsynced,
+	// tearing tails the way the seed says.
+	envFaultFS = "PADDOCK_FAULTFS"
+	// envFaultControl names a file polled for a fault mode: none, enospc,
+	// eio-fsync (see wal.ParseFaultMode), or crash (a power loss now).
+	// It needs envFaultFS.
+	envFaultControl = "PADDOCK_FAULTFS_CONTROL"
+)
+
+// setupFaults arms the crash points the environment names and returns the
+// Start options for a fault file system, if one is asked for. stderr is
+// where a simulated crash reports what it dropped.
+func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
+	if err := crashpoint.Setup(log, nil); err != nil {
+		return nil, err
+	}
+	seedText := os.Getenv(envFaultFS)
+	if seedText == "" {
+		if os.Getenv(envFaultControl) != "" {
+			return nil, fmt.Errorf("%s needs %s", envFaultControl, envFaultFS)
+		}
+		return nil, nil
+	}
+	seed, err := strconv.ParseInt(seedText, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: want a seed: %w", envFaultFS, seedText, err)
+	}
+	ffs := wal.NewFaultFS(wal.OS, seed)
+	crashpoint.OnCrash(func() {
+		rep, err := ffs.Crash()
+		fmt.Fprintf(stderr, "paddock: faultfs: simulated power loss: %s\n", rep)
+		if err != nil {
+			fmt.Fprintf(stderr, "paddock: faultfs: %v\n", err)
+		}
+	})
+	log.Warn("storage goes through a fault-injecting file system", "seed", seed)
+	if path := os.Getenv(envFaultControl); path != "" {
+		log.Warn("storage faults are controlled by a file", "file", path)
+		go pollFaults(log, ffs, path)
+	}
+	return []server.Option{server.WithFS(ffs)}, nil
+}
+
+// pollFaultsEvery is how often the control file is read.
+const pollFaultsEvery = 20 * time.Millisecond
+
+func pollFaults(log *slog.Logger, ffs *wal.FaultFS, path string) {
+	last := ""
+	for ; ; time.Sleep(pollFaultsEvery) {
+		b, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			continue
+		}
+		cmd := strings.TrimSpace(string(b))
+		if cmd == last {
+			continue
+		}
+		last = cmd
+		if cmd == "crash" {
+			crashpoint.Crash("faultfs.power-loss")
+		}
+		m, err := wal.ParseFaultMode(cmd)
+		if err != nil {
+			log.Error("fault control file", "file", path, "err", err)
+			continue
+		}
+		log.Warn("storage fault mode", "mode", m.String())
+		ffs.SetMode(m)
+	}
+}

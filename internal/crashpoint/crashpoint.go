@@ -1,0 +1,274 @@
+// Package crashpoint owns the named crash points of a real node process:
+// places in the shell (the storage layer and the database actor, never the
+// pure cores) where a process crash is most likely to lose or corrupt
+// acknowledged data. A site calls Hit(name); unless that point is armed,
+// Hit costs one atomic load and does nothing.
+//
+// A point is armed by the environment variable PADDOCK_CRASHPOINT, read
+// by Setup at start-up, or by the content of the file named by
+// PADDOCK_CRASHPOINT_FILE, polled so a harness can arm a running node
+// (e.g. whichever node is the leader right now). A spec is a
+// comma-separated list of
+//
+//	name     crash at the first hit
+//	name@N   crash at the Nth hit (N >= 1)
+//	name%P   crash at each hit with probability P percent
+//
+// When a point fires, Hit writes one line "paddock: crash point NAME hit"
+// to stderr (the harness counts these), runs the hooks registered with
+// OnCrash (a fault file system drops its unsynced bytes there, as a power
+// loss would), and SIGKILLs its own process. Hit never returns once it
+// fires; other goroutines that reach an armed point meanwhile wait.
+//
+// It is test machinery that stays in production builds; nothing arms a
+// point unless one of the two variables is set.
+package crashpoint
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The environment variables.
+const (
+	EnvVar     = "PADDOCK_CRASHPOINT"      // a spec, armed at Setup
+	FileEnvVar = "PADDOCK_CRASHPOINT_FILE" // a file holding a spec, polled
+)
+
+// The crash points. Points lists them all.
+const (
+	// WALBeforeFsync: log records appended (buffered or written), not yet
+	// fsynced.
+	WALBeforeFsync = "wal.before-fsync"
+	// WALAfterFsync: log records fsynced, before the acks (or the
+	// leader's own count) that rely on them go out.
+	WALAfterFsync = "wal.after-fsync"
+	// AckAfterSend: a follower has sent an Ack for entries it persisted
+	// (an Ack sent before the fsync would lose them here).
+	AckAfterSend = "ack.after-send"
+	// SyncAfterTruncate: a follower in sync has durably truncated its log
+	// to the leader's TRUNC point and has not yet appended the leader's
+	// entries after it.
+	SyncAfterTruncate = "sync.after-truncate"
+	// SyncBeforeAck: a follower has made the history the leader sent in
+	// sync (DIFF, TRUNC or SNAP, up to NEWLEADER) durable, and its
+	// currentEpoch, and not yet sent its NewLeaderAck.
+	SyncBeforeAck = "sync.before-ack"
+	// SyncAfterAck: the NewLeaderAck has gone out; the history it claims
+	// must be on disk (ZOOKEEPER-3911, -3642).
+	SyncAfterAck = "sync.after-ack"
+	// SnapSend: a leader is about to send a snapshot chunk to a follower.
+	SnapSend = "snap.send"
+	// SnapReceive: a follower has received a snapshot chunk (the snapshot
+	// is still being assembled in memory).
+	SnapReceive = "snap.receive"
+	// SnapInstallBefore: a follower has the whole snapshot and has written
+	// nothing of it yet.
+	SnapInstallBefore = "snap.install.before"
+	// SnapInstallMid: the snapshot file is durable, the old log and newer
+	// snapshots are not yet discarded (the install marker is on disk).
+	SnapInstallMid = "snap.install.mid"
+	// SnapInstallAfter: the install is complete and durable; the entries
+	// after it are not yet appended and nothing is acked.
+	SnapInstallAfter = "snap.install.after"
+	// EpochBeforeAccepted / EpochAfterAccepted: around writing the
+	// acceptedEpoch file (discovery).
+	EpochBeforeAccepted = "epoch.before-accepted"
+	EpochAfterAccepted  = "epoch.after-accepted"
+	// EpochBeforeCurrent / EpochAfterCurrent: around writing the
+	// currentEpoch file, which follows the synced history
+	// (ZOOKEEPER-4785) and precedes the NewLeaderAck.
+	EpochBeforeCurrent = "epoch.before-current"
+	EpochAfterCurrent  = "epoch.after-current"
+)
+
+// Points is every crash point, in the order a harness visits them.
+var Points = []string{
+	WALBeforeFsync, WALAfterFsync, AckAfterSend,
+	SyncAfterTruncate, SyncBeforeAck, SyncAfterAck,
+	SnapSend, SnapReceive, SnapInstallBefore, SnapInstallMid, SnapInstallAfter,
+	EpochBeforeAccepted, EpochAfterAccepted, EpochBeforeCurrent, EpochAfterCurrent,
+}
+
+// HitLine is the stderr line a firing point writes, before its name.
+const HitLine = "paddock: crash point "
+
+// rule arms one point.
+type rule struct {
+	nth   int64   // fire at this hit (1-based); 0 with prob
+	prob  float64 // fire with this probability per hit, when nth == 0
+	count atomic.Int64
+}
+
+type armedSet struct {
+	spec  string
+	rules map[string]*rule
+}
+
+var (
+	armed  atomic.Pointer[armedSet] // nil: every Hit is a no-op
+	out    io.Writer                = os.Stderr
+	fireMu sync.Mutex               // held forever by the point that fires
+	hooks  struct {
+		sync.Mutex
+		fns []func()
+	}
+	// kill ends the process; tests of this package replace it.
+	kill = func() {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // SIGKILL is not deliverable late; never return meanwhile
+	}
+)
+
+// parse checks a spec and returns its rules by point name.
+func parse(spec string) (*armedSet, error) {
+	set := &armedSet{spec: spec, rules: map[string]*rule{}}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		r := &rule{nth: 1}
+		name := part
+		if n, v, ok := strings.Cut(part, "@"); ok {
+			k, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || k < 1 {
+				return nil, fmt.Errorf("crashpoint: %q: want name@N with N >= 1", part)
+			}
+			name, r.nth = n, k
+		} else if n, v, ok := strings.Cut(part, "%"); ok {
+			p, err := strconv.ParseFloat(v, 64)
+			if err != nil || p <= 0 || p > 100 {
+				return nil, fmt.Errorf("crashpoint: %q: want name%%P with 0 < P <= 100", part)
+			}
+			name, r.nth, r.prob = n, 0, p/100
+		}
+		if !slices.Contains(Points, name) {
+			return nil, fmt.Errorf("crashpoint: unknown point %q (known: %s)", name, strings.Join(Points, ", "))
+		}
+		set.rules[name] = r
+	}
+	if len(set.rules) == 0 {
+		return nil, nil
+	}
+	return set, nil
+}
+
+// Arm replaces what is armed by spec ("" disarms). Hit counts start over.
+func Arm(spec string) error {
+	set, err := parse(spec)
+	if err != nil {
+		return err
+	}
+	armed.Store(set)
+	return nil
+}
+
+// Armed is the spec in force ("" when nothing is armed).
+func Armed() string {
+	if a := armed.Load(); a != nil {
+		return a.spec
+	}
+	return ""
+}
+
+// OnCrash registers fn to run when a point fires, before the process is
+// killed: what a power loss would do to state the process cannot see die
+// (e.g. a fault file system dropping unsynced bytes).
+func OnCrash(fn func()) {
+	hooks.Lock()
+	hooks.fns = append(hooks.fns, fn)
+	hooks.Unlock()
+}
+
+// Hit is a crash point. It returns at once unless name is armed and this
+// hit fires it; then it never returns.
+func Hit(name string) {
+	a := armed.Load()
+	if a == nil {
+		return
+	}
+	r := a.rules[name]
+	if r == nil {
+		return
+	}
+	n := r.count.Add(1)
+	if r.nth > 0 && n != r.nth || r.nth == 0 && rand.Float64() >= r.prob {
+		return
+	}
+	fire(name, n)
+}
+
+// Crash crashes the process now as a firing point would (line, hooks,
+// SIGKILL), naming why: a harness's simulated power loss.
+func Crash(why string) { fire(why, 1) }
+
+func fire(name string, n int64) {
+	fireMu.Lock() // never unlocked: one point fires, any other waits for the kill
+	fmt.Fprintf(out, "%s%s hit (hit %d, pid %d)\n", HitLine, name, n, os.Getpid())
+	hooks.Lock()
+	fns := slices.Clone(hooks.fns)
+	hooks.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+	kill()
+}
+
+// Setup arms the points named by PADDOCK_CRASHPOINT and, when
+// PADDOCK_CRASHPOINT_FILE is set, polls that file until stop is closed
+// (nil: for the process's life). A node calls it once at start-up.
+func Setup(log *slog.Logger, stop <-chan struct{}) error {
+	if spec := os.Getenv(EnvVar); spec != "" {
+		if err := Arm(spec); err != nil {
+			return fmt.Errorf("crashpoint: %s: %w", EnvVar, err)
+		}
+		log.Warn("crash point armed", "spec", spec)
+	}
+	path := os.Getenv(FileEnvVar)
+	if path == "" {
+		return nil
+	}
+	log.Warn("crash points armed from a control file", "file", path)
+	go poll(log, path, stop)
+	return nil
+}
+
+// pollEvery is how often the control file is read: cheap, and far below
+// how long a harness waits for a point to be reached.
+const pollEvery = 20 * time.Millisecond
+
+func poll(log *slog.Logger, path string, stop <-chan struct{}) {
+	last := ""
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil || os.IsNotExist(err) {
+			spec := strings.TrimSpace(string(b))
+			if spec != last {
+				if err := Arm(spec); err != nil {
+					log.Error("crash point control file", "file", path, "err", err)
+				} else {
+					log.Warn("crash points armed", "spec", spec)
+				}
+				last = spec
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
