@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand"
@@ -13,6 +14,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/watcher"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -34,15 +36,40 @@ type disk interface {
 // tree from the newest snapshot, persists each Ready before anything it
 // implies leaves (the runner's Flush after a mailbox drain makes that a
 // group commit), answers clients, and writes snapshots in the background.
+//
+// Storage faults (issue 7). A Persist that finds the disk full
+// (wal.ErrNoSpace) damages nothing, so the Ready is held: nothing of it is
+// acked or replied, the store is neither stepped nor ticked (its contract:
+// Advance before the next Step or Tick), client requests are refused at
+// once (ConnectionLoss marked Refused: safe to send elsewhere; ZooKeeper
+// wire clients get ConnectionLoss and their connection closes, as when a
+// ZooKeeper server loses its quorum), peer messages are dropped (the
+// protocols tolerate loss), and the Persist is retried every tick. The
+// replica also abdicates its epoch: its voter would otherwise go on
+// heartbeating for a leader that cannot act, and keep the others from
+// electing a new one. The voter then waits for the replica's history
+// before voting, so the node sits out elections until the disk takes the
+// held Ready; the voter's messages are kept meanwhile and stepped after
+// it. The node then carries on: the held acks and replies go out, and it
+// rejoins (as a follower of whoever leads now) by the ordinary election
+// and sync.
+// Any other storage failure (a failed fsync above all, fsyncgate) stops
+// the node through fatal, having acked nothing of the failed Ready; a
+// restart recovers from what is on disk.
 type dbActor struct {
 	cfg    store.Config
 	disk   disk
 	bus    *natsbus.Bus
 	log    *slog.Logger
 	retain int // snapshots kept by purge; 0: never purge
+	// fatal stops the node after a storage failure that cannot be retried.
+	fatal func(error)
 
 	st     *store.Store
 	status atomic.Pointer[DBStatus]
+
+	held    *heldReady // a Ready waiting for disk space
+	stopped error      // the storage failure that stopped the actor
 
 	snapping atomic.Bool
 	freezer  *znode.Freezer // a snapshot view being built, a slice per Flush
@@ -56,7 +83,23 @@ type DBStatus struct {
 	Digest   uint64
 	Sessions int
 	Watches  watcher.Counts // of the sessions served here
+	// DiskFull: a write found the disk full; the node refuses requests
+	// (and reports itself not serving) until space returns.
+	DiskFull bool
 }
+
+// heldReady is a Ready whose Persist found the disk full, with the
+// messages that must wait for it.
+type heldReady struct {
+	rd      store.Ready
+	late    []msg.Envelope
+	local   []msg.Envelope // from this node's voter, to step afterwards
+	refused int            // client requests refused meanwhile
+}
+
+// maxHeldLocal bounds the voter messages kept while the disk is full;
+// the voter sends a handful per election.
+const maxHeldLocal = 256
 
 var (
 	_ actors.Machine = (*dbActor)(nil)
@@ -64,6 +107,10 @@ var (
 )
 
 func (a *dbActor) Init(ctx *actors.Context) error {
+	if a.stopped != nil {
+		return fmt.Errorf("server: database stopped after a storage failure: %w", a.stopped)
+	}
+	a.held = nil // a restart after a panic reloads from the disk
 	tree := znode.New()
 	zxid, data, err := a.disk.Latest()
 	if err != nil {
@@ -86,6 +133,13 @@ func (a *dbActor) Init(ctx *actors.Context) error {
 }
 
 func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
+	if a.stopped != nil {
+		return
+	}
+	if a.held != nil {
+		a.refuse(ctx, env)
+		return
+	}
 	a.st.SetNow(ctx.Clock.Now().UnixMilli())
 	if env.Kind == msg.KindSnapChunk {
 		crashpoint.Hit(crashpoint.SnapReceive)
@@ -96,11 +150,82 @@ func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
 }
 
 func (a *dbActor) Tick(ctx *actors.Context) {
-	a.st.SetNow(ctx.Clock.Now().UnixMilli())
-	a.st.Tick()
+	switch {
+	case a.stopped != nil:
+	case a.held != nil:
+		a.retryHeld(ctx)
+	default:
+		a.st.SetNow(ctx.Clock.Now().UnixMilli())
+		a.st.Tick()
+	}
+}
+
+// refuse answers a client request at once while the disk is full, keeps
+// the voter's messages, and drops peer messages.
+func (a *dbActor) refuse(ctx *actors.Context, env msg.Envelope) {
+	req, ok := env.Body.(*msg.Request)
+	if !ok {
+		if env.From.Node == ctx.Self.Node && env.From.Role == msg.RoleVoter && len(a.held.local) < maxHeldLocal {
+			a.held.local = append(a.held.local, env)
+		}
+		return
+	}
+	a.held.refused++
+	rp := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: a.st.Tree().LastZxid(),
+		Err: int32(znode.ConnectionLoss), Refused: true}
+	if err := a.bus.ToClient(req.ReplyTo, rp); err != nil {
+		a.log.Debug("reply failed", "err", err)
+	}
+}
+
+// retryHeld persists the held Ready again and, if the disk took it,
+// carries it out.
+func (a *dbActor) retryHeld(ctx *actors.Context) {
+	h := a.held
+	if err := a.disk.Persist(h.rd.Ready); err != nil {
+		if !errors.Is(err, wal.ErrNoSpace) {
+			a.stop(err)
+		}
+		return
+	}
+	a.held = nil
+	a.log.Info("disk space back; rejoining", "refused_requests", h.refused)
+	a.carryOut(ctx, h.rd, h.late)
+	for _, env := range h.local {
+		a.st.SetNow(ctx.Clock.Now().UnixMilli())
+		if err := a.st.Step(env); err != nil {
+			ctx.Log.Warn("replica step", "kind", env.Kind, "from", env.From, "err", err)
+		}
+	}
+}
+
+// persistFailed holds rd if the disk is full, or stops the actor.
+func (a *dbActor) persistFailed(ctx *actors.Context, rd store.Ready, late []msg.Envelope, err error) {
+	if !errors.Is(err, wal.ErrNoSpace) {
+		a.stop(err)
+		return
+	}
+	a.held = &heldReady{rd: rd, late: late}
+	a.log.Error("disk full: refusing requests until space returns", "err", err)
+	if e := a.st.Status().Epoch; e != 0 {
+		ctx.Send(msg.Addr{Node: ctx.Self.Node, Role: msg.RoleVoter}, &msg.Abdicate{Epoch: e, Reason: "disk full"})
+	}
+}
+
+// stop ends the actor's work for good and stops the node.
+func (a *dbActor) stop(err error) {
+	a.stopped, a.held = err, nil
+	if a.fatal == nil {
+		panic(fmt.Sprintf("server: persist: %v", err))
+	}
+	a.fatal(fmt.Errorf("server: storage failed; nothing of the failed write was acknowledged: %w", err))
 }
 
 func (a *dbActor) Flush(ctx *actors.Context) {
+	if a.stopped != nil || a.held != nil {
+		a.publishStatus()
+		return
+	}
 	for a.st.HasReady() {
 		rd := a.st.Ready()
 		// A leader's proposals and commits go out before its own fsync,
@@ -121,46 +246,59 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 			}
 		}
 		if err := a.disk.Persist(rd.Ready); err != nil {
-			// Nothing of rd may be acked; the storage refuses further
-			// writes after a failed fsync, so a restart reloads from disk
-			// or stops the node.
-			panic(fmt.Sprintf("server: persist: %v", err))
+			// Nothing of rd may be acked: hold it (disk full) or stop.
+			a.persistFailed(ctx, rd, late, err)
+			a.publishStatus()
+			return
 		}
-		for _, env := range late {
-			switch env.Kind {
-			case msg.KindNewLeaderAck:
-				crashpoint.Hit(crashpoint.SyncBeforeAck)
-			case msg.KindSnapChunk:
-				crashpoint.Hit(crashpoint.SnapSend)
-			}
-			if err := ctx.Bus.Send(env); err != nil {
-				ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
-			}
-			switch env.Kind {
-			case msg.KindNewLeaderAck:
-				crashpoint.Hit(crashpoint.SyncAfterAck)
-			case msg.KindAck:
-				crashpoint.Hit(crashpoint.AckAfterSend)
-			}
-		}
-		for _, r := range rd.Replies {
-			var body msg.Body = r.Reply
-			if r.Event != nil {
-				body = r.Event
-			}
-			if err := a.bus.ToClient(r.To, body); err != nil {
-				ctx.Log.Debug("reply failed", "err", err)
-			}
-		}
-		if rd.SnapshotDue {
-			a.snapshot(ctx)
-		}
-		a.st.Advance(rd)
+		a.carryOut(ctx, rd, late)
 	}
 	a.stepSnapshot(ctx)
+	a.publishStatus()
+}
+
+// carryOut sends what waited for rd's Persist, and advances the store.
+func (a *dbActor) carryOut(ctx *actors.Context, rd store.Ready, late []msg.Envelope) {
+	for _, env := range late {
+		switch env.Kind {
+		case msg.KindNewLeaderAck:
+			crashpoint.Hit(crashpoint.SyncBeforeAck)
+		case msg.KindSnapChunk:
+			crashpoint.Hit(crashpoint.SnapSend)
+		}
+		if err := ctx.Bus.Send(env); err != nil {
+			ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
+		}
+		switch env.Kind {
+		case msg.KindNewLeaderAck:
+			crashpoint.Hit(crashpoint.SyncAfterAck)
+		case msg.KindAck:
+			crashpoint.Hit(crashpoint.AckAfterSend)
+		}
+	}
+	for _, r := range rd.Replies {
+		var body msg.Body = r.Reply
+		if r.Event != nil {
+			body = r.Event
+		}
+		if err := a.bus.ToClient(r.To, body); err != nil {
+			ctx.Log.Debug("reply failed", "err", err)
+		}
+	}
+	if rd.SnapshotDue {
+		a.snapshot(ctx)
+	}
+	a.st.Advance(rd)
+}
+
+func (a *dbActor) publishStatus() {
 	t := a.st.Tree()
-	a.status.Store(&DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
-		Watches: a.st.WatchCounts()})
+	st := &DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
+		Watches: a.st.WatchCounts(), DiskFull: a.held != nil}
+	if a.held != nil || a.stopped != nil {
+		st.Serving = false
+	}
+	a.status.Store(st)
 }
 
 // snapshot starts a snapshot of the tree as it is now. The view of it is

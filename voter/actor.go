@@ -1,6 +1,7 @@
 package voter
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -29,10 +30,30 @@ func (m *MemEpochStore) SaveAcceptedEpoch(e uint64) error { m.v.Store(e); return
 type Actor struct {
 	cfg    Config
 	store  EpochStore
+	faults StorageFaults
 	core   *Voter
 	status atomic.Pointer[Status]
 	last   Status
+
+	held    *Ready // a Ready whose epoch save found the disk full
+	stopped bool   // the store failed for good
 }
+
+// StorageFaults says what a failed SaveAcceptedEpoch means. With the zero
+// value every failure panics, and the runner restarts the actor from disk.
+type StorageFaults struct {
+	// Transient reports a failure after which the same save may simply be
+	// retried (a full disk). The actor then holds the Ready — sends
+	// nothing of it, drops incoming messages, leaves the core alone — and
+	// retries on every tick. Election messages may be lost anyway.
+	Transient func(error) bool
+	// Fatal gets any other failure, once; the actor then does nothing
+	// more, and the node is expected to stop.
+	Fatal func(error)
+}
+
+// SetStorageFaults installs f; call it before the actor runs.
+func (a *Actor) SetStorageFaults(f StorageFaults) { a.faults = f }
 
 var (
 	_ actors.Machine = (*Actor)(nil)
@@ -52,34 +73,47 @@ func (a *Actor) Init(ctx *actors.Context) error {
 	if err != nil {
 		return fmt.Errorf("voter: load accepted epoch: %w", err)
 	}
+	if a.stopped {
+		return errors.New("voter: stopped after a storage failure")
+	}
 	a.core = New(a.cfg, e)
+	a.held = nil
 	a.Flush(ctx)
 	return nil
 }
 
-// Receive steps the core; Flush carries out the result.
-func (a *Actor) Receive(_ *actors.Context, env msg.Envelope) { a.core.Step(env) }
+// Receive steps the core; Flush carries out the result. While a Ready is
+// held or the actor stopped, messages are dropped.
+func (a *Actor) Receive(_ *actors.Context, env msg.Envelope) {
+	if a.held == nil && !a.stopped {
+		a.core.Step(env)
+	}
+}
 
-// Tick advances the core's clock.
-func (a *Actor) Tick(_ *actors.Context) { a.core.Tick() }
+// Tick advances the core's clock, or retries a held Ready.
+func (a *Actor) Tick(ctx *actors.Context) {
+	switch {
+	case a.stopped:
+	case a.held != nil:
+		rd := *a.held
+		if a.save(ctx, rd) {
+			a.held = nil
+			ctx.Log.Info("accepted epoch saved; disk space is back", "epoch", rd.AcceptedEpoch)
+			a.send(ctx, rd)
+		}
+	default:
+		a.core.Tick()
+	}
+}
 
 // Flush persists, then sends, everything the core has ready.
 func (a *Actor) Flush(ctx *actors.Context) {
-	for a.core.HasReady() {
+	for a.held == nil && !a.stopped && a.core.HasReady() {
 		rd := a.core.Ready()
-		if rd.AcceptedEpoch != 0 {
-			if err := a.store.SaveAcceptedEpoch(rd.AcceptedEpoch); err != nil {
-				// Acking an epoch that is not durable could establish two
-				// leaders for it after a crash; restart from disk instead.
-				panic(fmt.Sprintf("voter: cannot persist accepted epoch %d: %v", rd.AcceptedEpoch, err))
-			}
+		if !a.save(ctx, rd) {
+			break
 		}
-		for _, env := range rd.Messages {
-			if err := ctx.Bus.Send(env); err != nil {
-				ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
-			}
-		}
-		a.core.Advance(rd)
+		a.send(ctx, rd)
 	}
 	st := a.core.Status()
 	if st.State != a.last.State || st.Established != a.last.Established || st.Leader != a.last.Leader || st.Epoch != a.last.Epoch {
@@ -96,6 +130,43 @@ func (a *Actor) Flush(ctx *actors.Context) {
 	}
 	a.last = st
 	a.status.Store(&st)
+}
+
+// save makes rd's accepted epoch durable. On failure it holds rd (a full
+// disk) or stops the actor, and returns false.
+func (a *Actor) save(ctx *actors.Context, rd Ready) bool {
+	if rd.AcceptedEpoch == 0 {
+		return true
+	}
+	err := a.store.SaveAcceptedEpoch(rd.AcceptedEpoch)
+	switch {
+	case err == nil:
+		return true
+	case a.faults.Transient != nil && a.faults.Transient(err):
+		if a.held == nil {
+			ctx.Log.Error("cannot save the accepted epoch; the disk is full; holding the election until space returns",
+				"epoch", rd.AcceptedEpoch, "err", err)
+			a.held = &rd
+		}
+		return false
+	case a.faults.Fatal != nil:
+		a.stopped = true
+		a.faults.Fatal(fmt.Errorf("voter: cannot persist accepted epoch %d: %w", rd.AcceptedEpoch, err))
+		return false
+	}
+	// Acking an epoch that is not durable could establish two leaders
+	// for it after a crash; restart from disk instead.
+	panic(fmt.Sprintf("voter: cannot persist accepted epoch %d: %v", rd.AcceptedEpoch, err))
+}
+
+// send sends rd's messages and advances the core past rd.
+func (a *Actor) send(ctx *actors.Context, rd Ready) {
+	for _, env := range rd.Messages {
+		if err := ctx.Bus.Send(env); err != nil {
+			ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
+		}
+	}
+	a.core.Advance(rd)
 }
 
 // Status is safe to call from any goroutine.

@@ -41,6 +41,10 @@ type Status struct {
 	// Messages this node has published and taken from its bus (actor
 	// traffic, client requests and replies), for mntr.
 	BusSent, BusReceived uint64
+	// DiskFull: the node's disk is full and it refuses requests until
+	// space returns; it then reports itself not serving, but still
+	// answers mntr (paddock_disk_full 1) so the cause can be seen.
+	DiskFull bool
 
 	// The front end fills these itself (Server.fill): its clients and
 	// their response latencies in ms, over every connection so far.
@@ -119,7 +123,7 @@ func AnswerFourLetter(w io.Writer, word string, allowed Allowed, st Status) {
 		fmt.Fprintf(w, "%s is not supported by this server.\n", word)
 		return
 	}
-	if st.Mode == ModeLooking && !servesWhileLooking[word] {
+	if st.Mode == ModeLooking && !servesWhileLooking[word] && !(st.DiskFull && word == "mntr") {
 		io.WriteString(w, notServing)
 		return
 	}
@@ -262,6 +266,7 @@ func writeMntr(w io.Writer, st Status) {
 		"paddock_digest":           fmt.Sprintf("%016x", st.Digest),
 		"paddock_bus_sent":         fmt.Sprint(st.BusSent),
 		"paddock_bus_received":     fmt.Sprint(st.BusReceived),
+		"paddock_disk_full":        boolDigit(st.DiskFull),
 	}
 	keys := make([]string, 0, len(kv))
 	for k := range kv {
@@ -271,6 +276,13 @@ func writeMntr(w io.Writer, st Status) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "%s\t%s\n", k, kv[k])
 	}
+}
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // ParseMode extracts the Mode line from a srvr reply; ok is false when the

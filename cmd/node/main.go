@@ -172,8 +172,10 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 		n.Close()
 		return nil
 	case err := <-n.Done():
+		// A fatal error (a failed fsync, say): the node has shut itself
+		// down; exit non-zero with the cause, for a supervisor to see.
 		n.Close()
-		return err
+		return fmt.Errorf("node stopped: %w", err)
 	}
 }
 

@@ -1,6 +1,9 @@
 package wal
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // Committer is group commit on its own goroutine. Submit only queues, so
 // the caller (the replica actor's loop) never waits for a disk. The
@@ -8,8 +11,14 @@ import "sync"
 // to every submitter; submissions that arrive during that fsync form the
 // next batch. It is the only writer of the Log while it runs: do not call
 // Append, Sync or TruncateAfter concurrently (wait for Close first).
+//
+// ErrNoSpace is final for a Committer: the log dropped the entries it had
+// not synced, so later submissions would leave a gap. Every submission
+// after it fails with it; the owner closes the Committer, resynchronizes
+// and starts a new one once space returns.
 type Committer struct {
-	l *Log
+	l       *Log
+	noSpace error // the first ErrNoSpace; committer goroutine only
 
 	mu     sync.Mutex
 	queue  []submission
@@ -87,9 +96,22 @@ func (c *Committer) run() {
 func (c *Committer) commit(batch []submission) {
 	errs := make([]error, len(batch))
 	for i, s := range batch {
+		if c.noSpace != nil {
+			errs[i] = c.noSpace
+			continue
+		}
 		errs[i] = c.l.Append(s.entries...)
+		if errors.Is(errs[i], ErrNoSpace) {
+			c.noSpace = errs[i]
+		}
 	}
-	err := c.l.Sync()
+	err := c.noSpace
+	if err == nil {
+		err = c.l.Sync()
+		if errors.Is(err, ErrNoSpace) {
+			c.noSpace = err
+		}
+	}
 	durable := c.l.DurableZxid()
 	for i, s := range batch {
 		if errs[i] != nil {

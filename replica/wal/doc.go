@@ -51,11 +51,24 @@
 //
 // Append only buffers (and writes in 1 MiB chunks); Sync writes and fsyncs,
 // after which every appended entry is durable. TruncateAfter is durable
-// when it returns. A failed write or fsync poisons the Log: every later
-// call returns ErrPoisoned wrapping the first error, because after a failed
-// fsync the kernel may have dropped the dirty pages and a retried fsync
-// would "succeed" (fsyncgate). Reopening recovers from what is on disk.
-// ENOSPC is reported the same way (errors.Is(err, syscall.ENOSPC)).
+// when it returns. A failed fsync (or a write failing for any reason but
+// space) poisons the Log: every later call returns ErrPoisoned wrapping
+// the first error, because after a failed fsync the kernel may have
+// dropped the dirty pages and a retried fsync would "succeed"
+// (fsyncgate). Reopening recovers from what is on disk.
+//
+// A write, create or rename that finds the disk full (ENOSPC, EDQUOT) is
+// ErrNoSpace and does not poison: nothing durable was touched, so the log
+// steps back to its durable state — the unsynced records are forgotten
+// and cut off the active file (a partial write may have left some of
+// them), a new segment with no durable record is removed — and the same
+// work can be retried once space returns. The active segment's synced
+// length is tracked for this. ENOSPC from an fsync is not ErrNoSpace: it
+// poisons like EIO. Epoch and snapshot files are written to a temporary
+// file that a full disk removes, so the old one stays in force.
+// Store.Persist after ErrNoSpace must be called again with the same Ready:
+// it skips the steps already done (truncation, install) and appends only
+// the entries the log lost.
 //
 // Group commit: Committer runs Append+Sync on its own goroutine; while one
 // fsync runs, later submissions queue and share the next fsync.

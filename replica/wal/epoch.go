@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/paddock-zk/paddock/internal/crashpoint"
 )
 
 // Epoch file names, as ZooKeeper calls them.
@@ -42,14 +44,24 @@ func (l *Log) CurrentEpoch() uint64 { return l.current.Load() }
 // SetAcceptedEpoch makes e the accepted epoch durably before returning.
 // On error the old value stays in force (on disk and in AcceptedEpoch).
 func (l *Log) SetAcceptedEpoch(e uint64) error {
-	return l.setEpoch(acceptedEpochFile, e, &l.accepted)
+	crashpoint.Hit(crashpoint.EpochBeforeAccepted)
+	if err := l.setEpoch(acceptedEpochFile, e, &l.accepted); err != nil {
+		return err
+	}
+	crashpoint.Hit(crashpoint.EpochAfterAccepted)
+	return nil
 }
 
 // SetCurrentEpoch makes e the current epoch durably before returning.
 // Callers write it only after the history it names is durable
 // (ZOOKEEPER-4785).
 func (l *Log) SetCurrentEpoch(e uint64) error {
-	return l.setEpoch(currentEpochFile, e, &l.current)
+	crashpoint.Hit(crashpoint.EpochBeforeCurrent)
+	if err := l.setEpoch(currentEpochFile, e, &l.current); err != nil {
+		return err
+	}
+	crashpoint.Hit(crashpoint.EpochAfterCurrent)
+	return nil
 }
 
 func (l *Log) setEpoch(name string, e uint64, v interface{ Store(uint64) }) error {
@@ -86,18 +98,20 @@ func readEpoch(fsys FS, path string) (uint64, error) {
 }
 
 // writeEpoch replaces dir/name atomically: temporary file, fsync, rename,
-// directory fsync. A crash leaves the old value or the new one.
+// directory fsync. A crash leaves the old value or the new one. A full
+// disk before the rename is ErrNoSpace, with the temporary file removed
+// and the old value in force, so the write may simply be retried.
 func writeEpoch(fsys FS, dir, name string, v uint64) error {
 	path := filepath.Join(dir, name)
 	tmp := path + ".tmp"
 	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("wal: write %s: %w", path, err)
+		return fmt.Errorf("wal: write %s: %w", path, noSpace(err))
 	}
 	if _, err := f.Write([]byte(epochText(v))); err != nil {
 		f.Close()
 		fsys.Remove(tmp)
-		return fmt.Errorf("wal: write %s: %w", path, err)
+		return fmt.Errorf("wal: write %s: %w", path, noSpace(err))
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
@@ -110,7 +124,7 @@ func writeEpoch(fsys FS, dir, name string, v uint64) error {
 	}
 	if err := fsys.Rename(tmp, path); err != nil {
 		fsys.Remove(tmp)
-		return fmt.Errorf("wal: rename %s: %w", path, err)
+		return fmt.Errorf("wal: rename %s: %w", path, noSpace(err))
 	}
 	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("wal: fsync dir %s: %w", dir, err)

@@ -26,7 +26,8 @@ const (
 // directory is fsynced. It touches no log state, so it may run on its own
 // goroutine while Append and Sync go on; the caller must give write a
 // consistent view. A failure removes the temporary file and leaves the
-// log usable.
+// log usable; a full disk while writing (not while fsyncing) is
+// ErrNoSpace.
 func (l *Log) SaveSnapshot(zxid uint64, write func(io.Writer) error) error {
 	path := filepath.Join(l.dataDir, snapName(zxid))
 	tmp := fmt.Sprintf("%s.%d.tmp", path, l.snapSeq.Add(1))
@@ -36,7 +37,7 @@ func (l *Log) SaveSnapshot(zxid uint64, write func(io.Writer) error) error {
 	}
 	if err := l.fs.Rename(tmp, path); err != nil {
 		l.fs.Remove(tmp)
-		return fmt.Errorf("wal: save snapshot %s: %w", path, err)
+		return fmt.Errorf("wal: save snapshot %s: %w", path, noSpace(err))
 	}
 	if err := l.fs.SyncDir(l.dataDir); err != nil {
 		return fmt.Errorf("wal: save snapshot %s: fsync dir: %w", path, err)
@@ -58,26 +59,28 @@ func (s *snapWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// writeSnapshot writes and fsyncs tmp. Errors before the fsync that say
+// the disk is full are ErrNoSpace; the fsync's own are not (fsyncgate).
 func (l *Log) writeSnapshot(tmp string, write func(io.Writer) error) error {
 	f, err := l.fs.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return noSpace(err)
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	sw := &snapWriter{w: bw, crc: crc32.New(castagnoli)}
 	if err := write(sw); err != nil {
-		return err
+		return noSpace(err)
 	}
 	var tr [snapTrailer]byte
 	binary.LittleEndian.PutUint64(tr[0:8], sw.n)
 	binary.LittleEndian.PutUint32(tr[8:12], sw.crc.Sum32())
 	copy(tr[12:], snapMagic)
 	if _, err := bw.Write(tr[:]); err != nil {
-		return err
+		return noSpace(err)
 	}
 	if err := bw.Flush(); err != nil {
-		return err
+		return noSpace(err)
 	}
 	if err := f.Sync(); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica"
 )
 
@@ -57,6 +58,42 @@ type Store struct {
 	hasBase bool             // base is known
 	gen     uint64           // bumped by every install
 	err     error            // a failed Persist: refuse further writes
+
+	// resume is how far a Persist that ran out of space got, for its
+	// retry (owner goroutine only).
+	resume *persistProgress
+}
+
+// persistProgress records the steps of a Ready already carried out when
+// Persist returned ErrNoSpace.
+type persistProgress struct {
+	rd                   readyKey // which Ready
+	truncated, installed bool
+	appending            bool // the log's entries above the start are the Ready's
+}
+
+// readyKey tells a retried Ready from another one, in case a caller
+// breaks the contract and persists a different Ready after ErrNoSpace:
+// that one starts from scratch rather than skip steps it never did.
+type readyKey struct {
+	truncate, snap, epoch uint64
+	hasTrunc, hasSnap     bool
+	n                     int
+	first, last           uint64
+}
+
+func keyOf(rd replica.Ready) readyKey {
+	k := readyKey{epoch: rd.CurrentEpoch, n: len(rd.Entries)}
+	if rd.Truncate != nil {
+		k.truncate, k.hasTrunc = *rd.Truncate, true
+	}
+	if rd.Snapshot != nil {
+		k.snap, k.hasSnap = rd.Snapshot.Zxid, true
+	}
+	if k.n > 0 {
+		k.first, k.last = rd.Entries[0].Zxid, rd.Entries[k.n-1].Zxid
+	}
+	return k
 }
 
 var _ replica.Storage = (*Store)(nil)
@@ -364,9 +401,15 @@ func (s *Store) Latest() (uint64, []byte, error) {
 
 // Persist carries out the storage part of rd in the order Ready demands:
 // truncate, install the received snapshot, append, fsync, then write the
-// currentEpoch. When it returns nil all of it is durable. After an error
-// the Store refuses further Persist calls: the caller must stop the node
-// (and never ack) and reopen, which recovers from what is on disk.
+// currentEpoch. When it returns nil all of it is durable.
+//
+// ErrNoSpace (the disk is full) damages nothing: the caller must hold rd
+// (ack nothing of it) and call Persist again with the same rd, and
+// nothing else, until it returns nil or another error; the retry skips
+// the steps already done and appends only the entries the log lost. After
+// any other error the Store refuses further Persist calls: the caller must
+// stop the node (and never ack) and reopen, which recovers from what is
+// on disk.
 func (s *Store) Persist(rd replica.Ready) error {
 	s.mu.Lock()
 	failed := s.err
@@ -374,7 +417,16 @@ func (s *Store) Persist(rd replica.Ready) error {
 	if failed != nil {
 		return fmt.Errorf("%w: %w", ErrPoisoned, failed)
 	}
-	if err := s.persist(rd); err != nil {
+	p := s.resume
+	if p == nil || p.rd != keyOf(rd) {
+		p = &persistProgress{rd: keyOf(rd)}
+	}
+	s.resume = nil
+	if err := s.persist(rd, p); err != nil {
+		if errors.Is(err, ErrNoSpace) {
+			s.resume = p
+			return err
+		}
 		s.mu.Lock()
 		if s.err == nil {
 			s.err = err
@@ -385,33 +437,50 @@ func (s *Store) Persist(rd replica.Ready) error {
 	return nil
 }
 
-func (s *Store) persist(rd replica.Ready) error {
-	if rd.Truncate != nil {
+func (s *Store) persist(rd replica.Ready, p *persistProgress) error {
+	if rd.Truncate != nil && !p.truncated {
 		if err := s.truncateAfter(*rd.Truncate); err != nil {
 			return err
 		}
+		p.truncated = true
+		crashpoint.Hit(crashpoint.SyncAfterTruncate)
 	}
-	if rd.Snapshot != nil {
+	if rd.Snapshot != nil && !p.installed {
+		crashpoint.Hit(crashpoint.SnapInstallBefore)
 		if err := s.install(rd.Snapshot.Zxid, rd.Snapshot.Data); err != nil {
+			return err
+		}
+		p.installed = true
+		crashpoint.Hit(crashpoint.SnapInstallAfter)
+	}
+	entries := rd.Entries
+	if p.appending {
+		// A retry: the log kept (durably) a prefix of these entries.
+		for len(entries) > 0 && entries[0].Zxid <= s.log.LastZxid() {
+			entries = entries[1:]
+		}
+	}
+	wasEmpty := s.log.FirstZxid() == 0
+	if len(entries) > 0 {
+		if last := s.LastZxid(); entries[0].Zxid <= last {
+			return fmt.Errorf("%w: append %s after %s", ErrOutOfOrder, msg.FormatZxid(entries[0].Zxid), msg.FormatZxid(last))
+		}
+		p.appending = true
+		if err := s.log.Append(entries...); err != nil {
+			s.recomputeIf(wasEmpty)
 			return err
 		}
 	}
 	if len(rd.Entries) > 0 {
-		if last := s.LastZxid(); rd.Entries[0].Zxid <= last {
-			return fmt.Errorf("%w: append %s after %s", ErrOutOfOrder, msg.FormatZxid(rd.Entries[0].Zxid), msg.FormatZxid(last))
-		}
-		wasEmpty := s.log.FirstZxid() == 0
-		if err := s.log.Append(rd.Entries...); err != nil {
-			return err
-		}
-		if wasEmpty {
-			s.mu.Lock()
-			s.recompute()
-			s.mu.Unlock()
-		}
+		crashpoint.Hit(crashpoint.WALBeforeFsync)
 	}
-	if err := s.log.Sync(); err != nil {
+	err := s.log.Sync()
+	s.recomputeIf(wasEmpty)
+	if err != nil {
 		return err
+	}
+	if len(rd.Entries) > 0 {
+		crashpoint.Hit(crashpoint.WALAfterFsync)
 	}
 	if rd.CurrentEpoch != 0 {
 		if err := s.log.SetCurrentEpoch(rd.CurrentEpoch); err != nil {
@@ -419,6 +488,17 @@ func (s *Store) persist(rd replica.Ready) error {
 		}
 	}
 	return nil
+}
+
+// recomputeIf recomputes the log's base if the log was empty before an
+// append: its first entry (kept, or dropped again by a full disk) moves
+// the base.
+func (s *Store) recomputeIf(wasEmpty bool) {
+	if wasEmpty {
+		s.mu.Lock()
+		s.recompute()
+		s.mu.Unlock()
+	}
 }
 
 // truncateAfter drops the entries after zxid durably; it cannot cut into
@@ -451,6 +531,7 @@ func (s *Store) install(z uint64, data []byte) error {
 	if err := s.log.SaveSnapshot(z, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("wal: install snapshot: %w", err)
 	}
+	crashpoint.Hit(crashpoint.SnapInstallMid)
 	if err := s.completeInstall(z); err != nil {
 		return err
 	}
@@ -493,7 +574,7 @@ func (s *Store) SaveSnapshot(zxid uint64, data []byte) error {
 	}
 	if err := s.log.fs.Rename(tmp, path); err != nil {
 		s.log.fs.Remove(tmp)
-		return fmt.Errorf("wal: save snapshot %s: %w", path, err)
+		return fmt.Errorf("wal: save snapshot %s: %w", path, noSpace(err))
 	}
 	if err := s.log.fs.SyncDir(s.log.dataDir); err != nil {
 		return fmt.Errorf("wal: save snapshot %s: fsync dir: %w", path, err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 )
@@ -34,6 +35,13 @@ var (
 	// ErrPoisoned: an earlier write or fsync failed; the log's durable state
 	// is unknown until it is reopened (which recovers from the disk).
 	ErrPoisoned = errors.New("wal: log failed earlier; reopen it")
+	// ErrNoSpace: a write, create or rename found the disk full (ENOSPC
+	// or EDQUOT, which the error also wraps). It does not poison the log:
+	// the log is back at its durable state (LastZxid == DurableZxid, the
+	// unsynced tail cut off the file), nothing on disk is damaged, and
+	// the same work may be retried once space returns. ENOSPC from an
+	// fsync is not this error: it poisons, like any failed fsync.
+	ErrNoSpace = errors.New("wal: disk full")
 	// ErrClosed: the log (or committer) was closed.
 	ErrClosed = errors.New("wal: closed")
 	// ErrNoSnapshot: no snapshot file with the asked zxid.
@@ -75,6 +83,7 @@ type Log struct {
 	segs   []*segment // ascending; the last one is active
 	active File       // open handle of the last segment, or nil
 	buf    []byte     // encoded records not yet written
+	synced int64      // bytes of the active segment known durable
 	err    error      // poison: the first write/fsync failure
 	closed bool
 
@@ -247,6 +256,7 @@ func (l *Log) recover() error {
 			return fmt.Errorf("wal: open %s: %w", s.path, err)
 		}
 		l.active = f
+		l.synced = s.size
 		l.first.Store(segs[0].first)
 	}
 	l.segs = segs
@@ -390,9 +400,75 @@ func (l *Log) usable() error {
 func (l *Log) poison(err error) error {
 	if l.err == nil {
 		l.err = err
-		l.log.Error("wal: log failed; refusing further writes until reopened", "err", err)
+		// Warn: the caller gets the error and says what it means (the
+		// node logs the one Error as it stops).
+		l.log.Warn("wal: log failed; refusing further writes until reopened", "err", err)
 	}
 	return err
+}
+
+// noSpace marks err as ErrNoSpace if a write, create or rename failed for
+// want of space. Never for an fsync: ENOSPC there means pages the kernel
+// had accepted are lost (fsyncgate), which is as bad as EIO.
+func noSpace(err error) error {
+	if isNoSpace(err) {
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return err
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// dropUnsynced handles a write that found the disk full: the records not
+// yet fsynced are forgotten and cut off the active file (a partial write
+// may have left some of their bytes), so the log is exactly its durable
+// prefix again and a retry appends them afresh. A segment left with no
+// durable record is removed, so a retry may start it with another first
+// zxid. Only if that cleanup fails is the log poisoned. mu held.
+func (l *Log) dropUnsynced(cause error) error {
+	l.buf = l.buf[:0]
+	if n := len(l.segs); n > 0 {
+		seg := l.segs[n-1]
+		if l.synced <= fileHeader {
+			l.active.Close()
+			l.active = nil
+			if err := l.removeFile(seg.path); err != nil {
+				return l.poison(fmt.Errorf("wal: after a full disk: %w", err))
+			}
+			l.segs = l.segs[:n-1]
+			l.synced = 0
+			if n > 1 {
+				prev := l.segs[n-2]
+				f, err := l.fs.OpenFile(prev.path, os.O_RDWR|os.O_APPEND, 0)
+				if err != nil {
+					return l.poison(fmt.Errorf("wal: after a full disk: open %s: %w", prev.path, err))
+				}
+				l.active, l.synced = f, prev.size
+				// The removed segment may have been a Roll; do it again.
+				l.rollNext = true
+			}
+		} else {
+			if err := l.active.Truncate(l.synced); err != nil {
+				return l.poison(fmt.Errorf("wal: after a full disk: truncate %s at %d: %w", seg.path, l.synced, err))
+			}
+			if err := l.active.Sync(); err != nil {
+				return l.poison(fmt.Errorf("wal: after a full disk: fsync %s: %w", seg.path, err))
+			}
+			seg.size, seg.last = l.synced, l.durable.Load()
+			for len(seg.index) > 0 && seg.index[len(seg.index)-1].off >= l.synced {
+				seg.index = seg.index[:len(seg.index)-1]
+			}
+		}
+	}
+	l.last.Store(l.durable.Load())
+	if len(l.segs) == 0 {
+		l.first.Store(0)
+	} else {
+		l.first.Store(l.segs[0].first)
+	}
+	return fmt.Errorf("%w: %w", ErrNoSpace, cause)
 }
 
 // LastZxid is the zxid of the last appended entry (0 if the log is empty).
@@ -407,7 +483,8 @@ func (l *Log) FirstZxid() uint64 { return l.first.Load() }
 // Append adds entries after the last one. It only buffers (or writes
 // without fsync): call Sync to make them durable. Zxids must ascend
 // strictly from above LastZxid, else ErrOutOfOrder and nothing is
-// appended.
+// appended. After ErrNoSpace the log holds its durable entries only
+// (which may include some of these, made durable by a segment roll).
 func (l *Log) Append(entries ...Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -459,19 +536,26 @@ func (l *Log) makeRoom(e Entry) error {
 			return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
 		}
 		l.durable.Store(l.last.Load())
-		err := l.active.Close()
-		l.active = nil
-		if err != nil {
-			return l.poison(fmt.Errorf("wal: close %s: %w", seg.path, err))
-		}
+		l.synced = seg.size
 	}
+	// The old segment stays active until the new one is in place, so a
+	// full disk here leaves the log as it was.
 	path := filepath.Join(l.logDir, logName(e.Zxid))
 	f, err := l.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
+		if isNoSpace(err) {
+			return fmt.Errorf("%w: create %s: %w", ErrNoSpace, path, err)
+		}
 		return l.poison(fmt.Errorf("wal: create %s: %w", path, err))
 	}
 	if _, err := f.Write([]byte(logMagic)); err != nil {
 		f.Close()
+		if isNoSpace(err) {
+			if rerr := l.removeFile(path); rerr != nil {
+				return l.poison(fmt.Errorf("wal: after a full disk: %w", rerr))
+			}
+			return fmt.Errorf("%w: write %s: %w", ErrNoSpace, path, err)
+		}
 		return l.poison(fmt.Errorf("wal: write %s: %w", path, err))
 	}
 	// The header and the directory entry are made durable now so that a
@@ -484,7 +568,15 @@ func (l *Log) makeRoom(e Entry) error {
 		f.Close()
 		return l.poison(fmt.Errorf("wal: fsync dir %s: %w", l.logDir, err))
 	}
-	l.active, l.rollNext = f, false
+	if l.active != nil {
+		err := l.active.Close()
+		l.active = nil
+		if err != nil {
+			f.Close()
+			return l.poison(fmt.Errorf("wal: close %s: %w", l.segs[len(l.segs)-1].path, err))
+		}
+	}
+	l.active, l.rollNext, l.synced = f, false, fileHeader
 	l.segs = append(l.segs, &segment{path: path, size: fileHeader})
 	if l.first.Load() == 0 {
 		l.first.Store(e.Zxid)
@@ -507,7 +599,11 @@ func (l *Log) flush() error {
 		return nil
 	}
 	if _, err := l.active.Write(l.buf); err != nil {
-		return l.poison(fmt.Errorf("wal: write %s: %w", l.segs[len(l.segs)-1].path, err))
+		err = fmt.Errorf("wal: write %s: %w", l.segs[len(l.segs)-1].path, err)
+		if isNoSpace(err) {
+			return l.dropUnsynced(err)
+		}
+		return l.poison(err)
 	}
 	if cap(l.buf) > 4*flushAt {
 		l.buf = nil // don't pin a buffer grown by one huge entry
@@ -518,7 +614,9 @@ func (l *Log) flush() error {
 }
 
 // Sync writes and fsyncs everything appended: when it returns nil, every
-// entry up to LastZxid is durable. After a failure the log is poisoned.
+// entry up to LastZxid is durable. After ErrNoSpace (a write found the
+// disk full) the unsynced entries are dropped; after any other failure
+// the log is poisoned.
 func (l *Log) Sync() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -536,10 +634,12 @@ func (l *Log) syncLocked() error {
 	if err := l.flush(); err != nil {
 		return err
 	}
+	seg := l.segs[len(l.segs)-1]
 	if err := l.active.Sync(); err != nil {
-		return l.poison(fmt.Errorf("wal: fsync %s: %w", l.segs[len(l.segs)-1].path, err))
+		return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
 	}
 	l.durable.Store(last)
+	l.synced = seg.size
 	return nil
 }
 
@@ -631,6 +731,7 @@ func (l *Log) TruncateAfter(zxid uint64) error {
 		l.last.Store(0)
 		l.durable.Store(0)
 		l.first.Store(0)
+		l.synced = 0
 		return nil
 	}
 	seg := l.segs[len(l.segs)-1]
@@ -648,6 +749,7 @@ func (l *Log) TruncateAfter(zxid uint64) error {
 	}
 	l.last.Store(seg.last)
 	l.durable.Store(seg.last)
+	l.synced = seg.size
 	return nil
 }
 

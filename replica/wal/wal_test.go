@@ -481,6 +481,10 @@ func TestFsyncFailurePoisons(t *testing.T) {
 	appendSync(t, l, 6, 7)
 }
 
+// A write that finds the disk full does not poison the log: the unsynced
+// tail is cut off, the log is its durable prefix, and the same entries
+// can be appended again once space returns, with no duplicates, also
+// after a reopen.
 func TestNoSpace(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -489,7 +493,9 @@ func TestNoSpace(t *testing.T) {
 	}{
 		{"mid-record", 0, 30},
 		{"at a record boundary", 0, 2 * recLen},
+		{"nothing written", 0, 0},
 		{"while creating a segment", int64(fileHeader) + recLen, 3},
+		{"after a segment roll", int64(fileHeader) + 2*recLen, int64(fileHeader) + 2*recLen + 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -501,30 +507,68 @@ func TestNoSpace(t *testing.T) {
 			if err == nil {
 				err = l.Sync()
 			}
+			wantErrIs(t, err, ErrNoSpace)
 			wantErrIs(t, err, syscall.ENOSPC)
+			if errors.Is(err, ErrPoisoned) {
+				t.Fatalf("a full disk poisoned the log: %v", err)
+			}
 			if !strings.Contains(err.Error(), "no space left") {
 				t.Errorf("error %q does not say the disk is full", err)
 			}
-			wantErrIs(t, l.Sync(), ErrPoisoned)
-			fsys.ClearNoSpace()
-			l.Close()
-			// No crash: whatever part of the batch was written is on disk
-			// and recovery must cope with it.
-			l, err = Open("/d", "", Options{FS: fsys, SegmentBytes: tt.seg, Logger: newLogger(&testutil.SyncBuffer{})})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// Exactly the durable prefix: 1..5, or more if a segment
+			// roll made some of the batch durable.
 			last := l.LastZxid()
-			if last < 5 || last > 10 {
-				t.Fatalf("LastZxid %d after reopen", last)
+			if last != l.DurableZxid() || last < 5 || last >= 10 {
+				t.Fatalf("after ENOSPC: LastZxid %d, DurableZxid %d", last, l.DurableZxid())
 			}
 			checkLog(t, l, 1, last)
-			appendSync(t, l, last+1, 12)
+			// Still full: fails again the same way, still not poisoned.
+			if err := l.Append(ents(last+1, 10)...); err == nil {
+				err = l.Sync()
+				wantErrIs(t, err, ErrNoSpace)
+			} else {
+				wantErrIs(t, err, ErrNoSpace)
+			}
+			last = l.LastZxid()
+			checkLog(t, l, 1, last)
+
+			fsys.ClearNoSpace()
+			appendSync(t, l, last+1, 10)
+			checkLog(t, l, 1, 10)
+			l.Close()
+			fsys.Crash()
+			l = mustOpen(t, fsys, "/d", tt.seg)
+			checkLog(t, l, 1, 10)
+			appendSync(t, l, 11, 12)
 			l.Close()
 			l = mustOpen(t, fsys, "/d", tt.seg)
 			checkLog(t, l, 1, 12)
 		})
 	}
+}
+
+// ENOSPC from fsync itself is not a full disk the log can step back from:
+// the kernel may have dropped the pages it had accepted (fsyncgate), so it
+// poisons like EIO.
+func TestNoSpaceOnFsyncPoisons(t *testing.T) {
+	fsys := NewMemFS()
+	l := mustOpen(t, fsys, "/d", 0)
+	appendSync(t, l, 1, 5)
+	if err := l.Append(ents(6, 7)...); err != nil {
+		t.Fatal(err)
+	}
+	fsys.FailNextSync(syscall.ENOSPC)
+	err := l.Sync()
+	wantErrIs(t, err, syscall.ENOSPC)
+	if errors.Is(err, ErrNoSpace) {
+		t.Fatalf("a failed fsync reads as a retryable full disk: %v", err)
+	}
+	wantErrIs(t, l.Append(ent(8)), ErrPoisoned)
+	wantErrIs(t, l.Sync(), ErrPoisoned)
+	l.Close()
+	fsys.Crash()
+	l = mustOpen(t, fsys, "/d", 0)
+	checkLog(t, l, 1, 5)
 }
 
 func TestRecordEncoding(t *testing.T) {
