@@ -93,22 +93,32 @@ type Conn struct {
 
 	// mu guards the NATS connection, the node serving the session and the
 	// state. Lock order: sendMu, then mu, then pendMu.
-	mu        sync.Mutex
-	nc        *nats.Conn
-	sub       *nats.Subscription
-	ensemble  string
-	node      msg.NodeID
-	link      *link         // the session's attachment; nil unless Connected
+	mu       sync.Mutex
+	nc       *nats.Conn
+	sub      *nats.Subscription
+	ensemble string
+	node     msg.NodeID
+	link     *link // the session's attachment; nil unless Connected
+	// evNode is the node whose watch events are taken: the one the session
+	// is attached to or being re-attached to (its setWatches2 fires
+	// before the attach completes); 0 while disconnected. A node the
+	// session left may go on firing the watches it holds, as a ZooKeeper
+	// server would into a closed socket; those events are dropped.
+	evNode    msg.NodeID
 	ready     chan struct{} // closed when the next link is set
 	state     State
 	subs      []*stateSub
 	rot       int  // rotates the servers tried by redial
 	elsewhere bool // the next re-attach dials another server first
 
-	sendMu   sync.Mutex // orders xid assignment with publishing
-	xid      int32
-	lastSend atomic.Int64 // unix nanos of the last publish, for pings
-	lastRecv atomic.Int64 // unix nanos of the last reply of any kind
+	sendMu sync.Mutex // orders xid assignment with publishing
+	xid    int32
+	// The times below are nanoseconds since born, read on the monotonic
+	// clock (mono): a wall clock stepped by NTP or an operator must not
+	// expire a session early or keep a dead link.
+	born     time.Time
+	lastSend atomic.Int64 // the last publish, for pings
+	lastRecv atomic.Int64 // the last reply of any kind
 	// lastTouch is the last reply other than a ConnectionLoss refusal: the
 	// session was last known alive then. Re-attaching gives up at
 	// lastTouch + timeout.
@@ -189,6 +199,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		reconnected: make(chan struct{}, 1),
 		done:        make(chan struct{}),
 		timeout:     o.sessionTimeout, // bounds createSession without a ctx deadline
+		born:        time.Now(),
 	}
 	for _, f := range o.listeners {
 		c.subs = append(c.subs, newStateSub(f, func() {}))
@@ -203,7 +214,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		return nil, err
 	}
 	c.mu.Lock()
-	c.ensemble, c.node = ens, node
+	c.ensemble, c.node, c.evNode = ens, node, node
 	c.mu.Unlock()
 	l := c.newLink(nc, ens, node)
 	rep, _, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
@@ -379,7 +390,7 @@ func (c *Conn) onReply(m *nats.Msg) {
 	rep, ok := env.Body.(*msg.Reply)
 	if !ok {
 		if ev, ok := env.Body.(*msg.WatchEvent); ok {
-			c.onEvent(ev)
+			c.onEvent(ev, env.From.Node)
 			return
 		}
 		c.log.Debug("unexpected message on reply inbox", "kind", env.Kind)
@@ -391,7 +402,7 @@ func (c *Conn) onReply(m *nats.Msg) {
 			break
 		}
 	}
-	now := time.Now().UnixNano()
+	now := c.mono()
 	c.lastRecv.Store(now)
 	if znode.Code(rep.Err) != znode.ConnectionLoss {
 		c.lastTouch.Store(now)
@@ -530,7 +541,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		if sendErr != nil && numbered {
 			c.xid-- // never sent: the next request takes this xid
 		}
-		c.lastSend.Store(time.Now().UnixNano())
+		c.lastSend.Store(c.mono())
 		c.sendMu.Unlock()
 		forget := func() {
 			c.pendMu.Lock()
@@ -591,6 +602,15 @@ func (c *Conn) waitLink(ctx context.Context, req msg.Request) (*link, error) {
 	}
 }
 
+// mono is the time since the Conn was made, on the monotonic clock.
+func (c *Conn) mono() int64 { return int64(time.Since(c.born)) }
+
+// since is how long ago mono read t.
+func (c *Conn) since(t int64) time.Duration { return time.Duration(c.mono() - t) }
+
+// at is the time mono read as t, with a monotonic reading.
+func (c *Conn) at(t int64) time.Time { return c.born.Add(time.Duration(t)) }
+
 func (c *Conn) isLink(l *link) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -624,11 +644,11 @@ func (c *Conn) pinger() {
 			continue
 		}
 		lastSend, lastRecv := c.lastSend.Load(), c.lastRecv.Load()
-		if lastSend > lastRecv && time.Since(time.Unix(0, lastRecv)) > 2*every {
+		if lastSend > lastRecv && c.since(lastRecv) > 2*every {
 			c.suspect(l, "no reply for two thirds of the session timeout", true)
 			continue
 		}
-		if time.Since(time.Unix(0, lastSend)) < every {
+		if c.since(lastSend) < every {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)

@@ -25,7 +25,7 @@
 // session to the node NATS is connected to (NATS reconnects by itself to
 // the given URLs and those it learnt from the cluster) with createSession
 // carrying the session's id, password, timeout and LastZxid, the highest
-// zxid it has seen in any reply. A node that has not applied up to
+// zxid it has seen in any reply or watch event. A node that has not applied up to
 // LastZxid refuses with ConnectionLoss, so a read after the move never sees
 // older state than the client already saw. Refusals are retried with
 // backoff; after a few failures on one NATS connection the Conn dials
@@ -98,7 +98,13 @@
 // the new node's zxid). The node fires at once the one-shot watches whose
 // node changed after it, and registers the others. Persistent watches are
 // registered again but, as in ZooKeeper, changes made while the session
-// was away are not replayed to them. Expiry or Close delivers
+// was away are not replayed to them; their streams say so, as ZooKeeper's
+// watchers get state events: Event{None, StateDisconnected} when the link
+// is lost and Event{None, StateConnected, Zxid} once the new node has
+// registered them, every change after Zxid following. Events are taken
+// only from the node the session is attached (or being re-attached) to:
+// a node the session left may still fire the watches it holds, and those
+// would repeat or reorder the new node's. Expiry or Close delivers
 // Event{Type: EventNone, State: StateExpired or StateClosed} to every
 // listener and closes it; a Disconnected spell is not delivered to
 // watches (it would use up a one-shot channel).

@@ -28,8 +28,8 @@ const redialAfter = 3
 
 // attach makes l the session's link: Connected.
 func (c *Conn) attach(l *link, ens string) {
-	c.lastTouch.Store(time.Now().UnixNano())
-	c.lastRecv.Store(time.Now().UnixNano())
+	c.lastTouch.Store(c.mono())
+	c.lastRecv.Store(c.mono())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == StateExpired || c.state == StateClosed {
@@ -44,6 +44,10 @@ func (c *Conn) attach(l *link, ens string) {
 func (c *Conn) loseLinkLocked(why string) {
 	if c.dropLinkLocked(why) {
 		c.setStateLocked(StateDisconnected)
+		// Persistent watches hear of the gap in their stream, as
+		// ZooKeeper's watchers get Disconnected: changes made until the
+		// re-attach are not replayed to them.
+		c.watches.state(StateDisconnected, 0)
 	}
 }
 
@@ -55,6 +59,7 @@ func (c *Conn) dropLinkLocked(why string) bool {
 	c.log.Debug("session disconnected", "session", fmt.Sprintf("0x%x", c.session), "node", c.link.node, "why", why)
 	close(c.link.lost)
 	c.link = nil
+	c.evNode = 0
 	c.ready = make(chan struct{})
 	return true
 }
@@ -158,7 +163,7 @@ func (c *Conn) sleep(d time.Duration, ch <-chan struct{}) bool {
 // reattach moves the session to the node NATS is connected to, until it
 // succeeds, the session is expired, or the Conn stops.
 func (c *Conn) reattach() {
-	deadline := time.Unix(0, c.lastTouch.Load()).Add(c.timeout)
+	deadline := c.at(c.lastTouch.Load()).Add(c.timeout)
 	failures := 0
 	c.mu.Lock()
 	if c.elsewhere {
@@ -203,6 +208,9 @@ func (c *Conn) reattach() {
 			continue
 		}
 		l := c.newLink(nc, ens, node)
+		c.mu.Lock()
+		c.evNode = node
+		c.mu.Unlock()
 		try := min(remaining, max(c.timeout/4, 250*time.Millisecond))
 		ctx, cancel := context.WithTimeout(context.Background(), try)
 		seen := c.lastZxid.Load() // before this reply raises it: the watches' RelZxid

@@ -327,6 +327,26 @@ func (m *watchManager) watchSet(relZxid int64) *msg.WatchSet {
 	return ws
 }
 
+// state tells the persistent listeners of a change of the session's link,
+// in their stream: Event{None, StateDisconnected} when it is lost (what
+// follows may have missed changes), Event{None, StateConnected, Zxid}
+// once the watches are registered again on a node, Zxid being the point
+// of that node's history from which every change is delivered.
+func (m *watchManager) state(st State, zxid int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ended {
+		return
+	}
+	for _, k := range []kind{kPersist, kRecursive} {
+		for _, ls := range m.sets[k] {
+			for _, l := range ls {
+				l.q.push(Event{Type: EventNone, State: st, Zxid: zxid}, false)
+			}
+		}
+	}
+}
+
 // terminate delivers Event{None, st} to every listener, closes them, and
 // makes later registrations end at once.
 func (m *watchManager) terminate(st State) {
@@ -364,14 +384,29 @@ func replyHookOf(ctx context.Context) func(*msg.Reply) {
 	return h
 }
 
-// onEvent runs on the reply goroutine for a watch event.
-func (c *Conn) onEvent(ev *msg.WatchEvent) {
-	now := time.Now().UnixNano()
-	c.lastRecv.Store(now)
-	c.lastTouch.Store(now)
+// onEvent runs on the reply goroutine for a watch event from node from.
+func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 	if ev.Session != c.session {
 		c.log.Debug("watch event for another session dropped", "session", ev.Session)
 		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from != c.evNode {
+		c.log.Debug("watch event from a node the session left dropped", "node", from, "path", ev.Path, "zxid", fmt.Sprintf("0x%x", ev.Zxid))
+		return
+	}
+	now := c.mono()
+	c.lastRecv.Store(now)
+	c.lastTouch.Store(now)
+	// The event shows the state at its zxid: a re-attach must not go to a
+	// node behind it, or that node would fire the change again (and show
+	// older data than the event announced).
+	for {
+		z := c.lastZxid.Load()
+		if ev.Zxid <= z || c.lastZxid.CompareAndSwap(z, ev.Zxid) {
+			break
+		}
 	}
 	c.watches.deliver(Event{Type: EventType(ev.Type), State: StateConnected, Path: ev.Path, Zxid: ev.Zxid})
 }
@@ -398,6 +433,14 @@ func (c *Conn) resendWatches(l *link, rel int64, timeout time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// Connected goes to the persistent watches on the reply goroutine, in
+	// stream order: after the events setWatches2 fired, before any change
+	// the node applies next.
+	ctx = withReplyHook(ctx, func(rep *msg.Reply) {
+		if rep.Err == 0 {
+			c.watches.state(StateConnected, rep.Zxid)
+		}
+	})
 	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpSetWatches2), Watches: ws}}, l)
 	if err != nil {
 		return err
@@ -478,12 +521,19 @@ func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat
 // Watch is a persistent watch set by AddWatch. Events receives every
 // event of the watch in order, from an unbounded queue (the Conn never
 // waits for the reader); it is closed after PersistentWatchRemoved (Remove
-// or RemoveWatches) or None (expiry or Close). Read it until then, or its
-// events stay queued.
+// or RemoveWatches) or None with StateExpired or StateClosed. As with
+// ZooKeeper's watchers, a lost link shows as None with StateDisconnected
+// and the re-attach as None with StateConnected, whose Zxid is where the
+// new node registered the watch again: changes between the two are not
+// replayed, every change after that Zxid is. Read Events until it is
+// closed, or its events stay queued.
 type Watch struct {
 	Events    <-chan Event
 	Path      string
 	Recursive bool
+	// Zxid is where the node registered the watch: every change after it
+	// is delivered, until a Disconnected event (see Events).
+	Zxid int64
 
 	c *Conn
 	l *listener
@@ -507,10 +557,11 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 			c.watches.add(k, path, l)
 		}
 	}
-	if _, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(znode.OpAddWatch), Path: path, Mode: mode}); err != nil {
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(znode.OpAddWatch), Path: path, Mode: mode})
+	if err != nil {
 		return nil, err
 	}
-	return &Watch{Events: l.q.ch, Path: path, Recursive: recursive, c: c, l: l}, nil
+	return &Watch{Events: l.q.ch, Path: path, Recursive: recursive, Zxid: rep.Zxid, c: c, l: l}, nil
 }
 
 // Remove removes the watch: PersistentWatchRemoved is delivered and Events

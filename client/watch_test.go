@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/server"
@@ -602,13 +604,24 @@ func TestWatchesAcrossMove(t *testing.T) {
 		t.Fatalf("the unchanged watch is not registered on the new node: %v", err)
 	}
 	// Persistent watches are registered again (changes made while away
-	// are not replayed to them, as in ZooKeeper).
+	// are not replayed to them, as in ZooKeeper), and their stream says
+	// so: Disconnected, then Connected with the zxid from which the new
+	// node delivers every change.
 	if err := c.CheckWatches(ctx, "/same", WatchPersistentRecursive); err != nil {
 		t.Fatalf("the recursive watch is not registered on the new node: %v", err)
 	}
+	if e := expect(t, rw.Events, EventNone, ""); e.State != StateDisconnected {
+		t.Fatalf("got %v, want Disconnected first", e)
+	}
+	back := expect(t, rw.Events, EventNone, "")
+	if back.State != StateConnected || back.Zxid < rw.Zxid {
+		t.Fatalf("got %v (zxid 0x%x), want Connected at or after the watch's 0x%x", back, back.Zxid, rw.Zxid)
+	}
 	mustSet(ctx, t, w, "/same", "now")
 	expect(t, chSame, EventNodeDataChanged, "/same")
-	expect(t, rw.Events, EventNodeDataChanged, "/same")
+	if e := expect(t, rw.Events, EventNodeDataChanged, "/same"); e.Zxid <= back.Zxid {
+		t.Fatalf("change at 0x%x is not after the re-registration at 0x%x", e.Zxid, back.Zxid)
+	}
 	mustCreate(ctx, t, w, "/same/kid", "")
 	expect(t, rw.Events, EventNodeCreated, "/same/kid")
 }
@@ -686,4 +699,43 @@ func TestWatchQueueOrder(t *testing.T) {
 	if i != n {
 		t.Fatalf("%d events, want %d", i, n)
 	}
+}
+
+// A persistent watch's stream is the session's link, as a ZooKeeper
+// watcher's is its socket: events come only from the node the session is
+// attached to (a node the session left may go on firing the watches it
+// still holds; those would repeat or reorder what the new node sends),
+// a lost link shows as Disconnected before anything later, and an event's
+// zxid counts as seen, so the next re-attach never picks a node behind
+// it (which would register the watch before that change and fire it
+// again). Found while writing the gauntlet's watch validator.
+func TestPersistentStreamFollowsTheLink(t *testing.T) {
+	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), ready: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c.node, c.evNode, c.state = 2, 2, StateConnected
+	c.link = &link{node: 2, lost: make(chan struct{})}
+	l := &listener{q: newQueue(64)}
+	c.watches.add(kRecursive, "/", l)
+	event := func(z int64, from msg.NodeID) {
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, from)
+	}
+	event(5, 2)
+	if e := next(t, l.q.ch, time.Second); e.Zxid != 5 {
+		t.Fatalf("got %v at 0x%x, want the change at 5", e, e.Zxid)
+	}
+	if got := c.LastZxid(); got != 5 {
+		t.Fatalf("LastZxid %d after an event at 5: a re-attach could pick a node behind it", got)
+	}
+	event(6, 3) // a node the session is not attached to
+	c.mu.Lock()
+	c.loseLinkLocked("test")
+	c.mu.Unlock()
+	event(7, 2) // the old node, after the link was given up
+	if e := next(t, l.q.ch, time.Second); e.Type != EventNone || e.State != StateDisconnected {
+		t.Fatalf("got %v (zxid 0x%x), want Disconnected and nothing from other nodes", e, e.Zxid)
+	}
+	c.watches.state(StateConnected, 9)
+	if e := next(t, l.q.ch, time.Second); e.Type != EventNone || e.State != StateConnected || e.Zxid != 9 {
+		t.Fatalf("got %v (zxid 0x%x), want Connected at 9", e, e.Zxid)
+	}
+	empty(t, l.q.ch)
 }
