@@ -63,13 +63,13 @@ func (r *Replica) stepFollower(body msg.Body) error {
 		r.send(r.leader, &msg.NewLeaderAck{Epoch: r.epoch, Session: r.sess, Zxid: r.last()})
 		r.nlAcked, r.idle = true, 0
 	case *msg.UpToDate:
-		if !r.nlAcked {
-			return nil
+		if !r.nlAcked || (b.Session != 0 && b.Session != r.sess) {
+			return nil // an earlier sync session's, whose number is lower
 		}
 		r.raiseCommit(b.Commit)
 		r.idle = 0
 		if !r.uptodate {
-			r.uptodate = true
+			r.uptodate, r.period = true, b.Serving
 			r.setServing(true)
 			r.log.Info("up to date", "epoch", r.epoch, "commit", msg.FormatZxid(r.commit))
 		}

@@ -62,7 +62,7 @@ func (r *Replica) stepLeader(from msg.NodeID, body msg.Body) error {
 		}
 		if r.serving {
 			p.uptodate = true
-			r.send(from, &msg.UpToDate{Epoch: r.epoch, Commit: r.commit})
+			r.send(from, r.upToDate(p))
 			r.maybeCommit()
 		} else {
 			r.maybeServe()
@@ -81,6 +81,16 @@ func (r *Replica) stepLeader(from msg.NodeID, body msg.Body) error {
 		}
 	}
 	return nil
+}
+
+// upToDate tells p to serve. Its serving period gets its number the
+// first time; a repeat carries the same.
+func (r *Replica) upToDate(p *peer) *msg.UpToDate {
+	if p.serving == 0 {
+		r.servings++
+		p.serving = r.servings
+	}
+	return &msg.UpToDate{Epoch: r.epoch, Commit: r.commit, Session: p.session, Serving: p.serving}
 }
 
 // newerSession reports whether session a supersedes b: another incarnation
@@ -206,7 +216,7 @@ func (r *Replica) maybeServe() {
 	for _, id := range sortedPeers(r.peers) {
 		if p := r.peers[id]; p.synced {
 			p.uptodate = true
-			r.send(id, &msg.UpToDate{Epoch: r.epoch, Commit: r.commit})
+			r.send(id, r.upToDate(p))
 		}
 	}
 	r.log.Info("serving", "epoch", r.epoch, "commit", msg.FormatZxid(r.commit))

@@ -137,7 +137,11 @@ type Status struct {
 	CommittedZxid uint64
 	AppliedZxid   uint64
 	Serving       bool
-	Peers         []PeerStatus // leader only, by ID
+	// Period numbers a follower's serving periods in its leader's term,
+	// increasing (msg.UpToDate.Serving); 0 on a leader, which serves once
+	// per term.
+	Period uint64
+	Peers  []PeerStatus // leader only, by ID
 }
 
 // peer is the leader's state for one follower.
@@ -154,6 +158,9 @@ type peer struct {
 	uptodate bool
 	idle     int  // ticks without ack progress
 	stalled  bool // entries to send are compacted; wait for a new session
+	// serving is the number of its serving period, given with UpToDate
+	// (msg.UpToDate.Serving); 0 until then.
+	serving uint64
 }
 
 // Replica is ZAB's synchronization and broadcast phases as a pure state
@@ -195,6 +202,7 @@ type Replica struct {
 	selfAcked     bool
 	counter       uint32
 	commitChanged bool
+	servings      uint64 // serving periods numbered so far (UpToDate.Serving); never reset
 
 	// Follower.
 	seq        uint32
@@ -210,6 +218,7 @@ type Replica struct {
 	early      map[uint64]*msg.Proposal // proposals that arrived ahead of their turn, by PrevZxid
 	nlAcked    bool
 	uptodate   bool
+	period     uint64 // UpToDate.Serving of this serving period
 	needAck    bool
 	resendFrom uint64
 	resendTick int
@@ -337,6 +346,7 @@ func (r *Replica) reset(role Role, epoch uint64, leader msg.NodeID) {
 	r.sess, r.noTrunc, r.started, r.aligned, r.recvSnap, r.snapBuf = 0, false, false, false, nil, nil
 	r.snapParts, r.early = nil, nil
 	r.nlAcked, r.uptodate, r.needAck, r.resendFrom = false, false, false, 0
+	r.period = 0
 }
 
 // Tick advances time by one core tick.
@@ -472,7 +482,7 @@ func (r *Replica) Status() Status {
 	st := Status{
 		ID: r.cfg.ID, Role: r.role, Epoch: r.epoch, Leader: r.leader,
 		CurrentEpoch: r.s.CurrentEpoch(), LastZxid: r.last(), DurableZxid: r.durable,
-		CommittedZxid: r.commit, AppliedZxid: r.applied, Serving: r.serving,
+		CommittedZxid: r.commit, AppliedZxid: r.applied, Serving: r.serving, Period: r.period,
 	}
 	for _, id := range sortedPeers(r.peers) {
 		p := r.peers[id]
@@ -500,6 +510,9 @@ func (r *Replica) Serving() bool { return r.serving }
 
 // Epoch is the current epoch (0 between epochs).
 func (r *Replica) Epoch() uint64 { return r.epoch }
+
+// Period is Status().Period without building the whole Status.
+func (r *Replica) Period() uint64 { return r.period }
 
 // Leader is the current epoch's leader (0 between epochs).
 func (r *Replica) Leader() msg.NodeID { return r.leader }

@@ -63,7 +63,8 @@ type simNode struct {
 	tr       *sessions.Tracker // session expiry (the leader's does the work)
 	accepted uint64            // the voter's durable acceptedEpoch
 	alive    bool
-	inc      int // incarnation, bumped on every start
+	inc      int   // incarnation, bumped on every start
+	clockOff int64 // ms added to the shared time as this node reads it
 	unsub    []func()
 	crashAt  int
 }
@@ -242,7 +243,7 @@ func (s *sim) start(id msg.NodeID) {
 	}
 	s.pos[id] = -1
 	s.checkTree(n, tree)
-	n.st = New(s.storeConfig(id), n.s, tree, s.bus.Now()*tickMs)
+	n.st = New(s.storeConfig(id), n.s, tree, s.bus.Now()*tickMs+n.clockOff)
 	u1, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleReplica}, func(e msg.Envelope) {
 		if n.alive {
 			if err := n.st.Step(e); err != nil {
@@ -523,7 +524,7 @@ func (s *sim) step() {
 		n.v.Tick()
 		s.drainVoter(n)
 		if n.alive {
-			n.st.SetNow(s.bus.Now() * tickMs)
+			n.st.SetNow(s.bus.Now()*tickMs + n.clockOff)
 			n.st.Tick()
 			s.drain(n)
 		}

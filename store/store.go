@@ -92,13 +92,18 @@ type Store struct {
 	// answer would wait until the session's next write
 	// (TestRefusalAnsweredWhenOtherSessionsCatchUp).
 	awaiting map[int64]struct{}
-	// seqBase: every session's Forward.Seq starts here in each epoch, so
-	// the first forward of a (session, origin) is seqBase+1. It is the
-	// start time in ms shifted past the counter, so that a restarted
-	// origin's forwards (still in the same epoch) count from above its
-	// previous incarnation's: the leader takes a "first" forward that is
-	// above what it has seen as a new start, and still ignores delayed
-	// duplicates from the old incarnation (TestOriginRestartSameEpoch).
+	// seqBase: every session's Forward.Seq starts here in each serving
+	// period, so the first forward of a (session, origin) is seqBase+1.
+	// It is the period's number from the leader (replica.Status.Period,
+	// increasing through the leader's term) shifted past the counter, so
+	// that a restarted origin's forwards (still in the same epoch) count
+	// from above its previous incarnation's: the leader takes a "first"
+	// forward that is above what it has seen as a new start, and still
+	// ignores delayed duplicates from the old incarnation
+	// (TestOriginRestartSameEpoch). It used to be the start time in ms,
+	// which a restart with the clock set back turned into a base below
+	// the old one: every forward looked like an old duplicate until the
+	// next epoch (TestOriginRestartClockBehind).
 	seqBase     uint64
 	nextSession int64
 
@@ -206,7 +211,6 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		awaiting: map[int64]struct{}{},
 		touched:  map[int64]struct{}{},
 		watches:  watcher.New(),
-		seqBase:  uint64(max(now, 0)) << seqCounterBits,
 		// ZooKeeper's SessionTrackerImpl.initializeNextSessionId: the
 		// server id in the top byte, the start time below, so ids are
 		// unique across the ensemble and across restarts.
@@ -309,10 +313,13 @@ func (s *Store) observe() {
 	if s.serving && (!serving || epoch != s.epoch) {
 		s.failAll(znode.ConnectionLoss)
 	}
-	if epoch != s.epoch {
-		// The new leader knows no sequence numbers yet: start again, or
+	if epoch != s.epoch || (serving && !s.serving) {
+		// A new leader knows no sequence numbers yet: start again, or
 		// every later forward of a session would look like one after a
-		// lost one and wait forever (TestForwardsAfterNewEpoch).
+		// lost one and wait forever (TestForwardsAfterNewEpoch). The same
+		// leader, serving us again, has seen our earlier ones: count
+		// from above them.
+		s.seqBase = s.r.Period() << seqCounterBits
 		for _, ss := range s.sessions {
 			ss.fwdSeq = s.seqBase
 		}

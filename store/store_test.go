@@ -201,6 +201,40 @@ func TestOriginRestartSameEpoch(t *testing.T) {
 	}
 }
 
+// TestOriginRestartClockBehind: a node whose clock ran an hour ahead
+// restarts with its clock set right, in the same epoch. Its forwards must
+// still count from above its previous incarnation's: numbered from its
+// start time, the leader ignored them all as duplicates of the old ones
+// until the next epoch (the gauntlet's clock-skew fault, going from a fast
+// clock back to a normal one).
+func TestOriginRestartClockBehind(t *testing.T) {
+	s := stableSim(t, 3)
+	f := s.follower()
+	epoch := s.nodes[f].st.Status().Epoch
+	s.crash(f)
+	s.step()
+	s.nodes[f].clockOff = 3600_000
+	s.start(f)
+	s.settle()
+	a := s.session(f, "a")
+	for i := range 3 {
+		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", znode.Persistent)); rp.Err != 0 {
+			t.Fatalf("create: %d", rp.Err)
+		}
+	}
+	s.crash(f)
+	s.step()
+	s.nodes[f].clockOff = 0
+	s.start(f)
+	s.settle()
+	if got := s.nodes[f].st.Status().Epoch; got != epoch {
+		t.Skipf("the restarted node joined epoch %d, not %d", got, epoch)
+	}
+	if rp := a.do(f, setData("/p0", "x", -1)); rp.Err != 0 {
+		t.Fatalf("setData after the restart with the clock set back: %d", rp.Err)
+	}
+}
+
 // TestSessionMovesToBehindNode: a client whose session was just created
 // (acknowledged by the leader) moves to a follower that has not applied the
 // createSession yet. The follower must not declare the live session

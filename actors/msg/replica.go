@@ -101,10 +101,17 @@ type NewLeaderAck struct {
 }
 
 // UpToDate tells a synchronized follower to serve; Commit is the leader's
-// commit point.
+// commit point. Session is the sync session it ends (0 from an older
+// leader: any). Serving numbers the follower's serving periods in this
+// leader's term, increasing, so that a follower's forwards of one period
+// are numbered above those of every earlier one, its own before a restart
+// included (the store's sequence base); a clock cannot do that, since a
+// restarted node's may be behind its previous incarnation's.
 type UpToDate struct {
-	Epoch  uint64 `msgpack:"e"`
-	Commit uint64 `msgpack:"c"`
+	Epoch   uint64 `msgpack:"e"`
+	Commit  uint64 `msgpack:"c"`
+	Session uint64 `msgpack:"s,omitempty"`
+	Serving uint64 `msgpack:"n,omitempty"`
 }
 
 // Ack says the follower's log is durable up to Zxid (cumulative).
