@@ -471,9 +471,6 @@ func (s *Store) persist(rd replica.Ready, p *persistProgress) error {
 			return err
 		}
 	}
-	if len(rd.Entries) > 0 {
-		crashpoint.Hit(crashpoint.WALBeforeFsync)
-	}
 	err := s.log.Sync()
 	s.recomputeIf(wasEmpty)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/crashpoint"
 )
 
 // Entry is one transaction of the log; Data is opaque here. It is the
@@ -634,6 +635,9 @@ func (l *Log) syncLocked() error {
 	if err := l.flush(); err != nil {
 		return err
 	}
+	// The records are in the file, not yet durable: a crash here leaves
+	// whatever prefix of them the disk kept.
+	crashpoint.Hit(crashpoint.WALBeforeFsync)
 	seg := l.segs[len(l.segs)-1]
 	if err := l.active.Sync(); err != nil {
 		return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
