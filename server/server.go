@@ -52,11 +52,20 @@ type Node struct {
 	sess *sessions.Actor
 	zk   *zkwire.Server
 
+	// clock is every actor's time: the system clock, or a skewed one a
+	// test asked for (clock.go).
+	clock actors.Clock
+
 	unserve func()
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	errc    chan error
 	once    sync.Once
+	failed  sync.Once
+	// started is closed when Start returns; startOK says whether it
+	// succeeded (then the node is the caller's to Close).
+	started chan struct{}
+	startOK bool
 }
 
 // Option tunes Start.
@@ -88,13 +97,22 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if err := cfg.CheckBus(); err != nil {
 		return nil, fmt.Errorf("server: refusing to start: %w", err)
 	}
-	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8)}
+	clock, err := clockFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8), started: make(chan struct{}), clock: clock}
+	if sk, ok := clock.(*actors.SkewedClock); ok {
+		n.log.Warn("running on a skewed clock (test only)", "rate", sk.Rate(), "now", sk.Now().Format(time.RFC3339Nano))
+	}
 	// Every failure below returns nil for n, so undo through a copy.
 	partial := n
 	defer func() {
 		if err != nil {
 			partial.closeParts()
 		}
+		partial.startOK = err == nil
+		close(partial.started)
 	}()
 
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -143,6 +161,10 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	vcfg := voter.ConfigFor(id, voters, cfg.TickTime, cfg.InitLimit, cfg.SyncLimit, TickUnit)
 	vcfg.AwaitHistory = true // vote with the replica's history, never a stale one
 	n.vote = voter.NewActor(vcfg, n.wal)
+	n.vote.SetStorageFaults(voter.StorageFaults{
+		Transient: func(err error) bool { return errors.Is(err, wal.ErrNoSpace) },
+		Fatal:     n.fail,
+	})
 
 	ticks := func(limit int) int { return max(1, int(time.Duration(limit)*cfg.TickTime/TickUnit)) }
 	n.db = &dbActor{
@@ -164,9 +186,10 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
 			Logger:        n.log,
 		},
-		disk: n.wal,
-		bus:  n.bus.Bus(),
-		log:  n.log,
+		disk:  n.wal,
+		bus:   n.bus.Bus(),
+		log:   n.log,
+		fatal: n.fail,
 	}
 	if cfg.PurgeInterval > 0 {
 		n.db.retain = cfg.SnapRetainCount
@@ -213,7 +236,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 }
 
 func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine, mailbox int) *actors.Runner {
-	r := actors.NewRunner(self, n.bus.Bus(), actors.SystemClock{}, n.log, m, actors.Options{Tick: TickUnit, Mailbox: mailbox})
+	r := actors.NewRunner(self, n.bus.Bus(), n.clock, n.log, m, actors.Options{Tick: TickUnit, Mailbox: mailbox})
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -235,6 +258,30 @@ func (n *Node) BusURL() string { return n.bus.ClientURL() }
 
 // Done delivers the first fatal error of a running node.
 func (n *Node) Done() <-chan error { return n.errc }
+
+// fail stops the node after a storage failure that cannot be retried (a
+// failed fsync: the kernel may have dropped the data, and only a restart,
+// which recovers from what is on disk, knows what is durable). The caller
+// has acked nothing of the failed write and does no more work; fail logs
+// it, reports it on Done and shuts the node down, so its peers see it
+// gone and go on without it.
+func (n *Node) fail(err error) {
+	n.failed.Do(func() {
+		n.log.Error("storage failed; stopping the node (restart it to recover from its disk)", "err", err)
+		select {
+		case n.errc <- err:
+		default:
+		}
+		// Not on the caller's goroutine: Close waits for every actor,
+		// the caller's included. A Start that fails closes the parts
+		// itself.
+		go func() {
+			if <-n.started; n.startOK {
+				n.Close()
+			}
+		}()
+	})
+}
 
 // Mode is the node's role as `srvr` reports it.
 func (n *Node) Mode() zkwire.Mode {
@@ -288,6 +335,7 @@ func (n *Node) zkStatus() zkwire.Status {
 		Conf:        n.confLines(),
 		BusSent:     bus.Sent,
 		BusReceived: bus.Received,
+		DiskFull:    db.DiskFull,
 
 		WatchingSessions: db.Watches.Sessions,
 		WatchedPaths:     db.Watches.Paths,

@@ -1,0 +1,321 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/zkwire/jute"
+	"github.com/paddock-zk/paddock/znode"
+)
+
+// faultEnsemble is an in-process ensemble whose nodes keep their storage
+// in a wal.MemFS each, so a test can fill a node's disk or fail its
+// fsyncs, and restart it on what its disk holds.
+type faultEnsemble struct {
+	t     *testing.T
+	cfgs  []*config.Config
+	fs    []*wal.MemFS
+	logs  []*testutil.SyncBuffer
+	nodes []*Node
+}
+
+func startFaultEnsemble(t *testing.T) *faultEnsemble {
+	t.Helper()
+	e := &faultEnsemble{t: t, cfgs: ensembleConfigs(t, 3, "")}
+	for range e.cfgs {
+		e.fs = append(e.fs, wal.NewMemFS())
+		e.logs = append(e.logs, nil)
+		e.nodes = append(e.nodes, nil)
+	}
+	for i := range e.cfgs {
+		e.start(i)
+	}
+	t.Cleanup(func() {
+		for _, n := range e.nodes {
+			if n != nil {
+				n.Close()
+			}
+		}
+	})
+	e.waitServing(e.nodes...)
+	return e
+}
+
+func (e *faultEnsemble) start(i int) {
+	e.t.Helper()
+	e.logs[i] = &testutil.SyncBuffer{}
+	log := slog.New(slog.NewTextHandler(e.logs[i], &slog.HandlerOptions{Level: slog.LevelInfo}))
+	n, err := Start(e.cfgs[i], log, WithFS(e.fs[i]))
+	if err != nil {
+		e.t.Fatalf("start node %d: %v", i+1, err)
+	}
+	e.nodes[i] = n
+}
+
+func (e *faultEnsemble) waitServing(nodes ...*Node) {
+	e.t.Helper()
+	waitFor(e.t, "nodes serving", 30*time.Second, func() bool {
+		for _, n := range nodes {
+			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// roles returns the leader's index and the two others'.
+func (e *faultEnsemble) roles() (leader int, others []int) {
+	leader = -1
+	for i, n := range e.nodes {
+		if n.Mode() == zkwire.ModeLeader {
+			leader = i
+		} else {
+			others = append(others, i)
+		}
+	}
+	if leader < 0 {
+		e.t.Fatal("no leader")
+	}
+	return leader, others
+}
+
+func (e *faultEnsemble) connect(ctx context.Context, idx ...int) *client.Conn {
+	e.t.Helper()
+	var urls []string
+	for _, i := range idx {
+		urls = append(urls, e.nodes[i].BusURL())
+	}
+	c, err := client.Connect(ctx, urls)
+	if err != nil {
+		e.t.Fatalf("connect to %v: %v", idx, err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// create makes path and returns once it is acked. A ConnectionLoss that
+// was not a refusal leaves the outcome open (the leader may have changed
+// under it), so the create is tried again, and NodeExists then means an
+// earlier try made it.
+func create(t *testing.T, ctx context.Context, c *client.Conn, path string) {
+	t.Helper()
+	for retried := false; ; retried = true {
+		_, err := c.Create(ctx, path, []byte(path), znode.Persistent, nil)
+		switch {
+		case err == nil, retried && isCode(err, znode.NodeExists):
+			return
+		case isCode(err, znode.ConnectionLoss) && ctx.Err() == nil:
+			time.Sleep(50 * time.Millisecond)
+		default:
+			t.Fatalf("create %s: %v", path, err)
+		}
+	}
+}
+
+// checkHas reads every path through a fresh session on node i.
+func (e *faultEnsemble) checkHas(ctx context.Context, i int, paths []string) {
+	e.t.Helper()
+	c := e.connect(ctx, i)
+	if err := c.Sync(ctx, "/"); err != nil {
+		e.t.Fatalf("sync on node %d: %v", i+1, err)
+	}
+	for _, p := range paths {
+		if data, _, err := c.Get(ctx, p); err != nil || string(data) != p {
+			e.t.Fatalf("node %d lost acked %s: %q %v", i+1, p, data, err)
+		}
+	}
+	c.Close()
+}
+
+// refusedOnWire checks that a ZooKeeper wire client of node i gets
+// ConnectionLoss for a read: the disk-full refusal.
+func refusedOnWire(t *testing.T, raw *rawZK) {
+	t.Helper()
+	var resp jute.GetDataResponse
+	if code := raw.call(jute.OpGetData, &jute.GetDataRequest{Path: "/"}, &resp); code != int32(znode.ConnectionLoss) {
+		t.Fatalf("getData on a node with a full disk: error %d, want ConnectionLoss (%d)", code, znode.ConnectionLoss)
+	}
+}
+
+// A follower's disk fills: writes go on through the others, the follower
+// refuses its clients with ConnectionLoss and reports itself not serving
+// (mntr: paddock_disk_full 1); when space returns it catches up by
+// itself, with no acked write lost, and a restart from its disk (after a
+// power loss) reproduces the same state.
+func TestFollowerDiskFull(t *testing.T) {
+	e := startFaultEnsemble(t)
+	_, others := e.roles()
+	f, o := others[0], others[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.connect(ctx, o)
+	raw := dialRaw(t, e.nodes[f].ClientAddr())
+	cf := e.connect(ctx, f)
+	var acked []string
+	for i := range 5 {
+		p := fmt.Sprintf("/before-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+
+	e.fs[f].NoSpace(0)
+	for i := range 20 {
+		p := fmt.Sprintf("/full-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	waitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.nodes[f].DBStatus().DiskFull })
+	if m := e.nodes[f].Mode(); m != zkwire.ModeLooking {
+		t.Errorf("node with a full disk reports mode %s, want it not serving", m)
+	}
+	var mntr strings.Builder
+	zkwire.AnswerFourLetter(&mntr, "mntr", zkwire.Allowed{"mntr": true}, e.nodes[f].zkStatus())
+	if !strings.Contains(mntr.String(), "paddock_disk_full\t1") {
+		t.Errorf("mntr of a node with a full disk:\n%s", mntr.String())
+	}
+	refusedOnWire(t, raw)
+	rctx, rcancel := context.WithTimeout(ctx, time.Second)
+	if _, _, err := cf.Get(rctx, "/before-0"); !isCode(err, znode.ConnectionLoss) {
+		t.Errorf("native read on a node with a full disk: %v, want ConnectionLoss", err)
+	}
+	rcancel()
+	if got := strings.Count(e.logs[f].String(), "disk full: refusing requests until space returns"); got != 1 {
+		t.Errorf("%d disk-full errors logged, want 1:\n%s", got, e.logs[f].String())
+	}
+
+	e.fs[f].ClearNoSpace()
+	for i := range 5 {
+		p := fmt.Sprintf("/after-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	e.waitServing(e.nodes...)
+	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	if !strings.Contains(e.logs[f].String(), "disk space back") {
+		t.Errorf("no recovery logged:\n%s", e.logs[f].String())
+	}
+	e.checkHas(ctx, f, acked)
+
+	// What the full disk left on it is intact: a power loss and a restart
+	// come back to the same state.
+	want := e.nodes[o].DBStatus()
+	e.nodes[f].Close()
+	e.fs[f].Crash()
+	e.start(f)
+	e.waitServing(e.nodes[f])
+	waitFor(t, "equal digests after the restart", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	if got := e.nodes[f].DBStatus(); got.Nodes != want.Nodes {
+		t.Fatalf("restarted node has %d znodes, want %d", got.Nodes, want.Nodes)
+	}
+}
+
+// The leader's disk fills: it abdicates, the others elect a new leader
+// and writes go on; when space returns the old leader rejoins as a
+// follower, with equal digests and no acked write lost.
+func TestLeaderDiskFull(t *testing.T) {
+	e := startFaultEnsemble(t)
+	l, others := e.roles()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.connect(ctx, others...)
+	var acked []string
+	for i := range 5 {
+		p := fmt.Sprintf("/before-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+
+	e.fs[l].NoSpace(0)
+	for i := range 20 {
+		p := fmt.Sprintf("/full-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	waitFor(t, "a new leader", 20*time.Second, func() bool {
+		for _, i := range others {
+			if e.nodes[i].Mode() == zkwire.ModeLeader {
+				return true
+			}
+		}
+		return false
+	})
+	if !e.nodes[l].DBStatus().DiskFull {
+		t.Fatal("the old leader never found its disk full")
+	}
+
+	e.fs[l].ClearNoSpace()
+	for i := range 5 {
+		p := fmt.Sprintf("/after-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	e.waitServing(e.nodes...)
+	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	e.checkHas(ctx, l, acked)
+}
+
+// An fsync fails with EIO on a follower: it stops through Done without
+// acking (no panic loop), the others go on, and a restart recovers from
+// its disk and catches up.
+func TestFsyncEIOStopsNode(t *testing.T) {
+	e := startFaultEnsemble(t)
+	_, others := e.roles()
+	f, o := others[0], others[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := e.connect(ctx, o)
+	var acked []string
+	for i := range 5 {
+		p := fmt.Sprintf("/before-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+
+	e.fs[f].FailSyncs(syscall.EIO)
+	for i := range 10 {
+		p := fmt.Sprintf("/eio-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	select {
+	case err := <-e.nodes[f].Done():
+		if !errors.Is(err, syscall.EIO) {
+			t.Fatalf("node stopped with %v, want EIO", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the node did not stop after a failed fsync")
+	}
+	e.nodes[f].Close() // waits for the node's own shutdown
+	logs := e.logs[f].String()
+	if strings.Contains(logs, "panicked") {
+		t.Errorf("the database actor panicked:\n%s", logs)
+	}
+	if got := strings.Count(logs, "storage failed; stopping the node"); got != 1 {
+		t.Errorf("%d storage-failure errors logged, want 1:\n%s", got, logs)
+	}
+
+	// The power goes too: unsynced data is lost. A restart recovers.
+	e.fs[f].FailSyncs(nil)
+	e.fs[f].Crash()
+	e.start(f)
+	for i := range 5 {
+		p := fmt.Sprintf("/after-%d", i)
+		create(t, ctx, c, p)
+		acked = append(acked, p)
+	}
+	e.waitServing(e.nodes...)
+	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	e.checkHas(ctx, f, acked)
+}
