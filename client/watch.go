@@ -329,9 +329,12 @@ func (m *watchManager) watchSet(relZxid int64) *msg.WatchSet {
 
 // state tells the persistent listeners of a change of the session's link,
 // in their stream: Event{None, StateDisconnected} when it is lost (what
-// follows may have missed changes), Event{None, StateConnected, Zxid}
-// once the watches are registered again on a node, Zxid being the point
-// of that node's history from which every change is delivered.
+// follows may have missed changes; Zxid is set when the node dropped the
+// link after replacing its state with a snapshot, and one-shot events at
+// that zxid were its setWatches-like catch-up), Event{None,
+// StateConnected, Zxid} once the watches are registered again on a node,
+// Zxid being the point of that node's history from which every change is
+// delivered.
 func (m *watchManager) state(st State, zxid int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -394,6 +397,19 @@ func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 	defer c.mu.Unlock()
 	if from != c.evNode {
 		c.log.Debug("watch event from a node the session left dropped", "node", from, "path", ev.Path, "zxid", fmt.Sprintf("0x%x", ev.Zxid))
+		return
+	}
+	if EventType(ev.Type) == EventNone {
+		// The node replaced its tree with a snapshot: its one-shot
+		// watches have fired as setWatches would, its persistent ones
+		// missed what the snapshot holds. Re-attach, as a ZooKeeper
+		// client does when its follower closes the connection; the
+		// Disconnected carries the zxid of that catch-up.
+		if c.link != nil && c.link.node == from && c.dropLinkLocked("the node's state was replaced by a snapshot") {
+			c.setStateLocked(StateDisconnected)
+			c.watches.state(StateDisconnected, ev.Zxid)
+			c.poke(c.kick)
+		}
 		return
 	}
 	now := c.mono()

@@ -739,3 +739,29 @@ func TestPersistentStreamFollowsTheLink(t *testing.T) {
 	}
 	empty(t, l.q.ch)
 }
+
+// A node that replaced its state with a snapshot says so with an EventNone
+// (its persistent watches missed what the snapshot holds): the session
+// drops the link and re-attaches, and the persistent streams show the gap
+// as Disconnected, carrying the zxid of the node's catch-up.
+func TestSnapshotNoticeReattaches(t *testing.T) {
+	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), ready: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c.node, c.evNode, c.state = 2, 2, StateConnected
+	c.link = &link{node: 2, lost: make(chan struct{})}
+	l := &listener{q: newQueue(64)}
+	c.watches.add(kRecursive, "/", l)
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 3) // not its node
+	empty(t, l.q.ch)
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 2)
+	if e := next(t, l.q.ch, time.Second); e.Type != EventNone || e.State != StateDisconnected || e.Zxid != 9 {
+		t.Fatalf("got %v (zxid 0x%x), want Disconnected at 9", e, e.Zxid)
+	}
+	if c.State() != StateDisconnected {
+		t.Fatalf("state %s, want Disconnected", c.State())
+	}
+	select {
+	case <-c.kick:
+	default:
+		t.Fatal("no re-attach asked for")
+	}
+}

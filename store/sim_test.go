@@ -96,7 +96,8 @@ type sim struct {
 	byName    map[string]*simClient
 	// captured: replies to "t:..." for focused tests (store_test.go).
 	captured map[string][]*msg.Reply
-	inbox    []clientMsg // client requests due for delivery next step
+	watched  map[string][]*msg.WatchEvent // the events for captured clients
+	inbox    []clientMsg                  // client requests due for delivery next step
 	verbose  bool
 	// lyingFsync: the shell skips fsync (TestSimulationDetectsLoss).
 	lyingFsync bool
@@ -541,6 +542,13 @@ func (s *sim) step() {
 
 func (s *sim) deliverReply(n *simNode, r Reply) {
 	if s.captured != nil && strings.HasPrefix(r.To, "t:") {
+		if r.Event != nil {
+			if s.watched == nil {
+				s.watched = map[string][]*msg.WatchEvent{}
+			}
+			s.watched[r.To] = append(s.watched[r.To], r.Event)
+			return
+		}
 		s.captured[r.To] = append(s.captured[r.To], r.Reply)
 		return
 	}

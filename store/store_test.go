@@ -6,6 +6,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/watcher"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -56,6 +57,7 @@ type tc struct {
 	session int64
 	xid     int32
 	addr    string // ClientAddr of its createSession (a front end's client)
+	timeout int32  // asked for by its createSession (0: 10s)
 }
 
 func (s *sim) session(node msg.NodeID, name string) *tc {
@@ -81,6 +83,9 @@ func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
 	req := &msg.Request{Session: c.session, Op: o, ReplyTo: c.name}
 	if o.Op == int32(znode.OpCreateSession) {
 		req.Timeout, req.ClientAddr = 10000, c.addr
+		if c.timeout != 0 {
+			req.Timeout = c.timeout
+		}
 	} else {
 		c.xid++
 		req.Xid, req.Passwd = c.xid, Passwd(c.session)
@@ -232,6 +237,64 @@ func TestOriginRestartClockBehind(t *testing.T) {
 	}
 	if rp := a.do(f, setData("/p0", "x", -1)); rp.Err != 0 {
 		t.Fatalf("setData after the restart with the clock set back: %d", rp.Err)
+	}
+}
+
+// TestSnapshotSyncBreaksPersistentWatches: a follower that rejoins by a
+// snapshot replaces its tree wholesale, so the changes inside the
+// snapshot fire no persistent watch. Its sessions stay attached (unlike a
+// ZooKeeper follower, which closes every client connection when it loses
+// its leader), so nothing told their clients that their persistent
+// watches missed changes: the node must say so, with an EventNone that
+// makes the client re-attach and show the gap as Disconnected/Connected.
+// Found by the gauntlet's watch validator design (persistent streams are
+// gap-free only between such markers).
+func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
+	s := stableSim(t, 3)
+	l, f := s.leaderID(), s.follower()
+	a := &tc{s: s, name: "t:a", timeout: 40000} // outlives the partition
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreateSession)}); rp.Err != 0 {
+		t.Fatalf("createSession: %d", rp.Err)
+	} else {
+		a.session = rp.Session
+	}
+	if rp := a.do(f, msg.Op{Op: int32(znode.OpAddWatch), Path: "/", Mode: 1}); rp.Err != 0 {
+		t.Fatalf("addWatch: %d", rp.Err)
+	}
+	b := s.session(l, "b")
+	var rest []msg.NodeID
+	for _, id := range s.ids {
+		if id != f {
+			rest = append(rest, id)
+		}
+	}
+	s.bus.Partition([]msg.NodeID{f}, rest)
+	const n = 100
+	for i := range n {
+		if rp := b.do(l, create(fmt.Sprintf("/n%d", i), "", znode.Persistent)); rp.Err != 0 {
+			t.Fatalf("create: %d", rp.Err)
+		}
+	}
+	first := s.nodes[l].s.FirstZxid()
+	s.bus.Heal()
+	s.settle()
+	if _, live := s.nodes[f].st.Tree().Session(a.session); !live {
+		t.Skip("the watching session expired meanwhile")
+	}
+	if first <= 1 {
+		t.Skipf("the leader kept its whole log (first 0x%x): no snapshot sync", first)
+	}
+	created, gap := 0, false
+	for _, ev := range s.watched[a.name] {
+		switch {
+		case ev.Type == int32(watcher.None):
+			gap = true
+		case ev.Type == int32(watcher.NodeCreated):
+			created++
+		}
+	}
+	if created < n && !gap {
+		t.Fatalf("the persistent watch got %d of %d creates and no word of the gap", created, n)
 	}
 }
 

@@ -104,7 +104,14 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 // rewatch re-checks every registered watch against a tree that replaced
 // old wholesale (a snapshot from the leader): the watches whose node
 // changed fire now, as a client's setWatches after a reconnect would make
-// them, so no change hidden inside the snapshot goes unreported.
+// them, so no change hidden inside the snapshot goes unreported. A
+// persistent watch cannot be caught up that way (ZooKeeper replays
+// nothing to it), and its session stays attached here, where a ZooKeeper
+// follower would have closed the connection when it lost its leader: the
+// session is told with an EventNone at the snapshot's zxid, on which a
+// client drops the link and re-attaches, so the gap shows in its watches'
+// streams as ZooKeeper's Disconnected and SyncConnected do
+// (TestSnapshotSyncBreaksPersistentWatches).
 func (s *Store) rewatch(old *znode.Tree) {
 	rel := old.LastZxid()
 	for _, ss := range s.sortedSessions() {
@@ -133,6 +140,10 @@ func (s *Store) rewatch(old *znode.Tree) {
 		}
 		s.watches.DropSession(ss.id)
 		s.notify(s.tree.LastZxid(), s.watches.SetWatches(ss.id, rel, data, exist, child, persistent, recursive, s.tree.Exists))
+		if len(persistent)+len(recursive) > 0 && ss.replyTo != "" {
+			s.replies = append(s.replies, Reply{To: ss.replyTo,
+				Event: &msg.WatchEvent{Session: ss.id, Type: int32(watcher.None), Zxid: s.tree.LastZxid()}})
+		}
 	}
 }
 

@@ -49,6 +49,10 @@ const (
 // connection.
 const stateSyncConnected = 3
 
+// eventNone is a msg.WatchEvent type that is no event: the node replaced
+// its state with a snapshot (store.rewatch), and the connection closes.
+const eventNone = -1
+
 var errTooLarge = errors.New("zkwire: packet larger than jute.maxbuffer")
 
 // readFrame reads one length-prefixed frame whose length is given in head.
@@ -179,6 +183,9 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 			case *msg.Reply:
 				rp = b
 			case *msg.WatchEvent:
+				if b.Type == eventNone {
+					continue // the watches the client registers next are fresh
+				}
 				early = append(early, &jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
 					&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path})
 			}
@@ -360,6 +367,14 @@ func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
 func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 	switch b := b.(type) {
 	case *msg.WatchEvent:
+		if b.Type == eventNone {
+			// The node replaced its tree with a snapshot and its
+			// persistent watches missed changes: close the connection,
+			// as a ZooKeeper follower does when it resyncs, so the
+			// client sees Disconnected and re-registers them.
+			z.log.Debug("closing: the node's state was replaced by a snapshot", "session", b.Session)
+			return true, nil
+		}
 		_, err = bw.Write(frameOf(&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
 			&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path}))
 		z.sentPackets(1)
