@@ -541,8 +541,9 @@ func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat
 // ZooKeeper's watchers, a lost link shows as None with StateDisconnected
 // and the re-attach as None with StateConnected, whose Zxid is where the
 // new node registered the watch again: changes between the two are not
-// replayed, every change after that Zxid is. Read Events until it is
-// closed, or its events stay queued.
+// replayed (a node the session returns to may still deliver some, from
+// the watch it held before), every change after that Zxid is. Read
+// Events until it is closed, or its events stay queued.
 type Watch struct {
 	Events    <-chan Event
 	Path      string
