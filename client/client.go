@@ -100,10 +100,11 @@ type Conn struct {
 	node     msg.NodeID
 	link     *link // the session's attachment; nil unless Connected
 	// evNode is the node whose watch events are taken: the one the session
-	// is attached to or being re-attached to (its setWatches2 fires
-	// before the attach completes); 0 while disconnected. A node the
-	// session left may go on firing the watches it holds, as a ZooKeeper
-	// server would into a closed socket; those events are dropped.
+	// is attached to, or being re-attached to once it accepted the
+	// session (its setWatches2 fires before the attach completes); 0
+	// while disconnected. A node the session left may go on firing the
+	// watches it holds, as a ZooKeeper server would into a closed socket;
+	// those events are dropped.
 	evNode    msg.NodeID
 	ready     chan struct{} // closed when the next link is set
 	state     State

@@ -765,3 +765,28 @@ func TestSnapshotNoticeReattaches(t *testing.T) {
 		t.Fatal("no re-attach asked for")
 	}
 }
+
+// A node being re-attached to fires nothing at the session until it has
+// accepted it: before, it may be behind what the session saw and still
+// hold a persistent watch from an earlier attach, which repeats changes
+// already delivered (the gauntlet's watch validator, seed 504: 49 events
+// again, out of zxid order).
+func TestEventsFromAcceptingNodeOnly(t *testing.T) {
+	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), ready: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c.node, c.state = 1, StateDisconnected // lost its link to node 1, re-attaching to node 2
+	l := &listener{q: newQueue(64)}
+	c.watches.add(kRecursive, "/", l)
+	event := func(z int64) {
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, 2)
+	}
+	accept := c.takeEventsOnAccept(2)
+	event(3) // node 2 catching up, its old registration firing
+	accept(&msg.Reply{Session: 7, Err: int32(znode.ConnectionLoss), Refused: true})
+	event(4)
+	empty(t, l.q.ch)
+	accept(&msg.Reply{Session: 7, Zxid: 9})
+	event(10)
+	if e := next(t, l.q.ch, time.Second); e.Zxid != 10 {
+		t.Fatalf("got %v at 0x%x, want the change at 10 only", e, e.Zxid)
+	}
+}
