@@ -49,6 +49,9 @@ func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 	crashpoint.OnCrash(func() {
 		rep, err := ffs.Crash()
 		fmt.Fprintf(stderr, "paddock: faultfs: simulated power loss: %s\n", rep)
+		for _, c := range rep.Cuts {
+			fmt.Fprintf(stderr, "paddock: faultfs: cut %s\n", c)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "paddock: faultfs: %v\n", err)
 		}

@@ -122,4 +122,11 @@
 // is durable and can Crash (dropping unsynced bytes, creates, renames and
 // removes), fail fsyncs (FailNextSync, FailSyncs), run out of space
 // (NoSpace), tear the last write (TearLastWrite) and flip bytes (FlipByte).
+// FaultFS wraps OS for crash tests of real node processes (cmd/node puts
+// it under the storage when PADDOCK_FAULTFS is set): it tracks what each
+// file has fsynced and, on Crash (run by a firing crash point, package
+// internal/crashpoint), cuts files back to it, tearing tails from a seed;
+// SetMode injects ENOSPC or fsync EIO. The crash points of this package
+// are in Log.Sync (before the fsync), Store.Persist (after the fsync,
+// after a truncation, around a snapshot install) and the epoch writes.
 package wal

@@ -206,6 +206,7 @@ type CrashReport struct {
 	Cut          int      // files cut back to their synced length
 	DroppedBytes int64    // unsynced bytes dropped
 	Torn         int      // files left with a prefix of their unsynced tail
+	Cuts         []string // "path: size -> kept" of each file cut
 }
 
 func (r CrashReport) String() string {
@@ -268,6 +269,7 @@ func (f *FaultFS) Crash() (CrashReport, error) {
 			}
 			rep.Cut++
 			rep.DroppedBytes += size - cut
+			rep.Cuts = append(rep.Cuts, fmt.Sprintf("%s: %d -> %d (synced %d)", p, size, cut, durable))
 		}
 		if err != nil {
 			keep(fmt.Errorf("wal: crash: cut %s: %w", p, err))
