@@ -10,11 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/server"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -69,6 +71,7 @@ type member struct {
 	log                              *os.File
 	exited                           chan struct{}
 	paused                           bool
+	starts                           int64 // how often it was started: a fresh fault seed each time
 }
 
 // Ensemble is n node processes whose routes all go through fault proxies.
@@ -78,6 +81,8 @@ type Ensemble struct {
 	bin     string
 	root    string
 	tick    int
+	extra   string // more zoo.cfg lines (SetConfig)
+	seed    int64  // the fault file systems' seeds derive from it
 	members map[int]*member
 	proxies map[[2]int]*faultproxy.Proxy // route from→to
 
@@ -137,6 +142,7 @@ func NewEnsemble(bin, root string, n, tick int) (*Ensemble, error) {
 func (e *Ensemble) writeConfig(m *member) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tickTime=%d\ninitLimit=10\nsyncLimit=5\n", e.tick)
+	b.WriteString(e.extra)
 	fmt.Fprintf(&b, "dataDir=%s\nclientPort=%d\n4lw.commands.whitelist=*\n", filepath.Join(m.dir, "data"), m.clientPort)
 	b.WriteString("paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\npaddock.allowAnonymousClients=true\n")
 	b.WriteString("paddock.clusterAdvertise=127.0.0.1:1\n")
@@ -195,6 +201,14 @@ func (e *Ensemble) Start(id int) error {
 	fmt.Fprintf(f, "===== gauntlet: start %s =====\n", time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(e.bin, "start", "--config", m.cfg, "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = f, f
+	// Every node can be crashed at a crash point and have its storage
+	// faulted, through control files in its directory (ArmCrash,
+	// SetStorageFault); the fault file system only acts when told to.
+	m.starts++
+	cmd.Env = append(os.Environ(),
+		crashpoint.FileEnvVar+"="+e.crashControl(id),
+		"PADDOCK_FAULTFS="+strconv.FormatInt(e.seed*1_000_003+int64(id)*10_007+m.starts, 10),
+		"PADDOCK_FAULTFS_CONTROL="+e.faultControl(id))
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return err
@@ -204,6 +218,60 @@ func (e *Ensemble) Start(id int) error {
 	go func() { cmd.Wait(); close(exited) }()
 	return nil
 }
+
+// SetConfig adds lines to every node's zoo.cfg (e.g. "snapCount=20\n");
+// they take effect at each node's next start.
+func (e *Ensemble) SetConfig(lines string) error {
+	e.extra = lines
+	for _, m := range e.members {
+		if err := e.writeConfig(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetSeed seeds the nodes' fault file systems (how a simulated crash tears
+// files); each start of a node derives its own seed from it.
+func (e *Ensemble) SetSeed(seed int64) { e.seed = seed }
+
+func (e *Ensemble) crashControl(id int) string { return filepath.Join(e.members[id].dir, "crashpoint") }
+func (e *Ensemble) faultControl(id int) string { return filepath.Join(e.members[id].dir, "faultfs") }
+
+// ArmCrash arms the crash points of spec (see package crashpoint; ""
+// disarms) on node id, running or not: a running node reads its control
+// file within a few tens of milliseconds, a starting one before it opens
+// its storage.
+func (e *Ensemble) ArmCrash(id int, spec string) error {
+	return writeFileAtomic(e.crashControl(id), spec+"\n")
+}
+
+// SetStorageFault makes node id's storage fail: "enospc", "eio-fsync",
+// "crash" (a simulated power loss), or "none".
+func (e *Ensemble) SetStorageFault(id int, mode string) error {
+	return writeFileAtomic(e.faultControl(id), mode+"\n")
+}
+
+// writeFileAtomic replaces a control file so a poller never reads half of it.
+func writeFileAtomic(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Exited is closed when node id's current process has exited (nil when it
+// was not started). Kill9 then collects it.
+func (e *Ensemble) Exited(id int) <-chan struct{} {
+	if m := e.members[id]; m.cmd != nil {
+		return m.exited
+	}
+	return nil
+}
+
+// LogPath is node id's log file (every start appends to it).
+func (e *Ensemble) LogPath(id int) string { return filepath.Join(e.members[id].dir, "node.log") }
 
 // Kill9 kills node id with SIGKILL and waits for it to be gone.
 func (e *Ensemble) Kill9(id int) {
