@@ -267,6 +267,33 @@ func TestNotificationsAndClose(t *testing.T) {
 	}
 }
 
+// A node that replaced its state with a snapshot says so with an
+// EventNone (its persistent watches missed changes): the front end closes
+// the connection, as a ZooKeeper follower does when it resyncs, after what
+// came before it; the client reconnects and re-registers its watches.
+func TestSnapshotNoticeCloses(t *testing.T) {
+	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
+		if r.Op.Op == jute.OpSetData {
+			return []msg.Body{&msg.WatchEvent{Session: r.Session, Type: 3, Path: "/a", Zxid: 9},
+				&msg.WatchEvent{Session: r.Session, Type: eventNone, Zxid: 9}}
+		}
+		return echo(r)
+	})
+	c := dial(t, srv)
+	c.connect(false)
+	c.send(&jute.RequestHeader{Xid: 1, Type: jute.OpSetData}, &jute.SetDataRequest{Path: "/a", Version: -1})
+	var ev jute.WatcherEvent
+	if h := c.reply(&ev); h.Xid != jute.XidNotification || ev.Path != "/a" {
+		t.Fatalf("notification %+v %+v", h, ev)
+	}
+	// closed() would take the read deadline for a close.
+	if _, err := c.read(); err == nil {
+		t.Fatal("more after the snapshot notice")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the connection stayed open after the snapshot notice")
+	}
+}
+
 // An event that comes ahead of a re-attach's answer follows the
 // ConnectResponse.
 func TestEventBeforeReattach(t *testing.T) {
