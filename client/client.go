@@ -477,6 +477,12 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		if code == znode.SessionExpired && via == nil {
 			c.expire(fmt.Sprintf("node %d answered SessionExpired", l.node))
 		}
+		if code == znode.SessionMoved && via == nil {
+			// The leader knows another node as the session's: re-attach
+			// (claiming it again), as a ZooKeeper client reconnects when
+			// its server closes the connection on SessionMoved.
+			c.suspect(l, "the leader says the session moved", false)
+		}
 		if code != znode.Ok {
 			return rep, l, &znode.Error{Code: code, Path: req.Path}
 		}

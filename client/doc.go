@@ -44,6 +44,11 @@
 //     its node in xid order; no request is buffered by NATS across a
 //     reconnect (ReconnectBufSize -1), so none is delivered late to a node
 //     the session has left.
+//   - A request answered SessionMoved (the leader knows another node as
+//     the session's: this one was left, and its write was not applied)
+//     fails with that error and the Conn re-attaches, claiming the
+//     session again, as a ZooKeeper client reconnects when its server
+//     drops it on SessionMoved.
 //   - A node answering SessionExpired (to a request or to the re-attach),
 //     or no successful re-attach within the session timeout of the last
 //     answer that was not a refusal, expires the session: StateExpired,

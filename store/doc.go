@@ -28,9 +28,14 @@
 //
 // Sessions. Every request carries the session's password, and every one is
 // checked. A node that does not know a session (it may be behind its
-// creation) asks the leader with a sync before it answers, as ZooKeeper's
-// follower revalidates a session with the leader; a closeSession applied
-// anywhere ends the session on every node that serves it.
+// creation), or to which a session re-attaches, asks the leader with a
+// sync before it answers, as ZooKeeper's follower revalidates a session
+// with the leader; that sync (msg.Forward.Attach) also makes the node the
+// session's owner at the leader, which refuses with SessionMoved the
+// forwards of the session from any other node: a node the session left
+// (paused, cut off) cannot apply, late, a write sent before the move after
+// the writes sent since. A closeSession applied anywhere ends the session
+// on every node that serves it.
 //
 // ACLs, as ZooKeeper checks them: per node, never inherited. The serving
 // node checks reads (READ for getData, getChildren and getACL; exists

@@ -72,21 +72,21 @@ func (s *Store) onRequest(req *msg.Request) {
 		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
 		return
 	} else if ss = s.sessions[req.Session]; ss == nil {
-		// A session moving to this node (its old node failed).
+		// A session moving to this node (its old node failed). Like
+		// ZooKeeper's Learner.validateSession, ask the leader first: a
+		// sync ahead of the request, then decide in flush. It may be
+		// expired, or created (and acknowledged to the client by another
+		// node) after what this node has applied
+		// (TestSessionMovesToBehindNode); and it tells the leader that
+		// the session is served here now, so what the old node still
+		// holds of it is refused (TestSessionMovedKeepsOrder).
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
-		if _, live := s.tree.Session(req.Session); !live {
-			// Expired, or created (and acknowledged to the client by
-			// another node) after what this node has applied. Like
-			// ZooKeeper's Learner.validateSession, ask the leader
-			// first: a sync ahead of the request, then decide in
-			// flush (TestSessionMovesToBehindNode).
-			rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
-				forwarded: true, revalidate: true}
-			ss.queue = append(ss.queue, rv)
-			ss.fwdSeq++
-			rv.seq = ss.fwdSeq
-		}
+		rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+			forwarded: true, revalidate: true, attach: true}
+		ss.queue = append(ss.queue, rv)
+		ss.fwdSeq++
+		rv.seq = ss.fwdSeq
 	}
 	s.touchSession(ss.id)
 	if req.ReplyTo != "" {
@@ -176,7 +176,7 @@ func (ss *session) setClientAddr(addr string) {
 
 func (s *Store) forward(ss *session, c *call) {
 	c.sent = s.tick
-	f := &msg.Forward{Epoch: s.epoch, Origin: s.id, Seq: c.seq, Request: c.req, Auth: ss.auth}
+	f := &msg.Forward{Epoch: s.epoch, Origin: s.id, Seq: c.seq, Request: c.req, Auth: ss.auth, Attach: c.attach}
 	if leader := s.r.Leader(); leader == s.id {
 		s.onForward(f)
 	} else {
@@ -276,6 +276,17 @@ func (s *Store) onForward(f *msg.Forward) {
 		return // a duplicate: its txn is proposed, the commit answers it
 	case f.Seq > seen.lastSeq+1 && !restart:
 		return // one before it was lost; the origin sends them all again
+	}
+	switch owner, known := s.owners[req.Session]; {
+	case f.Attach || !known:
+		s.owners[req.Session] = f.Origin
+	case owner != f.Origin:
+		// The session moved to another node since this was sent there:
+		// taking it now would apply it after the writes the client made
+		// since (ZooKeeper's SessionMovedException).
+		seen.lastSeq = f.Seq
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.SessionMoved)})
+		return
 	}
 	op := znode.OpCode(req.Op.Op)
 	if op == znode.OpSync {

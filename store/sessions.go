@@ -158,8 +158,21 @@ func (s *Store) reattach(req *msg.Request) {
 	ss.replyTo = req.ReplyTo
 	ss.setClientAddr(req.ClientAddr)
 	s.touchSession(ss.id)
+	// The leader learns that the session is served here before the client
+	// does: a write the client sent through the node it left is refused
+	// from now on, rather than applied after the ones it sends here
+	// (TestSessionMovedKeepsOrder).
+	rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+		forwarded: true, revalidate: true, attach: true}
+	ss.fwdSeq++
+	rv.seq = ss.fwdSeq
+	ss.queue = append(ss.queue, rv)
 	c := &call{req: *req, replyTo: req.ReplyTo, reply: &msg.Reply{Timeout: timeout, Passwd: s.passwd(req.Session)}}
 	c.req.ReplyTo = ""
 	ss.queue = append(ss.queue, c)
+	s.forward(ss, rv)
+	if s.sessions[ss.id] != ss {
+		return // expired meanwhile: c has been answered
+	}
 	s.flush(ss)
 }

@@ -83,6 +83,11 @@ type Store struct {
 	prepFrom uint64
 	held     []*msg.Forward
 	seen     map[seenKey]*seenSession
+	// owners: the node serving each session, as the leader knows it
+	// (msg.Forward.Attach; else the first origin it takes a forward of the
+	// session from in this term). Forwards from any other are refused
+	// with SessionMoved (TestSessionMovedKeepsOrder).
+	owners map[int64]msg.NodeID
 
 	// Serving node: sessions connected here.
 	sessions map[int64]*session
@@ -145,6 +150,7 @@ type call struct {
 	// session this node does not know (see onRequest); never answered to
 	// a client.
 	revalidate bool
+	attach     bool // the revalidation of a re-attach: msg.Forward.Attach
 }
 
 // revalidateXid is the xid of a revalidating sync: below every client xid
@@ -207,6 +213,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		tree:     tree,
 		now:      now,
 		seen:     map[seenKey]*seenSession{},
+		owners:   map[int64]msg.NodeID{},
 		sessions: map[int64]*session{},
 		awaiting: map[int64]struct{}{},
 		touched:  map[int64]struct{}{},
@@ -327,6 +334,7 @@ func (s *Store) observe() {
 	if epoch != s.epoch || role != replica.RoleLeader || !serving {
 		s.prep, s.held, s.prepWait = nil, nil, false
 		clear(s.seen)
+		clear(s.owners)
 		s.setTracking(false)
 	}
 	s.epoch, s.role, s.serving = epoch, role, serving
@@ -523,7 +531,10 @@ func (s *Store) flush(ss *session) {
 				// revalidates again), or caught up with the leader and
 				// the session is indeed not live.
 				for _, q := range ss.queue {
-					if q.reply == nil {
+					// A re-attach whose claim on the session did not
+					// reach the leader is refused too: the client tries
+					// again, and claims it again.
+					if q.reply == nil || c.attach && znode.OpCode(q.req.Op.Op) == znode.OpCreateSession {
 						q.reply = errReply(znode.SessionExpired)
 						if c.reply != nil {
 							q.reply = errReply(znode.ConnectionLoss)

@@ -298,6 +298,64 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	}
 }
 
+// TestSessionMovedKeepsOrder: a write a client sent through a node that
+// then stopped answering (SIGSTOP) must not be applied after the writes
+// the client made once it moved its session to another node: resumed, the
+// old node forwards its backlog, and the leader took it (another origin,
+// its own sequence). The gauntlet's watch validator saw a writer's data go
+// back (seed 602: "w1:568" applied after "w1:573"). As ZooKeeper's leader
+// answers SESSIONMOVED to a server the session left, the re-attach tells
+// the leader which node serves the session, and forwards from any other
+// are refused.
+func TestSessionMovedKeepsOrder(t *testing.T) {
+	s := stableSim(t, 3)
+	l := s.leaderID()
+	var a, b msg.NodeID
+	for _, id := range s.ids {
+		if id != l {
+			if a == 0 {
+				a = id
+			} else {
+				b = id
+			}
+		}
+	}
+	c := s.session(a, "c")
+	if rp := c.do(a, create("/r", "0", znode.Persistent)); rp.Err != 0 {
+		t.Fatalf("create: %d", rp.Err)
+	}
+	// The write through a is stuck there: a's outbound messages are lost
+	// for now, as if a were paused with it in its mailbox.
+	s.bus.Partition([]msg.NodeID{a}, []msg.NodeID{l, b})
+	c.send(a, setData("/r", "old", -1))
+	for range 3 {
+		s.step()
+	}
+	// The client gives a up and re-attaches to b, where it writes again.
+	c.xid++
+	mv := &msg.Request{Session: c.session, Passwd: Passwd(c.session), Xid: c.xid, LastZxid: int64(s.nodes[b].st.Tree().LastZxid()),
+		Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: c.name}
+	if err := s.nodes[b].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: b, Role: msg.RoleReplica}, mv)); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(s.nodes[b])
+	if rp := c.wait(c.xid); rp.Err != 0 {
+		t.Fatalf("re-attach at %d: %d", b, rp.Err)
+	}
+	if rp := c.do(b, setData("/r", "new", -1)); rp.Err != 0 {
+		t.Fatalf("setData at %d: %d", b, rp.Err)
+	}
+	// a comes back and forwards what it held.
+	s.bus.Heal()
+	s.settle()
+	for range 50 {
+		s.step()
+	}
+	if data, _, err := s.nodes[l].st.Tree().Get("/r"); err != nil || string(data) != "new" {
+		t.Fatalf("/r = %q (%v): the write sent before the move was applied after the one made since", data, err)
+	}
+}
+
 // TestSessionMovesToBehindNode: a client whose session was just created
 // (acknowledged by the leader) moves to a follower that has not applied the
 // createSession yet. The follower must not declare the live session

@@ -142,12 +142,19 @@ type Reply struct {
 // Seq numbers the forwards of one session from one origin 1, 2, 3, ...: the
 // leader takes them in that order only, so a lost one that is sent again
 // is neither skipped nor applied twice.
+//
+// Attach marks the sync a node forwards when a session re-attaches to it:
+// the origin serves the session from now on, and the leader refuses with
+// SessionMoved the forwards of it from any other origin (ZooKeeper's
+// session owner), so a node the session left cannot apply, late, a write
+// sent before the move.
 type Forward struct {
 	Epoch   uint64  `msgpack:"e"`
 	Origin  NodeID  `msgpack:"n"`
 	Seq     uint64  `msgpack:"q"`
 	Request Request `msgpack:"r"`
 	Auth    []ACL   `msgpack:"au,omitempty"` // Scheme and ID only
+	Attach  bool    `msgpack:"at,omitempty"`
 }
 
 // ForwardReply answers a Forward the leader did not turn into a txn: a
