@@ -24,10 +24,14 @@ const (
 	PartitionBridge Fault = "partition-bridge"   // cut two nodes from each other; the third sees both
 	SlowNode        Fault = "slow-node"          // delay every route of one node
 	FlakyRoutes     Fault = "flaky-routes"       // close random routes again and again, losing messages in flight
+	ClockSkew       Fault = "clock-skew"         // restart a node (or the leader) on a fast or slow clock, then on the right one
 )
 
+// CrashPoint, DiskFull and FsyncEIO, the crash-point and storage fault
+// kinds, are in storagefaults.go.
+
 // AllFaults is every fault kind.
-var AllFaults = []Fault{KillRandom, KillLeader, KillAll, PauseRandom, PauseLeader, PartitionMinor, PartitionLeader, PartitionBridge, SlowNode, FlakyRoutes}
+var AllFaults = []Fault{KillRandom, KillLeader, KillAll, PauseRandom, PauseLeader, PartitionMinor, PartitionLeader, PartitionBridge, SlowNode, FlakyRoutes, ClockSkew, CrashPoint, DiskFull, FsyncEIO}
 
 // ParseFaults parses a comma-separated list of fault kinds ("" or "all": every kind).
 func ParseFaults(s string) ([]Fault, error) {
@@ -78,7 +82,8 @@ func (tl *Timeline) save(path string) error { return os.WriteFile(path, []byte(t
 
 // scheduler injects faults from a seeded generator until its end; every
 // fault is healed before the next starts, and the ensemble is given time to
-// settle between faults.
+// settle between faults. At the double rate a second fault overlaps one
+// (skew.go).
 type scheduler struct {
 	e        *Ensemble
 	rng      *rand.Rand
@@ -87,6 +92,8 @@ type scheduler struct {
 	session  time.Duration // the workload's session timeout: pauses last longer
 	injected map[Fault]int
 	stuck    []string // an ensemble that did not settle after healing
+	double   float64  // the share of faults overlapped by a second one
+	overlaps int
 }
 
 func (s *scheduler) between(lo, hi time.Duration) time.Duration {
@@ -132,8 +139,17 @@ func (s *scheduler) run(end time.Time) error {
 		if !time.Now().Before(end) {
 			break
 		}
+		heal, err := s.beginOverlap(f)
+		if err != nil {
+			return err
+		}
 		if err := s.inject(f); err != nil {
 			return err
+		}
+		if heal != nil {
+			if err := heal(); err != nil {
+				return err
+			}
 		}
 		s.injected[f]++
 		if l := s.e.WaitSettled(30*time.Second, s.e.IDs()...); l == 0 {
@@ -234,6 +250,14 @@ func (s *scheduler) inject(f Fault) error {
 			time.Sleep(s.between(100*time.Millisecond, 800*time.Millisecond))
 		}
 		s.tl.add("%d route flaps", flaps)
+	case ClockSkew:
+		return s.clockSkew()
+	case CrashPoint:
+		return s.crashPoint()
+	case DiskFull:
+		return s.diskFull()
+	case FsyncEIO:
+		return s.fsyncEIO()
 	default:
 		return fmt.Errorf("gauntlet: unknown fault %q", f)
 	}

@@ -20,6 +20,7 @@ var (
 	flagSeed     = flag.Int64("gauntlet.seed", 0, "TestGauntletLong: the first history's seed (0: from the clock); history i uses seed+i")
 	flagFaults   = flag.String("gauntlet.faults", "all", "TestGauntletLong: comma-separated fault kinds")
 	flagDir      = flag.String("gauntlet.dir", "", "where failing runs are kept (default: the system temp dir)")
+	flagDouble   = flag.Float64("gauntlet.double", 0.25, "the share of faults overlapped by a second fault (0: one at a time)")
 )
 
 var nodeBin string
@@ -57,8 +58,10 @@ func TestParseFaults(t *testing.T) {
 
 // The gate run of the default suite: one short history with a leader kill,
 // a partition of the leader and a pause past the session timeout (their
-// order drawn from the seed); any anomaly fails it, and the run's directory
-// is kept and named.
+// order drawn from the seed, and at -gauntlet.double a second fault over
+// some of them), checked by every validator (linearizability, sessions,
+// watches, replica digests, progress after healing); any anomaly fails
+// it, and the run's directory is kept and named.
 func TestGauntletGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real node processes under faults; skipped with -short")
@@ -67,7 +70,7 @@ func TestGauntletGate(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
-	res, err := Run(Config{Bin: nodeBin, Seed: seed, Duration: 20 * time.Second, Dir: *flagDir,
+	res, err := Run(Config{Bin: nodeBin, Seed: seed, Duration: 20 * time.Second, Dir: *flagDir, Double: *flagDouble,
 		Faults: []Fault{KillLeader, PartitionLeader, PauseRandom}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -125,11 +128,11 @@ func TestGauntletLong(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
-	var ops, unknown, sessions, expired, regExpired, anomalies int
+	var ops, unknown, sessions, expired, regExpired, anomalies, watchEvents, overlaps int
 	injected := map[Fault]int{}
 	var failed []string
 	for i := 0; i < *flagRuns; i++ {
-		res, err := Run(Config{Bin: nodeBin, Seed: seed + int64(i), Duration: *flagDuration, Faults: faults, Dir: *flagDir, Logf: t.Logf})
+		res, err := Run(Config{Bin: nodeBin, Seed: seed + int64(i), Duration: *flagDuration, Faults: faults, Dir: *flagDir, Double: *flagDouble, Logf: t.Logf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,6 +143,8 @@ func TestGauntletLong(t *testing.T) {
 		expired += res.Expired
 		regExpired += res.RegExpired
 		anomalies += len(res.Anomalies)
+		watchEvents += res.Watch.Events
+		overlaps += res.Overlaps
 		for f, n := range res.Faults {
 			injected[f] += n
 		}
@@ -147,8 +152,8 @@ func TestGauntletLong(t *testing.T) {
 			failed = append(failed, fmt.Sprintf("seed %d (%s): %v", res.Seed, res.Dir, res.Anomalies))
 		}
 	}
-	summary := fmt.Sprintf("gauntlet: %d histories (seeds %d..%d, %s each), %d register operations (%d unknown), %d sessions (%d expired; %d register sessions expired), faults %v, %d anomalies",
-		*flagRuns, seed, seed+int64(*flagRuns)-1, *flagDuration, ops, unknown, sessions, expired, regExpired, injected, anomalies)
+	summary := fmt.Sprintf("gauntlet: %d histories (seeds %d..%d, %s each), %d register operations (%d unknown), %d sessions (%d expired; %d register sessions expired), %d watch events, faults %v (%d overlapping), %d anomalies",
+		*flagRuns, seed, seed+int64(*flagRuns)-1, *flagDuration, ops, unknown, sessions, expired, regExpired, watchEvents, injected, overlaps, anomalies)
 	fmt.Println(summary)
 	t.Log(summary)
 	for _, f := range failed {

@@ -27,6 +27,9 @@ type Config struct {
 	Clients  int           // register clients, default 4
 	Sessions int           // session-workload clients, default 3
 	Keys     int           // register znodes, default 5
+	Watchers int           // recursive-watch clients, default 2 (and one one-shot client)
+	Writers  int           // writers under the watched subtree, default 2
+	Double   float64       // the share of faults overlapped by a second one (0: none)
 	Session  time.Duration // the clients' session timeout, default 4s
 	Dir      string        // where runs are kept ("" : os.TempDir())
 	Logf     func(string, ...any)
@@ -45,10 +48,18 @@ type Result struct {
 	Expired    int    // of which expired (and were replaced)
 	RegExpired int    // register clients' sessions that expired
 	Faults     map[Fault]int
+	Overlaps   int // of the faults, those injected over another
 	Linz       porcupine.CheckResult
 	Anomalies  []string
 	Elapsed    time.Duration
 	FinalState string // every node's state/zxid/digest at the end
+	Watch      WatchStats
+}
+
+// WatchStats is what the watch workload did.
+type WatchStats struct {
+	Streams, Events, OneShots int // watcher sessions, events they got, one-shot watches fired or still armed
+	Reattached                int // of the streams, those that saw a Disconnected
 }
 
 // Failed reports whether the history showed any anomaly.
@@ -60,8 +71,9 @@ func (r *Result) String() string {
 		fs = append(fs, fmt.Sprintf("%s=%d", f, n))
 	}
 	sort.Strings(fs)
-	return fmt.Sprintf("seed %d: %d ops (%d unknown, %d errors), %d sessions (%d expired; %d register sessions expired), faults [%s], linearizability %s, %d anomalies, %s",
-		r.Seed, r.Ops, r.Unknown, r.Errors, r.Sessions, r.Expired, r.RegExpired, strings.Join(fs, " "), linzName(r.Linz), len(r.Anomalies), r.Elapsed.Round(time.Second))
+	return fmt.Sprintf("seed %d: %d ops (%d unknown, %d errors), %d sessions (%d expired; %d register sessions expired), watches: %d events in %d streams (%d disconnected), %d one-shots, faults [%s] (%d overlapping), linearizability %s, %d anomalies, %s",
+		r.Seed, r.Ops, r.Unknown, r.Errors, r.Sessions, r.Expired, r.RegExpired, r.Watch.Events, r.Watch.Streams, r.Watch.Reattached, r.Watch.OneShots,
+		strings.Join(fs, " "), r.Overlaps, linzName(r.Linz), len(r.Anomalies), r.Elapsed.Round(time.Second))
 }
 
 func linzName(r porcupine.CheckResult) string {
@@ -90,6 +102,13 @@ func (c *Config) defaults() {
 	if c.Keys == 0 {
 		c.Keys = 5
 	}
+	if c.Watchers == 0 {
+		c.Watchers = 2
+	}
+	if c.Writers == 0 {
+		c.Writers = 2
+	}
+
 	if c.Session == 0 {
 		c.Session = 4 * time.Second
 	}
@@ -161,8 +180,21 @@ func Run(cfg Config) (*Result, error) {
 		fail("%v", err)
 		return finish()
 	}
+	wat := &watches{e: e, timeout: cfg.Session, seed: cfg.Seed, tl: tl, writers: cfg.Writers, paths: 3, rezxids: map[string][]int64{}, acks: map[int]int{}}
+	if c := connect(ctx, e, 1, cfg.Session, nil); c == nil {
+		fail("no session to set up the watch workload")
+		return finish()
+	} else {
+		err := wat.setup(ctx, c)
+		c.Close()
+		if err != nil {
+			fail("%v", err)
+			return finish()
+		}
+	}
 	sess := &sessions{e: e, timeout: cfg.Session, tl: tl, current: map[int]*session{}}
 	stop := make(chan struct{})
+	final := make(chan struct{}) // the writers are done: watchers fence and finish
 	var wg sync.WaitGroup
 	for w := 1; w <= cfg.Clients; w++ {
 		wg.Add(1)
@@ -173,13 +205,24 @@ func Run(cfg Config) (*Result, error) {
 		swg.Add(1)
 		go func() { defer swg.Done(); sess.worker(ctx, w, stop) }()
 	}
+	var wwg, vwg sync.WaitGroup // writers, watchers
+	for w := 1; w <= cfg.Writers; w++ {
+		wwg.Add(1)
+		go func() { defer wwg.Done(); wat.writer(ctx, w, stop) }()
+	}
+	for w := 1; w <= cfg.Watchers; w++ {
+		vwg.Add(1)
+		go func() { defer vwg.Done(); wat.watcher(ctx, w, stop, final) }()
+	}
+	vwg.Add(1)
+	go func() { defer vwg.Done(); wat.oneshot(ctx, cfg.Watchers+1, stop, final) }()
 
-	sch := &scheduler{e: e, rng: newRand(cfg.Seed), faults: cfg.Faults, tl: tl, session: cfg.Session, injected: map[Fault]int{}}
+	sch := &scheduler{e: e, rng: newRand(cfg.Seed), faults: cfg.Faults, tl: tl, session: cfg.Session, injected: map[Fault]int{}, double: cfg.Double}
 	if err := sch.run(time.Now().Add(cfg.Duration)); err != nil {
 		close(stop)
 		return nil, err
 	}
-	res.Faults = sch.injected
+	res.Faults, res.Overlaps = sch.injected, sch.overlaps
 	for _, s := range sch.stuck {
 		fail("%s", s)
 	}
@@ -191,10 +234,20 @@ func Run(cfg Config) (*Result, error) {
 	if l := e.WaitSettled(60*time.Second, e.IDs()...); l == 0 {
 		fail("no leader 60s after the final heal: %v", e.Modes())
 	}
-	time.Sleep(2 * time.Second) // a calm stretch: the workload must make progress
+	// A calm stretch: the workload must make progress. Every writer of
+	// the watch workload must get a write acknowledged (a node whose
+	// forwards the leader ignores would stall its sessions for good).
+	healed := wat.ackCounts()
+	time.Sleep(2 * time.Second)
+	for _, v := range wat.progress(healed, 30*time.Second) {
+		fail("liveness: %s", v)
+	}
 	close(stop)
 	wg.Wait()
 	swg.Wait()
+	wwg.Wait()
+	close(final)
+	vwg.Wait()
 	tl.add("workloads stopped: %d register operations", hist.Len())
 
 	// Sessions: checked with a fresh session of the checker's own.
@@ -204,6 +257,20 @@ func Run(cfg Config) (*Result, error) {
 		for _, v := range sess.check(ctx, c) {
 			fail("session: %s", v)
 		}
+		if scan, err := wat.scan(ctx, c); err != nil {
+			fail("watches: final scan: %v", err)
+		} else {
+			problems := wat.check(scan)
+			for _, v := range problems {
+				fail("watches: %s", v)
+			}
+			if len(problems) > 0 {
+				if err := wat.save(filepath.Join(dir, "watches.txt")); err != nil {
+					cfg.Logf("saving the watch streams: %v", err)
+				}
+			}
+		}
+		res.Watch = wat.stats()
 		c.Close()
 	}
 	sess.mu.Lock()
