@@ -69,6 +69,7 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 		if s.tracking {
 			s.delta().Closed = append(s.delta().Closed, hdr.Session)
 		}
+		delete(s.owners, hdr.Session) // forwards of a closed session are refused anyway
 
 		ss := s.sessions[hdr.Session]
 		if ss == nil {
