@@ -27,7 +27,7 @@ import (
 type CrashConfig struct {
 	Bin    string
 	Dir    string   // where a failing campaign is kept ("": the temp dir)
-	Points []string // default: crashpoint.Points
+	Points []string // default: crashpoint.Points and PowerLossAll
 	Hits   int      // crashes per point; default 1
 	Seed   int64    // the fault file systems' tears and the choice of nodes
 	Tick   int      // tickTime in ms; default 200
@@ -142,7 +142,7 @@ func RunCrash(cfg CrashConfig) (*CrashResult, error) {
 		cfg.Tries = 3
 	}
 	if len(cfg.Points) == 0 {
-		cfg.Points = crashpoint.Points
+		cfg.Points = append(slices.Clone(crashpoint.Points), PowerLossAll)
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -508,6 +508,8 @@ func (c *campaign) attempt(p string) ([]armed, error) {
 			return nil, err
 		}
 		syncing = f
+	case PowerLossAll:
+		return c.powerLossAll()
 	default:
 		return nil, fmt.Errorf("gauntlet: no scenario for crash point %q", p)
 	}
@@ -523,6 +525,53 @@ func (c *campaign) attempt(p string) ([]armed, error) {
 			c.tl.add("%s: node %d crashed there", p, a.id)
 		}
 	}
+	return hits, nil
+}
+
+// PowerLossAll is a campaign step beside the crash points: every node
+// loses power at once while writes go on (each one's fault file system
+// drops what it had not fsynced), as a whole rack would. Every write
+// acknowledged before must survive: a follower acks only what it fsynced,
+// and the leader counts itself only once its own fsync returned.
+const PowerLossAll = "ensemble.power-loss"
+
+// powerLossLine is what cmd/node prints when its control file says crash.
+const powerLossLine = crashpoint.HitLine + "faultfs.power-loss hit"
+
+func (c *campaign) powerLossAll() ([]armed, error) {
+	c.tl.add("%s: write, then every node loses power", PowerLossAll)
+	c.burst(20, 10*time.Second) // the writers go on during the crash
+	var as []armed
+	for _, id := range c.e.IDs() {
+		var off int64
+		if st, err := os.Stat(c.e.LogPath(id)); err == nil {
+			off = st.Size()
+		}
+		as = append(as, armed{id, off})
+	}
+	for _, id := range c.e.IDs() {
+		if err := c.e.SetStorageFault(id, "crash"); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range c.e.IDs() {
+		select {
+		case <-c.e.Exited(id):
+		case <-time.After(5 * time.Second):
+		}
+	}
+	var hits []armed
+	for _, a := range as {
+		// Before the restart: a new process reads the file at once.
+		if err := c.e.SetStorageFault(a.id, "none"); err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(c.e.LogPath(a.id))
+		if err == nil && int64(len(b)) >= a.off && bytes.Contains(b[a.off:], []byte(powerLossLine)) {
+			hits = append(hits, a)
+		}
+	}
+	c.tl.add("%s: %d of %d nodes crashed", PowerLossAll, len(hits), len(as))
 	return hits, nil
 }
 
