@@ -125,9 +125,10 @@ type Conn struct {
 	// lastTouch + timeout.
 	lastTouch atomic.Int64
 
-	pendMu  sync.Mutex
-	pending map[int32]chan *msg.Reply
-	hooks   map[int32]func(*msg.Reply) // run with the reply before its caller gets it (watch.go)
+	pendMu    sync.Mutex
+	pending   map[int32]chan *msg.Reply
+	pendLinks map[int32]*link            // the link each pending request went out on
+	hooks     map[int32]func(*msg.Reply) // run with the reply before its caller gets it (watch.go)
 
 	watches watchManager // watch.go
 
@@ -397,12 +398,6 @@ func (c *Conn) onReply(m *nats.Msg) {
 		c.log.Debug("unexpected message on reply inbox", "kind", env.Kind)
 		return
 	}
-	for {
-		z := c.lastZxid.Load()
-		if rep.Zxid <= z || c.lastZxid.CompareAndSwap(z, rep.Zxid) {
-			break
-		}
-	}
 	now := c.mono()
 	c.lastRecv.Store(now)
 	if znode.Code(rep.Err) != znode.ConnectionLoss {
@@ -410,13 +405,28 @@ func (c *Conn) onReply(m *nats.Msg) {
 	}
 	c.pendMu.Lock()
 	ch, ok := c.pending[rep.Xid]
+	l := c.pendLinks[rep.Xid]
 	delete(c.pending, rep.Xid)
+	delete(c.pendLinks, rep.Xid)
 	hook := c.hooks[rep.Xid]
 	delete(c.hooks, rep.Xid)
 	c.pendMu.Unlock()
+	if ok && l != nil && isLost(l) {
+		// Its caller gets ConnectionLoss. The node's watch events before
+		// it were dropped with the link, so what it shows must not count
+		// as seen either: the re-attach's setWatches2 would then take
+		// those changes as delivered and not fire their watches.
+		ok = false
+	}
 	if !ok {
 		c.log.Debug("reply for no pending request", "xid", rep.Xid)
 		return
+	}
+	for {
+		z := c.lastZxid.Load()
+		if rep.Zxid <= z || c.lastZxid.CompareAndSwap(z, rep.Zxid) {
+			break
+		}
 	}
 	if hook != nil {
 		hook(rep)
@@ -533,6 +543,10 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		}
 		c.pendMu.Lock()
 		c.pending[req.Xid] = ch
+		if c.pendLinks == nil {
+			c.pendLinks = make(map[int32]*link)
+		}
+		c.pendLinks[req.Xid] = l
 		if h := replyHookOf(ctx); h != nil {
 			if c.hooks == nil {
 				c.hooks = make(map[int32]func(*msg.Reply))
@@ -553,6 +567,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		forget := func() {
 			c.pendMu.Lock()
 			delete(c.pending, req.Xid)
+			delete(c.pendLinks, req.Xid)
 			delete(c.hooks, req.Xid)
 			c.pendMu.Unlock()
 		}
@@ -617,6 +632,15 @@ func (c *Conn) since(t int64) time.Duration { return time.Duration(c.mono() - t)
 
 // at is the time mono read as t, with a monotonic reading.
 func (c *Conn) at(t int64) time.Time { return c.born.Add(time.Duration(t)) }
+
+func isLost(l *link) bool {
+	select {
+	case <-l.lost:
+		return true
+	default:
+		return false
+	}
+}
 
 func (c *Conn) isLink(l *link) bool {
 	c.mu.Lock()

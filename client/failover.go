@@ -172,6 +172,14 @@ func (c *Conn) reattach() {
 	}
 	c.mu.Unlock()
 	backoff := c.retry.base
+	// What the session saw before it lost its link: every attempt asks
+	// for a node that has applied it and re-registers the watches
+	// relative to it. Not what an earlier attempt's answer raised
+	// LastZxid to (that node's zxid): setWatches2 would then take the
+	// changes up to there as delivered and fire none of their one-shot
+	// watches (gauntlet watch validator, seed 605: a getData watch missed
+	// its change after a first attempt's setWatches2 timed out).
+	seen := c.lastZxid.Load()
 	for {
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
@@ -211,7 +219,6 @@ func (c *Conn) reattach() {
 		try := min(remaining, max(c.timeout/4, 250*time.Millisecond))
 		ctx, cancel := context.WithTimeout(context.Background(), try)
 		ctx = withReplyHook(ctx, c.takeEventsOnAccept(node))
-		seen := c.lastZxid.Load() // before this reply raises it: the watches' RelZxid
 		rep, _, err := c.send(ctx, msg.Request{Session: c.session, Passwd: c.passwd,
 			Timeout: int32(c.timeout / time.Millisecond), LastZxid: seen,
 			Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)

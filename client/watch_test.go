@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/server"
@@ -788,5 +789,31 @@ func TestEventsFromAcceptingNodeOnly(t *testing.T) {
 	event(10)
 	if e := next(t, l.q.ch, time.Second); e.Zxid != 10 {
 		t.Fatalf("got %v at 0x%x, want the change at 10 only", e, e.Zxid)
+	}
+}
+
+// A reply that comes on a link already given up is not delivered and does
+// not count as seen: the node's watch events before it were dropped with
+// the link, and a re-attach relative to its zxid would take their changes
+// as delivered (gauntlet watch validator, seed 605: a one-shot watch never
+// fired for its change).
+func TestReplyOnLostLinkNotSeen(t *testing.T) {
+	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), pending: map[int32]chan *msg.Reply{}}
+	old := &link{node: 1, lost: make(chan struct{})}
+	ch := make(chan *msg.Reply, 1)
+	c.pending[5], c.pendLinks = ch, map[int32]*link{5: old}
+	close(old.lost)
+	data, err := natsbus.Encode(msg.New(msg.Addr{Node: 1, Role: msg.RoleReplica}, msg.Addr{}, &msg.Reply{Session: 7, Xid: 5, Zxid: 40}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.onReply(&nats.Msg{Data: data})
+	if got := c.LastZxid(); got != 0 {
+		t.Fatalf("LastZxid %d after a reply on a lost link", got)
+	}
+	select {
+	case rep := <-ch:
+		t.Fatalf("delivered %+v", rep)
+	default:
 	}
 }
