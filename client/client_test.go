@@ -226,6 +226,36 @@ func TestClientRetriesConnectionLoss(t *testing.T) {
 	f.Refuse(0)
 }
 
+// A write answered ConnectionLoss without Refused may have been applied:
+// the client must not send it again (a compare-and-set that succeeded
+// would come back BadVersion, a create NodeExists). The linearizability
+// gate found the client doing so (TestLinearizableUnderLeaderKills);
+// reads are repeated, they change nothing.
+func TestClientDoesNotRepeatWriteOfUnknownOutcome(t *testing.T) {
+	f := clienttest.Start(t)
+	c := connectFake(t, f, withRetry(5, time.Millisecond, 5*time.Millisecond))
+	f.Lose(1)
+	before := len(f.Requests())
+	if _, err := c.Create(ctxT(t), "/u", nil, znode.Persistent, nil); !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("create of unknown outcome: %v, want ConnectionLoss", err)
+	}
+	if n := len(f.Requests()) - before; n != 1 {
+		t.Fatalf("a write of unknown outcome was sent %d times", n)
+	}
+	// It was applied: the znode is there, with version 0.
+	if _, st, err := c.Get(ctxT(t), "/u"); err != nil || st.Version != 0 {
+		t.Fatalf("get /u: %+v %v", st, err)
+	}
+	f.Lose(1)
+	before = len(f.Requests())
+	if _, _, err := c.Get(ctxT(t), "/u"); err != nil {
+		t.Fatalf("a read answered ConnectionLoss was not repeated: %v", err)
+	}
+	if n := len(f.Requests()) - before; n != 2 {
+		t.Fatalf("read sent %d times, want 2", n)
+	}
+}
+
 func TestClientNoReplyIsConnectionLoss(t *testing.T) {
 	f := clienttest.Start(t)
 	c := connectFake(t, f)

@@ -37,6 +37,7 @@ type Node struct {
 	reqs     []msg.Request // every request, in arrival order
 	refuse   int           // answer this many more requests with ConnectionLoss
 	refuseRe int           // and this many more re-attaches
+	lose     int           // apply this many more requests but answer ConnectionLoss, not refused
 	drop     func(msg.Request) bool
 }
 
@@ -106,6 +107,11 @@ func (f *Node) Refuse(n int) { f.mu.Lock(); f.refuse = n; f.mu.Unlock() }
 // ConnectionLoss, as a node behind the client's lastZxid.
 func (f *Node) RefuseAttach(n int) { f.mu.Lock(); f.refuseRe = n; f.mu.Unlock() }
 
+// Lose applies the next n requests but answers them with ConnectionLoss
+// not marked Refused, as a node that stopped serving with them in flight:
+// their outcome is unknown to the client.
+func (f *Node) Lose(n int) { f.mu.Lock(); f.lose = n; f.mu.Unlock() }
+
 // AddSession makes session live here, as if created on another node of
 // the ensemble.
 func (f *Node) AddSession(session int64) { f.mu.Lock(); f.sessions[session] = true; f.mu.Unlock() }
@@ -170,6 +176,10 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 	code := f.apply(&req.Op, rep)
 	rep.Err = int32(code)
 	rep.Zxid = f.zxid
+	if f.lose > 0 {
+		f.lose--
+		rep = &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid, Err: int32(znode.ConnectionLoss)}
+	}
 	return rep, true
 }
 
