@@ -266,16 +266,26 @@ func TestLeaderDiskFull(t *testing.T) {
 	e.checkHas(ctx, l, acked)
 }
 
-// An fsync fails with EIO on a follower: it stops through Done without
+// An fsync fails with EIO on a follower or on the leader: it stops through Done without
 // acking (no panic loop), the others go on, and a restart recovers from
 // its disk and catches up.
 func TestFsyncEIOStopsNode(t *testing.T) {
+	t.Run("follower", func(t *testing.T) { testFsyncEIOStops(t, false) })
+	// A leader that stops is a leader gone: the others elect a new one,
+	// and writes in flight come back with an outcome left open.
+	t.Run("leader", func(t *testing.T) { testFsyncEIOStops(t, true) })
+}
+
+func testFsyncEIOStops(t *testing.T, leader bool) {
 	e := startFaultEnsemble(t)
-	_, others := e.roles()
-	f, o := others[0], others[1]
+	l, others := e.roles()
+	f, via := others[0], others[1:]
+	if leader {
+		f, via = l, others
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := e.connect(ctx, o)
+	c := e.connect(ctx, via...)
 	var acked []string
 	for i := range 5 {
 		p := fmt.Sprintf("/before-%d", i)
