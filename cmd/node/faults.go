@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica/wal"
@@ -64,30 +62,17 @@ func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 	return []server.Option{server.WithFS(ffs)}, nil
 }
 
-// pollFaultsEvery is how often the control file is read.
-const pollFaultsEvery = 20 * time.Millisecond
-
 func pollFaults(log *slog.Logger, ffs *wal.FaultFS, path string) {
-	last := ""
-	for ; ; time.Sleep(pollFaultsEvery) {
-		b, err := os.ReadFile(path)
-		if err != nil && !os.IsNotExist(err) {
-			continue
-		}
-		cmd := strings.TrimSpace(string(b))
-		if cmd == last {
-			continue
-		}
-		last = cmd
+	crashpoint.PollFile(path, nil, func(cmd string) {
 		if cmd == "crash" {
 			crashpoint.Crash("faultfs.power-loss")
 		}
 		m, err := wal.ParseFaultMode(cmd)
 		if err != nil {
 			log.Error("fault control file", "file", path, "err", err)
-			continue
+			return
 		}
 		log.Warn("storage fault mode", "mode", m.String())
 		ffs.SetMode(m)
-	}
+	})
 }

@@ -244,25 +244,35 @@ func Setup(log *slog.Logger, stop <-chan struct{}) error {
 	return nil
 }
 
-// pollEvery is how often the control file is read: cheap, and far below
+// pollEvery is how often a control file is read: cheap, and far below
 // how long a harness waits for a point to be reached.
 const pollEvery = 20 * time.Millisecond
 
 func poll(log *slog.Logger, path string, stop <-chan struct{}) {
+	PollFile(path, stop, func(spec string) {
+		if err := Arm(spec); err != nil {
+			log.Error("crash point control file", "file", path, "err", err)
+		} else {
+			log.Warn("crash points armed", "spec", spec)
+		}
+	})
+}
+
+// PollFile reads the control file path every pollEvery until stop is
+// closed (nil: for the process's life) and calls apply with its trimmed
+// content each time that changes; a missing file reads as "". It is how a
+// harness steers a running node (crash points here, a fault file
+// system's mode in cmd/node).
+func PollFile(path string, stop <-chan struct{}, apply func(content string)) {
 	last := ""
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
 		b, err := os.ReadFile(path)
 		if err == nil || os.IsNotExist(err) {
-			spec := strings.TrimSpace(string(b))
-			if spec != last {
-				if err := Arm(spec); err != nil {
-					log.Error("crash point control file", "file", path, "err", err)
-				} else {
-					log.Warn("crash points armed", "spec", spec)
-				}
-				last = spec
+			if content := strings.TrimSpace(string(b)); content != last {
+				last = content
+				apply(content)
 			}
 		}
 		select {
