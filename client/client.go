@@ -125,10 +125,8 @@ type Conn struct {
 	// lastTouch + timeout.
 	lastTouch atomic.Int64
 
-	pendMu    sync.Mutex
-	pending   map[int32]chan *msg.Reply
-	pendLinks map[int32]*link            // the link each pending request went out on
-	hooks     map[int32]func(*msg.Reply) // run with the reply before its caller gets it (watch.go)
+	pendMu  sync.Mutex
+	pending map[int32]pendingReq
 
 	watches watchManager // watch.go
 
@@ -139,6 +137,13 @@ type Conn struct {
 	done        chan struct{} // closed on Close or expiry: goroutines stop
 	stopOnce    sync.Once
 	wg          sync.WaitGroup
+}
+
+// pendingReq is a request waiting for its reply.
+type pendingReq struct {
+	ch   chan *msg.Reply
+	link *link                // the link it went out on
+	hook func(rep *msg.Reply) // run with the reply before its caller gets it (watch.go); may be nil
 }
 
 // link is one attachment of the session to a node, over one NATS
@@ -195,7 +200,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		inbox:       newInbox(o.inboxPrefix),
 		urls:        urls,
 		opts:        o,
-		pending:     make(map[int32]chan *msg.Reply),
+		pending:     make(map[int32]pendingReq),
 		ready:       make(chan struct{}),
 		kick:        make(chan struct{}, 1),
 		reconnected: make(chan struct{}, 1),
@@ -404,14 +409,10 @@ func (c *Conn) onReply(m *nats.Msg) {
 		c.lastTouch.Store(now)
 	}
 	c.pendMu.Lock()
-	ch, ok := c.pending[rep.Xid]
-	l := c.pendLinks[rep.Xid]
+	p, ok := c.pending[rep.Xid]
 	delete(c.pending, rep.Xid)
-	delete(c.pendLinks, rep.Xid)
-	hook := c.hooks[rep.Xid]
-	delete(c.hooks, rep.Xid)
 	c.pendMu.Unlock()
-	if ok && l != nil && isLost(l) {
+	if ok && p.link != nil && isLost(p.link) {
 		// Its caller gets ConnectionLoss. The node's watch events before
 		// it were dropped with the link, so what it shows must not count
 		// as seen either: the re-attach's setWatches2 would then take
@@ -428,10 +429,10 @@ func (c *Conn) onReply(m *nats.Msg) {
 			break
 		}
 	}
-	if hook != nil {
-		hook(rep)
+	if p.hook != nil {
+		p.hook(rep)
 	}
-	ch <- rep
+	p.ch <- rep
 }
 
 // do sends req and waits for its reply, retrying refusals with
@@ -542,17 +543,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			req.Xid, req.Session, req.Passwd = c.xid, c.session, c.passwd
 		}
 		c.pendMu.Lock()
-		c.pending[req.Xid] = ch
-		if c.pendLinks == nil {
-			c.pendLinks = make(map[int32]*link)
-		}
-		c.pendLinks[req.Xid] = l
-		if h := replyHookOf(ctx); h != nil {
-			if c.hooks == nil {
-				c.hooks = make(map[int32]func(*msg.Reply))
-			}
-			c.hooks[req.Xid] = h
-		}
+		c.pending[req.Xid] = pendingReq{ch: ch, link: l, hook: replyHookOf(ctx)}
 		c.pendMu.Unlock()
 		data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
 		sendErr := err
@@ -567,8 +558,6 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		forget := func() {
 			c.pendMu.Lock()
 			delete(c.pending, req.Xid)
-			delete(c.pendLinks, req.Xid)
-			delete(c.hooks, req.Xid)
 			c.pendMu.Unlock()
 		}
 		if err != nil {

@@ -798,10 +798,10 @@ func TestEventsFromAcceptingNodeOnly(t *testing.T) {
 // as delivered (gauntlet watch validator, seed 605: a one-shot watch never
 // fired for its change).
 func TestReplyOnLostLinkNotSeen(t *testing.T) {
-	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), pending: map[int32]chan *msg.Reply{}}
+	c := &Conn{session: 7, born: time.Now(), log: slog.New(slog.DiscardHandler), pending: map[int32]pendingReq{}}
 	old := &link{node: 1, lost: make(chan struct{})}
 	ch := make(chan *msg.Reply, 1)
-	c.pending[5], c.pendLinks = ch, map[int32]*link{5: old}
+	c.pending[5] = pendingReq{ch: ch, link: old}
 	close(old.lost)
 	data, err := natsbus.Encode(msg.New(msg.Addr{Node: 1, Role: msg.RoleReplica}, msg.Addr{}, &msg.Reply{Session: 7, Xid: 5, Zxid: 40}))
 	if err != nil {
