@@ -78,7 +78,10 @@ type Config struct {
 	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1(user:password))),
 	// "" when none: a session authenticated as that user passes every ACL.
 	SuperDigest string
-	Warnings    []string
+	// ConfigVersion is the version= line of a dynamicConfigFile (0 when
+	// there is none).
+	ConfigVersion int64
+	Warnings      []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -89,16 +92,6 @@ var ErrOpenBus = errors.New("the bus would be open")
 
 // KnownFourLetterWords lists ZooKeeper's four-letter words.
 var KnownFourLetterWords = []string{"conf", "cons", "crst", "dump", "envi", "gtmk", "ruok", "stmk", "srst", "srvr", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "dirs"}
-
-// ignored are ZooKeeper keys Paddock accepts but does not act on.
-var ignored = map[string]string{
-	"standaloneEnabled": "", "reconfigEnabled": "", "quorumListenOnAllIPs": "", "preAllocSize": "",
-	"globalOutstandingLimit": "", "leaderServes": "", "cnxTimeout": "", "syncEnabled": "",
-	"skipACL": "", "maxResponseCacheSize": "", "admin.enableServer": "", "admin.serverPort": "",
-	"admin.serverAddress": "", "secureClientPort": "", "dynamicConfigFile": "",
-	"metricsProvider.className": "", "metricsProvider.httpPort": "", "audit.enable": "",
-	"initLimit.sec": "",
-}
 
 type parser struct {
 	name string
@@ -131,9 +124,22 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse reads zoo.cfg text; it does not read myid.
+// Parse reads zoo.cfg text; it does not read myid. A dynamicConfigFile
+// it names is read from the file system (relative to name's directory).
 func Parse(r io.Reader, name string) (*Config, error) {
-	p := &parser{name: name, line: map[string]int{}, vals: map[string]string{}, c: &Config{Path: name}}
+	p, err := scan(r, name, &Config{Path: name})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	return p.c, nil
+}
+
+// scan reads Java-properties lines into a parser for c.
+func scan(r io.Reader, name string, c *Config) (*parser, error) {
+	p := &parser{name: name, line: map[string]int{}, vals: map[string]string{}, c: c}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	n := 0
@@ -159,10 +165,7 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", name, err)
 	}
-	if err := p.build(); err != nil {
-		return nil, err
-	}
-	return p.c, nil
+	return p, nil
 }
 
 func (p *parser) intKey(key string, def, lo, hi int, unit string) (int, error) {
@@ -296,8 +299,14 @@ func (p *parser) build() error {
 	if err := p.credentials(); err != nil {
 		return err
 	}
-	if err := p.servers(); err != nil {
+	if err := p.serverLines(); err != nil {
 		return err
+	}
+	if err := p.unsupported(); err != nil {
+		return err
+	}
+	if _, ok := p.vals["maxClientCnxns"]; ok && c.MaxClientCnxns != 60 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: maxClientCnxns=%d is not enforced yet", p.name, p.line["maxClientCnxns"], c.MaxClientCnxns))
 	}
 	if len(c.Servers) > 1 {
 		for _, k := range []string{"initLimit", "syncLimit"} {
@@ -384,10 +393,10 @@ func (p *parser) known(k string) (string, bool) {
 	if slices.Contains(superDigestKeys, k) {
 		return k, true
 	}
-	if strings.HasPrefix(k, "server.") {
+	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {
 		return k, true
 	}
-	_, ok := ignored[k]
+	_, ok := lookupZooKey(k)
 	return k, ok
 }
 
@@ -455,23 +464,93 @@ func (p *parser) credentials() error {
 	return nil
 }
 
-// CheckBus refuses a configuration whose bus would be open to anyone: a
-// multi-server ensemble needs the peer credential, and a bus with a peer
-// credential needs client users unless anonymous clients are allowed
-// explicitly. A standalone node without any credential runs an open bus.
-// Errors wrap ErrOpenBus and ErrInvalid.
+// CheckBus refuses a configuration whose bus would let a client reach the
+// consensus subjects: native clients (paddock.clientUsers or
+// paddock.allowAnonymousClients) on a multi-server ensemble need the peer
+// credential, which authenticates the routes between nodes. Without any
+// Paddock credential a multi-server ensemble runs a closed bus (see
+// ClosedBus). Errors wrap ErrOpenBus and ErrInvalid.
 func (c *Config) CheckBus() error {
-	if !c.Standalone() && c.PeerUser == "" {
-		return fmt.Errorf("config: %s: a multi-server ensemble needs paddock.peerUser and paddock.peerPassword "+
-			"(the peer credential of routes and of the nodes' own bus connections); without them anyone who reaches "+
-			"a bus port can forge votes and proposals: %w: %w", c.Path, ErrOpenBus, ErrInvalid)
-	}
-	if c.PeerUser != "" && len(c.ClientUsers) == 0 && !c.AllowAnonymousClients {
-		return fmt.Errorf("config: %s: no client credentials: set paddock.clientUsers=user:password[,user:password...], "+
-			"or paddock.allowAnonymousClients=true to let clients connect without credentials "+
-			"(still fenced off the consensus subjects): %w: %w", c.Path, ErrOpenBus, ErrInvalid)
+	if !c.Standalone() && c.PeerUser == "" && (len(c.ClientUsers) > 0 || c.AllowAnonymousClients) {
+		return fmt.Errorf("config: %s: native clients on a multi-server ensemble need paddock.peerUser and "+
+			"paddock.peerPassword as well (the peer credential authenticates the routes between nodes; "+
+			"without it anyone who reaches a route port could join the bus): %w: %w", c.Path, ErrOpenBus, ErrInvalid)
 	}
 	return nil
+}
+
+// ClosedBus reports whether the bus admits no connection but the node's
+// own: no client credentials are configured and the node is part of an
+// ensemble or has a peer credential. ZooKeeper clients are served on
+// clientPort all the same. A standalone node without any credential runs
+// an open bus instead, bound to 127.0.0.1.
+func (c *Config) ClosedBus() bool {
+	return len(c.ClientUsers) == 0 && !c.AllowAnonymousClients && (c.PeerUser != "" || !c.Standalone())
+}
+
+// BusWarning is the one warning a node logs at start about its bus, ""
+// when the bus has both peer and client credentials.
+func (c *Config) BusWarning() string {
+	switch {
+	case c.ClosedBus() && c.PeerUser == "":
+		return "no Paddock credentials: the bus admits no native client (ZooKeeper clients are served on clientPort) " +
+			"and the routes between nodes are unauthenticated, like ZooKeeper's quorum ports; set paddock.peerUser " +
+			"and paddock.peerPassword to authenticate peers, and paddock.clientUsers (or paddock.allowAnonymousClients=true) " +
+			"to admit native clients"
+	case c.ClosedBus():
+		return "no client credentials: the bus admits no native client (ZooKeeper clients are served on clientPort); " +
+			"set paddock.clientUsers=user:password[,...] or paddock.allowAnonymousClients=true to admit them"
+	case c.PeerUser == "" && len(c.ClientUsers) == 0:
+		return "the bus is open: anyone who reaches the bus port may publish anything; set paddock.peerUser, " +
+			"paddock.peerPassword and paddock.clientUsers"
+	}
+	return ""
+}
+
+// serverLines reads the server.N lines from zoo.cfg or, as ZooKeeper 3.5+
+// does, from the dynamicConfigFile it names (server.N lines and an
+// optional version=<hex>); they may not stand in both.
+func (p *parser) serverLines() error {
+	path, ok := p.vals["dynamicConfigFile"]
+	if !ok {
+		return p.servers()
+	}
+	for k := range p.vals {
+		if strings.HasPrefix(k, "server.") {
+			return p.errf(k, "server lines belong in dynamicConfigFile %s when it is set", path)
+		}
+	}
+	if path == "" {
+		return p.errf("dynamicConfigFile", "want a file name")
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(p.name), path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return p.errf("dynamicConfigFile", "%v", err)
+	}
+	defer f.Close()
+	dyn, err := scan(f, path, p.c)
+	if err != nil {
+		return err
+	}
+	for k, v := range dyn.vals {
+		switch {
+		case strings.HasPrefix(k, "server."):
+		case k == "version":
+			ver, err := strconv.ParseUint(v, 16, 64)
+			if err != nil {
+				return dyn.errf(k, "%q: want a hexadecimal zxid", v)
+			}
+			p.c.ConfigVersion = int64(ver)
+		case strings.HasPrefix(k, "group.") || strings.HasPrefix(k, "weight."):
+			return dyn.errf(k, "hierarchical quorums are not supported: every server would count as one vote")
+		default:
+			return dyn.errf(k, "a dynamic configuration file holds only server.N lines and version")
+		}
+	}
+	return dyn.servers()
 }
 
 func (p *parser) servers() error {
@@ -648,6 +727,11 @@ func (c *Config) Voters() []msg.NodeID {
 func (c *Config) ClientAddr() string {
 	return net.JoinHostPort(c.ClientPortAddress, strconv.Itoa(c.ClientPort))
 }
+
+// BusCredentialFile is where a node whose bus is closed without a peer
+// credential leaves its own random bus credential (user:password), for
+// local operator tools such as node trace.
+func (c *Config) BusCredentialFile() string { return filepath.Join(c.DataDir, "paddock.buscred") }
 
 // PidFile is where a running node records its pid.
 func (c *Config) PidFile() string { return filepath.Join(c.DataDir, "paddock.pid") }

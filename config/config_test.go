@@ -112,12 +112,12 @@ func TestCheckBus(t *testing.T) {
 		name, text, want string
 	}{
 		{"standalone open", "dataDir=/d\nclientPort=1\n", ""},
-		{"standalone peer only", "dataDir=/d\nclientPort=1\n" + peer, "paddock.clientUsers"},
+		{"standalone peer only", "dataDir=/d\nclientPort=1\n" + peer, ""},
 		{"standalone clients only", "dataDir=/d\nclientPort=1\npaddock.clientUsers=a:b\n", ""},
-		{"ensemble open", three, "a multi-server ensemble needs paddock.peerUser and paddock.peerPassword"},
-		{"ensemble anonymous but no peer", three + "paddock.allowAnonymousClients=true\n", "needs paddock.peerUser"},
-		{"ensemble no clients", three + peer, "set paddock.clientUsers=user:password[,user:password...], or paddock.allowAnonymousClients=true"},
-		{"ensemble no clients, anonymous false", three + peer + "paddock.allowAnonymousClients=false\n", "paddock.allowAnonymousClients=true"},
+		{"ensemble plain", three, ""},
+		{"ensemble anonymous but no peer", three + "paddock.allowAnonymousClients=true\n", "need paddock.peerUser and paddock.peerPassword as well"},
+		{"ensemble clients but no peer", three + "paddock.clientUsers=a:b\n", "need paddock.peerUser"},
+		{"ensemble no clients", three + peer, ""},
 		{"ensemble clients", three + peer + "paddock.clientUsers=a:b\n", ""},
 		{"ensemble anonymous", three + peer + "paddock.allowAnonymousClients=true\n", ""},
 	}
@@ -147,11 +147,132 @@ func TestWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := strings.Join(c.Warnings, "\n")
-	if !strings.Contains(w, `z:3: unknown key "foo" ignored`) || strings.Contains(w, "admin") || !strings.Contains(w, "raised to the minimum 3") {
+	if !strings.Contains(w, `z:3: unknown key "foo" ignored`) || !strings.Contains(w, "z:4: admin.serverPort=8080 is not supported") ||
+		!strings.Contains(w, "raised to the minimum 3") {
 		t.Errorf("warnings: %q", w)
 	}
 	if c.SnapRetainCount != 3 || c.BusPort != 10001 || !c.Standalone() {
 		t.Errorf("standalone config: %+v", c)
+	}
+}
+
+// TestBusModes: which bus each credential setting gives, and the one
+// warning a node logs about it.
+func TestBusModes(t *testing.T) {
+	const peer = "paddock.peerUser=pdk\npaddock.peerPassword=x\n"
+	for _, tt := range []struct {
+		name, text string
+		closed     bool
+		warning    string
+	}{
+		{"standalone open", "dataDir=/d\nclientPort=1\n", false, "the bus is open"},
+		{"standalone peer only", "dataDir=/d\nclientPort=1\n" + peer, true, "no client credentials"},
+		{"ensemble plain", three, true, "no Paddock credentials: the bus admits no native client"},
+		{"ensemble peer only", three + peer, true, "set paddock.clientUsers"},
+		{"ensemble clients", three + peer + "paddock.clientUsers=a:b\n", false, ""},
+		{"ensemble anonymous", three + peer + "paddock.allowAnonymousClients=true\n", false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.text), "zoo.cfg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := c.BusWarning()
+			if c.ClosedBus() != tt.closed || (tt.warning == "") != (w == "") || !strings.Contains(w, tt.warning) {
+				t.Fatalf("closed %v, warning %q; want %v and %q", c.ClosedBus(), w, tt.closed, tt.warning)
+			}
+		})
+	}
+}
+
+// TestUnsupportedKeys: ZooKeeper keys Paddock does not act on are never
+// silently ignored; values that ask for what Paddock does anyway pass
+// quietly; keys whose loss would weaken security or change quorums refuse.
+func TestUnsupportedKeys(t *testing.T) {
+	base := "dataDir=/d\nclientPort=2181\n"
+	for _, tt := range []struct {
+		line, warn, refuse string
+	}{
+		{"admin.enableServer=false", "", ""},
+		{"admin.enableServer=true", "admin.enableServer=true is not supported and has no effect: Paddock has no AdminServer yet", ""},
+		{"admin.serverPort=8080", "admin.serverPort=8080 is not supported", ""},
+		{"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider", "metricsProvider.className=", ""},
+		{"metricsProvider.httpPort=7000", "metricsProvider.httpPort=7000 is not supported", ""},
+		{"skipACL=no", "", ""},
+		{"skipACL=yes", "skipACL=yes is not supported and has no effect: Paddock always checks ACLs", ""},
+		{"audit.enable=true", "audit.enable=true is not supported", ""},
+		{"reconfigEnabled=false", "", ""},
+		{"reconfigEnabled=true", "reconfigEnabled=true is not supported", ""},
+		{"standaloneEnabled=true", "", ""},
+		{"preAllocSize=65536", "preAllocSize=65536 is not supported", ""},
+		{"ssl.keyStore.location=/k.pem", "ssl.keyStore.location=/k.pem is not supported", ""},
+		{"extendedTypesEnabled=true", "", ""},
+		{"secureClientPort=2281", "", `zoo.cfg:3: secureClientPort: "2281" is not supported: TLS on the client port`},
+		{"sslQuorum=true", "", "sslQuorum"},
+		{"sslQuorum=false", "", ""},
+		{"quorum.auth.enableSasl=true", "", "SASL between servers"},
+		{"enforce.auth.enabled=true", "", "unauthenticated clients would be let in"},
+		{"peerType=observer", "", "observers are not supported yet"},
+		{"peerType=participant", "", ""},
+		{"weight.1=2", "", "hierarchical quorums"},
+	} {
+		t.Run(tt.line, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(base+tt.line+"\n"), "zoo.cfg")
+			if tt.refuse != "" {
+				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.refuse) {
+					t.Fatalf("error %v, want one containing %q", err, tt.refuse)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := strings.Join(c.Warnings, "\n")
+			if tt.warn == "" && w != "" || tt.warn != "" && (len(c.Warnings) != 1 || !strings.Contains(w, "zoo.cfg:3: "+tt.warn)) {
+				t.Fatalf("warnings %q, want exactly one with %q", w, tt.warn)
+			}
+		})
+	}
+}
+
+// TestDynamicConfigFile: the server lines may live in ZooKeeper 3.5+'s
+// dynamic configuration file, relative to zoo.cfg's directory.
+func TestDynamicConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	static := "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\ndynamicConfigFile=zoo.cfg.dynamic\n"
+	dyn := "server.1=10.0.0.1:2888:3888:participant;2181\nserver.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\nversion=100000000\n"
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("zoo.cfg.dynamic", dyn)
+	f, err := os.Open(write("zoo.cfg", static))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := Parse(f, filepath.Join(dir, "zoo.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Servers) != 3 || c.Servers[0].ClientPort != 2181 || c.ConfigVersion != 0x100000000 || len(c.Warnings) != 0 {
+		t.Fatalf("servers %+v version %x warnings %q", c.Servers, c.ConfigVersion, c.Warnings)
+	}
+	for _, tt := range []struct{ static, dyn, want string }{
+		{static + "server.4=10.0.0.4:2888:3888\n", dyn, "server lines belong in dynamicConfigFile"},
+		{static, dyn + "tickTime=5\n", "zoo.cfg.dynamic:5: tickTime: a dynamic configuration file holds only server.N lines and version"},
+		{static, dyn + "weight.1=3\n", "hierarchical quorums"},
+		{static, "server.1=nope\n", "zoo.cfg.dynamic:1: server.1"},
+		{strings.Replace(static, "zoo.cfg.dynamic", "missing", 1), dyn, "dynamicConfigFile"},
+	} {
+		write("zoo.cfg.dynamic", tt.dyn)
+		_, err := Parse(strings.NewReader(tt.static), filepath.Join(dir, "zoo.cfg"))
+		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("error %v, want one containing %q", err, tt.want)
+		}
 	}
 }
 

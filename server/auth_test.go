@@ -21,7 +21,7 @@ const (
 	testClientPassword = "app-secret"
 )
 
-func TestOpenMultiNodeBusRefused(t *testing.T) {
+func TestClientsWithoutPeerCredentialRefused(t *testing.T) {
 	dir := t.TempDir()
 	text := "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=" + dir + "\nclientPort=1\npaddock.ensemble=t\n" +
 		"server.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\nserver.3=127.0.0.1:5:6\n"
@@ -29,9 +29,8 @@ func TestOpenMultiNodeBusRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ extra, want string }{
-		{"", "a multi-server ensemble needs paddock.peerUser and paddock.peerPassword"},
-		{"paddock.allowAnonymousClients=true\n", "a multi-server ensemble needs paddock.peerUser"},
-		{"paddock.peerUser=p\npaddock.peerPassword=x\n", "paddock.allowAnonymousClients=true"},
+		{"paddock.allowAnonymousClients=true\n", "native clients on a multi-server ensemble need paddock.peerUser"},
+		{"paddock.clientUsers=a:b\n", "need paddock.peerUser and paddock.peerPassword as well"},
 	} {
 		path := filepath.Join(dir, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text+tt.extra), 0o644); err != nil {

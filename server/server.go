@@ -133,8 +133,8 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	for _, u := range cfg.ClientUsers {
 		clients = append(clients, natsbus.Credentials{User: u.User, Password: u.Password})
 	}
-	if cfg.PeerUser == "" && len(clients) == 0 {
-		n.log.Warn("the bus is open: anyone who reaches the bus port may publish anything; set paddock.peerUser, paddock.peerPassword and paddock.clientUsers", "bus", net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
+	if w := cfg.BusWarning(); w != "" {
+		n.log.Warn(w, "bus", net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
 	}
 	n.bus, err = natsbus.Start(natsbus.Config{
 		Ensemble:    cfg.Ensemble,
@@ -149,9 +149,13 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Peer:             natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword},
 		Clients:          clients,
 		AllowAnonymous:   cfg.AllowAnonymousClients,
+		Closed:           cfg.ClosedBus(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: start bus: %w", err)
+	}
+	if err := writeBusCredential(cfg, n.bus.OwnCredentials()); err != nil {
+		return nil, err
 	}
 
 	voters := cfg.Voters()
@@ -415,6 +419,25 @@ func (n *Node) closeParts() {
 	}
 }
 
+// writeBusCredential leaves a closed bus's own random credential in the
+// data directory, readable by its owner only, for local operator tools
+// (node trace); whoever can read the data directory owns the node anyway.
+// With a peer credential in zoo.cfg there is nothing to leave, and a stale
+// file from an earlier run is removed.
+func writeBusCredential(cfg *config.Config, own natsbus.Credentials) error {
+	path := cfg.BusCredentialFile()
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("server: remove stale bus credential: %w", err)
+	}
+	if cfg.PeerUser != "" || own.User == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(own.User+":"+own.Password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("server: write bus credential: %w", err)
+	}
+	return nil
+}
+
 // lockDir takes an exclusive flock on dataDir/paddock.lock so two processes
 // never share a data directory.
 func lockDir(dir string) (*os.File, error) {
@@ -427,6 +450,30 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("%w: %s (%v)", ErrLocked, dir, err)
 	}
 	return f, nil
+}
+
+// DataDirInUse reports whether a running node holds dir's lock. The lock
+// is the flock, which the kernel drops with its holder's last descriptor:
+// a pid file left by a kill -9, a zombie not yet reaped, a reused pid or
+// a node that ran as PID 1 in a container never makes a dead node look
+// alive.
+func DataDirInUse(dir string) (bool, error) {
+	f, err := os.Open(filepath.Join(dir, "paddock.lock"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("server: lock file: %w", err)
+	}
+	defer f.Close()
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("server: lock file: %w", err)
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false, nil
 }
 
 func unlockDir(f *os.File) {

@@ -26,9 +26,14 @@ var userRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 func ValidUser(name string) bool { return userRe.MatchString(name) }
 
 // authorize sets opts' users and permissions from cfg and returns the
-// credential of the node's own connections (and routes), which is empty
-// only on an open bus.
-func authorize(opts *server.Options, cfg Config) (Credentials, error) {
+// credential of the node's own connection, which is empty only on an open
+// bus, and that of the routes, which is cfg.Peer.
+func authorize(opts *server.Options, cfg Config) (conn Credentials, route Credentials, err error) {
+	conn, err = authorizeUsers(opts, cfg)
+	return conn, cfg.Peer, err
+}
+
+func authorizeUsers(opts *server.Options, cfg Config) (Credentials, error) {
 	peer := cfg.Peer
 	if peer.User == "" && peer.Password != "" {
 		return Credentials{}, fmt.Errorf("%w: a peer password without a peer user", ErrBadCredentials)
@@ -36,13 +41,17 @@ func authorize(opts *server.Options, cfg Config) (Credentials, error) {
 	if peer.User != "" && !ValidUser(peer.User) {
 		return Credentials{}, fmt.Errorf("%w: peer user %q: want 1 to 64 of A-Z a-z 0-9 _ -, starting with a letter or digit", ErrBadCredentials, peer.User)
 	}
-	if peer.User == "" && len(cfg.Clients) == 0 {
+	if peer.User == "" && len(cfg.Clients) == 0 && !cfg.Closed {
 		return Credentials{}, nil // open: no users at all
 	}
+	if cfg.Closed && (len(cfg.Clients) > 0 || cfg.AllowAnonymous) {
+		return Credentials{}, fmt.Errorf("%w: a closed bus with client credentials", ErrBadCredentials)
+	}
 	if peer.User == "" {
-		// Client users without a peer credential (a standalone node): the
-		// node's own connection still needs every right.
-		if len(cfg.Peers) > 0 {
+		// Client users without a peer credential (a standalone node), or a
+		// closed bus: the node's own connection still needs every right,
+		// under a secret nobody else has.
+		if len(cfg.Peers) > 0 && !cfg.Closed {
 			return Credentials{}, fmt.Errorf("%w: client users without a peer credential in a cluster", ErrBadCredentials)
 		}
 		peer = Credentials{User: "_node", Password: randomSecret()}

@@ -282,6 +282,40 @@ func TestAnonymousClientsWhenAllowed(t *testing.T) {
 	})
 }
 
+// TestClosedBusWithoutCredentials: nodes with no credential at all form
+// their cluster over unauthenticated routes, exchange messages, and admit
+// no other connection to their bus ports, anonymous or guessing; only the
+// node's own random credential gets in.
+func TestClosedBusWithoutCredentials(t *testing.T) {
+	nodes, _ := securedCluster(t, 2, func(_ int, cfg *Config) {
+		cfg.Peer, cfg.Clients, cfg.Closed = Credentials{}, nil, true
+	})
+	waitFor(t, "routes between the closed nodes", func() bool {
+		return len(routed(nodes[0])) > 0 && len(routed(nodes[1])) > 0
+	})
+	got := &inbox{}
+	stop, err := nodes[1].Bus().Subscribe(msg.Addr{Node: 2, Role: msg.RoleVoter}, got.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	waitFor(t, "a message across the unauthenticated route", func() bool {
+		_ = nodes[0].Bus().Send(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Node: 2, Role: msg.RoleVoter}, &msg.Ping{}))
+		return got.find(func(e msg.Envelope) bool { return e.From.Node == 1 })
+	})
+	for _, c := range []Credentials{{}, testPeer, testClients[0], {User: "_node", Password: "guess"}} {
+		if nc, err := nats.Connect(nodes[0].ClientURL(), nats.UserInfo(c.User, c.Password)); err == nil {
+			nc.Close()
+			t.Errorf("a connection as %q got into a closed bus", c.User)
+		}
+	}
+	own := nodes[0].OwnCredentials()
+	if own.User == "" || own.Password == "" || own == nodes[1].OwnCredentials() {
+		t.Fatalf("own credentials %+v / %+v: want a random secret per node", own, nodes[1].OwnCredentials())
+	}
+	connectAs(t, nodes[0].ClientURL(), own)
+}
+
 func TestAuthorizeRejects(t *testing.T) {
 	for _, cfg := range []Config{
 		{Peer: Credentials{Password: "x"}},
@@ -291,6 +325,8 @@ func TestAuthorizeRejects(t *testing.T) {
 		{Peer: Credentials{User: "p", Password: "x"}, Clients: []Credentials{{User: "_anonymous", Password: "y"}}},
 		{Peer: Credentials{User: "p", Password: "x"}, Clients: []Credentials{{User: "c"}}},
 		{Clients: []Credentials{{User: "c", Password: "y"}}, Peers: []Peer{{ID: 2}}},
+		{Closed: true, Clients: []Credentials{{User: "c", Password: "y"}}},
+		{Closed: true, AllowAnonymous: true},
 	} {
 		cfg.Ensemble, cfg.ID, cfg.Host, cfg.BusPort = "t", 1, "127.0.0.1", -1
 		if nd, err := Start(cfg); err == nil {

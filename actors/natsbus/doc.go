@@ -39,7 +39,12 @@
 // replies under NATS's _INBOX.> — shared by every anonymous client, so
 // only credentials isolate one client's replies from another's. With
 // neither a peer nor a client credential the bus is open (no users at
-// all); package config allows that for a standalone node only. Known gap:
+// all); package config allows that for a standalone node only. Closed
+// admits nobody to the bus port but the node's own connection (a random
+// secret of the process when there is no peer credential; OwnCredentials)
+// — a multi-server ensemble configured without Paddock credentials runs
+// that way, its routes unauthenticated like ZooKeeper's quorum ports, and
+// serves ZooKeeper clients on clientPort only. Known gap:
 // a client still chooses the reply subject of its requests, so it can make
 // a node send its own replies into another user's prefix (it cannot read
 // them there); the request subject does not yet name the sender.

@@ -50,7 +50,13 @@ type Config struct {
 	// AllowAnonymous lets connections without credentials in, with the
 	// rights of a client whose replies come on _INBOX.>.
 	AllowAnonymous bool
-	Logger         *slog.Logger
+	// Closed admits no connection to the bus port but the node's own
+	// (and what knows its OwnCredentials), whatever Peer says of the
+	// routes: with an empty Peer they are unauthenticated, as ZooKeeper's
+	// quorum ports are by default. Clients and AllowAnonymous must be
+	// unset.
+	Closed bool
+	Logger *slog.Logger
 }
 
 // Credentials are a NATS user name and password.
@@ -70,7 +76,14 @@ type Node struct {
 	once sync.Once
 	// peers is what the liveness poller last saw: the nodes with a route.
 	peers atomic.Pointer[[]msg.NodeID]
+	own   Credentials
 }
+
+// OwnCredentials are the node's own connection's credentials (empty on an
+// open bus): the peer credential, or on a closed bus without one a random
+// secret of this process, which a local operator tool (node trace) can be
+// given to attach.
+func (n *Node) OwnCredentials() Credentials { return n.own }
 
 // Peers returns the nodes this node had a route to at the liveness
 // poller's last look (PeerUp/PeerDown report its changes).
@@ -100,7 +113,7 @@ func Start(cfg Config) (*Node, error) {
 		NoLog:      true,
 		MaxPayload: 8 << 20,
 	}
-	peer, err := authorize(opts, cfg)
+	peer, route, err := authorize(opts, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -119,16 +132,16 @@ func Start(cfg Config) (*Node, error) {
 		if cfg.ClusterAdvertise != "" {
 			opts.Cluster.Advertise = cfg.ClusterAdvertise
 		}
-		if peer.User != "" {
-			opts.Cluster.Username, opts.Cluster.Password = peer.User, peer.Password
+		if route.User != "" {
+			opts.Cluster.Username, opts.Cluster.Password = route.User, route.Password
 		}
 		for _, p := range cfg.Peers {
 			u, err := url.Parse("nats-route://" + net.JoinHostPort(p.Host, strconv.Itoa(p.ClusterPort)))
 			if err != nil {
 				return nil, fmt.Errorf("natsbus: route to node %d: %w", p.ID, err)
 			}
-			if peer.User != "" {
-				u.User = url.UserPassword(peer.User, peer.Password)
+			if route.User != "" {
+				u.User = url.UserPassword(route.User, route.Password)
 			}
 			opts.Routes = append(opts.Routes, u)
 		}
@@ -155,7 +168,7 @@ func Start(cfg Config) (*Node, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("natsbus: connect in-process: %w", err)
 	}
-	n := &Node{cfg: cfg, srv: srv, nc: nc, stop: make(chan struct{})}
+	n := &Node{cfg: cfg, srv: srv, nc: nc, stop: make(chan struct{}), own: peer}
 	n.bus = &Bus{ens: cfg.Ensemble, self: cfg.ID, nc: nc, log: cfg.Logger}
 	if len(cfg.Peers) > 0 {
 		n.wg.Add(1)

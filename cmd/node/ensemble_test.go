@@ -59,6 +59,8 @@ type ensemble struct {
 	members map[int]*member
 	proxies map[[2]int]*faultproxy.Proxy // route from→to
 	tick    int
+	// plain writes ZooKeeper's keys only: no Paddock credentials.
+	plain bool
 }
 
 // newEnsemble lays out n nodes. With proxied, every node reaches every other
@@ -101,9 +103,11 @@ func (e *ensemble) writeConfig(m *member, proxied bool) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "tickTime=%d\ninitLimit=10\nsyncLimit=5\n", e.tick)
 	fmt.Fprintf(&b, "dataDir=%s\nclientPort=%d\n4lw.commands.whitelist=*\n", filepath.Join(m.dir, "data"), m.clientPort)
-	// Real peer credentials; the tests' clients connect anonymously, which
-	// the bus allows them (fenced like a client).
-	b.WriteString("paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\npaddock.allowAnonymousClients=true\n")
+	if !e.plain {
+		// Real peer credentials; the tests' clients connect anonymously,
+		// which the bus allows them (fenced like a client).
+		b.WriteString("paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\npaddock.allowAnonymousClients=true\n")
+	}
 	if proxied {
 		// Nodes must not learn each other's real cluster ports by route
 		// gossip, or they would route around the proxies.

@@ -143,9 +143,6 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
-	if pid, alive := readPid(cfg.PidFile()); alive {
-		return fmt.Errorf("a node already runs with this data directory (pid %d, %s)", pid, cfg.PidFile())
-	}
 	opts, err := setupFaults(log, stderr)
 	if err != nil {
 		return err
@@ -182,8 +179,8 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 // startBackground re-runs this program detached and waits until the node
 // answers on its client port.
 func startBackground(cfg *config.Config, cfgPath, level string, stdout io.Writer) error {
-	if pid, alive := readPid(cfg.PidFile()); alive {
-		return fmt.Errorf("already running as pid %d (%s)", pid, cfg.PidFile())
+	if pid, running := runningPid(cfg); running {
+		return fmt.Errorf("a node already runs with this data directory (pid %d, %s)", pid, cfg.DataDir)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
@@ -264,16 +261,21 @@ func cmdStop(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pid, alive := readPid(cfg.PidFile())
-	if !alive {
-		fmt.Fprintf(stdout, "No paddock node to stop (no live process in %s): not running.\n", cfg.PidFile())
+	pid, running := runningPid(cfg)
+	if !running {
+		fmt.Fprintf(stdout, "No paddock node to stop (nothing holds the lock of %s): not running.\n", cfg.DataDir)
 		return errExit(1)
+	}
+	if pid == 0 {
+		return fmt.Errorf("a node holds %s but its pid file %s is missing or unreadable", cfg.DataDir, cfg.PidFile())
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		return fmt.Errorf("signal pid %d: %w", pid, err)
 	}
 	deadline := time.Now().Add(*timeout)
-	for processAlive(pid) {
+	// Stopped means the lock is free: a process that exited but is not
+	// yet reaped (a zombie) still answers kill(pid, 0).
+	for _, running := runningPid(cfg); running; _, running = runningPid(cfg) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("pid %d still running after %s", pid, *timeout)
 		}
@@ -318,29 +320,54 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 	}
 	url := "nats://" + server.DialAddr(net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
-	err = natsbus.Trace(ctx, url, natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword}, f, stdout)
+	cred, err := traceCredentials(cfg)
+	if err != nil {
+		return err
+	}
+	err = natsbus.Trace(ctx, url, cred, f, stdout)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
 }
 
-// readPid reads a pid file and reports whether that process is alive.
-func readPid(path string) (int, bool) {
-	b, err := os.ReadFile(path)
+// traceCredentials are zoo.cfg's peer credential, or else the random one a
+// node running a closed bus left in its data directory.
+func traceCredentials(cfg *config.Config) (natsbus.Credentials, error) {
+	if cfg.PeerUser != "" {
+		return natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword}, nil
+	}
+	b, err := os.ReadFile(cfg.BusCredentialFile())
+	if errors.Is(err, os.ErrNotExist) {
+		return natsbus.Credentials{}, nil // an open standalone bus
+	}
 	if err != nil {
+		return natsbus.Credentials{}, fmt.Errorf("read the node's bus credential: %w", err)
+	}
+	user, pw, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
+	if !ok {
+		return natsbus.Credentials{}, fmt.Errorf("%s: not user:password", cfg.BusCredentialFile())
+	}
+	return natsbus.Credentials{User: user, Password: pw}, nil
+}
+
+// runningPid reports whether a node holds cfg's data directory (its
+// flock, not the liveness of a pid, decides) and the pid its pid file
+// names, 0 if it names none.
+func runningPid(cfg *config.Config) (int, bool) {
+	inUse, err := server.DataDirInUse(cfg.DataDir)
+	if err != nil || !inUse {
 		return 0, false
+	}
+	b, err := os.ReadFile(cfg.PidFile())
+	if err != nil {
+		return 0, true
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, false
+		return 0, true
 	}
-	return pid, processAlive(pid)
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return pid, true
 }
 
 // modeLine is a helper for the local ensemble's status table.
