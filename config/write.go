@@ -79,7 +79,8 @@ func Write(w io.Writer, c *Config) error {
 
 // LocalEnsemble writes an n-node ensemble on 127.0.0.1 under dir:
 // dir/node<i>/zoo.cfg and dir/node<i>/data/myid. Node i (from 1) listens for
-// clients on basePort+i-1, for routes on basePort+100+i-1 and for bus
+// clients on 127.0.0.1:basePort+i-1 (answering only the four-letter word
+// srvr, which node status and the walkthrough ask), for routes on basePort+100+i-1 and for bus
 // clients on basePort+200+i-1. Every node gets the same fresh random
 // credentials: peer user "peer" and client user "client" (see the package
 // doc); the files are readable by their owner only. It returns the config
@@ -118,10 +119,10 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 		}
 		c := &Config{
 			TickTime: 2000 * time.Millisecond, InitLimit: 10, SyncLimit: 5, DataDir: data, DataLogDir: data,
-			ClientPort: basePort + i - 1, MaxClientCnxns: 60,
+			ClientPort: basePort + i - 1, ClientPortAddress: "127.0.0.1", MaxClientCnxns: 60,
 			MinSessionTimeout: 4 * time.Second, MaxSessionTimeout: 40 * time.Second,
 			SnapCount: 100000, SnapRetainCount: 3, JuteMaxBuffer: 1 << 20, ForceSync: true,
-			FourLetterWords: []string{"*"}, Ensemble: "paddock", Servers: servers,
+			FourLetterWords: []string{"srvr"}, Ensemble: "paddock", Servers: servers,
 			PeerUser: "peer", PeerPassword: peerPw, ClientUsers: []ClientUser{{User: "client", Password: clientPw}},
 		}
 		if n == 1 {

@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 // freeBase finds a base port whose ensemble layout (base..+2, +100..+102,
@@ -51,12 +54,7 @@ func TestWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node ensemble of real processes")
 	}
-	bin := t.TempDir()
-	for _, b := range []struct{ out, pkg string }{{"demo", "."}, {"node", "../node"}} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, b.out), b.pkg).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
-		}
-	}
+	bin := buildBins(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var out bytes.Buffer
@@ -104,6 +102,76 @@ func TestWalkthrough(t *testing.T) {
 	}
 	if !strings.Contains(text, "[bus] ") || !strings.Contains(text, " Vote ") || !strings.Contains(text, " WatchEvent ") {
 		t.Errorf("--trace printed no Vote or WatchEvent bus lines")
+	}
+}
+
+// buildBins builds demo and node into a temporary directory.
+func buildBins(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, b := range []struct{ out, pkg string }{{"demo", "."}, {"node", "../node"}} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, b.out), b.pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	return bin
+}
+
+// TestWalkthroughInterrupt presses Ctrl-C in the middle of the story: the
+// walkthrough, its registered servers and its three nodes must all be
+// gone at once (the interrupt budget is half a second; the bound here
+// leaves room for a loaded machine).
+func TestWalkthroughInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node ensemble of real processes")
+	}
+	bin := buildBins(t)
+	base := freeBase(t)
+	var out testutil.SyncBuffer
+	cmd := exec.Command(filepath.Join(bin, "demo"), "walkthrough", "--base-port", fmt.Sprint(base))
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// Its own process group, which a terminal's Ctrl-C signals whole.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if t.Failed() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Logf("output:\n%s", out.String())
+		}
+	}()
+	registered := regexp.MustCompile(`(?m)^\[monitor\] Current service list: \[server-a`)
+	deadline := time.Now().Add(60 * time.Second)
+	for !registered.MatchString(out.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("walkthrough ended before server-a registered: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server-a never registered")
+		}
+	}
+	start := time.Now()
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the walkthrough still runs 3s after Ctrl-C")
+	}
+	t.Logf("the walkthrough stopped %s after Ctrl-C", time.Since(start).Round(time.Millisecond))
+	// The nodes run in sessions of their own: none may be left listening.
+	for i := 0; i < 3; i++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", base+i)
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			t.Errorf("node %d still listens on %s after Ctrl-C", i+1, addr)
+		}
 	}
 }
 

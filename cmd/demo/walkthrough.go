@@ -313,7 +313,8 @@ func (w *walk) killNode(id int) error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill -9 node %d (pid %d): %w", id, pid, err)
 	}
-	// The pid file stays behind a kill -9; `node start` checks liveness.
+	// The pid file stays behind a kill -9; `node start` goes by the data
+	// directory's lock, which the kernel released with the process.
 	return w.waitFor(func() bool { return syscall.Kill(pid, 0) != nil })
 }
 
@@ -543,35 +544,71 @@ func (w *walk) spawn(prefix, name string, args ...string) (*proc, error) {
 }
 
 // teardown stops whatever still runs: servers, monitor, nodes, trace.
+// Teardown budgets: a finished walkthrough lets everything stop cleanly;
+// an interrupted one (Ctrl-C) must be gone within a second, so it signals
+// everything at once and kills what is still running after
+// interruptGrace. Its ensemble lives in a temporary directory, removed
+// afterwards, so a node stopped by SIGKILL loses nothing anyone keeps.
+const (
+	teardownGrace  = 10 * time.Second
+	interruptGrace = 500 * time.Millisecond
+)
+
+// teardown stops every process the walkthrough started, at once.
 func (w *walk) teardown() {
-	for _, p := range w.servers {
+	grace := teardownGrace
+	if w.ctx.Err() != nil {
+		grace = interruptGrace
+	}
+	deadline := time.Now().Add(grace)
+	var wg sync.WaitGroup
+	stop := func(p *proc) {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		wg.Add(1)
+		go func() { defer wg.Done(); waitOrKill(p, time.Until(deadline)) }()
 	}
 	for _, p := range w.servers {
-		waitOrKill(p, 5*time.Second)
+		stop(p)
+	}
+	if w.trace != nil {
+		stop(w.trace)
 	}
 	if w.mon != nil {
-		w.monStop()
-		<-w.monDone
-		_ = w.mon.Close()
+		// Close asks the ensemble to close the session; an interrupted
+		// run does not wait for that answer past the deadline.
+		monClosed := make(chan struct{})
+		go func() {
+			defer close(monClosed)
+			w.monStop()
+			<-w.monDone
+			_ = w.mon.Close()
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-monClosed:
+			case <-time.After(time.Until(deadline)):
+			}
+		}()
 	}
 	for id := range w.cfgs {
 		pid, err := readPid(w.cfgs[id].PidFile())
 		if err != nil || syscall.Kill(pid, syscall.SIGTERM) != nil {
 			continue
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if syscall.Kill(pid, 0) == nil {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if syscall.Kill(pid, 0) == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}()
 	}
-	if w.trace != nil {
-		_ = w.trace.cmd.Process.Signal(syscall.SIGTERM)
-		waitOrKill(w.trace, 5*time.Second)
-	}
+	wg.Wait()
 }
 
 func waitOrKill(p *proc, d time.Duration) {

@@ -64,7 +64,7 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, alive := readPid(cfg.PidFile()); alive {
+		if _, running := runningPid(cfg); running {
 			fmt.Fprintf(stdout, "node %d already running\n", cfg.MyID)
 			continue
 		}
