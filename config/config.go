@@ -531,6 +531,9 @@ func (p *parser) serverLines() error {
 		return p.errf("dynamicConfigFile", "%v", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return p.errf("dynamicConfigFile", "%s is not a regular file", path)
+	}
 	dyn, err := scan(f, path, p.c)
 	if err != nil {
 		return err
