@@ -73,11 +73,12 @@ type Tree struct {
 	containers map[string]struct{}
 	ttls       map[string]struct{}
 	sessions   map[int64]int32 // live sessions and their timeouts (ms)
-	quotas     map[string]struct{} // quota roots: paths with a limits node
 	lastZxid   int64
 	digest     uint64
 	gen        uint32 // bumped by Freeze: nodes of older generations are read-only
 	freezer    *Freezer
+
+	quotas map[string]struct{} // quota roots: paths with a limits node
 
 	superDigest  string // local configuration, not replicated state
 	enforceQuota bool   // local configuration: Prep refuses past hard limits
