@@ -281,3 +281,35 @@ func TestQuotaEnforcement(t *testing.T) {
 	wantCode(t, err, MarshallingError)
 	e.checkDigest()
 }
+
+func TestInitConfig(t *testing.T) {
+	cfg := []byte("server.1=127.0.0.1:2888:3888:participant\nserver.2=127.0.0.1:2889:3889:participant\nversion=0")
+	a, b := New(), New()
+	fresh := a.Digest()
+	a.InitConfig(cfg)
+	b.InitConfig(cfg)
+	data, st, err := a.Get(ConfigPath)
+	if err != nil || !bytes.Equal(data, cfg) {
+		t.Fatalf("config %q %v", data, err)
+	}
+	// A 3-node ZooKeeper 3.8 shows dataVersion -1, aclVersion -1, zxids 0.
+	if want := (Stat{Version: -1, Aversion: -1, DataLength: int32(len(cfg))}); st != want {
+		t.Fatalf("stat %+v, want %+v", st, want)
+	}
+	if a.Digest() != b.Digest() || a.Digest() == fresh || a.Digest() != a.DigestSlow() {
+		t.Fatalf("digests %x %x (fresh %x, slow %x)", a.Digest(), b.Digest(), fresh, a.DigestSlow())
+	}
+	a.InitConfig(nil) // standalone again: the built-in node
+	if a.Digest() != fresh {
+		t.Fatal("InitConfig(nil) is not the fresh tree")
+	}
+	// Once a txn wrote the node, the file no longer overrides it.
+	e := newEnv(t)
+	e.tree.InitConfig(cfg)
+	e.must(0, SetData{Path: ConfigPath, Data: []byte("committed"), Version: -1}, ID{"super", ""})
+	e.tree.InitConfig(cfg)
+	if data, _, _ := e.tree.Get(ConfigPath); string(data) != "committed" {
+		t.Fatalf("config after a txn and InitConfig: %q", data)
+	}
+	e.checkDigest()
+}
