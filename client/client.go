@@ -31,6 +31,7 @@ var (
 	ErrNoAuth                  = znode.ErrNoAuth
 	ErrInvalidACL              = znode.ErrInvalidACL
 	ErrBadArguments            = znode.ErrBadArguments
+	ErrQuotaExceeded           = znode.ErrQuotaExceeded
 )
 
 // ErrClosed is returned by calls on a closed Conn.

@@ -81,7 +81,10 @@ type Config struct {
 	// ConfigVersion is the version= line of a dynamicConfigFile (0 when
 	// there is none).
 	ConfigVersion int64
-	Warnings      []string
+	// EnforceQuota is ZooKeeper's zookeeper.enforceQuota: writes past a
+	// quota's hard limit fail with QuotaExceeded.
+	EnforceQuota bool
+	Warnings     []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -283,6 +286,9 @@ func (p *parser) build() error {
 	if err := p.superDigest(); err != nil {
 		return err
 	}
+	if err := p.enforceQuota(); err != nil {
+		return err
+	}
 	c.Ensemble = "paddock"
 	if v, ok := p.vals["paddock.ensemble"]; ok {
 		if !ensembleRe.MatchString(v) {
@@ -380,6 +386,36 @@ func (p *parser) superDigest() error {
 	return nil
 }
 
+// enforceQuotaKeys name ZooKeeper's quota enforcement: the Java system
+// property and the same without its "zookeeper." prefix. At most one may
+// be set.
+var enforceQuotaKeys = []string{"zookeeper.enforceQuota", "enforceQuota"}
+
+// enforceQuota reads true or false (Java's Boolean.parseBoolean takes
+// anything else as false; a typo here would silently leave quotas
+// unenforced, so it is an error).
+func (p *parser) enforceQuota() error {
+	set := ""
+	for _, k := range enforceQuotaKeys {
+		v, ok := p.vals[k]
+		if !ok {
+			continue
+		}
+		if set != "" {
+			return p.errf(k, "enforceQuota is set twice (%s and %s)", set, k)
+		}
+		set = k
+		switch strings.ToLower(v) {
+		case "true":
+			p.c.EnforceQuota = true
+		case "false":
+		default:
+			return p.errf(k, "%q: want true or false", v)
+		}
+	}
+	return nil
+}
+
 func (p *parser) known(k string) (string, bool) {
 	switch k {
 	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
@@ -390,7 +426,7 @@ func (p *parser) known(k string) (string, bool) {
 		"znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs":
 		return k, true
 	}
-	if slices.Contains(superDigestKeys, k) {
+	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {
@@ -695,6 +731,46 @@ func (c *Config) LoadMyID() error {
 
 // Standalone reports whether the config describes a single-node ensemble.
 func (c *Config) Standalone() bool { return len(c.Servers) <= 1 }
+
+// ZKConfig is the data of /zookeeper/config as ZooKeeper 3.8 writes it
+// for a static ensemble (QuorumMaj.toString): one
+// "server.N=host:port1:port2:participant[;clientHost:clientPort]" line
+// per server by id, then "version=0", the version of a configuration
+// that no reconfig has changed. A standalone node has none (nil), as a
+// standalone ZooKeeper leaves the node empty. Only the server lines go
+// in, rewritten canonically, so nodes whose server lines agree produce
+// the same bytes however their files are laid out.
+func (c *Config) ZKConfig() []byte {
+	if c.Standalone() {
+		return nil
+	}
+	servers := slices.Clone(c.Servers)
+	slices.SortFunc(servers, func(a, b Server) int { return int(a.ID) - int(b.ID) })
+	var b strings.Builder
+	for _, s := range servers {
+		fmt.Fprintf(&b, "server.%d=%s:%d:%d:participant", s.ID, zkHost(s.Host), s.ClusterPort, s.BusPort)
+		if s.ClientPort != 0 {
+			h := s.ClientHost
+			if h == "" {
+				h = "0.0.0.0" // ZooKeeper binds a bare ";port" to the wildcard address
+			}
+			fmt.Fprintf(&b, ";%s:%d", zkHost(h), s.ClientPort)
+		}
+		b.WriteByte('\n')
+	}
+	// QuorumMaj.toString: the version in hex, 0 for a static config.
+	fmt.Fprintf(&b, "version=%x", c.ConfigVersion)
+	return []byte(b.String())
+}
+
+// zkHost is QuorumServer.delimitedHostString: IPv6 literals in brackets.
+func zkHost(h string) string {
+	h = strings.Trim(h, "[]")
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
+}
 
 // Self is this node's server line.
 func (c *Config) Self() (Server, bool) {

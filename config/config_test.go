@@ -404,3 +404,60 @@ func TestSuperDigest(t *testing.T) {
 		}
 	}
 }
+
+func TestEnforceQuota(t *testing.T) {
+	for _, tt := range []struct {
+		lines string
+		want  bool
+	}{
+		{"", false},
+		{"zookeeper.enforceQuota=true\n", true},
+		{"enforceQuota=TRUE\n", true},
+		{"zookeeper.enforceQuota=false\n", false},
+	} {
+		c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\n"+tt.lines), "zoo.cfg")
+		if err != nil || c.EnforceQuota != tt.want || len(c.Warnings) != 0 {
+			t.Fatalf("%q: %v %v %v", tt.lines, err, c.EnforceQuota, c.Warnings)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, c); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Parse(&buf, "again")
+		if err != nil || c2.EnforceQuota != tt.want {
+			t.Fatalf("%q written and read again: %v %v", tt.lines, err, c2.EnforceQuota)
+		}
+	}
+	for _, bad := range []string{"enforceQuota=yes\n", "zookeeper.enforceQuota=true\nenforceQuota=true\n"} {
+		if _, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\n"+bad), "zoo.cfg"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// ZKConfig is what Apache ZooKeeper 3.8 shows in /zookeeper/config for
+// the same server lines (checked against a live 3-node ensemble with
+// reconfigEnabled=false), whatever their order in the file.
+func TestZKConfig(t *testing.T) {
+	c, err := Parse(strings.NewReader("initLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n"+
+		"server.3=127.0.0.1:23883:23893;127.0.0.1:22184\nserver.1=127.0.0.1:23881:23891\n"+
+		"server.2=127.0.0.1:23882:23892:participant;2182\nserver.4=127.0.0.1:23884:23894;[::1]:22185\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "server.1=127.0.0.1:23881:23891:participant\n" +
+		"server.2=127.0.0.1:23882:23892:participant;0.0.0.0:2182\n" +
+		"server.3=127.0.0.1:23883:23893:participant;127.0.0.1:22184\n" +
+		"server.4=127.0.0.1:23884:23894:participant;[::1]:22185\n" +
+		"version=0"
+	if got := string(c.ZKConfig()); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	one, err := Parse(strings.NewReader("dataDir=/d\nclientPort=2181\nserver.1=127.0.0.1:23881:23891\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := one.ZKConfig(); got != nil {
+		t.Fatalf("standalone: %q", got)
+	}
+}

@@ -30,6 +30,19 @@
 //	paddock.superDigest=user:base64(sha1(user:password))   a session that
 //	    adds the digest auth user:password passes every ACL check.
 //
+// Quota enforcement (ZooKeeper's Java property zookeeper.enforceQuota,
+// read under that name or as enforceQuota; at most one of them):
+//
+//	zookeeper.enforceQuota=true   a create or setData that would pass a
+//	    quota's hard limit (countHardLimit, byteHardLimit in the
+//	    zookeeper_limits node zkCli's setquota writes) fails with
+//	    QuotaExceeded. Off by default, as in ZooKeeper; the stats are kept
+//	    either way. Only true or false: Java would read a typo as false.
+//
+// /zookeeper/config: ZKConfig renders the server lines as ZooKeeper 3.8
+// puts them there for a static ensemble (QuorumMaj.toString, version=0);
+// empty for a standalone node.
+//
 // User names are 1 to 64 of A-Z a-z 0-9 _ - starting with a letter or
 // digit; passwords are non-empty, without spaces or commas. The file holds
 // the passwords in clear: keep it readable by its owner only (LocalEnsemble

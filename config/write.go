@@ -59,6 +59,9 @@ func Write(w io.Writer, c *Config) error {
 	if c.SuperDigest != "" {
 		fmt.Fprintf(&b, "paddock.superDigest=%s\n", c.SuperDigest)
 	}
+	if c.EnforceQuota {
+		b.WriteString("zookeeper.enforceQuota=true\n")
+	}
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}

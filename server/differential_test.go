@@ -40,8 +40,8 @@ import (
 const zkJar = "/usr/share/java/zookeeper.jar"
 
 // startApacheZooKeeper runs a standalone ZooKeeper in a temp dir and
-// returns its client address.
-func startApacheZooKeeper(t *testing.T) string {
+// returns its client address; props are extra -Dkey=value flags.
+func startApacheZooKeeper(t *testing.T, props ...string) string {
 	t.Helper()
 	java, err := exec.LookPath("java")
 	if err != nil {
@@ -67,9 +67,10 @@ func startApacheZooKeeper(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(java, "-Xmx256m", "-XX:+UseSerialGC",
-		"-Dznode.container.checkIntervalMs=100", "-Dznode.container.maxNeverUsedIntervalMs=0", "-cp", cp,
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)
+	args := append([]string{"-Xmx256m", "-XX:+UseSerialGC",
+		"-Dznode.container.checkIntervalMs=100", "-Dznode.container.maxNeverUsedIntervalMs=0"}, props...)
+	cmd := exec.Command(java, append(args, "-cp", cp,
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -187,6 +187,8 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			// another session's password from its id.
 			SessionSecret: []byte(cfg.PeerPassword),
 			SuperDigest:   cfg.SuperDigest,
+			EnforceQuota:  cfg.EnforceQuota,
+			ZKConfig:      cfg.ZKConfig(),
 			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
 			Logger:        n.log,
 		},

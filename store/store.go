@@ -39,7 +39,13 @@ type Config struct {
 	SessionSecret []byte
 	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1)), or "".
 	SuperDigest string
-	Logger      *slog.Logger
+	// EnforceQuota refuses writes past a quota's hard limit
+	// (zookeeper.enforceQuota).
+	EnforceQuota bool
+	// ZKConfig is the data of /zookeeper/config (config.Config.ZKConfig);
+	// every node of an ensemble must have the same.
+	ZKConfig []byte
+	Logger   *slog.Logger
 }
 
 // Reply is an answer for a client's reply subject.
@@ -202,7 +208,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Replica.Logger = cfg.Logger
-	tree.SetSuperDigest(cfg.SuperDigest)
+	configureTree(tree, cfg)
 	id := cfg.Replica.ID
 	st := &Store{
 		cfg:      cfg,
@@ -225,6 +231,14 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 	}
 	st.snapAt = st.snapThreshold()
 	return st
+}
+
+// configureTree gives a loaded tree the node's local configuration, and
+// /zookeeper/config its data, as ZooKeeper does on every database load.
+func configureTree(t *znode.Tree, cfg Config) {
+	t.SetSuperDigest(cfg.SuperDigest)
+	t.SetQuotaEnforced(cfg.EnforceQuota)
+	t.InitConfig(cfg.ZKConfig)
 }
 
 func (s *Store) snapThreshold() int {
@@ -467,7 +481,7 @@ func (s *Store) installSnapshot(sn *replica.SnapshotData) {
 	if uint64(t.LastZxid()) != sn.Zxid {
 		panic(fmt.Sprintf("store: snapshot claims %s but holds %s", msg.FormatZxid(sn.Zxid), msg.FormatZxid(uint64(t.LastZxid()))))
 	}
-	t.SetSuperDigest(s.cfg.SuperDigest)
+	configureTree(t, s.cfg)
 	old := s.tree
 	s.tree = t
 	s.rewatch(old)

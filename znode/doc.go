@@ -16,8 +16,11 @@
 //     path are served from it.
 //
 // It also owns the Txn log encoding (EncodeTxn/DecodeTxn, EncodeRecord),
-// snapshots (WriteSnapshot/ReadSnapshot), path validation and the ZooKeeper
-// error codes.
+// snapshots (WriteSnapshot/ReadSnapshot), path validation, the ZooKeeper
+// error codes, quotas (quota.go: the tree keeps each quota's stats node
+// as txns apply, Prep refuses writes past a hard limit with
+// QuotaExceeded when enforcement is on) and /zookeeper/config's content
+// (InitConfig).
 //
 // It must not do I/O beyond the io.Writer/io.Reader it is handed, start
 // goroutines, read clocks or randomness: time enters only as the leader's
@@ -38,5 +41,22 @@
 //     session ids must not have 0xFF as their top byte.
 //   - The tree records live sessions (CreateSession/CloseSession txns) so a
 //     snapshot restores them, as ZooKeeper's ZKDatabase does.
-//   - Quotas are not enforced; /zookeeper/quota is an ordinary node.
+//   - Quota stats (/zookeeper/quota/<path>/zookeeper_stats) are rewritten
+//     inside Apply, as DataTree does, but within the digest (ZooKeeper
+//     leaves all of /zookeeper/ out of its digest because its stats are
+//     updated outside it). A loaded snapshot's stats are kept, not
+//     recounted as ZooKeeper's setupQuota does, so a restarted replica
+//     keeps the digest of the others; its quota roots are rebuilt from
+//     the limits nodes. A quota on "/" is never tracked (ZooKeeper
+//     ignores it too, or throws).
+//   - With enforcement on (SetQuotaEnforced), Prep counts the writes it
+//     has prepared and not yet applied, earlier ops of the same multi
+//     included, against a hard limit; ZooKeeper checks each op against
+//     the applied tree only, so its hard limits can be overrun by a
+//     multi or by pipelined writes. Stats or limits that do not parse are
+//     left alone by Apply (ZooKeeper throws mid-txn) and refused by Prep
+//     with MarshallingError (as ZooKeeper's caught parse error becomes).
+//   - /zookeeper/config is set by InitConfig from the node's own server
+//     lines with a Stat that depends on the data only (ZooKeeper stamps
+//     the local clock into mtime); see InitConfig.
 package znode

@@ -18,6 +18,11 @@ type Prep struct {
 
 	opened  map[int64]int64 // session → zxid of its pending createSession
 	closing map[int64]int64 // session → zxid of its pending closeSession
+
+	// With quota enforcement: what pending txns add to each quota's
+	// usage, in prepare order, and the sums per quota root.
+	qlog []quotaDelta
+	qsum map[string][2]int64
 }
 
 // pending is the state a path will have once the txn of zxid is applied.
@@ -47,15 +52,17 @@ func (p *Prep) Reset() {
 	p.log = nil
 	p.opened = make(map[int64]int64)
 	p.closing = make(map[int64]int64)
+	p.qlog, p.qsum = nil, make(map[string][2]int64)
 }
 
 // Pending is the number of pending changes in the overlay.
 func (p *Prep) Pending() int { return len(p.log) }
 
 // Applied drops the overlay's changes of txns up to zxid, which the tree has
-// now applied. Calling it late is harmless: a pending state equals the
-// applied one.
+// now applied. Call it right after each Apply: a pending state equals the
+// applied one, but a pending quota usage would count twice until then.
 func (p *Prep) Applied(zxid int64) {
+	p.appliedQuota(zxid)
 	i := 0
 	for ; i < len(p.log) && p.log[i].rec.zxid <= zxid; i++ {
 		c := p.log[i]
@@ -160,7 +167,7 @@ func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []ID) (Txn, error) {
 			return ErrorTxn{Err: MarshallingError}, newErr(MarshallingError, "")
 		}
 	}
-	mark := len(p.log)
+	mark, qmark := len(p.log), len(p.qlog)
 	ops := make([]Txn, len(m.Ops))
 	var failure error
 	for i, op := range m.Ops {
@@ -168,6 +175,7 @@ func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []ID) (Txn, error) {
 		if err != nil {
 			failure = err
 			p.rollback(mark)
+			p.rollbackQuota(qmark)
 			for j := range i {
 				ops[j] = ErrorTxn{Err: Ok}
 			}
@@ -203,6 +211,9 @@ func (p *Prep) prepareClose(hdr TxnHeader) Txn {
 	}
 	slices.Sort(paths)
 	for _, path := range paths {
+		if n, ok := p.record(path); ok {
+			p.noteQuota(hdr.Zxid, path, -1, -int64(n.stat.DataLength))
+		}
 		pp, _, _ := parentOf(path)
 		if parent, ok := p.record(pp); ok {
 			parent.zxid = hdr.Zxid
@@ -279,6 +290,7 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		if n.stat.NumChildren > 0 {
 			return nil, newErr(NotEmpty, r.Path)
 		}
+		p.noteQuota(hdr.Zxid, r.Path, -1, -int64(n.stat.DataLength))
 		p.deleteInOverlay(hdr.Zxid, pp, parent, r.Path)
 		return DeleteTxn{Path: r.Path}, nil
 
@@ -301,6 +313,7 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		if !ok {
 			return nil, newErr(NoNode, r.Path)
 		}
+		p.noteQuota(hdr.Zxid, r.Path, -1, -int64(n.stat.DataLength))
 		p.deleteInOverlay(hdr.Zxid, pp, parent, r.Path)
 		return DeleteTxn{Path: r.Path}, nil
 
@@ -315,10 +328,15 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		if !checkACL(n.acl, PermWrite, auth, sd) {
 			return nil, newErr(NoAuth, r.Path)
 		}
+		grow := int64(len(r.Data)) - int64(n.stat.DataLength)
+		if err := p.checkQuota(r.Path, 0, grow); err != nil {
+			return nil, err
+		}
 		v, err := nextVersion(n.stat.Version, r.Version, r.Path)
 		if err != nil {
 			return nil, err
 		}
+		p.noteQuota(hdr.Zxid, r.Path, 0, grow)
 		n.zxid = hdr.Zxid
 		n.stat.Version, n.stat.Mtime, n.stat.Mzxid = v, hdr.Time, hdr.Zxid
 		n.stat.DataLength = int32(len(r.Data))
@@ -427,6 +445,10 @@ func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []ID) (Txn, error) {
 	if KindOf(parent.stat.EphemeralOwner) == KindEphemeral {
 		return nil, newErr(NoChildrenForEphemerals, r.Path)
 	}
+	if err := p.checkQuota(path, 1, int64(len(r.Data))); err != nil {
+		return nil, err
+	}
+	p.noteQuota(hdr.Zxid, path, 1, int64(len(r.Data)))
 	newCversion := parent.stat.Cversion + 1
 	var owner int64
 	switch {

@@ -342,5 +342,6 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 	if t.digest != want {
 		return nil, fmt.Errorf("%w: digest %#x, snapshot says %#x", ErrBadSnapshot, t.digest, want)
 	}
+	t.rebuildQuotas()
 	return t, nil
 }

@@ -78,18 +78,22 @@ type Tree struct {
 	gen        uint32 // bumped by Freeze: nodes of older generations are read-only
 	freezer    *Freezer
 
-	superDigest string // local configuration, not replicated state
+	quotas map[string]struct{} // quota roots: paths with a limits node
+
+	superDigest  string // local configuration, not replicated state
+	enforceQuota bool   // local configuration: Prep refuses past hard limits
 }
 
 // New returns a tree holding ZooKeeper's built-in nodes: "/", "/zookeeper",
 // "/zookeeper/quota" (world:anyone ALL) and "/zookeeper/config"
-// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats.
+// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats but for the
+// config node's aversion, -1 as DataTree.addConfigNode's setACL leaves it.
 func New() *Tree {
 	t := newEmpty()
 	t.addNode("/", &node{acl: t.acls.intern(OpenACLUnsafe)})
 	t.addNode(ZookeeperPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
 	t.addNode(QuotaPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ConfigPath, &node{acl: t.acls.intern(ReadACLUnsafe)})
+	t.addNode(ConfigPath, &node{acl: t.acls.intern(ReadACLUnsafe), aversion: -1})
 	return t
 }
 
@@ -101,6 +105,7 @@ func newEmpty() *Tree {
 		containers: make(map[string]struct{}),
 		ttls:       make(map[string]struct{}),
 		sessions:   make(map[int64]int32),
+		quotas:     make(map[string]struct{}),
 	}
 }
 
@@ -443,12 +448,14 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 	case SetDataTxn:
 		r.Path = tx.Path
 		n := t.mut(tx.Path)
+		oldSize := len(n.data)
 		t.update(n, func(n *node) {
 			n.data = tx.Data
 			n.chash = contentHash(tx.Path, tx.Data)
 			n.mtime, n.mzxid, n.version = hdr.Time, hdr.Zxid, tx.Version
 		})
 		r.Stat = n.clientStat()
+		t.quotaDataSet(tx.Path, oldSize, len(tx.Data))
 		*changes = append(*changes, Change{DataChanged, tx.Path})
 	case SetACLTxn:
 		r.Path = tx.Path
@@ -495,7 +502,9 @@ func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 		gen: t.gen,
 	}
 	t.addNode(tx.Path, n)
-	return n.clientStat()
+	st := n.clientStat() // before the quota update, which may rewrite a stats node's data
+	t.quotaCreated(tx.Path, len(data))
+	return st
 }
 
 // delete is DataTree.deleteNode: the parent's pzxid rises to zxid (its
@@ -530,6 +539,7 @@ func (t *Tree) delete(zxid int64, path string) {
 			}
 		}
 	}
+	t.quotaDeleted(path, len(n.data))
 }
 
 // applyMulti follows DataTree.processTxn for multi: if any op is an error,
