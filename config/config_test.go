@@ -261,6 +261,10 @@ func TestDynamicConfigFile(t *testing.T) {
 	if len(c.Servers) != 3 || c.Servers[0].ClientPort != 2181 || c.ConfigVersion != 0x100000000 || len(c.Warnings) != 0 {
 		t.Fatalf("servers %+v version %x warnings %q", c.Servers, c.ConfigVersion, c.Warnings)
 	}
+	if zc := string(c.ZKConfig()); !strings.HasPrefix(zc, "server.1=10.0.0.1:2888:3888:participant;0.0.0.0:2181\n") ||
+		!strings.HasSuffix(zc, "\nversion=100000000") {
+		t.Errorf("/zookeeper/config from a dynamic file:\n%s", zc)
+	}
 	for _, tt := range []struct{ static, dyn, want string }{
 		{static + "server.4=10.0.0.4:2888:3888\n", dyn, "server lines belong in dynamicConfigFile"},
 		{static, dyn + "tickTime=5\n", "zoo.cfg.dynamic:5: tickTime: a dynamic configuration file holds only server.N lines and version"},
