@@ -18,7 +18,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 	e.waitSettled(e.all()...)
 	server := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].busPort) }
 	cli := func(id int, args ...string) (string, int) {
-		return nodeCmd(t, append([]string{"cli", "-server", server(id)}, args...)...)
+		return nodeCmd(t, append([]string{"cli", "-bus", server(id)}, args...)...)
 	}
 	if out, code := cli(1, "create", "/node-test01", "node-test01"); code != 0 || !strings.Contains(out, "Created /node-test01") {
 		t.Fatalf("create: exit %d\n%s", code, out)
@@ -45,7 +45,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 	}
 
 	// The interactive shell, fed from a script.
-	sh := exec.Command(nodeBin, "cli", "-server", server(2))
+	sh := exec.Command(nodeBin, "cli", "-bus", server(2))
 	sh.Stdin = strings.NewReader("create /s\ncreate -s /s/n- a\ncreate -s /s/n- b\nls /s\nset -v 0 /s/n-0000000000 c\nset -v 0 /s/n-0000000000 d\ndelete /s\ndeleteall /s\nls /\nhistory\nquit\n")
 	outb, err := sh.CombinedOutput()
 	out := string(outb)
