@@ -149,7 +149,9 @@ func (w wireClient) AddAuth(ctx context.Context, scheme string, auth []byte) err
 	return w.c.AddAuth(ctx, scheme, auth)
 }
 
-func (w wireClient) WhoAmI(ctx context.Context) ([]zkclient.ClientInfo, error) { return w.c.WhoAmI(ctx) }
+func (w wireClient) WhoAmI(ctx context.Context) ([]zkclient.ClientInfo, error) {
+	return w.c.WhoAmI(ctx)
+}
 
 func (w wireClient) Ephemerals(ctx context.Context, prefix string) ([]string, error) {
 	return w.c.Ephemerals(ctx, prefix)

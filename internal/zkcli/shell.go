@@ -237,7 +237,7 @@ const DefaultServer = "localhost:2181"
 
 // Errors of Main's flags.
 var (
-	ErrServerAndBus = errors.New("node cli: -server (ZooKeeper client ports) and -bus/-config (the native bus) exclude each other")
+	ErrServerAndBus  = errors.New("node cli: -server (ZooKeeper client ports) and -bus/-config (the native bus) exclude each other")
 	ErrUserNotOnWire = errors.New("node cli: -user and -password are bus credentials; give them with -bus or -config")
 )
 
