@@ -290,7 +290,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stdout, "Connecting to %s\n", target)
 	}
 	sessionTimeout := time.Duration(*timeout) * time.Millisecond
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// No session outlives its timeout, so no connection attempt does.
+	cctx, cancel := context.WithTimeout(ctx, max(sessionTimeout, time.Second))
 	var c Client
 	var closer io.Closer
 	var err error

@@ -499,18 +499,19 @@ func cmdLs(e *env) error {
 	return nil
 }
 
-// visitDFS is ZKUtil.visitSubTreeDFS: path must exist; then every node of
-// the subtree, parents before children, children in sorted order. A node
-// that vanishes during the walk is skipped.
+// visitDFS is ZKUtil.visitSubTreeDFS: path must exist; fn sees path,
+// then each node's children (sorted) before it descends into the first
+// of them, as ZooKeeper's helper does. A node that vanishes during the
+// walk is skipped.
 func visitDFS(e *env, path string, fn func(string) error) error {
 	if _, _, err := e.c.Get(e.ctx, path); err != nil {
 		return err
 	}
+	if err := fn(path); err != nil {
+		return err
+	}
 	var walk func(p string) error
 	walk = func(p string) error {
-		if err := fn(p); err != nil {
-			return err
-		}
 		kids, _, err := e.children(p)
 		if znode.CodeOf(err) == znode.NoNode {
 			return nil
@@ -520,6 +521,11 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 		}
 		kids = append([]string(nil), kids...)
 		sort.Strings(kids)
+		for _, k := range kids {
+			if err := fn(childPath(p, k)); err != nil {
+				return err
+			}
+		}
 		for _, k := range kids {
 			if err := walk(childPath(p, k)); err != nil {
 				return err

@@ -278,7 +278,7 @@ func TestCLICommands(t *testing.T) {
 		{line: "ls /", out: "[a]\n"},
 		{line: "ls /a", out: "[b, c]\n"},
 		{line: "ls -s /a", out: "[b, c]\n" + statA},
-		{line: "ls -R /", out: "/\n/a\n/a/b\n/a/b/d\n/a/c\n"},
+		{line: "ls -R /", out: "/\n/a\n/a/b\n/a/c\n/a/b/d\n"},
 		{line: "ls -R /a/b", out: "/a/b\n/a/b/d\n"},
 		{line: "ls -R /zz", errOut: "Node does not exist: /zz\n", failed: true},
 		{line: "ls /zz", errOut: "Node does not exist: /zz\n", failed: true},
