@@ -18,6 +18,7 @@ import (
 	"github.com/paddock-zk/paddock/internal/zkcli"
 	"github.com/paddock-zk/paddock/server"
 	"github.com/paddock-zk/paddock/zkwire"
+	"github.com/paddock-zk/paddock/zkwire/zkclient"
 )
 
 // startNode runs a standalone Paddock node in-process and returns its
@@ -149,5 +150,114 @@ func TestCLIWireNewCommands(t *testing.T) {
 		"quota for /p does not exist.\n"
 	if errOut != wantErr {
 		t.Fatalf("stderr\n%s\nwant\n%s", errOut, wantErr)
+	}
+}
+
+// startEnsemble runs an n-node Paddock ensemble in-process and returns its
+// nodes once each serves.
+func startEnsemble(t *testing.T, n int) []*server.Node {
+	t.Helper()
+	dir := t.TempDir()
+	var servers strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
+	}
+	nodes := make([]*server.Node, n)
+	for i := 1; i <= n; i++ {
+		data := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
+			"paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\n%s",
+			data, testutil.FreePort(t), servers.String())
+		path := filepath.Join(data, "zoo.cfg")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		node, err := server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(node.Close)
+		nodes[i-1] = node
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, node := range nodes {
+		for m := node.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower; m = node.Mode() {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d not serving: mode %q", node.ID(), m)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return nodes
+}
+
+// The shell's session survives the death of its node: the wire client
+// moves to another listed server with the same session (its ephemeral
+// stays) and re-registers the watch, whose event the shell then prints.
+func TestCLIWireFailover(t *testing.T) {
+	nodes := startEnsemble(t, 3)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.ClientAddr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	zc, err := zkclient.Connect(ctx, strings.Join(addrs, ","), zkclient.WithoutShuffle(), zkclient.WithSessionTimeout(6*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	if zc.Server() != addrs[0] {
+		t.Fatalf("connected to %s, want the first listed, %s", zc.Server(), addrs[0])
+	}
+	var out testutil.SyncBuffer
+	var errOut bytes.Buffer
+	sh := &zkcli.Shell{Client: zkcli.Wire(zc), Server: "ensemble", Out: &out, Err: &errOut}
+	run := func(line string) {
+		t.Helper()
+		if err := sh.ExecuteLine(ctx, line); err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, errOut.String())
+		}
+	}
+	sh.Options.OnWatch = sh.PrintEvents
+	run("create -e /eph v")
+	run("create /w a")
+	run("get -w /w")
+	session := zc.SessionID()
+
+	nodes[0].Close()
+	run("sync /eph") // waits for the move
+	if zc.SessionID() != session || zc.Server() == addrs[0] {
+		t.Fatalf("session %#x on %s after the move; want %#x elsewhere", zc.SessionID(), zc.Server(), session)
+	}
+	run("stat /eph")
+	other, err := zkclient.Connect(ctx, strings.Join(addrs[1:], ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Set(ctx, "/w", []byte("b"), -1); err != nil {
+		t.Fatal(err)
+	}
+	want := "WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/w\n"
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no event after the move:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("ephemeralOwner = 0x%x\n", session)) {
+		t.Fatalf("the ephemeral's owner is not the session:\n%s", out.String())
 	}
 }
