@@ -55,6 +55,7 @@ func TestCLIOverClient(t *testing.T) {
 		{[]string{"delete", "/app"}, 1, "", "Node not empty: /app\n"},
 		{[]string{"deleteall", "/app"}, 0, "", ""},
 		{[]string{"stat", "/app"}, 1, "", "Node does not exist: /app\n"},
+		{[]string{"whoami"}, 1, "", zkcli.ErrNotOnBus.Error() + "\n"},
 	}
 	for _, s := range steps {
 		code, out, errOut := run(s.args...)
