@@ -236,8 +236,17 @@ func TestCLIWireFailover(t *testing.T) {
 	session := zc.SessionID()
 
 	nodes[0].Close()
-	run("sync /eph") // waits for the move
-	if zc.SessionID() != session || zc.Server() == addrs[0] {
+	// A request in flight when the connection breaks fails with
+	// ConnectionLoss, as in ZooKeeper; wait for the move first.
+	deadline := time.Now().Add(20 * time.Second)
+	for s := zc.Server(); s == "" || s == addrs[0]; s = zc.Server() {
+		if time.Now().After(deadline) {
+			t.Fatal("the session did not move")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	run("sync /eph")
+	if zc.SessionID() != session {
 		t.Fatalf("session %#x on %s after the move; want %#x elsewhere", zc.SessionID(), zc.Server(), session)
 	}
 	run("stat /eph")
@@ -250,7 +259,7 @@ func TestCLIWireFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "WATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:/w\n"
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), want) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no event after the move:\n%s", out.String())
