@@ -13,7 +13,8 @@ import (
 	"github.com/paddock-zk/paddock/internal/zkcli"
 )
 
-// cmdCli is `node cli`: the zkCli look-alike over the native client.
+// cmdCli is `node cli`: the zkCli look-alike, over the ZooKeeper wire
+// protocol (-server) or the native client (-bus, -config).
 func cmdCli(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -27,7 +28,7 @@ func cmdCli(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		return c, c, nil
+		return zkcli.Bus(c), c, nil
 	}
 	if code := zkcli.Main(ctx, args, os.Stdin, stdout, stderr, dial); code != 0 {
 		return errExit(code)

@@ -18,7 +18,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 	e.waitSettled(e.all()...)
 	server := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].busPort) }
 	cli := func(id int, args ...string) (string, int) {
-		return nodeCmd(t, append([]string{"cli", "-server", server(id)}, args...)...)
+		return nodeCmd(t, append([]string{"cli", "-bus", server(id)}, args...)...)
 	}
 	if out, code := cli(1, "create", "/node-test01", "node-test01"); code != 0 || !strings.Contains(out, "Created /node-test01") {
 		t.Fatalf("create: exit %d\n%s", code, out)
@@ -45,7 +45,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 	}
 
 	// The interactive shell, fed from a script.
-	sh := exec.Command(nodeBin, "cli", "-server", server(2))
+	sh := exec.Command(nodeBin, "cli", "-bus", server(2))
 	sh.Stdin = strings.NewReader("create /s\ncreate -s /s/n- a\ncreate -s /s/n- b\nls /s\nset -v 0 /s/n-0000000000 c\nset -v 0 /s/n-0000000000 d\ndelete /s\ndeleteall /s\nls /\nhistory\nquit\n")
 	outb, err := sh.CombinedOutput()
 	out := string(outb)
@@ -63,5 +63,43 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("shell output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// `node cli -server` takes client ports, as zkCli.sh does: the ZooKeeper
+// wire protocol, one-shot and through a piped shell; -bus still reaches
+// the native client.
+func TestCLIServerIsClientPort(t *testing.T) {
+	skipShort(t)
+	e := newEnsemble(t, 3, false)
+	for _, id := range e.all() {
+		e.startUp(id)
+	}
+	e.waitSettled(e.all()...)
+	client := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort) }
+	all := client(1) + "," + client(2) + "," + client(3)
+	if out, code := nodeCmd(t, "cli", "-server", client(1), "create", "/x", "data"); code != 0 || !strings.Contains(out, "Created /x") {
+		t.Fatalf("create: exit %d\n%s", code, out)
+	}
+	if out, code := nodeCmd(t, "cli", "-server", all, "get", "/x"); code != 0 || out != "data\n" {
+		t.Fatalf("get: exit %d\n%q", code, out)
+	}
+	sh := exec.Command(nodeBin, "cli", "-server", client(2))
+	sh.Stdin = strings.NewReader("create /y data2\nget /y\nwhoami\nquit\n")
+	outb, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("shell: %v\n%s", err, outb)
+	}
+	for _, want := range []string{"Connecting to " + client(2), "Created /y", "data2\n", "Auth scheme: User\nip: 127.0.0.1\n", "[zk: " + client(2) + "(CONNECTED) 3] "} {
+		if !strings.Contains(string(outb), want) {
+			t.Errorf("shell output lacks %q:\n%s", want, outb)
+		}
+	}
+	bus := fmt.Sprintf("127.0.0.1:%d", e.members[3].busPort)
+	if out, code := nodeCmd(t, "cli", "-bus", bus, "get", "/y"); code != 0 || out != "data2\n" {
+		t.Fatalf("get over the bus: exit %d\n%q", code, out)
+	}
+	if out, code := nodeCmd(t, "cli", "-server", client(1), "-bus", bus, "ls", "/"); code != 2 || !strings.Contains(out, "exclude each other") {
+		t.Fatalf("-server with -bus: exit %d\n%s", code, out)
 	}
 }

@@ -5,7 +5,8 @@
 //	node stop   --config zoo.cfg                   stop a running node gracefully
 //	node trace  --config zoo.cfg [--subject P] [--kind K,K]  print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
-//	node cli    [-server host:busPort,...] [command args...]  zkCli look-alike (interactive without a command)
+//	node cli    [-server host:clientPort,...[/chroot]] [command args...]  zkCli look-alike over the ZooKeeper
+//	            protocol (interactive without a command); -bus host:busPort,... or -config zoo.cfg: native client
 //
 // It is wiring only: the node itself is package server.
 package main
@@ -40,7 +41,8 @@ commands:
   stop    --config zoo.cfg [--timeout 30s]
   trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0]
   local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
-  cli     [-server host:busPort[,host:busPort...]] [-timeout ms] [command args...]
+  cli     [-server host:clientPort[,host:clientPort...][/chroot]] [-timeout ms] [command args...]
+          [-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg] [-timeout ms] [command args...]
   version
 `
 

@@ -17,7 +17,7 @@ func TestCLICredentials(t *testing.T) {
 		got, gotServers = cred, servers
 		return m, io.NopCloser(nil), nil
 	}
-	if code := Main(context.Background(), []string{"-server", "h:1", "-user", "alice", "-password", "pw", "get", "/a"}, nil, io.Discard, io.Discard, dial); code != 0 ||
+	if code := Main(context.Background(), []string{"-bus", "h:1", "-user", "alice", "-password", "pw", "get", "/a"}, nil, io.Discard, io.Discard, dial); code != 0 ||
 		got != (Credentials{"alice", "pw"}) {
 		t.Fatalf("flags: code %d credentials %+v", code, got)
 	}
@@ -31,7 +31,7 @@ func TestCLICredentials(t *testing.T) {
 		got != (Credentials{"bob", "b1"}) || len(gotServers) != 1 || gotServers[0] != "127.0.0.1:12345" {
 		t.Fatalf("-config: code %d credentials %+v servers %v", code, got, gotServers)
 	}
-	if code := Main(context.Background(), []string{"-config", cfg, "-server", "h:2", "-user", "carol", "-password", "c1", "get", "/a"}, nil, io.Discard, io.Discard, dial); code != 0 ||
+	if code := Main(context.Background(), []string{"-config", cfg, "-bus", "h:2", "-user", "carol", "-password", "c1", "get", "/a"}, nil, io.Discard, io.Discard, dial); code != 0 ||
 		got != (Credentials{"carol", "c1"}) || gotServers[0] != "h:2" {
 		t.Fatalf("-config with flags: code %d credentials %+v servers %v", code, got, gotServers)
 	}

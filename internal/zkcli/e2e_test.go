@@ -22,7 +22,7 @@ func dial(ctx context.Context, servers []string, timeout time.Duration, cred zkc
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, c, nil
+	return zkcli.Bus(c), c, nil
 }
 
 // TestCLIOverClient runs the shell through the real client against a fake
@@ -33,7 +33,7 @@ func TestCLIOverClient(t *testing.T) {
 	server := strings.TrimPrefix(f.URL(), "nats://")
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		code := zkcli.Main(context.Background(), append([]string{"-server", server}, args...), strings.NewReader(""), &out, &errOut, dial)
+		code := zkcli.Main(context.Background(), append([]string{"-bus", server}, args...), strings.NewReader(""), &out, &errOut, dial)
 		return code, out.String(), errOut.String()
 	}
 	steps := []struct {
@@ -55,6 +55,7 @@ func TestCLIOverClient(t *testing.T) {
 		{[]string{"delete", "/app"}, 1, "", "Node not empty: /app\n"},
 		{[]string{"deleteall", "/app"}, 0, "", ""},
 		{[]string{"stat", "/app"}, 1, "", "Node does not exist: /app\n"},
+		{[]string{"whoami"}, 1, "", zkcli.ErrNotOnBus.Error() + "\n"},
 	}
 	for _, s := range steps {
 		code, out, errOut := run(s.args...)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/zkwire/zkclient"
 )
 
 // Shell is the interactive zkCli: a prompt, numbered history, redo.
@@ -78,6 +79,29 @@ func (s *Shell) Prompt() string {
 	return fmt.Sprintf("[zk: %s(CONNECTED) %d] ", s.Server, s.count)
 }
 
+// LineReader reads command lines: io.EOF ends the shell.
+type LineReader interface {
+	ReadLine(prompt string) (string, error)
+}
+
+// plainLines prints the prompt and reads a line of in: pipes and tests.
+type plainLines struct {
+	sc  *bufio.Scanner
+	out io.Writer
+}
+
+func (p plainLines) ReadLine(prompt string) (string, error) {
+	fmt.Fprint(p.out, prompt)
+	if !p.sc.Scan() {
+		fmt.Fprintln(p.out)
+		if err := p.sc.Err(); err != nil {
+			return "", err
+		}
+		return "", io.EOF
+	}
+	return p.sc.Text(), nil
+}
+
 // Serve reads commands from in until EOF, quit or ctx ends. It returns the
 // error of the last command that ran (nil if it succeeded), for the exit
 // status.
@@ -85,19 +109,23 @@ func (s *Shell) Prompt() string {
 // Watches set by its commands print their events as they come
 // (PrintEvents), unless Options.OnWatch says otherwise.
 func (s *Shell) Serve(ctx context.Context, in io.Reader) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	return s.ServeLines(ctx, plainLines{sc, s.out()})
+}
+
+// ServeLines is Serve reading from r (a line editor on a terminal).
+func (s *Shell) ServeLines(ctx context.Context, r LineReader) error {
 	defer s.ended.Store(true)
 	if s.Options.OnWatch == nil {
 		s.Options.OnWatch = s.PrintEvents
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for {
-		fmt.Fprint(s.out(), s.Prompt())
-		if !sc.Scan() {
-			fmt.Fprintln(s.out())
+		line, err := r.ReadLine(s.Prompt())
+		if err != nil {
 			return s.lastErr
 		}
-		if err := s.ExecuteLine(ctx, sc.Text()); errors.Is(err, errQuit) {
+		if err := s.ExecuteLine(ctx, line); errors.Is(err, errQuit) {
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -196,57 +224,101 @@ func Split(line string) []string {
 	return words
 }
 
-// Dial opens a session with the ensemble at servers, as client user
-// cred.User (anonymously when it is "").
+// Dial opens a session over the native bus with the ensemble at servers
+// (bus addresses), as client user cred.User (anonymously when it is "").
 type Dial func(ctx context.Context, servers []string, sessionTimeout time.Duration, cred Credentials) (Client, io.Closer, error)
 
 // Credentials are a bus client user and password (paddock.clientUsers).
 type Credentials struct{ User, Password string }
 
-// DefaultServer is where the shell connects without -server: a standalone
-// node's bus port (clientPort 2181 + 10000).
-const DefaultServer = "localhost:12181"
+// DefaultServer is where the shell connects without -server, -bus or
+// -config: zkCli's default, a standalone node's clientPort.
+const DefaultServer = "localhost:2181"
+
+// Errors of Main's flags.
+var (
+	ErrServerAndBus  = errors.New("node cli: -server (ZooKeeper client ports) and -bus/-config (the native bus) exclude each other")
+	ErrUserNotOnWire = errors.New("node cli: -user and -password are bus credentials; give them with -bus or -config")
+)
 
 // Main is `node cli`: flags, connection, then one command or the
-// interactive shell. It returns the exit status.
+// interactive shell. It returns the exit status. -server speaks the
+// ZooKeeper wire protocol to client ports (zkCli's connect string,
+// chroot included); -bus or -config use the native client over the bus,
+// through dial.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, dial Dial) int {
 	fs := flag.NewFlagSet("node cli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	server := fs.String("server", DefaultServer, "host:port[,host:port...] of nodes' bus (NATS) ports")
+	server := fs.String("server", DefaultServer, "host:port[,host:port...][/chroot] of ZooKeeper client ports (clientPort), as zkCli takes it")
+	bus := fs.String("bus", "", "host:port[,host:port...] of nodes' bus (NATS) ports: use the native client instead")
 	timeout := fs.Int("timeout", 30000, "session timeout in ms")
 	user := fs.String("user", "", "bus client user (one of paddock.clientUsers); default anonymous")
 	password := fs.String("password", "", "password of -user")
-	cfgPath := fs.String("config", "", "zoo.cfg of the ensemble: its bus ports are the default -server, its first paddock.clientUsers entry the default -user")
+	cfgPath := fs.String("config", "", "zoo.cfg of the ensemble: use the native client over its bus ports (unless -bus), as its first paddock.clientUsers entry (unless -user)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: node cli [-server host:port[,host:port...]] [-user u -password p] [-config zoo.cfg] [-timeout ms] [command args...]")
+		fmt.Fprintln(stderr, "usage: node cli [-server host:port[,host:port...][/chroot]] [-timeout ms] [command args...]")
+		fmt.Fprintln(stderr, "       node cli {-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg} [-timeout ms] [command args...]")
 		Usage(stderr)
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	onBus := set["bus"] || set["config"]
+	switch {
+	case onBus && set["server"]:
+		fmt.Fprintln(stderr, ErrServerAndBus)
+		return 2
+	case !onBus && (set["user"] || set["password"]):
+		fmt.Fprintln(stderr, ErrUserNotOnWire)
+		return 2
+	}
 	if *cfgPath != "" {
-		if err := fromConfig(fs, *cfgPath, server, user, password); err != nil {
+		if err := fromConfig(set, *cfgPath, bus, user, password); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
 	}
+	target := *server
+	if onBus {
+		target = *bus
+	}
 	rest := fs.Args()
-	servers := strings.Split(*server, ",")
 	interactive := len(rest) == 0
 	if interactive {
-		fmt.Fprintf(stdout, "Connecting to %s\n", *server)
+		fmt.Fprintf(stdout, "Connecting to %s\n", target)
 	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, closer, err := dial(cctx, servers, time.Duration(*timeout)*time.Millisecond, Credentials{User: *user, Password: *password})
+	sessionTimeout := time.Duration(*timeout) * time.Millisecond
+	// No session outlives its timeout, so no connection attempt does.
+	cctx, cancel := context.WithTimeout(ctx, max(sessionTimeout, time.Second))
+	var c Client
+	var closer io.Closer
+	var err error
+	if onBus {
+		c, closer, err = dial(cctx, strings.Split(*bus, ","), sessionTimeout, Credentials{User: *user, Password: *password})
+	} else {
+		var zc *zkclient.Conn
+		if zc, err = zkclient.Connect(cctx, *server, zkclient.WithSessionTimeout(sessionTimeout)); err == nil {
+			c, closer = Wire(zc), zc
+		}
+	}
 	cancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "Unable to connect to %s: %v\n", *server, err)
+		fmt.Fprintf(stderr, "Unable to connect to %s: %v\n", target, err)
 		return 1
 	}
 	defer closer.Close()
-	sh := &Shell{Client: c, Server: *server, Out: stdout, Err: stderr}
+	sh := &Shell{Client: c, Server: target, Out: stdout, Err: stderr}
 	if interactive {
-		if err := sh.Serve(ctx, stdin); err != nil {
+		var err error
+		if ed, ok := newEditor(stdin, stdout); ok {
+			err = sh.ServeLines(ctx, ed)
+			ed.Close()
+		} else {
+			err = sh.Serve(ctx, stdin)
+		}
+		if err != nil {
 			return 1
 		}
 		return 0
@@ -257,16 +329,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return 0
 }
 
-// fromConfig fills -server and -user/-password from a zoo.cfg where the
+// fromConfig fills -bus and -user/-password from a zoo.cfg where the
 // command line did not set them.
-func fromConfig(fs *flag.FlagSet, path string, server, user, password *string) error {
+func fromConfig(set map[string]bool, path string, bus, user, password *string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["server"] {
+	if !set["bus"] {
 		var addrs []string
 		local := func(h string) string {
 			if h == "" || h == "0.0.0.0" || h == "::" {
@@ -281,7 +351,7 @@ func fromConfig(fs *flag.FlagSet, path string, server, user, password *string) e
 				addrs = append(addrs, net.JoinHostPort(local(s.Host), strconv.Itoa(s.BusPort)))
 			}
 		}
-		*server = strings.Join(addrs, ",")
+		*bus = strings.Join(addrs, ",")
 	}
 	if !set["user"] && len(cfg.ClientUsers) > 0 {
 		*user, *password = cfg.ClientUsers[0].User, cfg.ClientUsers[0].Password

@@ -94,12 +94,12 @@ func (m *memClient) ChildrenW(ctx context.Context, p string) ([]string, znode.St
 	return kids, st, m.arm(m.w.child, p), nil
 }
 
-func (m *memClient) AddWatch(_ context.Context, p string, recursive bool) (*client.Watch, error) {
+func (m *memClient) AddWatch(_ context.Context, p string, recursive bool) (<-chan client.Event, error) {
 	m.w.init()
 	m.calls = append(m.calls, "addWatch "+p)
 	ch := make(chan client.Event, 16)
 	m.w.persist[p] = append(m.w.persist[p], memPersist{ch, recursive})
-	return &client.Watch{Events: ch, Path: p, Recursive: recursive}, nil
+	return ch, nil
 }
 
 func (m *memClient) RemoveWatches(_ context.Context, p string, t client.WatcherType) error {

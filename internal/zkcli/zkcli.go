@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// Client is what the commands need of a connection; *client.Conn has it.
+// Client is what the commands need of a connection: Wire makes one of a
+// ZooKeeper wire client, Bus of a native one.
 type Client interface {
 	Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error)
 	CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error)
@@ -33,8 +35,19 @@ type Client interface {
 	GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan client.Event, error)
 	ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan client.Event, error)
 	ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan client.Event, error)
-	AddWatch(ctx context.Context, path string, recursive bool) (*client.Watch, error)
+	AddWatch(ctx context.Context, path string, recursive bool) (<-chan client.Event, error)
 	RemoveWatches(ctx context.Context, path string, t client.WatcherType) error
+
+	// GetConfig reads /zookeeper/config (never under a chroot), with a
+	// data watch if watch.
+	GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error)
+	// AddAuth adds an identity to the session (scheme digest: auth is
+	// "user:password").
+	AddAuth(ctx context.Context, scheme string, auth []byte) error
+	// WhoAmI lists the session's identities.
+	WhoAmI(ctx context.Context) ([]zkclient.ClientInfo, error)
+	// Ephemerals lists the session's ephemeral nodes under prefix.
+	Ephemerals(ctx context.Context, prefix string) ([]string, error)
 }
 
 // OneShotWatchNote is printed (on the error stream) when a command sets a
@@ -60,25 +73,35 @@ type command struct {
 	usage   string
 	minArgs int
 	run     func(e *env) error
+	group   string // options of which at most one may be given (commons-cli's OptionGroup)
+	needOne string // the group's text when one of it is required
 }
 
 var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"create":               {"sect:", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", 1, cmdCreate},
-		"delete":               {"v:", "[-v version] path", 1, cmdDelete},
-		"deleteall":            {"b:", "path [-b batch size]", 1, cmdDeleteAll},
-		"addWatch":             {"m:", "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE", 1, cmdAddWatch},
-		"get":                  {"sw", "[-s] [-w] path", 1, cmdGet},
-		"getAcl":               {"s", "[-s] path", 1, cmdGetACL},
-		"getAllChildrenNumber": {"", "path", 1, cmdAllChildren},
-		"ls":                   {"swR", "[-s] [-w] [-R] path", 1, cmdLs},
-		"removewatches":        {"cdal", "path [-c|-d|-a] [-l]", 1, cmdRemoveWatches},
-		"set":                  {"sv:", "[-s] [-v version] path data", 2, cmdSet},
-		"setAcl":               {"sv:R", "[-s] [-v version] [-R] path acl", 2, cmdSetACL},
-		"stat":                 {"w", "[-w] path", 1, cmdStat},
-		"sync":                 {"", "path", 1, cmdSync},
+		"create":               {"sect:", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", 1, cmdCreate, "", ""},
+		"delete":               {"v:", "[-v version] path", 1, cmdDelete, "", ""},
+		"deleteall":            {"b:", "path [-b batch size]", 1, cmdDeleteAll, "", ""},
+		"addWatch":             {"m:", "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE", 1, cmdAddWatch, "", ""},
+		"get":                  {"sw", "[-s] [-w] path", 1, cmdGet, "", ""},
+		"getAcl":               {"s", "[-s] path", 1, cmdGetACL, "", ""},
+		"getAllChildrenNumber": {"", "path", 1, cmdAllChildren, "", ""},
+		"ls":                   {"swR", "[-s] [-w] [-R] path", 1, cmdLs, "", ""},
+		"removewatches":        {"cdal", "path [-c|-d|-a] [-l]", 1, cmdRemoveWatches, "", ""},
+		"set":                  {"sv:", "[-s] [-v version] path data", 2, cmdSet, "", ""},
+		"setAcl":               {"sv:R", "[-s] [-v version] [-R] path acl", 2, cmdSetACL, "", ""},
+		"stat":                 {"w", "[-w] path", 1, cmdStat, "", ""},
+		"sync":                 {"", "path", 1, cmdSync, "", ""},
+		"addauth":              {"", "scheme auth", 1, cmdAddAuth, "", ""},
+		"whoami":               {"", "", 0, cmdWhoAmI, "", ""},
+		"config":               {"cws", "[-c] [-w] [-s]", 0, cmdConfig, "", ""},
+		"getEphemerals":        {"", "path", 0, cmdEphemerals, "", ""},
+		"setquota": {"n:b:N:B:", "-n|-b|-N|-B val path", 1, cmdSetQuota, "nbNB",
+			"[-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]"},
+		"listquota": {"", "path", 1, cmdListQuota, "", ""},
+		"delquota":  {"nbNB", "[-n|-b|-N|-B] path", 1, cmdDelQuota, "nbNB", ""},
 	}
 }
 
@@ -175,7 +198,10 @@ func run(ctx context.Context, c Client, args []string, out, errOut io.Writer, o 
 		Usage(errOut)
 		return fmt.Errorf("%w: %s", ErrCommandNotFound, args[0])
 	}
-	flags, pos, err := parseOpts(cmd.opts, args[1:])
+	flags, pos, order, err := parseOpts(cmd.opts, args[1:])
+	if err == nil {
+		err = checkGroup(cmd, order)
+	}
 	if err != nil {
 		return err
 	}
@@ -211,9 +237,8 @@ func Message(err error) string {
 // parseOpts is commons-cli's PosixParser as zkCli uses it: options may
 // appear anywhere, "-se" is "-s -e", a value follows its option (attached
 // or as the next word), "--" ends the options.
-func parseOpts(spec string, args []string) (map[byte]string, []string, error) {
-	flags := map[byte]string{}
-	var pos []string
+func parseOpts(spec string, args []string) (flags map[byte]string, pos []string, order []byte, err error) {
+	flags = map[byte]string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -227,8 +252,9 @@ func parseOpts(spec string, args []string) (map[byte]string, []string, error) {
 		for j := 1; j < len(a); j++ {
 			k := strings.IndexByte(spec, a[j])
 			if k < 0 || a[j] == ':' {
-				return nil, nil, cliErrorf("Unrecognized option: %s", a)
+				return nil, nil, nil, cliErrorf("Unrecognized option: %s", a)
 			}
+			order = append(order, a[j])
 			if k+1 < len(spec) && spec[k+1] == ':' {
 				switch {
 				case j+1 < len(a):
@@ -237,14 +263,33 @@ func parseOpts(spec string, args []string) (map[byte]string, []string, error) {
 					i++
 					flags[a[j]] = args[i]
 				default:
-					return nil, nil, cliErrorf("Missing argument for option: %c", a[j])
+					return nil, nil, nil, cliErrorf("Missing argument for option: %c", a[j])
 				}
 				break
 			}
 			flags[a[j]] = ""
 		}
 	}
-	return flags, pos, nil
+	return flags, pos, order, nil
+}
+
+// checkGroup applies a command's OptionGroup as commons-cli does, with
+// its exception texts, which zkCli prints whole.
+func checkGroup(cmd command, order []byte) error {
+	var chosen byte
+	for _, f := range order {
+		if strings.IndexByte(cmd.group, f) < 0 {
+			continue
+		}
+		if chosen != 0 && chosen != f {
+			return cliErrorf("org.apache.commons.cli.AlreadySelectedException: The option '%c' was specified but an option from this group has already been selected: '%c'", f, chosen)
+		}
+		chosen = f
+	}
+	if chosen == 0 && cmd.needOne != "" {
+		return cliErrorf("org.apache.commons.cli.MissingOptionException: Missing required option: %s", cmd.needOne)
+	}
+	return nil
 }
 
 // checkPath is the client library's PathUtils.validatePath with Java's
@@ -454,18 +499,19 @@ func cmdLs(e *env) error {
 	return nil
 }
 
-// visitDFS is ZKUtil.visitSubTreeDFS: path must exist; then every node of
-// the subtree, parents before children, children in sorted order. A node
-// that vanishes during the walk is skipped.
+// visitDFS is ZKUtil.visitSubTreeDFS: path must exist; fn sees path,
+// then each node's children (sorted) before it descends into the first
+// of them, as ZooKeeper's helper does. A node that vanishes during the
+// walk is skipped.
 func visitDFS(e *env, path string, fn func(string) error) error {
 	if _, _, err := e.c.Get(e.ctx, path); err != nil {
 		return err
 	}
+	if err := fn(path); err != nil {
+		return err
+	}
 	var walk func(p string) error
 	walk = func(p string) error {
-		if err := fn(p); err != nil {
-			return err
-		}
 		kids, _, err := e.children(p)
 		if znode.CodeOf(err) == znode.NoNode {
 			return nil
@@ -475,6 +521,11 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 		}
 		kids = append([]string(nil), kids...)
 		sort.Strings(kids)
+		for _, k := range kids {
+			if err := fn(childPath(p, k)); err != nil {
+				return err
+			}
+		}
 		for _, k := range kids {
 			if err := walk(childPath(p, k)); err != nil {
 				return err
@@ -518,11 +569,11 @@ func cmdAddWatch(e *env) error {
 	if err := checkPath(path, false); err != nil {
 		return err
 	}
-	w, err := e.c.AddWatch(e.ctx, path, recursive)
+	ch, err := e.c.AddWatch(e.ctx, path, recursive)
 	if err != nil {
 		return err
 	}
-	e.watching(w.Events)
+	e.watching(ch)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -22,6 +23,7 @@ type memClient struct {
 	zxid  int64
 	calls []string
 	w     memWatches
+	auth  []zkclient.ClientInfo
 }
 
 type memNode struct {
@@ -276,7 +278,7 @@ func TestCLICommands(t *testing.T) {
 		{line: "ls /", out: "[a]\n"},
 		{line: "ls /a", out: "[b, c]\n"},
 		{line: "ls -s /a", out: "[b, c]\n" + statA},
-		{line: "ls -R /", out: "/\n/a\n/a/b\n/a/b/d\n/a/c\n"},
+		{line: "ls -R /", out: "/\n/a\n/a/b\n/a/c\n/a/b/d\n"},
 		{line: "ls -R /a/b", out: "/a/b\n/a/b/d\n"},
 		{line: "ls -R /zz", errOut: "Node does not exist: /zz\n", failed: true},
 		{line: "ls /zz", errOut: "Node does not exist: /zz\n", failed: true},
@@ -444,17 +446,17 @@ func TestCLIMain(t *testing.T) {
 		return m, nopCloser{&closed}, nil
 	}
 	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"-server", "h1:1,h2:2", "-timeout", "5000", "get", "/a"}, strings.NewReader(""), &out, &errOut, dial)
+	code := Main(context.Background(), []string{"-bus", "h1:1,h2:2", "-timeout", "5000", "get", "/a"}, strings.NewReader(""), &out, &errOut, dial)
 	if code != 0 || out.String() != "hello\n" || !closed || len(gotServers) != 2 || gotTimeout != 5*time.Second {
 		t.Fatalf("code %d out %q err %q closed %v servers %v timeout %s", code, out.String(), errOut.String(), closed, gotServers, gotTimeout)
 	}
 	out.Reset()
 	errOut.Reset()
-	if code := Main(context.Background(), []string{"-server", "h:1", "get", "/zz"}, nil, &out, &errOut, dial); code != 1 || errOut.String() != "Node does not exist: /zz\n" {
+	if code := Main(context.Background(), []string{"-bus", "h:1", "get", "/zz"}, nil, &out, &errOut, dial); code != 1 || errOut.String() != "Node does not exist: /zz\n" {
 		t.Fatalf("code %d err %q", code, errOut.String())
 	}
 	out.Reset()
-	if code := Main(context.Background(), []string{"-server", "h:1"}, strings.NewReader("ls /\nquit\n"), &out, io.Discard, dial); code != 0 ||
+	if code := Main(context.Background(), []string{"-bus", "h:1"}, strings.NewReader("ls /\nquit\n"), &out, io.Discard, dial); code != 0 ||
 		out.String() != "Connecting to h:1\n[zk: h:1(CONNECTED) 0] [a]\n[zk: h:1(CONNECTED) 1] " {
 		t.Fatalf("interactive: code %d out %q", code, out.String())
 	}
@@ -462,11 +464,54 @@ func TestCLIMain(t *testing.T) {
 		return nil, nil, errors.New("boom")
 	}
 	errOut.Reset()
-	if code := Main(context.Background(), []string{"ls", "/"}, nil, io.Discard, &errOut, failDial); code != 1 ||
-		errOut.String() != "Unable to connect to "+DefaultServer+": boom\n" {
+	if code := Main(context.Background(), []string{"-bus", "h:1", "ls", "/"}, nil, io.Discard, &errOut, failDial); code != 1 ||
+		errOut.String() != "Unable to connect to h:1: boom\n" {
 		t.Fatalf("dial failure: code %d err %q", code, errOut.String())
 	}
 	if code := Main(context.Background(), []string{"-nope"}, nil, io.Discard, io.Discard, dial); code != 2 {
 		t.Fatalf("bad flag: code %d", code)
 	}
+	for _, args := range [][]string{
+		{"-server", "h:1", "-bus", "h:2", "ls", "/"},
+		{"-server", "h:1", "-config", "zoo.cfg", "ls", "/"},
+		{"-server", "h:1", "-user", "u", "ls", "/"},
+	} {
+		errOut.Reset()
+		if code := Main(context.Background(), args, nil, io.Discard, &errOut, dial); code != 2 || errOut.Len() == 0 {
+			t.Fatalf("%v: code %d err %q", args, code, errOut.String())
+		}
+	}
+}
+
+func (m *memClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error) {
+	if watch {
+		return m.GetW(ctx, znode.ConfigPath)
+	}
+	data, st, err := m.Get(ctx, znode.ConfigPath)
+	return data, st, nil, err
+}
+
+func (m *memClient) AddAuth(_ context.Context, scheme string, auth []byte) error {
+	m.calls = append(m.calls, "addauth "+scheme+" "+string(auth))
+	if scheme != "digest" {
+		return nerr(znode.AuthFailed, "")
+	}
+	user, _, _ := strings.Cut(string(auth), ":")
+	m.auth = append(m.auth, zkclient.ClientInfo{AuthScheme: scheme, User: user})
+	return nil
+}
+
+func (m *memClient) WhoAmI(context.Context) ([]zkclient.ClientInfo, error) {
+	return append([]zkclient.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}}, m.auth...), nil
+}
+
+func (m *memClient) Ephemerals(_ context.Context, prefix string) ([]string, error) {
+	var out []string
+	for p, n := range m.nodes {
+		if n.stat.EphemeralOwner != 0 && strings.HasPrefix(p, prefix) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
