@@ -19,6 +19,11 @@
 // snapshots (WriteSnapshot/ReadSnapshot), path validation and the ZooKeeper
 // error codes.
 //
+// Znode data is nil for ZooKeeper's null and a zero-length slice for an
+// empty byte[]: the tree, the txn encoding, snapshots and the digest keep
+// the two apart, as ZooKeeper does. Logs and snapshots of format 1, which
+// could not, still load; their zero-length data reads as null (codec.go).
+//
 // It must not do I/O beyond the io.Writer/io.Reader it is handed, start
 // goroutines, read clocks or randomness: time enters only as the leader's
 // TxnHeader.Time. It imports only the standard library.
