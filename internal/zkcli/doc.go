@@ -19,7 +19,11 @@
 //
 // Departures from zkCli, on purpose or for now: -server names nodes' bus
 // (NATS) ports, not client ports; addauth, whoami, quotas, reconfig, config and
-// getEphemerals are not there yet; the bus protocol does not tell a null
-// value from an empty one, so `get` prints "null" for both. It must not
-// hold connection state of its own: everything goes through Client.
+// getEphemerals are not there yet. It must not hold connection state of
+// its own: everything goes through Client.
+//
+// Data: `create path` without data makes a node with null data and
+// `create path ""` or `set path ""` one with empty data, and `get` prints
+// "null" for the first and an empty line for the second, as zkCli does;
+// the bus and the node keep the two apart.
 package zkcli
