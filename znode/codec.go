@@ -22,7 +22,9 @@ import (
 // kept (the bus dropped an empty slice and the tree stored it as nil)
 // and showed every reader, and what their digests were computed over.
 // Nothing writes format 1 any more; a format 1 record re-encodes as the
-// current format.
+// current format. The old code cannot read format 2 (records or
+// snapshots), and replicas exchange both as bytes, so an ensemble moves
+// to this code as a whole, not one node at a time.
 
 // TxnFormat is the format byte written first by EncodeTxn and EncodeRecord.
 const TxnFormat byte = 2
