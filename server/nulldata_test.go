@@ -277,8 +277,9 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 // A data dir written by the code before null and empty were told apart
 // (format 1 log records and snapshot, checked in under
 // testdata/format1-datadir) still loads: its zero-length data reads as
-// null, as that code showed it, next to the current format's records
-// the node appends. The dir holds /snap-null, /snap-empty and /snap-x
+// null (but on the built-in nodes, empty as ZooKeeper makes them), as
+// that code showed it, next to the current format's records the node
+// appends. The dir holds /snap-null, /snap-empty and /snap-x
 // (set to empty later) and /fill-00../fill-19 in the snapshot, and
 // /log-null, /log-empty and /log-x only in the log after it.
 func TestFormat1DataDirLoads(t *testing.T) {
@@ -299,6 +300,7 @@ func TestFormat1DataDirLoads(t *testing.T) {
 	want := map[string]string{
 		"/snap-null": "null", "/snap-empty": "null", "/snap-x": "null", "/fill-00": "f", "/fill-19": "f",
 		"/log-null": "null", "/log-empty": "null", "/log-x": "x",
+		"/": "empty", "/zookeeper": "empty", "/zookeeper/quota": "empty", // as ZooKeeper makes them
 	}
 	// check starts the node on the dir, reads want, then writes more.
 	check := func(when string, write func(context.Context, *client.Conn)) {

@@ -21,6 +21,11 @@ import (
 // zero-length data reads as null: that is what the code that wrote them
 // kept (the bus dropped an empty slice and the tree stored it as nil)
 // and showed every reader, and what their digests were computed over.
+// The one exception is data for ZooKeeper's built-in nodes ("/",
+// "/zookeeper", "/zookeeper/quota", "/zookeeper/config"), which reads as
+// empty: the tree now makes them empty, as ZooKeeper does, and format 1
+// snapshots load them so too (snapshot.go), so a replica that replays a
+// format 1 setData of "/" agrees with one that loads it from a snapshot.
 // Nothing writes format 1 any more; a format 1 record re-encodes as the
 // current format. The old code cannot read format 2 (records or
 // snapshots), and replicas exchange both as bytes, so an ensemble moves
@@ -241,12 +246,12 @@ func (d *decoder) count(min int) int {
 	return int(n)
 }
 
-// data reads znode data written by appendData (or format 1's plain
-// length, whose 0 is null).
-func (d *decoder) data() []byte {
+// data reads path's znode data written by appendData (or format 1's
+// plain length, whose 0 is null but on the built-in nodes).
+func (d *decoder) data(path string) []byte {
 	if d.v1 {
 		n := d.count(1)
-		if d.err != nil || n == 0 {
+		if d.err != nil || n == 0 && !isSpecialPath(path) {
 			return nil
 		}
 		return d.take(n)
@@ -304,7 +309,7 @@ func (d *decoder) body(depth int) Txn {
 	case OpCreate:
 		var t CreateTxn
 		t.Path = d.string()
-		t.Data = d.data()
+		t.Data = d.data(t.Path)
 		t.ACL = d.acl()
 		t.EphemeralOwner = d.varint()
 		t.ParentCVersion = d.int32()
@@ -314,7 +319,7 @@ func (d *decoder) body(depth int) Txn {
 	case OpSetData:
 		var t SetDataTxn
 		t.Path = d.string()
-		t.Data = d.data()
+		t.Data = d.data(t.Path)
 		t.Version = d.int32()
 		return t
 	case OpSetACL:

@@ -40,7 +40,8 @@ func wantData(t *testing.T, tr *Tree, path, want string) {
 func TestNullAndEmptyDataKeptApart(t *testing.T) {
 	e := newEnv(t)
 	e.session(0x77)
-	want := map[string]string{}
+	// The built-in nodes are empty, as in ZooKeeper's DataTree.
+	want := map[string]string{"/": "empty", ZookeeperPath: "empty", QuotaPath: "empty", ConfigPath: "empty"}
 	for _, c := range []struct {
 		path string
 		mode CreateMode
@@ -225,6 +226,9 @@ func TestFormat1LogAndSnapshotLoad(t *testing.T) {
 	want := map[string]string{
 		"/null": "null", "/empty": "null", "/box": "null", "/ttl": "null", "/eph": "null",
 		"/x": "null", "/m": "null", "/m/k": "k", "/set-empty": "null",
+		// The built-in nodes are empty, as ZooKeeper makes them, whether
+		// from New or from a format 1 snapshot.
+		"/": "empty", ZookeeperPath: "empty", QuotaPath: "empty", ConfigPath: "empty",
 	}
 	for p, w := range want {
 		wantData(t, tr, p, w)
@@ -259,5 +263,29 @@ func TestFormat1LogAndSnapshotLoad(t *testing.T) {
 	back, err := ReadSnapshot(&buf)
 	if err != nil || back.Digest() != tr.Digest() {
 		t.Fatalf("rewritten snapshot: %v", err)
+	}
+}
+
+// A format 1 setData with zero-length data reads as null, except on a
+// built-in node, which reads as empty like the built-in nodes of a
+// format 1 snapshot.
+func TestFormat1ZeroLengthOnBuiltInsReadsEmpty(t *testing.T) {
+	for _, c := range []struct {
+		b    []byte
+		want string
+	}{
+		{[]byte{txnFormat1, 10, 1, '/', 0, 2}, "empty"},
+		{[]byte{txnFormat1, 10, 10, '/', 'z', 'o', 'o', 'k', 'e', 'e', 'p', 'e', 'r', 0, 2}, "empty"},
+		{[]byte{txnFormat1, 10, 2, '/', 'a', 0, 2}, "null"},
+		{[]byte{txnFormat1, 10, 1, '/', 1, 'v', 2}, "v"},
+	} {
+		txn, err := DecodeTxn(c.b)
+		if err != nil {
+			t.Fatalf("%x: %v", c.b, err)
+		}
+		sd, ok := txn.(SetDataTxn)
+		if !ok || dataKind(sd.Data) != c.want {
+			t.Errorf("%x decodes to %#v, want %s data", c.b, txn, c.want)
+		}
 	}
 }

@@ -29,7 +29,9 @@ import (
 // Format 1 wrote the data's plain length, with no null. It is still read,
 // and its zero-length data reads as null, as format 1 txn records do (see
 // codec.go): that is what the tree that wrote it held, and its stored
-// digest was computed over.
+// digest was computed over. The built-in nodes' zero-length data is made
+// empty once that digest has checked, as format 1 records read it and
+// as New makes it.
 
 const (
 	snapMagic   = "PDKSNAP"
@@ -360,6 +362,13 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 	}
 	if t.digest != want {
 		return nil, fmt.Errorf("%w: digest %#x, snapshot says %#x", ErrBadSnapshot, t.digest, want)
+	}
+	if format == snapFormat1 {
+		for _, p := range [...]string{"/", ZookeeperPath, QuotaPath, ConfigPath} {
+			if n := t.nodes[p]; n != nil && n.data == nil {
+				t.update(n, func(n *node) { n.data, n.chash = emptyData, contentHash(p, emptyData) })
+			}
+		}
 	}
 	return t, nil
 }

@@ -83,13 +83,14 @@ type Tree struct {
 
 // New returns a tree holding ZooKeeper's built-in nodes: "/", "/zookeeper",
 // "/zookeeper/quota" (world:anyone ALL) and "/zookeeper/config"
-// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats.
+// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats and empty (not
+// null) data, as DataTree makes them (new byte[0]).
 func New() *Tree {
 	t := newEmpty()
-	t.addNode("/", &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ZookeeperPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(QuotaPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ConfigPath, &node{acl: t.acls.intern(ReadACLUnsafe)})
+	t.addNode("/", &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(ZookeeperPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(QuotaPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(ConfigPath, &node{data: emptyData, acl: t.acls.intern(ReadACLUnsafe)})
 	return t
 }
 

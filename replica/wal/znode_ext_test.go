@@ -141,7 +141,7 @@ func TestLogAndSnapshotsKeepNullAndEmptyData(t *testing.T) {
 		t.Fatalf("%d entries back, %d written", n, len(entries))
 	}
 	checkData(t, "log", tr, map[string]string{
-		"/empty": "null", "/x": "null", "/m/k": "k", // format 1
+		"/empty": "null", "/x": "null", "/m/k": "k", "/": "empty", // format 1
 		"/new-null": "null", "/new-empty": "null", "/new-x": "empty", "/null": "empty", "/m-empty": "empty",
 	})
 
@@ -155,7 +155,7 @@ func TestLogAndSnapshotsKeepNullAndEmptyData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkData(t, "format 1 snapshot", st, map[string]string{"/null": "null", "/empty": "null", "/x": "null", "/m/k": "k"})
+	checkData(t, "format 1 snapshot", st, map[string]string{"/null": "null", "/empty": "null", "/x": "null", "/m/k": "k", "/": "empty"})
 
 	// A current snapshot of the whole tree, saved and read back.
 	if err := l.SaveSnapshot(uint64(z), tr.Freeze().WriteSnapshot); err != nil {
