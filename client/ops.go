@@ -84,7 +84,9 @@ func (c *Conn) create(ctx context.Context, op znode.OpCode, path string, data []
 	return rep.Path, fromMsgStat(rep.Stat), nil
 }
 
-// Get returns path's data and Stat.
+// Get returns path's data and Stat. Data is nil only for a node whose
+// data is null (created or set with nil); zero-length data comes back as
+// an empty, non-nil slice, as ZooKeeper keeps the two apart.
 func (c *Conn) Get(ctx context.Context, path string) ([]byte, znode.Stat, error) {
 	if err := validate(path, false); err != nil {
 		return nil, znode.Stat{}, err

@@ -8,13 +8,34 @@ import (
 )
 
 // Txn encoding for the transaction log: a format byte, then the body.
-// Integers are varints (zig-zag for signed), strings and byte slices are
-// uvarint-length-prefixed. The encoding is canonical: the decoder refuses
-// anything the encoder would not produce (non-minimal varints, out-of-range
-// int32s, trailing bytes), so Encode(Decode(b)) == b for every accepted b.
+// Integers are varints (zig-zag for signed), strings are
+// uvarint-length-prefixed, and znode data is a uvarint of 0 for null or
+// length+1 followed by the bytes, so null and zero-length data stay
+// apart, as in ZooKeeper's jute (-1 and 0). The encoding is canonical:
+// the decoder refuses anything the encoder would not produce (non-minimal
+// varints, out-of-range int32s, trailing bytes), so Encode(Decode(b)) == b
+// for every accepted b of the current format.
+//
+// Format 1, written before null and empty data were told apart, prefixed
+// data with its plain length. Its records are still read, and their
+// zero-length data reads as null: that is what the code that wrote them
+// kept (the bus dropped an empty slice and the tree stored it as nil)
+// and showed every reader, and what their digests were computed over.
+// The one exception is data for ZooKeeper's built-in nodes ("/",
+// "/zookeeper", "/zookeeper/quota", "/zookeeper/config"), which reads as
+// empty: the tree now makes them empty, as ZooKeeper does, and format 1
+// snapshots load them so too (snapshot.go), so a replica that replays a
+// format 1 setData of "/" agrees with one that loads it from a snapshot.
+// Nothing writes format 1 any more; a format 1 record re-encodes as the
+// current format. The old code cannot read format 2 (records or
+// snapshots), and replicas exchange both as bytes, so an ensemble moves
+// to this code as a whole, not one node at a time.
 
 // TxnFormat is the format byte written first by EncodeTxn and EncodeRecord.
-const TxnFormat byte = 1
+const TxnFormat byte = 2
+
+// txnFormat1 is the read-only format without null data.
+const txnFormat1 byte = 1
 
 // ErrBadTxn is wrapped by every decoding error.
 var ErrBadTxn = errors.New("znode: malformed txn encoding")
@@ -45,6 +66,14 @@ func appendString(dst []byte, s string) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
+// appendData writes znode data: 0 for null, else length+1 and the bytes.
+func appendData(dst, data []byte) []byte {
+	if data == nil {
+		return append(dst, 0)
+	}
+	return append(binary.AppendUvarint(dst, uint64(len(data))+1), data...)
+}
+
 func appendACL(dst []byte, acl []ACL) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(acl)))
 	for _, a := range acl {
@@ -63,7 +92,7 @@ func appendBody(dst []byte, txn Txn) []byte {
 	switch t := txn.(type) {
 	case CreateTxn:
 		dst = appendString(dst, t.Path)
-		dst = append(binary.AppendUvarint(dst, uint64(len(t.Data))), t.Data...)
+		dst = appendData(dst, t.Data)
 		dst = appendACL(dst, t.ACL)
 		dst = binary.AppendVarint(dst, t.EphemeralOwner)
 		dst = binary.AppendVarint(dst, int64(t.ParentCVersion))
@@ -71,7 +100,7 @@ func appendBody(dst []byte, txn Txn) []byte {
 		dst = appendString(dst, t.Path)
 	case SetDataTxn:
 		dst = appendString(dst, t.Path)
-		dst = append(binary.AppendUvarint(dst, uint64(len(t.Data))), t.Data...)
+		dst = appendData(dst, t.Data)
 		dst = binary.AppendVarint(dst, int64(t.Version))
 	case SetACLTxn:
 		dst = appendString(dst, t.Path)
@@ -100,23 +129,19 @@ func appendBody(dst []byte, txn Txn) []byte {
 	return dst
 }
 
-// DecodeTxn decodes EncodeTxn's output. Data slices are copied, so b may be
-// reused.
+// DecodeTxn decodes EncodeTxn's output, and format 1 txns. Data slices
+// are copied, so b may be reused.
 func DecodeTxn(b []byte) (Txn, error) {
 	d := decoder{b: b}
-	if d.byte() != TxnFormat && d.err == nil {
-		d.fail("format byte %d", b[0])
-	}
+	d.format()
 	txn := d.body(0)
 	return txn, d.finish()
 }
 
-// DecodeRecord decodes EncodeRecord's output.
+// DecodeRecord decodes EncodeRecord's output, and format 1 records.
 func DecodeRecord(b []byte) (TxnHeader, Txn, error) {
 	d := decoder{b: b}
-	if d.byte() != TxnFormat && d.err == nil {
-		d.fail("format byte %d", b[0])
-	}
+	d.format()
 	var h TxnHeader
 	h.Session = d.varint()
 	h.Cxid = d.int32()
@@ -134,6 +159,17 @@ type decoder struct {
 	b   []byte
 	off int
 	err error
+	v1  bool // format 1: data without null
+}
+
+func (d *decoder) format() {
+	switch f := d.byte(); {
+	case d.err != nil:
+	case f == txnFormat1:
+		d.v1 = true
+	case f != TxnFormat:
+		d.fail("format byte %d", f)
+	}
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -210,11 +246,30 @@ func (d *decoder) count(min int) int {
 	return int(n)
 }
 
-func (d *decoder) bytes() []byte {
-	n := d.count(1)
-	if d.err != nil || n == 0 {
+// data reads path's znode data written by appendData (or format 1's
+// plain length, whose 0 is null but on the built-in nodes).
+func (d *decoder) data(path string) []byte {
+	if d.v1 {
+		n := d.count(1)
+		if d.err != nil || n == 0 && !isSpecialPath(path) {
+			return nil
+		}
+		return d.take(n)
+	}
+	u := d.uvarint()
+	if d.err != nil || u == 0 {
 		return nil
 	}
+	if u-1 > uint64(len(d.b)-d.off) {
+		d.fail("length %d exceeds input", u-1)
+		return nil
+	}
+	return d.take(int(u - 1))
+}
+
+// take copies the next n bytes, which the caller checked are there:
+// never nil, so a zero-length value stays zero-length.
+func (d *decoder) take(n int) []byte {
 	out := make([]byte, n)
 	copy(out, d.b[d.off:])
 	d.off += n
@@ -254,7 +309,7 @@ func (d *decoder) body(depth int) Txn {
 	case OpCreate:
 		var t CreateTxn
 		t.Path = d.string()
-		t.Data = d.bytes()
+		t.Data = d.data(t.Path)
 		t.ACL = d.acl()
 		t.EphemeralOwner = d.varint()
 		t.ParentCVersion = d.int32()
@@ -264,7 +319,7 @@ func (d *decoder) body(depth int) Txn {
 	case OpSetData:
 		var t SetDataTxn
 		t.Path = d.string()
-		t.Data = d.bytes()
+		t.Data = d.data(t.Path)
 		t.Version = d.int32()
 		return t
 	case OpSetACL:

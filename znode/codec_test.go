@@ -11,6 +11,9 @@ var sampleTxns = []Txn{
 	CreateTxn{Path: "/a", Data: []byte("x"), ACL: OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 7},
 	CreateTxn{Path: "/t", ACL: []ACL{{Perms: 3, ID: ID{"digest", "u:h="}}, {Perms: 1, ID: ID{"ip", "10.0.0.0/8"}}}, EphemeralOwner: TTLOwner(MaxTTL), ParentCVersion: -1},
 	CreateTxn{Path: "/c", ACL: OpenACLUnsafe, EphemeralOwner: ContainerOwner, ParentCVersion: -2147483648},
+	CreateTxn{Path: "/empty", Data: []byte{}, ACL: OpenACLUnsafe, ParentCVersion: 1},
+	SetDataTxn{Path: "/empty", Data: []byte{}, Version: 1},
+	SetDataTxn{Path: "/null", Version: 1},
 	DeleteTxn{Path: "/a"},
 	SetDataTxn{Path: "/a", Data: bytes.Repeat([]byte{0xff}, 300), Version: 2147483647},
 	SetACLTxn{Path: "/a", ACL: ReadACLUnsafe, Version: 3},
@@ -20,6 +23,7 @@ var sampleTxns = []Txn{
 	CloseSessionTxn{},
 	ErrorTxn{Err: NoNode},
 	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", ACL: OpenACLUnsafe}, CheckTxn{Path: "/m"}, DeleteTxn{Path: "/m"}}},
+	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", Data: []byte{}, ACL: OpenACLUnsafe}, SetDataTxn{Path: "/m", Data: []byte{}}}},
 	MultiTxn{Ops: []Txn{ErrorTxn{Err: Ok}, ErrorTxn{Err: BadVersion}, ErrorTxn{Err: RuntimeInconsistency}}},
 	MultiTxn{},
 }
@@ -51,7 +55,8 @@ func TestTxnRoundTrip(t *testing.T) {
 	}
 	bad := [][]byte{
 		nil,
-		{2, 4},                                  // unknown format
+		{3, 4},                                  // unknown format
+		{2, 10, 2, '/', 'a', 5},                 // data length beyond input
 		{1, 0x80, 0x00},                         // non-minimal varint
 		{1, 0x80},                               // truncated varint
 		{1, 28, 2, 27, 0},                       // nested multi
@@ -70,6 +75,7 @@ func FuzzDecodeTxn(f *testing.F) {
 		f.Add(EncodeTxn(txn))
 	}
 	f.Add([]byte{1, 28, 2, 27, 0})
+	f.Add([]byte{1, 2, 2, '/', 'a', 0, 0, 0, 0}) // format 1 create with zero-length data
 	f.Fuzz(func(t *testing.T, b []byte) {
 		txn, err := DecodeTxn(b)
 		if err != nil {
@@ -78,9 +84,14 @@ func FuzzDecodeTxn(f *testing.F) {
 			}
 			return
 		}
-		// Canonical: what decodes re-encodes to the same bytes.
-		if re := EncodeTxn(txn); !bytes.Equal(re, b) {
+		// Canonical: what decodes re-encodes to the same bytes; a
+		// format 1 txn re-encodes in the current format, to the same txn.
+		re := EncodeTxn(txn)
+		if b[0] == TxnFormat && !bytes.Equal(re, b) {
 			t.Fatalf("re-encoding differs:\n%x\n%x", b, re)
+		}
+		if again, err := DecodeTxn(re); err != nil || !reflect.DeepEqual(again, txn) {
+			t.Fatalf("re-encoded %x decodes to %#v, %v; want %#v", re, again, err, txn)
 		}
 		// Applying arbitrary decoded txns must never panic or corrupt the tree.
 		tr := New()

@@ -21,7 +21,7 @@ func (t *Tree) InitConfig(data []byte) {
 	}
 	version := int32(-1)
 	if len(data) == 0 {
-		data, version = nil, 0
+		data, version = emptyData, 0
 	}
 	n = t.mut(ConfigPath)
 	t.update(n, func(n *node) {

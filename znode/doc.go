@@ -22,6 +22,13 @@
 // QuotaExceeded when enforcement is on) and /zookeeper/config's content
 // (InitConfig).
 //
+// Znode data is nil for ZooKeeper's null and a zero-length slice for an
+// empty byte[]: the tree, the txn encoding, snapshots and the digest keep
+// the two apart, as ZooKeeper does, and the built-in nodes are empty as
+// in ZooKeeper. Logs and snapshots of format 1, which could not tell the
+// two apart, still load; their zero-length data reads as null, but on
+// the built-in nodes (codec.go).
+//
 // It must not do I/O beyond the io.Writer/io.Reader it is handed, start
 // goroutines, read clocks or randomness: time enters only as the leader's
 // TxnHeader.Time. It imports only the standard library.

@@ -45,6 +45,15 @@ func hashString(seed uint64, s string) uint64 { return fmix(hashBytes(seed, s)) 
 
 // contentHash covers a node's path and data: the part of its digest that is
 // costly to recompute, so it is cached per node and only redone on setData.
+// Null and zero-length data hash apart, since clients see them apart and
+// replicas must agree on which a node holds; null keeps the hash that all
+// zero-length data had before the two were told apart, so the digests of
+// snapshots written then (whose zero-length data reads as null) still
+// check.
 func contentHash(path string, data []byte) uint64 {
-	return hashBytes(hashBytes(0x7a6e6f6465, path), data)
+	h := hashBytes(hashBytes(0x7a6e6f6465, path), data)
+	if data != nil && len(data) == 0 {
+		h = mix(h, 0x656d707479) // "empty"
+	}
+	return h
 }

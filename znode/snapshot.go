@@ -19,16 +19,24 @@ import (
 //	  uvarint ACL ref: a ref equal to the number of lists seen so far
 //	    introduces a new list (uvarint n, n × varint perms, str scheme, str id)
 //	  varint czxid mzxid pzxid ctime mtime owner version cversion aversion
-//	  uvarint+bytes data
+//	  uvarint 0 for null data, or length+1 and the bytes
 //	uvarint sessionCount, sessions by id: varint id, varint timeout
 //	8 bytes digest (LE), 4 bytes CRC-32C of everything before (LE)
 //
 // ACL references are numbered by first appearance in the walk, so equal
 // trees give byte-identical snapshots whatever their ACL cache history.
+//
+// Format 1 wrote the data's plain length, with no null. It is still read,
+// and its zero-length data reads as null, as format 1 txn records do (see
+// codec.go): that is what the tree that wrote it held, and its stored
+// digest was computed over. The built-in nodes' zero-length data is made
+// empty once that digest has checked, as format 1 records read it and
+// as New makes it.
 
 const (
 	snapMagic   = "PDKSNAP"
-	snapFormat  = byte(1)
+	snapFormat  = byte(2)
+	snapFormat1 = byte(1)  // read only: data without null
 	maxSnapData = 64 << 20 // sanity bound on one node's data
 )
 
@@ -119,7 +127,11 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 			int64(n.version), int64(n.cversion), int64(n.aversion)} {
 			scratch = binary.AppendVarint(scratch, v)
 		}
-		scratch = binary.AppendUvarint(scratch, uint64(len(n.data)))
+		if n.data == nil {
+			scratch = append(scratch, 0)
+		} else {
+			scratch = binary.AppendUvarint(scratch, uint64(len(n.data))+1)
+		}
 		put(scratch)
 		put(n.data)
 		written++
@@ -234,8 +246,9 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 	s := &snapReader{r: bufio.NewReaderSize(r, 64<<10)}
 	var magic [len(snapMagic) + 1]byte
 	s.full(magic[:])
-	if s.err == nil && (string(magic[:len(snapMagic)]) != snapMagic || magic[len(snapMagic)] != snapFormat) {
-		s.bad("not a format %d snapshot", snapFormat)
+	format := magic[len(snapMagic)]
+	if s.err == nil && (string(magic[:len(snapMagic)]) != snapMagic || format != snapFormat && format != snapFormat1) {
+		s.bad("not a format %d or %d snapshot", snapFormat, snapFormat1)
 	}
 	t := newEmpty()
 	t.lastZxid = s.varint()
@@ -283,6 +296,10 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 			f[j] = s.varint()
 		}
 		dl := s.uvarint()
+		null := dl == 0 // in format 1 too: its zero-length data reads as null
+		if format != snapFormat1 && dl > 0 {
+			dl-- // length+1
+		}
 		if dl > maxSnapData {
 			s.bad("node %s: data length %d", p, dl)
 		}
@@ -291,7 +308,11 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 		}
 		n := &node{acl: aclIdx, czxid: f[0], mzxid: f[1], pzxid: f[2], ctime: f[3], mtime: f[4], owner: f[5],
 			version: int32(f[6]), cversion: int32(f[7]), aversion: int32(f[8])}
-		if dl > 0 {
+		switch {
+		case null:
+		case dl == 0:
+			n.data = emptyData
+		default:
 			n.data = make([]byte, dl)
 			s.full(n.data)
 		}
@@ -341,6 +362,19 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 	}
 	if t.digest != want {
 		return nil, fmt.Errorf("%w: digest %#x, snapshot says %#x", ErrBadSnapshot, t.digest, want)
+	}
+	if format == snapFormat1 {
+		for _, p := range [...]string{"/", ZookeeperPath, QuotaPath, ConfigPath} {
+			if n := t.nodes[p]; n != nil && n.data == nil {
+				t.update(n, func(n *node) { n.data, n.chash = emptyData, contentHash(p, emptyData) })
+			}
+		}
+		// Format 1 wrote the config node's aversion as 0; New makes it
+		// -1, as ZooKeeper does, and a replica that loads an old snapshot
+		// must hold what one replaying from an empty tree holds.
+		if n := t.nodes[ConfigPath]; n != nil && n.aversion == 0 {
+			t.update(n, func(n *node) { n.aversion = -1 })
+		}
 	}
 	t.rebuildQuotas()
 	return t, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 )
 
@@ -102,6 +103,11 @@ func FuzzReadSnapshot(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	old, err := os.ReadFile("testdata/snapshot-format1.bin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(old)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := ReadSnapshot(bytes.NewReader(b))
 		if err == nil && tr.Digest() != tr.DigestSlow() {

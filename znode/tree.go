@@ -24,7 +24,7 @@ const (
 // node is one znode. It is kept small: 1e6 of them must fit comfortably.
 // The child count is len(children); dataLength is len(data).
 type node struct {
-	data     []byte
+	data     []byte              // nil: null data, as ZooKeeper keeps it; see keepData
 	children map[string]struct{} // names; nil when empty
 	chash    uint64              // contentHash(path, data)
 	czxid    int64
@@ -86,14 +86,15 @@ type Tree struct {
 
 // New returns a tree holding ZooKeeper's built-in nodes: "/", "/zookeeper",
 // "/zookeeper/quota" (world:anyone ALL) and "/zookeeper/config"
-// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats but for the
-// config node's aversion, -1 as DataTree.addConfigNode's setACL leaves it.
+// (world:anyone READ, ZOOKEEPER-2014), all with zero Stats and empty (not
+// null) data, as DataTree makes them (new byte[0]), but for the config
+// node's aversion, -1 as DataTree.addConfigNode's setACL leaves it.
 func New() *Tree {
 	t := newEmpty()
-	t.addNode("/", &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ZookeeperPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(QuotaPath, &node{acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ConfigPath, &node{acl: t.acls.intern(ReadACLUnsafe), aversion: -1})
+	t.addNode("/", &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(ZookeeperPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(QuotaPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
+	t.addNode(ConfigPath, &node{data: emptyData, acl: t.acls.intern(ReadACLUnsafe), aversion: -1})
 	return t
 }
 
@@ -450,8 +451,8 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 		n := t.mut(tx.Path)
 		oldSize := len(n.data)
 		t.update(n, func(n *node) {
-			n.data = tx.Data
-			n.chash = contentHash(tx.Path, tx.Data)
+			n.data = keepData(tx.Data)
+			n.chash = contentHash(tx.Path, n.data)
 			n.mtime, n.mzxid, n.version = hdr.Time, hdr.Zxid, tx.Version
 		})
 		r.Stat = n.clientStat()
@@ -476,6 +477,20 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 	return r
 }
 
+// emptyData is every zero-length value the tree holds: not nil, which is
+// null data, and not the txn's slice, which may pin a larger buffer.
+var emptyData = []byte{}
+
+// keepData is the data a node keeps for a txn's: null stays null and
+// zero-length stays zero-length (ZooKeeper's DataTree keeps whatever
+// byte[] it got, null included).
+func keepData(b []byte) []byte {
+	if b != nil && len(b) == 0 {
+		return emptyData
+	}
+	return b
+}
+
 // create is DataTree.createNode: the parent's cversion becomes the txn's
 // parentCVersion (or +1 for -1) and its pzxid the zxid, but only if that
 // raises the cversion; the child's czxid=mzxid=pzxid=zxid, ctime=mtime=time,
@@ -492,18 +507,14 @@ func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
 			p.cversion, p.pzxid = cv, hdr.Zxid
 		}
 	})
-	var data []byte
-	if len(tx.Data) > 0 {
-		data = tx.Data
-	}
 	n := &node{
-		data: data, acl: t.acls.intern(tx.ACL), owner: tx.EphemeralOwner,
+		data: keepData(tx.Data), acl: t.acls.intern(tx.ACL), owner: tx.EphemeralOwner,
 		czxid: hdr.Zxid, mzxid: hdr.Zxid, pzxid: hdr.Zxid, ctime: hdr.Time, mtime: hdr.Time,
 		gen: t.gen,
 	}
 	t.addNode(tx.Path, n)
 	st := n.clientStat() // before the quota update, which may rewrite a stats node's data
-	t.quotaCreated(tx.Path, len(data))
+	t.quotaCreated(tx.Path, len(n.data))
 	return st
 }
 

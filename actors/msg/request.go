@@ -37,10 +37,16 @@ type Stat struct {
 }
 
 // Op is one operation: a whole request, or one op of a multi.
+//
+// Data (here, in OpResult and in Reply) is never omitempty: msgpack
+// writes nil as nil and an empty slice as a zero-length bin, and reads
+// them back as such, while omitempty would drop an empty slice and it
+// would come back nil. ZooKeeper tells a znode created with null data
+// from one created with zero-length data, and so must every hop.
 type Op struct {
 	Op      int32  `msgpack:"o"`
 	Path    string `msgpack:"p,omitempty"`
-	Data    []byte `msgpack:"d,omitempty"`
+	Data    []byte `msgpack:"d"`
 	ACL     []ACL  `msgpack:"a,omitempty"`
 	Mode    int32  `msgpack:"m,omitempty"`
 	Version int32  `msgpack:"v,omitempty"` // -1 matches any
@@ -108,7 +114,7 @@ type OpResult struct {
 	Err      int32    `msgpack:"e,omitempty"`
 	Path     string   `msgpack:"p,omitempty"`
 	Stat     *Stat    `msgpack:"st,omitempty"`
-	Data     []byte   `msgpack:"d,omitempty"`
+	Data     []byte   `msgpack:"d"`
 	Children []string `msgpack:"c,omitempty"`
 }
 
@@ -121,7 +127,7 @@ type Reply struct {
 	Zxid     int64      `msgpack:"z"`
 	Err      int32      `msgpack:"e,omitempty"`
 	Path     string     `msgpack:"p,omitempty"`
-	Data     []byte     `msgpack:"d,omitempty"`
+	Data     []byte     `msgpack:"d"`
 	Stat     *Stat      `msgpack:"st,omitempty"`
 	Children []string   `msgpack:"c,omitempty"`
 	ACL      []ACL      `msgpack:"a,omitempty"`

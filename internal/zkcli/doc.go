@@ -42,7 +42,11 @@
 // Departures from zkCli, on purpose or for now: reconfig, printwatches,
 // connect and close are not there; the plain-line shell prints prompts
 // where zkCli without JLine prints none; config -c lists the servers in
-// id order (Java in its hash table's); `get` prints "null" for an empty
-// value as well as a null one. It must not hold connection state of its
-// own: everything goes through Client.
+// id order (Java in its hash table's). It must not hold connection state
+// of its own: everything goes through Client.
+//
+// Data: `create path` without data makes a node with null data and
+// `create path ""` or `set path ""` one with empty data, and `get` prints
+// "null" for the first and an empty line for the second, as zkCli does;
+// the wire, the bus and the node keep the two apart.
 package zkcli

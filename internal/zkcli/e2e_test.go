@@ -56,6 +56,13 @@ func TestCLIOverClient(t *testing.T) {
 		{[]string{"deleteall", "/app"}, 0, "", ""},
 		{[]string{"stat", "/app"}, 1, "", "Node does not exist: /app\n"},
 		{[]string{"whoami"}, 1, "", zkcli.ErrNotOnBus.Error() + "\n"},
+		// Null and empty data cross the bus apart: "null" only for null.
+		{[]string{"create", "/null"}, 0, "", "Created /null\n"},
+		{[]string{"get", "/null"}, 0, "null\n", ""},
+		{[]string{"create", "/empty", ""}, 0, "", "Created /empty\n"},
+		{[]string{"get", "/empty"}, 0, "\n", ""},
+		{[]string{"set", "/null", ""}, 0, "", ""},
+		{[]string{"get", "/null"}, 0, "\n", ""},
 	}
 	for _, s := range steps {
 		code, out, errOut := run(s.args...)

@@ -370,6 +370,8 @@ func cmdCreate(e *env) error {
 	if err := checkPath(path, mode.IsSequential()); err != nil {
 		return err
 	}
+	// Without a data argument the node's data is null, as CreateCommand
+	// makes it; `create /p ""` makes it empty.
 	var data []byte
 	if len(e.args) > 1 {
 		data = []byte(e.args[1])
@@ -416,9 +418,9 @@ func cmdGet(e *env) error {
 	if err != nil {
 		return err
 	}
-	// The bus protocol does not tell a null from an empty value; zkCli
-	// prints "null" for a node created without data.
-	if len(data) == 0 {
+	// GetCommand prints "null" for null data only: zero-length data is
+	// an empty line.
+	if data == nil {
 		fmt.Fprintln(e.out, "null")
 	} else {
 		fmt.Fprintln(e.out, string(data))

@@ -201,6 +201,20 @@ dataLength = 5
 numChildren = 2
 `
 
+// statNE is the Stat of a node created after seed's.
+const statNE = `cZxid = 0x5
+ctime = Tue Dec 01 13:00:00 UTC 2026
+mZxid = 0x5
+mtime = Tue Dec 01 13:00:00 UTC 2026
+pZxid = 0x5
+cversion = 0
+dataVersion = 0
+aclVersion = 0
+ephemeralOwner = 0x0
+dataLength = 0
+numChildren = 0
+`
+
 // seed makes /a (data "hello") with children b and c, and /a/b/d.
 func seed(t *testing.T) *memClient {
 	m := newMem()
@@ -259,6 +273,26 @@ func TestCLICommands(t *testing.T) {
 		}},
 		{line: "get /a", out: "hello\n"},
 		{line: "get /a/c", out: "null\n"},
+		// Null and empty data: "null" only for null, as zkCli's GetCommand.
+		{line: `create /ne ""`, errOut: "Created /ne\n", checkFn: func(t *testing.T, m *memClient) {
+			if d := m.nodes["/ne"].data; d == nil || len(d) != 0 {
+				t.Errorf("create with \"\" made %#v, want empty", d)
+			}
+		}},
+		{line: "create /nn", errOut: "Created /nn\n", checkFn: func(t *testing.T, m *memClient) {
+			if d := m.nodes["/nn"].data; d != nil {
+				t.Errorf("create without data made %#v, want null", d)
+			}
+		}},
+		{line: "get /ne", setup: `create /ne ""`, out: "\n"},
+		{line: "get -s /ne", setup: `create /ne ""`, out: "\n" + statNE},
+		{line: "get /nn", setup: "create /nn", out: "null\n"},
+		{line: `set /a ""`, checkFn: func(t *testing.T, m *memClient) {
+			if d := m.nodes["/a"].data; d == nil || len(d) != 0 {
+				t.Errorf("set to \"\" left %#v, want empty", d)
+			}
+		}},
+		{line: "get /a", setup: `set /a ""`, out: "\n"},
 		{line: "get -s /a", out: "hello\n" + statA},
 		{line: "get /zz", errOut: "Node does not exist: /zz\n", failed: true},
 		{line: "get -w /a", out: "hello\n", errOut: OneShotWatchNote + "\n"},
@@ -336,6 +370,11 @@ func TestCLICommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
 			m := seed(t)
+			if tt.setup != "" {
+				if err := Run(context.Background(), m, Split(tt.setup), io.Discard, io.Discard); err != nil {
+					t.Fatalf("setup %q: %v", tt.setup, err)
+				}
+			}
 			var out, errOut bytes.Buffer
 			err := RunWith(context.Background(), m, Split(tt.line), &out, &errOut, Options{Location: time.UTC})
 			if (err != nil) != tt.failed {

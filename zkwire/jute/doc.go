@@ -4,7 +4,10 @@
 //
 // Encoding: big-endian int (4 bytes) and long (8), a bool byte, buffers
 // and strings with an int length prefix (-1 is null), vectors with an int
-// count (-1 is null). Records are their fields in .jute order.
+// count (-1 is null). Records are their fields in .jute order. A buffer
+// keeps null and empty apart both ways (nil is -1, a zero-length slice
+// 0, and back), as znode data needs: ZooKeeper stores and returns each
+// as it was given.
 //
 // The Decoder never panics and never allocates more than the bytes left
 // in its input could hold: every length is checked against what remains
