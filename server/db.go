@@ -369,5 +369,27 @@ func (a *dbActor) dumpSessions() []zkwire.SessionDump {
 	return out
 }
 
+// dumpWatches lists the watches of the sessions served here as
+// ZooKeeper's data watch manager holds them, for wchs, wchc and wchp:
+// data, exists and persistent ones, one per session and path; a child
+// watch lives in its child watch manager, which those words do not show.
+// Call it on the actor's goroutine (Runner.Do).
+func (a *dbActor) dumpWatches() []zkwire.WatchDump {
+	if a.st == nil {
+		return nil
+	}
+	var out []zkwire.WatchDump
+	for _, w := range a.st.Watches() { // by path, then session
+		if w.Mode == watcher.Child {
+			continue
+		}
+		wd := zkwire.WatchDump{Session: w.Session, Path: w.Path}
+		if n := len(out); n == 0 || out[n-1] != wd {
+			out = append(out, wd)
+		}
+	}
+	return out
+}
+
 // Status is the last published status (nil before Init).
 func (a *dbActor) Status() *DBStatus { return a.status.Load() }

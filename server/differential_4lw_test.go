@@ -26,7 +26,7 @@ import (
 )
 
 // diffWords are the words compared; ruok and isro are compared whole.
-var diffWords = []string{"srvr", "stat", "conf", "mntr", "cons", "wchs", "dump", "envi", "isro", "ruok"}
+var diffWords = []string{"srvr", "stat", "conf", "mntr", "cons", "wchs", "wchc", "wchp", "dump", "envi", "isro", "ruok"}
 
 // fourLetterWorkload is the capture's workload: a session with two
 // ephemerals under prefix, a data and a child watch on prefix/p and an
@@ -183,7 +183,7 @@ func compareFourLetter(t *testing.T, mode, word, want, got string) {
 		w, g = key(w), key(g)
 	case "stat":
 		w, g = sortedBetween(normLines(w), "Clients:", ""), sortedBetween(normLines(g), "Clients:", "")
-	case "cons":
+	case "cons", "wchc", "wchp":
 		w, g = normLines(w), normLines(g)
 		slices.Sort(w)
 		slices.Sort(g)

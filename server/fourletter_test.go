@@ -63,9 +63,17 @@ func TestFourLetterWordsLive(t *testing.T) {
 	if srvr := ask("srvr"); strings.Contains(srvr, "Received: 0\n") || strings.Contains(srvr, "Sent: 0\n") || !strings.Contains(srvr, "Connections: 2\n") { // the client and the asking connection
 		t.Errorf("srvr: %q", srvr)
 	}
-	waitFor(t, "wchs counts", 5*time.Second, func() bool {
-		return ask("wchs") == "1 connections watching 2 paths\nTotal watches:2\n"
-	})
+	// wchs, wchc and wchp show data watches only, as ZooKeeper's data
+	// watch manager: the child watch on / is not among them.
+	if w := ask("wchs"); w != "1 connections watching 1 paths\nTotal watches:1\n" {
+		t.Errorf("wchs: %q", w)
+	}
+	if w, want := ask("wchc"), fmt.Sprintf("0x%x\n\t/w\n\n", c.SessionID()); w != want {
+		t.Errorf("wchc: %q, want %q", w, want)
+	}
+	if w, want := ask("wchp"), fmt.Sprintf("/w\n\t0x%x\n\n", c.SessionID()); w != want {
+		t.Errorf("wchp: %q, want %q", w, want)
+	}
 	if d := ask("dump"); !strings.Contains(d, fmt.Sprintf("0x%x:\n\t%s\n", c.SessionID(), eph)) || !strings.Contains(d, "Global Sessions(1):\n") {
 		t.Errorf("dump: %q", d)
 	}

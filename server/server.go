@@ -217,6 +217,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
 		Status:  n.zkStatus,
 		Dump:    n.dumpSessions,
+		Watches: n.dumpWatches,
 		Conf:    n.conf,
 		Log:     n.log,
 
@@ -352,9 +353,7 @@ func (n *Node) zkStatus() zkwire.Status {
 		// The replica does not measure its proposals: BufferStats' "none".
 		ProposalSizes: [3]int64{-1, -1, -1},
 
-		WatchingSessions: db.Watches.Sessions,
-		WatchedPaths:     db.Watches.Paths,
-		Watches:          db.Watches.Watches,
+		Watches: db.Watches.Watches,
 	}
 }
 
@@ -365,6 +364,19 @@ func (n *Node) dumpSessions() []zkwire.SessionDump {
 	defer cancel()
 	var out []zkwire.SessionDump
 	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpSessions() }); err != nil {
+		return nil
+	}
+	return out
+}
+
+// dumpWatches is the watches of the sessions served here for wchs, wchc
+// and wchp, read on the database actor's goroutine; nil if the actor does
+// not answer within a second.
+func (n *Node) dumpWatches() []zkwire.WatchDump {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var out []zkwire.WatchDump
+	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpWatches() }); err != nil {
 		return nil
 	}
 	return out

@@ -2,9 +2,11 @@ package zkwire
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,16 +61,25 @@ type Status struct {
 	// asking connection last, as ZooKeeper lists every connection, its
 	// own included) and their response latencies in ms over every
 	// connection so far, its uptime and file descriptors.
-	Clients                        []ClientInfo
-	MinLatency, MaxLatency         int64
-	AvgLatency                     float64
-	WatchingSessions, WatchedPaths int // wchs: sessions with watches, paths watched
-	Watches                        int // (session, path, kind) registrations
-	Uptime                         time.Duration
-	OpenFDs, MaxFDs                int64 // -1 where the platform does not tell
-	// Asked only for the word that prints them (Config.Dump, Config.Conf).
-	Sessions []SessionDump
-	Conf     *Conf
+	Clients                []ClientInfo
+	MinLatency, MaxLatency int64
+	AvgLatency             float64
+	Watches                int // mntr's zk_watch_count: (session, path, kind) registrations
+	Uptime                 time.Duration
+	OpenFDs, MaxFDs        int64 // -1 where the platform does not tell
+	// Asked only for the words that print them (Config.Dump, Config.Conf,
+	// Config.Watches).
+	Sessions  []SessionDump
+	Conf      *Conf
+	WatchList []WatchDump
+}
+
+// WatchDump is one watch as ZooKeeper's data watch manager holds it, which
+// wchs, wchc and wchp print: a session's data, exists or persistent watch
+// on a path, once per session and path (child watches are not in it).
+type WatchDump struct {
+	Session int64
+	Path    string
 }
 
 // SessionDump is one session as dump prints it: its id, its negotiated
@@ -136,6 +147,8 @@ var implemented = map[string]func(w *bytes.Buffer, st Status){
 	"stat": writeStat,
 	"cons": writeCons,
 	"wchs": writeWchs,
+	"wchc": func(w *bytes.Buffer, st Status) { writeWatches(w, st, false) },
+	"wchp": func(w *bytes.Buffer, st Status) { writeWatches(w, st, true) },
 	"dump": writeDump,
 	"envi": writeEnvi,
 }
@@ -260,9 +273,38 @@ func writeCons(w *bytes.Buffer, st Status) {
 	w.WriteByte('\n')
 }
 
-// writeWchs is WatchManager.toString and WatchCommand's newline.
+// writeWchs is WatchManager.toString of the data watches and
+// WatchCommand's newline.
 func writeWchs(w *bytes.Buffer, st Status) {
-	fmt.Fprintf(w, "%d connections watching %d paths\nTotal watches:%d\n", st.WatchingSessions, st.WatchedPaths, st.Watches)
+	sessions, paths := map[int64]bool{}, map[string]bool{}
+	for _, wd := range st.WatchList {
+		sessions[wd.Session], paths[wd.Path] = true, true
+	}
+	fmt.Fprintf(w, "%d connections watching %d paths\nTotal watches:%d\n", len(sessions), len(paths), len(st.WatchList))
+}
+
+// writeWatches is WatchManager.dumpWatches of the data watches, by
+// session (wchc) or by path (wchp), and WatchCommand's newline. ZooKeeper
+// prints them in hash order; Paddock sorts them.
+func writeWatches(w *bytes.Buffer, st Status, byPath bool) {
+	ws := slices.Clone(st.WatchList)
+	if !byPath {
+		slices.SortStableFunc(ws, func(a, b WatchDump) int { return cmp.Compare(a.Session, b.Session) })
+	}
+	for i, wd := range ws {
+		switch {
+		case byPath && (i == 0 || ws[i-1].Path != wd.Path):
+			fmt.Fprintf(w, "%s\n", wd.Path)
+		case !byPath && (i == 0 || ws[i-1].Session != wd.Session):
+			fmt.Fprintf(w, "0x%x\n", uint64(wd.Session))
+		}
+		if byPath {
+			fmt.Fprintf(w, "\t0x%x\n", uint64(wd.Session))
+		} else {
+			fmt.Fprintf(w, "\t%s\n", wd.Path)
+		}
+	}
+	w.WriteByte('\n')
 }
 
 // javaDate is java.util.Date.toString's layout.

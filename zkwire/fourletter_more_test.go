@@ -20,7 +20,8 @@ func TestFourLetterWordsReplies(t *testing.T) {
 		Version: "3.8.4-paddock", Mode: ModeLeader, Zxid: 0x200000007, NodeCount: 9,
 		Received: 12, Sent: 11, Outstanding: 1, Connections: 2,
 		MinLatency: 0, AvgLatency: 1.5, MaxLatency: 7,
-		WatchingSessions: 2, WatchedPaths: 3, Watches: 4, ProposalSizes: [3]int64{36, 36, 89},
+		Watches:   5,
+		WatchList: []WatchDump{{0x10000b, "/a"}, {0x10000a, "/a/e1"}, {0x10000b, "/a/e1"}, {0x10000a, "/b"}}, ProposalSizes: [3]int64{36, 36, 89},
 		Clients: []ClientInfo{
 			{Remote: "127.0.0.1:54321", Interest: 1, Expires: est.Add(30 * time.Second), Queued: 1, Received: 5, Sent: 4, Session: 0x10000a, LastOp: "GETD", Est: est,
 				Timeout: 30 * time.Second, LastCxid: 4, LastZxid: 0x200000007, LastResp: est.Add(time.Second), LastLat: 1, MinLat: 0, AvgLat: 1, MaxLat: 7},
@@ -44,6 +45,8 @@ func TestFourLetterWordsReplies(t *testing.T) {
 			" /127.0.0.1:54322[1](queued=0,recved=1,sent=1,sid=0x10000b,lop=SESS,est=1700000000000,to=10000,lcxid=0x0,lzxid=0x200000001,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0)\n" +
 			" /127.0.0.1:54323[0](queued=0,recved=1,sent=0)\n\n"},
 		{"wchs", "2 connections watching 3 paths\nTotal watches:4\n"},
+		{"wchc", "0x10000a\n\t/a/e1\n\t/b\n0x10000b\n\t/a\n\t/a/e1\n\n"},
+		{"wchp", "/a\n\t0x10000b\n/a/e1\n\t0x10000a\n\t0x10000b\n/b\n\t0x10000a\n\n"},
 		{"dump", "SessionTracker dump:\nGlobal Sessions(2):\n0x10000a\t30000ms\n0x10000b\t10000ms\n" +
 			"ephemeral nodes dump:\nSessions with Ephemerals (1):\n0x10000a:\n\t/a/e1\n\t/e2\n" +
 			"Connections dump:\nConnections Sets (2)/(3):\n" +
@@ -65,7 +68,7 @@ func TestFourLetterWordsReplies(t *testing.T) {
 		}
 	}
 	mntr := ask("mntr", st)
-	for _, want := range []string{"zk_avg_latency\t1.5\n", "zk_max_latency\t7\n", "zk_watch_count\t4\n", "zk_packets_received\t12\n"} {
+	for _, want := range []string{"zk_avg_latency\t1.5\n", "zk_max_latency\t7\n", "zk_watch_count\t5\n", "zk_packets_received\t12\n"} {
 		if !strings.Contains(mntr, want) {
 			t.Errorf("mntr lacks %q:\n%s", want, mntr)
 		}

@@ -69,7 +69,8 @@ var wireReplies = map[string]string{
 		`zk_max_file_descriptor_count\t\d+\nzk_open_file_descriptor_count\t\d+\nzk_uptime\t\d+\nzk_max_latency\t0\nzk_last_zxid\t0x100000002\n` +
 		`paddock_bus_received\t0\npaddock_bus_sent\t0\npaddock_digest\t0{16}\npaddock_disk_full\t0\npaddock_epoch\t0\npaddock_leader\t0\npaddock_myid\t3\n`,
 	"cons": ` /127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)\n\n`,
-	"wchs": `0 connections watching 0 paths\nTotal watches:0\n`,
+	"wchs": `2 connections watching 2 paths\nTotal watches:3\n`,
+	"wchp": `/a\n\t0x5\n\t0x6\n/b\n\t0x5\n\n`,
 	"dump": `SessionTracker dump:\nGlobal Sessions\(300\):\n(0x[0-9a-f]+\t30000ms\n){300}ephemeral nodes dump:\nSessions with Ephemerals \(300\):\n(0x[0-9a-f]+:\n\t/app/[a-z-]+\d+\n){300}` +
 		`Connections dump:\nConnections Sets \(1\)/\(1\):\n1 expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}:\n\tip: /127\.0\.0\.1:\d+ sessionId: 0x0\n`,
 	"envi": `Environment:\nzookeeper\.version=v\nhost\.name=.+\njava\.version=go.*\n(java\.[a-z.]+=.*\n){6}os\.name=.+\nos\.arch=.+\nos\.version=.+\n` +
@@ -84,11 +85,12 @@ func startWireServer(t *testing.T) string {
 		sessions = append(sessions, SessionDump{ID: 0x300000000000000 + int64(i), Timeout: 30000,
 			Ephemerals: []string{fmt.Sprintf("/app/member-%010d", i)}})
 	}
-	allowed := NewAllowed([]string{"stat", "ruok", "isro", "conf", "mntr", "cons", "wchs", "dump", "envi"})
+	allowed := NewAllowed([]string{"stat", "ruok", "isro", "conf", "mntr", "cons", "wchs", "wchp", "dump", "envi"})
 	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: allowed,
-		Status: wireStatus,
-		Dump:   func() []SessionDump { return sessions },
-		Conf:   wireConf})
+		Status:  wireStatus,
+		Dump:    func() []SessionDump { return sessions },
+		Conf:    wireConf,
+		Watches: func() []WatchDump { return []WatchDump{{5, "/a"}, {6, "/a"}, {5, "/b"}} }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,7 +23,10 @@ type Config struct {
 	// Conf is the node's configuration, for the conf word only (it sizes
 	// the data directories); nil prints nothing.
 	Conf func() Conf
-	Log  *slog.Logger
+	// Watches lists the watches of the sessions served here, sorted by
+	// path, for wchs, wchc and wchp only; nil prints none.
+	Watches func() []WatchDump
+	Log     *slog.Logger
 	// Bus is the node's request path for jute client connections; nil
 	// refuses them (the connection is closed).
 	Bus Bus
@@ -167,6 +171,8 @@ func (s *Server) answer(c net.Conn, word string) {
 		case word == "conf" && s.cfg.Conf != nil:
 			conf := s.cfg.Conf()
 			st.Conf = &conf
+		case strings.HasPrefix(word, "wch") && s.cfg.Watches != nil:
+			st.WatchList = s.cfg.Watches()
 		}
 	}
 	reply := FourLetterReply(word, s.cfg.Allowed, st)
