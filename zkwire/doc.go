@@ -10,15 +10,17 @@
 // (checked against its sources and a running 3.8 by the differential
 // test): srvr, stat (srvr with the "Clients:" list), ruok, isro, conf,
 // mntr, cons (one line per connection, as ZooKeeper's
-// dumpConnectionInfo), wchs, dump and envi (Go's figures under Java's
-// names: java.version is the Go version). A node that is not serving
-// answers as ZooKeeper's commands do without a running server: ruok and
-// envi as ever, isro "null", the others "not currently serving" (but mntr
-// still answers on a full disk, to show paddock_disk_full). srvr is
-// always allowed, as in ZooKeeper. The figures come from three places:
-// the node's Status callback (mode, zxid, node count, watch counts the
-// database actor publishes), the node's Dump and Conf callbacks, asked
-// only for dump and conf, and the front end's own counters (Server.fill):
+// dumpConnectionInfo), wchs, wchc and wchp (the data watches: data, exists
+// and persistent ones, as ZooKeeper's data watch manager holds them), dump
+// and envi (Go's figures under Java's names: java.version is the Go
+// version). A node that is not serving answers as ZooKeeper's commands do
+// without a running server: ruok and envi as ever, isro "null", the
+// others "not currently serving" (but mntr still answers on a full disk,
+// to show paddock_disk_full). srvr is always allowed, as in ZooKeeper.
+// The figures come from three places: the node's Status callback (mode,
+// zxid, node count, the watch count the database actor publishes), the
+// node's Dump, Conf and Watches callbacks, asked only for the words that
+// print them, and the front end's own counters (Server.fill):
 // packets received and sent, outstanding requests and response latencies
 // in ms, over every connection, and per connection for cons. As in
 // ZooKeeper, the asking connection is a connection too: stat, cons and
