@@ -25,8 +25,8 @@ import (
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
-// diffWords are the words compared; ruok and isro are compared whole.
-var diffWords = []string{"srvr", "stat", "conf", "mntr", "cons", "wchs", "wchc", "wchp", "dump", "envi", "isro", "ruok"}
+// diffWords are the words compared, the resets last.
+var diffWords = []string{"srvr", "stat", "conf", "mntr", "cons", "wchs", "wchc", "wchp", "dump", "envi", "isro", "ruok", "dirs", "crst", "srst"}
 
 // fourLetterWorkload is the capture's workload: a session with two
 // ephemerals under prefix, a data and a child watch on prefix/p and an

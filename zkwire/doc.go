@@ -13,7 +13,10 @@
 // dumpConnectionInfo), wchs, wchc and wchp (the data watches: data, exists
 // and persistent ones, as ZooKeeper's data watch manager holds them), dump
 // and envi (Go's figures under Java's names: java.version is the Go
-// version). A node that is not serving answers as ZooKeeper's commands do
+// version), dirs, and the resets crst (every connection's counters) and
+// srst (the server's). gtmk, stmk and hash (ZooKeeper's trace mask and
+// digest history, which Paddock has not) are answered "not supported by
+// this server.". A node that is not serving answers as ZooKeeper's commands do
 // without a running server: ruok and envi as ever, isro "null", the
 // others "not currently serving" (but mntr still answers on a full disk,
 // to show paddock_disk_full). srvr is always allowed, as in ZooKeeper.

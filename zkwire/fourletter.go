@@ -147,6 +147,9 @@ var implemented = map[string]func(w *bytes.Buffer, st Status){
 	"stat": writeStat,
 	"cons": writeCons,
 	"wchs": writeWchs,
+	"srst": func(w *bytes.Buffer, _ Status) { w.WriteString("Server stats reset.\n") },
+	"crst": func(w *bytes.Buffer, _ Status) { w.WriteString("Connection stats reset.\n") },
+	"dirs": writeDirs,
 	"wchc": func(w *bytes.Buffer, st Status) { writeWatches(w, st, false) },
 	"wchp": func(w *bytes.Buffer, st Status) { writeWatches(w, st, true) },
 	"dump": writeDump,
@@ -403,6 +406,15 @@ func writeConf(w *bytes.Buffer, st Status) {
 		w.WriteByte('\n')
 	}
 	fmt.Fprintf(w, "version=%x", q.Version)
+}
+
+// writeDirs is DirsCommand: the bytes of the data and log directories.
+func writeDirs(w *bytes.Buffer, st Status) {
+	var c Conf
+	if st.Conf != nil {
+		c = *st.Conf
+	}
+	fmt.Fprintf(w, "datadir_size: %d\nlogdir_size: %d\n", c.DataDirSize, c.DataLogSize)
 }
 
 // peerState is QuorumPeer.getDetailedPeerState of a serving node.

@@ -54,6 +54,9 @@ func TestFourLetterWordsReplies(t *testing.T) {
 			"1 expire at " + at(31*time.Second) + ":\n\tip: /127.0.0.1:54321 sessionId: 0x10000a\n"},
 		{"isro", "rw"},
 		{"ruok", "imok"},
+		{"srst", "Server stats reset.\n"},
+		{"crst", "Connection stats reset.\n"},
+		{"dirs", "datadir_size: 0\nlogdir_size: 0\n"},
 	}
 	for _, tt := range tests {
 		if got := ask(tt.word, st); got != tt.want {
@@ -138,5 +141,21 @@ func TestFourLetterWordsFromTheFrontEnd(t *testing.T) {
 	}
 	if d := mustAsk(t.Context(), t, addr, "dump"); !strings.Contains(d, "0x7:\n\t/e\n") || dumps.Load() != 1 {
 		t.Errorf("dump (%d calls): %q", dumps.Load(), d)
+	}
+
+	// crst zeroes the connections' counters, srst the server's; both
+	// count again from there (srst's own reply, then srvr's word).
+	if r := mustAsk(t.Context(), t, addr, "crst"); r != "Connection stats reset.\n" {
+		t.Errorf("crst: %q", r)
+	}
+	if cons := mustAsk(t.Context(), t, addr, "cons"); !strings.Contains(cons, "[1](queued=0,recved=0,sent=0,sid=0x77,lop=NA,est=") ||
+		strings.Contains(cons, "lcxid") || !strings.Contains(cons, ",lresp=0,llat=0,minlat=0,avglat=0,maxlat=0)") {
+		t.Errorf("cons after crst: %q", cons)
+	}
+	if r := mustAsk(t.Context(), t, addr, "srst"); r != "Server stats reset.\n" {
+		t.Errorf("srst: %q", r)
+	}
+	if srvr := mustAsk(t.Context(), t, addr, "srvr"); !strings.Contains(srvr, "Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 1\n") {
+		t.Errorf("srvr after srst: %q", srvr)
 	}
 }

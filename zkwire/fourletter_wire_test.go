@@ -70,6 +70,7 @@ var wireReplies = map[string]string{
 		`paddock_bus_received\t0\npaddock_bus_sent\t0\npaddock_digest\t0{16}\npaddock_disk_full\t0\npaddock_epoch\t0\npaddock_leader\t0\npaddock_myid\t3\n`,
 	"cons": ` /127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)\n\n`,
 	"wchs": `2 connections watching 2 paths\nTotal watches:3\n`,
+	"dirs": `datadir_size: 10\nlogdir_size: 20\n`,
 	"wchp": `/a\n\t0x5\n\t0x6\n/b\n\t0x5\n\n`,
 	"dump": `SessionTracker dump:\nGlobal Sessions\(300\):\n(0x[0-9a-f]+\t30000ms\n){300}ephemeral nodes dump:\nSessions with Ephemerals \(300\):\n(0x[0-9a-f]+:\n\t/app/[a-z-]+\d+\n){300}` +
 		`Connections dump:\nConnections Sets \(1\)/\(1\):\n1 expire at \w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}:\n\tip: /127\.0\.0\.1:\d+ sessionId: 0x0\n`,
@@ -85,7 +86,7 @@ func startWireServer(t *testing.T) string {
 		sessions = append(sessions, SessionDump{ID: 0x300000000000000 + int64(i), Timeout: 30000,
 			Ephemerals: []string{fmt.Sprintf("/app/member-%010d", i)}})
 	}
-	allowed := NewAllowed([]string{"stat", "ruok", "isro", "conf", "mntr", "cons", "wchs", "wchp", "dump", "envi"})
+	allowed := NewAllowed([]string{"stat", "ruok", "isro", "conf", "mntr", "cons", "wchs", "wchp", "dump", "envi", "dirs"})
 	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: allowed,
 		Status:  wireStatus,
 		Dump:    func() []SessionDump { return sessions },

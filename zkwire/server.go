@@ -20,7 +20,7 @@ type Config struct {
 	// Dump lists the sessions the node knows with their ephemerals, for
 	// the dump word only (it may take a moment); nil prints none.
 	Dump func() []SessionDump
-	// Conf is the node's configuration, for the conf word only (it sizes
+	// Conf is the node's configuration, for conf and dirs only (it sizes
 	// the data directories); nil prints nothing.
 	Conf func() Conf
 	// Watches lists the watches of the sessions served here, sorted by
@@ -168,11 +168,18 @@ func (s *Server) answer(c net.Conn, word string) {
 		switch {
 		case word == "dump" && s.cfg.Dump != nil:
 			st.Sessions = s.cfg.Dump()
-		case word == "conf" && s.cfg.Conf != nil:
+		case (word == "conf" || word == "dirs") && s.cfg.Conf != nil:
 			conf := s.cfg.Conf()
 			st.Conf = &conf
 		case strings.HasPrefix(word, "wch") && s.cfg.Watches != nil:
 			st.WatchList = s.cfg.Watches()
+		}
+		// The resets run where ZooKeeper's do: on a serving node.
+		switch {
+		case word == "srst" && st.Mode != ModeLooking:
+			s.stats.reset()
+		case word == "crst" && st.Mode != ModeLooking:
+			s.resetClients()
 		}
 	}
 	reply := FourLetterReply(word, s.cfg.Allowed, st)

@@ -69,6 +69,15 @@ func (s *serverStats) latency(ms int64) {
 	s.mu.Unlock()
 }
 
+// reset zeroes the counters, for srst (ServerStats.reset).
+func (s *serverStats) reset() {
+	s.received.Store(0)
+	s.sent.Store(0)
+	s.mu.Lock()
+	s.lat = latency{}
+	s.mu.Unlock()
+}
+
 // opName is ZooKeeper's lastOp spelling (FinalRequestProcessor).
 func opName(op int32) string {
 	switch op {
@@ -169,6 +178,30 @@ func (z *zkConn) info() ClientInfo {
 		Session: z.session, LastOp: st.lastOp, Est: st.est, Timeout: z.timeout, LastCxid: st.lastCxid,
 		LastZxid: z.lastZxid, LastResp: st.lastResp, LastLat: st.lastLat, MinLat: st.lat.min,
 		AvgLat: int64(st.lat.avg()), MaxLat: st.lat.max}
+}
+
+// resetStats zeroes the connection's counters, for crst
+// (ServerCnxn.resetStats). Its last zxid stays: unlike ZooKeeper's, it is
+// also the zxid of the replies the front end makes itself.
+func (z *zkConn) resetStats() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	st := &z.stats
+	st.received, st.sent, st.lat = 0, 0, latency{}
+	st.lastOp, st.lastCxid, st.lastResp, st.lastLat = "NA", -1, time.Time{}, 0
+}
+
+// resetClients is crst: every connection's counters zeroed.
+func (s *Server) resetClients() {
+	s.mu.Lock()
+	zs := make([]*zkConn, 0, len(s.clients))
+	for z := range s.clients {
+		zs = append(zs, z)
+	}
+	s.mu.Unlock()
+	for _, z := range zs {
+		z.resetStats()
+	}
 }
 
 // register and unregister track the connections past their handshake.
