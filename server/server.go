@@ -350,8 +350,7 @@ func (n *Node) zkStatus() zkwire.Status {
 		Learners:        learners,
 		SyncedFollowers: synced,
 		PendingSyncs:    learners - synced,
-		// The replica does not measure its proposals: BufferStats' "none".
-		ProposalSizes: [3]int64{-1, -1, -1},
+		ProposalSizes:   db.ProposalSizes,
 
 		Watches: db.Watches.Watches,
 	}
