@@ -51,8 +51,10 @@ type Node struct {
 	vote *voter.Actor
 	db   *dbActor
 	dbRn *actors.Runner
-	sess *sessions.Actor
-	zk   *zkwire.Server
+	// sessRn runs the sessions actor, asked for the leader's expiry queue.
+	sessRn *actors.Runner
+	sess   *sessions.Actor
+	zk     *zkwire.Server
 
 	// clock is every actor's time: the system clock, or a skewed one a
 	// test asked for (clock.go).
@@ -207,19 +209,20 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		BucketTicks: max(1, int64(cfg.TickTime/TickUnit)),
 		ResendTicks: max(4, int64(cfg.TickTime/TickUnit)*2),
 	})
-	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
+	n.sessRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
 	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, dbRunner.Deliver); err != nil {
 		return nil, err
 	}
 
 	n.zk, err = zkwire.Listen(zkwire.Config{
-		Addr:    cfg.ClientAddr(),
-		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
-		Status:  n.zkStatus,
-		Dump:    n.dumpSessions,
-		Watches: n.dumpWatches,
-		Conf:    n.conf,
-		Log:     n.log,
+		Addr:     cfg.ClientAddr(),
+		Allowed:  zkwire.NewAllowed(cfg.FourLetterWords),
+		Status:   n.zkStatus,
+		Dump:     n.dumpSessions,
+		Expiries: n.sessionExpiries,
+		Watches:  n.dumpWatches,
+		Conf:     n.conf,
+		Log:      n.log,
 
 		Bus:       zkBus{n.bus.Bus()},
 		MaxBuffer: cfg.JuteMaxBuffer,
@@ -364,6 +367,24 @@ func (n *Node) dumpSessions() []zkwire.SessionDump {
 	var out []zkwire.SessionDump
 	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpSessions() }); err != nil {
 		return nil
+	}
+	return out
+}
+
+// sessionExpiries is the leader's expiry queue for the dump word, read
+// on the sessions actor's goroutine; nil if it does not answer within a
+// second.
+func (n *Node) sessionExpiries() []zkwire.SessionExpiry {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var es []sessions.Expiry
+	if err := n.sessRn.Do(ctx, func() { es = n.sess.Expiries() }); err != nil {
+		return nil
+	}
+	now := time.Now()
+	out := make([]zkwire.SessionExpiry, len(es))
+	for i, e := range es {
+		out[i] = zkwire.SessionExpiry{ID: e.Session, At: now.Add(time.Duration(e.In) * TickUnit)}
 	}
 	return out
 }

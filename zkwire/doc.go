@@ -28,9 +28,9 @@
 // in ms, over every connection, and per connection for cons. As in
 // ZooKeeper, the asking connection is a connection too: stat, cons and
 // dump list it, Connections counts it, and its word and reply are
-// packets. ZooKeeper's dump lists the leader's expiry buckets; Paddock
-// prints a follower's form (every session and its timeout) from the
-// replicated tree, the same on every node.
+// packets. dump prints, as ZooKeeper, a leader's or standalone node's
+// session expiry queue (Config.Expiries, from the sessions actor) and on a
+// follower every session and its timeout (from the replicated tree).
 //
 // A reply is written whole in one Write, then the write side is shut
 // (FIN) and what the client still sends (the newline of `echo srvr | nc`)

@@ -70,8 +70,16 @@ type Status struct {
 	// Asked only for the words that print them (Config.Dump, Config.Conf,
 	// Config.Watches).
 	Sessions  []SessionDump
+	Expiries  []SessionExpiry // a leader's or standalone node's
 	Conf      *Conf
 	WatchList []WatchDump
+}
+
+// SessionExpiry is a session in a leader's expiry queue: when it expires
+// unless touched.
+type SessionExpiry struct {
+	ID int64
+	At time.Time
 }
 
 // WatchDump is one watch as ZooKeeper's data watch manager holds it, which
@@ -313,19 +321,29 @@ func writeWatches(w *bytes.Buffer, st Status, byPath bool) {
 // javaDate is java.util.Date.toString's layout.
 const javaDate = "Mon Jan 02 15:04:05 MST 2006"
 
-// writeDump is DumpCommand. The session tracker part is the form a
-// follower prints (LearnerSessionTracker: every global session and its
-// timeout), on every node: Paddock lists the sessions of the replicated
-// tree, which all nodes share, rather than the leader's expiry buckets.
-// The connections part is NIOServerCnxnFactory's expiry queue: the
+// writeDump is DumpCommand. Its session tracker part is, on a leader or
+// standalone node, the expiry queue (SessionTrackerImpl), and on a
+// follower every global session and its timeout (LearnerSessionTracker)
+// from the replicated tree. The ephemerals are the tree's. The
+// connections part is NIOServerCnxnFactory's expiry queue: the
 // connections by the time they lapse if the client stays silent.
 func writeDump(w *bytes.Buffer, st Status) {
 	w.WriteString("SessionTracker dump:\n")
-	fmt.Fprintf(w, "Global Sessions(%d):\n", len(st.Sessions))
 	ss := slicesSortedByID(st.Sessions)
+	if st.Mode == ModeLeader || st.Mode == ModeStandalone {
+		q := make([]queued, len(st.Expiries))
+		for i, e := range st.Expiries {
+			q[i] = queued{e.At, fmt.Sprintf("0x%x", uint64(e.ID))}
+		}
+		writeExpiryQueue(w, "Session ", q)
+	} else {
+		fmt.Fprintf(w, "Global Sessions(%d):\n", len(ss))
+		for _, s := range ss {
+			fmt.Fprintf(w, "0x%x\t%dms\n", uint64(s.ID), s.Timeout)
+		}
+	}
 	withEph := 0
 	for _, s := range ss {
-		fmt.Fprintf(w, "0x%x\t%dms\n", uint64(s.ID), s.Timeout)
 		if len(s.Ephemerals) > 0 {
 			withEph++
 		}
@@ -342,21 +360,39 @@ func writeDump(w *bytes.Buffer, st Status) {
 		}
 	}
 	w.WriteString("Connections dump:\n")
-	sets := map[int64][]ClientInfo{}
-	for _, c := range st.Clients {
-		at := c.Expires.Truncate(time.Second).Add(time.Second).UnixMilli()
-		sets[at] = append(sets[at], c)
+	q := make([]queued, len(st.Clients))
+	for i, c := range st.Clients {
+		// Rounded up to the next second, as ZooKeeper to its interval.
+		q[i] = queued{c.Expires.Truncate(time.Second).Add(time.Second), fmt.Sprintf("ip: /%s sessionId: 0x%x", c.Remote, uint64(c.Session))}
+	}
+	writeExpiryQueue(w, "Connections ", q)
+}
+
+// queued is an element of an expiry queue: when it expires, and how
+// ZooKeeper prints it.
+type queued struct {
+	at   time.Time
+	name string
+}
+
+// writeExpiryQueue is ExpiryQueue.dump after its owner's prefix: the
+// elements grouped by the time they expire at, soonest first.
+func writeExpiryQueue(w *bytes.Buffer, prefix string, q []queued) {
+	sets := map[int64][]string{}
+	for _, e := range q {
+		at := e.at.UnixMilli()
+		sets[at] = append(sets[at], e.name)
 	}
 	times := make([]int64, 0, len(sets))
 	for t := range sets {
 		times = append(times, t)
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	fmt.Fprintf(w, "Connections Sets (%d)/(%d):\n", len(sets), len(st.Clients))
+	slices.Sort(times)
+	fmt.Fprintf(w, "%sSets (%d)/(%d):\n", prefix, len(sets), len(q))
 	for _, t := range times {
 		fmt.Fprintf(w, "%d expire at %s:\n", len(sets[t]), time.UnixMilli(t).Format(javaDate))
-		for _, c := range sets[t] {
-			fmt.Fprintf(w, "\tip: /%s sessionId: 0x%x\n", c.Remote, uint64(c.Session))
+		for _, name := range sets[t] {
+			fmt.Fprintf(w, "\t%s\n", name)
 		}
 	}
 }

@@ -28,6 +28,7 @@ func TestFourLetterWordsReplies(t *testing.T) {
 			{Remote: "127.0.0.1:54322", Interest: 1, Expires: est.Add(9500 * time.Millisecond), Received: 1, Sent: 1, Session: 0x10000b, LastOp: "SESS", Est: est, Timeout: 10 * time.Second, LastCxid: 0, LastZxid: 0x200000001},
 			{Remote: "127.0.0.1:54323", Received: 1, Est: est, Expires: est.Add(9800 * time.Millisecond)}, // the asking connection
 		},
+		Expiries: []SessionExpiry{{0x10000a, est.Add(30 * time.Second)}, {0x10000b, est.Add(10 * time.Second)}},
 		Sessions: []SessionDump{{ID: 0x10000a, Timeout: 30000, Ephemerals: []string{"/a/e1", "/e2"}}, {ID: 0x10000b, Timeout: 10000}},
 	}
 	all := NewAllowed([]string{"*"})
@@ -47,7 +48,7 @@ func TestFourLetterWordsReplies(t *testing.T) {
 		{"wchs", "2 connections watching 3 paths\nTotal watches:4\n"},
 		{"wchc", "0x10000a\n\t/a/e1\n\t/b\n0x10000b\n\t/a\n\t/a/e1\n\n"},
 		{"wchp", "/a\n\t0x10000b\n/a/e1\n\t0x10000a\n\t0x10000b\n/b\n\t0x10000a\n\n"},
-		{"dump", "SessionTracker dump:\nGlobal Sessions(2):\n0x10000a\t30000ms\n0x10000b\t10000ms\n" +
+		{"dump", "SessionTracker dump:\nSession Sets (2)/(2):\n1 expire at " + at(10*time.Second) + ":\n\t0x10000b\n1 expire at " + at(30*time.Second) + ":\n\t0x10000a\n" +
 			"ephemeral nodes dump:\nSessions with Ephemerals (1):\n0x10000a:\n\t/a/e1\n\t/e2\n" +
 			"Connections dump:\nConnections Sets (2)/(3):\n" +
 			"2 expire at " + at(10*time.Second) + ":\n\tip: /127.0.0.1:54322 sessionId: 0x10000b\n\tip: /127.0.0.1:54323 sessionId: 0x0\n" +
@@ -62,6 +63,13 @@ func TestFourLetterWordsReplies(t *testing.T) {
 		if got := ask(tt.word, st); got != tt.want {
 			t.Errorf("%s:\n got %q\nwant %q", tt.word, got, tt.want)
 		}
+	}
+	// A follower lists every session of the replicated tree instead of
+	// the leader's expiry queue, as ZooKeeper's LearnerSessionTracker.
+	fst := st
+	fst.Mode = ModeFollower
+	if got := ask("dump", fst); !strings.HasPrefix(got, "SessionTracker dump:\nGlobal Sessions(2):\n0x10000a\t30000ms\n0x10000b\t10000ms\nephemeral nodes dump:\n") {
+		t.Errorf("follower's dump: %q", got)
 	}
 	envi := ask("envi", st)
 	for _, want := range []string{"Environment:\n", "zookeeper.version=3.8.4-paddock\n", "java.version=" + runtime.Version() + "\n",

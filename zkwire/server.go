@@ -20,6 +20,10 @@ type Config struct {
 	// Dump lists the sessions the node knows with their ephemerals, for
 	// the dump word only (it may take a moment); nil prints none.
 	Dump func() []SessionDump
+	// Expiries is a leading node's expiry queue, for dump on a leader or
+	// standalone node, which prints it as ZooKeeper's leader does; nil
+	// prints an empty queue.
+	Expiries func() []SessionExpiry
 	// Conf is the node's configuration, for conf and dirs only (it sizes
 	// the data directories); nil prints nothing.
 	Conf func() Conf
@@ -166,8 +170,13 @@ func (s *Server) answer(c net.Conn, word string) {
 	s.fill(&st, ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(sessionlessTimeout)})
 	if s.cfg.Allowed.allows(word) {
 		switch {
-		case word == "dump" && s.cfg.Dump != nil:
-			st.Sessions = s.cfg.Dump()
+		case word == "dump":
+			if s.cfg.Dump != nil {
+				st.Sessions = s.cfg.Dump()
+			}
+			if s.cfg.Expiries != nil && (st.Mode == ModeLeader || st.Mode == ModeStandalone) {
+				st.Expiries = s.cfg.Expiries()
+			}
 		case (word == "conf" || word == "dirs") && s.cfg.Conf != nil:
 			conf := s.cfg.Conf()
 			st.Conf = &conf
