@@ -71,6 +71,11 @@ type dbActor struct {
 	held    *heldReady // a Ready waiting for disk space
 	stopped error      // the storage failure that stopped the actor
 
+	// proposals are the sizes of the entries of the newest epoch this
+	// node logged: on a leader, its proposals of this term (ZooKeeper's
+	// Leader.getProposalStats), for srvr and mntr.
+	proposals proposalSizes
+
 	snapping atomic.Bool
 	freezer  *znode.Freezer // a snapshot view being built, a slice per Flush
 	snapWG   sync.WaitGroup
@@ -86,6 +91,42 @@ type DBStatus struct {
 	// DiskFull: a write found the disk full; the node refuses requests
 	// (and reports itself not serving) until space returns.
 	DiskFull bool
+	// ProposalSizes are the last, smallest and largest entry of the
+	// newest epoch logged here, in bytes, -1 each before the first: a
+	// leader's proposals of its term.
+	ProposalSizes [3]int64
+}
+
+// proposalSizes keeps last/min/max of the entry sizes of one epoch, as
+// ZooKeeper's BufferStats; a newer epoch starts over, as its new Leader
+// does.
+type proposalSizes struct {
+	epoch          uint64
+	last, min, max int64
+	seen           bool
+}
+
+func (p *proposalSizes) add(es []msg.Entry) {
+	for _, e := range es {
+		ep, n := msg.ZxidEpoch(e.Zxid), int64(len(e.Data))
+		if ep < p.epoch {
+			continue
+		}
+		if ep > p.epoch || !p.seen {
+			*p = proposalSizes{epoch: ep, last: n, min: n, max: n, seen: true}
+			continue
+		}
+		p.last, p.min, p.max = n, min(p.min, n), max(p.max, n)
+	}
+}
+
+// sizes are the figures for a node in epoch: none before its first entry
+// of that epoch.
+func (p *proposalSizes) sizes(epoch uint64) [3]int64 {
+	if !p.seen || p.epoch < epoch {
+		return [3]int64{-1, -1, -1}
+	}
+	return [3]int64{p.last, p.min, p.max}
 }
 
 // heldReady is a Ready whose Persist found the disk full, with the
@@ -245,6 +286,7 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 				late = append(late, env)
 			}
 		}
+		a.proposals.add(rd.Entries)
 		if err := a.disk.Persist(rd.Ready); err != nil {
 			// Nothing of rd may be acked: hold it (disk full) or stop.
 			a.persistFailed(ctx, rd, late, err)
@@ -295,6 +337,7 @@ func (a *dbActor) publishStatus() {
 	t := a.st.Tree()
 	st := &DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
 		Watches: a.st.WatchCounts(), DiskFull: a.held != nil}
+	st.ProposalSizes = a.proposals.sizes(st.Epoch)
 	if a.held != nil || a.stopped != nil {
 		st.Serving = false
 	}
@@ -365,6 +408,28 @@ func (a *dbActor) dumpSessions() []zkwire.SessionDump {
 	out := make([]zkwire.SessionDump, len(ss))
 	for i, s := range ss {
 		out[i] = zkwire.SessionDump{ID: s.ID, Timeout: s.Timeout, Ephemerals: t.GetEphemerals(s.ID)}
+	}
+	return out
+}
+
+// dumpWatches lists the watches of the sessions served here as
+// ZooKeeper's data watch manager holds them, for wchs, wchc and wchp:
+// data, exists and persistent ones, one per session and path; a child
+// watch lives in its child watch manager, which those words do not show.
+// Call it on the actor's goroutine (Runner.Do).
+func (a *dbActor) dumpWatches() []zkwire.WatchDump {
+	if a.st == nil {
+		return nil
+	}
+	var out []zkwire.WatchDump
+	for _, w := range a.st.Watches() { // by path, then session
+		if w.Mode == watcher.Child {
+			continue
+		}
+		wd := zkwire.WatchDump{Session: w.Session, Path: w.Path}
+		if n := len(out); n == 0 || out[n-1] != wd {
+			out = append(out, wd)
+		}
 	}
 	return out
 }

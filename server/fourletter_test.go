@@ -2,12 +2,15 @@ package server
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
@@ -60,12 +63,20 @@ func TestFourLetterWordsLive(t *testing.T) {
 	if stat := ask("stat"); !strings.Contains(stat, "Clients:\n /127.0.0.1:") || !strings.Contains(stat, "Mode: follower\n") || strings.Contains(stat, "Received: 0\n") {
 		t.Errorf("stat: %q", stat)
 	}
-	if srvr := ask("srvr"); strings.Contains(srvr, "Received: 0\n") || strings.Contains(srvr, "Sent: 0\n") || !strings.Contains(srvr, "Connections: 1\n") {
+	if srvr := ask("srvr"); strings.Contains(srvr, "Received: 0\n") || strings.Contains(srvr, "Sent: 0\n") || !strings.Contains(srvr, "Connections: 2\n") { // the client and the asking connection
 		t.Errorf("srvr: %q", srvr)
 	}
-	waitFor(t, "wchs counts", 5*time.Second, func() bool {
-		return ask("wchs") == "1 connections watching 2 paths\nTotal watches:2\n"
-	})
+	// wchs, wchc and wchp show data watches only, as ZooKeeper's data
+	// watch manager: the child watch on / is not among them.
+	if w := ask("wchs"); w != "1 connections watching 1 paths\nTotal watches:1\n" {
+		t.Errorf("wchs: %q", w)
+	}
+	if w, want := ask("wchc"), fmt.Sprintf("0x%x\n\t/w\n\n", c.SessionID()); w != want {
+		t.Errorf("wchc: %q, want %q", w, want)
+	}
+	if w, want := ask("wchp"), fmt.Sprintf("/w\n\t0x%x\n\n", c.SessionID()); w != want {
+		t.Errorf("wchp: %q, want %q", w, want)
+	}
 	if d := ask("dump"); !strings.Contains(d, fmt.Sprintf("0x%x:\n\t%s\n", c.SessionID(), eph)) || !strings.Contains(d, "Global Sessions(1):\n") {
 		t.Errorf("dump: %q", d)
 	}
@@ -77,5 +88,55 @@ func TestFourLetterWordsLive(t *testing.T) {
 	}
 	if m, _, ok, err := AskMode(t.Context(), addr); err != nil || !ok || m != zkwire.ModeFollower {
 		t.Errorf("AskMode: %q %v %v", m, ok, err)
+	}
+	// The leader's proposals of its term, as srvr and mntr show them.
+	for _, n := range nodes {
+		if n.Mode() != zkwire.ModeLeader {
+			continue
+		}
+		r, err := zkwire.Ask(t.Context(), n.ClientAddr(), "srvr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`\nProposal sizes last/min/max: (\d+)/(\d+)/(\d+)\n$`).FindStringSubmatch(r)
+		if m == nil {
+			t.Fatalf("leader srvr: %q", r)
+		}
+		last, lo, hi := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3])
+		if lo <= 0 || lo > last || last > hi {
+			t.Errorf("leader's proposal sizes last/min/max %d/%d/%d", last, lo, hi)
+		}
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A node's proposal sizes are those of the newest epoch's entries, and
+// none in an epoch it has logged nothing of yet.
+func TestProposalSizes(t *testing.T) {
+	var p proposalSizes
+	if got := p.sizes(1); got != [3]int64{-1, -1, -1} {
+		t.Errorf("before any entry: %v", got)
+	}
+	e := func(epoch uint64, size int) msg.Entry {
+		return msg.Entry{Zxid: msg.MakeZxid(epoch, 1), Data: make([]byte, size)}
+	}
+	p.add([]msg.Entry{e(1, 30), e(1, 10), e(1, 20)})
+	if got := p.sizes(1); got != [3]int64{20, 10, 30} {
+		t.Errorf("epoch 1: %v", got)
+	}
+	if got := p.sizes(2); got != [3]int64{-1, -1, -1} {
+		t.Errorf("epoch 2 before its first entry: %v", got)
+	}
+	p.add([]msg.Entry{e(1, 99), e(2, 5)})
+	if got := p.sizes(2); got != [3]int64{5, 5, 5} {
+		t.Errorf("epoch 2: %v", got)
 	}
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -49,8 +51,10 @@ type Node struct {
 	vote *voter.Actor
 	db   *dbActor
 	dbRn *actors.Runner
-	sess *sessions.Actor
-	zk   *zkwire.Server
+	// sessRn runs the sessions actor, asked for the leader's expiry queue.
+	sessRn *actors.Runner
+	sess   *sessions.Actor
+	zk     *zkwire.Server
 
 	// clock is every actor's time: the system clock, or a skewed one a
 	// test asked for (clock.go).
@@ -211,17 +215,20 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		BucketTicks: max(1, int64(cfg.TickTime/TickUnit)),
 		ResendTicks: max(4, int64(cfg.TickTime/TickUnit)*2),
 	})
-	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
+	n.sessRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
 	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, dbRunner.Deliver); err != nil {
 		return nil, err
 	}
 
 	n.zk, err = zkwire.Listen(zkwire.Config{
-		Addr:    cfg.ClientAddr(),
-		Allowed: zkwire.NewAllowed(cfg.FourLetterWords),
-		Status:  n.zkStatus,
-		Dump:    n.dumpSessions,
-		Log:     n.log,
+		Addr:     cfg.ClientAddr(),
+		Allowed:  zkwire.NewAllowed(cfg.FourLetterWords),
+		Status:   n.zkStatus,
+		Dump:     n.dumpSessions,
+		Expiries: n.sessionExpiries,
+		Watches:  n.dumpWatches,
+		Conf:     n.conf,
+		Log:      n.log,
 
 		Bus:       zkBus{n.bus.Bus()},
 		MaxBuffer: cfg.JuteMaxBuffer,
@@ -328,6 +335,13 @@ func (n *Node) zkStatus() zkwire.Status {
 	if n.zk != nil {
 		conns = n.zk.Connections()
 	}
+	// A leader's followers: connected, and synced and serving.
+	learners, synced := len(db.Peers), 0
+	for _, p := range db.Peers {
+		if p.UpToDate {
+			synced++
+		}
+	}
 	return zkwire.Status{
 		Connections: conns,
 		Version:     Version,
@@ -338,14 +352,16 @@ func (n *Node) zkStatus() zkwire.Status {
 		Epoch:       st.Epoch,
 		Leader:      uint64(st.Leader),
 		MyID:        uint64(n.id),
-		Conf:        n.confLines(),
 		BusSent:     bus.Sent,
 		BusReceived: bus.Received,
 		DiskFull:    db.DiskFull,
 
-		WatchingSessions: db.Watches.Sessions,
-		WatchedPaths:     db.Watches.Paths,
-		Watches:          db.Watches.Watches,
+		Learners:        learners,
+		SyncedFollowers: synced,
+		PendingSyncs:    learners - synced,
+		ProposalSizes:   db.ProposalSizes,
+
+		Watches: db.Watches.Watches,
 	}
 }
 
@@ -361,25 +377,92 @@ func (n *Node) dumpSessions() []zkwire.SessionDump {
 	return out
 }
 
-func (n *Node) confLines() []string {
+// sessionExpiries is the leader's expiry queue for the dump word, read
+// on the sessions actor's goroutine; nil if it does not answer within a
+// second.
+func (n *Node) sessionExpiries() []zkwire.SessionExpiry {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var es []sessions.Expiry
+	if err := n.sessRn.Do(ctx, func() { es = n.sess.Expiries() }); err != nil {
+		return nil
+	}
+	now := time.Now()
+	out := make([]zkwire.SessionExpiry, len(es))
+	for i, e := range es {
+		out[i] = zkwire.SessionExpiry{ID: e.Session, At: now.Add(time.Duration(e.In) * TickUnit)}
+	}
+	return out
+}
+
+// dumpWatches is the watches of the sessions served here for wchs, wchc
+// and wchp, read on the database actor's goroutine; nil if the actor does
+// not answer within a second.
+func (n *Node) dumpWatches() []zkwire.WatchDump {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var out []zkwire.WatchDump
+	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpWatches() }); err != nil {
+		return nil
+	}
+	return out
+}
+
+// conf is the conf word's configuration. Ports and ids map onto
+// ZooKeeper's: a server's cluster (route) port is its quorum port, its bus
+// port its election port; the election is FastLeaderElection (3); the
+// membership is the static server list (version 0).
+func (n *Node) conf() zkwire.Conf {
 	c := n.cfg
-	lines := []string{
-		"clientPort=" + strconv.Itoa(c.ClientPort),
-		"dataDir=" + c.DataDir,
-		"dataLogDir=" + c.DataLogDir,
-		"tickTime=" + strconv.FormatInt(c.TickTime.Milliseconds(), 10),
-		"maxClientCnxns=" + strconv.Itoa(c.MaxClientCnxns),
-		"minSessionTimeout=" + strconv.FormatInt(c.MinSessionTimeout.Milliseconds(), 10),
-		"maxSessionTimeout=" + strconv.FormatInt(c.MaxSessionTimeout.Milliseconds(), 10),
-		"serverId=" + strconv.FormatUint(uint64(n.id), 10),
-	}
-	if !c.Standalone() {
-		lines = append(lines, "initLimit="+strconv.Itoa(c.InitLimit), "syncLimit="+strconv.Itoa(c.SyncLimit))
-		for _, s := range c.Servers {
-			lines = append(lines, fmt.Sprintf("server.%d=%s:%d:%d:participant", s.ID, s.Host, s.ClusterPort, s.BusPort))
+	abs := func(d string) string {
+		if a, err := filepath.Abs(d); err == nil {
+			return a
 		}
+		return d
 	}
-	return lines
+	conf := zkwire.Conf{
+		ClientPort: c.ClientPort, SecureClientPort: -1,
+		DataDir: abs(c.DataDir), DataDirSize: dirSize(c.DataDir),
+		DataLogDir: abs(c.DataLogDir), DataLogSize: dirSize(c.DataLogDir),
+		TickTime:          int(c.TickTime.Milliseconds()),
+		MaxClientCnxns:    c.MaxClientCnxns,
+		MinSessionTimeout: int(c.MinSessionTimeout.Milliseconds()),
+		MaxSessionTimeout: int(c.MaxSessionTimeout.Milliseconds()),
+		// Paddock listens with the system's backlog, which -1 means.
+		ClientPortListenBacklog: -1,
+		ServerID:                uint64(n.id),
+	}
+	if c.Standalone() {
+		return conf
+	}
+	q := &zkwire.QuorumConf{InitLimit: c.InitLimit, SyncLimit: c.SyncLimit, ElectionAlg: 3}
+	for _, s := range c.Servers {
+		if s.ID == n.id {
+			q.ElectionPort, q.QuorumPort = s.BusPort, s.ClusterPort
+		}
+		cs := zkwire.ConfServer{ID: uint64(s.ID), Host: s.Host, QuorumPort: s.ClusterPort, ElectionPort: s.BusPort, Role: "participant"}
+		if s.ClientPort != 0 {
+			cs.ClientAddr = net.JoinHostPort(cmp.Or(s.ClientHost, "0.0.0.0"), strconv.Itoa(s.ClientPort))
+		}
+		q.Servers = append(q.Servers, cs)
+	}
+	conf.Quorum = q
+	return conf
+}
+
+// dirSize is the bytes of the regular files under dir, as conf's
+// dataDirSize (0 if it cannot be read).
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // Close shuts the node down gracefully: listeners first, then actors, then

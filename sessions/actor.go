@@ -50,5 +50,14 @@ func (a *Actor) Flush(ctx *actors.Context) {
 	a.status.Store(&st)
 }
 
+// Expiries is Tracker.Expiries; call it on the actor's goroutine
+// (actors.Runner.Do).
+func (a *Actor) Expiries() []Expiry {
+	if a.t == nil {
+		return nil
+	}
+	return a.t.Expiries()
+}
+
 // Status is the tracker's last published status.
 func (a *Actor) Status() Status { return *a.status.Load() }

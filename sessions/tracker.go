@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"cmp"
 	"log/slog"
 	"slices"
 
@@ -170,6 +171,30 @@ type Status struct {
 	Epoch    uint64
 	Sessions int
 	Expiring int
+}
+
+// Expiry is a session's place in the leader's expiry queue.
+type Expiry struct {
+	Session int64
+	In      int64 // ticks until its bucket expires it
+}
+
+// Expiries lists the sessions a leading tracker will expire, by id, with
+// the ticks until it does: ZooKeeper's leader prints its expiry queue in
+// the dump word. Sessions already expiring are left out, as ZooKeeper's
+// queue no longer holds them; a tracker that does not lead has none.
+func (t *Tracker) Expiries() []Expiry {
+	if !t.leading {
+		return nil
+	}
+	out := make([]Expiry, 0, len(t.table))
+	for id, e := range t.table {
+		if e.expiring == 0 {
+			out = append(out, Expiry{Session: id, In: e.expireAt - t.now})
+		}
+	}
+	slices.SortFunc(out, func(a, b Expiry) int { return cmp.Compare(a.Session, b.Session) })
+	return out
 }
 
 // Status returns the tracker's status.

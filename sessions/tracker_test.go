@@ -106,3 +106,24 @@ func TestNewLeaderRestartsClocksAndExpireIsResent(t *testing.T) {
 		t.Fatalf("Expire sent at ticks %v, want %v (first at 8+10 rounded to 20, then every 10)", sends, want)
 	}
 }
+
+// The leader's expiry queue as dump lists it: each session's ticks to its
+// bucket, without the ones already expiring; none on a follower.
+func TestExpiries(t *testing.T) {
+	tr := newTracker()
+	update(tr, &msg.SessionsUpdate{Epoch: 1, Leading: true, Reset: true,
+		Opened: []msg.SessionInfo{{ID: 8, Timeout: 500}, {ID: 7, Timeout: 100}}})
+	tr.Tick()
+	// 10 and 2 ticks rounded up to 4-tick buckets, one tick ago.
+	if got, want := tr.Expiries(), []Expiry{{7, 3}, {8, 11}}; !slices.Equal(got, want) {
+		t.Errorf("expiries %v, want %v", got, want)
+	}
+	expiredBy(tr, 5)
+	if got, want := tr.Expiries(), []Expiry{{8, 7}}; !slices.Equal(got, want) {
+		t.Errorf("after 7's expiry: %v, want %v", got, want)
+	}
+	update(tr, &msg.SessionsUpdate{Epoch: 2, Leading: false, Reset: true})
+	if got := tr.Expiries(); got != nil {
+		t.Errorf("a follower's expiries: %v", got)
+	}
+}

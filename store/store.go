@@ -256,8 +256,11 @@ func (s *Store) Tree() *znode.Tree { return s.tree }
 // Status is the replica's status.
 func (s *Store) Status() replica.Status { return s.r.Status() }
 
-// WatchCounts are the watches of the sessions served here (wchs, mntr).
+// WatchCounts are the watches of the sessions served here (mntr).
 func (s *Store) WatchCounts() watcher.Counts { return s.watches.Counts() }
+
+// Watches lists the watches of the sessions served here (wchs, wchc, wchp).
+func (s *Store) Watches() []watcher.Watch { return s.watches.Dump() }
 
 // Sessions is the number of sessions served by this node.
 func (s *Store) Sessions() int { return len(s.sessions) }

@@ -123,7 +123,7 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 	}
 	z := &zkConn{srv: s, c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	z.stats.remote, z.stats.est = remoteString(c.RemoteAddr()), time.Now()
-	z.receivedPacket()
+	z.receivedPacket(z.stats.est)
 	defer z.stop()
 	stream, err := s.cfg.Bus.Open(func(b msg.Body) {
 		select {
@@ -276,7 +276,7 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 		p.at = at
 		z.mu.Lock()
 		z.queue = append(z.queue, p)
-		z.receivedPacket()
+		z.receivedPacket(at)
 		z.mu.Unlock()
 		if req != nil {
 			if err := z.stream.Send(req); err != nil {

@@ -6,18 +6,38 @@
 // the words are gated by the 4lw.commands.whitelist allow-list. Anything
 // else is the jute-framed client protocol (subpackage jute has the codec).
 //
-// Four-letter words answered: srvr, stat (srvr with the "Clients:" list),
-// ruok, isro, conf, mntr, cons (one line per connection, as ZooKeeper's
-// dumpConnectionInfo), wchs, dump and envi (Go's figures under Java's
-// names: java.version is the Go version). A node that is not serving
-// answers only ruok, isro, conf and envi. The figures come from two
-// places: the node's Status callback (mode, zxid, node count, watch counts
-// the database actor publishes; Config.Dump for dump's session list, asked
-// only for that word) and the front end's own counters (Server.fill):
+// Four-letter words answered, in ZooKeeper 3.8's formats line for line
+// (checked against its sources and a running 3.8 by the differential
+// test): srvr, stat (srvr with the "Clients:" list), ruok, isro, conf,
+// mntr, cons (one line per connection, as ZooKeeper's
+// dumpConnectionInfo), wchs, wchc and wchp (the data watches: data, exists
+// and persistent ones, as ZooKeeper's data watch manager holds them), dump
+// and envi (Go's figures under Java's names: java.version is the Go
+// version), dirs, and the resets crst (every connection's counters) and
+// srst (the server's). gtmk, stmk and hash (ZooKeeper's trace mask and
+// digest history, which Paddock has not) are answered "not supported by
+// this server.". A node that is not serving answers as ZooKeeper's commands do
+// without a running server: ruok and envi as ever, isro "null", the
+// others "not currently serving" (but mntr still answers on a full disk,
+// to show paddock_disk_full). srvr is always allowed, as in ZooKeeper.
+// The figures come from three places: the node's Status callback (mode,
+// zxid, node count, the watch count the database actor publishes), the
+// node's Dump, Conf and Watches callbacks, asked only for the words that
+// print them, and the front end's own counters (Server.fill):
 // packets received and sent, outstanding requests and response latencies
-// in ms, over every connection, and per connection for cons. ZooKeeper's
-// dump lists the leader's expiry buckets; Paddock lists the sessions of the
-// replicated tree with their timeouts, the same on every node.
+// in ms, over every connection, and per connection for cons. As in
+// ZooKeeper, the asking connection is a connection too: stat, cons and
+// dump list it, Connections counts it, and its word and reply are
+// packets. dump prints, as ZooKeeper, a leader's or standalone node's
+// session expiry queue (Config.Expiries, from the sessions actor) and on a
+// follower every session and its timeout (from the replicated tree).
+//
+// A reply is written whole in one Write, then the write side is shut
+// (FIN) and what the client still sends (the newline of `echo srvr | nc`)
+// is read and dropped until it closes or a short linger ends: closing a
+// socket with unread bytes makes the kernel reset it, which can destroy a
+// reply the client has not read yet. A client's half-close after the word
+// is only the end of that read.
 //
 // The client protocol. Every frame is a 4-byte big-endian length and a
 // jute record; a length over jute.maxbuffer (Config.MaxBuffer) closes the

@@ -1,11 +1,16 @@
 package zkwire
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Mode is the node's role as four-letter words print it.
@@ -30,8 +35,6 @@ type Status struct {
 	Received    uint64
 	Sent        uint64
 	Outstanding int
-	// Extra lines for `conf`: key=value, printed in order.
-	Conf []string
 	// Leader/epoch detail for mntr.
 	Epoch  uint64
 	Leader uint64
@@ -45,16 +48,46 @@ type Status struct {
 	// space returns; it then reports itself not serving, but still
 	// answers mntr (paddock_disk_full 1) so the cause can be seen.
 	DiskFull bool
+	// A leader's followers, for mntr: connected (zk_learners), synced
+	// and serving (zk_synced_followers), connected but still syncing
+	// (zk_pending_syncs).
+	Learners, SyncedFollowers, PendingSyncs int
+	// ProposalSizes are a leader's last, smallest and largest proposal in
+	// bytes, -1 each when not measured (ZooKeeper's BufferStats before the
+	// first proposal), for srvr, stat and mntr.
+	ProposalSizes [3]int64
 
-	// The front end fills these itself (Server.fill): its clients and
-	// their response latencies in ms, over every connection so far.
-	Clients                        []ClientInfo
-	MinLatency, MaxLatency         int64
-	AvgLatency                     float64
-	WatchingSessions, WatchedPaths int           // wchs: sessions with watches, paths watched
-	Watches                        int           // (session, path, kind) registrations
-	EphemeralCount                 int           // mntr's zk_ephemerals_count
-	Sessions                       []SessionDump // dump only (Config.Dump)
+	// The front end fills these itself (Server.fill): its clients (the
+	// asking connection last, as ZooKeeper lists every connection, its
+	// own included) and their response latencies in ms over every
+	// connection so far, its uptime and file descriptors.
+	Clients                []ClientInfo
+	MinLatency, MaxLatency int64
+	AvgLatency             float64
+	Watches                int // mntr's zk_watch_count: (session, path, kind) registrations
+	Uptime                 time.Duration
+	OpenFDs, MaxFDs        int64 // -1 where the platform does not tell
+	// Asked only for the words that print them (Config.Dump, Config.Conf,
+	// Config.Watches).
+	Sessions  []SessionDump
+	Expiries  []SessionExpiry // a leader's or standalone node's
+	Conf      *Conf
+	WatchList []WatchDump
+}
+
+// SessionExpiry is a session in a leader's expiry queue: when it expires
+// unless touched.
+type SessionExpiry struct {
+	ID int64
+	At time.Time
+}
+
+// WatchDump is one watch as ZooKeeper's data watch manager holds it, which
+// wchs, wchc and wchp print: a session's data, exists or persistent watch
+// on a path, once per session and path (child watches are not in it).
+type WatchDump struct {
+	Session int64
+	Path    string
 }
 
 // SessionDump is one session as dump prints it: its id, its negotiated
@@ -63,6 +96,41 @@ type SessionDump struct {
 	ID         int64
 	Timeout    int32 // ms
 	Ephemerals []string
+}
+
+// Conf is what conf prints: ZooKeeperServer.dumpConf, and for a node of an
+// ensemble QuorumZooKeeperServer.dumpConf's additions (Quorum).
+type Conf struct {
+	ClientPort               int
+	SecureClientPort         int // -1: none
+	DataDir, DataLogDir      string
+	DataDirSize, DataLogSize int64 // bytes of the files under each
+	TickTime                 int   // ms
+	MaxClientCnxns           int
+	MinSessionTimeout        int // ms
+	MaxSessionTimeout        int // ms
+	ClientPortListenBacklog  int // -1: the system's default
+	ServerID                 uint64
+	Quorum                   *QuorumConf // nil for a standalone node
+}
+
+// QuorumConf is conf's part for a node of an ensemble.
+type QuorumConf struct {
+	InitLimit, SyncLimit     int
+	ElectionAlg              int // 3 is FastLeaderElection
+	ElectionPort, QuorumPort int
+	PeerType                 int // 0 participant, 1 observer
+	Servers                  []ConfServer
+	Version                  uint64 // of the membership; 0 for a static one
+}
+
+// ConfServer is one member as QuorumServer.toString prints it.
+type ConfServer struct {
+	ID                       uint64
+	Host                     string
+	QuorumPort, ElectionPort int
+	Role                     string // participant or observer
+	ClientAddr               string // host:port, "" when the server line names none
 }
 
 // notServing is ZooKeeper's reply to most words when the node has no quorum.
@@ -78,21 +146,23 @@ var words = map[string]bool{
 }
 
 // implemented lists the words this build answers.
-var implemented = map[string]func(w io.Writer, st Status){
+var implemented = map[string]func(w *bytes.Buffer, st Status){
 	"srvr": writeSrvr,
-	"ruok": func(w io.Writer, _ Status) { io.WriteString(w, "imok") },
-	"isro": func(w io.Writer, _ Status) { io.WriteString(w, "rw") },
+	"ruok": func(w *bytes.Buffer, _ Status) { w.WriteString("imok") },
+	"isro": func(w *bytes.Buffer, _ Status) { w.WriteString("rw") },
 	"conf": writeConf,
 	"mntr": writeMntr,
 	"stat": writeStat,
 	"cons": writeCons,
 	"wchs": writeWchs,
+	"srst": func(w *bytes.Buffer, _ Status) { w.WriteString("Server stats reset.\n") },
+	"crst": func(w *bytes.Buffer, _ Status) { w.WriteString("Connection stats reset.\n") },
+	"dirs": writeDirs,
+	"wchc": func(w *bytes.Buffer, st Status) { writeWatches(w, st, false) },
+	"wchp": func(w *bytes.Buffer, st Status) { writeWatches(w, st, true) },
 	"dump": writeDump,
 	"envi": writeEnvi,
 }
-
-// servesWhileLooking are the words answered by a node that is not serving.
-var servesWhileLooking = map[string]bool{"ruok": true, "isro": true, "conf": true, "envi": true}
 
 // IsFourLetterWord reports whether b (the first four bytes of a connection)
 // is one of ZooKeeper's four-letter words.
@@ -101,9 +171,10 @@ func IsFourLetterWord(b []byte) bool { return len(b) == 4 && words[string(b)] }
 // Allowed is the 4lw allow-list; "*" allows every word.
 type Allowed map[string]bool
 
-// NewAllowed builds an allow-list from config words.
+// NewAllowed builds an allow-list from config words. srvr is always
+// allowed, as in ZooKeeper, whose zkServer.sh status depends on it.
 func NewAllowed(list []string) Allowed {
-	a := Allowed{}
+	a := Allowed{"srvr": true}
 	for _, w := range list {
 		a[w] = true
 	}
@@ -112,44 +183,56 @@ func NewAllowed(list []string) Allowed {
 
 func (a Allowed) allows(w string) bool { return a["*"] || a[w] }
 
-// AnswerFourLetter writes the reply to word as ZooKeeper would.
+// AnswerFourLetter writes the reply to word as ZooKeeper would, in one
+// Write: clients that read once (server_version()-style helpers) must get
+// all of it.
 func AnswerFourLetter(w io.Writer, word string, allowed Allowed, st Status) {
-	if !allowed.allows(word) {
-		fmt.Fprintf(w, "%s is not executed because it is not in the whitelist.\n", word)
-		return
-	}
-	f, ok := implemented[word]
-	if !ok {
-		fmt.Fprintf(w, "%s is not supported by this server.\n", word)
-		return
-	}
-	if st.Mode == ModeLooking && !servesWhileLooking[word] && !(st.DiskFull && word == "mntr") {
-		io.WriteString(w, notServing)
-		return
-	}
-	f(w, st)
+	_, _ = w.Write(FourLetterReply(word, allowed, st))
 }
 
-func writeSrvr(w io.Writer, st Status) {
+// FourLetterReply is the whole reply to word.
+func FourLetterReply(word string, allowed Allowed, st Status) []byte {
+	var b bytes.Buffer
+	if !allowed.allows(word) {
+		fmt.Fprintf(&b, "%s is not executed because it is not in the whitelist.\n", word)
+		return b.Bytes()
+	}
+	f, ok := implemented[word]
+	switch {
+	case !ok:
+		fmt.Fprintf(&b, "%s is not supported by this server.\n", word)
+	case st.Mode == ModeLooking && word == "isro":
+		// IsroCommand prints its null server.
+		b.WriteString("null")
+	case st.Mode == ModeLooking && word != "ruok" && word != "envi" && !(st.DiskFull && word == "mntr"):
+		b.WriteString(notServing)
+	default:
+		f(&b, st)
+	}
+	return b.Bytes()
+}
+
+func writeSrvr(w *bytes.Buffer, st Status) {
 	fmt.Fprintf(w, "Zookeeper version: %s\n", st.Version)
 	writeServerStats(w, st)
 }
 
 // writeStat is srvr with the clients between the version and the figures.
-func writeStat(w io.Writer, st Status) {
+func writeStat(w *bytes.Buffer, st Status) {
 	fmt.Fprintf(w, "Zookeeper version: %s\n", st.Version)
-	fmt.Fprintln(w, "Clients:")
+	w.WriteString("Clients:\n")
 	for _, c := range st.Clients {
 		writeClient(w, c, true)
-		fmt.Fprintln(w)
+		w.WriteByte('\n')
 	}
-	fmt.Fprintln(w)
+	w.WriteByte('\n')
 	writeServerStats(w, st)
 }
 
-// writeServerStats is ServerStats.toString and the node count.
-func writeServerStats(w io.Writer, st Status) {
-	fmt.Fprintf(w, "Latency min/avg/max: %d/%s/%d\n", st.MinLatency, javaDouble(st.AvgLatency), st.MaxLatency)
+// writeServerStats is ServerStats.toString, the node count and a leader's
+// proposal sizes, as StatCommand prints them.
+func writeServerStats(w *bytes.Buffer, st Status) {
+	fmt.Fprintf(w, "Latency min/avg/max: %d/%s/%d\n", st.MinLatency, javaDouble(avg4(st.AvgLatency)), st.MaxLatency)
 	fmt.Fprintf(w, "Received: %d\n", st.Received)
 	fmt.Fprintf(w, "Sent: %d\n", st.Sent)
 	fmt.Fprintf(w, "Connections: %d\n", st.Connections)
@@ -157,7 +240,14 @@ func writeServerStats(w io.Writer, st Status) {
 	fmt.Fprintf(w, "Zxid: 0x%x\n", st.Zxid)
 	fmt.Fprintf(w, "Mode: %s\n", st.Mode)
 	fmt.Fprintf(w, "Node count: %d\n", st.NodeCount)
+	if st.Mode == ModeLeader {
+		p := st.ProposalSizes
+		fmt.Fprintf(w, "Proposal sizes last/min/max: %d/%d/%d\n", p[0], p[1], p[2])
+	}
 }
+
+// avg4 rounds an average to 4 decimals, half up, as AvgMinMaxCounter.getAvg.
+func avg4(f float64) float64 { return math.Floor(f*1e4+0.5) / 1e4 }
 
 // javaDouble prints f as Java's Double.toString does for ordinary values.
 func javaDouble(f float64) string {
@@ -169,50 +259,98 @@ func javaDouble(f float64) string {
 }
 
 // writeClient is ServerCnxn.dumpConnectionInfo, without its newline.
-func writeClient(w io.Writer, c ClientInfo, brief bool) {
-	fmt.Fprintf(w, " /%s[1](queued=%d,recved=%d,sent=%d", c.Remote, c.Queued, c.Received, c.Sent)
-	if !brief {
-		fmt.Fprintf(w, ",sid=0x%x,lop=%s,est=%d,to=%d", c.Session, c.LastOp, c.Est.UnixMilli(), c.Timeout.Milliseconds())
+func writeClient(w *bytes.Buffer, c ClientInfo, brief bool) {
+	fmt.Fprintf(w, " /%s[%x](queued=%d,recved=%d,sent=%d", c.Remote, c.Interest, c.Queued, c.Received, c.Sent)
+	if !brief && c.Session != 0 {
+		fmt.Fprintf(w, ",sid=0x%x,lop=%s,est=%d,to=%d", uint64(c.Session), c.LastOp, c.Est.UnixMilli(), c.Timeout.Milliseconds())
 		if c.LastCxid >= 0 {
 			fmt.Fprintf(w, ",lcxid=0x%x", c.LastCxid)
 		}
-		fmt.Fprintf(w, ",lzxid=0x%x", c.LastZxid)
+		var lresp int64
 		if !c.LastResp.IsZero() {
-			fmt.Fprintf(w, ",lresp=%d,llat=%d,minlat=%d,avglat=%d,maxlat=%d", c.LastResp.UnixMilli(), c.LastLat, c.MinLat, c.AvgLat, c.MaxLat)
+			lresp = c.LastResp.UnixMilli()
 		}
+		fmt.Fprintf(w, ",lzxid=0x%x,lresp=%d,llat=%d,minlat=%d,avglat=%d,maxlat=%d",
+			uint64(c.LastZxid), lresp, c.LastLat, c.MinLat, c.AvgLat, c.MaxLat)
 	}
-	io.WriteString(w, ")")
+	w.WriteByte(')')
 }
 
-func writeCons(w io.Writer, st Status) {
+func writeCons(w *bytes.Buffer, st Status) {
 	for _, c := range st.Clients {
 		writeClient(w, c, false)
-		fmt.Fprintln(w)
+		w.WriteByte('\n')
 	}
-	fmt.Fprintln(w)
+	w.WriteByte('\n')
 }
 
-// writeWchs is DataTree.getWatchesSummary.
-func writeWchs(w io.Writer, st Status) {
-	fmt.Fprintf(w, "%d connections watching %d paths\nTotal watches:%d\n", st.WatchingSessions, st.WatchedPaths, st.Watches)
+// writeWchs is WatchManager.toString of the data watches and
+// WatchCommand's newline.
+func writeWchs(w *bytes.Buffer, st Status) {
+	sessions, paths := map[int64]bool{}, map[string]bool{}
+	for _, wd := range st.WatchList {
+		sessions[wd.Session], paths[wd.Path] = true, true
+	}
+	fmt.Fprintf(w, "%d connections watching %d paths\nTotal watches:%d\n", len(sessions), len(paths), len(st.WatchList))
 }
 
-// writeDump prints the sessions the node knows (the replicated session
-// table: a follower knows the same ones as the leader) and their
-// ephemerals, as DataTree.dumpEphemerals does.
-func writeDump(w io.Writer, st Status) {
-	fmt.Fprintln(w, "SessionTracker dump:")
-	fmt.Fprintf(w, "Global Sessions(%d):\n", len(st.Sessions))
+// writeWatches is WatchManager.dumpWatches of the data watches, by
+// session (wchc) or by path (wchp), and WatchCommand's newline. ZooKeeper
+// prints them in hash order; Paddock sorts them.
+func writeWatches(w *bytes.Buffer, st Status, byPath bool) {
+	ws := slices.Clone(st.WatchList)
+	if !byPath {
+		slices.SortStableFunc(ws, func(a, b WatchDump) int { return cmp.Compare(a.Session, b.Session) })
+	}
+	for i, wd := range ws {
+		switch {
+		case byPath && (i == 0 || ws[i-1].Path != wd.Path):
+			fmt.Fprintf(w, "%s\n", wd.Path)
+		case !byPath && (i == 0 || ws[i-1].Session != wd.Session):
+			fmt.Fprintf(w, "0x%x\n", uint64(wd.Session))
+		}
+		if byPath {
+			fmt.Fprintf(w, "\t0x%x\n", uint64(wd.Session))
+		} else {
+			fmt.Fprintf(w, "\t%s\n", wd.Path)
+		}
+	}
+	w.WriteByte('\n')
+}
+
+// javaDate is java.util.Date.toString's layout.
+const javaDate = "Mon Jan 02 15:04:05 MST 2006"
+
+// writeDump is DumpCommand. Its session tracker part is, on a leader or
+// standalone node, the expiry queue (SessionTrackerImpl), and on a
+// follower every global session and its timeout (LearnerSessionTracker)
+// from the replicated tree. The ephemerals are the tree's. The
+// connections part is NIOServerCnxnFactory's expiry queue: the
+// connections by the time they lapse if the client stays silent.
+func writeDump(w *bytes.Buffer, st Status) {
+	w.WriteString("SessionTracker dump:\n")
+	ss := slicesSortedByID(st.Sessions)
+	if st.Mode == ModeLeader || st.Mode == ModeStandalone {
+		q := make([]queued, len(st.Expiries))
+		for i, e := range st.Expiries {
+			q[i] = queued{e.At, fmt.Sprintf("0x%x", uint64(e.ID))}
+		}
+		writeExpiryQueue(w, "Session ", q)
+	} else {
+		fmt.Fprintf(w, "Global Sessions(%d):\n", len(ss))
+		for _, s := range ss {
+			fmt.Fprintf(w, "0x%x\t%dms\n", uint64(s.ID), s.Timeout)
+		}
+	}
 	withEph := 0
-	for _, s := range st.Sessions {
-		fmt.Fprintf(w, "0x%016x\t%dms\n", uint64(s.ID), s.Timeout)
+	for _, s := range ss {
 		if len(s.Ephemerals) > 0 {
 			withEph++
 		}
 	}
-	fmt.Fprintln(w, "ephemeral nodes dump:")
+	w.WriteString("ephemeral nodes dump:\n")
 	fmt.Fprintf(w, "Sessions with Ephemerals (%d):\n", withEph)
-	for _, s := range st.Sessions {
+	for _, s := range ss {
 		if len(s.Ephemerals) == 0 {
 			continue
 		}
@@ -221,61 +359,166 @@ func writeDump(w io.Writer, st Status) {
 			fmt.Fprintf(w, "\t%s\n", p)
 		}
 	}
-	fmt.Fprintln(w, "Connections dump:")
-	fmt.Fprintf(w, "Connections Sets (%d)/(%d):\n", min(1, len(st.Clients)), len(st.Clients))
-	if len(st.Clients) > 0 {
-		fmt.Fprintf(w, "%d expire in:\n", len(st.Clients))
-		for _, c := range st.Clients {
-			fmt.Fprintf(w, "\tip: %s sessionId: 0x%x\n", c.Remote, uint64(c.Session))
+	w.WriteString("Connections dump:\n")
+	q := make([]queued, len(st.Clients))
+	for i, c := range st.Clients {
+		// Rounded up to the next second, as ZooKeeper to its interval.
+		q[i] = queued{c.Expires.Truncate(time.Second).Add(time.Second), fmt.Sprintf("ip: /%s sessionId: 0x%x", c.Remote, uint64(c.Session))}
+	}
+	writeExpiryQueue(w, "Connections ", q)
+}
+
+// queued is an element of an expiry queue: when it expires, and how
+// ZooKeeper prints it.
+type queued struct {
+	at   time.Time
+	name string
+}
+
+// writeExpiryQueue is ExpiryQueue.dump after its owner's prefix: the
+// elements grouped by the time they expire at, soonest first.
+func writeExpiryQueue(w *bytes.Buffer, prefix string, q []queued) {
+	sets := map[int64][]string{}
+	for _, e := range q {
+		at := e.at.UnixMilli()
+		sets[at] = append(sets[at], e.name)
+	}
+	times := make([]int64, 0, len(sets))
+	for t := range sets {
+		times = append(times, t)
+	}
+	slices.Sort(times)
+	fmt.Fprintf(w, "%sSets (%d)/(%d):\n", prefix, len(sets), len(q))
+	for _, t := range times {
+		fmt.Fprintf(w, "%d expire at %s:\n", len(sets[t]), time.UnixMilli(t).Format(javaDate))
+		for _, name := range sets[t] {
+			fmt.Fprintf(w, "\t%s\n", name)
 		}
 	}
 }
 
+func slicesSortedByID(ss []SessionDump) []SessionDump {
+	out := append([]SessionDump(nil), ss...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // writeEnvi is EnvCommand: the process's environment, with Go's figures
 // under Java's names (java.version is the Go version).
-func writeEnvi(w io.Writer, st Status) {
-	fmt.Fprintln(w, "Environment:")
+func writeEnvi(w *bytes.Buffer, st Status) {
+	w.WriteString("Environment:\n")
 	for _, kv := range envLines(st.Version) {
-		fmt.Fprintln(w, kv)
+		w.WriteString(kv)
+		w.WriteByte('\n')
 	}
 }
 
-func writeConf(w io.Writer, st Status) {
-	for _, l := range st.Conf {
-		fmt.Fprintln(w, l)
+// writeConf is ZooKeeperServer.dumpConf and, on a node of an ensemble,
+// QuorumZooKeeperServer's lines and the membership, whose last line
+// (QuorumMaj.toString's version) has no newline.
+func writeConf(w *bytes.Buffer, st Status) {
+	c := st.Conf
+	if c == nil {
+		return
 	}
+	fmt.Fprintf(w, "clientPort=%d\nsecureClientPort=%d\n", c.ClientPort, c.SecureClientPort)
+	fmt.Fprintf(w, "dataDir=%s\ndataDirSize=%d\n", c.DataDir, c.DataDirSize)
+	fmt.Fprintf(w, "dataLogDir=%s\ndataLogSize=%d\n", c.DataLogDir, c.DataLogSize)
+	fmt.Fprintf(w, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime, c.MaxClientCnxns)
+	fmt.Fprintf(w, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout, c.MaxSessionTimeout)
+	fmt.Fprintf(w, "clientPortListenBacklog=%d\nserverId=%d\n", c.ClientPortListenBacklog, c.ServerID)
+	q := c.Quorum
+	if q == nil {
+		return
+	}
+	fmt.Fprintf(w, "initLimit=%d\nsyncLimit=%d\nelectionAlg=%d\n", q.InitLimit, q.SyncLimit, q.ElectionAlg)
+	fmt.Fprintf(w, "electionPort=%d\nquorumPort=%d\npeerType=%d\n", q.ElectionPort, q.QuorumPort, q.PeerType)
+	w.WriteString("membership: \n")
+	for _, s := range q.Servers {
+		fmt.Fprintf(w, "server.%d=%s:%d:%d:%s", s.ID, s.Host, s.QuorumPort, s.ElectionPort, s.Role)
+		if s.ClientAddr != "" {
+			fmt.Fprintf(w, ";%s", s.ClientAddr)
+		}
+		w.WriteByte('\n')
+	}
+	fmt.Fprintf(w, "version=%x", q.Version)
 }
 
-func writeMntr(w io.Writer, st Status) {
-	kv := map[string]string{
-		"zk_version":               st.Version,
-		"zk_server_state":          string(st.Mode),
-		"zk_znode_count":           fmt.Sprint(st.NodeCount),
-		"zk_num_alive_connections": fmt.Sprint(st.Connections),
-		"zk_packets_received":      fmt.Sprint(st.Received),
-		"zk_packets_sent":          fmt.Sprint(st.Sent),
-		"zk_outstanding_requests":  fmt.Sprint(st.Outstanding),
-		"zk_min_latency":           fmt.Sprint(st.MinLatency),
-		"zk_avg_latency":           javaDouble(st.AvgLatency),
-		"zk_max_latency":           fmt.Sprint(st.MaxLatency),
-		"zk_watch_count":           fmt.Sprint(st.Watches),
-		"zk_last_zxid":             fmt.Sprintf("0x%x", st.Zxid),
-		"paddock_epoch":            fmt.Sprint(st.Epoch),
-		"paddock_leader":           fmt.Sprint(st.Leader),
-		"paddock_myid":             fmt.Sprint(st.MyID),
-		"paddock_digest":           fmt.Sprintf("%016x", st.Digest),
-		"paddock_bus_sent":         fmt.Sprint(st.BusSent),
-		"paddock_bus_received":     fmt.Sprint(st.BusReceived),
-		"paddock_disk_full":        boolDigit(st.DiskFull),
+// writeDirs is DirsCommand: the bytes of the data and log directories.
+func writeDirs(w *bytes.Buffer, st Status) {
+	var c Conf
+	if st.Conf != nil {
+		c = *st.Conf
 	}
-	keys := make([]string, 0, len(kv))
-	for k := range kv {
-		keys = append(keys, k)
+	fmt.Fprintf(w, "datadir_size: %d\nlogdir_size: %d\n", c.DataDirSize, c.DataLogSize)
+}
+
+// peerState is QuorumPeer.getDetailedPeerState of a serving node.
+func peerState(m Mode) string {
+	switch m {
+	case ModeLeader:
+		return "leading - broadcast"
+	case ModeFollower:
+		return "following - broadcast"
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s\t%s\n", k, kv[k])
+	return ""
+}
+
+// writeMntr prints ZooKeeper 3.8's keys that Paddock has, in the order
+// ZooKeeper prints them (its server values, then its metrics in their
+// provider's order), then Paddock's own.
+func writeMntr(w *bytes.Buffer, st Status) {
+	kv := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
+	leader := st.Mode == ModeLeader
+	p := st.ProposalSizes
+	kv("zk_version", st.Version)
+	kv("zk_server_state", st.Mode)
+	if ps := peerState(st.Mode); ps != "" {
+		kv("zk_peer_state", ps)
 	}
+	kv("zk_num_alive_connections", st.Connections)
+	kv("zk_avg_latency", javaDouble(avg4(st.AvgLatency)))
+	if leader {
+		kv("zk_min_proposal_size", p[1])
+	}
+	kv("zk_outstanding_requests", st.Outstanding)
+	kv("zk_znode_count", st.NodeCount)
+	kv("zk_packets_sent", st.Sent)
+	kv("zk_packets_received", st.Received)
+	if leader {
+		kv("zk_max_proposal_size", p[2])
+		kv("zk_synced_followers", st.SyncedFollowers)
+	}
+	kv("zk_watch_count", st.Watches)
+	if leader {
+		kv("zk_synced_non_voting_followers", 0)
+		kv("zk_synced_observers", 0)
+	}
+	kv("zk_min_latency", st.MinLatency)
+	if st.MaxFDs >= 0 {
+		kv("zk_max_file_descriptor_count", st.MaxFDs)
+	}
+	if st.OpenFDs >= 0 {
+		kv("zk_open_file_descriptor_count", st.OpenFDs)
+	}
+	if leader {
+		kv("zk_last_proposal_size", p[0])
+		kv("zk_pending_syncs", st.PendingSyncs)
+	}
+	kv("zk_uptime", st.Uptime.Milliseconds())
+	kv("zk_max_latency", st.MaxLatency)
+	if leader {
+		kv("zk_learners", st.Learners)
+	}
+	// Paddock's: zk_last_zxid keeps the name tools already read.
+	kv("zk_last_zxid", fmt.Sprintf("0x%x", st.Zxid))
+	kv("paddock_bus_received", st.BusReceived)
+	kv("paddock_bus_sent", st.BusSent)
+	kv("paddock_digest", fmt.Sprintf("%016x", st.Digest))
+	kv("paddock_disk_full", boolDigit(st.DiskFull))
+	kv("paddock_epoch", st.Epoch)
+	kv("paddock_leader", st.Leader)
+	kv("paddock_myid", st.MyID)
 }
 
 func boolDigit(b bool) string {

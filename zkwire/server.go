@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,7 +20,17 @@ type Config struct {
 	// Dump lists the sessions the node knows with their ephemerals, for
 	// the dump word only (it may take a moment); nil prints none.
 	Dump func() []SessionDump
-	Log  *slog.Logger
+	// Expiries is a leading node's expiry queue, for dump on a leader or
+	// standalone node, which prints it as ZooKeeper's leader does; nil
+	// prints an empty queue.
+	Expiries func() []SessionExpiry
+	// Conf is the node's configuration, for conf and dirs only (it sizes
+	// the data directories); nil prints nothing.
+	Conf func() Conf
+	// Watches lists the watches of the sessions served here, sorted by
+	// path, for wchs, wchc and wchp only; nil prints none.
+	Watches func() []WatchDump
+	Log     *slog.Logger
 	// Bus is the node's request path for jute client connections; nil
 	// refuses them (the connection is closed).
 	Bus Bus
@@ -39,6 +50,7 @@ type Server struct {
 	// clients are the jute connections past their handshake.
 	clients map[*zkConn]struct{}
 	stats   serverStats
+	started time.Time // for mntr's zk_uptime
 }
 
 // Connections is the number of client sessions connected here.
@@ -57,7 +69,7 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zkwire: listen on client port %s: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}}, nil
+	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now()}, nil
 }
 
 // Addr is the bound address.
@@ -117,20 +129,13 @@ func (s *Server) Close() error {
 
 func (s *Server) handle(c net.Conn) {
 	// A client that connects and sends nothing must not pin a goroutine.
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(sessionlessTimeout))
 	var head [4]byte
 	if _, err := io.ReadFull(c, head[:]); err != nil {
 		return
 	}
 	if IsFourLetterWord(head[:]) {
-		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		word := string(head[:])
-		st := s.cfg.Status()
-		s.fill(&st)
-		if word == "dump" && s.cfg.Allowed.allows(word) && s.cfg.Dump != nil {
-			st.Sessions = s.cfg.Dump()
-		}
-		AnswerFourLetter(c, word, s.cfg.Allowed, st)
+		s.answer(c, string(head[:]))
 		return
 	}
 	if s.cfg.Bus == nil {
@@ -140,6 +145,62 @@ func (s *Server) handle(c net.Conn) {
 		return
 	}
 	s.serveClient(c, head)
+}
+
+// sessionlessTimeout is how long a connection may stay before its first
+// packet (ZooKeeper's sessionlessCnxnTimeout).
+const sessionlessTimeout = 10 * time.Second
+
+// fourLetterLinger bounds how long a four-letter connection is kept after
+// its reply, for the client to close its side.
+const fourLetterLinger = 2 * time.Second
+
+// answer replies to a four-letter word: the whole reply in one Write, then
+// FIN, then whatever the client still sends (the newline of `echo srvr |
+// nc`) is read and dropped until it closes. Closing with unread bytes
+// would make the kernel send RST, which can destroy the reply before the
+// client has read it; so the connection is closed only once the client
+// closed its side. The client's half-close (nc -N) is just that EOF.
+func (s *Server) answer(c net.Conn, word string) {
+	s.stats.received.Add(1) // the word, as ZooKeeper counts it
+	st := s.cfg.Status()
+	now := time.Now()
+	// The asking connection is one of ZooKeeper's connections too: it
+	// prints it (stat, cons, dump) and counts it (Connections).
+	s.fill(&st, ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(sessionlessTimeout)})
+	if s.cfg.Allowed.allows(word) {
+		switch {
+		case word == "dump":
+			if s.cfg.Dump != nil {
+				st.Sessions = s.cfg.Dump()
+			}
+			if s.cfg.Expiries != nil && (st.Mode == ModeLeader || st.Mode == ModeStandalone) {
+				st.Expiries = s.cfg.Expiries()
+			}
+		case (word == "conf" || word == "dirs") && s.cfg.Conf != nil:
+			conf := s.cfg.Conf()
+			st.Conf = &conf
+		case strings.HasPrefix(word, "wch") && s.cfg.Watches != nil:
+			st.WatchList = s.cfg.Watches()
+		}
+		// The resets run where ZooKeeper's do: on a serving node.
+		switch {
+		case word == "srst" && st.Mode != ModeLooking:
+			s.stats.reset()
+		case word == "crst" && st.Mode != ModeLooking:
+			s.resetClients()
+		}
+	}
+	reply := FourLetterReply(word, s.cfg.Allowed, st)
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(reply); err != nil {
+		return
+	}
+	s.stats.sent.Add(1)
+	if tc, ok := c.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+		_ = c.SetReadDeadline(time.Now().Add(fourLetterLinger))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+	}
 }
 
 // Ask sends a four-letter word to addr and returns the whole reply.

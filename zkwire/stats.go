@@ -14,6 +14,7 @@ import (
 // (ZooKeeper's ServerCnxn.dumpConnectionInfo). Latencies are in ms.
 type ClientInfo struct {
 	Remote   string // host:port of the client
+	Interest int    // NIO interest ops: 1 (read) for a client, 0 for the asking four-letter connection
 	Queued   int    // requests sent on, not yet answered
 	Received uint64 // packets received
 	Sent     uint64 // packets sent (replies and notifications)
@@ -28,6 +29,9 @@ type ClientInfo struct {
 	MinLat   int64
 	AvgLat   int64
 	MaxLat   int64
+	// Expires is when the connection lapses if the client stays silent:
+	// its last packet and its session timeout (dump's connection sets).
+	Expires time.Time
 }
 
 // latency keeps min/avg/max of response times in ms.
@@ -62,6 +66,15 @@ type serverStats struct {
 func (s *serverStats) latency(ms int64) {
 	s.mu.Lock()
 	s.lat.add(ms)
+	s.mu.Unlock()
+}
+
+// reset zeroes the counters, for srst (ServerStats.reset).
+func (s *serverStats) reset() {
+	s.received.Store(0)
+	s.sent.Store(0)
+	s.mu.Lock()
+	s.lat = latency{}
 	s.mu.Unlock()
 }
 
@@ -113,6 +126,7 @@ type connStats struct {
 	received uint64
 	sent     uint64
 	lastOp   string
+	lastRecv time.Time
 	lastCxid int32
 	lastResp time.Time
 	lastLat  int64
@@ -146,9 +160,11 @@ func (z *zkConn) sentPackets(n int) {
 	}
 }
 
-// receivedPacket counts a packet from the client; call with z.mu held.
-func (z *zkConn) receivedPacket() {
+// receivedPacket counts a packet from the client, received at now; call
+// with z.mu held.
+func (z *zkConn) receivedPacket(now time.Time) {
 	z.stats.received++
+	z.stats.lastRecv = now
 	if z.srv != nil {
 		z.srv.stats.received.Add(1)
 	}
@@ -158,10 +174,34 @@ func (z *zkConn) info() ClientInfo {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	st := &z.stats
-	return ClientInfo{Remote: st.remote, Queued: len(z.queue), Received: st.received, Sent: st.sent,
+	return ClientInfo{Remote: st.remote, Interest: 1, Expires: st.lastRecv.Add(z.timeout), Queued: len(z.queue), Received: st.received, Sent: st.sent,
 		Session: z.session, LastOp: st.lastOp, Est: st.est, Timeout: z.timeout, LastCxid: st.lastCxid,
 		LastZxid: z.lastZxid, LastResp: st.lastResp, LastLat: st.lastLat, MinLat: st.lat.min,
 		AvgLat: int64(st.lat.avg()), MaxLat: st.lat.max}
+}
+
+// resetStats zeroes the connection's counters, for crst
+// (ServerCnxn.resetStats). Its last zxid stays: unlike ZooKeeper's, it is
+// also the zxid of the replies the front end makes itself.
+func (z *zkConn) resetStats() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	st := &z.stats
+	st.received, st.sent, st.lat = 0, 0, latency{}
+	st.lastOp, st.lastCxid, st.lastResp, st.lastLat = "NA", -1, time.Time{}, 0
+}
+
+// resetClients is crst: every connection's counters zeroed.
+func (s *Server) resetClients() {
+	s.mu.Lock()
+	zs := make([]*zkConn, 0, len(s.clients))
+	for z := range s.clients {
+		zs = append(zs, z)
+	}
+	s.mu.Unlock()
+	for _, z := range zs {
+		z.resetStats()
+	}
 }
 
 // register and unregister track the connections past their handshake.
@@ -202,9 +242,10 @@ func (s *Server) Clients() []ClientInfo {
 }
 
 // fill adds the front end's own figures to a node's Status: the clients,
-// packet counts, outstanding requests and latencies.
-func (s *Server) fill(st *Status) {
-	st.Clients = s.Clients()
+// the asking connection self among them, packet counts, outstanding
+// requests, latencies, uptime and file descriptors.
+func (s *Server) fill(st *Status, self ClientInfo) {
+	st.Clients = append(s.Clients(), self)
 	st.Connections = len(st.Clients)
 	st.Received, st.Sent = s.stats.received.Load(), s.stats.sent.Load()
 	st.Outstanding = 0
@@ -214,6 +255,8 @@ func (s *Server) fill(st *Status) {
 	s.stats.mu.Lock()
 	st.MinLatency, st.AvgLatency, st.MaxLatency = s.stats.lat.min, s.stats.lat.avg(), s.stats.lat.max
 	s.stats.mu.Unlock()
+	st.Uptime = time.Since(s.started)
+	st.OpenFDs, st.MaxFDs = fileDescriptors()
 }
 
 func remoteString(a net.Addr) string {

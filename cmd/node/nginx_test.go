@@ -106,8 +106,9 @@ stream {
 
 var connectionsLine = regexp.MustCompile(`(?m)^Connections: (\d+)$`)
 
-// connections is the Connections count of a node's srvr (the asking
-// connection is not counted), -1 if it does not answer.
+// connections is the client connections of a node: srvr's Connections
+// less srvr's own, which it counts as ZooKeeper does; -1 if it does not
+// answer.
 func (e *ensemble) connections(id int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -120,7 +121,7 @@ func (e *ensemble) connections(id int) int {
 		return -1
 	}
 	n, _ := strconv.Atoi(m[1])
-	return n
+	return n - 1
 }
 
 // The issue's acceptance through a load balancer: an unmodified ZooKeeper
@@ -178,7 +179,7 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 	}
 
 	// The node behind the proxied connection is the one that counts a
-	// client connection (srvr's own connection is not counted).
+	// client connection.
 	on := 0
 	e.waitFor("the node serving the proxied connection", 10*time.Second, func() bool {
 		on = 0
