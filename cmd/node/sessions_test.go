@@ -44,7 +44,7 @@ func TestKilledClientsEphemeralsExpire(t *testing.T) {
 	// holder runs `node cli` on node 1 that creates ephemerals and then
 	// waits on its open stdin.
 	holder := func(name string, timeoutMs int) (*exec.Cmd, io.WriteCloser) {
-		cmd := exec.Command(nodeBin, "cli", "-server", fmt.Sprintf("127.0.0.1:%d", e.members[1].busPort), "-timeout", fmt.Sprint(timeoutMs))
+		cmd := exec.Command(nodeBin, "cli", "-server", fmt.Sprintf("127.0.0.1:%d", e.members[1].clientPort), "-timeout", fmt.Sprint(timeoutMs))
 		in, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
