@@ -65,5 +65,7 @@
 //     with MarshallingError (as ZooKeeper's caught parse error becomes).
 //   - /zookeeper/config is set by InitConfig from the node's own server
 //     lines with a Stat that depends on the data only (ZooKeeper stamps
-//     the local clock into mtime); see InitConfig.
+//     the local clock into mtime), and its data stays out of the digest
+//     until a txn writes it (ZooKeeper leaves all of /zookeeper/ out);
+//     see InitConfig and nodeHash.
 package znode

@@ -41,6 +41,21 @@ func hashBytes[T string | []byte](h uint64, b T) uint64 {
 	return mix(h, tail)
 }
 
+// nodeHash is n's contentHash at path, but for the configuration node
+// while no txn has written it: InitConfig fills it from each node's own
+// server lines, which legitimately differ between replicas (one peer's
+// address as another sees it, through a proxy or a NAT), so it hashes as
+// null data, as the built-in node did in every snapshot written before
+// it was filled (their digests still check). ZooKeeper leaves all of /zookeeper/ out of its
+// digest for the same reason. Once a txn writes it (mzxid > 0) it is
+// replicated state like any node.
+func nodeHash(path string, n *node) uint64 {
+	if path == ConfigPath && n.mzxid == 0 {
+		return contentHash(path, nil)
+	}
+	return contentHash(path, n.data)
+}
+
 func hashString(seed uint64, s string) uint64 { return fmix(hashBytes(seed, s)) }
 
 // contentHash covers a node's path and data: the part of its digest that is

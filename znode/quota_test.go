@@ -299,6 +299,13 @@ func TestInitConfig(t *testing.T) {
 	if a.Digest() != b.Digest() || a.Digest() == fresh || a.Digest() != a.DigestSlow() {
 		t.Fatalf("digests %x %x (fresh %x, slow %x)", a.Digest(), b.Digest(), fresh, a.DigestSlow())
 	}
+	// Replicas see each other at different addresses (through proxies,
+	// NAT): the lines from zoo.cfg stay out of the replicated digest.
+	c := New()
+	c.InitConfig([]byte("server.1=127.0.0.1:12888:3888:participant\nserver.2=127.0.0.1:2889:3889:participant\nversion=0"))
+	if c.Digest() != a.Digest() || c.Digest() != c.DigestSlow() {
+		t.Fatalf("config lines from zoo.cfg change the digest: %x vs %x", c.Digest(), a.Digest())
+	}
 	a.InitConfig(nil) // standalone again: the built-in node
 	if a.Digest() != fresh {
 		t.Fatal("InitConfig(nil) is not the fresh tree")

@@ -366,7 +366,7 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 	if format == snapFormat1 {
 		for _, p := range [...]string{"/", ZookeeperPath, QuotaPath, ConfigPath} {
 			if n := t.nodes[p]; n != nil && n.data == nil {
-				t.update(n, func(n *node) { n.data, n.chash = emptyData, contentHash(p, emptyData) })
+				t.update(n, func(n *node) { n.data = emptyData; n.chash = nodeHash(p, n) })
 			}
 		}
 		// Format 1 wrote the config node's aversion as 0; New makes it

@@ -26,7 +26,7 @@ const (
 type node struct {
 	data     []byte              // nil: null data, as ZooKeeper keeps it; see keepData
 	children map[string]struct{} // names; nil when empty
-	chash    uint64              // contentHash(path, data)
+	chash    uint64              // nodeHash(path, node)
 	czxid    int64
 	mzxid    int64
 	pzxid    int64
@@ -134,7 +134,7 @@ func (t *Tree) nodeDigest(n *node) uint64 {
 // addNode links n at path (its parent, if any, must exist) and tracks its
 // kind. Stat bookkeeping of the parent is the caller's.
 func (t *Tree) addNode(path string, n *node) {
-	n.chash = contentHash(path, n.data)
+	n.chash = nodeHash(path, n)
 	if path != "/" {
 		pp, name, _ := parentOf(path)
 		p := t.mut(pp)
@@ -283,7 +283,7 @@ func (t *Tree) DigestSlow() uint64 {
 	var d uint64
 	for p, n := range t.nodes {
 		c := *n
-		c.chash = contentHash(p, n.data)
+		c.chash = nodeHash(p, n)
 		d += t.nodeDigest(&c)
 	}
 	return d
@@ -452,8 +452,8 @@ func (t *Tree) applyOp(hdr TxnHeader, op Txn, changes *[]Change) OpResult {
 		oldSize := len(n.data)
 		t.update(n, func(n *node) {
 			n.data = keepData(tx.Data)
-			n.chash = contentHash(tx.Path, n.data)
 			n.mtime, n.mzxid, n.version = hdr.Time, hdr.Zxid, tx.Version
+			n.chash = nodeHash(tx.Path, n)
 		})
 		r.Stat = n.clientStat()
 		t.quotaDataSet(tx.Path, oldSize, len(tx.Data))
