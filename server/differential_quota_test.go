@@ -8,13 +8,9 @@ package server
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-zookeeper/zk"
 
@@ -165,66 +161,6 @@ func configShape(t *testing.T, addr string) string {
 		st.Version, st.Cversion, st.Aversion, st.EphemeralOwner, st.NumChildren, aclStr(acl))
 }
 
-// startApacheEnsemble runs an n-node ZooKeeper ensemble (static config,
-// reconfigEnabled=false) on loopback and returns the client addresses.
-func startApacheEnsemble(t *testing.T, n int) []string {
-	t.Helper()
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Skip("differential test: no java on PATH")
-	}
-	if _, err := os.Stat(zkJar); err != nil {
-		t.Skipf("differential test: %s missing", zkJar)
-	}
-	dir := t.TempDir()
-	var servers strings.Builder
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
-	}
-	var addrs []string
-	for i := 1; i <= n; i++ {
-		d := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		port := testutil.FreePort(t)
-		cfg := fmt.Sprintf("tickTime=500\ninitLimit=20\nsyncLimit=10\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
-			"admin.enableServer=false\n4lw.commands.whitelist=*\nreconfigEnabled=false\n%s", d, port, servers.String())
-		cfgPath := filepath.Join(d, "zoo.cfg")
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		logf, err := os.Create(filepath.Join(d, "zookeeper.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(java, "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", zkJar,
-			"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			logf.Close()
-		})
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
-	}
-	waitFor(t, "the Apache ZooKeeper ensemble serving", 60*time.Second, func() bool {
-		for _, a := range addrs {
-			if !strings.Contains(fourLetter(a, "srvr"), "Mode: ") {
-				return false
-			}
-		}
-		return true
-	})
-	return addrs
-}
-
 // /zookeeper/config (what getConfig and zkCli's config read): empty on a
 // standalone server, the server lines and version=0 on a static ensemble,
 // with ZooKeeper's Stat (times aside: ZooKeeper stamps each server's own
@@ -240,7 +176,7 @@ func TestDifferentialConfigNode(t *testing.T) {
 		t.Errorf("standalone /zookeeper/config:\n  zookeeper: %s\n  paddock:   %s", zkStandalone, got)
 	}
 
-	zkAddrs := startApacheEnsemble(t, 3)
+	zkAddrs := testutil.StartZooKeeperEnsemble(t, 3)
 	nodes := startAll(t, ensembleConfigs(t, 3, ""))
 	want := configShape(t, zkAddrs[0])
 	t.Logf("ZooKeeper ensemble: %s\nZooKeeper standalone: %s", want, zkStandalone)

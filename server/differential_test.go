@@ -19,9 +19,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,79 +32,13 @@ import (
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
-// zkJars are the Debian package's jars; zookeeper.jar names its
-// dependencies in its manifest's Class-Path.
-const zkJar = "/usr/share/java/zookeeper.jar"
-
-// startApacheZooKeeper runs a standalone ZooKeeper in a temp dir and
+// startApacheZooKeeper runs a standalone ZooKeeper (testutil's) and
 // returns its client address; props are extra -Dkey=value flags.
 func startApacheZooKeeper(t *testing.T, props ...string) string {
-	t.Helper()
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Skip("differential test: no java on PATH (.ci/run installs Debian's zookeeper)")
-	}
-	if _, err := os.Stat(zkJar); err != nil {
-		t.Skipf("differential test: %s missing (.ci/run installs Debian's zookeeper)", zkJar)
-	}
-	cp := zkJar
-	if _, err := os.Stat("/usr/share/java/slf4j-simple.jar"); err == nil {
-		cp += ":/usr/share/java/slf4j-simple.jar" // a log instead of NOP
-	}
-	dir := t.TempDir()
-	port := testutil.FreePort(t)
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
-		"admin.enableServer=false\n4lw.commands.whitelist=*\nextendedTypesEnabled=true\n",
-		filepath.Join(dir, "data"), port)
-	cfgPath := filepath.Join(dir, "zoo.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "zookeeper.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"-Xmx256m", "-XX:+UseSerialGC",
-		"-Dznode.container.checkIntervalMs=100", "-Dznode.container.maxNeverUsedIntervalMs=0"}, props...)
-	cmd := exec.Command(java, append(args, "-cp", cp,
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil && len(b) > 0 {
-				if len(b) > 4000 {
-					b = b[len(b)-4000:]
-				}
-				t.Logf("zookeeper log tail:\n%s", b)
-			}
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, "Apache ZooKeeper answering ruok", 30*time.Second, func() bool {
-		return fourLetter(addr, "ruok") == "imok"
-	})
-	return addr
+	return testutil.StartZooKeeper(t, props...)
 }
 
-func fourLetter(addr, word string) string {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte(word)); err != nil {
-		return ""
-	}
-	b, _ := io.ReadAll(c)
-	return string(b)
-}
+func fourLetter(addr, word string) string { return testutil.FourLetter(addr, word) }
 
 // diffTarget is one server under test: ZooKeeper (one address) or Paddock
 // (three; client i connects to node i mod 3).

@@ -8,79 +8,12 @@ package zkcli_test
 // standalone /zookeeper/config included.
 
 import (
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
-
-const zkJar = "/usr/share/java/zookeeper.jar"
-
-// startApacheZooKeeper runs a standalone ZooKeeper in a temp dir until
-// the test ends and returns its client address.
-func startApacheZooKeeper(t *testing.T) string {
-	t.Helper()
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Skip("differential test: no java on PATH (.ci/run installs Debian's zookeeper)")
-	}
-	if _, err := os.Stat(zkJar); err != nil {
-		t.Skipf("differential test: %s missing (.ci/run installs Debian's zookeeper)", zkJar)
-	}
-	dir := t.TempDir()
-	port := testutil.FreePort(t)
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n",
-		filepath.Join(dir, "data"), port)
-	cfgPath := filepath.Join(dir, "zoo.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "zookeeper.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp", zkJar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for !ruok(addr) {
-		if time.Now().After(deadline) {
-			t.Fatal("Apache ZooKeeper did not answer ruok")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return addr
-}
-
-func ruok(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("ruok")); err != nil {
-		return false
-	}
-	b := make([]byte, 4)
-	n, _ := c.Read(b)
-	return string(b[:n]) == "imok"
-}
 
 var cliScript = []string{
 	"create /q data",
@@ -152,7 +85,7 @@ func normalise(s, addr string) string {
 }
 
 func TestCLIDifferentialZooKeeper(t *testing.T) {
-	zk := startApacheZooKeeper(t)
+	zk := testutil.StartZooKeeper(t)
 	pdk := startNode(t)
 	script := strings.Join(cliScript, "\n") + "\n"
 	zcode, zout, zerr := cli(t, zk, script)
