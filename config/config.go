@@ -311,9 +311,6 @@ func (p *parser) build() error {
 	if err := p.unsupported(); err != nil {
 		return err
 	}
-	if _, ok := p.vals["maxClientCnxns"]; ok && c.MaxClientCnxns != 60 {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: maxClientCnxns=%d is not enforced yet", p.name, p.line["maxClientCnxns"], c.MaxClientCnxns))
-	}
 	if len(c.Servers) > 1 {
 		for _, k := range []string{"initLimit", "syncLimit"} {
 			if _, ok := p.vals[k]; !ok {

@@ -230,8 +230,9 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Conf:     n.conf,
 		Log:      n.log,
 
-		Bus:       zkBus{n.bus.Bus()},
-		MaxBuffer: cfg.JuteMaxBuffer,
+		Bus:            zkBus{n.bus.Bus()},
+		MaxBuffer:      cfg.JuteMaxBuffer,
+		MaxClientCnxns: cfg.MaxClientCnxns,
 	})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,10 @@ type Config struct {
 	// MaxBuffer is jute.maxbuffer: a larger packet closes the
 	// connection. 0 means DefaultMaxBuffer.
 	MaxBuffer int
+	// MaxClientCnxns is ZooKeeper's maxClientCnxns: how many connections
+	// one client address may hold at once; one more is closed as soon as
+	// it is accepted. 0 means no limit.
+	MaxClientCnxns int
 }
 
 // Server is the clientPort listener.
@@ -51,6 +55,14 @@ type Server struct {
 	clients map[*zkConn]struct{}
 	stats   serverStats
 	started time.Time // for mntr's zk_uptime
+	// perAddr counts the open connections of each client address, for
+	// MaxClientCnxns.
+	perAddr map[string]int
+	quit    chan struct{}
+	// lastWarn rate-limits the warnings of the accept loop, by kind;
+	// suppressed counts those left out since.
+	lastWarn   map[string]time.Time
+	suppressed map[string]int
 }
 
 // Connections is the number of client sessions connected here.
@@ -69,14 +81,28 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zkwire: listen on client port %s: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now()}, nil
+	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now(),
+		perAddr: map[string]int{}, quit: make(chan struct{}), lastWarn: map[string]time.Time{}, suppressed: map[string]int{}}, nil
 }
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve accepts connections until Close.
+// Accept errors back off from acceptBackoffMin, doubling up to
+// acceptBackoffMax; warnings of one kind are logged at most once per
+// warnInterval.
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+	warnInterval     = 10 * time.Second
+)
+
+// Serve accepts connections until Close. No accept error stops it: out
+// of file descriptors (EMFILE, ENFILE), a connection aborted before it
+// was accepted, or any other, it waits a moment and goes on, since the
+// node must keep serving the clients it has.
 func (s *Server) Serve() error {
+	var backoff time.Duration
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
@@ -86,18 +112,30 @@ func (s *Server) Serve() error {
 			if done || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+			s.warn("accept", "client port: accept failed; retrying", "err", err, "backoff", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.quit:
+				return nil
 			}
-			return fmt.Errorf("zkwire: accept: %w", err)
+			continue
 		}
+		backoff = 0
+		addr := remoteHost(c.RemoteAddr())
 		s.mu.Lock()
 		if s.done {
 			s.mu.Unlock()
 			c.Close()
 			return nil
 		}
+		if limit := s.cfg.MaxClientCnxns; limit > 0 && s.perAddr[addr] >= limit {
+			s.mu.Unlock()
+			c.Close()
+			s.warn("maxClientCnxns", "Too many connections from "+addr+" - max is "+fmt.Sprint(limit))
+			continue
+		}
+		s.perAddr[addr]++
 		s.conn[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -106,6 +144,9 @@ func (s *Server) Serve() error {
 			defer func() {
 				s.mu.Lock()
 				delete(s.conn, c)
+				if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
+					delete(s.perAddr, addr)
+				}
 				s.mu.Unlock()
 				c.Close()
 			}()
@@ -114,9 +155,45 @@ func (s *Server) Serve() error {
 	}
 }
 
+// warn logs at most once per warnInterval for each kind, saying how many
+// were left out since the last.
+func (s *Server) warn(kind, text string, args ...any) {
+	s.mu.Lock()
+	now := time.Now()
+	if now.Sub(s.lastWarn[kind]) < warnInterval {
+		s.suppressed[kind]++
+		s.mu.Unlock()
+		return
+	}
+	s.lastWarn[kind] = now
+	n := s.suppressed[kind]
+	s.suppressed[kind] = 0
+	s.mu.Unlock()
+	if n > 0 {
+		args = append(args, "suppressed", n)
+	}
+	s.cfg.Log.Warn(text, args...)
+}
+
+// remoteHost is the address part of a client's address: the unit of
+// maxClientCnxns.
+func remoteHost(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
 // Close stops accepting, closes every connection and waits for handlers.
 func (s *Server) Close() error {
 	s.mu.Lock()
+	if !s.done {
+		close(s.quit)
+	}
 	s.done = true
 	for c := range s.conn {
 		c.Close()

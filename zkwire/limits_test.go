@@ -1,0 +1,155 @@
+package zkwire
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paddock-zk/paddock/actors/msg"
+)
+
+// failingListener fails its first n accepts as a process out of file
+// descriptors does.
+type failingListener struct {
+	net.Listener
+	mu sync.Mutex
+	n  int
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.n > 0 {
+		l.n--
+		l.mu.Unlock()
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// Running out of file descriptors does not end Serve: it backs off, warns
+// once, and accepts again when it can.
+func TestAcceptErrorsDoNotStopServing(t *testing.T) {
+	var logs lockedBuffer
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed([]string{"ruok"}),
+		Status: func() Status { return Status{Mode: ModeFollower} },
+		Log:    slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ln = &failingListener{Listener: srv.ln, n: 8}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	t.Cleanup(func() { srv.Close() })
+	if got := ask(t, srv.Addr().String(), "ruok"); got != "imok" {
+		t.Fatalf("ruok after accept errors: %q", got)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve ended: %v", err)
+	default:
+	}
+	if n := strings.Count(logs.String(), "accept failed"); n != 1 {
+		t.Errorf("%d accept warnings for 8 failures; want 1 (rate-limited):\n%s", n, logs.String())
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve after Close: %v", err)
+	}
+}
+
+func ask(t *testing.T, addr, word string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, word); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// maxClientCnxns bounds the connections one address holds at once: one
+// more is closed at once, and a place freed is taken again.
+func TestMaxClientCnxns(t *testing.T) {
+	fb := &fakeBus{answer: func(*msg.Request) []msg.Body { return nil }}
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed([]string{"ruok"}), Bus: fb,
+		Status: func() Status { return Status{Mode: ModeFollower} }, MaxClientCnxns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	var held []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		held = append(held, c)
+	}
+	// The server counts a connection once it accepted it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		srv.mu.Lock()
+		n := srv.perAddr["127.0.0.1"]
+		srv.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections counted, want 3", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := ask(t, srv.Addr().String(), "ruok"); got != "" {
+		t.Fatalf("a fourth connection was served: %q", got)
+	}
+	// The held ones are still open: a word on one is answered.
+	if _, err := io.WriteString(held[0], "ruok"); err != nil {
+		t.Fatal(err)
+	}
+	_ = held[0].SetDeadline(time.Now().Add(10 * time.Second))
+	if b, _ := io.ReadAll(held[0]); string(b) != "imok" {
+		t.Fatalf("a held connection answered %q", b)
+	}
+	held[0].Close()
+	deadline = time.Now().Add(10 * time.Second)
+	for ask(t, srv.Addr().String(), "ruok") != "imok" {
+		if time.Now().After(deadline) {
+			t.Fatal("the freed place was never taken again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
