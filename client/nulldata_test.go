@@ -4,19 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
+
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/znode"
 )
-
-func dataKind(b []byte) string {
-	switch {
-	case b == nil:
-		return "null"
-	case len(b) == 0:
-		return "empty"
-	}
-	return string(b)
-}
 
 // Null and zero-length data cross the bus both ways as they are: what a
 // create, create2, createTTL, setData or multi sends is what the node
@@ -58,7 +50,7 @@ func TestNullAndEmptyDataCrossTheBus(t *testing.T) {
 	if _, err := c.Set(ctx, "/s", []byte{}, -1); err != nil {
 		t.Fatal(err)
 	}
-	if got := dataKind(getData(t, c, "/s")); got != "empty" {
+	if got := testutil.DataKind(getData(t, c, "/s")); got != "empty" {
 		t.Errorf("/s set to empty reads %s", got)
 	}
 	if _, err := c.Multi(ctx, znode.SetData{Path: "/s", Data: nil, Version: -1}); err != nil {
@@ -66,7 +58,7 @@ func TestNullAndEmptyDataCrossTheBus(t *testing.T) {
 	}
 	want["/s"] = "null"
 	for p, w := range want {
-		if got := dataKind(getData(t, c, p)); got != w {
+		if got := testutil.DataKind(getData(t, c, p)); got != w {
 			t.Errorf("%s reads %s, want %s", p, got, w)
 		}
 	}

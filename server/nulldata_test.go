@@ -11,22 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
+
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
 )
-
-func dataKind(b []byte) string {
-	switch {
-	case b == nil:
-		return "null"
-	case len(b) == 0:
-		return "empty"
-	}
-	return string(b)
-}
 
 var juteOpen = []jute.ACL{{Perms: znode.PermAll, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
 
@@ -132,14 +124,14 @@ func checkNullAndEmpty(t *testing.T, ctx context.Context, nodes []*Node, want ma
 			if e := raw.call(jute.OpGetData, &jute.GetDataRequest{Path: p}, &gd); e != 0 {
 				t.Fatalf("%s: node %d: getData %s over jute: %d", when, i+1, p, e)
 			}
-			if got := dataKind(gd.Data); got != w {
+			if got := testutil.DataKind(gd.Data); got != w {
 				t.Errorf("%s: node %d: %s over jute holds %s, want %s", when, i+1, p, got, w)
 			}
 			d, st, err := c.Get(ctx, p)
 			if err != nil {
 				t.Fatalf("%s: node %d: get %s: %v", when, i+1, p, err)
 			}
-			if got := dataKind(d); got != w || st.DataLength != int32(len(d)) {
+			if got := testutil.DataKind(d); got != w || st.DataLength != int32(len(d)) {
 				t.Errorf("%s: node %d: %s over the bus holds %s (dataLength %d), want %s", when, i+1, p, got, st.DataLength, w)
 			}
 		}
@@ -152,7 +144,7 @@ func checkNullAndEmpty(t *testing.T, ctx context.Context, nodes []*Node, want ma
 		}
 		for j, w := range []string{"null", "empty"} {
 			gd, ok := mr.Results[j].Rec.(*jute.GetDataResponse)
-			if !ok || dataKind(gd.Data) != w {
+			if !ok || testutil.DataKind(gd.Data) != w {
 				t.Errorf("%s: node %d: multiRead result %d is %+v, want %s data", when, i+1, j, mr.Results[j], w)
 			}
 		}
@@ -323,7 +315,7 @@ func TestFormat1DataDirLoads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: get %s: %v", when, p, err)
 			}
-			if got := dataKind(d); got != w {
+			if got := testutil.DataKind(d); got != w {
 				t.Errorf("%s: %s holds %s, want %s", when, p, got, w)
 			}
 		}

@@ -3,19 +3,11 @@ package zkwire
 import (
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
+
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
-
-func dataKind(b []byte) string {
-	switch {
-	case b == nil:
-		return "null"
-	case len(b) == 0:
-		return "empty"
-	}
-	return string(b)
-}
 
 // A jute request's null data (length -1) becomes nil in the node's
 // request and its empty data (length 0) a zero-length slice, in every op
@@ -23,7 +15,7 @@ func dataKind(b []byte) string {
 // go back to the client as -1 and 0, in getData and in multiRead results.
 func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 	for _, data := range [][]byte{nil, {}, []byte("x")} {
-		want := dataKind(data)
+		want := testutil.DataKind(data)
 		for _, tt := range []struct {
 			op  int32
 			rec jute.Record
@@ -38,7 +30,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 				{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: "/a", Data: data}},
 				{Type: jute.OpSetData, Rec: &jute.SetDataRequest{Path: "/a", Data: data, Version: -1}},
 			}}, func(r *msg.Request) []byte {
-				if dataKind(r.Ops[0].Data) != dataKind(r.Ops[1].Data) {
+				if testutil.DataKind(r.Ops[0].Data) != testutil.DataKind(r.Ops[1].Data) {
 					t.Errorf("multi ops differ: %#v %#v", r.Ops[0].Data, r.Ops[1].Data)
 				}
 				return r.Ops[1].Data
@@ -53,7 +45,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 			if req == nil {
 				t.Fatalf("op %d not converted", tt.op)
 			}
-			if got := dataKind(tt.get(req)); got != want {
+			if got := testutil.DataKind(tt.get(req)); got != want {
 				t.Errorf("op %d with %s data: the node gets %s", tt.op, want, got)
 			}
 		}
@@ -68,7 +60,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 		if err := jute.Decode(rest, &gd); err != nil {
 			t.Fatal(err)
 		}
-		if got := dataKind(gd.Data); got != want {
+		if got := testutil.DataKind(gd.Data); got != want {
 			t.Errorf("getData reply with %s data reaches the client as %s", want, got)
 		}
 
@@ -80,7 +72,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 		if err := jute.Decode(rest, &mr); err != nil {
 			t.Fatal(err)
 		}
-		if got := dataKind(mr.Results[0].Rec.(*jute.GetDataResponse).Data); got != want {
+		if got := testutil.DataKind(mr.Results[0].Rec.(*jute.GetDataResponse).Data); got != want {
 			t.Errorf("multiRead getData with %s data reaches the client as %s", want, got)
 		}
 	}

@@ -6,18 +6,9 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
-)
 
-// dataKind names what a node holds: null, empty or the bytes.
-func dataKind(b []byte) string {
-	switch {
-	case b == nil:
-		return "null"
-	case len(b) == 0:
-		return "empty"
-	}
-	return string(b)
-}
+	"github.com/paddock-zk/paddock/internal/testutil"
+)
 
 func wantData(t *testing.T, tr *Tree, path, want string) {
 	t.Helper()
@@ -25,7 +16,7 @@ func wantData(t *testing.T, tr *Tree, path, want string) {
 	if err != nil {
 		t.Fatalf("get %s: %v", path, err)
 	}
-	if got := dataKind(b); got != want {
+	if got := testutil.DataKind(b); got != want {
 		t.Errorf("%s holds %s, want %s", path, got, want)
 	}
 	if int(st.DataLength) != len(b) {
@@ -58,7 +49,7 @@ func TestNullAndEmptyDataKeptApart(t *testing.T) {
 				owner = 0x77
 			}
 			e.must(owner, Create{Path: c.path + d.suffix, Data: d.data, ACL: OpenACLUnsafe, Mode: c.mode, TTL: c.ttl})
-			want[c.path+d.suffix] = dataKind(d.data)
+			want[c.path+d.suffix] = testutil.DataKind(d.data)
 		}
 	}
 	seq := e.must(0, Create{Path: "/s-", Data: []byte{}, ACL: OpenACLUnsafe, Mode: PersistentSequential})
@@ -284,7 +275,7 @@ func TestFormat1ZeroLengthOnBuiltInsReadsEmpty(t *testing.T) {
 			t.Fatalf("%x: %v", c.b, err)
 		}
 		sd, ok := txn.(SetDataTxn)
-		if !ok || dataKind(sd.Data) != c.want {
+		if !ok || testutil.DataKind(sd.Data) != c.want {
 			t.Errorf("%x decodes to %#v, want %s data", c.b, txn, c.want)
 		}
 	}

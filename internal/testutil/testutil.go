@@ -82,3 +82,15 @@ func (s *SyncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// DataKind names a znode's data for comparisons that must tell null from
+// zero-length: "null", "empty", or the data itself.
+func DataKind(b []byte) string {
+	switch {
+	case b == nil:
+		return "null"
+	case len(b) == 0:
+		return "empty"
+	}
+	return string(b)
+}

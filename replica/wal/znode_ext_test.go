@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
+
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -28,16 +30,6 @@ func openLog(t *testing.T, dir string) *wal.Log {
 	return l
 }
 
-func dataKind(b []byte) string {
-	switch {
-	case b == nil:
-		return "null"
-	case len(b) == 0:
-		return "empty"
-	}
-	return string(b)
-}
-
 func checkData(t *testing.T, what string, tr *znode.Tree, want map[string]string) {
 	t.Helper()
 	for p, w := range want {
@@ -45,7 +37,7 @@ func checkData(t *testing.T, what string, tr *znode.Tree, want map[string]string
 		if err != nil {
 			t.Fatalf("%s: get %s: %v", what, p, err)
 		}
-		if got := dataKind(b); got != w {
+		if got := testutil.DataKind(b); got != w {
 			t.Errorf("%s: %s holds %s, want %s", what, p, got, w)
 		}
 	}
