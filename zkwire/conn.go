@@ -93,6 +93,9 @@ type zkConn struct {
 	kick chan struct{}
 	done chan struct{}
 	once sync.Once
+	// room is signalled when a reply leaves the queue, for a reader held
+	// at the outstanding limit.
+	room chan struct{}
 
 	mu       sync.Mutex
 	queue    []pend
@@ -121,7 +124,8 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		log.Debug("client handshake: bad ConnectRequest", "err", err)
 		return
 	}
-	z := &zkConn{srv: s, c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	z := &zkConn{srv: s, c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{}),
+		room: make(chan struct{}, 1)}
 	z.stats.remote, z.stats.est = remoteString(c.RemoteAddr()), time.Now()
 	z.receivedPacket(z.stats.est)
 	defer z.stop()
@@ -149,7 +153,11 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		defer c.Close() // unblocks the reader
 		z.writer()
 	}()
-	z.reader(br, maxBuf)
+	limit := s.cfg.MaxOutstanding
+	if limit <= 0 {
+		limit = DefaultMaxOutstanding
+	}
+	z.reader(br, maxBuf, limit)
 	z.stop()
 	wg.Wait()
 }
@@ -238,8 +246,14 @@ func frameOf(recs ...jute.Record) []byte {
 }
 
 // reader takes request frames until the connection fails or closes.
-func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
+func (z *zkConn) reader(br *bufio.Reader, maxBuf, maxOutstanding int) {
 	for {
+		// At the outstanding limit, read nothing more until a reply
+		// leaves: the client's writes back up in TCP, nothing is lost,
+		// and one connection cannot queue without bound.
+		if !z.waitRoom(maxOutstanding) {
+			return
+		}
 		// The client pings at a third of the timeout at the latest; a
 		// silent connection is dead (its session goes on until expiry).
 		_ = z.c.SetReadDeadline(time.Now().Add(max64(z.timeout, 2*time.Second)))
@@ -294,6 +308,32 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf int) {
 			return
 		default:
 		}
+	}
+}
+
+// waitRoom waits until fewer than limit requests are outstanding; false
+// when the connection stops meanwhile.
+func (z *zkConn) waitRoom(limit int) bool {
+	for {
+		z.mu.Lock()
+		n := len(z.queue)
+		z.mu.Unlock()
+		if n < limit {
+			return true
+		}
+		select {
+		case <-z.room:
+		case <-z.done:
+			return false
+		}
+	}
+}
+
+// popped tells a reader held at the outstanding limit that a reply left.
+func (z *zkConn) popped() {
+	select {
+	case z.room <- struct{}{}:
+	default:
 	}
 }
 
@@ -356,6 +396,7 @@ func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
 		zxid := z.lastZxid
 		z.responded(p, time.Now())
 		z.mu.Unlock()
+		z.popped()
 		_, err := bw.Write(frameOf(&jute.ReplyHeader{Xid: p.xid, Zxid: zxid, Err: p.code}))
 		z.sentPackets(1)
 		if err != nil || p.close {
@@ -406,6 +447,7 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		}
 		z.responded(p, time.Now())
 		z.mu.Unlock()
+		z.popped()
 		_, err = bw.Write(replyFrame(p.op, b))
 		z.sentPackets(1)
 		// After SessionExpired the connection is useless; after

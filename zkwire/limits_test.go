@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
 // failingListener fails its first n accepts as a process out of file
@@ -151,5 +152,54 @@ func TestMaxClientCnxns(t *testing.T) {
 			t.Fatal("the freed place was never taken again")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A connection that pipelines more requests than MaxOutstanding is not
+// read further until replies go out: the node holds exactly the limit,
+// nothing is dropped, and every reply comes in order once it answers.
+func TestOutstandingLimitStopsReading(t *testing.T) {
+	release := make(chan struct{})
+	fb := &fakeBus{answer: func(r *msg.Request) []msg.Body {
+		if r.Op.Op != jute.OpCreateSession {
+			<-release
+		}
+		return echo(r)
+	}}
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed(nil), Bus: fb, MaxOutstanding: 10,
+		Status: func() Status { return Status{Mode: ModeFollower} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	c := dial(t, srv)
+	c.connect(false)
+	const n = 50
+	for i := 1; i <= n; i++ {
+		c.send(&jute.RequestHeader{Xid: int32(i), Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/a"})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fb.requests()) < 1+10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests reached the node, want the createSession and 10", len(fb.requests()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Held at the limit: nothing more is read while no reply goes out.
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if got := len(fb.requests()); got != 1+10 {
+			t.Fatalf("%d requests reached the node past the limit of 10", got-1)
+		}
+	}
+	close(release)
+	for i := 1; i <= n; i++ {
+		var r jute.GetDataResponse
+		if h := c.reply(&r); h.Xid != int32(i) || h.Err != 0 {
+			t.Fatalf("reply %d: %+v", i, h)
+		}
+	}
+	if got := len(fb.requests()); got != 1+n {
+		t.Fatalf("%d requests reached the node, want %d", got-1, n)
 	}
 }

@@ -41,7 +41,17 @@ type Config struct {
 	// one client address may hold at once; one more is closed as soon as
 	// it is accepted. 0 means no limit.
 	MaxClientCnxns int
+	// MaxOutstanding is how many requests one connection may have
+	// waiting for their replies; at the limit the front end stops
+	// reading that connection until a reply goes out, as ZooKeeper stops
+	// reading its connections at globalOutstandingLimit (it drops
+	// nothing). 0 means DefaultMaxOutstanding.
+	MaxOutstanding int
 }
+
+// DefaultMaxOutstanding is ZooKeeper's default globalOutstandingLimit,
+// applied per connection.
+const DefaultMaxOutstanding = 1000
 
 // Server is the clientPort listener.
 type Server struct {
