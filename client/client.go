@@ -37,6 +37,14 @@ var (
 // ErrClosed is returned by calls on a closed Conn.
 var ErrClosed = errors.New("client: connection closed")
 
+// ErrRequestTooLarge is wrapped by the error of a request whose data
+// passes jute.maxbuffer (WithMaxBuffer) or the bus's payload limit: it
+// was not sent, and is not retried.
+var ErrRequestTooLarge = errors.New("client: request too large")
+
+// DefaultMaxBuffer is ZooKeeper's default jute.maxbuffer, 1 MiB.
+const DefaultMaxBuffer = 1 << 20
+
 // DefaultSessionTimeout is the session timeout asked for unless
 // WithSessionTimeout says otherwise.
 const DefaultSessionTimeout = 10 * time.Second
@@ -54,6 +62,7 @@ type options struct {
 	inboxPrefix string
 	listeners   []func(State)
 	ordered     bool // try the servers in the order given (tests)
+	maxBuffer   int
 }
 
 // retryPolicy is how requests refused with ConnectionLoss are retried.
@@ -68,6 +77,12 @@ type retryPolicy struct {
 func WithSessionTimeout(d time.Duration) Option {
 	return func(o *options) { o.sessionTimeout = d }
 }
+
+// WithMaxBuffer sets the client's jute.maxbuffer: a request carrying more
+// znode data fails at once with ErrRequestTooLarge (default
+// DefaultMaxBuffer, as ZooKeeper's; the nodes hold requests to their own
+// jute.maxbuffer too).
+func WithMaxBuffer(n int) Option { return func(o *options) { o.maxBuffer = n } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -170,6 +185,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		sessionTimeout: DefaultSessionTimeout,
 		log:            slog.Default(),
 		retry:          retryPolicy{attempts: 6, base: 50 * time.Millisecond, max: time.Second},
+		maxBuffer:      DefaultMaxBuffer,
 	}
 	for _, f := range opts {
 		f(&o)
@@ -446,6 +462,10 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 	if !internal && c.closing.Load() {
 		return nil, nil, ErrClosed
 	}
+	if n := requestData(&req.Op); c.opts.maxBuffer > 0 && n > c.opts.maxBuffer {
+		return nil, nil, fmt.Errorf("client: %s %s: %d bytes of data, over jute.maxbuffer %d: %w",
+			znode.OpCode(req.Op.Op), req.Path, n, c.opts.maxBuffer, ErrRequestTooLarge)
+	}
 	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -565,6 +585,12 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			forget()
 			return nil, l, fmt.Errorf("client: encode %s: %w", znode.OpCode(req.Op.Op), err)
 		}
+		if errors.Is(sendErr, nats.ErrMaxPayload) {
+			// Larger than the bus carries: no link would take it, and
+			// moving the session for it would loop.
+			forget()
+			return nil, l, fmt.Errorf("client: %s %s: %d bytes: %w: %w", znode.OpCode(req.Op.Op), req.Path, len(data), ErrRequestTooLarge, sendErr)
+		}
 		if sendErr != nil {
 			forget()
 			if via != nil {
@@ -587,6 +613,16 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			return nil, l, c.termErr()
 		}
 	}
+}
+
+// requestData is how many bytes of znode data op carries, its multi's
+// ops included.
+func requestData(op *msg.Op) int {
+	n := len(op.Data)
+	for i := range op.Ops {
+		n += requestData(&op.Ops[i])
+	}
+	return n
 }
 
 // waitLink returns the session's link, waiting for a re-attach while

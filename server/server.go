@@ -192,6 +192,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			SessionSecret: []byte(cfg.PeerPassword),
 			SuperDigest:   cfg.SuperDigest,
 			EnforceQuota:  cfg.EnforceQuota,
+			MaxBuffer:     cfg.JuteMaxBuffer,
 			ZKConfig:      cfg.ZKConfig(),
 			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
 			Logger:        n.log,

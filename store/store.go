@@ -42,8 +42,11 @@ type Config struct {
 	// EnforceQuota refuses writes past a quota's hard limit
 	// (zookeeper.enforceQuota).
 	EnforceQuota bool
-	// ZKConfig is the data of /zookeeper/config (config.Config.ZKConfig);
-	// every node of an ensemble must have the same.
+	// MaxBuffer is jute.maxbuffer: the most znode data one request may
+	// carry, on any path (0: no bound).
+	MaxBuffer int
+	// ZKConfig is the data of /zookeeper/config (config.Config.ZKConfig),
+	// from this node's own server lines; it stays out of the digest.
 	ZKConfig []byte
 	Logger   *slog.Logger
 }
@@ -238,6 +241,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 func configureTree(t *znode.Tree, cfg Config) {
 	t.SetSuperDigest(cfg.SuperDigest)
 	t.SetQuotaEnforced(cfg.EnforceQuota)
+	t.SetMaxBuffer(cfg.MaxBuffer)
 	t.InitConfig(cfg.ZKConfig)
 }
 

@@ -141,6 +141,11 @@ func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 			return ErrorTxn{Err: SessionExpired}, newErr(SessionExpired, "")
 		}
 	}
+	if n := requestData(req); p.t.maxBuffer > 0 && n > p.t.maxBuffer {
+		// ZooKeeper cannot even read such a packet (it closes the
+		// connection); a path that can carry it is told plainly.
+		return ErrorTxn{Err: BadArguments}, newErr(BadArguments, requestPath(req))
+	}
 	switch r := req.(type) {
 	case Multi:
 		return p.prepareMulti(hdr, r, auth)
@@ -155,6 +160,34 @@ func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		return ErrorTxn{Err: CodeOf(err)}, err
 	}
 	return txn, nil
+}
+
+// requestData is how many bytes of znode data req carries.
+func requestData(req Request) int {
+	switch r := req.(type) {
+	case Create:
+		return len(r.Data)
+	case SetData:
+		return len(r.Data)
+	case Multi:
+		n := 0
+		for _, op := range r.Ops {
+			n += requestData(op)
+		}
+		return n
+	}
+	return 0
+}
+
+// requestPath is the path req names, "" for a multi.
+func requestPath(req Request) string {
+	switch r := req.(type) {
+	case Create:
+		return r.Path
+	case SetData:
+		return r.Path
+	}
+	return ""
 }
 
 func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []ID) (Txn, error) {

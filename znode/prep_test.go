@@ -367,3 +367,28 @@ func TestReads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// jute.maxbuffer bounds the data of one request, a multi's ops added up;
+// the overlay and the tree are unchanged by a refusal.
+func TestPrepMaxBuffer(t *testing.T) {
+	e := newEnv(t)
+	e.tree.SetMaxBuffer(4)
+	_, err := e.do(0, Create{Path: "/a", Data: []byte("12345"), ACL: OpenACLUnsafe})
+	wantCode(t, err, BadArguments)
+	_, err = e.do(0, Create{Path: "/a", Data: []byte("1234"), ACL: OpenACLUnsafe})
+	wantCode(t, err, Ok)
+	_, err = e.do(0, SetData{Path: "/a", Data: []byte("12345"), Version: -1})
+	wantCode(t, err, BadArguments)
+	_, err = e.do(0, Multi{Ops: []Request{
+		Create{Path: "/b", Data: []byte("123"), ACL: OpenACLUnsafe},
+		SetData{Path: "/a", Data: []byte("12"), Version: -1},
+	}})
+	wantCode(t, err, BadArguments)
+	if _, _, err := e.tree.Get("/b"); CodeOf(err) != NoNode {
+		t.Fatalf("a refused multi created /b: %v", err)
+	}
+	if d, _, _ := e.tree.Get("/a"); string(d) != "1234" {
+		t.Fatalf("/a holds %q", d)
+	}
+	e.checkDigest()
+}

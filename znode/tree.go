@@ -82,6 +82,7 @@ type Tree struct {
 
 	superDigest  string // local configuration, not replicated state
 	enforceQuota bool   // local configuration: Prep refuses past hard limits
+	maxBuffer    int    // local configuration: jute.maxbuffer, 0 for none
 }
 
 // New returns a tree holding ZooKeeper's built-in nodes: "/", "/zookeeper",
@@ -115,6 +116,11 @@ func newEmpty() *Tree {
 // zookeeper.DigestAuthenticationProvider.superDigest. It is local
 // configuration: not part of the digest or snapshots.
 func (t *Tree) SetSuperDigest(d string) { t.superDigest = d }
+
+// SetMaxBuffer sets jute.maxbuffer, which bounds the data one request may
+// carry (0: no bound). The wire front end bounds whole packets by it
+// already; this holds requests from any path to it.
+func (t *Tree) SetMaxBuffer(n int) { t.maxBuffer = n }
 
 // nodeDigest is the node's share of the tree digest: path, data, ACL and
 // the full Stat.
