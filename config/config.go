@@ -360,26 +360,36 @@ func (p *parser) build() error {
 var superDigestKeys = []string{"zookeeper.DigestAuthenticationProvider.superDigest",
 	"DigestAuthenticationProvider.superDigest", "paddock.superDigest"}
 
-// superDigest reads the super user's digest: user:base64(sha1), as
-// DigestAuthenticationProvider.generateDigest prints it.
-func (p *parser) superDigest() error {
-	set := ""
-	for _, k := range superDigestKeys {
+// aliased returns the key and value of whichever of keys is set (a Java
+// system property may come under several names); "" if none, an error if
+// more than one.
+func (p *parser) aliased(what string, keys []string) (key, val string, err error) {
+	for _, k := range keys {
 		v, ok := p.vals[k]
 		if !ok {
 			continue
 		}
-		if set != "" {
-			return p.errf(k, "superDigest is set twice (%s and %s)", set, k)
+		if key != "" {
+			return "", "", p.errf(k, "%s is set twice (%s and %s)", what, key, k)
 		}
-		set = k
-		user, sum, ok := strings.Cut(v, ":")
-		raw, err := base64.StdEncoding.DecodeString(sum)
-		if !ok || user == "" || strings.Contains(sum, ":") || err != nil || len(raw) != sha1.Size {
-			return p.errf(k, "%q: want user:base64(sha1(user:password))", v)
-		}
-		p.c.SuperDigest = v
+		key, val = k, v
 	}
+	return key, val, nil
+}
+
+// superDigest reads the super user's digest: user:base64(sha1), as
+// DigestAuthenticationProvider.generateDigest prints it.
+func (p *parser) superDigest() error {
+	k, v, err := p.aliased("superDigest", superDigestKeys)
+	if err != nil || k == "" {
+		return err
+	}
+	user, sum, ok := strings.Cut(v, ":")
+	raw, err := base64.StdEncoding.DecodeString(sum)
+	if !ok || user == "" || strings.Contains(sum, ":") || err != nil || len(raw) != sha1.Size {
+		return p.errf(k, "%q: want user:base64(sha1(user:password))", v)
+	}
+	p.c.SuperDigest = v
 	return nil
 }
 
@@ -392,23 +402,16 @@ var enforceQuotaKeys = []string{"zookeeper.enforceQuota", "enforceQuota"}
 // anything else as false; a typo here would silently leave quotas
 // unenforced, so it is an error).
 func (p *parser) enforceQuota() error {
-	set := ""
-	for _, k := range enforceQuotaKeys {
-		v, ok := p.vals[k]
-		if !ok {
-			continue
-		}
-		if set != "" {
-			return p.errf(k, "enforceQuota is set twice (%s and %s)", set, k)
-		}
-		set = k
-		switch strings.ToLower(v) {
-		case "true":
-			p.c.EnforceQuota = true
-		case "false":
-		default:
-			return p.errf(k, "%q: want true or false", v)
-		}
+	k, v, err := p.aliased("enforceQuota", enforceQuotaKeys)
+	if err != nil || k == "" {
+		return err
+	}
+	switch strings.ToLower(v) {
+	case "true":
+		p.c.EnforceQuota = true
+	case "false":
+	default:
+		return p.errf(k, "%q: want true or false", v)
 	}
 	return nil
 }
