@@ -78,6 +78,10 @@ func TestParseErrors(t *testing.T) {
 		{"client twice", base + "paddock.clientUsers=a:x,a:y\n", `user "a" given twice`},
 		{"client is peer", base + "paddock.peerUser=p\npaddock.peerPassword=x\npaddock.clientUsers=p:y\n", "also paddock.peerUser"},
 		{"anonymous", base + "paddock.allowAnonymousClients=maybe\n", `paddock.allowAnonymousClients: "maybe": want true or false`},
+		{"superDigest twice", base + "paddock.superDigest=u:AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nDigestAuthenticationProvider.superDigest=u:AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+			"superDigest is set twice (DigestAuthenticationProvider.superDigest and paddock.superDigest)"},
+		{"enforceQuota twice", base + "enforceQuota=true\nzookeeper.enforceQuota=true\n", "enforceQuota is set twice (zookeeper.enforceQuota and enforceQuota)"},
+		{"enforceQuota typo", base + "zookeeper.enforceQuota=ture\n", `"ture": want true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
