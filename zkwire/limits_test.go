@@ -203,3 +203,57 @@ func TestOutstandingLimitStopsReading(t *testing.T) {
 		t.Fatalf("%d requests reached the node, want %d", got-1, n)
 	}
 }
+
+// A client that connects and then sends its handshake a byte at a time,
+// too slowly, is closed once the sessionless timeout passes, however
+// much it has sent; one that sends nothing likewise.
+func TestSlowHandshakeClosed(t *testing.T) {
+	fb := &fakeBus{answer: echo}
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed(nil), Bus: fb, SessionlessTimeout: 300 * time.Millisecond,
+		Status: func() Status { return Status{Mode: ModeFollower} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	handshake := frameOf(&jute.ConnectRequest{TimeOut: 3000, Passwd: make([]byte, 16)})
+	for _, dribble := range []bool{false, true} {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			b := make([]byte, 64)
+			for {
+				if _, err := c.Read(b); err != nil {
+					return
+				}
+			}
+		}()
+		if dribble {
+			for i := 0; i < len(handshake)-1; i++ {
+				if _, err := c.Write(handshake[i : i+1]); err != nil {
+					break
+				}
+				select {
+				case <-closed:
+				case <-time.After(50 * time.Millisecond):
+					continue
+				}
+				break
+			}
+		}
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("dribble %v: the connection is still open after %s", dribble, time.Since(start))
+		}
+		c.Close()
+	}
+	if n := len(fb.requests()); n != 0 {
+		t.Fatalf("%d requests reached the node from handshakes never finished", n)
+	}
+}

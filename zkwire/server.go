@@ -47,6 +47,9 @@ type Config struct {
 	// reading its connections at globalOutstandingLimit (it drops
 	// nothing). 0 means DefaultMaxOutstanding.
 	MaxOutstanding int
+	// SessionlessTimeout bounds a connection's first frame; 0 means
+	// DefaultSessionlessTimeout.
+	SessionlessTimeout time.Duration
 }
 
 // DefaultMaxOutstanding is ZooKeeper's default globalOutstandingLimit,
@@ -216,7 +219,7 @@ func (s *Server) Close() error {
 
 func (s *Server) handle(c net.Conn) {
 	// A client that connects and sends nothing must not pin a goroutine.
-	_ = c.SetReadDeadline(time.Now().Add(sessionlessTimeout))
+	_ = c.SetReadDeadline(time.Now().Add(s.sessionless()))
 	var head [4]byte
 	if _, err := io.ReadFull(c, head[:]); err != nil {
 		return
@@ -234,9 +237,17 @@ func (s *Server) handle(c net.Conn) {
 	s.serveClient(c, head)
 }
 
-// sessionlessTimeout is how long a connection may stay before its first
-// packet (ZooKeeper's sessionlessCnxnTimeout).
-const sessionlessTimeout = 10 * time.Second
+// DefaultSessionlessTimeout is how long a connection may take to send
+// its four-letter word or its whole handshake (ZooKeeper's
+// sessionlessCnxnTimeout): a half-open or dribbling client is closed then.
+const DefaultSessionlessTimeout = 10 * time.Second
+
+func (s *Server) sessionless() time.Duration {
+	if s.cfg.SessionlessTimeout > 0 {
+		return s.cfg.SessionlessTimeout
+	}
+	return DefaultSessionlessTimeout
+}
 
 // fourLetterLinger bounds how long a four-letter connection is kept after
 // its reply, for the client to close its side.
@@ -254,7 +265,7 @@ func (s *Server) answer(c net.Conn, word string) {
 	now := time.Now()
 	// The asking connection is one of ZooKeeper's connections too: it
 	// prints it (stat, cons, dump) and counts it (Connections).
-	s.fill(&st, ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(sessionlessTimeout)})
+	s.fill(&st, ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(s.sessionless())})
 	if s.cfg.Allowed.allows(word) {
 		switch {
 		case word == "dump":
