@@ -115,6 +115,8 @@ type Conn struct {
 	ensemble string
 	node     msg.NodeID
 	link     *link // the session's attachment; nil unless Connected
+	// auths are the identities AddAuth added, sent again on a re-attach.
+	auths []msg.ACL
 	// evNode is the node whose watch events are taken: the one the session
 	// is attached to, or being re-attached to once it accepted the
 	// session (its setWatches2 fires before the attach completes); 0

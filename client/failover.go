@@ -235,6 +235,10 @@ func (c *Conn) reattach() {
 			// Not our session: this node took the request as a new one.
 			c.log.Warn("re-attach answered with another session", "node", node, "got", fmt.Sprintf("0x%x", rep.Session))
 		case code == znode.Ok:
+			if err := c.resendAuth(l, try); err != nil {
+				c.log.Debug("sending the session's identities again failed", "node", node, "err", err)
+				break
+			}
 			if err := c.resendWatches(l, seen, try); err != nil {
 				c.log.Debug("re-registering watches failed", "node", node, "err", err)
 				break

@@ -2,17 +2,12 @@ package zkcli
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
-
-// ErrNotOnBus is the error of the commands the native bus protocol has no
-// request for (addauth, whoami, getEphemerals).
-var ErrNotOnBus = errors.New("zkcli: not available over the bus; connect with -server host:clientPort")
 
 // Bus is the Client of a native (bus) connection.
 func Bus(c *client.Conn) Client { return busClient{c} }
@@ -35,11 +30,25 @@ func (b busClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Sta
 	return data, st, nil, err
 }
 
-func (busClient) AddAuth(context.Context, string, []byte) error { return ErrNotOnBus }
+func (b busClient) AddAuth(ctx context.Context, scheme string, auth []byte) error {
+	return b.Conn.AddAuth(ctx, scheme, auth)
+}
 
-func (busClient) WhoAmI(context.Context) ([]zkclient.ClientInfo, error) { return nil, ErrNotOnBus }
+func (b busClient) WhoAmI(ctx context.Context) ([]zkclient.ClientInfo, error) {
+	ids, err := b.Conn.WhoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]zkclient.ClientInfo, len(ids))
+	for i, id := range ids {
+		out[i] = zkclient.ClientInfo{AuthScheme: id.Scheme, User: id.ID}
+	}
+	return out, nil
+}
 
-func (busClient) Ephemerals(context.Context, string) ([]string, error) { return nil, ErrNotOnBus }
+func (b busClient) Ephemerals(ctx context.Context, path string) ([]string, error) {
+	return b.Conn.Ephemerals(ctx, path)
+}
 
 // Wire is the Client of a ZooKeeper wire-protocol connection.
 func Wire(c *zkclient.Conn) Client { return wireClient{c} }

@@ -11,8 +11,8 @@
 // another listed server when its connection breaks. -bus (bus ports,
 // with -user/-password) or -config (a node's zoo.cfg: its bus ports and
 // first client credential) use the native client over the bus instead
-// (Bus); the two exclude each other. The bus protocol has no requests for
-// addauth, whoami and getEphemerals: over it they fail with ErrNotOnBus.
+// (Bus); the two exclude each other. Over either, addauth's identities
+// are sent again to every node the session moves to.
 //
 // Run executes one command line against anything that implements Client;
 // Shell adds the interactive prompt ("[zk: <server>(CONNECTED) <n>] "),

@@ -55,7 +55,6 @@ func TestCLIOverClient(t *testing.T) {
 		{[]string{"delete", "/app"}, 1, "", "Node not empty: /app\n"},
 		{[]string{"deleteall", "/app"}, 0, "", ""},
 		{[]string{"stat", "/app"}, 1, "", "Node does not exist: /app\n"},
-		{[]string{"whoami"}, 1, "", zkcli.ErrNotOnBus.Error() + "\n"},
 		// Null and empty data cross the bus apart: "null" only for null.
 		{[]string{"create", "/null"}, 0, "", "Created /null\n"},
 		{[]string{"get", "/null"}, 0, "null\n", ""},
