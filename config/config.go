@@ -84,7 +84,17 @@ type Config struct {
 	// EnforceQuota is ZooKeeper's zookeeper.enforceQuota: writes past a
 	// quota's hard limit fail with QuotaExceeded.
 	EnforceQuota bool
-	Warnings     []string
+	// SecureClientPort is ZooKeeper's secureClientPort (0: none): the
+	// client protocol over TLS on SecureClientPortAddress (default
+	// clientPortAddress), with the PEM stores SSLKeyStore (key and
+	// certificate chain) and SSLTrustStore (CAs for client certificates;
+	// "" for the system's) and SSLClientAuth none, want or need.
+	SecureClientPort        int
+	SecureClientPortAddress string
+	SSLKeyStore             string
+	SSLTrustStore           string
+	SSLClientAuth           string
+	Warnings                []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -308,6 +318,9 @@ func (p *parser) build() error {
 	if err := p.serverLines(); err != nil {
 		return err
 	}
+	if err := p.secure(); err != nil {
+		return err
+	}
 	if err := p.unsupported(); err != nil {
 		return err
 	}
@@ -416,6 +429,61 @@ func (p *parser) enforceQuota() error {
 	return nil
 }
 
+// secureKeys are the ssl.* keys read with secureClientPort.
+var secureKeys = []string{"secureClientPort", "secureClientPortAddress", "ssl.keyStore.location", "ssl.keyStore.type",
+	"ssl.keyStore.password", "ssl.trustStore.location", "ssl.trustStore.type", "ssl.trustStore.password", "ssl.clientAuth"}
+
+// secure reads secureClientPort and its PEM stores. The ssl.* keys
+// without secureClientPort warn (they would do nothing).
+func (p *parser) secure() error {
+	c := p.c
+	if _, ok := p.vals["secureClientPort"]; !ok {
+		for _, k := range secureKeys {
+			if _, set := p.vals[k]; set {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s has no effect without secureClientPort", p.name, p.line[k], k))
+			}
+		}
+		return nil
+	}
+	var err error
+	if c.SecureClientPort, err = p.intKey("secureClientPort", 0, 1, 65535, ""); err != nil {
+		return err
+	}
+	c.SecureClientPortAddress = p.vals["secureClientPortAddress"]
+	if c.SecureClientPortAddress == "" {
+		c.SecureClientPortAddress = c.ClientPortAddress
+	} else if !validHost(c.SecureClientPortAddress) {
+		return p.errf("secureClientPortAddress", "%q is not a host name or IP address", c.SecureClientPortAddress)
+	}
+	for _, k := range []string{"ssl.keyStore.type", "ssl.trustStore.type"} {
+		if v, ok := p.vals[k]; ok && !strings.EqualFold(v, "PEM") {
+			return p.errf(k, "%q: only PEM stores are supported (convert a JKS or PKCS12 store with keytool and openssl)", v)
+		}
+	}
+	for _, k := range []string{"ssl.keyStore.password", "ssl.trustStore.password"} {
+		if v := p.vals[k]; v != "" {
+			return p.errf(k, "encrypted PEM stores are not supported: use an unencrypted key readable by the node's user only")
+		}
+	}
+	c.SSLKeyStore, c.SSLTrustStore = p.vals["ssl.keyStore.location"], p.vals["ssl.trustStore.location"]
+	if c.SSLKeyStore == "" {
+		return p.errf("secureClientPort", "needs ssl.keyStore.location (a PEM file with the private key and certificate chain)")
+	}
+	c.SSLClientAuth = "need" // ZooKeeper's default
+	if v, ok := p.vals["ssl.clientAuth"]; ok {
+		switch strings.ToLower(v) {
+		case "none", "want", "need":
+			c.SSLClientAuth = strings.ToLower(v)
+		default:
+			return p.errf("ssl.clientAuth", "%q: want none, want or need", v)
+		}
+	}
+	if c.SecureClientPort == c.ClientPort {
+		return p.errf("secureClientPort", "must differ from clientPort")
+	}
+	return nil
+}
+
 func (p *parser) known(k string) (string, bool) {
 	switch k {
 	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
@@ -426,7 +494,7 @@ func (p *parser) known(k string) (string, bool) {
 		"znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs":
 		return k, true
 	}
-	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) {
+	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) || slices.Contains(secureKeys, k) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {
@@ -805,6 +873,15 @@ func (c *Config) Voters() []msg.NodeID {
 // ClientAddr is the address the client port binds.
 func (c *Config) ClientAddr() string {
 	return net.JoinHostPort(c.ClientPortAddress, strconv.Itoa(c.ClientPort))
+}
+
+// SecureClientAddr is the address the secure client port binds, "" for
+// none.
+func (c *Config) SecureClientAddr() string {
+	if c.SecureClientPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(c.SecureClientPortAddress, strconv.Itoa(c.SecureClientPort))
 }
 
 // BusCredentialFile is where a node whose bus is closed without a peer

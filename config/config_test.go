@@ -209,9 +209,10 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"reconfigEnabled=true", "reconfigEnabled=true is not supported", ""},
 		{"standaloneEnabled=true", "", ""},
 		{"preAllocSize=65536", "preAllocSize=65536 is not supported", ""},
-		{"ssl.keyStore.location=/k.pem", "ssl.keyStore.location=/k.pem is not supported", ""},
+		{"ssl.keyStore.location=/k.pem", "ssl.keyStore.location has no effect without secureClientPort", ""},
+		{"ssl.quorum.keyStore.location=/k.pem", "ssl.quorum.keyStore.location=/k.pem is not supported", ""},
 		{"extendedTypesEnabled=true", "", ""},
-		{"secureClientPort=2281", "", `zoo.cfg:3: secureClientPort: "2281" is not supported: TLS on the client port`},
+		{"secureClientPort=2281", "", "zoo.cfg:3: secureClientPort: needs ssl.keyStore.location"},
 		{"sslQuorum=true", "", "sslQuorum"},
 		{"sslQuorum=false", "", ""},
 		{"quorum.auth.enableSasl=true", "", "SASL between servers"},
@@ -236,6 +237,32 @@ func TestUnsupportedKeys(t *testing.T) {
 				t.Fatalf("warnings %q, want exactly one with %q", w, tt.warn)
 			}
 		})
+	}
+}
+
+// TestSecureClientPort: ZooKeeper's TLS keys, PEM stores only.
+func TestSecureClientPort(t *testing.T) {
+	base := "dataDir=/d\nclientPort=2181\nclientPortAddress=127.0.0.1\nsecureClientPort=2281\nssl.keyStore.location=/k.pem\n"
+	c, err := Parse(strings.NewReader(base+"ssl.trustStore.location=/ca.pem\nssl.keyStore.type=PEM\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecureClientPort != 2281 || c.SecureClientPortAddress != "127.0.0.1" || c.SSLKeyStore != "/k.pem" ||
+		c.SSLTrustStore != "/ca.pem" || c.SSLClientAuth != "need" || len(c.Warnings) != 0 {
+		t.Fatalf("secure config: %+v", c)
+	}
+	for _, tt := range []struct{ extra, want string }{
+		{"ssl.keyStore.type=JKS\n", "only PEM stores"},
+		{"ssl.keyStore.password=x\n", "encrypted PEM stores are not supported"},
+		{"ssl.clientAuth=maybe\n", `"maybe": want none, want or need`},
+		{"secureClientPortAddress=a b\n", "is not a host name"},
+	} {
+		if _, err := Parse(strings.NewReader(base+tt.extra), "zoo.cfg"); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error with %q", tt.extra, err, tt.want)
+		}
+	}
+	if _, err := Parse(strings.NewReader(strings.Replace(base, "2281", "2181", 1)), "zoo.cfg"); err == nil {
+		t.Error("secureClientPort equal to clientPort accepted")
 	}
 }
 

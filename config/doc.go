@@ -53,5 +53,11 @@
 // runs an open bus (anyone reaching the bus port may publish anything):
 // fine on a laptop, set credentials before exposing the port.
 //
+// TLS for clients: secureClientPort (and secureClientPortAddress) with
+// ZooKeeper's ssl.keyStore.location (PEM: key and certificate chain in one
+// file), ssl.trustStore.location (PEM CAs for client certificates) and
+// ssl.clientAuth (none, want, need; default need). Other store types and
+// passwords are refused; the ssl.* keys without secureClientPort warn.
+//
 // This package only reads and writes configuration files; it starts nothing.
 package config

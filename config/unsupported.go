@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -24,16 +25,12 @@ func never(string) bool     { return false }
 // zooKeys are matched by exact name; zooPrefixes by prefix (a key such as
 // metricsProvider.httpPort).
 var zooKeys = map[string]zooKey{
-	"secureClientPort": {never, true, "TLS on the client port is not supported yet: a client configured for it " +
-		"would find no TLS listener, and serving its port in clear would be weaker than asked; " +
-		"remove the key to serve clientPort only"},
-	"secureClientPortAddress": {never, false, "has no effect without secureClientPort"},
 	"sslQuorum": {isFalse, true, "TLS between servers is not supported yet; without it quorum traffic " +
 		"would travel in clear (set paddock.peerUser/peerPassword to authenticate peers)"},
-	"portUnification":         {isFalse, false, "TLS on the client port is not supported yet: only plain clients are served"},
+	"portUnification":         {isFalse, false, "TLS is served on secureClientPort only"},
 	"serverCnxnFactory":       {never, false, "Paddock has its own client front end"},
-	"client.secure":           {isFalse, false, "a client-side setting; TLS is not supported yet"},
-	"zookeeper.client.secure": {isFalse, false, "a client-side setting; TLS is not supported yet"},
+	"client.secure":           {isFalse, false, "a client-side setting"},
+	"zookeeper.client.secure": {isFalse, false, "a client-side setting"},
 	"quorum.auth.enableSasl": {isFalse, true, "SASL between servers is not supported; " +
 		"set paddock.peerUser and paddock.peerPassword to authenticate peers"},
 	"quorum.auth.learnerRequireSasl": {isFalse, true, "SASL between servers is not supported; " +
@@ -89,8 +86,9 @@ var zooPrefixes = []struct {
 	{"admin.", zooKey{never, false, "Paddock has no AdminServer yet"}},
 	{"metricsProvider.", zooKey{never, false, "no metrics provider yet: use the mntr four-letter word"}},
 	{"audit.", zooKey{never, false, "audit logging is not supported"}},
-	{"ssl.", zooKey{never, false, "TLS is not supported yet"}},
-	{"zookeeper.ssl.", zooKey{never, false, "TLS is not supported yet"}},
+	{"ssl.quorum.", zooKey{never, false, "TLS between servers is not supported yet"}},
+	{"ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, with secureClientPort"}},
+	{"zookeeper.ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, with secureClientPort"}},
 	{"authProvider.", zooKey{never, false, "only the world, auth, digest and ip schemes are built in"}},
 	{"zookeeper.authProvider.", zooKey{never, false, "only the world, auth, digest and ip schemes are built in"}},
 	{"quorum.auth.", zooKey{never, false, "SASL between servers is not supported"}},
@@ -122,7 +120,7 @@ func (p *parser) unsupported() error {
 	sort.Slice(keys, func(i, j int) bool { return p.line[keys[i]] < p.line[keys[j]] })
 	for _, k := range keys {
 		z, ok := lookupZooKey(k)
-		if !ok || z.fine(p.vals[k]) {
+		if !ok || z.fine(p.vals[k]) || slices.Contains(secureKeys, k) {
 			continue
 		}
 		if z.refuse {

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -221,7 +222,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		return nil, err
 	}
 
-	n.zk, err = zkwire.Listen(zkwire.Config{
+	zcfg := zkwire.Config{
 		Addr:     cfg.ClientAddr(),
 		Allowed:  zkwire.NewAllowed(cfg.FourLetterWords),
 		Status:   n.zkStatus,
@@ -234,8 +235,16 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Bus:            zkBus{n.bus.Bus()},
 		MaxBuffer:      cfg.JuteMaxBuffer,
 		MaxClientCnxns: cfg.MaxClientCnxns,
-	})
-	if err != nil {
+	}
+	if cfg.SecureClientPort != 0 {
+		auth := map[string]tls.ClientAuthType{"none": tls.NoClientCert, "want": tls.VerifyClientCertIfGiven,
+			"need": tls.RequireAndVerifyClientCert}[cfg.SSLClientAuth]
+		if zcfg.TLS, err = zkwire.ServerTLS(zkwire.TLSFiles{KeyStore: cfg.SSLKeyStore, TrustStore: cfg.SSLTrustStore, ClientAuth: auth}); err != nil {
+			return nil, fmt.Errorf("server: secureClientPort: %w", err)
+		}
+		zcfg.SecureAddr = cfg.SecureClientAddr()
+	}
+	if n.zk, err = zkwire.Listen(zcfg); err != nil {
 		return nil, err
 	}
 	n.wg.Add(1)
@@ -423,7 +432,7 @@ func (n *Node) conf() zkwire.Conf {
 		return d
 	}
 	conf := zkwire.Conf{
-		ClientPort: c.ClientPort, SecureClientPort: -1,
+		ClientPort: c.ClientPort, SecureClientPort: secureClientPort(c),
 		DataDir: abs(c.DataDir), DataDirSize: dirSize(c.DataDir),
 		DataLogDir: abs(c.DataLogDir), DataLogSize: dirSize(c.DataLogDir),
 		TickTime:          int(c.TickTime.Milliseconds()),
@@ -504,6 +513,24 @@ func (n *Node) closeParts() {
 	if n.lock != nil {
 		unlockDir(n.lock)
 	}
+}
+
+// secureClientPort is what conf shows for it: -1 without one, as
+// ZooKeeper prints.
+func secureClientPort(c *config.Config) int {
+	if c.SecureClientPort == 0 {
+		return -1
+	}
+	return c.SecureClientPort
+}
+
+// SecureClientAddr is the bound secure client port address, "" without
+// one.
+func (n *Node) SecureClientAddr() string {
+	if a := n.zk.SecureAddr(); a != nil {
+		return a.String()
+	}
+	return ""
 }
 
 // writeBusCredential leaves a closed bus's own random credential in the

@@ -2,6 +2,7 @@ package zkwire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,9 +48,13 @@ type Config struct {
 	// reading its connections at globalOutstandingLimit (it drops
 	// nothing). 0 means DefaultMaxOutstanding.
 	MaxOutstanding int
-	// SessionlessTimeout bounds a connection's first frame; 0 means
-	// DefaultSessionlessTimeout.
+	// SessionlessTimeout bounds a connection's first frame (and a TLS
+	// handshake before it); 0 means DefaultSessionlessTimeout.
 	SessionlessTimeout time.Duration
+	// SecureAddr, when set, is ZooKeeper's secureClientPort: the same
+	// protocol over TLS with the TLS config (see ServerTLS).
+	SecureAddr string
+	TLS        *tls.Config
 }
 
 // DefaultMaxOutstanding is ZooKeeper's default globalOutstandingLimit,
@@ -58,12 +63,13 @@ const DefaultMaxOutstanding = 1000
 
 // Server is the clientPort listener.
 type Server struct {
-	cfg  Config
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	conn map[net.Conn]struct{}
-	done bool
+	cfg    Config
+	ln     net.Listener
+	secure net.Listener // the TLS one, nil without a secure client port
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conn   map[net.Conn]struct{}
+	done   bool
 	// clients are the jute connections past their handshake.
 	clients map[*zkConn]struct{}
 	stats   serverStats
@@ -94,12 +100,33 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zkwire: listen on client port %s: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, ln: ln, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now(),
+	var secure net.Listener
+	if cfg.SecureAddr != "" {
+		if cfg.TLS == nil {
+			ln.Close()
+			return nil, errors.New("zkwire: a secure client port needs a TLS config")
+		}
+		plain, err := net.Listen("tcp", cfg.SecureAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("zkwire: listen on secure client port %s: %w", cfg.SecureAddr, err)
+		}
+		secure = tls.NewListener(plain, cfg.TLS)
+	}
+	return &Server{cfg: cfg, ln: ln, secure: secure, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now(),
 		perAddr: map[string]int{}, quit: make(chan struct{}), lastWarn: map[string]time.Time{}, suppressed: map[string]int{}}, nil
 }
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// SecureAddr is the bound secure (TLS) address, nil without one.
+func (s *Server) SecureAddr() net.Addr {
+	if s.secure == nil {
+		return nil
+	}
+	return s.secure.Addr()
+}
 
 // Accept errors back off from acceptBackoffMin, doubling up to
 // acceptBackoffMax; warnings of one kind are logged at most once per
@@ -110,14 +137,24 @@ const (
 	warnInterval     = 10 * time.Second
 )
 
-// Serve accepts connections until Close. No accept error stops it: out
-// of file descriptors (EMFILE, ENFILE), a connection aborted before it
-// was accepted, or any other, it waits a moment and goes on, since the
-// node must keep serving the clients it has.
+// Serve accepts connections on the client port, and the secure one if
+// any, until Close. No accept error stops it: out of file descriptors
+// (EMFILE, ENFILE), a connection aborted before it was accepted, or any
+// other, it waits a moment and goes on, since the node must keep serving
+// the clients it has.
 func (s *Server) Serve() error {
+	if s.secure != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); s.serve(s.secure) }()
+	}
+	return s.serve(s.ln)
+}
+
+func (s *Server) serve(ln net.Listener) error {
 	var backoff time.Duration
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			s.mu.Lock()
 			done := s.done
@@ -213,6 +250,11 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	err := s.ln.Close()
+	if s.secure != nil {
+		if serr := s.secure.Close(); err == nil {
+			err = serr
+		}
+	}
 	s.wg.Wait()
 	return err
 }
