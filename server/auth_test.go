@@ -11,14 +11,15 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 // The credentials ensembleConfigs writes.
 const (
-	testPeerUser       = "peer"
-	testPeerPassword   = "peer-secret"
-	testClientUser     = "app"
-	testClientPassword = "app-secret"
+	testPeerUser       = testutil.PeerUser
+	testPeerPassword   = testutil.PeerPassword
+	testClientUser     = testutil.ClientUser
+	testClientPassword = testutil.ClientPassword
 )
 
 func TestClientsWithoutPeerCredentialRefused(t *testing.T) {

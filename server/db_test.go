@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,36 +16,7 @@ import (
 
 // ensembleConfigs writes an n-node ensemble on free loopback ports.
 func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
-	t.Helper()
-	dir := t.TempDir()
-	var servers strings.Builder
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
-	}
-	cfgs := make([]*config.Config, n)
-	for i := 1; i <= n; i++ {
-		data := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.MkdirAll(data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// Test clients connect without credentials: allowed, and fenced.
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
-			"paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n%s%s",
-			data, testutil.FreePort(t), testPeerUser, testPeerPassword, testClientUser, testClientPassword, servers.String(), extra)
-		path := filepath.Join(data, "zoo.cfg")
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		c, err := config.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfgs[i-1] = c
-	}
-	return cfgs
+	return testutil.EnsembleConfigs(t, n, extra)
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {

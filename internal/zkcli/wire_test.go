@@ -157,37 +157,14 @@ func TestCLIWireNewCommands(t *testing.T) {
 // nodes once each serves.
 func startEnsemble(t *testing.T, n int) []*server.Node {
 	t.Helper()
-	dir := t.TempDir()
-	var servers strings.Builder
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
-	}
 	nodes := make([]*server.Node, n)
-	for i := 1; i <= n; i++ {
-		data := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.MkdirAll(data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
-			"paddock.peerUser=peer\npaddock.peerPassword=peer-secret\npaddock.clientUsers=app:app-secret\n%s",
-			data, testutil.FreePort(t), servers.String())
-		path := filepath.Join(data, "zoo.cfg")
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, cfg := range testutil.EnsembleConfigs(t, n, "") {
 		node, err := server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(node.Close)
-		nodes[i-1] = node
+		nodes[i] = node
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, node := range nodes {
