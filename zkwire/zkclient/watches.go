@@ -5,22 +5,25 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/paddock-zk/paddock/watcher"
+
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
-// EventType is Watcher.Event.EventType's number.
-type EventType int32
+// EventType is Watcher.Event.EventType's number: the watcher package's
+// type, with its ZooKeeper names.
+type EventType = watcher.EventType
 
 // Event types.
 const (
-	EventNone                   EventType = -1
-	EventNodeCreated            EventType = 1
-	EventNodeDeleted            EventType = 2
-	EventNodeDataChanged        EventType = 3
-	EventNodeChildrenChanged    EventType = 4
-	EventDataWatchRemoved       EventType = 5
-	EventChildWatchRemoved      EventType = 6
-	EventPersistentWatchRemoved EventType = 7
+	EventNone                   = watcher.None
+	EventNodeCreated            = watcher.NodeCreated
+	EventNodeDeleted            = watcher.NodeDeleted
+	EventNodeDataChanged        = watcher.NodeDataChanged
+	EventNodeChildrenChanged    = watcher.NodeChildrenChanged
+	EventDataWatchRemoved       = watcher.DataWatchRemoved
+	EventChildWatchRemoved      = watcher.ChildWatchRemoved
+	EventPersistentWatchRemoved = watcher.PersistentWatchRemoved
 )
 
 // State is Watcher.Event.KeeperState's number.
