@@ -495,9 +495,11 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// do sends one request and waits for its reply, decoded into resp.
-func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Record, register func(znode.Code)) error {
-	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
+// sendLocked waits for a connection, then, holding c.mu, writes what
+// frame makes of it and runs queued (say, to queue the reply's waiter in
+// the order of the write). A failed write closes the connection (the
+// reader re-attaches) and is ConnectionLoss for path.
+func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte, queued func()) error {
 	for {
 		c.mu.Lock()
 		switch {
@@ -520,18 +522,28 @@ func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Rec
 				return ErrClosed
 			}
 		}
-		c.xid++
-		p.xid = c.xid
 		nc := c.nc
-		err := c.writeLocked(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: p.xid, Type: op}, req))
-		if err != nil {
+		if err := c.writeLocked(nc, frame()); err != nil {
 			c.mu.Unlock()
-			nc.Close() // the reader re-attaches
+			nc.Close()
 			return &znode.Error{Code: znode.ConnectionLoss, Path: path}
 		}
-		c.pend = append(c.pend, p)
+		queued()
 		c.mu.Unlock()
-		break
+		return nil
+	}
+}
+
+// do sends one request and waits for its reply, decoded into resp.
+func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Record, register func(znode.Code)) error {
+	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
+	err := c.sendLocked(ctx, path, func() []byte {
+		c.xid++
+		p.xid = c.xid
+		return jute.EncodeRequest(nil, jute.RequestHeader{Xid: p.xid, Type: op}, req)
+	}, func() { c.pend = append(c.pend, p) })
+	if err != nil {
+		return err
 	}
 	select {
 	case err := <-p.done:

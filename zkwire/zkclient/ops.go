@@ -212,35 +212,11 @@ func (c *Conn) WhoAmI(ctx context.Context) ([]ClientInfo, error) {
 func (c *Conn) AddAuth(ctx context.Context, scheme string, auth []byte) error {
 	pkt := jute.AuthPacket{Scheme: scheme, Auth: auth}
 	ch := make(chan error, 1)
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return ErrClosed
-		}
-		if c.expired {
-			c.mu.Unlock()
-			return &znode.Error{Code: znode.SessionExpired}
-		}
-		if c.nc == nil {
-			up := c.up
-			c.mu.Unlock()
-			select {
-			case <-up:
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		nc := c.nc
-		if err := c.writeLocked(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &pkt)); err != nil {
-			c.mu.Unlock()
-			nc.Close()
-			return &znode.Error{Code: znode.ConnectionLoss}
-		}
-		c.authWait = append(c.authWait, ch)
-		c.mu.Unlock()
-		break
+	err := c.sendLocked(ctx, "", func() []byte {
+		return jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &pkt)
+	}, func() { c.authWait = append(c.authWait, ch) })
+	if err != nil {
+		return err
 	}
 	select {
 	case err := <-ch:
