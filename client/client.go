@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
@@ -56,13 +56,11 @@ type options struct {
 	sessionTimeout time.Duration
 	log            *slog.Logger
 	retry          retryPolicy
-	// natsOpts are extra NATS connection options (credentials); inbox is
-	// the reply-subject prefix ("" for NATS's default).
-	natsOpts    []nats.Option
-	inboxPrefix string
-	listeners   []func(State)
-	ordered     bool // try the servers in the order given (tests)
-	maxBuffer   int
+	// natsOpts are extra NATS connection options (credentials).
+	natsOpts  []nats.Option
+	listeners []func(State)
+	ordered   bool // try the servers in the order given (tests)
+	maxBuffer int
 }
 
 // retryPolicy is how requests refused with ConnectionLoss are retried.
@@ -98,8 +96,11 @@ func withRetry(attempts int, base, ceiling time.Duration) Option {
 
 // Conn is one session with the ensemble. It is safe for concurrent use.
 type Conn struct {
-	log     *slog.Logger
-	retry   retryPolicy
+	log   *slog.Logger
+	retry retryPolicy
+	// token fences this Conn's NATS connections (natsbus.NewConnToken):
+	// they may publish only requests naming it and read only its inbox.
+	token   string
 	inbox   string
 	urls    []string // as given to Connect
 	opts    options
@@ -175,7 +176,7 @@ type link struct {
 }
 
 func (c *Conn) newLink(nc *nats.Conn, ens string, node msg.NodeID) *link {
-	return &link{nc: nc, node: node, subject: natsbus.RequestSubject(ens, node), lost: make(chan struct{})}
+	return &link{nc: nc, node: node, subject: natsbus.RequestSubject(ens, node, c.token), lost: make(chan struct{})}
 }
 
 // Connect connects to one of servers (NATS URLs of nodes' bus ports, with
@@ -204,6 +205,22 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 		if !strings.Contains(s, "://") {
 			s = "nats://" + s
 		}
+		// NATS ignores the auth token (the connection's fence) when a URL
+		// carries credentials, so they move into the options.
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("client: server %q: %w", s, err)
+		}
+		if u.User != nil {
+			pw, ok := u.User.Password()
+			if !ok {
+				return nil, fmt.Errorf("client: server %q: a user without a password (use WithCredentials)", u.Redacted())
+			}
+			// Before the caller's options, so WithCredentials wins.
+			o.natsOpts = append([]nats.Option{nats.UserInfo(u.User.Username(), pw)}, o.natsOpts...)
+			u.User = nil
+			s = u.String()
+		}
 		urls = append(urls, s)
 	}
 	connTimeout := 5 * time.Second
@@ -213,10 +230,12 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 			return nil, fmt.Errorf("client: connect: %w", context.DeadlineExceeded)
 		}
 	}
+	token := natsbus.NewConnToken()
 	c := &Conn{
 		log:         o.log,
 		retry:       o.retry,
-		inbox:       newInbox(o.inboxPrefix),
+		token:       token,
+		inbox:       natsbus.Inbox(token),
 		urls:        urls,
 		opts:        o,
 		pending:     make(map[int32]pendingReq),
@@ -279,6 +298,7 @@ func (c *Conn) dial(urls []string, ordered bool, timeout time.Duration) (*nats.C
 	if ordered {
 		nopts = append(nopts, nats.DontRandomize())
 	}
+	nopts = append(nopts, natsbus.ClientOptions(c.token)...)
 	nopts = append(nopts, c.opts.natsOpts...)
 	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
 	if err != nil {
@@ -305,14 +325,6 @@ func (c *Conn) dial(urls []string, ordered bool, timeout time.Duration) (*nats.C
 		old.Close()
 	}
 	return nc, nil
-}
-
-// newInbox is a fresh reply subject under prefix (NATS's _INBOX when "").
-func newInbox(prefix string) string {
-	if prefix == "" {
-		return nats.NewInbox()
-	}
-	return prefix + "." + nuid.Next()
 }
 
 // parseServerName reads "pdk-<ensemble>-<id>".
@@ -571,7 +583,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
 		sendErr := err
 		if err == nil {
-			sendErr = l.nc.PublishRequest(l.subject, c.inbox, data)
+			sendErr = l.nc.Publish(l.subject, data)
 		}
 		if sendErr != nil && numbered {
 			c.xid-- // never sent: the next request takes this xid

@@ -3,7 +3,9 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -175,6 +177,10 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Fatal:     n.fail,
 	})
 
+	secret, err := sessionSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ticks := func(limit int) int { return max(1, int(time.Duration(limit)*cfg.TickTime/TickUnit)) }
 	n.db = &dbActor{
 		cfg: store.Config{
@@ -188,15 +194,13 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			MaxSessionTimeout:       int32(cfg.MaxSessionTimeout.Milliseconds()),
 			ContainerCheckTicks:     max(1, int(cfg.ContainerCheck/TickUnit)),
 			ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsed.Milliseconds(),
-			// Only peers know the peer password: a client cannot compute
-			// another session's password from its id.
-			SessionSecret: []byte(cfg.PeerPassword),
-			SuperDigest:   cfg.SuperDigest,
-			EnforceQuota:  cfg.EnforceQuota,
-			MaxBuffer:     cfg.JuteMaxBuffer,
-			ZKConfig:      cfg.ZKConfig(),
-			ResendTicks:   max(4, int(cfg.TickTime/TickUnit)*2),
-			Logger:        n.log,
+			SessionSecret:           secret,
+			SuperDigest:             cfg.SuperDigest,
+			EnforceQuota:            cfg.EnforceQuota,
+			MaxBuffer:               cfg.JuteMaxBuffer,
+			ZKConfig:                cfg.ZKConfig(),
+			ResendTicks:             max(4, int(cfg.TickTime/TickUnit)*2),
+			Logger:                  n.log,
 		},
 		disk:  n.wal,
 		bus:   n.bus.Bus(),
@@ -550,6 +554,73 @@ func writeBusCredential(cfg *config.Config, own natsbus.Credentials) error {
 		return fmt.Errorf("server: write bus credential: %w", err)
 	}
 	return nil
+}
+
+// sessionSecret keys session passwords (store.SessionPasswd). It is the
+// peer password where there is one: every node knows it and no client
+// does, so a client that sees a session's id (every ephemeral's Stat shows
+// it) cannot compute its password. A standalone node without one keeps a
+// random secret of its own in dataDir/paddock.sessionkey, so its sessions
+// keep their passwords across restarts. An ensemble without a peer
+// password has no shared secret: its passwords follow from the session
+// id, as ZooKeeper's do.
+func sessionSecret(cfg *config.Config) ([]byte, error) {
+	if cfg.PeerPassword != "" {
+		return []byte(cfg.PeerPassword), nil
+	}
+	if !cfg.Standalone() {
+		return nil, nil
+	}
+	path := filepath.Join(cfg.DataDir, "paddock.sessionkey")
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("server: session key %s: want 64 hex digits; remove the file to make a new one (every session then expires)", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("server: session key: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("server: session key: %w", err)
+	}
+	if err := writeFileSynced(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("server: session key: %w", err)
+	}
+	return key, nil
+}
+
+// writeFileSynced writes path whole or not at all: a temporary file,
+// fsynced, renamed over it, and the directory fsynced.
+func writeFileSynced(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // lockDir takes an exclusive flock on dataDir/paddock.lock so two processes

@@ -25,12 +25,12 @@ import (
 
 // benchRequest sends one request straight to node's request subject (as
 // the raw helper of sessions_test.go does) and returns the reply.
-func benchRequest(ctx context.Context, nc *nats.Conn, node msg.NodeID, req *msg.Request) (*msg.Reply, error) {
+func benchRequest(ctx context.Context, nc *nats.Conn, tok string, node msg.NodeID, req *msg.Request) (*msg.Reply, error) {
 	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
 	if err != nil {
 		return nil, err
 	}
-	m, err := nc.RequestWithContext(ctx, natsbus.RequestSubject("b", node), b)
+	m, err := nc.RequestWithContext(ctx, natsbus.RequestSubject("b", node, tok), b)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +58,10 @@ func BenchmarkSessionCreate(b *testing.B) {
 	skipUnlessBench(b)
 	nodes := benchEnsemble(b, 3)
 	conns := make([]*nats.Conn, len(nodes))
+	toks := make([]string, len(nodes))
 	for i, n := range nodes {
-		nc, err := nats.Connect(n.BusURL())
+		toks[i] = natsbus.NewConnToken()
+		nc, err := nats.Connect(n.BusURL(), natsbus.ClientOptions(toks[i])...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,14 +74,14 @@ func BenchmarkSessionCreate(b *testing.B) {
 		run(b, workers, "sessions/s", func(ctx context.Context, w int, _ int64) error {
 			nc, node := conns[w%len(conns)], nodes[w%len(nodes)].ID()
 			t0 := time.Now()
-			rp, err := benchRequest(ctx, nc, node, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+			rp, err := benchRequest(ctx, nc, toks[w%len(conns)], node, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
 			if err != nil {
 				return err
 			}
 			d := time.Since(t0)
 			creates[w] = append(creates[w], d)
 			id := rp.Session
-			_, err = benchRequest(ctx, nc, node, &msg.Request{Session: id, Xid: 1, Passwd: store.SessionPasswd([]byte(benchPeerPassword), id),
+			_, err = benchRequest(ctx, nc, toks[w%len(conns)], node, &msg.Request{Session: id, Xid: 1, Passwd: store.SessionPasswd([]byte(benchPeerPassword), id),
 				Op: msg.Op{Op: int32(znode.OpCloseSession)}})
 			return err
 		})

@@ -21,19 +21,21 @@ import (
 type raw struct {
 	t      *testing.T
 	nc     *nats.Conn
+	tok    string // the connection's token (natsbus.ClientOptions)
 	secret []byte // the ensemble's session secret (its peer password)
 }
 
 // pw is a session's password, as the nodes derive it.
 func (r *raw) pw(session int64) []byte { return store.SessionPasswd(r.secret, session) }
 
-func newRaw(t *testing.T, n *Node) *raw {
-	nc, err := nats.Connect(n.BusURL())
+func newRaw(t *testing.T, n *Node, opts ...nats.Option) *raw {
+	tok := natsbus.NewConnToken()
+	nc, err := nats.Connect(n.BusURL(), append(natsbus.ClientOptions(tok), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return &raw{t: t, nc: nc, secret: []byte(n.cfg.PeerPassword)}
+	return &raw{t: t, nc: nc, tok: tok, secret: []byte(n.cfg.PeerPassword)}
 }
 
 func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Reply {
@@ -43,7 +45,7 @@ func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Re
 		r.t.Fatal(err)
 	}
 	for {
-		m, err := r.nc.RequestWithContext(ctx, natsbus.RequestSubject("t", node), b)
+		m, err := r.nc.RequestWithContext(ctx, natsbus.RequestSubject("t", node, r.tok), b)
 		if errors.Is(err, nats.ErrNoResponders) {
 			// The node's request subscription has not reached this
 			// node's server through the routes yet.

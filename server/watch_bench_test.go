@@ -25,6 +25,7 @@ var benchWatchers = flag.Int("bench.watchers", 10000, "sessions watching one zno
 type fanOut struct {
 	b        *testing.B
 	nc       *nats.Conn
+	tok      string
 	sessions []int64
 	nodeOf   []msg.NodeID
 	xid      []int32
@@ -34,14 +35,14 @@ type fanOut struct {
 	created  map[string]int64 // reply subject -> session
 }
 
-func (f *fanOut) subject(i int) string { return fmt.Sprintf("_INBOX.fan.%d", i) }
+func (f *fanOut) subject(i int) string { return fmt.Sprintf("%s.fan.%d", natsbus.Inbox(f.tok), i) }
 
 func (f *fanOut) publish(i int, req *msg.Request) {
 	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: f.nodeOf[i], Role: msg.RoleReplica}, req))
 	if err != nil {
 		f.b.Fatal(err)
 	}
-	if err := f.nc.PublishRequest(natsbus.RequestSubject("b", f.nodeOf[i]), f.subject(i), b); err != nil {
+	if err := f.nc.PublishRequest(natsbus.RequestSubject("b", f.nodeOf[i], f.tok), f.subject(i), b); err != nil {
 		f.b.Fatal(err)
 	}
 }
@@ -91,13 +92,14 @@ func BenchmarkWatchFanOut(b *testing.B) {
 	skipUnlessBench(b)
 	nodes := benchEnsemble(b, 3)
 	n := *benchWatchers
-	nc, err := nats.Connect(nodes[0].BusURL())
+	tok := natsbus.NewConnToken()
+	nc, err := nats.Connect(nodes[0].BusURL(), natsbus.ClientOptions(tok)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer nc.Close()
-	f := &fanOut{b: b, nc: nc, sessions: make([]int64, n), nodeOf: make([]msg.NodeID, n), xid: make([]int32, n), created: map[string]int64{}}
-	sub, err := nc.Subscribe("_INBOX.fan.>", f.onMsg)
+	f := &fanOut{b: b, nc: nc, tok: tok, sessions: make([]int64, n), nodeOf: make([]msg.NodeID, n), xid: make([]int32, n), created: map[string]int64{}}
+	sub, err := nc.Subscribe(natsbus.Inbox(tok)+".fan.>", f.onMsg)
 	if err != nil {
 		b.Fatal(err)
 	}

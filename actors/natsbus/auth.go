@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,9 +14,10 @@ import (
 // ErrBadCredentials is wrapped when Config's credentials cannot be used.
 var ErrBadCredentials = errors.New("natsbus: bad credentials")
 
-// AnonymousUser is the NATS user anonymous connections are mapped to when
-// Config.AllowAnonymous is set on a bus with credentials. Client user
-// names start with a letter or digit, so none can take it.
+// AnonymousUser is the NATS user name anonymous connections get when
+// Config.AllowAnonymous is set on a bus with credentials (what monitoring
+// shows). Client user names start with a letter or digit, so none can
+// take it.
 const AnonymousUser = "_anonymous"
 
 // userRe is what a user name may be: it becomes a subject token of the
@@ -59,10 +61,7 @@ func authorizeUsers(opts *server.Options, cfg Config) (Credentials, error) {
 	if peer.Password == "" {
 		return Credentials{}, fmt.Errorf("%w: peer user %q has no password", ErrBadCredentials, peer.User)
 	}
-	// The peer user has no permissions set: it may publish and subscribe
-	// anything.
-	users := []*server.User{{Username: peer.User, Password: peer.Password}}
-	seen := map[string]bool{peer.User: true}
+	auth := &busAuth{ens: cfg.Ensemble, peer: peer, clients: map[string]string{}, anonymous: cfg.AllowAnonymous}
 	for _, c := range cfg.Clients {
 		if !ValidUser(c.User) {
 			return Credentials{}, fmt.Errorf("%w: client user %q: want 1 to 64 of A-Z a-z 0-9 _ -, starting with a letter or digit", ErrBadCredentials, c.User)
@@ -70,29 +69,68 @@ func authorizeUsers(opts *server.Options, cfg Config) (Credentials, error) {
 		if c.Password == "" {
 			return Credentials{}, fmt.Errorf("%w: client user %q has no password", ErrBadCredentials, c.User)
 		}
-		if seen[c.User] {
+		if _, dup := auth.clients[c.User]; dup || c.User == peer.User {
 			return Credentials{}, fmt.Errorf("%w: user %q given twice", ErrBadCredentials, c.User)
 		}
-		seen[c.User] = true
-		users = append(users, &server.User{Username: c.User, Password: c.Password,
-			Permissions: clientPermissions(cfg.Ensemble, ReplyPrefix(c.User))})
+		auth.clients[c.User] = c.Password
 	}
-	if cfg.AllowAnonymous {
-		users = append(users, &server.User{Username: AnonymousUser, Password: randomSecret(),
-			Permissions: clientPermissions(cfg.Ensemble, anonymousInbox)})
-		opts.NoAuthUser = AnonymousUser
-	}
-	opts.Users = users
+	opts.CustomClientAuthentication = auth
 	return peer, nil
 }
 
-// clientPermissions fence a client to the request subjects of its
-// ensemble and to its own replies (and, later, notifications) under
-// prefix.
-func clientPermissions(ens, prefix string) *server.Permissions {
+// busAuth authenticates every connection to the bus port and gives it its
+// permissions. NATS permissions belong to a user, and every connection
+// of a user would share them; this sets them per connection instead, so
+// that clients sharing a credential (or all anonymous ones) cannot read
+// each other's replies: a client connection presents a random token
+// (NewConnToken) as its NATS auth token beside its user and password, and
+// may then publish only RequestSubject(…, token) and subscribe only
+// Inbox(token).
+type busAuth struct {
+	ens       string
+	peer      Credentials
+	clients   map[string]string // user → password
+	anonymous bool
+}
+
+var _ server.Authentication = (*busAuth)(nil)
+
+// Check implements server.Authentication.
+func (a *busAuth) Check(c server.ClientAuthentication) bool {
+	o := c.GetOpts()
+	if o.Username == a.peer.User && secretEqual(o.Password, a.peer.Password) {
+		// Peers (the node's own connection, node trace) have every right:
+		// nil permissions.
+		c.RegisterUser(&server.User{Username: a.peer.User})
+		return true
+	}
+	var user string
+	switch pw, ok := a.clients[o.Username]; {
+	case ok && secretEqual(o.Password, pw):
+		user = o.Username
+	case o.Username == "" && o.Password == "" && a.anonymous:
+		user = AnonymousUser
+	default:
+		return false
+	}
+	if !ValidConnToken(o.Token) {
+		return false // a client without a token has no inbox to be fenced to
+	}
+	c.RegisterUser(&server.User{Username: user, Permissions: clientPermissions(a.ens, o.Token)})
+	return true
+}
+
+func secretEqual(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// clientPermissions fence a client connection to its own request subjects
+// and its own inbox.
+func clientPermissions(ens, token string) *server.Permissions {
+	inbox := Inbox(token)
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: []string{RequestSubjects(ens)}},
-		Subscribe: &server.SubjectPermission{Allow: []string{prefix + ".>"}},
+		Publish:   &server.SubjectPermission{Allow: []string{fmt.Sprintf(subjConnReqs, ens, token)}},
+		Subscribe: &server.SubjectPermission{Allow: []string{inbox, inbox + ".>"}},
 	}
 }
 

@@ -86,10 +86,19 @@ func (s *errSink) has(substr string) bool {
 	return false
 }
 
-func connectAs(t *testing.T, url string, c Credentials) (*nats.Conn, *errSink) {
+// connectAs connects with credentials c and, unless "", the connection
+// token tok.
+func connectAs(t *testing.T, url string, c Credentials, tok string) (*nats.Conn, *errSink) {
 	t.Helper()
 	sink := &errSink{}
-	nc, err := nats.Connect(url, nats.UserInfo(c.User, c.Password), nats.ErrorHandler(sink.handler))
+	opts := []nats.Option{nats.ErrorHandler(sink.handler)}
+	if c.User != "" {
+		opts = append(opts, nats.UserInfo(c.User, c.Password))
+	}
+	if tok != "" {
+		opts = append(opts, nats.Token(tok))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", c.User, err)
 	}
@@ -131,7 +140,8 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 	})
 
 	for _, via := range []int{0, 1} { // on the node itself and through the route
-		alice, sink := connectAs(t, nodes[via].ClientURL(), testClients[0])
+		aliceTok, bobTok := NewConnToken(), NewConnToken()
+		alice, sink := connectAs(t, nodes[via].ClientURL(), testClients[0], aliceTok)
 		forged := msg.New(msg.Addr{Node: 3, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 99})
 		if err := alice.Publish(Subject("t", forged.To), encode(t, forged)); err != nil {
 			t.Fatal(err)
@@ -140,14 +150,20 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		if err := alice.Publish(Subject("t", proposal.To), encode(t, proposal)); err != nil {
 			t.Fatal(err)
 		}
+		// Requests in bob's name are refused too.
+		if err := alice.Publish(RequestSubject("t", 1, bobTok), encode(t, proposal)); err != nil {
+			t.Fatal(err)
+		}
 		_ = alice.Flush()
 		waitFor(t, "publish permission violations", func() bool {
-			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.replica"`)
+			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.replica"`) &&
+				sink.has(`Publish to "`+RequestSubject("t", 1, bobTok)+`"`)
 		})
 
-		// Reading consensus subjects or another user's replies is refused too.
+		// Reading consensus subjects or another connection's replies is
+		// refused.
 		got := make(chan *nats.Msg, 16)
-		for _, subj := range []string{AllSubjects("t"), "pdk.t.elect", ReplyPrefix("bob") + ".>"} {
+		for _, subj := range []string{AllSubjects("t"), "pdk.t.elect", "_PDK.>", Inbox(bobTok), RequestSubject("t", 1, aliceTok)} {
 			if _, err := alice.ChanSubscribe(subj, got); err != nil {
 				t.Fatal(err)
 			}
@@ -155,9 +171,9 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 			waitFor(t, "subscription violation for "+subj, func() bool { return sink.has(`Subscription to "` + subj + `"`) })
 		}
 
-		// A request on the request subject is answered on alice's own inbox.
-		inboxSubj := ReplyPrefix("alice") + ".x" + string(rune('0'+via))
-		replies, err := alice.SubscribeSync(inboxSubj)
+		// A request is answered on alice's own inbox, whatever NATS reply
+		// subject she gives: not on the consensus subject she names.
+		replies, err := alice.SubscribeSync(Inbox(aliceTok))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +181,7 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Session: 7, Xid: int32(via + 1)})
 		var rep *nats.Msg
 		waitFor(t, "a reply on alice's inbox", func() bool {
-			if err := alice.PublishRequest(RequestSubject("t", 1), inboxSubj, encode(t, req)); err != nil {
+			if err := alice.PublishRequest(RequestSubject("t", 1, aliceTok), Subject("t", msg.Addr{Node: 1, Role: msg.RoleReplica}), encode(t, req)); err != nil {
 				t.Fatal(err)
 			}
 			rep, err = replies.NextMsg(200 * time.Millisecond)
@@ -176,16 +192,27 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 			t.Fatalf("reply %+v, %v", env, err)
 		}
 
+		// A second connection with alice's own credential gets no further
+		// into the first one's traffic than bob does.
+		alice2, sink2 := connectAs(t, nodes[1-via].ClientURL(), testClients[0], NewConnToken())
+		for _, subj := range []string{Inbox(aliceTok), "_PDK.*", ">"} {
+			if _, err := alice2.ChanSubscribe(subj, got); err != nil {
+				t.Fatal(err)
+			}
+			_ = alice2.Flush()
+			waitFor(t, "subscription violation for "+subj, func() bool { return sink2.has(`Subscription to "` + subj + `"`) })
+		}
+
 		// Bob's traffic (and the peers') still flows, and none of it, nor
-		// anything forged, reached alice's refused subscriptions.
-		bob, _ := connectAs(t, nodes[via].ClientURL(), testClients[1])
-		bobReplies, err := bob.SubscribeSync(ReplyPrefix("bob") + ".y")
+		// alice's, nor anything forged, reached a refused subscription.
+		bob, _ := connectAs(t, nodes[via].ClientURL(), testClients[1], bobTok)
+		bobReplies, err := bob.SubscribeSync(Inbox(bobTok))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = bob.Flush()
 		waitFor(t, "a reply on bob's inbox", func() bool {
-			_ = bob.PublishRequest(RequestSubject("t", 1), ReplyPrefix("bob")+".y", encode(t, req))
+			_ = bob.Publish(RequestSubject("t", 1, bobTok), encode(t, req))
 			_, err := bobReplies.NextMsg(200 * time.Millisecond)
 			return err == nil
 		})
@@ -195,25 +222,43 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		})
 		if len(got) != 0 {
 			m := <-got
-			t.Fatalf("alice read %s", m.Subject)
+			t.Fatalf("a fenced connection read %s", m.Subject)
 		}
 		if voter.find(func(e msg.Envelope) bool { v, ok := e.Body.(*msg.Vote); return ok && v.Leader == 99 }) {
 			t.Fatal("a forged vote reached the voter")
 		}
-		if replica.find(func(e msg.Envelope) bool { p, ok := e.Body.(*msg.Ping); return ok && p.Epoch == 99 }) {
-			t.Fatal("a forged message reached the replica")
+		if replica.find(func(e msg.Envelope) bool {
+			_, isReply := e.Body.(*msg.Reply)
+			p, ok := e.Body.(*msg.Ping)
+			return isReply || ok && p.Epoch == 99
+		}) {
+			t.Fatal("a forged message (or a reply sent where a client asked) reached the replica")
 		}
 	}
 
-	// No credentials, no entry; nor with a wrong password.
-	for _, c := range []Credentials{{}, {User: "alice", Password: "nope"}, {User: "pdk", Password: "a-secret"}} {
+	// No credentials, no entry; nor with a wrong password, nor a client
+	// without a connection token (or with one too short to be secret).
+	for _, c := range []struct {
+		Credentials
+		tok string
+	}{
+		{Credentials{}, NewConnToken()},
+		{Credentials{User: "alice", Password: "nope"}, NewConnToken()},
+		{Credentials{User: "pdk", Password: "a-secret"}, NewConnToken()},
+		{testClients[0], ""},
+		{testClients[0], "short"},
+		{testClients[0], "_zkwire.t.1.abcdefghijklmnop"},
+	} {
 		opts := []nats.Option{}
 		if c.User != "" {
 			opts = append(opts, nats.UserInfo(c.User, c.Password))
 		}
+		if c.tok != "" {
+			opts = append(opts, nats.Token(c.tok))
+		}
 		if nc, err := nats.Connect(nodes[0].ClientURL(), opts...); err == nil {
 			nc.Close()
-			t.Fatalf("connection as %q accepted", c.User)
+			t.Fatalf("connection as %q with token %q accepted", c.User, c.tok)
 		} else if !strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
 			t.Fatalf("connection as %q: %v, want an authorization violation", c.User, err)
 		}
@@ -264,21 +309,25 @@ func TestAnonymousClientsWhenAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	sink := &errSink{}
-	nc, err := nats.Connect(nodes[0].ClientURL(), nats.ErrorHandler(sink.handler))
+	tok, other := NewConnToken(), NewConnToken()
+	nc, sink := connectAs(t, nodes[0].ClientURL(), Credentials{}, tok)
+	replies, err := nc.SubscribeSync(Inbox(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
 	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 5})
-	if _, err := nc.Request(RequestSubject("t", 1), encode(t, req), 5*time.Second); err != nil {
+	if err := nc.Publish(RequestSubject("t", 1, tok), encode(t, req)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replies.NextMsg(5 * time.Second); err != nil {
 		t.Fatalf("anonymous request: %v", err)
 	}
+	// Anonymous connections are fenced from each other as well.
 	_ = nc.Publish("pdk.t.elect", []byte("x"))
-	_, _ = nc.SubscribeSync(ReplyPrefix("alice") + ".>")
+	_, _ = nc.SubscribeSync(Inbox(other))
 	_ = nc.Flush()
 	waitFor(t, "the anonymous client fenced like a client", func() bool {
-		return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Subscription to "_PDK.alice.>"`)
+		return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Subscription to "`+Inbox(other)+`"`)
 	})
 }
 
@@ -313,7 +362,7 @@ func TestClosedBusWithoutCredentials(t *testing.T) {
 	if own.User == "" || own.Password == "" || own == nodes[1].OwnCredentials() {
 		t.Fatalf("own credentials %+v / %+v: want a random secret per node", own, nodes[1].OwnCredentials())
 	}
-	connectAs(t, nodes[0].ClientURL(), own)
+	connectAs(t, nodes[0].ClientURL(), own, "")
 }
 
 func TestAuthorizeRejects(t *testing.T) {

@@ -43,16 +43,17 @@ func TestClientAddrTrustedOnlyFromTheFrontEnd(t *testing.T) {
 		t.Fatalf("front end's ClientAddr arrived as %q", a)
 	}
 
-	alice, sink := connectAs(t, nodes[0].ClientURL(), testClients[0])
+	tok := NewConnToken()
+	alice, sink := connectAs(t, nodes[0].ClientURL(), testClients[0], tok)
 	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 2, ClientAddr: "10.1.2.3"})
-	if err := alice.PublishRequest(RequestSubject("t", 1), ReplyPrefix("alice")+".r", encode(t, req)); err != nil {
+	if err := alice.Publish(RequestSubject("t", 1, tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the client's request", func() bool { _, ok := addrOf(2); return ok })
 	if a, _ := addrOf(2); a != "" {
 		t.Fatalf("a client claimed ClientAddr %q", a)
 	}
-	if err := alice.PublishRequest(WireSubject("t", 1), ReplyPrefix("alice")+".r", encode(t, req)); err != nil {
+	if err := alice.PublishRequest(WireSubject("t", 1), Inbox(tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}
 	_ = alice.Flush()

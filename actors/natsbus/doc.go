@@ -8,20 +8,20 @@
 //	pdk.<ensemble>.elect              voter broadcasts (votes)
 //	pdk.<ensemble>.all.<role>         broadcasts to another role on every node
 //	pdk.<ensemble>.peer.<id>.<role>   messages to one actor
-//	pdk.<ensemble>.req.<id>           client requests to node id, with a
-//	                                  NATS reply subject for the answers
+//	pdk.<ensemble>.req.<id>.<token>   requests of the client connection
+//	                                  with token <token> to node id
+//	_PDK.<token>                      that connection's replies and watch
+//	                                  events (Inbox)
 //	pdk.<ensemble>.wire.<id>          the same from node id's own ZooKeeper
 //	                                  front end (ClientStream); peers only,
 //	                                  so only here is a request's
 //	                                  ClientAddr (for the ip ACL scheme)
 //	                                  kept: ServeRequests clears it on
-//	                                  pdk.<ensemble>.req.<id>
-//	_PDK.<user>.<inbox>               a client's replies (and, later, its
-//	                                  watch notifications)
+//	                                  pdk.<ensemble>.req.*
 //	_PDK._zkwire.<ens>.<id>.<nuid>    replies and events of one ZooKeeper
 //	                                  wire connection on node id
 //	                                  (ClientStream; "_zkwire" is no
-//	                                  valid user, so only peers read it)
+//	                                  valid token, so only peers read it)
 //
 // `node trace` subscribes to pdk.<ensemble>.>.
 //
@@ -29,25 +29,27 @@
 // for peers only. The peer credential may publish and subscribe anything;
 // the node's in-process connection uses it, every route presents it in its
 // URL and every route listener demands it, so a server without it cannot
-// join the cluster. A client user U may publish only to pdk.<ens>.req.*
-// and subscribe only to _PDK.U.> (ReplyPrefix; the client package's
-// WithCredentials sets that reply prefix), so it can neither forge a vote,
-// a proposal or an ack nor read consensus traffic or another user's
-// replies. Replies need no allow_responses: the node publishes them with
-// the peer credential. With AllowAnonymous, connections without
-// credentials become the user _anonymous, fenced like a client but with
-// replies under NATS's _INBOX.> — shared by every anonymous client, so
-// only credentials isolate one client's replies from another's. With
-// neither a peer nor a client credential the bus is open (no users at
-// all); package config allows that for a standalone node only. Closed
-// admits nobody to the bus port but the node's own connection (a random
-// secret of the process when there is no peer credential; OwnCredentials)
-// — a multi-server ensemble configured without Paddock credentials runs
-// that way, its routes unauthenticated like ZooKeeper's quorum ports, and
-// serves ZooKeeper clients on clientPort only. Known gap:
-// a client still chooses the reply subject of its requests, so it can make
-// a node send its own replies into another user's prefix (it cannot read
-// them there); the request subject does not yet name the sender.
+// join the cluster. Client connections are fenced one by one, not per
+// user: each presents a random token (NewConnToken) as its NATS auth
+// token beside its user and password (or alone when anonymous, with
+// AllowAnonymous), and the bus's authenticator (busAuth, nats-server's
+// CustomClientAuthentication) lets that connection publish only to
+// pdk.<ens>.req.*.<token> and subscribe only to _PDK.<token>. The node
+// answers a request on the inbox its subject names and ignores the NATS
+// reply subject, so the reply subject is fixed on the server side: a
+// client can neither have a node publish onto a subject of its choosing
+// (a consensus subject, another client's inbox) nor read another
+// connection's replies and events — a session's password among them —
+// whoever shares its credential. It cannot forge a vote, a proposal or an
+// ack, nor read consensus traffic. A session's requests are further bound
+// to it by its password (package store). With neither a peer nor a
+// client credential the bus is open (no users at all, no fences);
+// package config allows that for a standalone node only. Closed admits
+// nobody to the bus port but the node's own connection (a random secret
+// of the process when there is no peer credential; OwnCredentials) — a
+// multi-server ensemble configured without Paddock credentials runs that
+// way, its routes unauthenticated like ZooKeeper's quorum ports, and
+// serves ZooKeeper clients on clientPort only.
 //
 // Codec: one byte of msg.Kind, a msgpack array [fromNode, fromRole,
 // toNode, toRole], then the msgpack body. Decode rejects unknown kinds,

@@ -302,22 +302,38 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 	return func() { direct.Unsubscribe(); bcast.Unsubscribe() }, nil
 }
 
-// ServeRequests delivers the client requests published to this node's
-// request subject as envelopes to the local `to` actor, with ReplyTo set
-// from the NATS reply subject. Anything that is not a Request is counted
-// as a decode error and dropped.
+// ServeRequests delivers the client requests published to this node as
+// envelopes to the local `to` actor, with ReplyTo set: for a client
+// connection's requests (RequestSubject) its Inbox, named by the token
+// the subject ends in (or the NATS reply subject if that lies under the
+// Inbox), so no client can have a node publish anywhere else; for the node's own front end's (WireSubject) the NATS reply
+// subject. Anything that is not a Request is counted as a decode error
+// and dropped.
 func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), error) {
-	handler := func(trusted bool) nats.MsgHandler {
+	handler := func(wire bool) nats.MsgHandler {
 		return func(m *nats.Msg) {
 			env, err := Decode(m.Data)
 			req, ok := env.Body.(*msg.Request)
-			if err != nil || !ok || m.Reply == "" {
+			replyTo := m.Reply
+			if !wire {
+				replyTo = ""
+				if tok := tokenOf(m.Subject); ValidConnToken(tok) {
+					replyTo = Inbox(tok)
+					if strings.HasPrefix(m.Reply, replyTo+".") {
+						// A subject in the connection's own inbox (NATS's
+						// request-reply with ClientOptions) is its own
+						// business.
+						replyTo = m.Reply
+					}
+				}
+			}
+			if err != nil || !ok || replyTo == "" {
 				b.decodeErrors.Add(1)
 				b.log.Debug("bad client request dropped", "subject", m.Subject, "kind", env.Kind, "err", err)
 				return
 			}
-			req.ReplyTo = m.Reply
-			if !trusted {
+			req.ReplyTo = replyTo
+			if !wire {
 				// Only the node's own front end knows a client's
 				// address; a native client must not claim one.
 				req.ClientAddr = ""
@@ -326,7 +342,7 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 			deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
 		}
 	}
-	sub, err := b.nc.Subscribe(RequestSubject(b.ens, b.self), handler(false))
+	sub, err := b.nc.Subscribe(fmt.Sprintf(subjNodeReqs, b.ens, b.self), handler(false))
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: subscribe requests: %w", err)
 	}

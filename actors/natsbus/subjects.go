@@ -2,6 +2,10 @@ package natsbus
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 )
@@ -13,28 +17,27 @@ const (
 	subjBroadcast = "pdk.%s.all.%s"         // ensemble, role
 	subjDirect    = "pdk.%s.peer.%d.%s"     // ensemble, node, role
 	subjAll       = "pdk.%s.>"              // ensemble: everything, for tracing
-	subjRequest   = "pdk.%s.req.%d"         // ensemble, node: client requests
-	subjRequests  = "pdk.%s.req.*"          // ensemble: every node's requests
+	subjRequest   = "pdk.%s.req.%d.%s"      // ensemble, node, connection token: a client connection's requests
+	subjConnReqs  = "pdk.%s.req.*.%s"       // ensemble, connection token: what that connection may publish
+	subjNodeReqs  = "pdk.%s.req.%d.*"       // ensemble, node: every client connection's requests to it
 	subjWire      = "pdk.%s.wire.%d"        // ensemble, node: its ZooKeeper front end's requests (peers only)
-	replyPrefix   = "_PDK.%s"               // user: a client's replies and notifications
+	subjInbox     = "_PDK.%s"               // connection token: a client connection's replies and events
 	subjZkwire    = "_PDK._zkwire.%s.%d.%s" // ensemble, node, connection: a ZooKeeper wire connection's replies
-	// anonymousInbox is NATS's default reply prefix, shared by every
-	// anonymous client.
-	anonymousInbox = "_INBOX"
 )
 
-// RequestSubjects matches the request subject of every node: what client
-// credentials may publish to.
-func RequestSubjects(ens string) string { return fmt.Sprintf(subjRequests, ens) }
+// RequestSubject is where the client connection with token conn publishes
+// its requests for node id. The node answers on Inbox(conn), whatever the
+// message's NATS reply subject says: a connection's permissions let it
+// publish only subjects ending in its own token, so the token proves
+// whose requests they are and where their answers belong.
+func RequestSubject(ens string, id msg.NodeID, conn string) string {
+	return fmt.Sprintf(subjRequest, ens, id, conn)
+}
 
-// ReplyPrefix is the reply-subject prefix of client user: its replies and
-// notifications go to subjects under ReplyPrefix(user)+".", and only that
-// user (and peers) may subscribe there.
-func ReplyPrefix(user string) string { return fmt.Sprintf(replyPrefix, user) }
-
-// RequestSubject is where clients publish requests for node id (with a
-// NATS reply subject for the answers).
-func RequestSubject(ens string, id msg.NodeID) string { return fmt.Sprintf(subjRequest, ens, id) }
+// Inbox is the subject of the replies and watch events of the client
+// connection with token conn; only that connection (and peers) may
+// subscribe to it.
+func Inbox(conn string) string { return fmt.Sprintf(subjInbox, conn) }
 
 // WireSubject is where node id's own ZooKeeper front end publishes its
 // connections' requests. Client credentials may publish only request
@@ -63,8 +66,36 @@ func Subject(ens string, to msg.Addr) string {
 func serverName(ens string, id msg.NodeID) string { return fmt.Sprintf("pdk-%s-%d", ens, id) }
 
 // ClientStreamSubject is the reply subject of one front-end (zkwire)
-// connection on node id. The user token "_zkwire" cannot be a client
-// user's name, so only peers may subscribe there.
+// connection on node id. "_zkwire" cannot be a client connection's
+// token (ValidConnToken), so only peers may subscribe there.
 func ClientStreamSubject(ens string, id msg.NodeID, conn string) string {
 	return fmt.Sprintf(subjZkwire, ens, id, conn)
+}
+
+// connTokenRe is what a connection token may be: a subject token that
+// cannot be "_zkwire" (it starts with a letter or digit) and is too long
+// to guess.
+var connTokenRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{15,63}$`)
+
+// ValidConnToken reports whether tok can name a client connection.
+func ValidConnToken(tok string) bool { return connTokenRe.MatchString(tok) }
+
+// NewConnToken is a fresh random connection token. A client presents it
+// as its NATS auth token when it connects; the node's authenticator then
+// fences the connection to RequestSubject(…, token) and Inbox(token). It
+// is a secret of the connection: whoever knows it can read its replies,
+// so it comes from crypto/rand and never appears on a subject a client
+// may read.
+func NewConnToken() string { return randomSecret()[:32] }
+
+// tokenOf is the connection token that ends a request subject.
+func tokenOf(subject string) string {
+	return subject[strings.LastIndexByte(subject, '.')+1:]
+}
+
+// ClientOptions are the NATS options of a client connection with token
+// tok: the token as its auth token, and NATS's own request inboxes under
+// Inbox(tok), the only place the connection may subscribe.
+func ClientOptions(tok string) []nats.Option {
+	return []nats.Option{nats.Token(tok), nats.CustomInboxPrefix(Inbox(tok))}
 }
