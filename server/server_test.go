@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,5 +69,44 @@ func TestStandaloneNodeServesAndLocksItsDataDir(t *testing.T) {
 			t.Fatalf("restarted node epoch %d, want 2", n2.VoterStatus().Epoch)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A standalone node without a peer password keys session passwords with a
+// random secret of its own, kept (0600) across restarts; a damaged key file
+// is an error, never silently replaced (its sessions would all expire).
+func TestStandaloneSessionKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := standalone(t, dir)
+	if cfg.PeerPassword != "" {
+		t.Fatalf("standalone config has a peer password")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil { // as Start does
+		t.Fatal(err)
+	}
+	k1, err := sessionSecret(cfg)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("key %x, %v", k1, err)
+	}
+	path := filepath.Join(cfg.DataDir, "paddock.sessionkey")
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, %v", st, err)
+	}
+	k2, err := sessionSecret(cfg)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("second start: key %x, %v; want %x", k2, err, k1)
+	}
+	cfg2 := standalone(t, t.TempDir())
+	if err := os.MkdirAll(cfg2.DataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := sessionSecret(cfg2); err != nil || bytes.Equal(other, k1) {
+		t.Fatal("two nodes made the same key")
+	}
+	if err := os.WriteFile(path, []byte("not hex\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessionSecret(cfg); err == nil || !strings.Contains(err.Error(), "paddock.sessionkey") {
+		t.Fatalf("damaged key file: %v, want an error naming it", err)
 	}
 }
