@@ -24,7 +24,14 @@ var (
 	ErrClosed        = errors.New("zkclient: connection closed")
 	ErrConnectString = errors.New("zkclient: bad connect string")
 	ErrNoServer      = errors.New("zkclient: no server answered")
+	// ErrRequestTooLarge: the request is longer than jute.maxbuffer, so a
+	// server would drop the connection for it; it is not sent.
+	ErrRequestTooLarge = errors.New("zkclient: request larger than jute.maxbuffer")
 )
+
+// DefaultMaxBuffer is jute.maxbuffer's default: the longest request a
+// server takes.
+const DefaultMaxBuffer = 1 << 20
 
 // MaxFrame bounds a reply frame: ZooKeeper's jute.maxbuffer (1 MiB) of
 // data plus room for the header, Stat and path around it.
@@ -34,9 +41,10 @@ const MaxFrame = 1<<20 + 64<<10
 const DefaultPort = "2181"
 
 type options struct {
-	timeout time.Duration
-	dial    func(ctx context.Context, addr string) (net.Conn, error)
-	shuffle bool
+	timeout   time.Duration
+	maxBuffer int
+	dial      func(ctx context.Context, addr string) (net.Conn, error)
+	shuffle   bool
 }
 
 // Option tunes Connect.
@@ -45,6 +53,10 @@ type Option func(*options)
 // WithSessionTimeout asks for a session timeout (default 30s); the server
 // negotiates it.
 func WithSessionTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithMaxBuffer sets the longest request sent (jute.maxbuffer, default
+// DefaultMaxBuffer); it should match the servers' setting.
+func WithMaxBuffer(n int) Option { return func(o *options) { o.maxBuffer = n } }
 
 // WithDialer replaces net.Dialer's DialContext (tests).
 func WithDialer(f func(ctx context.Context, addr string) (net.Conn, error)) Option {
@@ -126,7 +138,7 @@ type Conn struct {
 // Connect opens a session on one of the servers of connect, trying each
 // in turn until one accepts or ctx ends.
 func Connect(ctx context.Context, connect string, opts ...Option) (*Conn, error) {
-	o := options{timeout: 30 * time.Second, shuffle: true}
+	o := options{timeout: 30 * time.Second, maxBuffer: DefaultMaxBuffer, shuffle: true}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -537,10 +549,19 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 // do sends one request and waits for its reply, decoded into resp.
 func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Record, register func(znode.Code)) error {
 	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
+	// Encoded once, before a xid is taken: a request the server would
+	// drop the connection for fails here at once, instead of as a
+	// ConnectionLoss after a reconnect (ZooKeeper's client learns it that
+	// way). The xid, the frame's first field, is filled in at the write.
+	frame := jute.EncodeRequest(nil, jute.RequestHeader{Type: op}, req)
+	if len(frame) > c.o.maxBuffer {
+		return fmt.Errorf("zkclient: %s: %d bytes: %w (%d)", path, len(frame), ErrRequestTooLarge, c.o.maxBuffer)
+	}
 	err := c.sendLocked(ctx, path, func() []byte {
 		c.xid++
 		p.xid = c.xid
-		return jute.EncodeRequest(nil, jute.RequestHeader{Xid: p.xid, Type: op}, req)
+		binary.BigEndian.PutUint32(frame, uint32(p.xid))
+		return frame
 	}, func() { c.pend = append(c.pend, p) })
 	if err != nil {
 		return err

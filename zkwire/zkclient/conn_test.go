@@ -457,3 +457,26 @@ func TestParseConnectString(t *testing.T) {
 		}
 	}
 }
+
+// A request longer than jute.maxbuffer fails at once with
+// ErrRequestTooLarge and is never sent (a server would drop the
+// connection for it); the next request goes out on the same connection
+// with the next xid.
+func TestRequestTooLarge(t *testing.T) {
+	f := newFake(t)
+	cc := connect(t, f.addr(), WithMaxBuffer(1000))
+	fc := f.accept()
+	fc.welcome(1, 9000)
+	c := <-cc
+	if _, err := c.Set(ctx(t), "/big", make([]byte, 1000), -1); !errors.Is(err, ErrRequestTooLarge) {
+		t.Fatalf("over-size set: %v, want ErrRequestTooLarge", err)
+	}
+	x, r := get(t, c, fc, "/small", "/small")
+	if x != 1 {
+		t.Fatalf("xid %d after the refused request, want 1", x)
+	}
+	fc.reply(x, 1, znode.Ok, &jute.GetDataResponse{Data: []byte("s")})
+	if g := <-r; g.err != nil || string(g.data) != "s" {
+		t.Fatalf("get after the refused request: %q %v", g.data, g.err)
+	}
+}
