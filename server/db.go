@@ -37,7 +37,7 @@ type disk interface {
 // implies leaves (the runner's Flush after a mailbox drain makes that a
 // group commit), answers clients, and writes snapshots in the background.
 //
-// Storage faults (issue 7). A Persist that finds the disk full
+// Storage faults. A Persist that finds the disk full
 // (wal.ErrNoSpace) damages nothing, so the Ready is held: nothing of it is
 // acked or replied, the store is neither stepped nor ticked (its contract:
 // Advance before the next Step or Tick), client requests are refused at

@@ -1,4 +1,4 @@
-// Package gauntlet is the tier-3 reliability harness of issue 7: it runs
+// Package gauntlet is the tier-3 reliability harness: it runs
 // real `node` processes on 127.0.0.1 (a 3-node ensemble with a fault proxy
 // on every bus route), injects seeded faults (kill -9 of a random node, of
 // the leader, of all nodes; SIGSTOP/SIGCONT pauses longer than the session
