@@ -21,6 +21,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/sessions"
@@ -239,7 +240,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if cfg.SecureClientPort != 0 {
 		auth := map[string]tls.ClientAuthType{"none": tls.NoClientCert, "want": tls.VerifyClientCertIfGiven,
 			"need": tls.RequireAndVerifyClientCert}[cfg.SSLClientAuth]
-		if zcfg.TLS, err = zkwire.ServerTLS(zkwire.TLSFiles{KeyStore: cfg.SSLKeyStore, TrustStore: cfg.SSLTrustStore, ClientAuth: auth}); err != nil {
+		if zcfg.TLS, err = pemtls.ServerConfig(pemtls.Files{KeyStore: cfg.SSLKeyStore, TrustStore: cfg.SSLTrustStore}, auth); err != nil {
 			return nil, fmt.Errorf("server: secureClientPort: %w", err)
 		}
 		zcfg.SecureAddr = cfg.SecureClientAddr()

@@ -1,16 +1,9 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,80 +17,6 @@ import (
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 )
-
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-var serial int64 = 1
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// leaf returns a PEM file's content with a new key and a certificate for
-// cn signed by ca: what ssl.keyStore.location holds.
-func (ca *testCA) leaf(t *testing.T, cn string, server bool) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-}
-
-func clientTLS(t *testing.T, keyPEM []byte, trust *testCA) *tls.Config {
-	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(trust.pem)
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	if keyPEM != nil {
-		cert, err := tls.X509KeyPair(keyPEM, keyPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg
-}
 
 // askTLS sends a four-letter word over TLS; "" when the connection is
 // refused at any step.
@@ -123,14 +42,9 @@ func askTLS(addr, word string, cfg *tls.Config) (string, *tls.ConnectionState) {
 // renewed certificate to new connections without a restart.
 func TestSecureClientPort(t *testing.T) {
 	dir := t.TempDir()
-	ca, rogue := newTestCA(t, "paddock test CA"), newTestCA(t, "rogue CA")
-	keyStore, trustStore := filepath.Join(dir, "server.pem"), filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(keyStore, ca.leaf(t, "node-1", true), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(trustStore, ca.pem, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
+	keyStore := writeFile(t, filepath.Join(dir, "server.pem"), ca.Leaf(t, "node-1", testutil.ServerCert))
+	trustStore := writeFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
 	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=ruok,srvr\n"+
 		"secureClientPort=%d\nssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), keyStore, trustStore)
@@ -146,17 +60,17 @@ func TestSecureClientPort(t *testing.T) {
 	waitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 	addr := n.SecureClientAddr()
 
-	good := clientTLS(t, ca.leaf(t, "app", false), ca)
+	good := testutil.ClientTLS(t, ca.Leaf(t, "app", testutil.ClientCert), ca)
 	if got, _ := askTLS(addr, "ruok", good); got != "imok" {
 		t.Fatalf("ruok over TLS with a client certificate: %q", got)
 	}
-	if got, _ := askTLS(addr, "ruok", clientTLS(t, nil, ca)); got == "imok" {
+	if got, _ := askTLS(addr, "ruok", testutil.ClientTLS(t, nil, ca)); got == "imok" {
 		t.Fatal("a client without a certificate was served")
 	}
-	if got, _ := askTLS(addr, "ruok", clientTLS(t, rogue.leaf(t, "intruder", false), ca)); got == "imok" {
+	if got, _ := askTLS(addr, "ruok", testutil.ClientTLS(t, rogue.Leaf(t, "intruder", testutil.ClientCert), ca)); got == "imok" {
 		t.Fatal("a client with another CA's certificate was served")
 	}
-	if got, st := askTLS(addr, "ruok", clientTLS(t, ca.leaf(t, "app", false), rogue)); got == "imok" || st != nil {
+	if got, st := askTLS(addr, "ruok", testutil.ClientTLS(t, ca.Leaf(t, "app", testutil.ClientCert), rogue)); got == "imok" || st != nil {
 		t.Fatal("a client that does not trust the node's CA completed a handshake")
 	}
 
@@ -178,13 +92,7 @@ func TestSecureClientPort(t *testing.T) {
 
 	// A renewed certificate, written over the key store: new connections
 	// get it, without a restart.
-	if err := os.WriteFile(keyStore, ca.leaf(t, "node-1-renewed", true), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	later := time.Now().Add(time.Minute)
-	if err := os.Chtimes(keyStore, later, later); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Replace(t, keyStore, ca.Leaf(t, "node-1-renewed", testutil.ServerCert))
 	if got, st := askTLS(addr, "ruok", good); got != "imok" || st == nil || st.PeerCertificates[0].Subject.CommonName != "node-1-renewed" {
 		t.Fatalf("after renewal: %q, certificate %v", got, st)
 	}
@@ -192,4 +100,12 @@ func TestSecureClientPort(t *testing.T) {
 	if out, err := zkwire.Ask(t.Context(), n.ClientAddr(), "ruok"); err != nil || out != "imok" {
 		t.Fatalf("plain ruok: %q %v", out, err)
 	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
