@@ -6,7 +6,8 @@
 // name (pdk-<ensemble>-<id>) which node serves it, opens a session with
 // createSession and then publishes every request (msg.Request, encoded by
 // actors/natsbus, carrying the session's id and password) to that node's
-// request subject, with one reply inbox per connection. Requests carry
+// request subject, with one reply inbox per connection. WithCredentials
+// and WithTLS match a node's paddock.clientUsers and paddock.sslBus. Requests carry
 // increasing xids and are published in xid order under one lock; replies
 // are matched to their callers by xid. A request a node refuses with
 // ConnectionLoss (it is not serving: no leader, or not synced yet) is

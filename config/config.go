@@ -94,7 +94,20 @@ type Config struct {
 	SSLKeyStore             string
 	SSLTrustStore           string
 	SSLClientAuth           string
-	Warnings                []string
+	// SSLBus is paddock.sslBus: the bus port for native clients under TLS
+	// with the same stores and client authentication as secureClientPort.
+	SSLBus bool
+	// SSLQuorum is ZooKeeper's sslQuorum: routes between nodes under
+	// mutual TLS with the PEM stores SSLQuorumKeyStore and
+	// SSLQuorumTrustStore (both required). With
+	// SSLQuorumHostnameVerification (ssl.quorum.hostnameVerification,
+	// default true) a peer's certificate must also name the host of one
+	// of the server.N lines.
+	SSLQuorum                     bool
+	SSLQuorumKeyStore             string
+	SSLQuorumTrustStore           string
+	SSLQuorumHostnameVerification bool
+	Warnings                      []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -321,6 +334,9 @@ func (p *parser) build() error {
 	if err := p.secure(); err != nil {
 		return err
 	}
+	if err := p.quorumTLS(); err != nil {
+		return err
+	}
 	if err := p.unsupported(); err != nil {
 		return err
 	}
@@ -429,45 +445,88 @@ func (p *parser) enforceQuota() error {
 	return nil
 }
 
-// secureKeys are the ssl.* keys read with secureClientPort.
-var secureKeys = []string{"secureClientPort", "secureClientPortAddress", "ssl.keyStore.location", "ssl.keyStore.type",
+// secureKeys are the keys of the client-facing TLS: secureClientPort and
+// paddock.sslBus, and the ssl.* stores both read.
+var secureKeys = []string{"secureClientPort", "secureClientPortAddress", "paddock.sslBus", "ssl.keyStore.location", "ssl.keyStore.type",
 	"ssl.keyStore.password", "ssl.trustStore.location", "ssl.trustStore.type", "ssl.trustStore.password", "ssl.clientAuth"}
 
-// secure reads secureClientPort and its PEM stores. The ssl.* keys
-// without secureClientPort warn (they would do nothing).
+// quorumKeys are the keys of TLS between servers.
+var quorumKeys = []string{"sslQuorum", "ssl.quorum.keyStore.location", "ssl.quorum.keyStore.type", "ssl.quorum.keyStore.password",
+	"ssl.quorum.trustStore.location", "ssl.quorum.trustStore.type", "ssl.quorum.trustStore.password", "ssl.quorum.hostnameVerification"}
+
+// boolKey reads key as true/yes or false/no, def when it is unset.
+// Anything else is an error: Java would quietly read a typo as false.
+func (p *parser) boolKey(key string, def bool) (bool, error) {
+	v, ok := p.vals[key]
+	switch {
+	case !ok:
+		return def, nil
+	case strings.EqualFold(v, "true") || strings.EqualFold(v, "yes"):
+		return true, nil
+	case strings.EqualFold(v, "false") || strings.EqualFold(v, "no"):
+		return false, nil
+	}
+	return false, p.errf(key, "%q: want true or false", v)
+}
+
+// pemStores reads the key and trust store locations under prefix ("ssl."
+// or "ssl.quorum."): PEM files only, unencrypted.
+func (p *parser) pemStores(prefix string) (keyStore, trustStore string, err error) {
+	for _, k := range []string{prefix + "keyStore.type", prefix + "trustStore.type"} {
+		if v, ok := p.vals[k]; ok && !strings.EqualFold(v, "PEM") {
+			return "", "", p.errf(k, "%q: only PEM stores are supported (convert a JKS or PKCS12 store with keytool and openssl)", v)
+		}
+	}
+	for _, k := range []string{prefix + "keyStore.password", prefix + "trustStore.password"} {
+		if v := p.vals[k]; v != "" {
+			return "", "", p.errf(k, "encrypted PEM stores are not supported: use an unencrypted key readable by the node's user only")
+		}
+	}
+	return p.vals[prefix+"keyStore.location"], p.vals[prefix+"trustStore.location"], nil
+}
+
+// secure reads secureClientPort, paddock.sslBus and the PEM stores they
+// share. The ssl.* keys without either warn (they would do nothing).
 func (p *parser) secure() error {
 	c := p.c
-	if _, ok := p.vals["secureClientPort"]; !ok {
-		for _, k := range secureKeys {
-			if _, set := p.vals[k]; set {
-				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s has no effect without secureClientPort", p.name, p.line[k], k))
-			}
-		}
-		return nil
-	}
 	var err error
-	if c.SecureClientPort, err = p.intKey("secureClientPort", 0, 1, 65535, ""); err != nil {
+	if c.SSLBus, err = p.boolKey("paddock.sslBus", false); err != nil {
 		return err
 	}
-	c.SecureClientPortAddress = p.vals["secureClientPortAddress"]
-	if c.SecureClientPortAddress == "" {
-		c.SecureClientPortAddress = c.ClientPortAddress
-	} else if !validHost(c.SecureClientPortAddress) {
-		return p.errf("secureClientPortAddress", "%q is not a host name or IP address", c.SecureClientPortAddress)
-	}
-	for _, k := range []string{"ssl.keyStore.type", "ssl.trustStore.type"} {
-		if v, ok := p.vals[k]; ok && !strings.EqualFold(v, "PEM") {
-			return p.errf(k, "%q: only PEM stores are supported (convert a JKS or PKCS12 store with keytool and openssl)", v)
+	_, port := p.vals["secureClientPort"]
+	for _, k := range secureKeys {
+		_, set := p.vals[k]
+		switch {
+		case !set || port:
+		case k == "secureClientPortAddress":
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s has no effect without secureClientPort", p.name, p.line[k], k))
+		case strings.HasPrefix(k, "ssl.") && !c.SSLBus:
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s has no effect without secureClientPort or paddock.sslBus", p.name, p.line[k], k))
 		}
 	}
-	for _, k := range []string{"ssl.keyStore.password", "ssl.trustStore.password"} {
-		if v := p.vals[k]; v != "" {
-			return p.errf(k, "encrypted PEM stores are not supported: use an unencrypted key readable by the node's user only")
+	if !port && !c.SSLBus {
+		return nil
+	}
+	if port {
+		if c.SecureClientPort, err = p.intKey("secureClientPort", 0, 1, 65535, ""); err != nil {
+			return err
+		}
+		c.SecureClientPortAddress = p.vals["secureClientPortAddress"]
+		if c.SecureClientPortAddress == "" {
+			c.SecureClientPortAddress = c.ClientPortAddress
+		} else if !validHost(c.SecureClientPortAddress) {
+			return p.errf("secureClientPortAddress", "%q is not a host name or IP address", c.SecureClientPortAddress)
 		}
 	}
-	c.SSLKeyStore, c.SSLTrustStore = p.vals["ssl.keyStore.location"], p.vals["ssl.trustStore.location"]
+	if c.SSLKeyStore, c.SSLTrustStore, err = p.pemStores("ssl."); err != nil {
+		return err
+	}
 	if c.SSLKeyStore == "" {
-		return p.errf("secureClientPort", "needs ssl.keyStore.location (a PEM file with the private key and certificate chain)")
+		who := "secureClientPort"
+		if !port {
+			who = "paddock.sslBus"
+		}
+		return p.errf(who, "needs ssl.keyStore.location (a PEM file with the private key and certificate chain)")
 	}
 	c.SSLClientAuth = "need" // ZooKeeper's default
 	if v, ok := p.vals["ssl.clientAuth"]; ok {
@@ -478,8 +537,43 @@ func (p *parser) secure() error {
 			return p.errf("ssl.clientAuth", "%q: want none, want or need", v)
 		}
 	}
-	if c.SecureClientPort == c.ClientPort {
+	if port && c.SecureClientPort == c.ClientPort {
 		return p.errf("secureClientPort", "must differ from clientPort")
+	}
+	return nil
+}
+
+// quorumTLS reads sslQuorum and its ssl.quorum.* stores; those keys
+// without sslQuorum=true warn.
+func (p *parser) quorumTLS() error {
+	c := p.c
+	var err error
+	if c.SSLQuorum, err = p.boolKey("sslQuorum", false); err != nil {
+		return err
+	}
+	if !c.SSLQuorum {
+		for _, k := range quorumKeys[1:] {
+			if _, set := p.vals[k]; set {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s has no effect without sslQuorum=true", p.name, p.line[k], k))
+			}
+		}
+		return nil
+	}
+	if c.SSLQuorumKeyStore, c.SSLQuorumTrustStore, err = p.pemStores("ssl.quorum."); err != nil {
+		return err
+	}
+	if c.SSLQuorumKeyStore == "" {
+		return p.errf("sslQuorum", "needs ssl.quorum.keyStore.location (a PEM file with this node's private key and certificate chain)")
+	}
+	if c.SSLQuorumTrustStore == "" {
+		return p.errf("sslQuorum", "needs ssl.quorum.trustStore.location (PEM CA certificates the peers' certificates must chain to; "+
+			"the system's roots would admit any public CA's certificate)")
+	}
+	if c.SSLQuorumHostnameVerification, err = p.boolKey("ssl.quorum.hostnameVerification", true); err != nil {
+		return err
+	}
+	if len(c.Servers) <= 1 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: sslQuorum=true has no effect on a standalone node: it has no routes", p.name, p.line["sslQuorum"]))
 	}
 	return nil
 }
@@ -494,7 +588,8 @@ func (p *parser) known(k string) (string, bool) {
 		"znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs":
 		return k, true
 	}
-	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) || slices.Contains(secureKeys, k) {
+	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) || slices.Contains(secureKeys, k) ||
+		slices.Contains(quorumKeys, k) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {
@@ -596,6 +691,11 @@ func (c *Config) ClosedBus() bool {
 // when the bus has both peer and client credentials.
 func (c *Config) BusWarning() string {
 	switch {
+	case c.ClosedBus() && c.PeerUser == "" && c.SSLQuorum:
+		return "no Paddock credentials: the bus admits no native client (ZooKeeper clients are served on clientPort) " +
+			"and session passwords follow from session ids (the routes are authenticated by sslQuorum's certificates); " +
+			"set paddock.peerUser and paddock.peerPassword to key them, and paddock.clientUsers " +
+			"(or paddock.allowAnonymousClients=true) to admit native clients"
 	case c.ClosedBus() && c.PeerUser == "":
 		return "no Paddock credentials: the bus admits no native client (ZooKeeper clients are served on clientPort) " +
 			"and the routes between nodes are unauthenticated, like ZooKeeper's quorum ports; set paddock.peerUser " +
@@ -882,6 +982,21 @@ func (c *Config) SecureClientAddr() string {
 		return ""
 	}
 	return net.JoinHostPort(c.SecureClientPortAddress, strconv.Itoa(c.SecureClientPort))
+}
+
+// BusClientTLS are the PEM files a local tool (node cli -config, node
+// trace) reaches this node's bus with when paddock.sslBus is set: it
+// trusts ssl.trustStore.location, which is right where one CA signs both
+// the nodes' and the clients' certificates ("" for the system's roots),
+// and, when the bus demands a client certificate (ssl.clientAuth=need),
+// presents the node's own ssl.keyStore.location, which then needs the
+// clientAuth extended key usage. The tools' -tls-ca and -tls-cert flags
+// override either.
+func (c *Config) BusClientTLS() (keyStore, trustStore string) {
+	if c.SSLClientAuth == "need" {
+		keyStore = c.SSLKeyStore
+	}
+	return keyStore, c.SSLTrustStore
 }
 
 // BusCredentialFile is where a node whose bus is closed without a peer

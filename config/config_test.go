@@ -172,6 +172,8 @@ func TestBusModes(t *testing.T) {
 		{"standalone open", "dataDir=/d\nclientPort=1\n", false, "the bus is open"},
 		{"standalone peer only", "dataDir=/d\nclientPort=1\n" + peer, true, "no client credentials"},
 		{"ensemble plain", three, true, "no Paddock credentials: the bus admits no native client"},
+		{"ensemble plain with sslQuorum", three + "sslQuorum=true\nssl.quorum.keyStore.location=/q\nssl.quorum.trustStore.location=/c\n",
+			true, "(the routes are authenticated by sslQuorum's certificates)"},
 		{"ensemble peer only", three + peer, true, "set paddock.clientUsers"},
 		{"ensemble clients", three + peer + "paddock.clientUsers=a:b\n", false, ""},
 		{"ensemble anonymous", three + peer + "paddock.allowAnonymousClients=true\n", false, ""},
@@ -209,11 +211,17 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"reconfigEnabled=true", "reconfigEnabled=true is not supported", ""},
 		{"standaloneEnabled=true", "", ""},
 		{"preAllocSize=65536", "preAllocSize=65536 is not supported", ""},
-		{"ssl.keyStore.location=/k.pem", "ssl.keyStore.location has no effect without secureClientPort", ""},
-		{"ssl.quorum.keyStore.location=/k.pem", "ssl.quorum.keyStore.location=/k.pem is not supported", ""},
+		{"ssl.keyStore.location=/k.pem", "ssl.keyStore.location has no effect without secureClientPort or paddock.sslBus", ""},
+		{"ssl.quorum.keyStore.location=/k.pem", "ssl.quorum.keyStore.location has no effect without sslQuorum=true", ""},
+		{"ssl.quorum.protocol=TLSv1.3", "ssl.quorum.protocol=TLSv1.3 is not supported", ""},
+		{"ssl.quorum.clientAuth=need", "", ""},
+		{"ssl.quorum.clientAuth=none", "ssl.quorum.clientAuth=none is not supported and has no effect: routes always demand", ""},
+		{"sslQuorumReloadCertFiles=false", "sslQuorumReloadCertFiles=false is not supported and has no effect: changed PEM stores are always reloaded", ""},
+		{"sslQuorumReloadCertFiles=true", "", ""},
 		{"extendedTypesEnabled=true", "", ""},
 		{"secureClientPort=2281", "", "zoo.cfg:3: secureClientPort: needs ssl.keyStore.location"},
-		{"sslQuorum=true", "", "sslQuorum"},
+		{"sslQuorum=true", "", "zoo.cfg:3: sslQuorum: needs ssl.quorum.keyStore.location"},
+		{"sslQuorum=maybe", "", `sslQuorum: "maybe": want true or false`},
 		{"sslQuorum=false", "", ""},
 		{"quorum.auth.enableSasl=true", "", "SASL between servers"},
 		{"enforce.auth.enabled=true", "", "unauthenticated clients would be let in"},
@@ -263,6 +271,103 @@ func TestSecureClientPort(t *testing.T) {
 	}
 	if _, err := Parse(strings.NewReader(strings.Replace(base, "2281", "2181", 1)), "zoo.cfg"); err == nil {
 		t.Error("secureClientPort equal to clientPort accepted")
+	}
+}
+
+// TestSSLQuorum: ZooKeeper's quorum TLS keys, PEM stores only, both
+// required; hostname verification on unless turned off.
+func TestSSLQuorum(t *testing.T) {
+	base := "initLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\nserver.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\n" +
+		"sslQuorum=true\nssl.quorum.keyStore.location=/q.pem\n"
+	c, err := Parse(strings.NewReader(base+"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.keyStore.type=pem\nssl.quorum.clientAuth=need\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SSLQuorum || c.SSLQuorumKeyStore != "/q.pem" || c.SSLQuorumTrustStore != "/qca.pem" || !c.SSLQuorumHostnameVerification || len(c.Warnings) != 0 {
+		t.Fatalf("quorum TLS config: %+v", c)
+	}
+	c, err = Parse(strings.NewReader(base+"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.hostnameVerification=false\n"), "zoo.cfg")
+	if err != nil || c.SSLQuorumHostnameVerification {
+		t.Fatalf("hostnameVerification=false: %v %+v", err, c)
+	}
+	for _, tt := range []struct{ extra, want string }{
+		{"", "zoo.cfg:7: sslQuorum: needs ssl.quorum.trustStore.location"},
+		{"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.keyStore.type=JKS\n", `ssl.quorum.keyStore.type: "JKS": only PEM stores`},
+		{"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.trustStore.type=PKCS12\n", "ssl.quorum.trustStore.type"},
+		{"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.keyStore.password=x\n", "ssl.quorum.keyStore.password: encrypted PEM stores are not supported"},
+		{"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.trustStore.password=x\n", "ssl.quorum.trustStore.password: encrypted"},
+		{"ssl.quorum.trustStore.location=/qca.pem\nssl.quorum.hostnameVerification=off\n", `ssl.quorum.hostnameVerification: "off": want true or false`},
+	} {
+		if _, err := Parse(strings.NewReader(base+tt.extra), "zoo.cfg"); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want an error with %q", tt.extra, err, tt.want)
+		}
+	}
+	// A standalone node has no routes to secure.
+	c, err = Parse(strings.NewReader("dataDir=/d\nclientPort=2181\nsslQuorum=true\nssl.quorum.keyStore.location=/q.pem\nssl.quorum.trustStore.location=/qca.pem\n"), "zoo.cfg")
+	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "zoo.cfg:3: sslQuorum=true has no effect on a standalone node") {
+		t.Fatalf("standalone with sslQuorum: %v %q", err, c.Warnings)
+	}
+}
+
+// TestSSLBus: paddock.sslBus reads the client-facing ssl.* stores, with
+// or without secureClientPort.
+func TestSSLBus(t *testing.T) {
+	base := "dataDir=/d\nclientPort=2181\npaddock.sslBus=true\n"
+	c, err := Parse(strings.NewReader(base+"ssl.keyStore.location=/k.pem\nssl.trustStore.location=/ca.pem\nssl.clientAuth=want\n"), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SSLBus || c.SecureClientPort != 0 || c.SSLKeyStore != "/k.pem" || c.SSLTrustStore != "/ca.pem" || c.SSLClientAuth != "want" || len(c.Warnings) != 0 {
+		t.Fatalf("bus TLS config: %+v", c)
+	}
+	c, err = Parse(strings.NewReader(base+"ssl.keyStore.location=/k.pem\nsecureClientPortAddress=127.0.0.1\n"), "zoo.cfg")
+	if err != nil || c.SSLClientAuth != "need" || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "secureClientPortAddress has no effect without secureClientPort") {
+		t.Fatalf("bus TLS without secureClientPort: %v %+v", err, c)
+	}
+	for _, tt := range []struct{ extra, want string }{
+		{"", "zoo.cfg:3: paddock.sslBus: needs ssl.keyStore.location"},
+		{"ssl.keyStore.location=/k.pem\nssl.keyStore.type=JKS\n", "only PEM stores"},
+		{"ssl.keyStore.location=/k.pem\nssl.trustStore.password=x\n", "encrypted PEM stores are not supported"},
+		{"ssl.keyStore.location=/k.pem\nssl.clientAuth=always\n", `"always": want none, want or need`},
+	} {
+		if _, err := Parse(strings.NewReader(base+tt.extra), "zoo.cfg"); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want an error with %q", tt.extra, err, tt.want)
+		}
+	}
+	if _, err := Parse(strings.NewReader("dataDir=/d\nclientPort=2181\npaddock.sslBus=sure\n"), "zoo.cfg"); err == nil ||
+		!strings.Contains(err.Error(), `paddock.sslBus: "sure": want true or false`) {
+		t.Errorf("paddock.sslBus=sure: %v", err)
+	}
+	c, err = Parse(strings.NewReader("dataDir=/d\nclientPort=2181\npaddock.sslBus=false\nssl.keyStore.location=/k.pem\n"), "zoo.cfg")
+	if err != nil || c.SSLBus || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "without secureClientPort or paddock.sslBus") {
+		t.Fatalf("paddock.sslBus=false: %v %+v", err, c)
+	}
+}
+
+// TestTLSRoundTrip: Write keeps every TLS setting.
+func TestTLSRoundTrip(t *testing.T) {
+	for _, text := range []string{
+		"dataDir=/d\nclientPort=2181\nsecureClientPort=2281\nsecureClientPortAddress=10.1.1.1\nssl.keyStore.location=/k.pem\n",
+		"dataDir=/d\nclientPort=2181\npaddock.sslBus=true\nssl.keyStore.location=/k.pem\nssl.trustStore.location=/ca.pem\nssl.clientAuth=none\n",
+		"initLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\nserver.1=h1:2888:3888\nserver.2=h2:2888:3888\nsslQuorum=true\n" +
+			"ssl.quorum.keyStore.location=/q.pem\nssl.quorum.trustStore.location=/qca.pem\nssl.quorum.hostnameVerification=false\n",
+	} {
+		c, err := Parse(strings.NewReader(text), "zoo.cfg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := Write(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Parse(&b, "zoo.cfg")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, b.String())
+		}
+		c.Warnings, c2.Warnings = nil, nil
+		if !reflect.DeepEqual(c, c2) {
+			t.Fatalf("round trip differs:\n%+v\n%+v\n%s", c, c2, b.String())
+		}
 	}
 }
 
@@ -385,6 +490,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("server.1=h:1:2;3\nserver.2=h:4:5;h:6\n")
 	f.Add("dataDir=/d\nclientPort=1\npaddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n")
 	f.Add("dataDir=/d\nclientPort=1\npaddock.peerUser=p\npaddock.peerPassword=x:y\npaddock.clientUsers=a:b, c:d:e\npaddock.allowAnonymousClients=true\n")
+	f.Add("initLimit=1\nsyncLimit=1\ndataDir=/d\nclientPort=1\nsecureClientPort=2\npaddock.sslBus=yes\nssl.keyStore.location=/k\nssl.clientAuth=want\n" +
+		"server.1=h:1:2\nserver.2=h:3:4\nsslQuorum=true\nssl.quorum.keyStore.location=/q\nssl.quorum.trustStore.location=/c\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse(strings.NewReader(s), "fuzz")
 		if err != nil {

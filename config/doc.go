@@ -56,8 +56,21 @@
 // TLS for clients: secureClientPort (and secureClientPortAddress) with
 // ZooKeeper's ssl.keyStore.location (PEM: key and certificate chain in one
 // file), ssl.trustStore.location (PEM CAs for client certificates) and
-// ssl.clientAuth (none, want, need; default need). Other store types and
-// passwords are refused; the ssl.* keys without secureClientPort warn.
+// ssl.clientAuth (none, want, need; default need). paddock.sslBus=true
+// puts the bus port under TLS with the same stores and ssl.clientAuth, with
+// or without secureClientPort: native clients are clients like ZooKeeper's,
+// so one client-facing certificate and CA serve both (BusClientTLS says what
+// the local tools use). Other store types and passwords are refused; the
+// ssl.* keys without secureClientPort or paddock.sslBus warn.
+//
+// TLS between nodes: ZooKeeper's sslQuorum=true with
+// ssl.quorum.keyStore.location and ssl.quorum.trustStore.location (both
+// required: the system's roots would admit any public CA's certificate to
+// the routes), PEM only, no passwords, and ssl.quorum.hostnameVerification
+// (default true: a peer's certificate must name one of the server.N hosts;
+// see internal/pemtls's MutualConfig). ssl.quorum.clientAuth other than
+// need warns (routes always demand a certificate); the ssl.quorum.* keys
+// without sslQuorum=true warn, and sslQuorum on a standalone node does.
 //
 // This package only reads and writes configuration files; it starts nothing.
 package config

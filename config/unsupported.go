@@ -25,8 +25,6 @@ func never(string) bool     { return false }
 // zooKeys are matched by exact name; zooPrefixes by prefix (a key such as
 // metricsProvider.httpPort).
 var zooKeys = map[string]zooKey{
-	"sslQuorum": {isFalse, true, "TLS between servers is not supported yet; without it quorum traffic " +
-		"would travel in clear (set paddock.peerUser/peerPassword to authenticate peers)"},
 	"portUnification":         {isFalse, false, "TLS is served on secureClientPort only"},
 	"serverCnxnFactory":       {never, false, "Paddock has its own client front end"},
 	"client.secure":           {isFalse, false, "a client-side setting"},
@@ -73,6 +71,10 @@ var zooKeys = map[string]zooKey{
 	"emulate353TTLNodes":                 {isFalse, false, "not supported"},
 	"readonlymode.enabled":               {isFalse, false, "read-only mode is not supported yet"},
 	"initLimit.sec":                      {never, false, "not a ZooKeeper key Paddock reads"},
+	"sslQuorumReloadCertFiles":           {isTrue, false, "changed PEM stores are always reloaded"},
+	"client.certReload":                  {isTrue, false, "changed PEM stores are always reloaded"},
+	"ssl.quorum.clientAuth": {func(v string) bool { return strings.EqualFold(v, "need") }, false,
+		"routes always demand and verify a peer certificate"},
 	// Exact keys go before their prefixes: these values ask for what
 	// Paddock does.
 	"admin.enableServer": {isFalse, false, "Paddock has no AdminServer yet"},
@@ -86,9 +88,12 @@ var zooPrefixes = []struct {
 	{"admin.", zooKey{never, false, "Paddock has no AdminServer yet"}},
 	{"metricsProvider.", zooKey{never, false, "no metrics provider yet: use the mntr four-letter word"}},
 	{"audit.", zooKey{never, false, "audit logging is not supported"}},
-	{"ssl.quorum.", zooKey{never, false, "TLS between servers is not supported yet"}},
-	{"ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, with secureClientPort"}},
-	{"zookeeper.ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, with secureClientPort"}},
+	{"ssl.quorum.", zooKey{never, false, "only ssl.quorum.keyStore.location/type, ssl.quorum.trustStore.location/type and " +
+		"ssl.quorum.hostnameVerification are read, with sslQuorum=true"}},
+	{"ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, " +
+		"with secureClientPort or paddock.sslBus"}},
+	{"zookeeper.ssl.", zooKey{never, false, "only ssl.keyStore.location/type, ssl.trustStore.location/type and ssl.clientAuth are read, " +
+		"with secureClientPort or paddock.sslBus (and the ssl.quorum.* ones with sslQuorum=true), without the zookeeper. prefix"}},
 	{"authProvider.", zooKey{never, false, "only the world, auth, digest and ip schemes are built in"}},
 	{"zookeeper.authProvider.", zooKey{never, false, "only the world, auth, digest and ip schemes are built in"}},
 	{"quorum.auth.", zooKey{never, false, "SASL between servers is not supported"}},
@@ -120,7 +125,7 @@ func (p *parser) unsupported() error {
 	sort.Slice(keys, func(i, j int) bool { return p.line[keys[i]] < p.line[keys[j]] })
 	for _, k := range keys {
 		z, ok := lookupZooKey(k)
-		if !ok || z.fine(p.vals[k]) || slices.Contains(secureKeys, k) {
+		if !ok || z.fine(p.vals[k]) || slices.Contains(secureKeys, k) || slices.Contains(quorumKeys, k) {
 			continue
 		}
 		if z.refuse {

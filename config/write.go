@@ -62,6 +62,25 @@ func Write(w io.Writer, c *Config) error {
 	if c.EnforceQuota {
 		b.WriteString("zookeeper.enforceQuota=true\n")
 	}
+	if c.SecureClientPort != 0 {
+		fmt.Fprintf(&b, "secureClientPort=%d\n", c.SecureClientPort)
+		if c.SecureClientPortAddress != "" && c.SecureClientPortAddress != c.ClientPortAddress {
+			fmt.Fprintf(&b, "secureClientPortAddress=%s\n", c.SecureClientPortAddress)
+		}
+	}
+	if c.SSLBus {
+		b.WriteString("paddock.sslBus=true\n")
+	}
+	if c.SecureClientPort != 0 || c.SSLBus {
+		fmt.Fprintf(&b, "ssl.keyStore.location=%s\nssl.clientAuth=%s\n", c.SSLKeyStore, c.SSLClientAuth)
+		if c.SSLTrustStore != "" {
+			fmt.Fprintf(&b, "ssl.trustStore.location=%s\n", c.SSLTrustStore)
+		}
+	}
+	if c.SSLQuorum {
+		fmt.Fprintf(&b, "sslQuorum=true\nssl.quorum.keyStore.location=%s\nssl.quorum.trustStore.location=%s\nssl.quorum.hostnameVerification=%t\n",
+			c.SSLQuorumKeyStore, c.SSLQuorumTrustStore, c.SSLQuorumHostnameVerification)
+	}
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}

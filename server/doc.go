@@ -2,6 +2,10 @@
 // data directories (replica/wal), starts the embedded NATS server clustered
 // with the other nodes (actors/natsbus), runs the actors on it (voter, and
 // the later ones as they arrive), and serves the client port (zkwire).
+// It loads the PEM stores (internal/pemtls) and hands the TLS configs to
+// zkwire and natsbus, which take a *tls.Config and read no files: the
+// ssl.* stores serve secureClientPort and, with paddock.sslBus, the bus
+// port, through one reloader; the ssl.quorum.* ones the routes.
 //
 // It owns the node's lifecycle — start, the data-dir lock, the pid file,
 // graceful shutdown — and nothing else: no protocol logic lives here.

@@ -23,6 +23,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/sessions"
@@ -143,6 +144,14 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if w := cfg.BusWarning(); w != "" {
 		n.log.Warn(w, "bus", net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
 	}
+	clientTLS, routeTLS, err := tlsConfigs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var busTLS *tls.Config
+	if cfg.SSLBus {
+		busTLS = clientTLS
+	}
 	n.bus, err = natsbus.Start(natsbus.Config{
 		Ensemble:    cfg.Ensemble,
 		ID:          id,
@@ -157,6 +166,8 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Clients:          clients,
 		AllowAnonymous:   cfg.AllowAnonymousClients,
 		Closed:           cfg.ClosedBus(),
+		RouteTLS:         routeTLS,
+		BusTLS:           busTLS,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: start bus: %w", err)
@@ -241,12 +252,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		MaxClientCnxns: cfg.MaxClientCnxns,
 	}
 	if cfg.SecureClientPort != 0 {
-		auth := map[string]tls.ClientAuthType{"none": tls.NoClientCert, "want": tls.VerifyClientCertIfGiven,
-			"need": tls.RequireAndVerifyClientCert}[cfg.SSLClientAuth]
-		if zcfg.TLS, err = zkwire.ServerTLS(zkwire.TLSFiles{KeyStore: cfg.SSLKeyStore, TrustStore: cfg.SSLTrustStore, ClientAuth: auth}); err != nil {
-			return nil, fmt.Errorf("server: secureClientPort: %w", err)
-		}
-		zcfg.SecureAddr = cfg.SecureClientAddr()
+		zcfg.TLS, zcfg.SecureAddr = clientTLS, cfg.SecureClientAddr()
 	}
 	if n.zk, err = zkwire.Listen(zcfg); err != nil {
 		return nil, err
@@ -259,8 +265,35 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		}
 	}()
 	n.log.Info("node started", "clientPort", n.zk.Addr().String(), "bus", n.bus.ClientURL(),
-		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers))
+		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers), "routeTLS", routeTLS != nil, "busTLS", busTLS != nil)
 	return n, nil
+}
+
+// tlsConfigs loads the PEM stores: the ssl.* ones, which the secure
+// client port and the bus port share (one reloader for both), and the
+// routes' ssl.quorum.* ones. Either is nil when not configured.
+func tlsConfigs(cfg *config.Config) (client, route *tls.Config, err error) {
+	if cfg.SecureClientPort != 0 || cfg.SSLBus {
+		auth := map[string]tls.ClientAuthType{"none": tls.NoClientCert, "want": tls.VerifyClientCertIfGiven,
+			"need": tls.RequireAndVerifyClientCert}[cfg.SSLClientAuth]
+		client, err = pemtls.ServerConfig(pemtls.Files{KeyStore: cfg.SSLKeyStore, TrustStore: cfg.SSLTrustStore}, auth)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: ssl.keyStore/ssl.trustStore: %w", err)
+		}
+	}
+	if cfg.SSLQuorum && !cfg.Standalone() {
+		var names []string
+		if cfg.SSLQuorumHostnameVerification {
+			for _, s := range cfg.Servers {
+				names = append(names, s.Host)
+			}
+		}
+		route, err = pemtls.MutualConfig(pemtls.Files{KeyStore: cfg.SSLQuorumKeyStore, TrustStore: cfg.SSLQuorumTrustStore}, names)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: sslQuorum: %w", err)
+		}
+	}
+	return client, route, nil
 }
 
 func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine, mailbox int) *actors.Runner {

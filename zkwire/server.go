@@ -52,7 +52,8 @@ type Config struct {
 	// handshake before it); 0 means DefaultSessionlessTimeout.
 	SessionlessTimeout time.Duration
 	// SecureAddr, when set, is ZooKeeper's secureClientPort: the same
-	// protocol over TLS with the TLS config (see ServerTLS).
+	// protocol over TLS with the TLS config (package server builds it
+	// with internal/pemtls, which reloads renewed PEM stores).
 	SecureAddr string
 	TLS        *tls.Config
 }

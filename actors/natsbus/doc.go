@@ -51,6 +51,24 @@
 // way, its routes unauthenticated like ZooKeeper's quorum ports, and
 // serves ZooKeeper clients on clientPort only.
 //
+// TLS (Config.RouteTLS, BusTLS): both come in as *tls.Config, built and
+// reloaded from PEM files by the caller (package server, with
+// internal/pemtls), so this package reads no files. RouteTLS goes to
+// nats-server's cluster block: every route, accepted or dialed, runs a TLS
+// handshake before its CONNECT, so a server without a certificate the
+// config accepts never sees the peer credential, let alone joins. The one
+// config serves both roles: nats-server uses it with tls.Server when
+// accepting (GetConfigForClient is honoured, which is how renewed stores
+// reach new routes) and clones it for tls.Client when dialing, setting
+// ServerName from the route's host (or another route's host name for an IP
+// address), where crypto/tls honours GetClientCertificate and
+// VerifyConnection but reads RootCAs once. MutualConfig therefore verifies
+// the accepting peer in VerifyConnection with InsecureSkipVerify set, and
+// nats-server logs (at debug level here) its warning that solicited routes
+// are not verified; they are. BusTLS makes TLS mandatory on the bus port;
+// nats-server lets the node's in-process connection skip it (it offers TLS
+// in-process but does not require it). TLSTimeout bounds both handshakes.
+//
 // Codec: one byte of msg.Kind, a msgpack array [fromNode, fromRole,
 // toNode, toRole], then the msgpack body. Decode rejects unknown kinds,
 // malformed msgpack and trailing bytes with ErrBadMessage, never panics.

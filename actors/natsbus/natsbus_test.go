@@ -215,7 +215,7 @@ func TestTrace(t *testing.T) {
 	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Trace(ctx, nodes[1].ClientURL(), Credentials{}, TraceFilter{Ensemble: "t", Kinds: []msg.Kind{msg.KindVote}}, w)
+	go Trace(ctx, nodes[1].ClientURL(), Credentials{}, nil, TraceFilter{Ensemble: "t", Kinds: []msg.Kind{msg.KindVote}}, w)
 	waitFor(t, "the vote in the trace", func() bool {
 		nodes[0].Bus().Send(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 1, Round: 3}))
 		nodes[0].Bus().Send(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Node: 2, Role: msg.RoleVoter}, &msg.Ping{Epoch: 1}))

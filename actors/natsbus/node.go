@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -56,8 +57,24 @@ type Config struct {
 	// quorum ports are by default. Clients and AllowAnonymous must be
 	// unset.
 	Closed bool
-	Logger *slog.Logger
+	// RouteTLS, when set, secures every route, accepted and dialed, with
+	// this one config: it must present the node's certificate and verify
+	// the peer's on both sides (internal/pemtls's MutualConfig). The peer
+	// credential still travels in the route's CONNECT, now inside TLS.
+	RouteTLS *tls.Config
+	// BusTLS, when set, makes TLS mandatory on the bus port. The node's
+	// own in-process connection is not TLS: nats-server exempts it.
+	BusTLS *tls.Config
+	// TLSTimeout bounds a TLS handshake on either port (default
+	// DefaultTLSTimeout).
+	TLSTimeout time.Duration
+	Logger     *slog.Logger
 }
+
+// DefaultTLSTimeout is longer than nats-server's 2 s: a route whose
+// handshake times out on a loaded machine waits a reconnect interval
+// before it tries again.
+const DefaultTLSTimeout = 5 * time.Second
 
 // Credentials are a NATS user name and password.
 type Credentials struct{ User, Password string }
@@ -117,6 +134,13 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsTimeout := cfg.TLSTimeout
+	if tlsTimeout <= 0 {
+		tlsTimeout = DefaultTLSTimeout
+	}
+	if cfg.BusTLS != nil {
+		opts.TLSConfig, opts.TLSTimeout = cfg.BusTLS, tlsTimeout.Seconds()
+	}
 	if len(cfg.Peers) > 0 {
 		cport := cfg.ClusterPort
 		if cport == 0 {
@@ -131,6 +155,9 @@ func Start(cfg Config) (*Node, error) {
 		}
 		if cfg.ClusterAdvertise != "" {
 			opts.Cluster.Advertise = cfg.ClusterAdvertise
+		}
+		if cfg.RouteTLS != nil {
+			opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = cfg.RouteTLS, tlsTimeout.Seconds()
 		}
 		if route.User != "" {
 			opts.Cluster.Username, opts.Cluster.Password = route.User, route.Password

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"reflect"
@@ -22,11 +23,15 @@ type TraceFilter struct {
 
 // Trace prints every matching bus message, decoded, until ctx ends. It
 // connects with cred, which must be the peer credential on a bus that has
-// one (client credentials cannot read consensus subjects).
-func Trace(ctx context.Context, url string, cred Credentials, f TraceFilter, w io.Writer) error {
+// one (client credentials cannot read consensus subjects), and over TLS
+// with tlsCfg when that is set (the bus's BusTLS).
+func Trace(ctx context.Context, url string, cred Credentials, tlsCfg *tls.Config, f TraceFilter, w io.Writer) error {
 	opts := []nats.Option{nats.Name("paddock-trace")}
 	if cred.User != "" {
 		opts = append(opts, nats.UserInfo(cred.User, cred.Password))
+	}
+	if tlsCfg != nil {
+		opts = append(opts, nats.Secure(tlsCfg))
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {

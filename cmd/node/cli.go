@@ -24,6 +24,9 @@ func cmdCli(args []string, stdout, stderr io.Writer) error {
 		if cred.User != "" {
 			opts = append(opts, client.WithCredentials(cred.User, cred.Password))
 		}
+		if cred.TLS != nil {
+			opts = append(opts, client.WithTLS(cred.TLS))
+		}
 		c, err := client.Connect(ctx, servers, opts...)
 		if err != nil {
 			return nil, nil, err

@@ -3,7 +3,7 @@
 //	node start  --config zoo.cfg [--background]   run a node (foreground unless --background)
 //	node status --config zoo.cfg                   print "Mode: leader|follower|standalone"
 //	node stop   --config zoo.cfg                   stop a running node gracefully
-//	node trace  --config zoo.cfg [--subject P] [--kind K,K]  print bus messages, decoded
+//	node trace  --config zoo.cfg [--subject P] [--kind K,K] [--tls-ca F] [--tls-cert F]  print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
 //	node cli    [-server host:clientPort,...[/chroot]] [command args...]  zkCli look-alike over the ZooKeeper
 //	            protocol (interactive without a command); -bus host:busPort,... or -config zoo.cfg: native client
@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/server"
 )
 
@@ -39,7 +41,7 @@ commands:
   start   --config zoo.cfg [--background] [--log-level info]
   status  --config zoo.cfg
   stop    --config zoo.cfg [--timeout 30s]
-  trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0]
+  trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0] [--tls-ca ca.pem] [--tls-cert key.pem]
   local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
   cli     [-server host:clientPort[,host:clientPort...][/chroot]] [-timeout ms] [command args...]
           [-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg] [-timeout ms] [command args...]
@@ -293,12 +295,33 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	subject := fs.String("subject", "", "NATS subject pattern (default every subject of the ensemble)")
 	kinds := fs.String("kind", "", "comma-separated message kinds to show, e.g. Vote,NewEpoch")
 	dur := fs.Duration("duration", 0, "stop after this long (0 = until interrupted)")
+	tlsCA := fs.String("tls-ca", "", "PEM CA certificates to verify the node's bus certificate with (paddock.sslBus; default ssl.trustStore.location)")
+	tlsCert := fs.String("tls-cert", "", "PEM key and certificate chain to present to the bus (paddock.sslBus; default with ssl.clientAuth=need: ssl.keyStore.location)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath, stderr)
 	if err != nil {
 		return err
+	}
+	var keyStore, trustStore string
+	if cfg.SSLBus {
+		keyStore, trustStore = cfg.BusClientTLS()
+	}
+	useTLS := cfg.SSLBus
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "tls-ca":
+			trustStore, useTLS = *tlsCA, true
+		case "tls-cert":
+			keyStore, useTLS = *tlsCert, true
+		}
+	})
+	var busTLS *tls.Config
+	if useTLS {
+		if busTLS, err = pemtls.ClientConfig(pemtls.Files{KeyStore: keyStore, TrustStore: trustStore}); err != nil {
+			return fmt.Errorf("TLS to the bus: %w", err)
+		}
 	}
 	f := natsbus.TraceFilter{Ensemble: cfg.Ensemble, Subject: *subject}
 	if *kinds != "" {
@@ -326,7 +349,7 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = natsbus.Trace(ctx, url, cred, f, stdout)
+	err = natsbus.Trace(ctx, url, cred, busTLS, f, stdout)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}

@@ -108,10 +108,10 @@ func TestZkCliOverTLS(t *testing.T) {
 
 	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
 	files := map[string][]byte{
-		"server.pem":   ca.Leaf(t, "node-1", true),
+		"server.pem":   ca.Leaf(t, "node-1", testutil.ServerCert),
 		"ca.pem":       ca.PEM,
-		"app.pem":      ca.Leaf(t, "app", false),
-		"intruder.pem": rogue.Leaf(t, "intruder", false),
+		"app.pem":      ca.Leaf(t, "app", testutil.ClientCert),
+		"intruder.pem": rogue.Leaf(t, "intruder", testutil.ClientCert),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(m.dir, name), b, 0o600); err != nil {

@@ -71,6 +71,40 @@ func TestNATSAndMsgpackStayInTheBus(t *testing.T) {
 	})
 }
 
+// narrowImports are packages kept to a short list of imports besides the
+// standard library: the bus (its TLS configs come in as *tls.Config, built
+// by package server with internal/pemtls) and the PEM store loader, which
+// both front ends' TLS share.
+var narrowImports = map[string][]string{
+	"actors/natsbus/": {"github.com/paddock-zk/paddock/actors", "github.com/paddock-zk/paddock/actors/msg",
+		"github.com/nats-io/", "github.com/vmihailenco/msgpack/"},
+	"internal/pemtls/": nil,
+}
+
+func TestNarrowImports(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		for dir, allowed := range narrowImports {
+			if !strings.HasPrefix(rel, dir) {
+				continue
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
+					continue // the standard library
+				}
+				ok := false
+				for _, a := range allowed {
+					ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
+				}
+				if !ok {
+					t.Errorf("%s imports %s: %s may import only the standard library and %v", rel, p, dir, allowed)
+				}
+			}
+		}
+	})
+}
+
 // cores are the packages whose protocol logic must be a pure function of
 // messages and ticks.
 var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "actors/membus/"}

@@ -25,6 +25,13 @@ const (
 // configs in id order, for in-process nodes.
 func EnsembleConfigs(t testing.TB, n int, extra string) []*config.Config {
 	t.Helper()
+	return EnsembleConfigsEach(t, n, func(int) string { return extra })
+}
+
+// EnsembleConfigsEach is EnsembleConfigs with lines of node id's own
+// (its key store, say) from extra(id).
+func EnsembleConfigsEach(t testing.TB, n int, extra func(id int) string) []*config.Config {
+	t.Helper()
 	dir := t.TempDir()
 	var servers strings.Builder
 	for i := 1; i <= n; i++ {
@@ -41,7 +48,7 @@ func EnsembleConfigs(t testing.TB, n int, extra string) []*config.Config {
 		}
 		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
 			"paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n%s%s",
-			data, FreePort(t), PeerUser, PeerPassword, ClientUser, ClientPassword, servers.String(), extra)
+			data, FreePort(t), PeerUser, PeerPassword, ClientUser, ClientPassword, servers.String(), extra(i))
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

@@ -4,11 +4,15 @@ package testutil
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -94,3 +98,33 @@ func DataKind(b []byte) string {
 	}
 	return string(b)
 }
+
+// LogCounter is a slog.Handler, at every level, that counts the records
+// whose message contains a substring: a test's evidence that something it
+// cannot observe otherwise (a refused TLS handshake) has happened.
+type LogCounter struct {
+	substr string
+	n      atomic.Int64
+}
+
+// NewLogCounter returns a logger that counts messages containing substr,
+// and the counter.
+func NewLogCounter(substr string) (*slog.Logger, *LogCounter) {
+	c := &LogCounter{substr: substr}
+	return slog.New(c), c
+}
+
+// Count is how many records matched so far.
+func (c *LogCounter) Count() int64 { return c.n.Load() }
+
+func (c *LogCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (c *LogCounter) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, c.substr) {
+		c.n.Add(1)
+	}
+	return nil
+}
+
+func (c *LogCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *LogCounter) WithGroup(string) slog.Handler      { return c }

@@ -11,7 +11,10 @@
 // another listed server when its connection breaks. -bus (bus ports,
 // with -user/-password) or -config (a node's zoo.cfg: its bus ports and
 // first client credential) use the native client over the bus instead
-// (Bus); the two exclude each other. Over either, addauth's identities
+// (Bus); the two exclude each other. -tls-ca and -tls-cert (PEM files) put
+// the bus connection under TLS; -config does so for a node with
+// paddock.sslBus=true, with the node's stores (config's BusClientTLS)
+// unless the flags say otherwise. Over either, addauth's identities
 // are sent again to every node the session moves to.
 //
 // Run executes one command line against anything that implements Client;

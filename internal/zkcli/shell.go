@@ -3,6 +3,7 @@ package zkcli
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/zkwire/zkclient"
 )
 
@@ -228,8 +230,12 @@ func Split(line string) []string {
 // (bus addresses), as client user cred.User (anonymously when it is "").
 type Dial func(ctx context.Context, servers []string, sessionTimeout time.Duration, cred Credentials) (Client, io.Closer, error)
 
-// Credentials are a bus client user and password (paddock.clientUsers).
-type Credentials struct{ User, Password string }
+// Credentials are a bus client user and password (paddock.clientUsers),
+// and the TLS config of a bus under paddock.sslBus (nil for plain NATS).
+type Credentials struct {
+	User, Password string
+	TLS            *tls.Config
+}
 
 // DefaultServer is where the shell connects without -server, -bus or
 // -config: zkCli's default, a standalone node's clientPort.
@@ -238,7 +244,7 @@ const DefaultServer = "localhost:2181"
 // Errors of Main's flags.
 var (
 	ErrServerAndBus  = errors.New("node cli: -server (ZooKeeper client ports) and -bus/-config (the native bus) exclude each other")
-	ErrUserNotOnWire = errors.New("node cli: -user and -password are bus credentials; give them with -bus or -config")
+	ErrUserNotOnWire = errors.New("node cli: -user, -password, -tls-ca and -tls-cert are for the bus; give them with -bus or -config")
 )
 
 // Main is `node cli`: flags, connection, then one command or the
@@ -254,10 +260,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	timeout := fs.Int("timeout", 30000, "session timeout in ms")
 	user := fs.String("user", "", "bus client user (one of paddock.clientUsers); default anonymous")
 	password := fs.String("password", "", "password of -user")
-	cfgPath := fs.String("config", "", "zoo.cfg of the ensemble: use the native client over its bus ports (unless -bus), as its first paddock.clientUsers entry (unless -user)")
+	cfgPath := fs.String("config", "", "zoo.cfg of the ensemble: use the native client over its bus ports (unless -bus), as its first paddock.clientUsers entry (unless -user), "+
+		"over TLS with paddock.sslBus=true (trusting ssl.trustStore.location and, with ssl.clientAuth=need, presenting ssl.keyStore.location, unless -tls-ca, -tls-cert)")
+	tlsCA := fs.String("tls-ca", "", "PEM CA certificates to verify the nodes' bus certificates with: TLS to the bus (paddock.sslBus)")
+	tlsCert := fs.String("tls-cert", "", "PEM private key and certificate chain to present to a bus that demands client certificates: TLS to the bus")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: node cli [-server host:port[,host:port...][/chroot]] [-timeout ms] [command args...]")
-		fmt.Fprintln(stderr, "       node cli {-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg} [-timeout ms] [command args...]")
+		fmt.Fprintln(stderr, "       node cli {-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg} [-tls-ca ca.pem] [-tls-cert key.pem] [-timeout ms] [command args...]")
 		Usage(stderr)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -270,13 +279,24 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case onBus && set["server"]:
 		fmt.Fprintln(stderr, ErrServerAndBus)
 		return 2
-	case !onBus && (set["user"] || set["password"]):
+	case !onBus && (set["user"] || set["password"] || set["tls-ca"] || set["tls-cert"]):
 		fmt.Fprintln(stderr, ErrUserNotOnWire)
 		return 2
 	}
+	useTLS := *tlsCA != "" || *tlsCert != ""
 	if *cfgPath != "" {
-		if err := fromConfig(set, *cfgPath, bus, user, password); err != nil {
+		sslBus, err := fromConfig(set, *cfgPath, bus, user, password, tlsCert, tlsCA)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		useTLS = useTLS || sslBus
+	}
+	var busTLS *tls.Config
+	if useTLS {
+		var err error
+		if busTLS, err = pemtls.ClientConfig(pemtls.Files{KeyStore: *tlsCert, TrustStore: *tlsCA}); err != nil {
+			fmt.Fprintf(stderr, "node cli: TLS to the bus: %v\n", err)
 			return 2
 		}
 	}
@@ -296,7 +316,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var closer io.Closer
 	var err error
 	if onBus {
-		c, closer, err = dial(cctx, strings.Split(*bus, ","), sessionTimeout, Credentials{User: *user, Password: *password})
+		c, closer, err = dial(cctx, strings.Split(*bus, ","), sessionTimeout, Credentials{User: *user, Password: *password, TLS: busTLS})
 	} else {
 		var zc *zkclient.Conn
 		if zc, err = zkclient.Connect(cctx, *server, zkclient.WithSessionTimeout(sessionTimeout)); err == nil {
@@ -329,12 +349,22 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return 0
 }
 
-// fromConfig fills -bus and -user/-password from a zoo.cfg where the
-// command line did not set them.
-func fromConfig(set map[string]bool, path string, bus, user, password *string) error {
+// fromConfig fills -bus, -user/-password and, for a bus under TLS,
+// -tls-cert and -tls-ca from a zoo.cfg where the command line did not set
+// them. It reports whether the bus is under TLS.
+func fromConfig(set map[string]bool, path string, bus, user, password, tlsCert, tlsCA *string) (sslBus bool, err error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if cfg.SSLBus {
+		keyStore, trustStore := cfg.BusClientTLS()
+		if !set["tls-cert"] {
+			*tlsCert = keyStore
+		}
+		if !set["tls-ca"] {
+			*tlsCA = trustStore
+		}
 	}
 	if !set["bus"] {
 		var addrs []string
@@ -356,5 +386,5 @@ func fromConfig(set map[string]bool, path string, bus, user, password *string) e
 	if !set["user"] && len(cfg.ClientUsers) > 0 {
 		*user, *password = cfg.ClientUsers[0].User, cfg.ClientUsers[0].Password
 	}
-	return nil
+	return cfg.SSLBus, nil
 }
