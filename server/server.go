@@ -83,8 +83,8 @@ type options struct {
 }
 
 // WithFS makes the node's storage go through fsys (nil: the host's file
-// system), e.g. a wal.FaultFS that a crash test cuts back to what was
-// fsynced.
+// system), e.g. a faultfs.FS (internal/faultfs) that a crash test cuts
+// back to what was fsynced.
 func WithFS(fsys wal.FS) Option { return func(o *options) { o.fs = fsys } }
 
 // Start brings a node up. It returns once every listener is bound and every

@@ -8,19 +8,20 @@ import (
 	"strconv"
 
 	"github.com/paddock-zk/paddock/internal/crashpoint"
-	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/internal/faultfs"
+	"github.com/paddock-zk/paddock/replica/wal/walfs"
 	"github.com/paddock-zk/paddock/server"
 )
 
 // Fault injection for crash tests of real processes, off unless these are
 // set (then the node logs a warning).
 const (
-	// envFaultFS, set to a seed, puts a wal.FaultFS under the storage:
+	// envFaultFS, set to a seed, puts a faultfs.FS under the storage:
 	// a crash point's simulated crash cuts files back to what was fsynced,
 	// tearing tails the way the seed says.
 	envFaultFS = "PADDOCK_FAULTFS"
 	// envFaultControl names a file polled for a fault mode: none, enospc,
-	// eio-fsync (see wal.ParseFaultMode), or crash (a power loss now).
+	// eio-fsync (see faultfs.ParseMode), or crash (a power loss now).
 	// It needs envFaultFS.
 	envFaultControl = "PADDOCK_FAULTFS_CONTROL"
 )
@@ -43,7 +44,7 @@ func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s=%q: want a seed: %w", envFaultFS, seedText, err)
 	}
-	ffs := wal.NewFaultFS(wal.OS, seed)
+	ffs := faultfs.New(walfs.OS, seed)
 	crashpoint.OnCrash(func() {
 		rep, err := ffs.Crash()
 		fmt.Fprintf(stderr, "paddock: faultfs: simulated power loss: %s\n", rep)
@@ -62,12 +63,12 @@ func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 	return []server.Option{server.WithFS(ffs)}, nil
 }
 
-func pollFaults(log *slog.Logger, ffs *wal.FaultFS, path string) {
+func pollFaults(log *slog.Logger, ffs *faultfs.FS, path string) {
 	crashpoint.PollFile(path, nil, func(cmd string) {
 		if cmd == "crash" {
 			crashpoint.Crash("faultfs.power-loss")
 		}
-		m, err := wal.ParseFaultMode(cmd)
+		m, err := faultfs.ParseMode(cmd)
 		if err != nil {
 			log.Error("fault control file", "file", path, "err", err)
 			return

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paddock-zk/paddock/internal/memfs"
 )
 
 // result collects what Committer callbacks reported.
@@ -40,7 +42,7 @@ func waitChan(t *testing.T, c <-chan struct{}, what string) {
 }
 
 func TestCommitterBatches(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	appendSync(t, l, 1, 1) // segment created: later fsyncs are data fsyncs only
 	c := NewCommitter(l)
@@ -94,7 +96,7 @@ func TestCommitterBatches(t *testing.T) {
 }
 
 func TestCommitterErrors(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	appendSync(t, l, 1, 5)
 	c := NewCommitter(l)
@@ -149,7 +151,7 @@ func TestCommitterErrors(t *testing.T) {
 }
 
 func TestCommitterCloseDrains(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	c := NewCommitter(l)
 	r := newResult()

@@ -118,15 +118,15 @@
 //
 // # Fault injection
 //
-// All file access goes through FS. OS is the real one; MemFS models what
-// is durable and can Crash (dropping unsynced bytes, creates, renames and
-// removes), fail fsyncs (FailNextSync, FailSyncs), run out of space
-// (NoSpace), tear the last write (TearLastWrite) and flip bytes (FlipByte).
-// FaultFS wraps OS for crash tests of real node processes (cmd/node puts
-// it under the storage when PADDOCK_FAULTFS is set): it tracks what each
-// file has fsynced and, on Crash (run by a firing crash point, package
-// internal/crashpoint), cuts files back to it, tearing tails from a seed;
-// SetMode injects ENOSPC or fsync EIO. The crash points of this package
-// are in Log.Sync (before the fsync), Store.Persist (after the fsync,
-// after a truncation, around a snapshot install) and the epoch writes.
+// All file access goes through FS, defined in package walfs with OS, the
+// host's file system. The doubles that inject faults live outside the
+// production import graph: internal/memfs models what is durable and can
+// crash (dropping unsynced bytes, creates, renames and removes), fail
+// fsyncs, run out of space, tear the last write and flip bytes;
+// internal/faultfs wraps the host's file system for crash tests of real
+// node processes (cmd/node puts it under the storage when PADDOCK_FAULTFS
+// is set) and, when a crash point fires, cuts files back to what was
+// fsynced. The crash points of this package are in Log.Sync (before the
+// fsync), Store.Persist (after the fsync, after a truncation, around a
+// snapshot install) and the epoch writes.
 package wal
