@@ -3,7 +3,7 @@
 // data directories. It stores opaque bytes: the txn and snapshot encodings
 // belong to the tree package, the protocol (what to write when) to package
 // replica and its shell. It must not interpret entry data, start
-// goroutines other than Committer's, or talk to the bus.
+// goroutines, or talk to the bus.
 //
 // # Layout
 //
@@ -70,8 +70,10 @@
 // it skips the steps already done (truncation, install) and appends only
 // the entries the log lost.
 //
-// Group commit: Committer runs Append+Sync on its own goroutine; while one
-// fsync runs, later submissions queue and share the next fsync.
+// Group commit is the caller's: one Persist (or Append+Sync) covers every
+// entry appended so far, so a caller that persists once per batch shares an
+// fsync among the batch (the server's database actor persists once per
+// mailbox drain).
 //
 // # Snapshots and epochs
 //
@@ -92,11 +94,11 @@
 // Every Log method is safe to call from any goroutine. The log methods
 // (Append, Sync, Entries, TruncateAfter, Close, and Purge's log-file part)
 // serialize on one mutex, held across an fsync, so a Sync in flight delays
-// an Append: that is what Committer is for. LastZxid, DurableZxid,
-// FirstZxid, AcceptedEpoch and CurrentEpoch never block. SaveSnapshot,
-// Snapshots and OpenSnapshot never take the log mutex, so a snapshot can be
-// written on its own goroutine while the log appends and syncs. Entries
-// calls its fn with the mutex held: fn must not call the Log.
+// an Append. LastZxid, DurableZxid, FirstZxid, AcceptedEpoch and
+// CurrentEpoch never block. SaveSnapshot, Snapshots and OpenSnapshot never
+// take the log mutex, so a snapshot can be written on its own goroutine
+// while the log appends and syncs. Entries calls its fn with the mutex
+// held: fn must not call the Log.
 //
 // # Store
 //

@@ -115,8 +115,8 @@ func OpenStore(dataDir, logDir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Log is the underlying log, e.g. for a Committer. Writing to it directly
-// bypasses the Store's bookkeeping of snapshots.
+// Log is the underlying log. Writing to it directly bypasses the Store's
+// bookkeeping of snapshots.
 func (s *Store) Log() *Log { return s.log }
 
 // Close closes the log.

@@ -43,7 +43,7 @@ var (
 	// the same work may be retried once space returns. ENOSPC from an
 	// fsync is not this error: it poisons, like any failed fsync.
 	ErrNoSpace = errors.New("wal: disk full")
-	// ErrClosed: the log (or committer) was closed.
+	// ErrClosed: the log was closed.
 	ErrClosed = errors.New("wal: closed")
 	// ErrNoSnapshot: no snapshot file with the asked zxid.
 	ErrNoSnapshot = errors.New("wal: no such snapshot")
