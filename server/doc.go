@@ -7,4 +7,10 @@
 // graceful shutdown — and nothing else: no protocol logic lives here.
 // cmd/node is a thin command line over this package, and tests use it to
 // run nodes inside the test process.
+//
+// Fault injection comes in through Start's options — WithFS (a storage
+// double), WithCrashHook (called at the crash points: this package's and
+// the storage's Crash* constants) — so the package imports none of the
+// fault machinery (internal/crashpoint, internal/faultfs, internal/memfs);
+// cmd/node wires it from the environment.
 package server

@@ -79,13 +79,20 @@ type Node struct {
 type Option func(*options)
 
 type options struct {
-	fs wal.FS
+	fs    wal.FS
+	crash func(point string)
 }
 
 // WithFS makes the node's storage go through fsys (nil: the host's file
 // system), e.g. a faultfs.FS (internal/faultfs) that a crash test cuts
 // back to what was fsynced.
 func WithFS(fsys wal.FS) Option { return func(o *options) { o.fs = fsys } }
+
+// WithCrashHook makes the node call fn at each crash point, with its name
+// (this package's and the storage's Crash* constants), on the goroutine
+// that reaches it. A crash test kills the process there; otherwise fn must
+// return at once: it runs on the write path.
+func WithCrashHook(fn func(point string)) Option { return func(o *options) { o.crash = fn } }
 
 // Start brings a node up. It returns once every listener is bound and every
 // actor runs; election goes on in the background.
@@ -128,7 +135,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs}); err != nil {
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs, CrashHook: o.crash}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 
@@ -206,6 +213,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		bus:   n.bus.Bus(),
 		log:   n.log,
 		fatal: n.fail,
+		crash: o.crash,
 	}
 	if cfg.PurgeInterval > 0 {
 		n.db.retain = cfg.SnapRetainCount

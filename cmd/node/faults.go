@@ -27,18 +27,23 @@ const (
 )
 
 // setupFaults arms the crash points the environment names and returns the
-// Start options for a fault file system, if one is asked for. stderr is
-// where a simulated crash reports what it dropped.
+// Start options for them and for a fault file system, if one is asked
+// for. stderr is where a simulated crash reports what it dropped.
 func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
-	if err := crashpoint.Setup(log, nil); err != nil {
+	var opts []server.Option
+	on, err := crashpoint.Setup(log, nil)
+	if err != nil {
 		return nil, err
+	}
+	if on {
+		opts = append(opts, server.WithCrashHook(crashpoint.Hit))
 	}
 	seedText := os.Getenv(envFaultFS)
 	if seedText == "" {
 		if os.Getenv(envFaultControl) != "" {
 			return nil, fmt.Errorf("%s needs %s", envFaultControl, envFaultFS)
 		}
-		return nil, nil
+		return opts, nil
 	}
 	seed, err := strconv.ParseInt(seedText, 10, 64)
 	if err != nil {
@@ -60,7 +65,7 @@ func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 		log.Warn("storage faults are controlled by a file", "file", path)
 		go pollFaults(log, ffs, path)
 	}
-	return []server.Option{server.WithFS(ffs)}, nil
+	return append(opts, server.WithFS(ffs)), nil
 }
 
 func pollFaults(log *slog.Logger, ffs *faultfs.FS, path string) {

@@ -128,7 +128,9 @@
 // internal/faultfs wraps the host's file system for crash tests of real
 // node processes (cmd/node puts it under the storage when PADDOCK_FAULTFS
 // is set) and, when a crash point fires, cuts files back to what was
-// fsynced. The crash points of this package are in Log.Sync (before the
-// fsync), Store.Persist (after the fsync, after a truncation, around a
-// snapshot install) and the epoch writes.
+// fsynced. The crash points of this package (the Crash* constants) are in
+// Log.Sync (before the fsync), Store.Persist (after the fsync, after a
+// truncation, around a snapshot install) and the epoch writes; each calls
+// Options.CrashHook, so the machinery that arms them and kills the process
+// (internal/crashpoint) stays out of this package's imports.
 package wal
