@@ -10,7 +10,8 @@
 //
 // Fault injection comes in through Start's options — WithFS (a storage
 // double), WithCrashHook (called at the crash points: this package's and
-// the storage's Crash* constants) — so the package imports none of the
-// fault machinery (internal/crashpoint, internal/faultfs, internal/memfs);
-// cmd/node wires it from the environment.
+// the storage's Crash* constants), WithClock (a skewed clock) — so the
+// package imports none of the fault machinery (internal/crashpoint,
+// internal/faultfs, internal/memfs) and reads no environment variables;
+// cmd/node wires the faults from its environment.
 package server

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
+	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/internal/faultfs"
 	"github.com/paddock-zk/paddock/replica/wal/walfs"
@@ -24,13 +26,28 @@ const (
 	// eio-fsync (see faultfs.ParseMode), or crash (a power loss now).
 	// It needs envFaultFS.
 	envFaultControl = "PADDOCK_FAULTFS_CONTROL"
+	// envClockRate (e.g. 2.0: two seconds per real second, so every
+	// tick-counted timeout fires twice as early) and envClockOffset (a Go
+	// duration, e.g. -30s) give every actor of the process an
+	// actors.SkewedClock instead of the system clock: the gauntlet's
+	// clock-skew fault.
+	envClockRate   = "PADDOCK_CLOCK_RATE"
+	envClockOffset = "PADDOCK_CLOCK_OFFSET"
 )
 
 // setupFaults arms the crash points the environment names and returns the
-// Start options for them and for a fault file system, if one is asked
-// for. stderr is where a simulated crash reports what it dropped.
+// Start options for them, for a skewed clock and for a fault file system,
+// if any is asked for. stderr is where a simulated crash reports what it
+// dropped.
 func setupFaults(log *slog.Logger, stderr io.Writer) ([]server.Option, error) {
 	var opts []server.Option
+	clock, err := clockFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if clock != nil {
+		opts = append(opts, server.WithClock(clock))
+	}
 	on, err := crashpoint.Setup(log, nil)
 	if err != nil {
 		return nil, err
@@ -81,4 +98,25 @@ func pollFaults(log *slog.Logger, ffs *faultfs.FS, path string) {
 		log.Warn("storage fault mode", "mode", m.String())
 		ffs.SetMode(m)
 	})
+}
+
+// clockFromEnv is the skewed clock the environment asks for, or nil.
+func clockFromEnv() (actors.Clock, error) {
+	rs, ofs := os.Getenv(envClockRate), os.Getenv(envClockOffset)
+	if rs == "" && ofs == "" {
+		return nil, nil
+	}
+	rate, offset := 1.0, time.Duration(0)
+	var err error
+	if rs != "" {
+		if rate, err = strconv.ParseFloat(rs, 64); err != nil || !(rate > 0) {
+			return nil, fmt.Errorf("%s=%q: want a rate above 0", envClockRate, rs)
+		}
+	}
+	if ofs != "" {
+		if offset, err = time.ParseDuration(ofs); err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", envClockOffset, ofs, err)
+		}
+	}
+	return actors.NewSkewedClock(rate, offset), nil
 }
