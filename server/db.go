@@ -12,7 +12,6 @@ import (
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
-	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/store"
@@ -64,6 +63,8 @@ type dbActor struct {
 	retain int // snapshots kept by purge; 0: never purge
 	// fatal stops the node after a storage failure that cannot be retried.
 	fatal func(error)
+	// crash is the crash-point hook (WithCrashHook); nil: none.
+	crash func(point string)
 
 	st     *store.Store
 	status atomic.Pointer[DBStatus]
@@ -183,7 +184,7 @@ func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
 	}
 	a.st.SetNow(ctx.Clock.Now().UnixMilli())
 	if env.Kind == msg.KindSnapChunk {
-		crashpoint.Hit(crashpoint.SnapReceive)
+		a.crashPoint(CrashSnapReceive)
 	}
 	if err := a.st.Step(env); err != nil {
 		ctx.Log.Warn("replica step", "kind", env.Kind, "from", env.From, "err", err)
@@ -299,23 +300,30 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 	a.publishStatus()
 }
 
+// crashPoint passes a crash point to the hook, if there is one.
+func (a *dbActor) crashPoint(name string) {
+	if a.crash != nil {
+		a.crash(name)
+	}
+}
+
 // carryOut sends what waited for rd's Persist, and advances the store.
 func (a *dbActor) carryOut(ctx *actors.Context, rd store.Ready, late []msg.Envelope) {
 	for _, env := range late {
 		switch env.Kind {
 		case msg.KindNewLeaderAck:
-			crashpoint.Hit(crashpoint.SyncBeforeAck)
+			a.crashPoint(CrashSyncBeforeAck)
 		case msg.KindSnapChunk:
-			crashpoint.Hit(crashpoint.SnapSend)
+			a.crashPoint(CrashSnapSend)
 		}
 		if err := ctx.Bus.Send(env); err != nil {
 			ctx.Log.Debug("send failed", "to", env.To, "kind", env.Kind, "err", err)
 		}
 		switch env.Kind {
 		case msg.KindNewLeaderAck:
-			crashpoint.Hit(crashpoint.SyncAfterAck)
+			a.crashPoint(CrashSyncAfterAck)
 		case msg.KindAck:
-			crashpoint.Hit(crashpoint.AckAfterSend)
+			a.crashPoint(CrashAckAfterSend)
 		}
 	}
 	for _, r := range rd.Replies {

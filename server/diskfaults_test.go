@@ -12,20 +12,20 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
-	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
 )
 
 // faultEnsemble is an in-process ensemble whose nodes keep their storage
-// in a wal.MemFS each, so a test can fill a node's disk or fail its
+// in a memfs.FS each, so a test can fill a node's disk or fail its
 // fsyncs, and restart it on what its disk holds.
 type faultEnsemble struct {
 	t     *testing.T
 	cfgs  []*config.Config
-	fs    []*wal.MemFS
+	fs    []*memfs.FS
 	logs  []*testutil.SyncBuffer
 	nodes []*Node
 }
@@ -34,7 +34,7 @@ func startFaultEnsemble(t *testing.T) *faultEnsemble {
 	t.Helper()
 	e := &faultEnsemble{t: t, cfgs: ensembleConfigs(t, 3, "")}
 	for range e.cfgs {
-		e.fs = append(e.fs, wal.NewMemFS())
+		e.fs = append(e.fs, memfs.New())
 		e.logs = append(e.logs, nil)
 		e.nodes = append(e.nodes, nil)
 	}

@@ -11,4 +11,11 @@
 // graceful shutdown — and nothing else: no protocol logic lives here.
 // cmd/node is a thin command line over this package, and tests use it to
 // run nodes inside the test process.
+//
+// Fault injection comes in through Start's options — WithFS (a storage
+// double), WithCrashHook (called at the crash points: this package's and
+// the storage's Crash* constants), WithClock (a skewed clock) — so the
+// package imports none of the fault machinery (internal/crashpoint,
+// internal/faultfs, internal/memfs) and reads no environment variables;
+// cmd/node wires the faults from its environment.
 package server

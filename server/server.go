@@ -61,7 +61,7 @@ type Node struct {
 	zk     *zkwire.Server
 
 	// clock is every actor's time: the system clock, or a skewed one a
-	// test asked for (clock.go).
+	// test asked for (WithClock).
 	clock actors.Clock
 
 	unserve func()
@@ -80,13 +80,26 @@ type Node struct {
 type Option func(*options)
 
 type options struct {
-	fs wal.FS
+	fs    wal.FS
+	crash func(point string)
+	clock actors.Clock
 }
 
 // WithFS makes the node's storage go through fsys (nil: the host's file
-// system), e.g. a wal.FaultFS that a crash test cuts back to what was
-// fsynced.
+// system), e.g. a faultfs.FS (internal/faultfs) that a crash test cuts
+// back to what was fsynced.
 func WithFS(fsys wal.FS) Option { return func(o *options) { o.fs = fsys } }
+
+// WithCrashHook makes the node call fn at each crash point, with its name
+// (this package's and the storage's Crash* constants), on the goroutine
+// that reaches it. A crash test kills the process there; otherwise fn must
+// return at once: it runs on the write path.
+func WithCrashHook(fn func(point string)) Option { return func(o *options) { o.crash = fn } }
+
+// WithClock makes clock every actor's time (nil: the system clock). Tests
+// pass an actors.SkewedClock to run a node fast, slow or off (the
+// gauntlet's clock-skew fault, through cmd/node's environment).
+func WithClock(clock actors.Clock) Option { return func(o *options) { o.clock = clock } }
 
 // Start brings a node up. It returns once every listener is bound and every
 // actor runs; election goes on in the background.
@@ -105,9 +118,9 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if err := cfg.CheckBus(); err != nil {
 		return nil, fmt.Errorf("server: refusing to start: %w", err)
 	}
-	clock, err := clockFromEnv()
-	if err != nil {
-		return nil, err
+	clock := o.clock
+	if clock == nil {
+		clock = actors.SystemClock{}
 	}
 	n = &Node{cfg: cfg, id: id, log: log.With("node", uint64(id)), errc: make(chan error, 8), started: make(chan struct{}), clock: clock}
 	if sk, ok := clock.(*actors.SkewedClock); ok {
@@ -129,7 +142,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs}); err != nil {
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs, CrashHook: o.crash}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 
@@ -217,6 +230,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		bus:   n.bus.Bus(),
 		log:   n.log,
 		fatal: n.fail,
+		crash: o.crash,
 	}
 	if cfg.PurgeInterval > 0 {
 		n.db.retain = cfg.SnapRetainCount

@@ -137,3 +137,97 @@ func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
 		})
 	})
 }
+
+const module = "github.com/paddock-zk/paddock"
+
+// production are the packages a node runs that must carry no fault
+// machinery: the storage, the replicated store and the node's assembly.
+// Their tests may use it; cmd/node wires it from the environment.
+var production = []string{"replica", "store", "server"}
+
+// faultMachinery are the packages that arm crash points and fake file
+// systems. Production code gets their effects only through hooks and
+// options (wal.Options.CrashHook, server.WithCrashHook, server.WithFS).
+var faultMachinery = []string{"internal/crashpoint", "internal/faultfs", "internal/memfs"}
+
+func isProduction(dir string) bool {
+	for _, p := range production {
+		if dir == p || strings.HasPrefix(dir, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// The check follows imports through the module's other packages too, so a
+// helper package cannot smuggle the machinery in.
+func TestFaultMachineryStaysOutOfProduction(t *testing.T) {
+	root := repoRoot(t)
+	imports := map[string]map[string]bool{} // package dir → module package dirs it imports
+	goFiles(t, root, func(rel string, f *ast.File) {
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		if imports[dir] == nil {
+			imports[dir] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if dep, ok := strings.CutPrefix(p, module+"/"); ok {
+				imports[dir][dep] = true
+			}
+		}
+	})
+	for dir := range imports {
+		if !isProduction(dir) {
+			continue
+		}
+		// Breadth first, remembering how each package was reached.
+		via := map[string]string{dir: ""}
+		queue := []string{dir}
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			for dep := range imports[p] {
+				if _, seen := via[dep]; seen {
+					continue
+				}
+				via[dep] = p
+				queue = append(queue, dep)
+			}
+		}
+		for _, bad := range faultMachinery {
+			if _, ok := via[bad]; !ok {
+				continue
+			}
+			chain := []string{bad}
+			for p := via[bad]; p != ""; p = via[p] {
+				chain = append([]string{p}, chain...)
+			}
+			t.Errorf("%s depends on %s (%s): fault machinery comes in through hooks and options", dir, bad, strings.Join(chain, " -> "))
+		}
+	}
+}
+
+// A node's behaviour must not change with the environment behind its
+// back: the production packages read no environment variables; cmd/node
+// reads them and passes options.
+func TestProductionReadsNoEnvironment(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		if !isProduction(filepath.ToSlash(filepath.Dir(rel))) {
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); ok && id.Name == "os" {
+				switch sel.Sel.Name {
+				case "Getenv", "LookupEnv", "Environ", "ExpandEnv":
+					t.Errorf("%s uses os.%s: take the setting as an option, read it in cmd/node", rel, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	})
+}

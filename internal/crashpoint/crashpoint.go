@@ -1,8 +1,12 @@
-// Package crashpoint owns the named crash points of a real node process:
+// Package crashpoint arms the named crash points of a real node process:
 // places in the shell (the storage layer and the database actor, never the
 // pure cores) where a process crash is most likely to lose or corrupt
-// acknowledged data. A site calls Hit(name); unless that point is armed,
-// Hit costs one atomic load and does nothing.
+// acknowledged data. The packages that own the sites name them (the
+// Crash* constants of replica/wal and server) and call a hook they are
+// given (wal.Options.CrashHook, server.WithCrashHook); cmd/node passes Hit
+// as that hook when this package's variables are set. The production
+// packages never import this one (internal/archtest checks): it owns the
+// arming, the list of every point for a harness, and the kill.
 //
 // A point is armed by the environment variable PADDOCK_CRASHPOINT, read
 // by Setup at start-up, or by the content of the file named by
@@ -19,9 +23,10 @@
 // OnCrash (a fault file system drops its unsynced bytes there, as a power
 // loss would), and SIGKILLs its own process. Hit never returns once it
 // fires; other goroutines that reach an armed point meanwhile wait.
+// Unless a point is armed, Hit costs one atomic load and does nothing.
 //
-// It is test machinery that stays in production builds; nothing arms a
-// point unless one of the two variables is set.
+// It is test machinery that stays in the node binary (cmd/node's fault
+// wiring); nothing arms a point unless one of the two variables is set.
 package crashpoint
 
 import (
@@ -37,6 +42,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/server"
 )
 
 // The environment variables.
@@ -45,51 +53,24 @@ const (
 	FileEnvVar = "PADDOCK_CRASHPOINT_FILE" // a file holding a spec, polled
 )
 
-// The crash points. Points lists them all.
+// The crash points, by the harness's names for them; each is the constant
+// of the package that owns the site, which documents where it is.
 const (
-	// WALBeforeFsync: log records appended (buffered or written), not yet
-	// fsynced.
-	WALBeforeFsync = "wal.before-fsync"
-	// WALAfterFsync: log records fsynced, before the acks (or the
-	// leader's own count) that rely on them go out.
-	WALAfterFsync = "wal.after-fsync"
-	// AckAfterSend: a follower has sent an Ack for entries it persisted
-	// (an Ack sent before the fsync would lose them here).
-	AckAfterSend = "ack.after-send"
-	// SyncAfterTruncate: a follower in sync has durably truncated its log
-	// to the leader's TRUNC point and has not yet appended the leader's
-	// entries after it.
-	SyncAfterTruncate = "sync.after-truncate"
-	// SyncBeforeAck: a follower has made the history the leader sent in
-	// sync (DIFF, TRUNC or SNAP, up to NEWLEADER) durable, and its
-	// currentEpoch, and not yet sent its NewLeaderAck.
-	SyncBeforeAck = "sync.before-ack"
-	// SyncAfterAck: the NewLeaderAck has gone out; the history it claims
-	// must be on disk (ZOOKEEPER-3911, -3642).
-	SyncAfterAck = "sync.after-ack"
-	// SnapSend: a leader is about to send a snapshot chunk to a follower.
-	SnapSend = "snap.send"
-	// SnapReceive: a follower has received a snapshot chunk (the snapshot
-	// is still being assembled in memory).
-	SnapReceive = "snap.receive"
-	// SnapInstallBefore: a follower has the whole snapshot and has written
-	// nothing of it yet.
-	SnapInstallBefore = "snap.install.before"
-	// SnapInstallMid: the snapshot file is durable, the old log and newer
-	// snapshots are not yet discarded (the install marker is on disk).
-	SnapInstallMid = "snap.install.mid"
-	// SnapInstallAfter: the install is complete and durable; the entries
-	// after it are not yet appended and nothing is acked.
-	SnapInstallAfter = "snap.install.after"
-	// EpochBeforeAccepted / EpochAfterAccepted: around writing the
-	// acceptedEpoch file (discovery).
-	EpochBeforeAccepted = "epoch.before-accepted"
-	EpochAfterAccepted  = "epoch.after-accepted"
-	// EpochBeforeCurrent / EpochAfterCurrent: around writing the
-	// currentEpoch file, which follows the synced history
-	// (ZOOKEEPER-4785) and precedes the NewLeaderAck.
-	EpochBeforeCurrent = "epoch.before-current"
-	EpochAfterCurrent  = "epoch.after-current"
+	WALBeforeFsync      = wal.CrashBeforeFsync
+	WALAfterFsync       = wal.CrashAfterFsync
+	AckAfterSend        = server.CrashAckAfterSend
+	SyncAfterTruncate   = wal.CrashSyncAfterTruncate
+	SyncBeforeAck       = server.CrashSyncBeforeAck
+	SyncAfterAck        = server.CrashSyncAfterAck
+	SnapSend            = server.CrashSnapSend
+	SnapReceive         = server.CrashSnapReceive
+	SnapInstallBefore   = wal.CrashSnapInstallBefore
+	SnapInstallMid      = wal.CrashSnapInstallMid
+	SnapInstallAfter    = wal.CrashSnapInstallAfter
+	EpochBeforeAccepted = wal.CrashEpochBeforeAccepted
+	EpochAfterAccepted  = wal.CrashEpochAfterAccepted
+	EpochBeforeCurrent  = wal.CrashEpochBeforeCurrent
+	EpochAfterCurrent   = wal.CrashEpochAfterCurrent
 )
 
 // Points is every crash point, in the order a harness visits them.
@@ -227,21 +208,24 @@ func fire(name string, n int64) {
 
 // Setup arms the points named by PADDOCK_CRASHPOINT and, when
 // PADDOCK_CRASHPOINT_FILE is set, polls that file until stop is closed
-// (nil: for the process's life). A node calls it once at start-up.
-func Setup(log *slog.Logger, stop <-chan struct{}) error {
+// (nil: for the process's life). A node calls it once at start-up. on
+// says whether either variable is set, that is whether a point may ever
+// fire: only then does the node need Hit as its crash hook.
+func Setup(log *slog.Logger, stop <-chan struct{}) (on bool, err error) {
 	if spec := os.Getenv(EnvVar); spec != "" {
 		if err := Arm(spec); err != nil {
-			return fmt.Errorf("crashpoint: %s: %w", EnvVar, err)
+			return false, fmt.Errorf("crashpoint: %s: %w", EnvVar, err)
 		}
 		log.Warn("crash point armed", "spec", spec)
+		on = true
 	}
 	path := os.Getenv(FileEnvVar)
 	if path == "" {
-		return nil
+		return on, nil
 	}
 	log.Warn("crash points armed from a control file", "file", path)
 	go poll(log, path, stop)
-	return nil
+	return true, nil
 }
 
 // pollEvery is how often a control file is read: cheap, and far below

@@ -78,7 +78,7 @@ func TestDisarmedHitDoesNothing(t *testing.T) {
 // and dies of SIGKILL at the point.
 func TestHitKillsTheProcess(t *testing.T) {
 	if os.Getenv("CRASHPOINT_CHILD") == "1" {
-		if err := Setup(discard(), nil); err != nil {
+		if on, err := Setup(discard(), nil); err != nil || !on {
 			os.Exit(3)
 		}
 		Hit(EpochBeforeCurrent)

@@ -23,7 +23,7 @@ import (
 
 // CrashConfig configures a crash-point campaign: every point of package
 // crashpoint hit Hits times on a 3-node ensemble of real processes whose
-// storage is a wal.FaultFS, so each crash also drops what was not fsynced.
+// storage is a faultfs.FS, so each crash also drops what was not fsynced.
 type CrashConfig struct {
 	Bin    string
 	Dir    string   // where a failing campaign is kept ("": the temp dir)

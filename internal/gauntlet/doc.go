@@ -14,17 +14,17 @@
 // zxids once healed, and writes acknowledged again after the final
 // heal).
 //
-// Crash points and storage faults: every node runs on a wal.FaultFS and
-// polls two control files in its directory, one arming crash points
-// (package internal/crashpoint; Ensemble.ArmCrash), one failing its
-// storage (Ensemble.SetStorageFault: ENOSPC, fsync EIO). The scheduler's
-// crash-point, disk-full and fsync-eio faults use them (crash.go,
-// storagefaults.go). RunCrash is the crash-point campaign: each point hit
-// a given number of times on the node and in the situation that reaches
-// it (a follower restarted into a DIFF, TRUNC or SNAP; the followers of a
-// killed leader for the epoch files), every crash dropping what was not
-// fsynced, and after each one every acknowledged write checked on every
-// node and the digests compared.
+// Crash points and storage faults: every node runs on a faultfs.FS
+// (internal/faultfs) and polls two control files in its directory, one
+// arming crash points (package internal/crashpoint; Ensemble.ArmCrash),
+// one failing its storage (Ensemble.SetStorageFault: ENOSPC, fsync EIO).
+// The scheduler's crash-point, disk-full and fsync-eio faults use them
+// (crash.go, storagefaults.go). RunCrash is the crash-point campaign: each
+// point hit a given number of times on the node and in the situation that
+// reaches it (a follower restarted into a DIFF, TRUNC or SNAP; the
+// followers of a killed leader for the epoch files), every crash dropping
+// what was not fsynced, and after each one every acknowledged write
+// checked on every node and the digests compared.
 //
 // A run is bounded in time (its duration plus settling and checking) and
 // load (a fixed number of clients issuing one request at a time). A failing

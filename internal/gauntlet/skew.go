@@ -5,8 +5,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-
-	"github.com/paddock-zk/paddock/server"
 )
 
 // Clock skew and overlapping faults.
@@ -22,16 +20,22 @@ var skewRates = []float64{0.5, 0.7, 1.5, 2.0}
 // TestOriginRestartClockBehind).
 var skewOffsets = []time.Duration{0, 45 * time.Second, -45 * time.Second}
 
+// The variables cmd/node reads for a skewed clock (its faults.go).
+const (
+	envClockRate   = "PADDOCK_CLOCK_RATE"
+	envClockOffset = "PADDOCK_CLOCK_OFFSET"
+)
+
 // StartSkewed starts node id on a clock running at rate and offset from
-// the real one (server.ClockRateEnv, server.ClockOffsetEnv). A node's
-// process takes the test process's environment, and the Ensemble's
-// methods run on one goroutine, so the variables are set for this start
-// only and removed again.
+// the real one (envClockRate, envClockOffset). A node's process takes the
+// test process's environment, and the Ensemble's methods run on one
+// goroutine, so the variables are set for this start only and removed
+// again.
 func (e *Ensemble) StartSkewed(id int, rate float64, offset time.Duration) error {
-	os.Setenv(server.ClockRateEnv, strconv.FormatFloat(rate, 'f', -1, 64))
-	os.Setenv(server.ClockOffsetEnv, offset.String())
-	defer os.Unsetenv(server.ClockRateEnv)
-	defer os.Unsetenv(server.ClockOffsetEnv)
+	os.Setenv(envClockRate, strconv.FormatFloat(rate, 'f', -1, 64))
+	os.Setenv(envClockOffset, offset.String())
+	defer os.Unsetenv(envClockRate)
+	defer os.Unsetenv(envClockOffset)
 	return e.Start(id)
 }
 

@@ -3,7 +3,7 @@
 // data directories. It stores opaque bytes: the txn and snapshot encodings
 // belong to the tree package, the protocol (what to write when) to package
 // replica and its shell. It must not interpret entry data, start
-// goroutines other than Committer's, or talk to the bus.
+// goroutines, or talk to the bus.
 //
 // # Layout
 //
@@ -70,8 +70,10 @@
 // it skips the steps already done (truncation, install) and appends only
 // the entries the log lost.
 //
-// Group commit: Committer runs Append+Sync on its own goroutine; while one
-// fsync runs, later submissions queue and share the next fsync.
+// Group commit is the caller's: one Persist (or Append+Sync) covers every
+// entry appended so far, so a caller that persists once per batch shares an
+// fsync among the batch (the server's database actor persists once per
+// mailbox drain).
 //
 // # Snapshots and epochs
 //
@@ -92,11 +94,11 @@
 // Every Log method is safe to call from any goroutine. The log methods
 // (Append, Sync, Entries, TruncateAfter, Close, and Purge's log-file part)
 // serialize on one mutex, held across an fsync, so a Sync in flight delays
-// an Append: that is what Committer is for. LastZxid, DurableZxid,
-// FirstZxid, AcceptedEpoch and CurrentEpoch never block. SaveSnapshot,
-// Snapshots and OpenSnapshot never take the log mutex, so a snapshot can be
-// written on its own goroutine while the log appends and syncs. Entries
-// calls its fn with the mutex held: fn must not call the Log.
+// an Append. LastZxid, DurableZxid, FirstZxid, AcceptedEpoch and
+// CurrentEpoch never block. SaveSnapshot, Snapshots and OpenSnapshot never
+// take the log mutex, so a snapshot can be written on its own goroutine
+// while the log appends and syncs. Entries calls its fn with the mutex
+// held: fn must not call the Log.
 //
 // # Store
 //
@@ -118,15 +120,17 @@
 //
 // # Fault injection
 //
-// All file access goes through FS. OS is the real one; MemFS models what
-// is durable and can Crash (dropping unsynced bytes, creates, renames and
-// removes), fail fsyncs (FailNextSync, FailSyncs), run out of space
-// (NoSpace), tear the last write (TearLastWrite) and flip bytes (FlipByte).
-// FaultFS wraps OS for crash tests of real node processes (cmd/node puts
-// it under the storage when PADDOCK_FAULTFS is set): it tracks what each
-// file has fsynced and, on Crash (run by a firing crash point, package
-// internal/crashpoint), cuts files back to it, tearing tails from a seed;
-// SetMode injects ENOSPC or fsync EIO. The crash points of this package
-// are in Log.Sync (before the fsync), Store.Persist (after the fsync,
-// after a truncation, around a snapshot install) and the epoch writes.
+// All file access goes through FS, defined in package walfs with OS, the
+// host's file system. The doubles that inject faults live outside the
+// production import graph: internal/memfs models what is durable and can
+// crash (dropping unsynced bytes, creates, renames and removes), fail
+// fsyncs, run out of space, tear the last write and flip bytes;
+// internal/faultfs wraps the host's file system for crash tests of real
+// node processes (cmd/node puts it under the storage when PADDOCK_FAULTFS
+// is set) and, when a crash point fires, cuts files back to what was
+// fsynced. The crash points of this package (the Crash* constants) are in
+// Log.Sync (before the fsync), Store.Persist (after the fsync, after a
+// truncation, around a snapshot install) and the epoch writes; each calls
+// Options.CrashHook, so the machinery that arms them and kills the process
+// (internal/crashpoint) stays out of this package's imports.
 package wal

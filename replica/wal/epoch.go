@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/paddock-zk/paddock/internal/crashpoint"
 )
 
 // Epoch file names, as ZooKeeper calls them.
@@ -44,11 +42,11 @@ func (l *Log) CurrentEpoch() uint64 { return l.current.Load() }
 // SetAcceptedEpoch makes e the accepted epoch durably before returning.
 // On error the old value stays in force (on disk and in AcceptedEpoch).
 func (l *Log) SetAcceptedEpoch(e uint64) error {
-	crashpoint.Hit(crashpoint.EpochBeforeAccepted)
+	l.crash(CrashEpochBeforeAccepted)
 	if err := l.setEpoch(acceptedEpochFile, e, &l.accepted); err != nil {
 		return err
 	}
-	crashpoint.Hit(crashpoint.EpochAfterAccepted)
+	l.crash(CrashEpochAfterAccepted)
 	return nil
 }
 
@@ -56,11 +54,11 @@ func (l *Log) SetAcceptedEpoch(e uint64) error {
 // Callers write it only after the history it names is durable
 // (ZOOKEEPER-4785).
 func (l *Log) SetCurrentEpoch(e uint64) error {
-	crashpoint.Hit(crashpoint.EpochBeforeCurrent)
+	l.crash(CrashEpochBeforeCurrent)
 	if err := l.setEpoch(currentEpochFile, e, &l.current); err != nil {
 		return err
 	}
-	crashpoint.Hit(crashpoint.EpochAfterCurrent)
+	l.crash(CrashEpochAfterCurrent)
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/memfs"
 )
 
 func TestEpochsPersist(t *testing.T) {
@@ -25,7 +27,7 @@ func TestEpochsPersist(t *testing.T) {
 				}
 			}
 			l.Close()
-			if m, ok := fsys.(*MemFS); ok {
+			if m, ok := fsys.(*memfs.FS); ok {
 				m.Crash()
 			}
 			l = mustOpen(t, fsys, dir, 0)
@@ -93,7 +95,7 @@ func TestEpochWriteAtomic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := NewMemFS()
+			fsys := memfs.New()
 			l := mustOpen(t, fsys, "/d", 0)
 			if err := l.SetAcceptedEpoch(5); err != nil {
 				t.Fatal(err)

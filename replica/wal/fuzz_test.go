@@ -3,6 +3,7 @@ package wal
 import (
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -23,7 +24,7 @@ func FuzzRecover(f *testing.F) {
 	f.Add([]byte{}, false)
 	f.Add([]byte("PDKLOG1\n\xff\xff\xff\xff"), false)
 	f.Fuzz(func(t *testing.T, data []byte, second bool) {
-		fsys := NewMemFS()
+		fsys := memfs.New()
 		if err := fsys.MkdirAll("/d/version-2", 0o755); err != nil {
 			t.Fatal(err)
 		}

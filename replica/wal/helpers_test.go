@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/memfs"
 )
 
 // fsKinds runs storage tests on the in-memory FS and on the real disk.
@@ -17,7 +19,7 @@ var fsKinds = []struct {
 	name string
 	new  func(t testing.TB) (FS, string)
 }{
-	{"memfs", func(testing.TB) (FS, string) { return NewMemFS(), "/data" }},
+	{"memfs", func(testing.TB) (FS, string) { return memfs.New(), "/data" }},
 	{"os", func(t testing.TB) (FS, string) { return OS, t.TempDir() }},
 }
 
@@ -103,7 +105,7 @@ func logPath(dir string, z uint64) string {
 
 func readAll(t testing.TB, fsys FS, p string) []byte {
 	t.Helper()
-	if m, ok := fsys.(*MemFS); ok {
+	if m, ok := fsys.(*memfs.FS); ok {
 		b, err := m.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -120,7 +122,7 @@ func readAll(t testing.TB, fsys FS, p string) []byte {
 func writeAll(t testing.TB, fsys FS, p string, b []byte) {
 	t.Helper()
 	var err error
-	if m, ok := fsys.(*MemFS); ok {
+	if m, ok := fsys.(*memfs.FS); ok {
 		err = m.WriteFile(p, b)
 	} else {
 		err = os.WriteFile(p, b, 0o644)

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/replica"
 )
 
@@ -30,8 +31,8 @@ func TestStorePersistNoSpaceRetry(t *testing.T) {
 	}
 	for name, rd := range readies {
 		t.Run(name, func(t *testing.T) {
-			setup := func() (*MemFS, *Store) {
-				fsys := NewMemFS()
+			setup := func() (*memfs.FS, *Store) {
+				fsys := memfs.New()
 				s := openStore(t, fsys, seg, nil)
 				persist(t, s, replica.Ready{Entries: ents(1, 8), CurrentEpoch: 1})
 				if err := s.SaveSnapshot(4, []byte("state@4")); err != nil {
@@ -107,7 +108,7 @@ func TestStorePersistNoSpaceRetry(t *testing.T) {
 // ENOSPC from an fsync during Persist poisons the store like EIO: the
 // node must stop, not retry.
 func TestStorePersistFsyncNoSpacePoisons(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 3), CurrentEpoch: 1})
 	fsys.FailNextSync(syscall.ENOSPC)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/memfs"
 )
 
 func snapData(z uint64) []byte { return bytes.Repeat([]byte(fmt.Sprintf("tree@%d;", z)), 1000) }
@@ -116,17 +118,17 @@ func TestSnapshotFailuresLeaveNothing(t *testing.T) {
 	boom := errors.New("tree walk failed")
 	tests := []struct {
 		name   string
-		inject func(*MemFS)
+		inject func(*memfs.FS)
 		write  func(io.Writer) error
 		want   error
 	}{
-		{"writer fails", func(*MemFS) {}, func(w io.Writer) error { w.Write([]byte("part")); return boom }, boom},
-		{"fsync fails", func(m *MemFS) { m.FailNextSync(syscall.EIO) }, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err }, syscall.EIO},
-		{"disk full", func(m *MemFS) { m.NoSpace(10) }, func(w io.Writer) error { _, err := w.Write(make([]byte, 1<<20)); return err }, syscall.ENOSPC},
+		{"writer fails", func(*memfs.FS) {}, func(w io.Writer) error { w.Write([]byte("part")); return boom }, boom},
+		{"fsync fails", func(m *memfs.FS) { m.FailNextSync(syscall.EIO) }, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err }, syscall.EIO},
+		{"disk full", func(m *memfs.FS) { m.NoSpace(10) }, func(w io.Writer) error { _, err := w.Write(make([]byte, 1<<20)); return err }, syscall.ENOSPC},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := NewMemFS()
+			fsys := memfs.New()
 			l := mustOpen(t, fsys, "/d", 0)
 			appendSync(t, l, 1, 3)
 			saveSnap(t, l, 1)
@@ -146,7 +148,7 @@ func TestSnapshotFailuresLeaveNothing(t *testing.T) {
 }
 
 func TestSnapshotCrashAtomic(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	saveSnap(t, l, 1)
 	// A crash while a snapshot (or epoch) was written leaves a temporary
@@ -227,7 +229,7 @@ func TestPurge(t *testing.T) {
 			})
 		}
 	}
-	l := mustOpen(t, NewMemFS(), "/d", 0)
+	l := mustOpen(t, memfs.New(), "/d", 0)
 	wantErrIs(t, l.Purge(2), ErrRetain)
 }
 
@@ -235,7 +237,7 @@ func TestPurge(t *testing.T) {
 // and Purge on other goroutines while the log appends and syncs (run with
 // -race).
 func TestSnapshotConcurrentWithLog(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", int64(fileHeader)+8*recLen)
 	done := make(chan error, 1)
 	go func() {

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/internal/crashpoint"
 	"github.com/paddock-zk/paddock/replica"
 )
 
@@ -115,8 +114,8 @@ func OpenStore(dataDir, logDir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Log is the underlying log, e.g. for a Committer. Writing to it directly
-// bypasses the Store's bookkeeping of snapshots.
+// Log is the underlying log. Writing to it directly bypasses the Store's
+// bookkeeping of snapshots.
 func (s *Store) Log() *Log { return s.log }
 
 // Close closes the log.
@@ -443,15 +442,15 @@ func (s *Store) persist(rd replica.Ready, p *persistProgress) error {
 			return err
 		}
 		p.truncated = true
-		crashpoint.Hit(crashpoint.SyncAfterTruncate)
+		s.log.crash(CrashSyncAfterTruncate)
 	}
 	if rd.Snapshot != nil && !p.installed {
-		crashpoint.Hit(crashpoint.SnapInstallBefore)
+		s.log.crash(CrashSnapInstallBefore)
 		if err := s.install(rd.Snapshot.Zxid, rd.Snapshot.Data); err != nil {
 			return err
 		}
 		p.installed = true
-		crashpoint.Hit(crashpoint.SnapInstallAfter)
+		s.log.crash(CrashSnapInstallAfter)
 	}
 	entries := rd.Entries
 	if p.appending {
@@ -477,7 +476,7 @@ func (s *Store) persist(rd replica.Ready, p *persistProgress) error {
 		return err
 	}
 	if len(rd.Entries) > 0 {
-		crashpoint.Hit(crashpoint.WALAfterFsync)
+		s.log.crash(CrashAfterFsync)
 	}
 	if rd.CurrentEpoch != 0 {
 		if err := s.log.SetCurrentEpoch(rd.CurrentEpoch); err != nil {
@@ -528,7 +527,7 @@ func (s *Store) install(z uint64, data []byte) error {
 	if err := s.log.SaveSnapshot(z, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return fmt.Errorf("wal: install snapshot: %w", err)
 	}
-	crashpoint.Hit(crashpoint.SnapInstallMid)
+	s.log.crash(CrashSnapInstallMid)
 	if err := s.completeInstall(z); err != nil {
 		return err
 	}

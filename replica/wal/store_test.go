@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/replica"
 )
@@ -138,7 +139,7 @@ func TestStoreMatchesMemStorage(t *testing.T) {
 		{"append-into-snapshot", []step{{rd: replica.Ready{Snapshot: snap(10, "s10")}}, {rd: replica.Ready{Entries: ents(9, 11)}, wantErr: true}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := NewMemFS()
+			fsys := memfs.New()
 			s := openStore(t, fsys, 8+3*recLen, nil)
 			m := replica.NewMemStorage()
 			compareStorage(t, "open", s, m)
@@ -171,7 +172,7 @@ func TestStoreMatchesMemStorage(t *testing.T) {
 // TestStorePersistOrder checks that the currentEpoch file is written only
 // after the entries are durable, and that a crash right then keeps them.
 func TestStorePersistOrder(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 3), CurrentEpoch: 1})
 	var violations []string
@@ -207,7 +208,7 @@ func TestStorePersistOrder(t *testing.T) {
 }
 
 func TestStoreCrashLosesOnlyUnsynced(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 4), CurrentEpoch: 1})
 	// Written through the log but never synced (no Persist).
@@ -240,7 +241,7 @@ func TestStoreInstallCrashPoints(t *testing.T) {
 		CurrentEpoch: 2,
 	}
 	for k := 1; ; k++ {
-		fsys := NewMemFS()
+		fsys := memfs.New()
 		s := openStore(t, fsys, 8+3*recLen, nil)
 		persist(t, s, replica.Ready{Entries: ents(1, 8), CurrentEpoch: 1})
 		if err := s.SaveSnapshot(4, []byte("state@4")); err != nil {
@@ -313,7 +314,7 @@ func snapFiles(t testing.TB, fsys FS) []string {
 }
 
 func TestStoreReceivedSnapshotSurvivesCrash(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 3)})
 	persist(t, s, replica.Ready{Snapshot: &replica.SnapshotData{Zxid: 10, Data: []byte("ten")}, Entries: ents(11, 12), CurrentEpoch: 2})
@@ -332,7 +333,7 @@ func TestStoreReceivedSnapshotSurvivesCrash(t *testing.T) {
 }
 
 func TestStoreFsyncFailure(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 3), CurrentEpoch: 1})
 	fsys.FailNextSync(syscall.EIO)
@@ -355,7 +356,7 @@ func TestStoreFsyncFailure(t *testing.T) {
 }
 
 func TestStoreCorruptMiddle(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 6)})
 	s.Close()
@@ -371,7 +372,7 @@ func TestStoreCorruptMiddle(t *testing.T) {
 }
 
 func TestStoreTornTail(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 3)})
 	if err := s.Log().Append(ents(4, 5)...); err != nil {
@@ -395,7 +396,7 @@ func TestStoreTornTail(t *testing.T) {
 
 func TestStoreCorruptNewestSnapshot(t *testing.T) {
 	t.Run("older one with the log behind it", func(t *testing.T) {
-		fsys := NewMemFS()
+		fsys := memfs.New()
 		s := openStore(t, fsys, 0, nil)
 		persist(t, s, replica.Ready{Entries: ents(1, 10)})
 		for _, z := range []uint64{5, 8} {
@@ -421,7 +422,7 @@ func TestStoreCorruptNewestSnapshot(t *testing.T) {
 		}
 	})
 	t.Run("log does not reach back", func(t *testing.T) {
-		fsys := NewMemFS()
+		fsys := memfs.New()
 		s := openStore(t, fsys, 0, nil)
 		persist(t, s, replica.Ready{Entries: ents(1, 3)})
 		if err := s.SaveSnapshot(3, []byte("s3")); err != nil {
@@ -441,7 +442,7 @@ func TestStoreCorruptNewestSnapshot(t *testing.T) {
 }
 
 func TestStorePurge(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	seg := 8 + 3*int64(recLen) // three records a file
 	s := openStore(t, fsys, seg, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 30)})
@@ -487,7 +488,7 @@ func TestStorePurge(t *testing.T) {
 // TestStoreConcurrentSnapshots saves and purges on one goroutine while the
 // owner persists on another (run with -race).
 func TestStoreConcurrentSnapshots(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	seg := 8 + 4*int64(recLen)
 	s := openStore(t, fsys, seg, nil)
 	done := make(chan struct{})
@@ -541,7 +542,7 @@ func TestStoreConcurrentSnapshots(t *testing.T) {
 // TestStoreSnapshotStaleAfterInstall: a background snapshot of the old
 // tree must not land after a received snapshot replaced it.
 func TestStoreSnapshotStaleAfterInstall(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	persist(t, s, replica.Ready{Entries: ents(1, 8)})
 	started, release := make(chan struct{}), make(chan struct{})
@@ -572,7 +573,7 @@ func TestStoreSnapshotStaleAfterInstall(t *testing.T) {
 }
 
 func TestStoreEpochs(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	s := openStore(t, fsys, 0, nil)
 	if err := s.SaveAcceptedEpoch(7); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/internal/crashpoint"
 )
 
 // Entry is one transaction of the log; Data is opaque here. It is the
@@ -43,7 +42,7 @@ var (
 	// the same work may be retried once space returns. ENOSPC from an
 	// fsync is not this error: it poisons, like any failed fsync.
 	ErrNoSpace = errors.New("wal: disk full")
-	// ErrClosed: the log (or committer) was closed.
+	// ErrClosed: the log was closed.
 	ErrClosed = errors.New("wal: closed")
 	// ErrNoSnapshot: no snapshot file with the asked zxid.
 	ErrNoSnapshot = errors.New("wal: no such snapshot")
@@ -58,6 +57,10 @@ type Options struct {
 	SegmentBytes int64
 	// Logger gets recovery warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// CrashHook, if set, is called at each crash point (the Crash*
+	// constants) with its name, on the goroutine that reaches it. A crash
+	// test kills the process there; it must return at once otherwise.
+	CrashHook func(point string)
 }
 
 const (
@@ -77,6 +80,7 @@ type Log struct {
 	segBytes int64
 	rollNext bool // start a new segment at the next append (Roll)
 	log      *slog.Logger
+	crash    func(point string) // Options.CrashHook, or a no-op
 
 	// mu guards the log files: every log method holds it, including for
 	// the duration of an fsync.
@@ -165,6 +169,7 @@ func Open(dataDir, logDir string, opt Options) (*Log, error) {
 		logDir:   filepath.Join(logDir, versionDir),
 		segBytes: opt.SegmentBytes,
 		log:      opt.Logger,
+		crash:    opt.CrashHook,
 	}
 	if l.fs == nil {
 		l.fs = OS
@@ -174,6 +179,9 @@ func Open(dataDir, logDir string, opt Options) (*Log, error) {
 	}
 	if l.log == nil {
 		l.log = slog.Default()
+	}
+	if l.crash == nil {
+		l.crash = func(string) {}
 	}
 	for _, d := range []string{l.dataDir, l.logDir} {
 		if err := l.fs.MkdirAll(d, 0o755); err != nil {
@@ -637,7 +645,7 @@ func (l *Log) syncLocked() error {
 	}
 	// The records are in the file, not yet durable: a crash here leaves
 	// whatever prefix of them the disk kept.
-	crashpoint.Hit(crashpoint.WALBeforeFsync)
+	l.crash(CrashBeforeFsync)
 	seg := l.segs[len(l.segs)-1]
 	if err := l.active.Sync(); err != nil {
 		return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))

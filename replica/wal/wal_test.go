@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -63,7 +64,7 @@ func TestAppendOutOfOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := mustOpen(t, NewMemFS(), "/d", 0)
+			l := mustOpen(t, memfs.New(), "/d", 0)
 			appendSync(t, l, 1, 5)
 			wantErrIs(t, l.Append(tt.add...), ErrOutOfOrder)
 			checkLog(t, l, 1, 5)   // nothing of the batch went in
@@ -265,7 +266,7 @@ func stop2(n int, err error) error {
 }
 
 func TestBigEntryAndSparseIndex(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	big := Entry{Zxid: 1, Data: bytes.Repeat([]byte{7}, 3<<20)} // forces a flush mid-append
 	if err := l.Append(big); err != nil {
@@ -336,7 +337,7 @@ func TestTruncateAfter(t *testing.T) {
 					t.Fatalf("%d files, want %d", n, tt.wantFiles)
 				}
 				if tt.zxid < 20 {
-					if m, ok := fsys.(*MemFS); ok {
+					if m, ok := fsys.(*memfs.FS); ok {
 						m.Crash() // the truncation must survive a power loss
 					} else {
 						l.Close()
@@ -358,7 +359,7 @@ func TestTruncateAfter(t *testing.T) {
 }
 
 func TestCrashKeepsDurablePrefix(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	appendSync(t, l, 1, 10)
 	if err := l.Append(ents(11, 20)...); err != nil {
@@ -391,7 +392,7 @@ func TestCrashProperty(t *testing.T) {
 	tears := 0
 	for seed := range uint64(seeds) {
 		r := rand.New(rand.NewPCG(seed, 99))
-		fsys := NewMemFS()
+		fsys := memfs.New()
 		seg := int64(fileHeader) + int64(1+r.IntN(8))*recLen
 		l := mustOpen(t, fsys, "/d", seg)
 		var model []Entry // what the log holds
@@ -447,7 +448,7 @@ func TestCrashProperty(t *testing.T) {
 }
 
 func TestFsyncFailurePoisons(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	appendSync(t, l, 1, 5)
 	if err := l.Append(ents(6, 8)...); err != nil {
@@ -499,7 +500,7 @@ func TestNoSpace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fsys := NewMemFS()
+			fsys := memfs.New()
 			l := mustOpen(t, fsys, "/d", tt.seg)
 			appendSync(t, l, 1, 5)
 			fsys.NoSpace(tt.space)
@@ -551,7 +552,7 @@ func TestNoSpace(t *testing.T) {
 // the kernel may have dropped the pages it had accepted (fsyncgate), so it
 // poisons like EIO.
 func TestNoSpaceOnFsyncPoisons(t *testing.T) {
-	fsys := NewMemFS()
+	fsys := memfs.New()
 	l := mustOpen(t, fsys, "/d", 0)
 	appendSync(t, l, 1, 5)
 	if err := l.Append(ents(6, 7)...); err != nil {
@@ -608,7 +609,7 @@ func TestCrashDuringTruncateAndPurge(t *testing.T) {
 	for _, op := range ops {
 		for k := 1; k <= 4; k++ {
 			t.Run(fmt.Sprintf("%s/fail fsync %d", op.name, k), func(t *testing.T) {
-				fsys := NewMemFS()
+				fsys := memfs.New()
 				l := mustOpen(t, fsys, "/d", seg)
 				appendSync(t, l, 1, 20)
 				op.prep(t, l)

@@ -1,4 +1,4 @@
-package wal
+package faultfs
 
 import (
 	"fmt"
@@ -10,43 +10,45 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/paddock-zk/paddock/replica/wal/walfs"
 )
 
-// FaultMode is an injected storage failure of a FaultFS.
-type FaultMode int32
+// Mode is an injected storage failure of an FS.
+type Mode int32
 
 // The fault modes.
 const (
-	FaultNone    FaultMode = iota
-	FaultNoSpace           // writes and creates fail with ENOSPC
-	FaultSyncEIO           // fsyncs (files and directories) fail with EIO
+	None    Mode = iota
+	NoSpace      // writes and creates fail with ENOSPC
+	SyncEIO      // fsyncs (files and directories) fail with EIO
 )
 
-// ParseFaultMode reads a mode as a control file names it: "" or "none",
+// ParseMode reads a mode as a control file names it: "" or "none",
 // "enospc", "eio-fsync".
-func ParseFaultMode(s string) (FaultMode, error) {
+func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "", "none":
-		return FaultNone, nil
+		return None, nil
 	case "enospc":
-		return FaultNoSpace, nil
+		return NoSpace, nil
 	case "eio-fsync":
-		return FaultSyncEIO, nil
+		return SyncEIO, nil
 	}
-	return FaultNone, fmt.Errorf("wal: unknown fault mode %q (want none, enospc or eio-fsync)", s)
+	return None, fmt.Errorf("faultfs: unknown fault mode %q (want none, enospc or eio-fsync)", s)
 }
 
-func (m FaultMode) String() string {
+func (m Mode) String() string {
 	switch m {
-	case FaultNoSpace:
+	case NoSpace:
 		return "enospc"
-	case FaultSyncEIO:
+	case SyncEIO:
 		return "eio-fsync"
 	}
 	return "none"
 }
 
-// FaultFS wraps a real FS (OS) for a node process under test. It tracks,
+// FS wraps a real walfs.FS (walfs.OS) for a node process under test. It tracks,
 // per file, how much of it an fsync has made durable, and which files were
 // created since their directory was last fsynced. Crash makes the disk
 // look as a power loss would leave it: each file is cut back to its synced
@@ -55,14 +57,14 @@ func (m FaultMode) String() string {
 // removed. After Crash every call blocks: the process is about to die (a
 // crash point kills it right after its hooks).
 //
-// Unlike MemFS it does not undo renames or removes that a directory fsync
+// Unlike memfs.FS it does not undo renames or removes that a directory fsync
 // did not cover, nor truncations not yet fsynced: the log fsyncs those at
 // once. SetMode injects ENOSPC or fsync EIO until it is set back.
 //
 // The random choices come from the seed, so a crash at the same point of
 // the same history tears the same way.
-type FaultFS struct {
-	inner FS
+type FS struct {
+	inner walfs.FS
 	mode  atomic.Int32
 
 	mu      sync.Mutex
@@ -72,21 +74,21 @@ type FaultFS struct {
 	crashed bool
 }
 
-var _ FS = (*FaultFS)(nil)
+var _ walfs.FS = (*FS)(nil)
 
-// NewFaultFS wraps inner (usually OS) with tears drawn from seed.
-func NewFaultFS(inner FS, seed int64) *FaultFS {
-	return &FaultFS{inner: inner, rng: rand.New(rand.NewSource(seed)), synced: map[string]int64{}, created: map[string]string{}}
+// New wraps inner (usually walfs.OS) with tears drawn from seed.
+func New(inner walfs.FS, seed int64) *FS {
+	return &FS{inner: inner, rng: rand.New(rand.NewSource(seed)), synced: map[string]int64{}, created: map[string]string{}}
 }
 
-// SetMode injects m from now on (FaultNone stops injecting).
-func (f *FaultFS) SetMode(m FaultMode) { f.mode.Store(int32(m)) }
+// SetMode injects m from now on (None stops injecting).
+func (f *FS) SetMode(m Mode) { f.mode.Store(int32(m)) }
 
 // Mode is the mode in force.
-func (f *FaultFS) Mode() FaultMode { return FaultMode(f.mode.Load()) }
+func (f *FS) Mode() Mode { return Mode(f.mode.Load()) }
 
 // lock takes mu, or blocks for good after Crash.
-func (f *FaultFS) lock() {
+func (f *FS) lock() {
 	f.mu.Lock()
 	if f.crashed {
 		f.mu.Unlock()
@@ -94,8 +96,8 @@ func (f *FaultFS) lock() {
 	}
 }
 
-// OpenFile implements FS.
-func (f *FaultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+// OpenFile implements walfs.FS.
+func (f *FS) OpenFile(name string, flag int, perm os.FileMode) (walfs.File, error) {
 	name = filepath.Clean(name)
 	f.lock()
 	defer f.mu.Unlock()
@@ -107,7 +109,7 @@ func (f *FaultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 			exists = true
 		}
 	}
-	if flag&os.O_CREATE != 0 && !exists && f.Mode() == FaultNoSpace {
+	if flag&os.O_CREATE != 0 && !exists && f.Mode() == NoSpace {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
 	}
 	inner, err := f.inner.OpenFile(name, flag, perm)
@@ -133,8 +135,8 @@ func (f *FaultFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 	return &faultFile{fs: f, inner: inner, path: name}, nil
 }
 
-// Rename implements FS. The new name inherits the old one's durable length.
-func (f *FaultFS) Rename(oldpath, newpath string) error {
+// Rename implements walfs.FS. The new name inherits the old one's durable length.
+func (f *FS) Rename(oldpath, newpath string) error {
 	oldpath, newpath = filepath.Clean(oldpath), filepath.Clean(newpath)
 	f.lock()
 	defer f.mu.Unlock()
@@ -154,8 +156,8 @@ func (f *FaultFS) Rename(oldpath, newpath string) error {
 	return nil
 }
 
-// Remove implements FS.
-func (f *FaultFS) Remove(name string) error {
+// Remove implements walfs.FS.
+func (f *FS) Remove(name string) error {
 	name = filepath.Clean(name)
 	f.lock()
 	defer f.mu.Unlock()
@@ -167,26 +169,26 @@ func (f *FaultFS) Remove(name string) error {
 	return nil
 }
 
-// ReadDir implements FS.
-func (f *FaultFS) ReadDir(dir string) ([]string, error) {
+// ReadDir implements walfs.FS.
+func (f *FS) ReadDir(dir string) ([]string, error) {
 	f.lock()
 	f.mu.Unlock()
 	return f.inner.ReadDir(dir)
 }
 
-// MkdirAll implements FS.
-func (f *FaultFS) MkdirAll(dir string, perm os.FileMode) error {
+// MkdirAll implements walfs.FS.
+func (f *FS) MkdirAll(dir string, perm os.FileMode) error {
 	f.lock()
 	f.mu.Unlock()
 	return f.inner.MkdirAll(dir, perm)
 }
 
-// SyncDir implements FS: the creations in dir become durable.
-func (f *FaultFS) SyncDir(dir string) error {
+// SyncDir implements walfs.FS: the creations in dir become durable.
+func (f *FS) SyncDir(dir string) error {
 	dir = filepath.Clean(dir)
 	f.lock()
 	defer f.mu.Unlock()
-	if f.Mode() == FaultSyncEIO {
+	if f.Mode() == SyncEIO {
 		return &fs.PathError{Op: "sync", Path: dir, Err: syscall.EIO}
 	}
 	if err := f.inner.SyncDir(dir); err != nil {
@@ -213,10 +215,10 @@ func (r CrashReport) String() string {
 	return fmt.Sprintf("removed %d files not made durable, cut %d files dropping %d unsynced bytes, %d left torn", len(r.Removed), r.Cut, r.DroppedBytes, r.Torn)
 }
 
-// Crash drops what a power loss would drop (see FaultFS) and blocks every
+// Crash drops what a power loss would drop (see FS) and blocks every
 // later call. A file it cannot cut is skipped (the first such error is
 // returned) and the others are still cut.
-func (f *FaultFS) Crash() (CrashReport, error) {
+func (f *FS) Crash() (CrashReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var rep CrashReport
@@ -237,7 +239,7 @@ func (f *FaultFS) Crash() (CrashReport, error) {
 	slices.Sort(created) // map order would make the seeded tears unreplayable
 	for _, p := range created {
 		if err := f.inner.Remove(p); err != nil {
-			keep(fmt.Errorf("wal: crash: remove %s: %w", p, err))
+			keep(fmt.Errorf("faultfs: crash: remove %s: %w", p, err))
 			continue
 		}
 		rep.Removed = append(rep.Removed, p)
@@ -252,7 +254,7 @@ func (f *FaultFS) Crash() (CrashReport, error) {
 		durable := f.synced[p]
 		h, err := f.inner.OpenFile(p, os.O_WRONLY, 0)
 		if err != nil {
-			keep(fmt.Errorf("wal: crash: open %s: %w", p, err))
+			keep(fmt.Errorf("faultfs: crash: open %s: %w", p, err))
 			continue
 		}
 		size, err := h.Size()
@@ -272,7 +274,7 @@ func (f *FaultFS) Crash() (CrashReport, error) {
 			rep.Cuts = append(rep.Cuts, fmt.Sprintf("%s: %d -> %d (synced %d)", p, size, cut, durable))
 		}
 		if err != nil {
-			keep(fmt.Errorf("wal: crash: cut %s: %w", p, err))
+			keep(fmt.Errorf("faultfs: crash: cut %s: %w", p, err))
 		}
 		h.Close()
 	}
@@ -280,15 +282,15 @@ func (f *FaultFS) Crash() (CrashReport, error) {
 }
 
 type faultFile struct {
-	fs    *FaultFS
-	inner File
+	fs    *FS
+	inner walfs.File
 	path  string
 }
 
 func (h *faultFile) Write(b []byte) (int, error) {
 	h.fs.lock()
 	h.fs.mu.Unlock()
-	if h.fs.Mode() == FaultNoSpace {
+	if h.fs.Mode() == NoSpace {
 		return 0, &fs.PathError{Op: "write", Path: h.path, Err: syscall.ENOSPC}
 	}
 	return h.inner.Write(b)
@@ -296,14 +298,14 @@ func (h *faultFile) Write(b []byte) (int, error) {
 
 func (h *faultFile) ReadAt(b []byte, off int64) (int, error) { return h.inner.ReadAt(b, off) }
 
-// Sync fsyncs without holding the FaultFS's mutex, so the log's fsync and
-// a snapshot's run in parallel as they do on OS. The length is read after
+// Sync fsyncs without holding the FS's mutex, so the log's fsync and
+// a snapshot's run in parallel as on the host. The length is read after
 // the fsync: the log never writes a file while it syncs it. A Crash during
 // the fsync drops the tail, as it may: the fsync had not returned.
 func (h *faultFile) Sync() error {
 	h.fs.lock()
 	h.fs.mu.Unlock()
-	if h.fs.Mode() == FaultSyncEIO {
+	if h.fs.Mode() == SyncEIO {
 		return &fs.PathError{Op: "sync", Path: h.path, Err: syscall.EIO}
 	}
 	if err := h.inner.Sync(); err != nil {

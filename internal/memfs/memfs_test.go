@@ -1,4 +1,4 @@
-package wal
+package memfs
 
 import (
 	"errors"
@@ -6,17 +6,19 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/paddock-zk/paddock/replica/wal/walfs"
 )
 
-func TestMemFSCrash(t *testing.T) {
+func TestCrash(t *testing.T) {
 	const d = "/x"
-	w := func(f File, s string) {
+	w := func(f walfs.File, s string) {
 		t.Helper()
 		if _, err := f.Write([]byte(s)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	create := func(m *MemFS, p string) File {
+	create := func(m *FS, p string) walfs.File {
 		t.Helper()
 		f, err := m.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 		if err != nil {
@@ -26,50 +28,50 @@ func TestMemFSCrash(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		run  func(m *MemFS)
+		run  func(m *FS)
 		want map[string]string // files after the crash; absent = gone
 	}{
-		{"unsynced create is lost even if the file was fsynced", func(m *MemFS) {
+		{"unsynced create is lost even if the file was fsynced", func(m *FS) {
 			f := create(m, d+"/a")
 			w(f, "hello")
 			f.Sync()
 		}, map[string]string{}},
-		{"fsynced file in a synced dir survives, unsynced tail lost", func(m *MemFS) {
+		{"fsynced file in a synced dir survives, unsynced tail lost", func(m *FS) {
 			f := create(m, d+"/a")
 			m.SyncDir(d)
 			w(f, "hello")
 			f.Sync()
 			w(f, " world")
 		}, map[string]string{"a": "hello"}},
-		{"unsynced rename reverts", func(m *MemFS) {
+		{"unsynced rename reverts", func(m *FS) {
 			f := create(m, d+"/a")
 			w(f, "1")
 			f.Sync()
 			m.SyncDir(d)
 			m.Rename(d+"/a", d+"/b")
 		}, map[string]string{"a": "1"}},
-		{"synced rename sticks", func(m *MemFS) {
+		{"synced rename sticks", func(m *FS) {
 			f := create(m, d+"/a")
 			w(f, "1")
 			f.Sync()
 			m.Rename(d+"/a", d+"/b")
 			m.SyncDir(d)
 		}, map[string]string{"b": "1"}},
-		{"unsynced remove reverts", func(m *MemFS) {
+		{"unsynced remove reverts", func(m *FS) {
 			f := create(m, d+"/a")
 			w(f, "1")
 			f.Sync()
 			m.SyncDir(d)
 			m.Remove(d + "/a")
 		}, map[string]string{"a": "1"}},
-		{"unsynced truncate reverts", func(m *MemFS) {
+		{"unsynced truncate reverts", func(m *FS) {
 			f := create(m, d+"/a")
 			w(f, "12345")
 			f.Sync()
 			m.SyncDir(d)
 			f.Truncate(2)
 		}, map[string]string{"a": "12345"}},
-		{"torn write keeps a prefix", func(m *MemFS) {
+		{"torn write keeps a prefix", func(m *FS) {
 			f := create(m, d+"/a")
 			m.SyncDir(d)
 			w(f, "abc")
@@ -82,7 +84,7 @@ func TestMemFSCrash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewMemFS()
+			m := New()
 			m.MkdirAll(d, 0o755)
 			tt.run(m)
 			m.Crash()
@@ -100,8 +102,8 @@ func TestMemFSCrash(t *testing.T) {
 	}
 }
 
-func TestMemFSFaults(t *testing.T) {
-	m := NewMemFS()
+func TestFaults(t *testing.T) {
+	m := New()
 	m.MkdirAll("/x", 0o755)
 	f, err := m.OpenFile("/x/a", os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {

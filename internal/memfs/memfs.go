@@ -1,4 +1,4 @@
-package wal
+package memfs
 
 import (
 	"errors"
@@ -8,14 +8,15 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/paddock-zk/paddock/replica/wal/walfs"
 )
 
-// MemFS is an in-memory FS that models durability, for tests. Per file it
-// keeps what was written and what was made durable by Sync; per directory
-// it keeps the live names and those made durable by SyncDir. Crash throws
+// FS is an in-memory walfs.FS that models durability. Per file it keeps
+// what was written and what was made durable by Sync; per directory it
+// keeps the live names and those made durable by SyncDir. Crash throws
 // away everything not durable — unsynced bytes, truncations, creates,
 // renames and removes — as a power loss would. Directories made by MkdirAll
 // are durable at once.
@@ -24,9 +25,9 @@ import (
 // makes writes run out of space (ENOSPC), TearLastWrite lets a prefix of
 // the last write reach the disk, FlipByte rots a byte.
 //
-// A MemFS is safe for concurrent use. Handles opened before a Crash fail
+// An FS is safe for concurrent use. Handles opened before a Crash fail
 // afterwards: the process that held them is gone.
-type MemFS struct {
+type FS struct {
 	mu      sync.Mutex
 	dirs    map[string]bool
 	live    map[string]*memNode // path → file
@@ -51,11 +52,11 @@ type lastWrite struct {
 	off, len int
 }
 
-var _ FS = (*MemFS)(nil)
+var _ walfs.FS = (*FS)(nil)
 
-// NewMemFS returns an empty MemFS with the root directory.
-func NewMemFS() *MemFS {
-	return &MemFS{
+// New returns an empty FS with the root directory.
+func New() *FS {
+	return &FS{
 		dirs:    map[string]bool{"/": true, ".": true},
 		live:    map[string]*memNode{},
 		durable: map[string]*memNode{},
@@ -65,9 +66,9 @@ func NewMemFS() *MemFS {
 
 func perr(op, p string, err error) error { return &fs.PathError{Op: op, Path: p, Err: err} }
 
-// OpenFile implements FS. It honours O_CREATE, O_EXCL and O_TRUNC; writes
+// OpenFile implements walfs.FS. It honours O_CREATE, O_EXCL and O_TRUNC; writes
 // always append.
-func (m *MemFS) OpenFile(name string, flag int, _ os.FileMode) (File, error) {
+func (m *FS) OpenFile(name string, flag int, _ os.FileMode) (walfs.File, error) {
 	name = path.Clean(name)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -94,8 +95,8 @@ func (m *MemFS) OpenFile(name string, flag int, _ os.FileMode) (File, error) {
 	return &memFile{fs: m, n: n, name: name, gen: m.gen, write: writable, read: flag&os.O_WRONLY == 0}, nil
 }
 
-// Rename implements FS.
-func (m *MemFS) Rename(oldpath, newpath string) error {
+// Rename implements walfs.FS.
+func (m *FS) Rename(oldpath, newpath string) error {
 	oldpath, newpath = path.Clean(oldpath), path.Clean(newpath)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,8 +112,8 @@ func (m *MemFS) Rename(oldpath, newpath string) error {
 	return nil
 }
 
-// Remove implements FS.
-func (m *MemFS) Remove(name string) error {
+// Remove implements walfs.FS.
+func (m *FS) Remove(name string) error {
 	name = path.Clean(name)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -123,8 +124,8 @@ func (m *MemFS) Remove(name string) error {
 	return nil
 }
 
-// ReadDir implements FS. It lists files only (the log keeps no subdirs).
-func (m *MemFS) ReadDir(dir string) ([]string, error) {
+// ReadDir implements walfs.FS. It lists files only (the log keeps no subdirs).
+func (m *FS) ReadDir(dir string) ([]string, error) {
 	dir = path.Clean(dir)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -141,8 +142,8 @@ func (m *MemFS) ReadDir(dir string) ([]string, error) {
 	return names, nil
 }
 
-// MkdirAll implements FS.
-func (m *MemFS) MkdirAll(dir string, _ os.FileMode) error {
+// MkdirAll implements walfs.FS.
+func (m *FS) MkdirAll(dir string, _ os.FileMode) error {
 	dir = path.Clean(dir)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -155,8 +156,8 @@ func (m *MemFS) MkdirAll(dir string, _ os.FileMode) error {
 	return nil
 }
 
-// SyncDir implements FS: the directory's live names become durable.
-func (m *MemFS) SyncDir(dir string) error {
+// SyncDir implements walfs.FS: the directory's live names become durable.
+func (m *FS) SyncDir(dir string) error {
 	dir = path.Clean(dir)
 	if err := m.beforeSync(dir); err != nil {
 		return err
@@ -181,7 +182,7 @@ func (m *MemFS) SyncDir(dir string) error {
 
 // beforeSync counts an fsync, runs the hook (outside the lock, so a test
 // can hold an fsync "in flight") and returns an injected failure.
-func (m *MemFS) beforeSync(p string) error {
+func (m *FS) beforeSync(p string) error {
 	m.mu.Lock()
 	m.syncs++
 	hook := m.syncHook
@@ -202,7 +203,7 @@ func (m *MemFS) beforeSync(p string) error {
 
 // Crash simulates a power loss: only durable state survives, and every
 // handle opened before it stops working.
-func (m *MemFS) Crash() {
+func (m *FS) Crash() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gen++
@@ -215,14 +216,14 @@ func (m *MemFS) Crash() {
 }
 
 // FailNextSync makes the next fsync (of a file or directory) fail with err.
-func (m *MemFS) FailNextSync(err error) {
+func (m *FS) FailNextSync(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.syncErr, m.syncErrOnce = err, true
 }
 
 // FailSyncs makes every fsync fail with err until FailSyncs(nil).
-func (m *MemFS) FailSyncs(err error) {
+func (m *FS) FailSyncs(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.syncErr, m.syncErrOnce = err, false
@@ -230,29 +231,29 @@ func (m *MemFS) FailSyncs(err error) {
 
 // NoSpace lets only `after` more bytes be written; writes past that write
 // what fits and fail with ENOSPC until ClearNoSpace.
-func (m *MemFS) NoSpace(after int64) {
+func (m *FS) NoSpace(after int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.space = max(after, 0)
 }
 
 // ClearNoSpace lifts NoSpace.
-func (m *MemFS) ClearNoSpace() {
+func (m *FS) ClearNoSpace() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.space = -1
 }
 
 // Syncs is the number of fsyncs (files and directories) attempted so far.
-func (m *MemFS) Syncs() int64 {
+func (m *FS) Syncs() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.syncs
 }
 
 // SetSyncHook installs fn to run at the start of every fsync, outside the
-// MemFS lock (nil removes it). Tests use it to hold an fsync in flight.
-func (m *MemFS) SetSyncHook(fn func(path string)) {
+// FS lock (nil removes it). Tests use it to hold an fsync in flight.
+func (m *FS) SetSyncHook(fn func(path string)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.syncHook = fn
@@ -263,7 +264,7 @@ func (m *MemFS) SetSyncHook(fn func(path string)) {
 // first keep bytes (the pages that made it to disk). Call Crash next. It
 // fails if there is no write, the write was synced, the file changed
 // since, or keep is not within it.
-func (m *MemFS) TearLastWrite(keep int) error {
+func (m *FS) TearLastWrite(keep int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.last
@@ -279,7 +280,7 @@ func (m *MemFS) TearLastWrite(keep int) error {
 
 // FlipByte inverts the byte at off of the file at p, in the written and
 // the durable content alike (bit rot).
-func (m *MemFS) FlipByte(p string, off int64) error {
+func (m *FS) FlipByte(p string, off int64) error {
 	p = path.Clean(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -299,7 +300,7 @@ func (m *MemFS) FlipByte(p string, off int64) error {
 
 // WriteFile creates or replaces p durably with b (file and directory
 // synced): a test helper for crafting on-disk states.
-func (m *MemFS) WriteFile(p string, b []byte) error {
+func (m *FS) WriteFile(p string, b []byte) error {
 	p = path.Clean(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -312,7 +313,7 @@ func (m *MemFS) WriteFile(p string, b []byte) error {
 }
 
 // ReadFile returns the live content of p.
-func (m *MemFS) ReadFile(p string) ([]byte, error) {
+func (m *FS) ReadFile(p string) ([]byte, error) {
 	p = path.Clean(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -324,7 +325,7 @@ func (m *MemFS) ReadFile(p string) ([]byte, error) {
 }
 
 type memFile struct {
-	fs          *MemFS
+	fs          *FS
 	n           *memNode
 	name        string
 	gen         int
@@ -456,6 +457,3 @@ func (f *memFile) Close() error {
 	f.closed = true
 	return nil
 }
-
-// isTmp reports whether a directory entry is a leftover temporary file.
-func isTmp(name string) bool { return strings.HasSuffix(name, ".tmp") }
