@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,8 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -98,7 +97,7 @@ func withRetry(attempts int, base, ceiling time.Duration) Option {
 type Conn struct {
 	log   *slog.Logger
 	retry retryPolicy
-	// token fences this Conn's NATS connections (natsbus.NewConnToken):
+	// token fences this Conn's NATS connections (buswire.NewConnToken):
 	// they may publish only requests naming it and read only its inbox.
 	token   string
 	inbox   string
@@ -176,7 +175,7 @@ type link struct {
 }
 
 func (c *Conn) newLink(nc *nats.Conn, ens string, node msg.NodeID) *link {
-	return &link{nc: nc, node: node, subject: natsbus.RequestSubject(ens, node, c.token), lost: make(chan struct{})}
+	return &link{nc: nc, node: node, subject: buswire.RequestSubject(ens, node, c.token), lost: make(chan struct{})}
 }
 
 // Connect connects to one of servers (NATS URLs of nodes' bus ports, with
@@ -230,12 +229,12 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 			return nil, fmt.Errorf("client: connect: %w", context.DeadlineExceeded)
 		}
 	}
-	token := natsbus.NewConnToken()
+	token := buswire.NewConnToken()
 	c := &Conn{
 		log:         o.log,
 		retry:       o.retry,
 		token:       token,
-		inbox:       natsbus.Inbox(token),
+		inbox:       buswire.Inbox(token),
 		urls:        urls,
 		opts:        o,
 		pending:     make(map[int32]pendingReq),
@@ -253,7 +252,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	ens, node, err := parseServerName(nc.ConnectedServerName())
+	ens, node, err := buswire.ParseServerName(nc.ConnectedServerName())
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -298,7 +297,7 @@ func (c *Conn) dial(urls []string, ordered bool, timeout time.Duration) (*nats.C
 	if ordered {
 		nopts = append(nopts, nats.DontRandomize())
 	}
-	nopts = append(nopts, natsbus.ClientOptions(c.token)...)
+	nopts = append(nopts, buswire.ClientOptions(c.token)...)
 	nopts = append(nopts, c.opts.natsOpts...)
 	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
 	if err != nil {
@@ -325,20 +324,6 @@ func (c *Conn) dial(urls []string, ordered bool, timeout time.Duration) (*nats.C
 		old.Close()
 	}
 	return nc, nil
-}
-
-// parseServerName reads "pdk-<ensemble>-<id>".
-func parseServerName(name string) (string, msg.NodeID, error) {
-	rest, ok := strings.CutPrefix(name, "pdk-")
-	i := strings.LastIndexByte(rest, '-')
-	if !ok || i <= 0 {
-		return "", 0, fmt.Errorf("client: connected NATS server %q is not a Paddock node (want pdk-<ensemble>-<id>)", name)
-	}
-	id, err := strconv.ParseUint(rest[i+1:], 10, 64)
-	if err != nil || id == 0 {
-		return "", 0, fmt.Errorf("client: connected NATS server %q is not a Paddock node (bad id)", name)
-	}
-	return rest[:i], msg.NodeID(id), nil
 }
 
 // SessionID is the session's id.
@@ -420,7 +405,7 @@ func (c *Conn) termErr() error {
 // onReply runs on the NATS subscription goroutine: it only hands the reply
 // to its waiting caller.
 func (c *Conn) onReply(m *nats.Msg) {
-	env, err := natsbus.Decode(m.Data)
+	env, err := buswire.Decode(m.Data)
 	if err != nil {
 		c.log.Debug("undecodable reply dropped", "err", err)
 		return
@@ -580,7 +565,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		c.pendMu.Lock()
 		c.pending[req.Xid] = pendingReq{ch: ch, link: l, hook: replyHookOf(ctx)}
 		c.pendMu.Unlock()
-		data, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
+		data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
 		sendErr := err
 		if err == nil {
 			sendErr = l.nc.Publish(l.subject, data)

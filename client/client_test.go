@@ -32,28 +32,6 @@ func connectFake(t *testing.T, f *clienttest.Node, opts ...Option) *Conn {
 	return c
 }
 
-func TestClientParseServerName(t *testing.T) {
-	tests := []struct {
-		name string
-		ens  string
-		id   msg.NodeID
-		ok   bool
-	}{
-		{"pdk-paddock-3", "paddock", 3, true},
-		{"pdk-my-ens-12", "my-ens", 12, true},
-		{"pdk--1", "", 0, false},
-		{"nats-1", "", 0, false},
-		{"pdk-x-0", "", 0, false},
-		{"pdk-x-y", "", 0, false},
-	}
-	for _, tt := range tests {
-		ens, id, err := parseServerName(tt.name)
-		if (err == nil) != tt.ok || ens != tt.ens || id != tt.id {
-			t.Errorf("parseServerName(%q) = %q, %d, %v; want %q, %d, ok=%v", tt.name, ens, id, err, tt.ens, tt.id, tt.ok)
-		}
-	}
-}
-
 func TestClientSessionAndCRUD(t *testing.T) {
 	f := clienttest.Start(t)
 	c := connectFake(t, f, WithSessionTimeout(4*time.Second))

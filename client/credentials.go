@@ -10,7 +10,7 @@ import (
 // paddock.clientUsers. Without it the connection is anonymous, which a
 // node accepts only with paddock.allowAnonymousClients=true (or an open
 // standalone bus). Either way the connection is fenced to its own
-// requests and replies by its token (natsbus.NewConnToken), so clients
+// requests and replies by its token (buswire.NewConnToken), so clients
 // that share a credential cannot read each other's traffic.
 func WithCredentials(user, password string) Option {
 	return func(o *options) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -209,7 +210,7 @@ func (c *Conn) reattach() {
 			}
 			continue
 		}
-		ens, node, err := parseServerName(nc.ConnectedServerName())
+		ens, node, err := buswire.ParseServerName(nc.ConnectedServerName())
 		if err != nil {
 			c.log.Warn("cannot re-attach", "err", err)
 			failures = redialAfter

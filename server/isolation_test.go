@@ -9,8 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/store"
@@ -110,22 +110,22 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 			t.Fatalf("re-attach to another session: %s, want SessionExpired", znode.Code(rp.Err))
 		}
 	}
-	own, err := spy.nc.SubscribeSync(natsbus.Inbox(spy.tok))
+	own, err := spy.nc.SubscribeSync(buswire.Inbox(spy.tok))
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica},
+	probe, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica},
 		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: int32(znode.OpCloseSession)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	consensus := natsbus.Subject("t", msg.Addr{Node: 2, Role: msg.RoleReplica})
-	if err := spy.nc.PublishRequest(natsbus.RequestSubject("t", 1, spy.tok), consensus, probe); err != nil {
+	consensus := buswire.Subject("t", msg.Addr{Node: 2, Role: msg.RoleReplica})
+	if err := spy.nc.PublishRequest(buswire.RequestSubject("t", 1, spy.tok), consensus, probe); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := own.NextMsg(10 * time.Second); err != nil {
 		t.Fatalf("no answer on the spy's own inbox to a request naming %s: %v", consensus, err)
-	} else if env, err := natsbus.Decode(m.Data); err != nil || env.Body.(*msg.Reply).Xid != 7 {
+	} else if env, err := buswire.Decode(m.Data); err != nil || env.Body.(*msg.Reply).Xid != 7 {
 		t.Fatalf("answer %+v, %v", env, err)
 	}
 	if data, _, err := victim.Get(ctx, "/victim"); err != nil || string(data) != "v1" {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -26,15 +26,15 @@ import (
 // benchRequest sends one request straight to node's request subject (as
 // the raw helper of sessions_test.go does) and returns the reply.
 func benchRequest(ctx context.Context, nc *nats.Conn, tok string, node msg.NodeID, req *msg.Request) (*msg.Reply, error) {
-	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
 	if err != nil {
 		return nil, err
 	}
-	m, err := nc.RequestWithContext(ctx, natsbus.RequestSubject("b", node, tok), b)
+	m, err := nc.RequestWithContext(ctx, buswire.RequestSubject("b", node, tok), b)
 	if err != nil {
 		return nil, err
 	}
-	env, err := natsbus.Decode(m.Data)
+	env, err := buswire.Decode(m.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +60,8 @@ func BenchmarkSessionCreate(b *testing.B) {
 	conns := make([]*nats.Conn, len(nodes))
 	toks := make([]string, len(nodes))
 	for i, n := range nodes {
-		toks[i] = natsbus.NewConnToken()
-		nc, err := nats.Connect(n.BusURL(), natsbus.ClientOptions(toks[i])...)
+		toks[i] = buswire.NewConnToken()
+		nc, err := nats.Connect(n.BusURL(), buswire.ClientOptions(toks[i])...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -21,7 +21,7 @@ import (
 type raw struct {
 	t      *testing.T
 	nc     *nats.Conn
-	tok    string // the connection's token (natsbus.ClientOptions)
+	tok    string // the connection's token (buswire.ClientOptions)
 	secret []byte // the ensemble's session secret (its peer password)
 }
 
@@ -29,8 +29,8 @@ type raw struct {
 func (r *raw) pw(session int64) []byte { return store.SessionPasswd(r.secret, session) }
 
 func newRaw(t *testing.T, n *Node, opts ...nats.Option) *raw {
-	tok := natsbus.NewConnToken()
-	nc, err := nats.Connect(n.BusURL(), append(natsbus.ClientOptions(tok), opts...)...)
+	tok := buswire.NewConnToken()
+	nc, err := nats.Connect(n.BusURL(), append(buswire.ClientOptions(tok), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +40,12 @@ func newRaw(t *testing.T, n *Node, opts ...nats.Option) *raw {
 
 func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Reply {
 	r.t.Helper()
-	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	for {
-		m, err := r.nc.RequestWithContext(ctx, natsbus.RequestSubject("t", node, r.tok), b)
+		m, err := r.nc.RequestWithContext(ctx, buswire.RequestSubject("t", node, r.tok), b)
 		if errors.Is(err, nats.ErrNoResponders) {
 			// The node's request subscription has not reached this
 			// node's server through the routes yet.
@@ -55,7 +55,7 @@ func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Re
 		if err != nil {
 			r.t.Fatalf("request %s to node %d: %v", znode.OpCode(req.Op.Op), node, err)
 		}
-		env, err := natsbus.Decode(m.Data)
+		env, err := buswire.Decode(m.Data)
 		if err != nil {
 			r.t.Fatal(err)
 		}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -35,20 +35,20 @@ type fanOut struct {
 	created  map[string]int64 // reply subject -> session
 }
 
-func (f *fanOut) subject(i int) string { return fmt.Sprintf("%s.fan.%d", natsbus.Inbox(f.tok), i) }
+func (f *fanOut) subject(i int) string { return fmt.Sprintf("%s.fan.%d", buswire.Inbox(f.tok), i) }
 
 func (f *fanOut) publish(i int, req *msg.Request) {
-	b, err := natsbus.Encode(msg.New(msg.Addr{}, msg.Addr{Node: f.nodeOf[i], Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: f.nodeOf[i], Role: msg.RoleReplica}, req))
 	if err != nil {
 		f.b.Fatal(err)
 	}
-	if err := f.nc.PublishRequest(natsbus.RequestSubject("b", f.nodeOf[i], f.tok), f.subject(i), b); err != nil {
+	if err := f.nc.PublishRequest(buswire.RequestSubject("b", f.nodeOf[i], f.tok), f.subject(i), b); err != nil {
 		f.b.Fatal(err)
 	}
 }
 
 func (f *fanOut) onMsg(m *nats.Msg) {
-	env, err := natsbus.Decode(m.Data)
+	env, err := buswire.Decode(m.Data)
 	if err != nil {
 		return
 	}
@@ -92,14 +92,14 @@ func BenchmarkWatchFanOut(b *testing.B) {
 	skipUnlessBench(b)
 	nodes := benchEnsemble(b, 3)
 	n := *benchWatchers
-	tok := natsbus.NewConnToken()
-	nc, err := nats.Connect(nodes[0].BusURL(), natsbus.ClientOptions(tok)...)
+	tok := buswire.NewConnToken()
+	nc, err := nats.Connect(nodes[0].BusURL(), buswire.ClientOptions(tok)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer nc.Close()
 	f := &fanOut{b: b, nc: nc, tok: tok, sessions: make([]int64, n), nodeOf: make([]msg.NodeID, n), xid: make([]int32, n), created: map[string]int64{}}
-	sub, err := nc.Subscribe(natsbus.Inbox(tok)+".fan.>", f.onMsg)
+	sub, err := nc.Subscribe(buswire.Inbox(tok)+".fan.>", f.onMsg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,8 +5,8 @@ package msg
 // ZooDefs.OpCode, Err a KeeperException code (0 = OK), Mode a CreateMode.
 //
 // The request path: a client publishes a Request to the request subject of
-// the node it is connected to (natsbus.RequestSubject) with a NATS reply
-// subject; that node's replica actor serves reads from its applied tree and
+// the node it is connected to (buswire.RequestSubject, which names the
+// connection, and so its inbox for the answers); that node's replica actor serves reads from its applied tree and
 // forwards writes (and sync) to the leader as Forward. The leader prepares
 // each write against its pending state and proposes it; the serving node
 // replies when it applies the committed txn, which carries the session and
@@ -88,8 +88,8 @@ type WatchEvent struct {
 // live session to this node (ZooKeeper's reconnect), its Session, Passwd
 // and LastZxid, the highest zxid the client has seen: a node that has not
 // applied that far refuses with ConnectionLoss. ReplyTo is filled in by
-// the receiving node's bus from the NATS reply subject; a client does not
-// set it.
+// the receiving node's bus (the inbox of the connection the request
+// subject names); a client does not set it.
 //
 // ClientAddr is set on createSession by the node's own ZooKeeper front end
 // only: the IP address of the TCP peer, which the serving node gives the

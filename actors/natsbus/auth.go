@@ -9,6 +9,7 @@ import (
 	"regexp"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/paddock-zk/paddock/actors/buswire"
 )
 
 // ErrBadCredentials is wrapped when Config's credentials cannot be used.
@@ -84,8 +85,8 @@ func authorizeUsers(opts *server.Options, cfg Config) (Credentials, error) {
 // that clients sharing a credential (or all anonymous ones) cannot read
 // each other's replies: a client connection presents a random token
 // (NewConnToken) as its NATS auth token beside its user and password, and
-// may then publish only RequestSubject(…, token) and subscribe only
-// Inbox(token).
+// may then publish only buswire.RequestSubject(…, token) and subscribe only
+// buswire.Inbox(token).
 type busAuth struct {
 	ens       string
 	peer      Credentials
@@ -113,7 +114,7 @@ func (a *busAuth) Check(c server.ClientAuthentication) bool {
 	default:
 		return false
 	}
-	if !ValidConnToken(o.Token) {
+	if !buswire.ValidConnToken(o.Token) {
 		return false // a client without a token has no inbox to be fenced to
 	}
 	c.RegisterUser(&server.User{Username: user, Permissions: clientPermissions(a.ens, o.Token)})
@@ -127,9 +128,9 @@ func secretEqual(got, want string) bool {
 // clientPermissions fence a client connection to its own request subjects
 // and its own inbox.
 func clientPermissions(ens, token string) *server.Permissions {
-	inbox := Inbox(token)
+	inbox := buswire.Inbox(token)
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: []string{fmt.Sprintf(subjConnReqs, ens, token)}},
+		Publish:   &server.SubjectPermission{Allow: []string{buswire.ConnRequestSubjects(ens, token)}},
 		Subscribe: &server.SubjectPermission{Allow: []string{inbox, inbox + ".>"}},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
@@ -108,7 +109,7 @@ func connectAs(t *testing.T, url string, c Credentials, tok string) (*nats.Conn,
 
 func encode(t *testing.T, env msg.Envelope) []byte {
 	t.Helper()
-	data, err := Encode(env)
+	data, err := buswire.Encode(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,30 +141,30 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 	})
 
 	for _, via := range []int{0, 1} { // on the node itself and through the route
-		aliceTok, bobTok := NewConnToken(), NewConnToken()
+		aliceTok, bobTok := buswire.NewConnToken(), buswire.NewConnToken()
 		alice, sink := connectAs(t, nodes[via].ClientURL(), testClients[0], aliceTok)
 		forged := msg.New(msg.Addr{Node: 3, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 99})
-		if err := alice.Publish(Subject("t", forged.To), encode(t, forged)); err != nil {
+		if err := alice.Publish(buswire.Subject("t", forged.To), encode(t, forged)); err != nil {
 			t.Fatal(err)
 		}
 		proposal := msg.New(msg.Addr{Node: 2, Role: msg.RoleReplica}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Ping{Epoch: 99})
-		if err := alice.Publish(Subject("t", proposal.To), encode(t, proposal)); err != nil {
+		if err := alice.Publish(buswire.Subject("t", proposal.To), encode(t, proposal)); err != nil {
 			t.Fatal(err)
 		}
 		// Requests in bob's name are refused too.
-		if err := alice.Publish(RequestSubject("t", 1, bobTok), encode(t, proposal)); err != nil {
+		if err := alice.Publish(buswire.RequestSubject("t", 1, bobTok), encode(t, proposal)); err != nil {
 			t.Fatal(err)
 		}
 		_ = alice.Flush()
 		waitFor(t, "publish permission violations", func() bool {
 			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.replica"`) &&
-				sink.has(`Publish to "`+RequestSubject("t", 1, bobTok)+`"`)
+				sink.has(`Publish to "`+buswire.RequestSubject("t", 1, bobTok)+`"`)
 		})
 
 		// Reading consensus subjects or another connection's replies is
 		// refused.
 		got := make(chan *nats.Msg, 16)
-		for _, subj := range []string{AllSubjects("t"), "pdk.t.elect", "_PDK.>", Inbox(bobTok), RequestSubject("t", 1, aliceTok)} {
+		for _, subj := range []string{buswire.AllSubjects("t"), "pdk.t.elect", "_PDK.>", buswire.Inbox(bobTok), buswire.RequestSubject("t", 1, aliceTok)} {
 			if _, err := alice.ChanSubscribe(subj, got); err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +174,7 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 
 		// A request is answered on alice's own inbox, whatever NATS reply
 		// subject she gives: not on the consensus subject she names.
-		replies, err := alice.SubscribeSync(Inbox(aliceTok))
+		replies, err := alice.SubscribeSync(buswire.Inbox(aliceTok))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,21 +182,21 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Session: 7, Xid: int32(via + 1)})
 		var rep *nats.Msg
 		waitFor(t, "a reply on alice's inbox", func() bool {
-			if err := alice.PublishRequest(RequestSubject("t", 1, aliceTok), Subject("t", msg.Addr{Node: 1, Role: msg.RoleReplica}), encode(t, req)); err != nil {
+			if err := alice.PublishRequest(buswire.RequestSubject("t", 1, aliceTok), buswire.Subject("t", msg.Addr{Node: 1, Role: msg.RoleReplica}), encode(t, req)); err != nil {
 				t.Fatal(err)
 			}
 			rep, err = replies.NextMsg(200 * time.Millisecond)
 			return err == nil
 		})
-		env, err := Decode(rep.Data)
+		env, err := buswire.Decode(rep.Data)
 		if r, ok := env.Body.(*msg.Reply); err != nil || !ok || r.Xid != int32(via+1) || r.Zxid != 42 {
 			t.Fatalf("reply %+v, %v", env, err)
 		}
 
 		// A second connection with alice's own credential gets no further
 		// into the first one's traffic than bob does.
-		alice2, sink2 := connectAs(t, nodes[1-via].ClientURL(), testClients[0], NewConnToken())
-		for _, subj := range []string{Inbox(aliceTok), "_PDK.*", ">"} {
+		alice2, sink2 := connectAs(t, nodes[1-via].ClientURL(), testClients[0], buswire.NewConnToken())
+		for _, subj := range []string{buswire.Inbox(aliceTok), "_PDK.*", ">"} {
 			if _, err := alice2.ChanSubscribe(subj, got); err != nil {
 				t.Fatal(err)
 			}
@@ -206,13 +207,13 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		// Bob's traffic (and the peers') still flows, and none of it, nor
 		// alice's, nor anything forged, reached a refused subscription.
 		bob, _ := connectAs(t, nodes[via].ClientURL(), testClients[1], bobTok)
-		bobReplies, err := bob.SubscribeSync(Inbox(bobTok))
+		bobReplies, err := bob.SubscribeSync(buswire.Inbox(bobTok))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = bob.Flush()
 		waitFor(t, "a reply on bob's inbox", func() bool {
-			_ = bob.Publish(RequestSubject("t", 1, bobTok), encode(t, req))
+			_ = bob.Publish(buswire.RequestSubject("t", 1, bobTok), encode(t, req))
 			_, err := bobReplies.NextMsg(200 * time.Millisecond)
 			return err == nil
 		})
@@ -242,9 +243,9 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		Credentials
 		tok string
 	}{
-		{Credentials{}, NewConnToken()},
-		{Credentials{User: "alice", Password: "nope"}, NewConnToken()},
-		{Credentials{User: "pdk", Password: "a-secret"}, NewConnToken()},
+		{Credentials{}, buswire.NewConnToken()},
+		{Credentials{User: "alice", Password: "nope"}, buswire.NewConnToken()},
+		{Credentials{User: "pdk", Password: "a-secret"}, buswire.NewConnToken()},
 		{testClients[0], ""},
 		{testClients[0], "short"},
 		{testClients[0], "_zkwire.t.1.abcdefghijklmnop"},
@@ -309,14 +310,14 @@ func TestAnonymousClientsWhenAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	tok, other := NewConnToken(), NewConnToken()
+	tok, other := buswire.NewConnToken(), buswire.NewConnToken()
 	nc, sink := connectAs(t, nodes[0].ClientURL(), Credentials{}, tok)
-	replies, err := nc.SubscribeSync(Inbox(tok))
+	replies, err := nc.SubscribeSync(buswire.Inbox(tok))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 5})
-	if err := nc.Publish(RequestSubject("t", 1, tok), encode(t, req)); err != nil {
+	if err := nc.Publish(buswire.RequestSubject("t", 1, tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := replies.NextMsg(5 * time.Second); err != nil {
@@ -324,10 +325,10 @@ func TestAnonymousClientsWhenAllowed(t *testing.T) {
 	}
 	// Anonymous connections are fenced from each other as well.
 	_ = nc.Publish("pdk.t.elect", []byte("x"))
-	_, _ = nc.SubscribeSync(Inbox(other))
+	_, _ = nc.SubscribeSync(buswire.Inbox(other))
 	_ = nc.Flush()
 	waitFor(t, "the anonymous client fenced like a client", func() bool {
-		return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Subscription to "`+Inbox(other)+`"`)
+		return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Subscription to "`+buswire.Inbox(other)+`"`)
 	})
 }
 

@@ -3,6 +3,7 @@ package natsbus
 import (
 	"testing"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 )
 
@@ -43,19 +44,19 @@ func TestClientAddrTrustedOnlyFromTheFrontEnd(t *testing.T) {
 		t.Fatalf("front end's ClientAddr arrived as %q", a)
 	}
 
-	tok := NewConnToken()
+	tok := buswire.NewConnToken()
 	alice, sink := connectAs(t, nodes[0].ClientURL(), testClients[0], tok)
 	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 2, ClientAddr: "10.1.2.3"})
-	if err := alice.Publish(RequestSubject("t", 1, tok), encode(t, req)); err != nil {
+	if err := alice.Publish(buswire.RequestSubject("t", 1, tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the client's request", func() bool { _, ok := addrOf(2); return ok })
 	if a, _ := addrOf(2); a != "" {
 		t.Fatalf("a client claimed ClientAddr %q", a)
 	}
-	if err := alice.PublishRequest(WireSubject("t", 1), Inbox(tok), encode(t, req)); err != nil {
+	if err := alice.PublishRequest(buswire.WireSubject("t", 1), buswire.Inbox(tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}
 	_ = alice.Flush()
-	waitFor(t, "a publish permission violation", func() bool { return sink.has(`Publish to "` + WireSubject("t", 1) + `"`) })
+	waitFor(t, "a publish permission violation", func() bool { return sink.has(`Publish to "` + buswire.WireSubject("t", 1) + `"`) })
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 )
 
@@ -24,9 +25,9 @@ type ClientStream struct {
 // *msg.WatchEvent bodies; it may block (the stream's pending buffer then
 // fills), but should only hand the body over.
 func (b *Bus) OpenClientStream(deliver func(msg.Body)) (*ClientStream, error) {
-	s := &ClientStream{b: b, subject: ClientStreamSubject(b.ens, b.self, nuid.Next())}
+	s := &ClientStream{b: b, subject: buswire.ClientStreamSubject(b.ens, b.self, nuid.Next())}
 	sub, err := b.nc.Subscribe(s.subject, func(m *nats.Msg) {
-		env, err := Decode(m.Data)
+		env, err := buswire.Decode(m.Data)
 		if err != nil {
 			b.decodeErrors.Add(1)
 			return
@@ -45,11 +46,11 @@ func (b *Bus) OpenClientStream(deliver func(msg.Body)) (*ClientStream, error) {
 // Send publishes req to this node's front-end request subject
 // (WireSubject), where its ClientAddr is trusted.
 func (s *ClientStream) Send(req *msg.Request) error {
-	data, err := Encode(msg.New(msg.Addr{}, msg.Addr{Node: s.b.self, Role: msg.RoleReplica}, req))
+	data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: s.b.self, Role: msg.RoleReplica}, req))
 	if err != nil {
 		return err
 	}
-	if err := s.b.nc.PublishRequest(WireSubject(s.b.ens, s.b.self), s.subject, data); err != nil {
+	if err := s.b.nc.PublishRequest(buswire.WireSubject(s.b.ens, s.b.self), s.subject, data); err != nil {
 		return fmt.Errorf("natsbus: client stream request: %w", err)
 	}
 	s.b.sent.Add(1)

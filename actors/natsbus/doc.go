@@ -1,27 +1,10 @@
-// Package natsbus is the only package that imports NATS or msgpack. It
-// owns a node's embedded NATS server (clustered with the other nodes
-// through routes), the subject scheme, the message codec, the actors.Bus
-// over NATS, peer liveness from the routes, and tracing.
+// Package natsbus is the only package that imports nats-server. It owns
+// a node's embedded NATS server (clustered with the other nodes through
+// routes), the authentication and permissions of every connection to it,
+// the actors.Bus over NATS, peer liveness from the routes, and tracing.
 //
-// Subjects (the const block in subjects.go is the single source):
-//
-//	pdk.<ensemble>.elect              voter broadcasts (votes)
-//	pdk.<ensemble>.all.<role>         broadcasts to another role on every node
-//	pdk.<ensemble>.peer.<id>.<role>   messages to one actor
-//	pdk.<ensemble>.req.<id>.<token>   requests of the client connection
-//	                                  with token <token> to node id
-//	_PDK.<token>                      that connection's replies and watch
-//	                                  events (Inbox)
-//	pdk.<ensemble>.wire.<id>          the same from node id's own ZooKeeper
-//	                                  front end (ClientStream); peers only,
-//	                                  so only here is a request's
-//	                                  ClientAddr (for the ip ACL scheme)
-//	                                  kept: ServeRequests clears it on
-//	                                  pdk.<ensemble>.req.*
-//	_PDK._zkwire.<ens>.<id>.<nuid>    replies and events of one ZooKeeper
-//	                                  wire connection on node id
-//	                                  (ClientStream; "_zkwire" is no
-//	                                  valid token, so only peers read it)
+// The subject scheme and the codec are package buswire's, which the
+// native client shares without linking nats-server.
 //
 // `node trace` subscribes to pdk.<ensemble>.>.
 //
@@ -68,10 +51,6 @@
 // are not verified; they are. BusTLS makes TLS mandatory on the bus port;
 // nats-server lets the node's in-process connection skip it (it offers TLS
 // in-process but does not require it). TLSTimeout bounds both handshakes.
-//
-// Codec: one byte of msg.Kind, a msgpack array [fromNode, fromRole,
-// toNode, toRole], then the msgpack body. Decode rejects unknown kinds,
-// malformed msgpack and trailing bytes with ErrBadMessage, never panics.
 //
 // Peer liveness: every 50 ms the bus compares the server's routes (remote
 // server names are "pdk-<ensemble>-<id>") with the last look and tells the

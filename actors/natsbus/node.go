@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-zk/paddock/actors"
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 )
 
@@ -123,7 +124,7 @@ func Start(cfg Config) (*Node, error) {
 		port = -1
 	}
 	opts := &server.Options{
-		ServerName: serverName(cfg.Ensemble, cfg.ID),
+		ServerName: buswire.ServerName(cfg.Ensemble, cfg.ID),
 		Host:       cfg.Host,
 		Port:       port,
 		NoSigs:     true,
@@ -285,11 +286,11 @@ var _ actors.Bus = (*Bus)(nil)
 
 // Send publishes env on its destination's subject.
 func (b *Bus) Send(env msg.Envelope) error {
-	data, err := Encode(env)
+	data, err := buswire.Encode(env)
 	if err != nil {
 		return err
 	}
-	if err := b.nc.Publish(Subject(b.ens, env.To), data); err != nil {
+	if err := b.nc.Publish(buswire.Subject(b.ens, env.To), data); err != nil {
 		return fmt.Errorf("natsbus: publish %s: %w", env.Kind, err)
 	}
 	b.sent.Add(1)
@@ -301,7 +302,7 @@ func (b *Bus) Send(env msg.Envelope) error {
 func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), error) {
 	handler := func(broadcast bool) nats.MsgHandler {
 		return func(m *nats.Msg) {
-			env, err := Decode(m.Data)
+			env, err := buswire.Decode(m.Data)
 			if err != nil {
 				b.decodeErrors.Add(1)
 				b.log.Debug("undecodable bus message dropped", "subject", m.Subject, "err", err)
@@ -314,11 +315,11 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 			deliver(env)
 		}
 	}
-	direct, err := b.nc.Subscribe(Subject(b.ens, addr), handler(false))
+	direct, err := b.nc.Subscribe(buswire.Subject(b.ens, addr), handler(false))
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: subscribe %s: %w", addr, err)
 	}
-	bcast, err := b.nc.Subscribe(Subject(b.ens, msg.Addr{Role: addr.Role}), handler(true))
+	bcast, err := b.nc.Subscribe(buswire.Subject(b.ens, msg.Addr{Role: addr.Role}), handler(true))
 	if err != nil {
 		direct.Unsubscribe()
 		return nil, fmt.Errorf("natsbus: subscribe broadcast %s: %w", addr.Role, err)
@@ -339,13 +340,13 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), error) {
 	handler := func(wire bool) nats.MsgHandler {
 		return func(m *nats.Msg) {
-			env, err := Decode(m.Data)
+			env, err := buswire.Decode(m.Data)
 			req, ok := env.Body.(*msg.Request)
 			replyTo := m.Reply
 			if !wire {
 				replyTo = ""
-				if tok := tokenOf(m.Subject); ValidConnToken(tok) {
-					replyTo = Inbox(tok)
+				if tok := buswire.TokenOf(m.Subject); buswire.ValidConnToken(tok) {
+					replyTo = buswire.Inbox(tok)
 					if strings.HasPrefix(m.Reply, replyTo+".") {
 						// A subject in the connection's own inbox (NATS's
 						// request-reply with ClientOptions) is its own
@@ -369,12 +370,12 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 			deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
 		}
 	}
-	sub, err := b.nc.Subscribe(fmt.Sprintf(subjNodeReqs, b.ens, b.self), handler(false))
+	sub, err := b.nc.Subscribe(buswire.NodeRequestSubjects(b.ens, b.self), handler(false))
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: subscribe requests: %w", err)
 	}
 	_ = sub.SetPendingLimits(1<<20, 256<<20)
-	wire, err := b.nc.Subscribe(WireSubject(b.ens, b.self), handler(true))
+	wire, err := b.nc.Subscribe(buswire.WireSubject(b.ens, b.self), handler(true))
 	if err != nil {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natsbus: subscribe front-end requests: %w", err)
@@ -396,7 +397,7 @@ func (b *Bus) Reply(subject string, r *msg.Reply) error { return b.ToClient(subj
 
 // ToClient publishes a reply or a watch event to a client's reply subject.
 func (b *Bus) ToClient(subject string, body msg.Body) error {
-	data, err := Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, body))
+	data, err := buswire.Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, body))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/internal/testutil"
@@ -125,9 +126,9 @@ func TestBusTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	alice, tok := testClients[0], NewConnToken()
+	alice, tok := testClients[0], buswire.NewConnToken()
 	connect := func(cfg *tls.Config) (*nats.Conn, error) {
-		opts := append(ClientOptions(tok), nats.UserInfo(alice.User, alice.Password), nats.Timeout(5*time.Second))
+		opts := append(buswire.ClientOptions(tok), nats.UserInfo(alice.User, alice.Password), nats.Timeout(5*time.Second))
 		if cfg != nil {
 			opts = append(opts, nats.Secure(cfg))
 		}
@@ -142,7 +143,7 @@ func TestBusTLS(t *testing.T) {
 		t.Fatalf("not over TLS: %v", err)
 	}
 	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 7})
-	if _, err := nc.Request(RequestSubject("t", 1, tok), encode(t, req), 5*time.Second); err != nil {
+	if _, err := nc.Request(buswire.RequestSubject("t", 1, tok), encode(t, req), 5*time.Second); err != nil {
 		t.Fatalf("request over TLS: %v", err)
 	}
 	for name, cfg := range map[string]*tls.Config{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 )
 
@@ -40,7 +41,7 @@ func Trace(ctx context.Context, url string, cred Credentials, tlsCfg *tls.Config
 	defer nc.Close()
 	subj := f.Subject
 	if subj == "" {
-		subj = AllSubjects(f.Ensemble)
+		subj = buswire.AllSubjects(f.Ensemble)
 	}
 	want := map[msg.Kind]bool{}
 	for _, k := range f.Kinds {
@@ -48,7 +49,7 @@ func Trace(ctx context.Context, url string, cred Credentials, tlsCfg *tls.Config
 	}
 	lines := make(chan string, 4096)
 	sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
-		env, err := Decode(m.Data)
+		env, err := buswire.Decode(m.Data)
 		var line string
 		switch {
 		case err != nil:

@@ -56,19 +56,53 @@ func goFiles(t *testing.T, root string, fn func(rel string, f *ast.File)) {
 	}
 }
 
-func TestNATSAndMsgpackStayInTheBus(t *testing.T) {
+// busLibraries say which packages may import the bus's libraries:
+// nats-server only the bus itself; the NATS client library the bus, its
+// wire package and the native client; msgpack only the wire package.
+var busLibraries = []struct {
+	prefix  string
+	allowed []string
+}{
+	{"github.com/nats-io/nats-server/", []string{"actors/natsbus/"}},
+	{"github.com/nats-io/", []string{"actors/natsbus/", "actors/buswire/", "client/"}},
+	{"github.com/vmihailenco/msgpack", []string{"actors/buswire/"}},
+}
+
+func TestBusLibrariesStayInTheBus(t *testing.T) {
 	root := repoRoot(t)
 	goFiles(t, root, func(rel string, f *ast.File) {
-		if strings.HasPrefix(rel, "actors/natsbus/") || strings.HasPrefix(rel, "client/") {
-			return
-		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(p, "github.com/nats-io/") || strings.HasPrefix(p, "github.com/vmihailenco/msgpack") {
-				t.Errorf("%s imports %s: only actors/natsbus may", rel, p)
+			for _, lib := range busLibraries {
+				if !strings.HasPrefix(p, lib.prefix) {
+					continue
+				}
+				ok := false
+				for _, a := range lib.allowed {
+					ok = ok || strings.HasPrefix(rel, a)
+				}
+				if !ok {
+					t.Errorf("%s imports %s: only %v may", rel, p, lib.allowed)
+				}
+				break // the first rule that matches decides
 			}
 		}
 	})
+}
+
+// The native client links the NATS client library, never nats-server,
+// directly or through a package of the module: an application that embeds
+// the client should not carry a server.
+func TestClientLinksNoServer(t *testing.T) {
+	g := importGraph(t)
+	via := g.reach("client")
+	for dir := range via {
+		for ext := range g.external[dir] {
+			if strings.HasPrefix(ext, "github.com/nats-io/nats-server/") {
+				t.Errorf("client links %s through %s", ext, strings.Join(chain(via, dir), " -> "))
+			}
+		}
+	}
 }
 
 // narrowImports are packages kept to a short list of imports besides the
@@ -77,7 +111,9 @@ func TestNATSAndMsgpackStayInTheBus(t *testing.T) {
 // both front ends' TLS share.
 var narrowImports = map[string][]string{
 	"actors/natsbus/": {"github.com/paddock-zk/paddock/actors", "github.com/paddock-zk/paddock/actors/msg",
-		"github.com/nats-io/", "github.com/vmihailenco/msgpack/"},
+		"github.com/paddock-zk/paddock/actors/buswire", "github.com/nats-io/"},
+	"actors/buswire/": {"github.com/paddock-zk/paddock/actors/msg", "github.com/nats-io/nats.go",
+		"github.com/vmihailenco/msgpack/"},
 	"internal/pemtls/": nil,
 }
 
@@ -107,7 +143,7 @@ func TestNarrowImports(t *testing.T) {
 
 // cores are the packages whose protocol logic must be a pure function of
 // messages and ticks.
-var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "actors/membus/"}
+var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/"}
 
 var forbidden = map[string]map[string]bool{
 	"time": {"Now": true, "Sleep": true, "After": true, "Tick": true, "NewTimer": true, "NewTicker": true, "Since": true, "Until": true, "AfterFunc": true},
@@ -162,49 +198,71 @@ func isProduction(dir string) bool {
 // The check follows imports through the module's other packages too, so a
 // helper package cannot smuggle the machinery in.
 func TestFaultMachineryStaysOutOfProduction(t *testing.T) {
-	root := repoRoot(t)
-	imports := map[string]map[string]bool{} // package dir → module package dirs it imports
-	goFiles(t, root, func(rel string, f *ast.File) {
+	g := importGraph(t)
+	for dir := range g.module {
+		if !isProduction(dir) {
+			continue
+		}
+		via := g.reach(dir)
+		for _, bad := range faultMachinery {
+			if _, ok := via[bad]; ok {
+				t.Errorf("%s depends on %s (%s): fault machinery comes in through hooks and options", dir, bad, strings.Join(chain(via, bad), " -> "))
+			}
+		}
+	}
+}
+
+// graph is the module's import graph over non-test files.
+type graph struct {
+	module   map[string]map[string]bool // package dir → module package dirs it imports
+	external map[string]map[string]bool // package dir → other packages it imports
+}
+
+func importGraph(t *testing.T) graph {
+	g := graph{module: map[string]map[string]bool{}, external: map[string]map[string]bool{}}
+	goFiles(t, repoRoot(t), func(rel string, f *ast.File) {
 		dir := filepath.ToSlash(filepath.Dir(rel))
-		if imports[dir] == nil {
-			imports[dir] = map[string]bool{}
+		if g.module[dir] == nil {
+			g.module[dir], g.external[dir] = map[string]bool{}, map[string]bool{}
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			if dep, ok := strings.CutPrefix(p, module+"/"); ok {
-				imports[dir][dep] = true
+				g.module[dir][dep] = true
+			} else {
+				g.external[dir][p] = true
 			}
 		}
 	})
-	for dir := range imports {
-		if !isProduction(dir) {
-			continue
-		}
-		// Breadth first, remembering how each package was reached.
-		via := map[string]string{dir: ""}
-		queue := []string{dir}
-		for len(queue) > 0 {
-			p := queue[0]
-			queue = queue[1:]
-			for dep := range imports[p] {
-				if _, seen := via[dep]; seen {
-					continue
-				}
-				via[dep] = p
-				queue = append(queue, dep)
-			}
-		}
-		for _, bad := range faultMachinery {
-			if _, ok := via[bad]; !ok {
+	return g
+}
+
+// reach walks the module packages dir depends on, breadth first, and
+// returns each one with the package it was reached from ("" for dir).
+func (g graph) reach(dir string) map[string]string {
+	via := map[string]string{dir: ""}
+	queue := []string{dir}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for dep := range g.module[p] {
+			if _, seen := via[dep]; seen {
 				continue
 			}
-			chain := []string{bad}
-			for p := via[bad]; p != ""; p = via[p] {
-				chain = append([]string{p}, chain...)
-			}
-			t.Errorf("%s depends on %s (%s): fault machinery comes in through hooks and options", dir, bad, strings.Join(chain, " -> "))
+			via[dep] = p
+			queue = append(queue, dep)
 		}
 	}
+	return via
+}
+
+// chain is the import path that reached p.
+func chain(via map[string]string, p string) []string {
+	out := []string{p}
+	for q := via[p]; q != ""; q = via[q] {
+		out = append([]string{q}, out...)
+	}
+	return out
 }
 
 // A node's behaviour must not change with the environment behind its

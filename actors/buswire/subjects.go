@@ -1,8 +1,11 @@
-package natsbus
+package buswire
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go"
@@ -62,8 +65,23 @@ func Subject(ens string, to msg.Addr) string {
 	return fmt.Sprintf(subjDirect, ens, to.Node, to.Role)
 }
 
-// serverName names a node's NATS server so routes map back to node ids.
-func serverName(ens string, id msg.NodeID) string { return fmt.Sprintf("pdk-%s-%d", ens, id) }
+// ServerName names node id's NATS server, so routes map back to node ids
+// and a client learns which node of which ensemble it reached.
+func ServerName(ens string, id msg.NodeID) string { return fmt.Sprintf("pdk-%s-%d", ens, id) }
+
+// ParseServerName reads a ServerName.
+func ParseServerName(name string) (string, msg.NodeID, error) {
+	rest, ok := strings.CutPrefix(name, "pdk-")
+	i := strings.LastIndexByte(rest, '-')
+	if !ok || i <= 0 {
+		return "", 0, fmt.Errorf("buswire: NATS server %q is not a Paddock node (want pdk-<ensemble>-<id>)", name)
+	}
+	id, err := strconv.ParseUint(rest[i+1:], 10, 64)
+	if err != nil || id == 0 {
+		return "", 0, fmt.Errorf("buswire: NATS server %q is not a Paddock node (bad id)", name)
+	}
+	return rest[:i], msg.NodeID(id), nil
+}
 
 // ClientStreamSubject is the reply subject of one front-end (zkwire)
 // connection on node id. "_zkwire" cannot be a client connection's
@@ -86,10 +104,24 @@ func ValidConnToken(tok string) bool { return connTokenRe.MatchString(tok) }
 // is a secret of the connection: whoever knows it can read its replies,
 // so it comes from crypto/rand and never appears on a subject a client
 // may read.
-func NewConnToken() string { return randomSecret()[:32] }
+func NewConnToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("buswire: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
 
-// tokenOf is the connection token that ends a request subject.
-func tokenOf(subject string) string {
+// ConnRequestSubjects matches every request subject of the connection
+// with token tok: what its permissions let it publish.
+func ConnRequestSubjects(ens, tok string) string { return fmt.Sprintf(subjConnReqs, ens, tok) }
+
+// NodeRequestSubjects matches every client connection's request subject
+// to node id: what the node serves.
+func NodeRequestSubjects(ens string, id msg.NodeID) string { return fmt.Sprintf(subjNodeReqs, ens, id) }
+
+// TokenOf is the connection token that ends a request subject.
+func TokenOf(subject string) string {
 	return subject[strings.LastIndexByte(subject, '.')+1:]
 }
 

@@ -1,4 +1,4 @@
-package natsbus
+package buswire
 
 import (
 	"bytes"
@@ -12,10 +12,10 @@ import (
 )
 
 // ErrBadMessage wraps every decode failure.
-var ErrBadMessage = errors.New("natsbus: bad message")
+var ErrBadMessage = errors.New("buswire: bad message")
 
 type header struct {
-	_msgpack struct{} `msgpack:",as_array"`
+	_msgpack struct{} `msgpack:",as_array"` //nolint:unused // read by msgpack through its tag
 	FromNode msg.NodeID
 	FromRole msg.Role
 	ToNode   msg.NodeID
@@ -36,17 +36,17 @@ var encoders = sync.Pool{New: func() any {
 // Encode turns an envelope into bytes.
 func Encode(env msg.Envelope) ([]byte, error) {
 	if env.Body == nil || !env.Kind.Valid() || env.Body.Kind() != env.Kind {
-		return nil, fmt.Errorf("natsbus: encode: kind %s does not match body %T", env.Kind, env.Body)
+		return nil, fmt.Errorf("buswire: encode: kind %s does not match body %T", env.Kind, env.Body)
 	}
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
 	e.buf.WriteByte(byte(env.Kind))
 	if err := e.enc.Encode(&header{FromNode: env.From.Node, FromRole: env.From.Role, ToNode: env.To.Node, ToRole: env.To.Role}); err != nil {
-		return nil, fmt.Errorf("natsbus: encode header: %w", err)
+		return nil, fmt.Errorf("buswire: encode header: %w", err)
 	}
 	if err := e.enc.Encode(env.Body); err != nil {
-		return nil, fmt.Errorf("natsbus: encode %s: %w", env.Kind, err)
+		return nil, fmt.Errorf("buswire: encode %s: %w", env.Kind, err)
 	}
 	return bytes.Clone(e.buf.Bytes()), nil
 }

@@ -1,4 +1,4 @@
-package natsbus
+package buswire
 
 import (
 	"reflect"
