@@ -75,7 +75,7 @@ const (
 	WatchPersistentRecursive WatcherType = 5
 )
 
-func (t WatcherType) String() string { return watcher.WatcherType(t).String() }
+func (t WatcherType) String() string { return watcher.Type(t).String() }
 
 // kind is a listener set of the watch manager, ZKWatchManager's maps.
 type kind uint8

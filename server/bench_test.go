@@ -400,7 +400,6 @@ func BenchmarkRecovery(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			data = nil
 			st.Close()
 			b.StopTimer()
 			if tr.NodeCount() != znodes {

@@ -109,7 +109,7 @@ func (e *faultEnsemble) connect(ctx context.Context, idx ...int) *client.Conn {
 // was not a refusal leaves the outcome open (the leader may have changed
 // under it), so the create is tried again, and NodeExists then means an
 // earlier try made it.
-func create(t *testing.T, ctx context.Context, c *client.Conn, path string) {
+func create(ctx context.Context, t *testing.T, c *client.Conn, path string) {
 	t.Helper()
 	for retried := false; ; retried = true {
 		_, err := c.Create(ctx, path, []byte(path), znode.Persistent, nil)
@@ -166,14 +166,14 @@ func TestFollowerDiskFull(t *testing.T) {
 	var acked []string
 	for i := range 5 {
 		p := fmt.Sprintf("/before-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 
 	e.fs[f].NoSpace(0)
 	for i := range 20 {
 		p := fmt.Sprintf("/full-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	waitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.nodes[f].DBStatus().DiskFull })
@@ -198,7 +198,7 @@ func TestFollowerDiskFull(t *testing.T) {
 	e.fs[f].ClearNoSpace()
 	for i := range 5 {
 		p := fmt.Sprintf("/after-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	e.waitServing(e.nodes...)
@@ -233,14 +233,14 @@ func TestLeaderDiskFull(t *testing.T) {
 	var acked []string
 	for i := range 5 {
 		p := fmt.Sprintf("/before-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 
 	e.fs[l].NoSpace(0)
 	for i := range 20 {
 		p := fmt.Sprintf("/full-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	waitFor(t, "a new leader", 20*time.Second, func() bool {
@@ -258,7 +258,7 @@ func TestLeaderDiskFull(t *testing.T) {
 	e.fs[l].ClearNoSpace()
 	for i := range 5 {
 		p := fmt.Sprintf("/after-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	e.waitServing(e.nodes...)
@@ -289,14 +289,14 @@ func testFsyncEIOStops(t *testing.T, leader bool) {
 	var acked []string
 	for i := range 5 {
 		p := fmt.Sprintf("/before-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 
 	e.fs[f].FailSyncs(syscall.EIO)
 	for i := range 10 {
 		p := fmt.Sprintf("/eio-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	select {
@@ -322,7 +322,7 @@ func testFsyncEIOStops(t *testing.T, leader bool) {
 	e.start(f)
 	for i := range 5 {
 		p := fmt.Sprintf("/after-%d", i)
-		create(t, ctx, c, p)
+		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
 	e.waitServing(e.nodes...)

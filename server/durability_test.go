@@ -27,7 +27,7 @@ func sameDigests(nodes ...*Node) bool {
 	return true
 }
 
-func writeN(t *testing.T, ctx context.Context, c *client.Conn, prefix string, n int) {
+func writeN(ctx context.Context, t *testing.T, c *client.Conn, prefix string, n int) {
 	t.Helper()
 	for i := range n {
 		if _, err := c.Create(ctx, fmt.Sprintf("%s-%04d", prefix, i), []byte(strings.Repeat("x", 100)), znode.Persistent, nil); err != nil {
@@ -88,10 +88,10 @@ func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	writeN(t, ctx, c, "/before", 30)
+	writeN(ctx, t, c, "/before", 30)
 
 	nodes[down].Close()
-	writeN(t, ctx, c, "/while-down", 200)
+	writeN(ctx, t, c, "/while-down", 200)
 	start(down)
 	waitFor(t, "the restarted node to catch up", 30*time.Second, func() bool { return sameDigests(nodes...) })
 	if !strings.Contains(logs[leader].String(), "mode=SNAP") {
@@ -138,7 +138,7 @@ func TestFlippedByteInLogIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeN(t, ctx, c, "/n", 50)
+	writeN(ctx, t, c, "/n", 50)
 	c.Close()
 	n.Close()
 

@@ -67,7 +67,7 @@ func writeNullAndEmptyOverJute(t *testing.T, r *rawZK) map[string]string {
 }
 
 // writeNullAndEmptyOverBus does the same through the native client.
-func writeNullAndEmptyOverBus(t *testing.T, ctx context.Context, c *client.Conn) map[string]string {
+func writeNullAndEmptyOverBus(ctx context.Context, t *testing.T, c *client.Conn) map[string]string {
 	t.Helper()
 	want := map[string]string{}
 	for _, d := range []struct {
@@ -105,7 +105,7 @@ func writeNullAndEmptyOverBus(t *testing.T, ctx context.Context, c *client.Conn)
 // checkNullAndEmpty reads every path on every node through both the
 // ZooKeeper wire protocol (getData, and multiRead for one) and the
 // native client.
-func checkNullAndEmpty(t *testing.T, ctx context.Context, nodes []*Node, want map[string]string, when string) {
+func checkNullAndEmpty(ctx context.Context, t *testing.T, nodes []*Node, want map[string]string, when string) {
 	t.Helper()
 	for i, n := range nodes {
 		raw := dialRaw(t, n.ClientAddr())
@@ -213,7 +213,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for p, w := range writeNullAndEmptyOverBus(t, ctx, c) {
+	for p, w := range writeNullAndEmptyOverBus(ctx, t, c) {
 		want[p] = w
 	}
 	_, st, err := c.Get(ctx, "/go-m-empty/k")
@@ -222,7 +222,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 	}
 	lastWrite := uint64(st.Mzxid)
 	c.Close()
-	checkNullAndEmpty(t, ctx, nodes, want, "written")
+	checkNullAndEmpty(ctx, t, nodes, want, "written")
 	waitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 
 	stopEnsemble()
@@ -232,7 +232,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 		}
 	}
 	startEnsemble()
-	checkNullAndEmpty(t, ctx, nodes, want, "restarted from the log")
+	checkNullAndEmpty(ctx, t, nodes, want, "restarted from the log")
 
 	// Snapshots every few txns: fill until every node has one past the
 	// writes, then restart from them.
@@ -262,7 +262,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 	c.Close()
 	stopEnsemble()
 	startEnsemble()
-	checkNullAndEmpty(t, ctx, nodes, want, "restarted from snapshots")
+	checkNullAndEmpty(ctx, t, nodes, want, "restarted from snapshots")
 	waitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 }
 

@@ -230,8 +230,8 @@ func TestSessionPasswordNeedsTheSecret(t *testing.T) {
 	r := newRaw(t, nodes[0])
 	id := r.ephemeral(ctx, 1, 4000, "/victim")
 	for _, guess := range [][]byte{store.Passwd(id), store.SessionPasswd([]byte("wrong"), id)} {
-		close := &msg.Request{Session: id, Xid: 5, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}}
-		if rp := r.do(ctx, 2, close); rp.Err != int32(znode.SessionExpired) {
+		closeReq := &msg.Request{Session: id, Xid: 5, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}}
+		if rp := r.do(ctx, 2, closeReq); rp.Err != int32(znode.SessionExpired) {
 			t.Fatalf("closeSession with a guessed password: %s, want SessionExpired", znode.Code(rp.Err))
 		}
 		move := &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}

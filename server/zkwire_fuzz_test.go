@@ -56,11 +56,11 @@ var fuzzWords = []string{"srvr", "ruok", "stat", "mntr", "conf", "cons", "wchs",
 
 func (f *wireFuzzer) path() string { return fuzzPaths[f.r.Intn(len(fuzzPaths))] }
 
-func (f *wireFuzzer) bytes(max int) []byte {
+func (f *wireFuzzer) bytes(limit int) []byte {
 	if f.r.Intn(8) == 0 {
 		return nil
 	}
-	b := make([]byte, f.r.Intn(max+1))
+	b := make([]byte, f.r.Intn(limit+1))
 	f.r.Read(b)
 	return b
 }
@@ -245,7 +245,7 @@ func (f *wireFuzzer) mutate(body []byte) []byte {
 
 // conn is the traffic of one connection, as a list of writes (each one
 // frame, or a lookalike of one).
-func (f *wireFuzzer) conn(max int) [][]byte {
+func (f *wireFuzzer) conn(limit int) [][]byte {
 	var out [][]byte
 	switch f.r.Intn(10) {
 	case 0: // a four-letter word or a lookalike, maybe with more after it
@@ -267,7 +267,7 @@ func (f *wireFuzzer) conn(max int) [][]byte {
 	if f.r.Intn(20) == 0 {
 		n = 1 + f.r.Intn(1000)
 	}
-	for i := 0; i < n && len(out) < max; i++ {
+	for i := 0; i < n && len(out) < limit; i++ {
 		out = append(out, f.mutate(f.request(int32(i+1))))
 	}
 	return out

@@ -523,7 +523,7 @@ func toACL(in []msg.ACL) []znode.ACL {
 func fromACL(in []znode.ACL) []msg.ACL {
 	out := make([]msg.ACL, len(in))
 	for i, a := range in {
-		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.ID.Scheme, ID: a.ID.ID}
+		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID.ID}
 	}
 	return out
 }

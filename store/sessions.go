@@ -60,10 +60,10 @@ func (s *Store) setTracking(on bool) {
 // the tracker, and the end of a session served here that was closed by
 // expiry (or by the client through another node).
 func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
-	switch txn.(type) {
+	switch txn := txn.(type) {
 	case znode.CreateSessionTxn:
 		if s.tracking {
-			s.delta().Opened = append(s.delta().Opened, msg.SessionInfo{ID: hdr.Session, Timeout: txn.(znode.CreateSessionTxn).Timeout})
+			s.delta().Opened = append(s.delta().Opened, msg.SessionInfo{ID: hdr.Session, Timeout: txn.Timeout})
 		}
 	case znode.CloseSessionTxn:
 		if s.tracking {
@@ -77,7 +77,8 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 			return
 		}
 		for _, c := range ss.queue {
-			if c.reply == nil && !(c.forwarded && c.req.Xid == hdr.Cxid && znode.OpCode(c.req.Op.Op) == znode.OpCloseSession) {
+			closing := c.forwarded && c.req.Xid == hdr.Cxid && znode.OpCode(c.req.Op.Op) == znode.OpCloseSession
+			if c.reply == nil && !closing {
 				c.reply = &msg.Reply{Err: int32(znode.SessionExpired)}
 			}
 		}

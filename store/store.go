@@ -469,8 +469,8 @@ func (s *Store) Ready() Ready {
 	return rd
 }
 
-// Advance reports that rd has been carried out.
-func (s *Store) Advance(rd Ready) {
+// Advance reports that the last Ready has been carried out.
+func (s *Store) Advance(Ready) {
 	if s.pending != nil {
 		s.r.Advance(*s.pending)
 		s.pending = nil

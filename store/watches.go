@@ -78,7 +78,7 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 		s.watches.Add(ss.id, o.Path, m)
 		return &msg.Reply{}
 	case znode.OpRemoveWatches:
-		wt := watcher.WatcherType(o.Mode)
+		wt := watcher.Type(o.Mode)
 		if !wt.Valid() {
 			return &msg.Reply{Err: int32(znode.BadArguments), Path: o.Path}
 		}
@@ -89,7 +89,7 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 		}
 		return &msg.Reply{}
 	case znode.OpCheckWatches:
-		wt := watcher.WatcherType(o.Mode)
+		wt := watcher.Type(o.Mode)
 		if !wt.Valid() {
 			return &msg.Reply{Err: int32(znode.BadArguments), Path: o.Path}
 		}

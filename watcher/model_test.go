@@ -136,7 +136,7 @@ func TestModel(t *testing.T) {
 					e.reg.Add(s, p, md)
 					m[mkey{s, p}] |= modeBit(md)
 				case k < 10:
-					wt := WatcherType(1 + rnd.IntN(5))
+					wt := Type(1 + rnd.IntN(5))
 					want := m[mkey{s, p}] & typeBits(wt)
 					if e.reg.Check(s, p, wt) != (want != 0) {
 						t.Fatalf("step %d check %d %s %v", step, s, p, wt)

@@ -320,9 +320,9 @@ func emitUnion(dst []Notification, a, b []int64, t EventType, path string) []Not
 	return dst
 }
 
-// typeBits is the bits a WatcherType selects, as DataTree.removeWatch and
+// typeBits is the bits a Type selects, as DataTree.removeWatch and
 // containsWatcher of ZooKeeper 3.9 read them.
-func typeBits(wt WatcherType) uint8 {
+func typeBits(wt Type) uint8 {
 	switch wt {
 	case WatchChildren:
 		return bitChild
@@ -358,7 +358,7 @@ func (r *Registry) lookup(session int64, path string) (*pathWatches, int, uint8)
 // watch, ChildWatchRemoved for the one-shot child watch,
 // PersistentWatchRemoved for persistent or recursive ones. A ZooKeeper
 // server does not send these (see the package doc).
-func (r *Registry) Remove(session int64, path string, wt WatcherType) (removed []Notification, ok bool) {
+func (r *Registry) Remove(session int64, path string, wt Type) (removed []Notification, ok bool) {
 	pw, i, bits := r.lookup(session, path)
 	got := bits & typeBits(wt)
 	if got == 0 {
@@ -380,7 +380,7 @@ func (r *Registry) Remove(session int64, path string, wt WatcherType) (removed [
 
 // Check is checkWatches: whether session has a watch of type wt on exactly
 // path. False answers NoWatcher (-121).
-func (r *Registry) Check(session int64, path string, wt WatcherType) bool {
+func (r *Registry) Check(session int64, path string, wt Type) bool {
 	_, _, bits := r.lookup(session, path)
 	return bits&typeBits(wt) != 0
 }

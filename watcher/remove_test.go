@@ -8,13 +8,13 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// TestRemoveCheck: removeWatches and checkWatches with every WatcherType
+// TestRemoveCheck: removeWatches and checkWatches with every Type
 // against every combination of modes on the path (ZooKeeper 3.9's
 // DataTree.removeWatch / containsWatcher).
 func TestRemoveCheck(t *testing.T) {
 	all := []Mode{Data, Child, Persistent, PersistentRecursive}
-	types := []WatcherType{WatchChildren, WatchData, WatchAny, WatchPersistent, WatchPersistentRecursive}
-	sel := map[WatcherType][]Mode{
+	types := []Type{WatchChildren, WatchData, WatchAny, WatchPersistent, WatchPersistentRecursive}
+	sel := map[Type][]Mode{
 		WatchChildren:            {Child},
 		WatchData:                {Data},
 		WatchAny:                 all,
@@ -91,7 +91,7 @@ func TestRemoveCheckEdges(t *testing.T) {
 	for _, tt := range []struct {
 		s  int64
 		p  string
-		wt WatcherType
+		wt Type
 	}{
 		{1, "/a/b", WatchAny}, // a recursive watch on an ancestor is not a watch on the path
 		{1, "/a/b", WatchPersistentRecursive},

@@ -39,24 +39,24 @@ func (e EventType) String() string {
 	return "EventType(" + strconv.Itoa(int(e)) + ")"
 }
 
-// WatcherType is ZooKeeper's Watcher.WatcherType, the type field of
+// Type is ZooKeeper's Watcher.WatcherType, the type field of
 // removeWatches and checkWatches.
-type WatcherType int32
+type Type int32
 
 // Watcher.WatcherType values; Persistent and PersistentRecursive are
 // ZooKeeper 3.9's.
 const (
-	WatchChildren            WatcherType = 1
-	WatchData                WatcherType = 2
-	WatchAny                 WatcherType = 3
-	WatchPersistent          WatcherType = 4
-	WatchPersistentRecursive WatcherType = 5
+	WatchChildren            Type = 1
+	WatchData                Type = 2
+	WatchAny                 Type = 3
+	WatchPersistent          Type = 4
+	WatchPersistentRecursive Type = 5
 )
 
 // Valid reports whether t is one of the five types.
-func (t WatcherType) Valid() bool { return t >= WatchChildren && t <= WatchPersistentRecursive }
+func (t Type) Valid() bool { return t >= WatchChildren && t <= WatchPersistentRecursive }
 
-func (t WatcherType) String() string {
+func (t Type) String() string {
 	switch t {
 	case WatchChildren:
 		return "Children"
@@ -69,7 +69,7 @@ func (t WatcherType) String() string {
 	case WatchPersistentRecursive:
 		return "PersistentRecursive"
 	}
-	return "WatcherType(" + strconv.Itoa(int(t)) + ")"
+	return "Type(" + strconv.Itoa(int(t)) + ")"
 }
 
 // Mode is the kind of a watch registration.

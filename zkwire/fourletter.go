@@ -204,7 +204,7 @@ func FourLetterReply(word string, allowed Allowed, st Status) []byte {
 	case st.Mode == ModeLooking && word == "isro":
 		// IsroCommand prints its null server.
 		b.WriteString("null")
-	case st.Mode == ModeLooking && word != "ruok" && word != "envi" && !(st.DiskFull && word == "mntr"):
+	case st.Mode == ModeLooking && word != "ruok" && word != "envi" && (!st.DiskFull || word != "mntr"):
 		b.WriteString(notServing)
 	default:
 		f(&b, st)

@@ -236,10 +236,10 @@ func (d *decoder) int32() int32 {
 }
 
 // count reads a length that must fit in the remaining bytes, each element
-// taking at least min bytes: a corrupt length cannot make us allocate.
-func (d *decoder) count(min int) int {
+// taking at least size bytes: a corrupt length cannot make us allocate.
+func (d *decoder) count(size int) int {
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.b)-d.off)/uint64(min) {
+	if d.err == nil && n > uint64(len(d.b)-d.off)/uint64(size) {
 		d.fail("length %d exceeds input", n)
 		return 0
 	}

@@ -151,7 +151,7 @@ func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		return p.prepareMulti(hdr, r, auth)
 	case CreateSession:
 		p.opened[hdr.Session] = hdr.Zxid
-		return CreateSessionTxn{Timeout: r.Timeout}, nil
+		return CreateSessionTxn(r), nil
 	case CloseSession:
 		return p.prepareClose(hdr), nil
 	}
@@ -348,7 +348,7 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		p.noteQuota(hdr.Zxid, r.Path, -1, -int64(n.stat.DataLength))
 		p.deleteInOverlay(hdr.Zxid, pp, parent, r.Path)
-		return DeleteTxn{Path: r.Path}, nil
+		return DeleteTxn(r), nil
 
 	case SetData:
 		if err := validPath(r.Path); err != nil {

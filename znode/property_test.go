@@ -12,7 +12,7 @@ import (
 // randomRequest draws a request over a small path space so that every
 // error code and interaction (pending creates, deletes, sequence numbers,
 // ephemerals) is common.
-func randomRequest(rng *rand.Rand, sessions []int64) Request {
+func randomRequest(rng *rand.Rand) Request {
 	paths := []string{"/a", "/b", "/a/x", "/a/y", "/b/x", "/a/x/z", "/c", "/zookeeper/q"}
 	path := func() string { return paths[rng.IntN(len(paths))] }
 	ver := func() int32 { return int32(rng.IntN(3)) - 1 }
@@ -108,7 +108,7 @@ func TestReplicasAgree(t *testing.T) {
 			for i := 0; i < steps; i++ {
 				s := sessions[rng.IntN(len(sessions))]
 				h := leader.hdr(s, 0)
-				req := randomRequest(rng, sessions)
+				req := randomRequest(rng)
 				auth := auths[rng.IntN(len(auths))]
 				_, closing := leader.prep.closing[s]
 				var oracle *Prep

@@ -228,9 +228,9 @@ func (s *snapReader) bad(format string, args ...any) {
 	s.fail(fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...)))
 }
 
-func (s *snapReader) str(max uint64) string {
+func (s *snapReader) str(limit uint64) string {
 	n := s.uvarint()
-	if n > max {
+	if n > limit {
 		s.bad("string length %d", n)
 		return ""
 	}

@@ -15,7 +15,7 @@ import (
 var ErrBadMessage = errors.New("buswire: bad message")
 
 type header struct {
-	_msgpack struct{} `msgpack:",as_array"` //nolint:unused // read by msgpack through its tag
+	_msgpack struct{} `msgpack:",as_array"`
 	FromNode msg.NodeID
 	FromRole msg.Role
 	ToNode   msg.NodeID

@@ -105,7 +105,7 @@ func (f *FS) OpenFile(name string, flag int, perm os.FileMode) (walfs.File, erro
 	exists := known
 	if !known && flag&os.O_CREATE != 0 {
 		if probe, err := f.inner.OpenFile(name, os.O_RDONLY, 0); err == nil {
-			probe.Close()
+			_ = probe.Close()
 			exists = true
 		}
 	}
@@ -127,7 +127,7 @@ func (f *FS) OpenFile(name string, flag int, perm os.FileMode) (walfs.File, erro
 		// an earlier crash already cut it back.
 		size, err := inner.Size()
 		if err != nil {
-			inner.Close()
+			_ = inner.Close()
 			return nil, err
 		}
 		f.synced[name] = size
@@ -276,7 +276,7 @@ func (f *FS) Crash() (CrashReport, error) {
 		if err != nil {
 			keep(fmt.Errorf("faultfs: crash: cut %s: %w", p, err))
 		}
-		h.Close()
+		_ = h.Close()
 	}
 	return rep, firstErr
 }

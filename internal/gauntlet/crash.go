@@ -63,7 +63,7 @@ type CrashResult struct {
 	Elapsed time.Duration
 }
 
-// Failed: a write was lost, replicas diverged, a node did not come back,
+// Failed reports whether a write was lost, replicas diverged, a node did not come back,
 // or a point was hit fewer times than asked.
 func (r *CrashResult) Failed() bool {
 	for _, p := range r.Points {
@@ -182,11 +182,11 @@ func RunCrash(cfg CrashConfig) (*CrashResult, error) {
 		}
 		if !res.Failed() && !missed {
 			e.Close()
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return res, nil
 		}
 		e.Close()
-		c.tl.save(filepath.Join(dir, "timeline.txt"))
+		_ = c.tl.save(filepath.Join(dir, "timeline.txt"))
 		what := "FAILED"
 		if !res.Failed() {
 			what = "points missed"
@@ -254,7 +254,7 @@ func (c *campaign) conn(ctx context.Context, i int) *client.Conn {
 		return conn
 	}
 	if conn != nil {
-		conn.Close()
+		_ = conn.Close()
 	}
 	ids := c.e.IDs()
 	conn = connect(ctx, c.e, ids[i%len(ids)], 6*time.Second, nil)
@@ -267,7 +267,7 @@ func (c *campaign) conn(ctx context.Context, i int) *client.Conn {
 func (c *campaign) closeConns() {
 	for _, conn := range c.conns {
 		if conn != nil {
-			conn.Close()
+			_ = conn.Close()
 		}
 	}
 }
@@ -605,7 +605,7 @@ func (c *campaign) makeTruncTail(l int) error {
 				defer ocancel()
 				// Never acknowledged (its proposals do not get out); only
 				// the leader's own append matters.
-				conn.Create(octx, fmt.Sprintf("%s/tail-%d-%d", crashRoot, c.next.Add(1), i), nil, znode.Persistent, nil)
+				_, _ = conn.Create(octx, fmt.Sprintf("%s/tail-%d-%d", crashRoot, c.next.Add(1), i), nil, znode.Persistent, nil)
 			}()
 		}
 		time.Sleep(300 * time.Millisecond) // the leader appends and fsyncs them
@@ -615,7 +615,7 @@ func (c *campaign) makeTruncTail(l int) error {
 	c.e.Cut([]int{l}, others)
 	c.e.HealRoutes()
 	if conn != nil {
-		conn.Close()
+		_ = conn.Close()
 	}
 	// The new epoch has entries of its own, but few: with the campaign's
 	// small snapCount, more would let the new leader purge the old

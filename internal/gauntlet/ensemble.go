@@ -189,7 +189,10 @@ func (e *Ensemble) Running(id int) bool { return e.members[id].cmd != nil }
 
 // Start starts node id (a no-op when it runs); its output is appended to
 // node.log in its directory.
-func (e *Ensemble) Start(id int) error {
+func (e *Ensemble) Start(id int) error { return e.start(id, nil) }
+
+// start starts node id with env added to its environment.
+func (e *Ensemble) start(id int, env []string) error {
 	m := e.members[id]
 	if m.cmd != nil {
 		return nil
@@ -209,13 +212,14 @@ func (e *Ensemble) Start(id int) error {
 		crashpoint.FileEnvVar+"="+e.crashControl(id),
 		"PADDOCK_FAULTFS="+strconv.FormatInt(e.seed*1_000_003+int64(id)*10_007+m.starts, 10),
 		"PADDOCK_FAULTFS_CONTROL="+e.faultControl(id))
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return err
 	}
 	m.cmd, m.log, m.exited, m.paused = cmd, f, make(chan struct{}), false
 	exited := m.exited
-	go func() { cmd.Wait(); close(exited) }()
+	go func() { _ = cmd.Wait(); close(exited) }()
 	return nil
 }
 

@@ -154,12 +154,12 @@ func Run(cfg Config) (*Result, error) {
 		tl.add("%s", res)
 		if !res.Failed() {
 			e.Close()
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return res, nil
 		}
-		tl.save(filepath.Join(dir, "timeline.txt"))
-		os.WriteFile(filepath.Join(dir, "seed"), []byte(fmt.Sprintf("%d\n", cfg.Seed)), 0o644)
-		os.WriteFile(filepath.Join(dir, "anomalies.txt"), []byte(strings.Join(res.Anomalies, "\n")+"\n"), 0o644)
+		_ = tl.save(filepath.Join(dir, "timeline.txt"))
+		_ = os.WriteFile(filepath.Join(dir, "seed"), []byte(fmt.Sprintf("%d\n", cfg.Seed)), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "anomalies.txt"), []byte(strings.Join(res.Anomalies, "\n")+"\n"), 0o644)
 		cfg.Logf("FAILED: seed %d kept in %s", cfg.Seed, dir)
 		return res, nil
 	}
@@ -181,16 +181,16 @@ func Run(cfg Config) (*Result, error) {
 		return finish()
 	}
 	wat := &watches{e: e, timeout: cfg.Session, seed: cfg.Seed, tl: tl, writers: cfg.Writers, paths: 3, rezxids: map[string][]int64{}, acks: map[int]int{}}
-	if c := connect(ctx, e, 1, cfg.Session, nil); c == nil {
+	c := connect(ctx, e, 1, cfg.Session, nil)
+	if c == nil {
 		fail("no session to set up the watch workload")
 		return finish()
-	} else {
-		err := wat.setup(ctx, c)
-		c.Close()
-		if err != nil {
-			fail("%v", err)
-			return finish()
-		}
+	}
+	setupErr := wat.setup(ctx, c)
+	_ = c.Close()
+	if err := setupErr; err != nil {
+		fail("%v", err)
+		return finish()
 	}
 	sess := &sessions{e: e, timeout: cfg.Session, tl: tl, current: map[int]*session{}}
 	stop := make(chan struct{})
@@ -271,7 +271,7 @@ func Run(cfg Config) (*Result, error) {
 			}
 		}
 		res.Watch = wat.stats()
-		c.Close()
+		_ = c.Close()
 	}
 	sess.mu.Lock()
 	res.Sessions, res.Expired, res.RegExpired = sess.opened, sess.expired, int(regs.expired.Load())

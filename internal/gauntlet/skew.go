@@ -2,7 +2,6 @@ package gauntlet
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 )
@@ -27,16 +26,9 @@ const (
 )
 
 // StartSkewed starts node id on a clock running at rate and offset from
-// the real one (envClockRate, envClockOffset). A node's process takes the
-// test process's environment, and the Ensemble's methods run on one
-// goroutine, so the variables are set for this start only and removed
-// again.
+// the real one (envClockRate, envClockOffset in its environment).
 func (e *Ensemble) StartSkewed(id int, rate float64, offset time.Duration) error {
-	os.Setenv(envClockRate, strconv.FormatFloat(rate, 'f', -1, 64))
-	os.Setenv(envClockOffset, offset.String())
-	defer os.Unsetenv(envClockRate)
-	defer os.Unsetenv(envClockOffset)
-	return e.Start(id)
+	return e.start(id, []string{envClockRate + "=" + strconv.FormatFloat(rate, 'f', -1, 64), envClockOffset + "=" + offset.String()})
 }
 
 // clockSkew is the clock-skew fault: restart a node (half the time the
@@ -92,7 +84,7 @@ func (s *scheduler) beginOverlap(f Fault) (heal func() error, err error) {
 	}
 	var kinds []Fault
 	for _, k := range overlapKinds {
-		if !(routeFault(f) && routeFault(k)) && contains(s.faults, k) {
+		if (!routeFault(f) || !routeFault(k)) && contains(s.faults, k) {
 			kinds = append(kinds, k)
 		}
 	}

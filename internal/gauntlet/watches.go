@@ -172,7 +172,7 @@ func (w *watches) writer(ctx context.Context, id int, stop <-chan struct{}) {
 	var c *client.Conn
 	defer func() {
 		if c != nil {
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 	exists := map[string]bool{}

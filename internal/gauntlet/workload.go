@@ -312,7 +312,7 @@ func (s *sessions) check(ctx context.Context, c *client.Conn) []string {
 	out = append(out, problems...)
 	// Closing the sessions removes their ephemerals.
 	for _, ss := range cur {
-		ss.conn.Close()
+		_ = ss.conn.Close()
 	}
 	if len(problems) == 0 {
 		deadline = time.Now().Add(15 * time.Second)

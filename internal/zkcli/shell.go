@@ -203,10 +203,10 @@ func (s *Shell) process(ctx context.Context, args []string) error {
 func Split(line string) []string {
 	var words []string
 	for i := 0; i < len(line); {
-		switch c := line[i]; {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		switch c := line[i]; c {
+		case ' ', '\t', '\r', '\n':
 			i++
-		case c == '"' || c == '\'':
+		case '"', '\'':
 			end := strings.IndexByte(line[i+1:], c)
 			if end >= 0 {
 				words = append(words, line[i+1:i+1+end])

@@ -107,17 +107,17 @@ func writeEpoch(fsys FS, dir, name string, v uint64) error {
 		return fmt.Errorf("wal: write %s: %w", path, noSpace(err))
 	}
 	if _, err := f.Write([]byte(epochText(v))); err != nil {
-		f.Close()
-		fsys.Remove(tmp)
+		_ = f.Close()
+		_ = fsys.Remove(tmp)
 		return fmt.Errorf("wal: write %s: %w", path, noSpace(err))
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		fsys.Remove(tmp)
+		_ = f.Close()
+		_ = fsys.Remove(tmp)
 		return fmt.Errorf("wal: fsync %s: %w", tmp, err)
 	}
 	if err := f.Close(); err != nil {
-		fsys.Remove(tmp)
+		_ = fsys.Remove(tmp)
 		return fmt.Errorf("wal: close %s: %w", tmp, err)
 	}
 	if err := fsys.Rename(tmp, path); err != nil {

@@ -28,7 +28,7 @@ func readFile(fsys FS, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	n, err := f.Size()
 	if err != nil {
 		return nil, err

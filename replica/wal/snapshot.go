@@ -32,11 +32,11 @@ func (l *Log) SaveSnapshot(zxid uint64, write func(io.Writer) error) error {
 	path := filepath.Join(l.dataDir, snapName(zxid))
 	tmp := fmt.Sprintf("%s.%d.tmp", path, l.snapSeq.Add(1))
 	if err := l.writeSnapshot(tmp, write); err != nil {
-		l.fs.Remove(tmp)
+		_ = l.fs.Remove(tmp)
 		return fmt.Errorf("wal: save snapshot %s: %w", path, err)
 	}
 	if err := l.fs.Rename(tmp, path); err != nil {
-		l.fs.Remove(tmp)
+		_ = l.fs.Remove(tmp)
 		return fmt.Errorf("wal: save snapshot %s: %w", path, noSpace(err))
 	}
 	if err := l.fs.SyncDir(l.dataDir); err != nil {
@@ -170,7 +170,7 @@ func verifySnapshot(f File, path string) (int64, error) {
 	return n, nil
 }
 
-// ErrRetain: Purge was asked to keep fewer than 3 snapshots.
+// ErrRetain is returned when Purge is asked to keep fewer than 3 snapshots.
 var ErrRetain = errors.New("wal: purge must retain at least 3 snapshots")
 
 // Purge keeps the newest retain (>= 3) snapshots and every log file that

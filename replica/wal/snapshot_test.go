@@ -88,7 +88,7 @@ func TestSnapshotCorruption(t *testing.T) {
 		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }},
 		{"no trailer", func(b []byte) []byte { return b[:len(b)-snapTrailer] }},
 		{"tiny", func(b []byte) []byte { return b[:3] }},
-		{"empty", func(b []byte) []byte { return nil }},
+		{"empty", func([]byte) []byte { return nil }},
 		{"appended byte", func(b []byte) []byte { return append(b, 0) }},
 	}
 	for _, k := range fsKinds {

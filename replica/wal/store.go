@@ -21,7 +21,7 @@ import (
 // half done.
 const installMarker = "installSnapshot"
 
-// ErrStaleSnapshot: SaveSnapshot's zxid is no longer (or never was) a point
+// ErrStaleSnapshot is returned when SaveSnapshot's zxid is no longer (or never was) a point
 // of the durable history, e.g. a snapshot was installed while it was being
 // written. Nothing was saved; take the next one from the current state.
 var ErrStaleSnapshot = errors.New("wal: snapshot zxid is not in the durable history")
@@ -108,7 +108,7 @@ func OpenStore(dataDir, logDir string, opts Options) (*Store, error) {
 	}
 	s := &Store{log: l, sizes: map[uint64]int64{}}
 	if err := s.recover(); err != nil {
-		l.Close()
+		_ = l.Close()
 		return nil, err
 	}
 	return s, nil
@@ -371,7 +371,7 @@ func (s *Store) ReadSnapshot(zxid uint64, off int64, n int) ([]byte, error) {
 	}
 	defer f.Close()
 	b := make([]byte, min(int64(n), size-off))
-	if k, err := f.ReadAt(b, off); err != nil && !(err == io.EOF && k == len(b)) {
+	if k, err := f.ReadAt(b, off); err != nil && (err != io.EOF || k != len(b)) {
 		return nil, fmt.Errorf("wal: read snapshot %s at %d: %w", p, off, err)
 	}
 	return b, nil
@@ -559,17 +559,17 @@ func (s *Store) SaveSnapshot(zxid uint64, data []byte) error {
 	path := s.snapPath(zxid)
 	tmp := fmt.Sprintf("%s.%d.tmp", path, s.log.snapSeq.Add(1))
 	if err := s.log.writeSnapshot(tmp, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-		s.log.fs.Remove(tmp)
+		_ = s.log.fs.Remove(tmp)
 		return fmt.Errorf("wal: save snapshot %s: %w", path, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen != gen || !s.savableLocked(zxid) {
-		s.log.fs.Remove(tmp)
+		_ = s.log.fs.Remove(tmp)
 		return fmt.Errorf("%w: %s (the history changed while it was written)", ErrStaleSnapshot, msg.FormatZxid(zxid))
 	}
 	if err := s.log.fs.Rename(tmp, path); err != nil {
-		s.log.fs.Remove(tmp)
+		_ = s.log.fs.Remove(tmp)
 		return fmt.Errorf("wal: save snapshot %s: %w", path, noSpace(err))
 	}
 	if err := s.log.fs.SyncDir(s.log.dataDir); err != nil {

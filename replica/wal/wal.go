@@ -441,7 +441,7 @@ func (l *Log) dropUnsynced(cause error) error {
 	if n := len(l.segs); n > 0 {
 		seg := l.segs[n-1]
 		if l.synced <= fileHeader {
-			l.active.Close()
+			_ = l.active.Close()
 			l.active = nil
 			if err := l.removeFile(seg.path); err != nil {
 				return l.poison(fmt.Errorf("wal: after a full disk: %w", err))
@@ -731,7 +731,7 @@ func (l *Log) TruncateAfter(zxid uint64) error {
 	for n := len(l.segs); n > 0 && l.segs[n-1].first > zxid; n-- {
 		seg := l.segs[n-1]
 		if l.active != nil {
-			l.active.Close()
+			_ = l.active.Close()
 			l.active = nil
 		}
 		if err := l.removeFile(seg.path); err != nil {

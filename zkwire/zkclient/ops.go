@@ -20,7 +20,7 @@ func toStat(s jute.Stat) znode.Stat {
 func toACL(v []znode.ACL) []jute.ACL {
 	out := make([]jute.ACL, len(v))
 	for i, a := range v {
-		out[i] = jute.ACL{Perms: a.Perms, ID: jute.ID{Scheme: a.ID.Scheme, ID: a.ID.ID}}
+		out[i] = jute.ACL{Perms: a.Perms, ID: jute.ID{Scheme: a.Scheme, ID: a.ID.ID}}
 	}
 	return out
 }
