@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
@@ -58,6 +59,7 @@ func fourLetterWorkload(t *testing.T, addr, prefix string) *zk.Conn {
 }
 
 func TestDifferentialFourLetterWords(t *testing.T) {
+	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkAddr := startApacheZooKeeper(t)
 	cfg := standalone(t, t.TempDir())
 	cfg.FourLetterWords = []string{"*"}
@@ -76,6 +78,7 @@ func TestDifferentialFourLetterWords(t *testing.T) {
 }
 
 func TestFourLetterWordsMatchZooKeeperEnsemble(t *testing.T) {
+	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	cfgs := ensembleConfigs(t, 3, "")
 	for _, c := range cfgs {
 		c.FourLetterWords = []string{"*"}

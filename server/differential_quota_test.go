@@ -123,6 +123,7 @@ var quotaEnforced = diffScript{"quotaEnforced", func(r *diffRun) {
 }}
 
 func TestDifferentialQuotaEnforced(t *testing.T) {
+	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkAddr := startApacheZooKeeper(t, "-Dzookeeper.enforceQuota=true")
 	nodes := startAll(t, ensembleConfigs(t, 3, "zookeeper.enforceQuota=true\n"))
 	pdk := diffTarget{name: "paddock"}
@@ -166,6 +167,7 @@ func configShape(t *testing.T, addr string) string {
 // with ZooKeeper's Stat (times aside: ZooKeeper stamps each server's own
 // clock into mtime, Paddock 0) on every node.
 func TestDifferentialConfigNode(t *testing.T) {
+	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkStandalone := configShape(t, startApacheZooKeeper(t))
 	pdkNode, err := Start(standalone(t, t.TempDir()), nil)
 	if err != nil {

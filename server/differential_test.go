@@ -926,6 +926,7 @@ func runScript(t *testing.T, tgt diffTarget, s diffScript, hint [][]int) *diffRu
 }
 
 func TestDifferentialZooKeeper(t *testing.T) {
+	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkAddr := startApacheZooKeeper(t)
 	// The same container check interval as the ZooKeeper above.
 	nodes := startAll(t, ensembleConfigs(t, 3, "znode.container.checkIntervalMs=100\nmaxSessionTimeout=20000\n"))

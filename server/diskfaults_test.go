@@ -155,6 +155,7 @@ func refusedOnWire(t *testing.T, raw *rawZK) {
 // itself, with no acked write lost, and a restart from its disk (after a
 // power loss) reproduces the same state.
 func TestFollowerDiskFull(t *testing.T) {
+	testutil.SkipShort(t, "disk-fault ensemble")
 	e := startFaultEnsemble(t)
 	_, others := e.roles()
 	f, o := others[0], others[1]
@@ -225,6 +226,7 @@ func TestFollowerDiskFull(t *testing.T) {
 // and writes go on; when space returns the old leader rejoins as a
 // follower, with equal digests and no acked write lost.
 func TestLeaderDiskFull(t *testing.T) {
+	testutil.SkipShort(t, "disk-fault ensemble")
 	e := startFaultEnsemble(t)
 	l, others := e.roles()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -270,6 +272,7 @@ func TestLeaderDiskFull(t *testing.T) {
 // acking (no panic loop), the others go on, and a restart recovers from
 // its disk and catches up.
 func TestFsyncEIOStopsNode(t *testing.T) {
+	testutil.SkipShort(t, "disk-fault ensemble")
 	t.Run("follower", func(t *testing.T) { testFsyncEIOStops(t, false) })
 	// A leader that stops is a leader gone: the others elect a new one,
 	// and writes in flight come back with an outcome left open.

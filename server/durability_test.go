@@ -41,6 +41,7 @@ func writeN(ctx context.Context, t *testing.T, c *client.Conn, prefix string, n 
 // and every node restarted from its snapshot and log reproduces the exact
 // digest.
 func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
+	testutil.SkipShort(t, "restarts a node from a snapshot")
 	cfgs := ensembleConfigs(t, 3, "snapCount=20\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n")
 	logs := make([]*testutil.SyncBuffer, 3)
 	nodes := make([]*Node, 3)

@@ -169,6 +169,7 @@ func lastSnapshot(cfg *config.Config) uint64 {
 // restart of the whole ensemble (recovered from the log), and after
 // another once snapshots cover them.
 func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
+	testutil.SkipShort(t, "restarts every node")
 	cfgs := ensembleConfigs(t, 3, "")
 	nodes := make([]*Node, len(cfgs))
 	defer func() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -97,6 +98,7 @@ func (r *raw) children(ctx context.Context, node msg.NodeID, session int64, xid 
 // 1,000 sessions expiring at once on a 3-node ensemble are all cleaned up,
 // and the ensemble keeps serving meanwhile.
 func TestThousandSessionsExpireAtOnce(t *testing.T) {
+	testutil.SkipShort(t, "a thousand sessions expiring")
 	nodes := startAll(t, ensembleConfigs(t, 3, ""))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -170,6 +172,7 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 // on another node sees; an expired session's ephemerals go within the
 // session timeout plus two ticks of its last touch.
 func TestEphemeralsGoWithTheirSession(t *testing.T) {
+	testutil.SkipShort(t, "waits out session timeouts")
 	cfgs := ensembleConfigs(t, 3, "")
 	nodes := startAll(t, cfgs)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

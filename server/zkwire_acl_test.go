@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 // ACLs over the wire with an unmodified ZooKeeper client: digest, auth,
 // world and ip schemes, per-node permissions, getACL needing READ, the
 // super digest from zoo.cfg, and addauth of an unknown scheme failing.
 func TestZooKeeperClientACL(t *testing.T) {
+	testutil.SkipShort(t, "a second ensemble for ACLs")
 	// super:test
 	nodes := startAll(t, ensembleConfigs(t, 3, "paddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n"))
 	owner := zkConnect(t, []string{nodes[0].ClientAddr()})

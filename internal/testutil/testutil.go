@@ -128,3 +128,14 @@ func (c *LogCounter) Handle(_ context.Context, r slog.Record) error {
 
 func (c *LogCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
 func (c *LogCounter) WithGroup(string) slog.Handler      { return c }
+
+// SkipShort skips t under -short, saying why: the quick run (`go test
+// -short ./...`, under a minute) keeps one or two ensembles per package
+// and leaves the slow ones (ZooKeeper JVMs, mass expiry, disk faults) to
+// the full run.
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why + "; skipped with -short")
+	}
+}
