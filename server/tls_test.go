@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -48,8 +47,8 @@ func askTLS(addr, word string, cfg *tls.Config) (string, *tls.ConnectionState) {
 func TestSecureClientPort(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
-	keyStore := writeFile(t, filepath.Join(dir, "server.pem"), ca.Leaf(t, "node-1", testutil.ServerCert))
-	trustStore := writeFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
+	keyStore := testutil.WriteFile(t, filepath.Join(dir, "server.pem"), ca.Leaf(t, "node-1", testutil.ServerCert))
+	trustStore := testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
 	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=ruok,srvr\n"+
 		"secureClientPort=%d\nssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), keyStore, trustStore)
@@ -107,14 +106,6 @@ func TestSecureClientPort(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path string, data []byte) string {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // routeErr is what nats-server logs when a route's TLS handshake fails.
 const routeErr = "TLS route handshake error"
 
@@ -142,12 +133,12 @@ func routesTo(t *testing.T, nd *Node) map[string]bool {
 func TestTLSQuorumAndBus(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
-	trust := writeFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
+	trust := testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
 	quorumKey := func(id int) string { return filepath.Join(dir, fmt.Sprintf("quorum-%d.pem", id)) }
 	busKey := func(id int) string { return filepath.Join(dir, fmt.Sprintf("bus-%d.pem", id)) }
 	for id := 1; id <= 3; id++ {
-		writeFile(t, quorumKey(id), ca.Leaf(t, fmt.Sprintf("node-%d", id), testutil.PeerCert))
-		writeFile(t, busKey(id), ca.Leaf(t, fmt.Sprintf("bus-%d", id), testutil.ServerCert))
+		testutil.WriteFile(t, quorumKey(id), ca.Leaf(t, fmt.Sprintf("node-%d", id), testutil.PeerCert))
+		testutil.WriteFile(t, busKey(id), ca.Leaf(t, fmt.Sprintf("bus-%d", id), testutil.ServerCert))
 	}
 	cfgs := testutil.EnsembleConfigsEach(t, 3, func(id int) string {
 		return fmt.Sprintf("sslQuorum=true\nssl.quorum.keyStore.location=%s\nssl.quorum.trustStore.location=%s\n"+

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,21 +21,13 @@ import (
 // routeErr is what nats-server logs when a route's TLS handshake fails.
 const routeErr = "TLS route handshake error"
 
-func writeFile(t *testing.T, path string, data []byte) string {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // quorumTLS is node name's route config: its own certificate signed by
 // signer, peers checked against ca and the host 127.0.0.1.
 func quorumTLS(t *testing.T, dir, name string, signer, ca *testutil.CA) *tls.Config {
 	t.Helper()
 	cfg, err := pemtls.MutualConfig(pemtls.Files{
-		KeyStore:   writeFile(t, filepath.Join(dir, name+".pem"), signer.Leaf(t, name, testutil.PeerCert)),
-		TrustStore: writeFile(t, filepath.Join(dir, name+"-ca.pem"), ca.PEM),
+		KeyStore:   testutil.WriteFile(t, filepath.Join(dir, name+".pem"), signer.Leaf(t, name, testutil.PeerCert)),
+		TrustStore: testutil.WriteFile(t, filepath.Join(dir, name+"-ca.pem"), ca.PEM),
 	}, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +101,8 @@ func TestBusTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := testutil.NewCA(t, "client CA"), testutil.NewCA(t, "rogue CA")
 	busTLS, err := pemtls.ServerConfig(pemtls.Files{
-		KeyStore:   writeFile(t, filepath.Join(dir, "node.pem"), ca.Leaf(t, "node", testutil.ServerCert)),
-		TrustStore: writeFile(t, filepath.Join(dir, "ca.pem"), ca.PEM),
+		KeyStore:   testutil.WriteFile(t, filepath.Join(dir, "node.pem"), ca.Leaf(t, "node", testutil.ServerCert)),
+		TrustStore: testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM),
 	}, tls.RequireAndVerifyClientCert)
 	if err != nil {
 		t.Fatal(err)

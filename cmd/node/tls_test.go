@@ -24,13 +24,7 @@ import (
 func TestCLIAndTraceOverBusTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testutil.NewCA(t, "paddock test CA")
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return testutil.WriteFile(t, filepath.Join(dir, name), data) }
 	// The node's certificate serves clients and, for the tools that run
 	// with its config, is their client certificate too.
 	nodeKey, trust := write("node.pem", ca.Leaf(t, "node", testutil.PeerCert)), write("ca.pem", ca.PEM)

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,14 +66,6 @@ func handshake(t *testing.T, server, client *tls.Config) result {
 	return r
 }
 
-func write(t *testing.T, path string, data []byte) string {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // dialing is how nats-server and nats.go dial: a clone of the config with
 // the server name of the address.
 func dialing(cfg *tls.Config) *tls.Config {
@@ -86,8 +77,8 @@ func dialing(cfg *tls.Config) *tls.Config {
 func TestServerConfigClientAuthAndReload(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := testutil.NewCA(t, "ca"), testutil.NewCA(t, "rogue")
-	key := write(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "node", testutil.ServerCert))
-	trust := write(t, filepath.Join(dir, "ca.pem"), ca.PEM)
+	key := testutil.WriteFile(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "node", testutil.ServerCert))
+	trust := testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
 	srv, err := ServerConfig(Files{KeyStore: key, TrustStore: trust}, tls.RequireAndVerifyClientCert)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +118,7 @@ func TestServerConfigClientAuthAndReload(t *testing.T) {
 func TestServerConfigOptionalClientCert(t *testing.T) {
 	dir := t.TempDir()
 	ca := testutil.NewCA(t, "ca")
-	key := write(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "node", testutil.ServerCert))
+	key := testutil.WriteFile(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "node", testutil.ServerCert))
 	for _, auth := range []tls.ClientAuthType{tls.NoClientCert, tls.VerifyClientCertIfGiven} {
 		srv, err := ServerConfig(Files{KeyStore: key}, auth)
 		if err != nil {
@@ -144,8 +135,8 @@ type peer struct{ key, trust string }
 
 func newPeer(t *testing.T, dir, name string, signer, trusted *testutil.CA, usage int) peer {
 	return peer{
-		key:   write(t, filepath.Join(dir, name+".pem"), signer.Leaf(t, name, usage)),
-		trust: write(t, filepath.Join(dir, name+"-ca.pem"), trusted.PEM),
+		key:   testutil.WriteFile(t, filepath.Join(dir, name+".pem"), signer.Leaf(t, name, usage)),
+		trust: testutil.WriteFile(t, filepath.Join(dir, name+"-ca.pem"), trusted.PEM),
 	}
 }
 
@@ -222,9 +213,9 @@ func TestMutualConfigNames(t *testing.T) {
 func TestBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	ca := testutil.NewCA(t, "ca")
-	key := write(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "n", testutil.PeerCert))
-	trust := write(t, filepath.Join(dir, "ca.pem"), ca.PEM)
-	junk := write(t, filepath.Join(dir, "junk.pem"), []byte("not PEM"))
+	key := testutil.WriteFile(t, filepath.Join(dir, "key.pem"), ca.Leaf(t, "n", testutil.PeerCert))
+	trust := testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
+	junk := testutil.WriteFile(t, filepath.Join(dir, "junk.pem"), []byte("not PEM"))
 	missing := filepath.Join(dir, "missing.pem")
 	errs := map[string]error{}
 	_, errs["server, missing key store"] = ServerConfig(Files{KeyStore: missing}, tls.NoClientCert)

@@ -125,3 +125,13 @@ func Replace(t testing.TB, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// WriteFile writes data to path (mode 0600, as key stores are) and
+// returns path.
+func WriteFile(t testing.TB, path string, data []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

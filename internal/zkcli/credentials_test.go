@@ -56,13 +56,7 @@ func TestCLIBusTLS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ca := testutil.NewCA(t, "ca")
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, data []byte) string { return testutil.WriteFile(t, filepath.Join(dir, name), data) }
 	trust, nodeKey, appKey := write("ca.pem", ca.PEM), write("node.pem", ca.Leaf(t, "node", testutil.PeerCert)), write("app.pem", ca.Leaf(t, "app", testutil.ClientCert))
 	presents := func(cn string) bool {
 		if got.TLS == nil || got.TLS.RootCAs == nil || len(got.TLS.Certificates) != 1 {
