@@ -129,13 +129,13 @@ func (s *Server) SecureAddr() net.Addr {
 	return s.secure.Addr()
 }
 
-// Accept errors back off from acceptBackoffMin, doubling up to
-// acceptBackoffMax; warnings of one kind are logged at most once per
+// Accept errors back off from acceptBackoffFloor, doubling up to
+// acceptBackoffCeiling; warnings of one kind are logged at most once per
 // warnInterval.
 const (
-	acceptBackoffMin = 5 * time.Millisecond
-	acceptBackoffMax = time.Second
-	warnInterval     = 10 * time.Second
+	acceptBackoffFloor   = 5 * time.Millisecond
+	acceptBackoffCeiling = time.Second
+	warnInterval         = 10 * time.Second
 )
 
 // Serve accepts connections on the client port, and the secure one if
@@ -149,10 +149,11 @@ func (s *Server) Serve() error {
 		defer func() { <-done }()
 		go func() { defer close(done); s.serve(s.secure) }()
 	}
-	return s.serve(s.ln)
+	s.serve(s.ln)
+	return nil
 }
 
-func (s *Server) serve(ln net.Listener) error {
+func (s *Server) serve(ln net.Listener) {
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
@@ -161,14 +162,14 @@ func (s *Server) serve(ln net.Listener) error {
 			done := s.done
 			s.mu.Unlock()
 			if done || errors.Is(err, net.ErrClosed) {
-				return nil
+				return
 			}
-			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+			backoff = min(max(2*backoff, acceptBackoffFloor), acceptBackoffCeiling)
 			s.warn("accept", "client port: accept failed; retrying", "err", err, "backoff", backoff)
 			select {
 			case <-time.After(backoff):
 			case <-s.quit:
-				return nil
+				return
 			}
 			continue
 		}
@@ -178,7 +179,7 @@ func (s *Server) serve(ln net.Listener) error {
 		if s.done {
 			s.mu.Unlock()
 			c.Close()
-			return nil
+			return
 		}
 		if limit := s.cfg.MaxClientCnxns; limit > 0 && s.perAddr[addr] >= limit {
 			s.mu.Unlock()
