@@ -23,6 +23,13 @@ type Bus interface {
 	// Subscribe registers deliver for envelopes addressed to addr (and for
 	// broadcasts to addr.Role from other nodes). deliver must only enqueue.
 	Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (unsubscribe func(), err error)
+	// ToClient delivers body, a *msg.Reply or *msg.WatchEvent, from the
+	// actor at from to the client whose request carried replyTo
+	// (msg.Request.ReplyTo). Clients are not actors and have no Addr:
+	// replyTo is what the bus put in the request when it took it in, not
+	// what the client asked for, and an actor passes it back unchanged.
+	// As with Send, a nil error does not mean it arrived.
+	ToClient(from msg.Addr, replyTo string, body msg.Body) error
 }
 
 // Clock is the only source of time for actors. Implementations must be
@@ -67,6 +74,15 @@ type Context struct {
 func (c *Context) Send(to msg.Addr, body msg.Body) {
 	if err := c.Bus.Send(msg.New(c.Self, to, body)); err != nil {
 		c.Log.Debug("send failed", "to", to, "kind", body.Kind(), "err", err)
+	}
+}
+
+// ToClient sends body (a reply or a watch event) from this actor to the
+// client whose request carried replyTo. Errors are logged, as Send's: a
+// client that misses an answer times out and asks again elsewhere.
+func (c *Context) ToClient(replyTo string, body msg.Body) {
+	if err := c.Bus.ToClient(c.Self, replyTo, body); err != nil {
+		c.Log.Debug("reply failed", "kind", body.Kind(), "err", err)
 	}
 }
 

@@ -33,6 +33,8 @@ func (b *syncBus) Subscribe(_ msg.Addr, d func(msg.Envelope)) (func(), error) {
 	return func() {}, nil
 }
 
+func (b *syncBus) ToClient(msg.Addr, string, msg.Body) error { return nil }
+
 func (b *syncBus) ready() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.deliver != nil }
 
 // handClock ticks only when the test says so.

@@ -565,7 +565,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		c.pendMu.Lock()
 		c.pending[req.Xid] = pendingReq{ch: ch, link: l, hook: replyHookOf(ctx)}
 		c.pendMu.Unlock()
-		data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleReplica}, &req))
+		data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: l.node, Role: msg.RoleStore}, &req))
 		sendErr := err
 		if err == nil {
 			sendErr = l.nc.Publish(l.subject, data)

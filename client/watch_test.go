@@ -803,7 +803,7 @@ func TestReplyOnLostLinkNotSeen(t *testing.T) {
 	ch := make(chan *msg.Reply, 1)
 	c.pending[5] = pendingReq{ch: ch, link: old}
 	close(old.lost)
-	data, err := buswire.Encode(msg.New(msg.Addr{Node: 1, Role: msg.RoleReplica}, msg.Addr{}, &msg.Reply{Session: 7, Xid: 5, Zxid: 40}))
+	data, err := buswire.Encode(msg.New(msg.Addr{Node: 1, Role: msg.RoleStore}, msg.Addr{}, &msg.Reply{Session: 7, Xid: 5, Zxid: 40}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -236,7 +236,7 @@ func New(cfg Config, s Storage) *Replica {
 		cfg:    cfg,
 		s:      s,
 		log:    cfg.Logger.With("replica", cfg.ID),
-		self:   msg.Addr{Node: cfg.ID, Role: msg.RoleReplica},
+		self:   msg.Addr{Node: cfg.ID, Role: msg.RoleStore},
 		voter:  msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
 		voters: map[msg.NodeID]bool{},
 		inc:    uint64(cfg.Rand.Uint32()|1) << 32,
@@ -259,7 +259,7 @@ func New(cfg Config, s Storage) *Replica {
 }
 
 func (r *Replica) send(to msg.NodeID, body msg.Body) {
-	r.msgs = append(r.msgs, msg.New(r.self, msg.Addr{Node: to, Role: msg.RoleReplica}, body))
+	r.msgs = append(r.msgs, msg.New(r.self, msg.Addr{Node: to, Role: msg.RoleStore}, body))
 }
 
 func (r *Replica) sendHistory() {

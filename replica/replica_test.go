@@ -75,7 +75,7 @@ func (nw *net) deliver() {
 // local sends a voter → replica message to node id and delivers.
 func (nw *net) local(id msg.NodeID, body msg.Body) {
 	n := nw.nodes[id]
-	if err := n.r.Step(msg.New(msg.Addr{Node: id, Role: msg.RoleVoter}, msg.Addr{Node: id, Role: msg.RoleReplica}, body)); err != nil {
+	if err := n.r.Step(msg.New(msg.Addr{Node: id, Role: msg.RoleVoter}, msg.Addr{Node: id, Role: msg.RoleStore}, body)); err != nil {
 		nw.t.Fatal(err)
 	}
 	n.drain()
@@ -334,7 +334,7 @@ func TestDuplicatesAndOldEpochsAreHarmless(t *testing.T) {
 			}
 		}
 	}
-	stale := msg.New(msg.Addr{Node: 1, Role: msg.RoleReplica}, msg.Addr{Node: 2, Role: msg.RoleReplica},
+	stale := msg.New(msg.Addr{Node: 1, Role: msg.RoleStore}, msg.Addr{Node: 2, Role: msg.RoleStore},
 		&msg.Proposal{Epoch: 0, PrevZxid: zx(1, 1), Entries: ents(zx(0, 9))})
 	if err := f.r.Step(stale); err != nil {
 		t.Fatal(err)
@@ -361,8 +361,8 @@ func TestAckOnlyWithPersistence(t *testing.T) {
 	f := &testNode{t: t, id: 2, s: storageWith(t, nil, ents(zx(1, 1), zx(1, 7)), 1)}
 	f.r = New(testConfig(2, voters, rng), f.s)
 	f.drain()
-	from := msg.Addr{Node: 1, Role: msg.RoleReplica}
-	to := msg.Addr{Node: 2, Role: msg.RoleReplica}
+	from := msg.Addr{Node: 1, Role: msg.RoleStore}
+	to := msg.Addr{Node: 2, Role: msg.RoleStore}
 	step := func(b msg.Body) Ready {
 		fromAddr := from
 		if _, ok := b.(*msg.Follow); ok {

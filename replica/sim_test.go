@@ -130,7 +130,7 @@ func (s *sim) start(id msg.NodeID) {
 	n.applied = decodeState(s.t, data)
 	s.checkPrefix(n, 0)
 	n.r = New(s.replicaConfig(id), n.s)
-	u1, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleReplica}, func(e msg.Envelope) {
+	u1, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleStore}, func(e msg.Envelope) {
 		if n.alive {
 			if err := n.r.Step(e); err != nil {
 				s.fatalf("node %d step %s: %v", id, e, err)
@@ -308,7 +308,7 @@ func (s *sim) proposeAtLeaders(k int) {
 }
 
 func (s *sim) local(id msg.NodeID, body msg.Body) {
-	s.bus.Send(msg.New(msg.Addr{Node: id, Role: msg.RoleVoter}, msg.Addr{Node: id, Role: msg.RoleReplica}, body))
+	s.bus.Send(msg.New(msg.Addr{Node: id, Role: msg.RoleVoter}, msg.Addr{Node: id, Role: msg.RoleStore}, body))
 }
 
 // elect plays the voter: it ends the epoch everywhere, picks the live node

@@ -11,7 +11,6 @@ import (
 
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/store"
@@ -58,7 +57,6 @@ type disk interface {
 type dbActor struct {
 	cfg    store.Config
 	disk   disk
-	bus    *natsbus.Bus
 	log    *slog.Logger
 	retain int // snapshots kept by purge; 0: never purge
 	// fatal stops the node after a storage failure that cannot be retried.
@@ -215,9 +213,7 @@ func (a *dbActor) refuse(ctx *actors.Context, env msg.Envelope) {
 	a.held.refused++
 	rp := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: a.st.Tree().LastZxid(),
 		Err: int32(znode.ConnectionLoss), Refused: true}
-	if err := a.bus.ToClient(req.ReplyTo, rp); err != nil {
-		a.log.Debug("reply failed", "err", err)
-	}
+	ctx.ToClient(req.ReplyTo, rp)
 }
 
 // retryHeld persists the held Ready again and, if the disk took it,
@@ -331,9 +327,7 @@ func (a *dbActor) carryOut(ctx *actors.Context, rd store.Ready, late []msg.Envel
 		if r.Event != nil {
 			body = r.Event
 		}
-		if err := a.bus.ToClient(r.To, body); err != nil {
-			ctx.Log.Debug("reply failed", "err", err)
-		}
+		ctx.ToClient(r.To, body)
 	}
 	if rd.SnapshotDue {
 		a.snapshot(ctx)

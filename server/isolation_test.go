@@ -114,12 +114,12 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica},
+	probe, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore},
 		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: int32(znode.OpCloseSession)}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	consensus := buswire.Subject("t", msg.Addr{Node: 2, Role: msg.RoleReplica})
+	consensus := buswire.Subject("t", msg.Addr{Node: 2, Role: msg.RoleStore})
 	if err := spy.nc.PublishRequest(buswire.RequestSubject("t", 1, spy.tok), consensus, probe); err != nil {
 		t.Fatal(err)
 	}

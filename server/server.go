@@ -227,7 +227,6 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			Logger:                  n.log,
 		},
 		disk:  n.wal,
-		bus:   n.bus.Bus(),
 		log:   n.log,
 		fatal: n.fail,
 		crash: o.crash,
@@ -238,7 +237,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleReplica}, n.db, 1<<16)
+	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleStore}, n.db, 1<<16)
 	n.dbRn = dbRunner
 	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote, 0)
 	n.sess = sessions.NewActor(sessions.Config{
@@ -247,7 +246,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		ResendTicks: max(4, int64(cfg.TickTime/TickUnit)*2),
 	})
 	n.sessRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
-	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, dbRunner.Deliver); err != nil {
+	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, dbRunner.Deliver); err != nil {
 		return nil, err
 	}
 

@@ -26,7 +26,7 @@ import (
 // benchRequest sends one request straight to node's request subject (as
 // the raw helper of sessions_test.go does) and returns the reply.
 func benchRequest(ctx context.Context, nc *nats.Conn, tok string, node msg.NodeID, req *msg.Request) (*msg.Reply, error) {
-	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleStore}, req))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func newRaw(t *testing.T, n *Node, opts ...nats.Option) *raw {
 
 func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Reply {
 	r.t.Helper()
-	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleStore}, req))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type fanOut struct {
 func (f *fanOut) subject(i int) string { return fmt.Sprintf("%s.fan.%d", buswire.Inbox(f.tok), i) }
 
 func (f *fanOut) publish(i int, req *msg.Request) {
-	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: f.nodeOf[i], Role: msg.RoleReplica}, req))
+	b, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: f.nodeOf[i], Role: msg.RoleStore}, req))
 	if err != nil {
 		f.b.Fatal(err)
 	}

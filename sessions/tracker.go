@@ -154,7 +154,7 @@ func (t *Tracker) Tick() {
 	}
 	slices.Sort(expired)
 	t.log.Info("sessions expired", "epoch", t.epoch, "count", len(expired))
-	t.msgs = append(t.msgs, msg.New(t.self, msg.Addr{Node: t.cfg.ID, Role: msg.RoleReplica},
+	t.msgs = append(t.msgs, msg.New(t.self, msg.Addr{Node: t.cfg.ID, Role: msg.RoleStore},
 		&msg.Expire{Epoch: t.epoch, Sessions: expired}))
 }
 

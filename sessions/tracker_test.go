@@ -14,7 +14,7 @@ func newTracker() *Tracker {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
-var local = msg.Addr{Node: 1, Role: msg.RoleReplica}
+var local = msg.Addr{Node: 1, Role: msg.RoleStore}
 
 func update(t *Tracker, u *msg.SessionsUpdate) { t.Step(msg.New(local, t.self, u)) }
 
@@ -49,7 +49,7 @@ func TestTouchesKeepASessionAlive(t *testing.T) {
 	tr := newTracker()
 	update(tr, &msg.SessionsUpdate{Epoch: 1, Leading: true, Reset: true, Opened: []msg.SessionInfo{{ID: 7, Timeout: 500}, {ID: 8, Timeout: 500}}})
 	touch := func(epoch uint64) {
-		tr.Step(msg.New(msg.Addr{Node: 2, Role: msg.RoleReplica}, tr.self, &msg.Touch{Epoch: epoch, Sessions: []int64{7}}))
+		tr.Step(msg.New(msg.Addr{Node: 2, Role: msg.RoleStore}, tr.self, &msg.Touch{Epoch: epoch, Sessions: []int64{7}}))
 	}
 	for tr.now < 40 {
 		if tr.now%5 == 0 {
@@ -76,7 +76,7 @@ func TestClosedSessionsAndFollowersDoNotExpire(t *testing.T) {
 	// A stale delta of another epoch changes nothing.
 	update(tr, &msg.SessionsUpdate{Epoch: 0, Leading: true, Opened: []msg.SessionInfo{{ID: 10, Timeout: 50}}})
 	// Only the local store speaks for the table.
-	tr.Step(msg.New(msg.Addr{Node: 2, Role: msg.RoleReplica}, tr.self, &msg.SessionsUpdate{Epoch: 1, Leading: true, Opened: []msg.SessionInfo{{ID: 11, Timeout: 50}}}))
+	tr.Step(msg.New(msg.Addr{Node: 2, Role: msg.RoleStore}, tr.self, &msg.SessionsUpdate{Epoch: 1, Leading: true, Opened: []msg.SessionInfo{{ID: 11, Timeout: 50}}}))
 	got := expiredBy(tr, 30)
 	if len(got) != 1 || got[9] == 0 {
 		t.Fatalf("expired %v, want only 9", got)

@@ -172,7 +172,7 @@ func TestIPAuth(t *testing.T) {
 	req := &msg.Request{Session: a.session, Passwd: Passwd(a.session), ReplyTo: a.name, ClientAddr: "10.9.9.9",
 		Op: msg.Op{Op: int32(znode.OpCreateSession)}}
 	n := s.nodes[l]
-	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: l, Role: msg.RoleReplica}, req)); err != nil {
+	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: l, Role: msg.RoleStore}, req)); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(n)

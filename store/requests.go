@@ -180,7 +180,7 @@ func (s *Store) forward(ss *session, c *call) {
 	if leader := s.r.Leader(); leader == s.id {
 		s.onForward(f)
 	} else {
-		s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: leader, Role: msg.RoleReplica}, f))
+		s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: leader, Role: msg.RoleStore}, f))
 	}
 }
 
@@ -344,7 +344,7 @@ func (s *Store) answer(origin msg.NodeID, fr *msg.ForwardReply) {
 		s.onForwardReply(fr)
 		return
 	}
-	s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: origin, Role: msg.RoleReplica}, fr))
+	s.msgs = append(s.msgs, msg.New(s.self, msg.Addr{Node: origin, Role: msg.RoleStore}, fr))
 }
 
 // toRequest turns a client write into the znode request Prep takes.

@@ -245,7 +245,7 @@ func (s *sim) start(id msg.NodeID) {
 	s.pos[id] = -1
 	s.checkTree(n, tree)
 	n.st = New(s.storeConfig(id), n.s, tree, s.bus.Now()*tickMs+n.clockOff)
-	u1, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleReplica}, func(e msg.Envelope) {
+	u1, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleStore}, func(e msg.Envelope) {
 		if n.alive {
 			if err := n.st.Step(e); err != nil {
 				s.fatalf("node %d step %s: %v", id, e, err)
@@ -511,7 +511,7 @@ func (s *sim) step() {
 		if n.alive {
 			// A copy, as a bus would decode: the store may modify it.
 			req := *m.req
-			if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: m.node, Role: msg.RoleReplica}, &req)); err != nil {
+			if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: m.node, Role: msg.RoleStore}, &req)); err != nil {
 				s.fatalf("node %d: request: %v", m.node, err)
 			}
 			s.drain(n)

@@ -217,7 +217,7 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 		cfg:      cfg,
 		log:      cfg.Logger.With("store", id),
 		id:       id,
-		self:     msg.Addr{Node: id, Role: msg.RoleReplica},
+		self:     msg.Addr{Node: id, Role: msg.RoleStore},
 		r:        replica.New(cfg.Replica, s),
 		tree:     tree,
 		now:      now,

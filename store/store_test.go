@@ -91,7 +91,7 @@ func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
 		req.Xid, req.Passwd = c.xid, Passwd(c.session)
 	}
 	n := c.s.nodes[node]
-	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleReplica}, req)); err != nil {
+	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleStore}, req)); err != nil {
 		c.s.fatalf("step: %v", err)
 	}
 	c.s.drain(n)
@@ -335,7 +335,7 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 	c.xid++
 	mv := &msg.Request{Session: c.session, Passwd: Passwd(c.session), Xid: c.xid, LastZxid: int64(s.nodes[b].st.Tree().LastZxid()),
 		Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: c.name}
-	if err := s.nodes[b].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: b, Role: msg.RoleReplica}, mv)); err != nil {
+	if err := s.nodes[b].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: b, Role: msg.RoleStore}, mv)); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(s.nodes[b])
@@ -485,7 +485,7 @@ func TestSessionLifecycle(t *testing.T) {
 	forged := &msg.Request{Session: a.session, Xid: 99, Passwd: []byte("guess"), ReplyTo: "t:forger", Op: getData("/e")}
 	// To f, where the session is served (its first request there was
 	// checked; this one used not to be).
-	if err := s.nodes[f].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleReplica}, forged)); err != nil {
+	if err := s.nodes[f].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleStore}, forged)); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(s.nodes[f])
@@ -547,7 +547,7 @@ func TestReattach(t *testing.T) {
 			Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: a.name}
 		n := s.nodes[f]
 		s.captured[a.name] = nil
-		if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleReplica}, req)); err != nil {
+		if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleStore}, req)); err != nil {
 			t.Fatal(err)
 		}
 		s.drain(n)

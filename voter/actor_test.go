@@ -17,6 +17,8 @@ func (b *recBus) Subscribe(msg.Addr, func(msg.Envelope)) (func(), error) {
 	return func() {}, nil
 }
 
+func (b *recBus) ToClient(msg.Addr, string, msg.Body) error { return nil }
+
 func (b *recBus) acks() int {
 	n := 0
 	for _, env := range b.sent {

@@ -78,7 +78,7 @@ func (s *sim) start(id msg.NodeID) {
 		}
 	})
 	// The replica is played by the harness: it answers Looking with History.
-	u2, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleReplica}, func(e msg.Envelope) {
+	u2, _ := s.bus.Subscribe(msg.Addr{Node: id, Role: msg.RoleStore}, func(e msg.Envelope) {
 		if _, ok := e.Body.(*msg.Looking); ok {
 			s.bus.Send(msg.New(e.To, e.From, &msg.History{}))
 		}

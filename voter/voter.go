@@ -147,7 +147,7 @@ func (v *Voter) send(to msg.Addr, body msg.Body) {
 func (v *Voter) toVoter(id msg.NodeID) msg.Addr { return msg.Addr{Node: id, Role: msg.RoleVoter} }
 
 func (v *Voter) toReplica(body msg.Body) {
-	v.send(msg.Addr{Node: v.cfg.ID, Role: msg.RoleReplica}, body)
+	v.send(msg.Addr{Node: v.cfg.ID, Role: msg.RoleStore}, body)
 }
 
 func (v *Voter) broadcastVote() {

@@ -114,7 +114,7 @@ func TestSubjects(t *testing.T) {
 	}{
 		{msg.Addr{Role: msg.RoleVoter}, "pdk.e.elect"},
 		{msg.Addr{Node: 3, Role: msg.RoleVoter}, "pdk.e.peer.3.voter"},
-		{msg.Addr{Role: msg.RoleReplica}, "pdk.e.all." + msg.RoleReplica.String()},
+		{msg.Addr{Role: msg.RoleStore}, "pdk.e.all." + msg.RoleStore.String()},
 	}
 	for _, tt := range tests {
 		if got := Subject("e", tt.to); got != tt.want {

@@ -6,6 +6,9 @@
 // probability, duplication, delay (which reorders), crashes, hooks — apply
 // only between different nodes; messages within one node arrive in order,
 // once, without delay, as they do on a node's in-process NATS connection.
+// So do replies and watch events to clients (ToClient, received with
+// SubscribeClient): a client is no node, and its node's answers reach it
+// unless that node crashes first.
 //
 // Bodies are delivered as the sender's pointers: receivers must not mutate
 // them (the pure cores never do).

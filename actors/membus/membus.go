@@ -21,14 +21,16 @@ type Stats struct {
 }
 
 type flight struct {
-	due int64
-	seq uint64
-	env msg.Envelope
+	due    int64
+	seq    uint64
+	env    msg.Envelope
+	client string // for a client (ToClient): its replyTo; env.To is zero
 }
 
 type sub struct {
 	id      uint64
 	addr    msg.Addr
+	client  string // a client's replyTo (SubscribeClient); addr is zero
 	deliver func(msg.Envelope)
 }
 
@@ -77,17 +79,38 @@ func (b *Bus) Pending() int { return len(b.queue) }
 
 // Subscribe registers deliver for addr and for broadcasts to addr.Role.
 func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), error) {
+	return b.subscribe(sub{addr: addr, deliver: deliver}), nil
+}
+
+// SubscribeClient registers deliver, as a client, for what actors send to
+// replyTo with ToClient; the envelopes it gets have a zero To.
+func (b *Bus) SubscribeClient(replyTo string, deliver func(msg.Envelope)) (unsubscribe func()) {
+	return b.subscribe(sub{client: replyTo, deliver: deliver})
+}
+
+func (b *Bus) subscribe(s sub) func() {
 	b.nextSub++
-	id := b.nextSub
-	b.subs = append(b.subs, sub{id: id, addr: addr, deliver: deliver})
+	s.id = b.nextSub
+	b.subs = append(b.subs, s)
 	return func() {
-		for i, s := range b.subs {
-			if s.id == id {
+		for i, x := range b.subs {
+			if x.id == s.id {
 				b.subs = append(b.subs[:i], b.subs[i+1:]...)
 				return
 			}
 		}
-	}, nil
+	}
+}
+
+// ToClient queues body for the client subscribed to replyTo. A client's
+// connection to its node is no link between nodes, so no fault or hook
+// applies: it arrives once, in order, without delay, unless the sending
+// node crashes first.
+func (b *Bus) ToClient(from msg.Addr, replyTo string, body msg.Body) error {
+	b.stats.Sent++
+	b.seq++
+	b.queue = append(b.queue, flight{due: b.now, seq: b.seq, env: msg.New(from, msg.Addr{}, body), client: replyTo})
+	return nil
 }
 
 // Send queues env, applying faults.
@@ -195,13 +218,13 @@ func (b *Bus) DeliverOne() bool {
 	f := b.queue[best]
 	b.queue = append(b.queue[:best], b.queue[best+1:]...)
 	// A partition that began while the message was in flight cuts it too.
-	if !b.local(f.env) && !b.connected(f.env.From.Node, f.env.To.Node) {
+	if f.client == "" && !b.local(f.env) && !b.connected(f.env.From.Node, f.env.To.Node) {
 		b.stats.DroppedPartition++
 		return true
 	}
 	delivered := false
 	for _, s := range append([]sub(nil), b.subs...) {
-		if s.addr == f.env.To {
+		if s.client == f.client && (f.client != "" || s.addr == f.env.To) {
 			s.deliver(f.env)
 			delivered = true
 		}

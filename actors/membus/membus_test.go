@@ -111,3 +111,33 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("crash kept messages: got %v pending %d", got, b.Pending())
 	}
 }
+
+// Replies reach the client subscribed to their replyTo, in order, through
+// partitions and drops, but not from a node that crashed first.
+func TestToClient(t *testing.T) {
+	b := New(1)
+	var got []string
+	unsub := b.SubscribeClient("c1", func(e msg.Envelope) {
+		got = append(got, fmt.Sprintf("%s:%d", e.From, e.Body.(*msg.Reply).Xid))
+	})
+	b.SubscribeClient("c2", func(msg.Envelope) { t.Error("c2 got c1's reply") })
+	store := func(n msg.NodeID) msg.Addr { return msg.Addr{Node: n, Role: msg.RoleStore} }
+	b.Isolate(1)
+	b.Drop(0, 0, 1)
+	b.SetDelay(3, 3)
+	for xid := int32(1); xid <= 3; xid++ {
+		_ = b.ToClient(store(1), "c1", &msg.Reply{Xid: xid})
+	}
+	_ = b.ToClient(store(2), "c1", &msg.Reply{Xid: 4})
+	b.Crash(2)
+	b.DeliverAll()
+	if want := []string{"1.store:1", "1.store:2", "1.store:3"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	unsub()
+	_ = b.ToClient(store(1), "c1", &msg.Reply{Xid: 5})
+	b.DeliverAll()
+	if len(got) != 3 || b.Stats().DroppedNoReceiver != 1 {
+		t.Fatalf("after unsubscribing: got %v, stats %+v", got, b.Stats())
+	}
+}

@@ -13,28 +13,20 @@ type Role uint8
 const (
 	RoleNone     Role = 0
 	RoleVoter    Role = 1
-	RoleReplica  Role = 2
+	RoleStore    Role = 2 // the node's database and request path (package store)
 	RoleSessions Role = 3
-	RoleWatcher  Role = 4
+	// 4 was set aside for a watch actor that never came: the watch
+	// registry runs inside the store, so that an event always precedes
+	// the replies that show its change.
 )
 
-var roleNames = [...]string{"none", "voter", "replica", "sessions", "watcher"}
+var roleNames = [...]string{"none", "voter", "store", "sessions"}
 
 func (r Role) String() string {
 	if int(r) < len(roleNames) {
 		return roleNames[r]
 	}
 	return fmt.Sprintf("role(%d)", uint8(r))
-}
-
-// ParseRole is the inverse of Role.String.
-func ParseRole(s string) (Role, bool) {
-	for i, n := range roleNames {
-		if n == s && i != 0 {
-			return Role(i), true
-		}
-	}
-	return RoleNone, false
 }
 
 // Addr is an actor's address: a role on a node. Addr{Node: 0, Role: r} as a

@@ -6,8 +6,9 @@ package msg
 //
 // The request path: a client publishes a Request to the request subject of
 // the node it is connected to (buswire.RequestSubject, which names the
-// connection, and so its inbox for the answers); that node's replica actor serves reads from its applied tree and
-// forwards writes (and sync) to the leader as Forward. The leader prepares
+// connection, and so its inbox for the answers); that node's store actor
+// serves reads from its applied tree and forwards writes (and sync) to the
+// leader as Forward. The leader prepares
 // each write against its pending state and proposes it; the serving node
 // replies when it applies the committed txn, which carries the session and
 // xid. A write the leader refuses, and a sync, come back as ForwardReply

@@ -120,15 +120,15 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 	nodes, _ := securedCluster(t, 2, nil)
 	waitFor(t, "a route between the nodes", func() bool { return len(routed(nodes[0])) == 1 && len(routed(nodes[1])) == 1 })
 
-	voter, replica := &inbox{}, &inbox{}
-	for addr, box := range map[msg.Addr]*inbox{{Node: 1, Role: msg.RoleVoter}: voter, {Node: 1, Role: msg.RoleReplica}: replica} {
+	voter, store := &inbox{}, &inbox{}
+	for addr, box := range map[msg.Addr]*inbox{{Node: 1, Role: msg.RoleVoter}: voter, {Node: 1, Role: msg.RoleStore}: store} {
 		if _, err := nodes[0].Bus().Subscribe(addr, box.add); err != nil {
 			t.Fatal(err)
 		}
 	}
-	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleStore}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
-		_ = nodes[0].Bus().Reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: 42})
+		_ = nodes[0].Bus().ToClient(env.To, req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: 42})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		if err := alice.Publish(buswire.Subject("t", forged.To), encode(t, forged)); err != nil {
 			t.Fatal(err)
 		}
-		proposal := msg.New(msg.Addr{Node: 2, Role: msg.RoleReplica}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Ping{Epoch: 99})
+		proposal := msg.New(msg.Addr{Node: 2, Role: msg.RoleStore}, msg.Addr{Node: 1, Role: msg.RoleStore}, &msg.Ping{Epoch: 99})
 		if err := alice.Publish(buswire.Subject("t", proposal.To), encode(t, proposal)); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		}
 		_ = alice.Flush()
 		waitFor(t, "publish permission violations", func() bool {
-			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.replica"`) &&
+			return sink.has(`Publish to "pdk.t.elect"`) && sink.has(`Publish to "pdk.t.peer.1.store"`) &&
 				sink.has(`Publish to "`+buswire.RequestSubject("t", 1, bobTok)+`"`)
 		})
 
@@ -179,10 +179,10 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = alice.Flush()
-		req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Session: 7, Xid: int32(via + 1)})
+		req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore}, &msg.Request{Session: 7, Xid: int32(via + 1)})
 		var rep *nats.Msg
 		waitFor(t, "a reply on alice's inbox", func() bool {
-			if err := alice.PublishRequest(buswire.RequestSubject("t", 1, aliceTok), buswire.Subject("t", msg.Addr{Node: 1, Role: msg.RoleReplica}), encode(t, req)); err != nil {
+			if err := alice.PublishRequest(buswire.RequestSubject("t", 1, aliceTok), buswire.Subject("t", msg.Addr{Node: 1, Role: msg.RoleStore}), encode(t, req)); err != nil {
 				t.Fatal(err)
 			}
 			rep, err = replies.NextMsg(200 * time.Millisecond)
@@ -228,12 +228,12 @@ func TestClientCredentialsAreFenced(t *testing.T) {
 		if voter.find(func(e msg.Envelope) bool { v, ok := e.Body.(*msg.Vote); return ok && v.Leader == 99 }) {
 			t.Fatal("a forged vote reached the voter")
 		}
-		if replica.find(func(e msg.Envelope) bool {
+		if store.find(func(e msg.Envelope) bool {
 			_, isReply := e.Body.(*msg.Reply)
 			p, ok := e.Body.(*msg.Ping)
 			return isReply || ok && p.Epoch == 99
 		}) {
-			t.Fatal("a forged message (or a reply sent where a client asked) reached the replica")
+			t.Fatal("a forged message (or a reply sent where a client asked) reached the store")
 		}
 	}
 
@@ -302,9 +302,9 @@ func TestWrongPeerPasswordCannotJoin(t *testing.T) {
 
 func TestAnonymousClientsWhenAllowed(t *testing.T) {
 	nodes, _ := securedCluster(t, 1, func(_ int, cfg *Config) { cfg.AllowAnonymous, cfg.Peers = true, nil })
-	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleStore}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
-		_ = nodes[0].Bus().Reply(req.ReplyTo, &msg.Reply{Xid: req.Xid})
+		_ = nodes[0].Bus().ToClient(env.To, req.ReplyTo, &msg.Reply{Xid: req.Xid})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +316,7 @@ func TestAnonymousClientsWhenAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 5})
+	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore}, &msg.Request{Xid: 5})
 	if err := nc.Publish(buswire.RequestSubject("t", 1, tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 func TestClientAddrTrustedOnlyFromTheFrontEnd(t *testing.T) {
 	nodes, _ := securedCluster(t, 1, nil)
 	got := &inbox{}
-	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, got.add)
+	stop, err := nodes[0].Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleStore}, got.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestClientAddrTrustedOnlyFromTheFrontEnd(t *testing.T) {
 
 	tok := buswire.NewConnToken()
 	alice, sink := connectAs(t, nodes[0].ClientURL(), testClients[0], tok)
-	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 2, ClientAddr: "10.1.2.3"})
+	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore}, &msg.Request{Xid: 2, ClientAddr: "10.1.2.3"})
 	if err := alice.Publish(buswire.RequestSubject("t", 1, tok), encode(t, req)); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (b *Bus) OpenClientStream(deliver func(msg.Body)) (*ClientStream, error) {
 // Send publishes req to this node's front-end request subject
 // (WireSubject), where its ClientAddr is trusted.
 func (s *ClientStream) Send(req *msg.Request) error {
-	data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: s.b.self, Role: msg.RoleReplica}, req))
+	data, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: s.b.self, Role: msg.RoleStore}, req))
 	if err != nil {
 		return err
 	}

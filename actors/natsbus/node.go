@@ -392,18 +392,17 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 	return func() { _ = sub.Unsubscribe(); _ = wire.Unsubscribe() }, nil
 }
 
-// Reply publishes a reply to a client's reply subject.
-func (b *Bus) Reply(subject string, r *msg.Reply) error { return b.ToClient(subject, r) }
-
-// ToClient publishes a reply or a watch event to a client's reply subject.
-func (b *Bus) ToClient(subject string, body msg.Body) error {
-	data, err := buswire.Encode(msg.New(msg.Addr{Node: b.self, Role: msg.RoleReplica}, msg.Addr{}, body))
+// ToClient publishes a reply or a watch event from the actor at from to
+// a client's reply subject: the ReplyTo that ServeRequests gave its
+// request.
+func (b *Bus) ToClient(from msg.Addr, replyTo string, body msg.Body) error {
+	data, err := buswire.Encode(msg.New(from, msg.Addr{}, body))
 	if err != nil {
 		return err
 	}
 	b.sent.Add(1)
-	if err := b.nc.Publish(subject, data); err != nil {
-		return fmt.Errorf("natsbus: reply to %s: %w", subject, err)
+	if err := b.nc.Publish(replyTo, data); err != nil {
+		return fmt.Errorf("natsbus: reply to %s: %w", replyTo, err)
 	}
 	return nil
 }

@@ -109,9 +109,9 @@ func TestBusTLS(t *testing.T) {
 	}
 	nodes, _ := securedCluster(t, 1, func(_ int, cfg *Config) { cfg.Peers, cfg.BusTLS = nil, busTLS })
 	nd := nodes[0]
-	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleReplica}, func(env msg.Envelope) {
+	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: 1, Role: msg.RoleStore}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
-		_ = nd.Bus().Reply(req.ReplyTo, &msg.Reply{Xid: req.Xid})
+		_ = nd.Bus().ToClient(env.To, req.ReplyTo, &msg.Reply{Xid: req.Xid})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestBusTLS(t *testing.T) {
 	if _, err := nc.TLSConnectionState(); err != nil {
 		t.Fatalf("not over TLS: %v", err)
 	}
-	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica}, &msg.Request{Xid: 7})
+	req := msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore}, &msg.Request{Xid: 7})
 	if _, err := nc.Request(buswire.RequestSubject("t", 1, tok), encode(t, req), 5*time.Second); err != nil {
 		t.Fatalf("request over TLS: %v", err)
 	}

@@ -64,14 +64,14 @@ func StartNode(t testing.TB, id msg.NodeID) *Node {
 	}
 	f := &Node{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
 		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
-	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, func(env msg.Envelope) {
+	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, *req)
 		rep, send := f.serve(req)
 		f.mu.Unlock()
 		if send {
-			if err := nd.Bus().Reply(req.ReplyTo, rep); err != nil {
+			if err := nd.Bus().ToClient(env.To, req.ReplyTo, rep); err != nil {
 				t.Errorf("reply: %v", err)
 			}
 		}
