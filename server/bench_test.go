@@ -429,7 +429,7 @@ func BenchmarkRecovery(b *testing.B) {
 				b.Fatal(err)
 			}
 			benchWait(b, "the restarted node serving", 5*time.Minute, func() bool {
-				return node.Mode() == zkwire.ModeStandalone && node.DBStatus().Nodes >= znodes
+				return node.Mode() == zkwire.ModeStandalone && node.StoreStatus().Nodes >= znodes
 			})
 			b.StopTimer()
 			node.Close()

@@ -177,7 +177,7 @@ func TestFollowerDiskFull(t *testing.T) {
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	waitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.nodes[f].DBStatus().DiskFull })
+	waitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.nodes[f].StoreStatus().DiskFull })
 	if m := e.nodes[f].Mode(); m != zkwire.ModeLooking {
 		t.Errorf("node with a full disk reports mode %s, want it not serving", m)
 	}
@@ -211,13 +211,13 @@ func TestFollowerDiskFull(t *testing.T) {
 
 	// What the full disk left on it is intact: a power loss and a restart
 	// come back to the same state.
-	want := e.nodes[o].DBStatus()
+	want := e.nodes[o].StoreStatus()
 	e.nodes[f].Close()
 	e.fs[f].Crash()
 	e.start(f)
 	e.waitServing(e.nodes[f])
 	waitFor(t, "equal digests after the restart", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
-	if got := e.nodes[f].DBStatus(); got.Nodes != want.Nodes {
+	if got := e.nodes[f].StoreStatus(); got.Nodes != want.Nodes {
 		t.Fatalf("restarted node has %d znodes, want %d", got.Nodes, want.Nodes)
 	}
 }
@@ -253,7 +253,7 @@ func TestLeaderDiskFull(t *testing.T) {
 		}
 		return false
 	})
-	if !e.nodes[l].DBStatus().DiskFull {
+	if !e.nodes[l].StoreStatus().DiskFull {
 		t.Fatal("the old leader never found its disk full")
 	}
 
@@ -313,7 +313,7 @@ func testFsyncEIOStops(t *testing.T, leader bool) {
 	e.nodes[f].Close() // waits for the node's own shutdown
 	logs := e.logs[f].String()
 	if strings.Contains(logs, "panicked") {
-		t.Errorf("the database actor panicked:\n%s", logs)
+		t.Errorf("the store actor panicked:\n%s", logs)
 	}
 	if got := strings.Count(logs, "storage failed; stopping the node"); got != 1 {
 		t.Errorf("%d storage-failure errors logged, want 1:\n%s", got, logs)

@@ -17,9 +17,9 @@ import (
 )
 
 func sameDigests(nodes ...*Node) bool {
-	d := nodes[0].DBStatus()
+	d := nodes[0].StoreStatus()
 	for _, n := range nodes[1:] {
-		s := n.DBStatus()
+		s := n.StoreStatus()
 		if s.AppliedZxid != d.AppliedZxid || s.Digest != d.Digest {
 			return false
 		}
@@ -98,7 +98,7 @@ func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 	if !strings.Contains(logs[leader].String(), "mode=SNAP") {
 		t.Errorf("the leader (node %d) never synced node %d by snapshot; logs:\n%s\n---\n%s", leader+1, down+1, logs[leader].String(), logs[other].String())
 	}
-	want := nodes[leader].DBStatus()
+	want := nodes[leader].StoreStatus()
 	if want.Nodes < 230 {
 		t.Fatalf("only %d znodes", want.Nodes)
 	}
@@ -115,7 +115,7 @@ func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 	waitFor(t, "restarted ensemble serving", 20*time.Second, serving(nodes...))
 	waitFor(t, "restarted replicas agree", 10*time.Second, func() bool { return sameDigests(nodes...) })
 	for i, n := range nodes {
-		got := n.DBStatus()
+		got := n.StoreStatus()
 		// A new epoch may have committed nothing yet: the digest covers the tree.
 		if got.Digest != want.Digest || got.Nodes != want.Nodes {
 			t.Errorf("node %d after restart: digest %x nodes %d, want %x and %d", i+1, got.Digest, got.Nodes, want.Digest, want.Nodes)

@@ -10,12 +10,11 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
 // The four-letter words against live nodes: the figures come from the
-// front end (cons, stat, srvr's counters), the database actor (wchs) and
+// front end (cons, stat, srvr's counters), the store actor (wchs) and
 // the replicated session table (dump, on a follower too).
 func TestFourLetterWordsLive(t *testing.T) {
 	cfgs := ensembleConfigs(t, 3, "")
@@ -116,27 +115,4 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// A node's proposal sizes are those of the newest epoch's entries, and
-// none in an epoch it has logged nothing of yet.
-func TestProposalSizes(t *testing.T) {
-	var p proposalSizes
-	if got := p.sizes(1); got != [3]int64{-1, -1, -1} {
-		t.Errorf("before any entry: %v", got)
-	}
-	e := func(epoch uint64, size int) msg.Entry {
-		return msg.Entry{Zxid: msg.MakeZxid(epoch, 1), Data: make([]byte, size)}
-	}
-	p.add([]msg.Entry{e(1, 30), e(1, 10), e(1, 20)})
-	if got := p.sizes(1); got != [3]int64{20, 10, 30} {
-		t.Errorf("epoch 1: %v", got)
-	}
-	if got := p.sizes(2); got != [3]int64{-1, -1, -1} {
-		t.Errorf("epoch 2 before its first entry: %v", got)
-	}
-	p.add([]msg.Entry{e(1, 99), e(2, 5)})
-	if got := p.sizes(2); got != [3]int64{5, 5, 5} {
-		t.Errorf("epoch 2: %v", got)
-	}
 }

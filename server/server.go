@@ -53,8 +53,10 @@ type Node struct {
 	wal  *wal.Store
 	bus  *natsbus.Node
 	vote *voter.Actor
-	db   *dbActor
-	dbRn *actors.Runner
+	// store runs the node's database and request path; storeRn is asked
+	// for its dumps.
+	store   *store.Actor
+	storeRn *actors.Runner
 	// sessRn runs the sessions actor, asked for the leader's expiry queue.
 	sessRn *actors.Runner
 	sess   *sessions.Actor
@@ -91,7 +93,7 @@ type options struct {
 func WithFS(fsys wal.FS) Option { return func(o *options) { o.fs = fsys } }
 
 // WithCrashHook makes the node call fn at each crash point, with its name
-// (this package's and the storage's Crash* constants), on the goroutine
+// (the store's and the storage's Crash* constants), on the goroutine
 // that reaches it. A crash test kills the process there; otherwise fn must
 // return at once: it runs on the write path.
 func WithCrashHook(fn func(point string)) Option { return func(o *options) { o.crash = fn } }
@@ -196,49 +198,43 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	vcfg := voter.ConfigFor(id, voters, cfg.TickTime, cfg.InitLimit, cfg.SyncLimit, TickUnit)
 	vcfg.AwaitHistory = true // vote with the replica's history, never a stale one
 	n.vote = voter.NewActor(vcfg, n.wal)
-	n.vote.SetStorageFaults(voter.StorageFaults{
-		Transient: func(err error) bool { return errors.Is(err, wal.ErrNoSpace) },
-		Fatal:     n.fail,
-	})
+	n.vote.SetStorageFaults(voter.StorageFaults{Transient: diskFull, Fatal: n.fail})
 
 	secret, err := sessionSecret(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ticks := func(limit int) int { return max(1, int(time.Duration(limit)*cfg.TickTime/TickUnit)) }
-	n.db = &dbActor{
-		cfg: store.Config{
-			Replica: replica.Config{
-				ID: id, Voters: voters,
-				InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
-				ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
-			},
-			SnapCount:               cfg.SnapCount,
-			MinSessionTimeout:       int32(cfg.MinSessionTimeout.Milliseconds()),
-			MaxSessionTimeout:       int32(cfg.MaxSessionTimeout.Milliseconds()),
-			ContainerCheckTicks:     max(1, int(cfg.ContainerCheck/TickUnit)),
-			ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsed.Milliseconds(),
-			SessionSecret:           secret,
-			SuperDigest:             cfg.SuperDigest,
-			EnforceQuota:            cfg.EnforceQuota,
-			MaxBuffer:               cfg.JuteMaxBuffer,
-			ZKConfig:                cfg.ZKConfig(),
-			ResendTicks:             max(4, int(cfg.TickTime/TickUnit)*2),
-			Logger:                  n.log,
-		},
-		disk:  n.wal,
-		log:   n.log,
-		fatal: n.fail,
-		crash: o.crash,
+	sopts := store.ActorOptions{
+		Faults:    store.StorageFaults{Transient: diskFull, Fatal: n.fail},
+		CrashHook: o.crash,
 	}
 	if cfg.PurgeInterval > 0 {
-		n.db.retain = cfg.SnapRetainCount
+		sopts.Retain = cfg.SnapRetainCount
 	}
+	n.store = store.NewActor(store.Config{
+		Replica: replica.Config{
+			ID: id, Voters: voters,
+			InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
+			ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
+		},
+		SnapCount:               cfg.SnapCount,
+		MinSessionTimeout:       int32(cfg.MinSessionTimeout.Milliseconds()),
+		MaxSessionTimeout:       int32(cfg.MaxSessionTimeout.Milliseconds()),
+		ContainerCheckTicks:     max(1, int(cfg.ContainerCheck/TickUnit)),
+		ContainerMaxNeverUsedMs: cfg.ContainerMaxNeverUsed.Milliseconds(),
+		SessionSecret:           secret,
+		SuperDigest:             cfg.SuperDigest,
+		EnforceQuota:            cfg.EnforceQuota,
+		MaxBuffer:               cfg.JuteMaxBuffer,
+		ZKConfig:                cfg.ZKConfig(),
+		ResendTicks:             max(4, int(cfg.TickTime/TickUnit)*2),
+		Logger:                  n.log,
+	}, n.wal, sopts)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	dbRunner := n.run(ctx, msg.Addr{Node: id, Role: msg.RoleStore}, n.db, 1<<16)
-	n.dbRn = dbRunner
+	n.storeRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleStore}, n.store, 1<<16)
 	n.run(ctx, msg.Addr{Node: id, Role: msg.RoleVoter}, n.vote, 0)
 	n.sess = sessions.NewActor(sessions.Config{
 		ID: id, TickMs: TickUnit.Milliseconds(),
@@ -246,7 +242,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		ResendTicks: max(4, int64(cfg.TickTime/TickUnit)*2),
 	})
 	n.sessRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
-	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, dbRunner.Deliver); err != nil {
+	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, n.storeRn.Deliver); err != nil {
 		return nil, err
 	}
 
@@ -357,11 +353,16 @@ func (n *Node) fail(err error) {
 	})
 }
 
+// diskFull reports a storage failure that damaged nothing and may be
+// retried once space returns; the voter and the store hold their work
+// meanwhile.
+func diskFull(err error) bool { return errors.Is(err, wal.ErrNoSpace) }
+
 // Mode is the node's role as `srvr` reports it.
 func (n *Node) Mode() zkwire.Mode {
 	st := n.vote.Status()
 	switch {
-	case !st.Established || !n.DBStatus().Serving:
+	case !st.Established || !n.StoreStatus().Serving:
 		// ZooKeeper reports a role only once the node is synced and serves.
 		return zkwire.ModeLooking
 	case st.State == msg.StateLeading && n.cfg.Standalone():
@@ -374,13 +375,8 @@ func (n *Node) Mode() zkwire.Mode {
 	return zkwire.ModeLooking
 }
 
-// DBStatus is the database's last published status (zero before start).
-func (n *Node) DBStatus() DBStatus {
-	if st := n.db.Status(); st != nil {
-		return *st
-	}
-	return DBStatus{}
-}
+// StoreStatus is the store's last published status (zero before start).
+func (n *Node) StoreStatus() store.Status { return n.store.Status() }
 
 // SessionsStatus is the session tracker's view (a table only on the leader).
 func (n *Node) SessionsStatus() sessions.Status { return n.sess.Status() }
@@ -390,15 +386,15 @@ func (n *Node) VoterStatus() voter.Status { return n.vote.Status() }
 
 func (n *Node) zkStatus() zkwire.Status {
 	st := n.vote.Status()
-	db := n.DBStatus()
+	ss := n.StoreStatus()
 	bus := n.bus.Bus().Stats()
 	conns := 0
 	if n.zk != nil {
 		conns = n.zk.Connections()
 	}
 	// A leader's followers: connected, and synced and serving.
-	learners, synced := len(db.Peers), 0
-	for _, p := range db.Peers {
+	learners, synced := len(ss.Peers), 0
+	for _, p := range ss.Peers {
 		if p.UpToDate {
 			synced++
 		}
@@ -407,33 +403,37 @@ func (n *Node) zkStatus() zkwire.Status {
 		Connections: conns,
 		Version:     Version,
 		Mode:        n.Mode(),
-		Zxid:        db.AppliedZxid,
-		NodeCount:   db.Nodes,
-		Digest:      db.Digest,
+		Zxid:        ss.AppliedZxid,
+		NodeCount:   ss.Nodes,
+		Digest:      ss.Digest,
 		Epoch:       st.Epoch,
 		Leader:      uint64(st.Leader),
 		MyID:        uint64(n.id),
 		BusSent:     bus.Sent,
 		BusReceived: bus.Received,
-		DiskFull:    db.DiskFull,
+		DiskFull:    ss.DiskFull,
 
 		Learners:        learners,
 		SyncedFollowers: synced,
 		PendingSyncs:    learners - synced,
-		ProposalSizes:   db.ProposalSizes,
+		ProposalSizes:   ss.ProposalSizes,
 
-		Watches: db.Watches.Watches,
+		Watches: ss.Watches.Watches,
 	}
 }
 
-// dumpSessions is the dump word's session list, read on the database
+// dumpSessions is the dump word's session list, read on the store
 // actor's goroutine; nil if the actor does not answer within a second.
 func (n *Node) dumpSessions() []zkwire.SessionDump {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	var out []zkwire.SessionDump
-	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpSessions() }); err != nil {
+	var ss []store.SessionDump
+	if err := n.storeRn.Do(ctx, func() { ss = n.store.DumpSessions() }); err != nil {
 		return nil
+	}
+	out := make([]zkwire.SessionDump, len(ss))
+	for i, s := range ss {
+		out[i] = zkwire.SessionDump(s)
 	}
 	return out
 }
@@ -457,14 +457,18 @@ func (n *Node) sessionExpiries() []zkwire.SessionExpiry {
 }
 
 // dumpWatches is the watches of the sessions served here for wchs, wchc
-// and wchp, read on the database actor's goroutine; nil if the actor does
+// and wchp, read on the store actor's goroutine; nil if the actor does
 // not answer within a second.
 func (n *Node) dumpWatches() []zkwire.WatchDump {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	var out []zkwire.WatchDump
-	if err := n.dbRn.Do(ctx, func() { out = n.db.dumpWatches() }); err != nil {
+	var ws []store.WatchDump
+	if err := n.storeRn.Do(ctx, func() { ws = n.store.DumpWatches() }); err != nil {
 		return nil
+	}
+	out := make([]zkwire.WatchDump, len(ws))
+	for i, w := range ws {
+		out[i] = zkwire.WatchDump(w)
 	}
 	return out
 }
@@ -549,8 +553,8 @@ func (n *Node) closeParts() {
 		n.cancel()
 	}
 	n.wg.Wait()
-	if n.db != nil {
-		n.db.snapWG.Wait()
+	if n.store != nil {
+		n.store.Wait()
 	}
 	if n.bus != nil {
 		n.bus.Close()

@@ -53,7 +53,16 @@
 // replies are checked against a reference tree; -store.seeds=N runs more
 // seeds, -store.seed=N replays one with its event log.
 //
-// It must not do I/O, read clocks or use global randomness: the shell
-// carries out Ready (persist, then send), sets the time with SetNow, and
-// hands over received messages with Step.
+// The shell. Actor (actor.go) runs the Store as the node's store actor,
+// on actors.Runner like every other actor: it restores the tree from the
+// newest snapshot, carries out each Ready (persist through Disk, then
+// send, with client replies going out through the Bus's ToClient), sets
+// the time with SetNow from the actors.Clock, hands over received messages
+// with Step, writes snapshots on a goroutine of its own, and holds or stops
+// on storage failures (ActorOptions.Faults). The node (package server)
+// only builds it: config in, Disk, options. Crash points and fault
+// file systems reach it through ActorOptions, never by import.
+//
+// Every other file is the pure core: it must not do I/O, read clocks,
+// start goroutines or use global randomness (internal/archtest checks).
 package store

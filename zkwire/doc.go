@@ -21,7 +21,7 @@
 // others "not currently serving" (but mntr still answers on a full disk,
 // to show paddock_disk_full). srvr is always allowed, as in ZooKeeper.
 // The figures come from three places: the node's Status callback (mode,
-// zxid, node count, the watch count the database actor publishes), the
+// zxid, node count, the watch count the store actor publishes), the
 // node's Dump, Conf and Watches callbacks, asked only for the words that
 // print them, and the front end's own counters (Server.fill):
 // packets received and sent, outstanding requests and response latencies

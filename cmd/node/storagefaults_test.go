@@ -133,7 +133,7 @@ func TestStorageFaultsProcess(t *testing.T) {
 		t.Fatalf("node exited with %v, want exit status 1\n%s", p.err, out.String())
 	}
 	logs := out.String()
-	if !strings.Contains(logs, "node: node stopped: server: storage failed") || !strings.Contains(logs, "input/output error") {
+	if !strings.Contains(logs, "node: node stopped: store: storage failed") || !strings.Contains(logs, "input/output error") {
 		t.Fatalf("exit message does not say the storage failed:\n%s", logs)
 	}
 	if strings.Contains(logs, "panicked") {

@@ -1,10 +1,11 @@
 // Package crashpoint arms the named crash points of a real node process:
-// places in the shell (the storage layer and the database actor, never the
+// places in the shell (the storage layer and the store actor, never the
 // pure cores) where a process crash is most likely to lose or corrupt
 // acknowledged data. The packages that own the sites name them (the
-// Crash* constants of replica/wal and server) and call a hook they are
-// given (wal.Options.CrashHook, server.WithCrashHook); cmd/node passes Hit
-// as that hook when this package's variables are set. The production
+// Crash* constants of replica/wal and store) and call a hook they are
+// given (wal.Options.CrashHook, store.ActorOptions.CrashHook, both set by
+// server.WithCrashHook); cmd/node passes Hit as that hook when this
+// package's variables are set. The production
 // packages never import this one (internal/archtest checks): it owns the
 // arming, the list of every point for a harness, and the kill.
 //
@@ -44,7 +45,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/replica/wal"
-	"github.com/paddock-zk/paddock/server"
+	"github.com/paddock-zk/paddock/store"
 )
 
 // The environment variables.
@@ -58,12 +59,12 @@ const (
 const (
 	WALBeforeFsync      = wal.CrashBeforeFsync
 	WALAfterFsync       = wal.CrashAfterFsync
-	AckAfterSend        = server.CrashAckAfterSend
+	AckAfterSend        = store.CrashAckAfterSend
 	SyncAfterTruncate   = wal.CrashSyncAfterTruncate
-	SyncBeforeAck       = server.CrashSyncBeforeAck
-	SyncAfterAck        = server.CrashSyncAfterAck
-	SnapSend            = server.CrashSnapSend
-	SnapReceive         = server.CrashSnapReceive
+	SyncBeforeAck       = store.CrashSyncBeforeAck
+	SyncAfterAck        = store.CrashSyncAfterAck
+	SnapSend            = store.CrashSnapSend
+	SnapReceive         = store.CrashSnapReceive
 	SnapInstallBefore   = wal.CrashSnapInstallBefore
 	SnapInstallMid      = wal.CrashSnapInstallMid
 	SnapInstallAfter    = wal.CrashSnapInstallAfter

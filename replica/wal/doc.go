@@ -72,7 +72,7 @@
 //
 // Group commit is the caller's: one Persist (or Append+Sync) covers every
 // entry appended so far, so a caller that persists once per batch shares an
-// fsync among the batch (the server's database actor persists once per
+// fsync among the batch (the node's store actor persists once per
 // mailbox drain).
 //
 // # Snapshots and epochs

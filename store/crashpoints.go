@@ -1,9 +1,10 @@
-package server
+package store
 
-// The crash points of the database actor, around what it sends once a
-// Ready is durable: a crash here tests that nothing was acked before it was
-// on disk. WithCrashHook receives them (and the storage's, the wal.Crash*
-// constants); a crash test may kill the process there.
+// The crash points of the store actor, around what it sends once a Ready
+// is durable: a crash here tests that nothing was acked before it was on
+// disk. ActorOptions.CrashHook receives them (server.WithCrashHook passes
+// the same hook to the storage, for the wal.Crash* constants); a crash
+// test may kill the process there.
 const (
 	// CrashAckAfterSend: a follower has sent an Ack for entries it
 	// persisted (an Ack sent before the fsync would lose them here).

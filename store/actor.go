@@ -1,8 +1,7 @@
-package server
+package store
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand"
@@ -12,16 +11,13 @@ import (
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
-	"github.com/paddock-zk/paddock/replica/wal"
-	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/watcher"
-	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// disk is what the database actor needs from durable storage
-// (wal.Store): the replica's read side, Persist for a Ready, snapshots.
-type disk interface {
+// Disk is what the actor needs from durable storage (wal.Store): the
+// replica's read side, Persist for a Ready, snapshots.
+type Disk interface {
 	replica.Storage
 	Persist(rd replica.Ready) error
 	SaveSnapshot(zxid uint64, data []byte) error
@@ -30,14 +26,41 @@ type disk interface {
 	Roll()
 }
 
-// dbActor runs a store.Store as the node's replica actor: it restores the
-// tree from the newest snapshot, persists each Ready before anything it
-// implies leaves (the runner's Flush after a mailbox drain makes that a
-// group commit), answers clients, and writes snapshots in the background.
+// ActorOptions are what the node gives the actor besides its Config and
+// Disk: how to treat storage failures, the crash-point hook, and the
+// purge policy. The zero value never purges and panics on any failure.
+type ActorOptions struct {
+	Faults StorageFaults
+	// CrashHook is called at each crash point (the Crash* constants), on
+	// the actor's goroutine; nil: none. The fault machinery comes in only
+	// through it, so this package imports none.
+	CrashHook func(point string)
+	// Retain is how many snapshots a purge after each snapshot keeps; 0:
+	// never purge.
+	Retain int
+}
+
+// StorageFaults says what a failed Persist means, as voter.StorageFaults
+// does for the voter's epoch file.
+type StorageFaults struct {
+	// Transient reports a failure that damaged nothing and after which
+	// the same Persist may be retried: a full disk (wal.ErrNoSpace). Nil:
+	// none is.
+	Transient func(error) bool
+	// Fatal gets any other failure, once, and is expected to stop the
+	// node. Nil: the actor panics.
+	Fatal func(error)
+}
+
+// Actor is the shell that runs a Store as the node's store actor: it
+// restores the tree from the newest snapshot, persists each Ready before
+// anything it implies leaves (the runner's Flush after a mailbox drain
+// makes that a group commit), answers clients, and writes snapshots in the
+// background.
 //
 // Storage faults. A Persist that finds the disk full
-// (wal.ErrNoSpace) damages nothing, so the Ready is held: nothing of it is
-// acked or replied, the store is neither stepped nor ticked (its contract:
+// (StorageFaults.Transient) damages nothing, so the Ready is held: nothing
+// of it is acked or replied, the store is neither stepped nor ticked (its contract:
 // Advance before the next Step or Tick), client requests are refused at
 // once (ConnectionLoss marked Refused: safe to send elsewhere; ZooKeeper
 // wire clients get ConnectionLoss and their connection closes, as when a
@@ -52,20 +75,16 @@ type disk interface {
 // rejoins (as a follower of whoever leads now) by the ordinary election
 // and sync.
 // Any other storage failure (a failed fsync above all, fsyncgate) stops
-// the node through fatal, having acked nothing of the failed Ready; a
-// restart recovers from what is on disk.
-type dbActor struct {
-	cfg    store.Config
-	disk   disk
-	log    *slog.Logger
-	retain int // snapshots kept by purge; 0: never purge
-	// fatal stops the node after a storage failure that cannot be retried.
-	fatal func(error)
-	// crash is the crash-point hook (WithCrashHook); nil: none.
-	crash func(point string)
+// the node through StorageFaults.Fatal, having acked nothing of the
+// failed Ready; a restart recovers from what is on disk.
+type Actor struct {
+	cfg  Config
+	disk Disk
+	log  *slog.Logger
+	opts ActorOptions
 
-	st     *store.Store
-	status atomic.Pointer[DBStatus]
+	st     *Store
+	status atomic.Pointer[Status]
 
 	held    *heldReady // a Ready waiting for disk space
 	stopped error      // the storage failure that stopped the actor
@@ -80,8 +99,8 @@ type dbActor struct {
 	snapWG   sync.WaitGroup
 }
 
-// DBStatus is what other goroutines may read of the database.
-type DBStatus struct {
+// Status is what other goroutines may read of the store.
+type Status struct {
 	replica.Status
 	Nodes    int
 	Digest   uint64
@@ -94,6 +113,18 @@ type DBStatus struct {
 	// newest epoch logged here, in bytes, -1 each before the first: a
 	// leader's proposals of its term.
 	ProposalSizes [3]int64
+}
+
+// NewActor prepares the store actor over disk; the Store is built in
+// Init, from the newest snapshot and the log. cfg.Logger (default
+// slog.Default) is the actor's log too.
+func NewActor(cfg Config, disk Disk, opts ActorOptions) *Actor {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	a := &Actor{cfg: cfg, disk: disk, log: cfg.Logger, opts: opts}
+	a.status.Store(&Status{})
+	return a
 }
 
 // proposalSizes keeps last/min/max of the entry sizes of one epoch, as
@@ -131,7 +162,7 @@ func (p *proposalSizes) sizes(epoch uint64) [3]int64 {
 // heldReady is a Ready whose Persist found the disk full, with the
 // messages that must wait for it.
 type heldReady struct {
-	rd      store.Ready
+	rd      Ready
 	late    []msg.Envelope
 	local   []msg.Envelope // from this node's voter, to step afterwards
 	refused int            // client requests refused meanwhile
@@ -142,37 +173,37 @@ type heldReady struct {
 const maxHeldLocal = 256
 
 var (
-	_ actors.Machine = (*dbActor)(nil)
-	_ actors.Flusher = (*dbActor)(nil)
+	_ actors.Machine = (*Actor)(nil)
+	_ actors.Flusher = (*Actor)(nil)
 )
 
-func (a *dbActor) Init(ctx *actors.Context) error {
+func (a *Actor) Init(ctx *actors.Context) error {
 	if a.stopped != nil {
-		return fmt.Errorf("server: database stopped after a storage failure: %w", a.stopped)
+		return fmt.Errorf("store: stopped after a storage failure: %w", a.stopped)
 	}
 	a.held = nil // a restart after a panic reloads from the disk
 	tree := znode.New()
 	zxid, data, err := a.disk.Latest()
 	if err != nil {
-		return fmt.Errorf("server: load snapshot: %w", err)
+		return fmt.Errorf("store: load snapshot: %w", err)
 	}
 	if zxid != 0 {
 		if tree, err = znode.ReadSnapshot(bytes.NewReader(data)); err != nil {
-			return fmt.Errorf("server: snapshot %s: %w", msg.FormatZxid(zxid), err)
+			return fmt.Errorf("store: snapshot %s: %w", msg.FormatZxid(zxid), err)
 		}
 	}
 	cfg := a.cfg
 	// A fresh incarnation on every start, so a restarted follower's sync
 	// sessions are never mistaken for its old ones.
 	cfg.Replica.Rand = rand.New(rand.NewSource(ctx.Clock.Now().UnixNano()))
-	a.st = store.New(cfg, a.disk, tree, ctx.Clock.Now().UnixMilli())
+	a.st = New(cfg, a.disk, tree, ctx.Clock.Now().UnixMilli())
 	a.log.Info("database loaded", "zxid", msg.FormatZxid(uint64(tree.LastZxid())), "znodes", tree.NodeCount(),
 		"log_last", msg.FormatZxid(a.disk.LastZxid()))
 	a.Flush(ctx)
 	return nil
 }
 
-func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
+func (a *Actor) Receive(ctx *actors.Context, env msg.Envelope) {
 	if a.stopped != nil {
 		return
 	}
@@ -189,7 +220,7 @@ func (a *dbActor) Receive(ctx *actors.Context, env msg.Envelope) {
 	}
 }
 
-func (a *dbActor) Tick(ctx *actors.Context) {
+func (a *Actor) Tick(ctx *actors.Context) {
 	switch {
 	case a.stopped != nil:
 	case a.held != nil:
@@ -202,7 +233,7 @@ func (a *dbActor) Tick(ctx *actors.Context) {
 
 // refuse answers a client request at once while the disk is full, keeps
 // the voter's messages, and drops peer messages.
-func (a *dbActor) refuse(ctx *actors.Context, env msg.Envelope) {
+func (a *Actor) refuse(ctx *actors.Context, env msg.Envelope) {
 	req, ok := env.Body.(*msg.Request)
 	if !ok {
 		if env.From.Node == ctx.Self.Node && env.From.Role == msg.RoleVoter && len(a.held.local) < maxHeldLocal {
@@ -218,10 +249,10 @@ func (a *dbActor) refuse(ctx *actors.Context, env msg.Envelope) {
 
 // retryHeld persists the held Ready again and, if the disk took it,
 // carries it out.
-func (a *dbActor) retryHeld(ctx *actors.Context) {
+func (a *Actor) retryHeld(ctx *actors.Context) {
 	h := a.held
 	if err := a.disk.Persist(h.rd.Ready); err != nil {
-		if !errors.Is(err, wal.ErrNoSpace) {
+		if !a.transient(err) {
 			a.stop(err)
 		}
 		return
@@ -238,8 +269,8 @@ func (a *dbActor) retryHeld(ctx *actors.Context) {
 }
 
 // persistFailed holds rd if the disk is full, or stops the actor.
-func (a *dbActor) persistFailed(ctx *actors.Context, rd store.Ready, late []msg.Envelope, err error) {
-	if !errors.Is(err, wal.ErrNoSpace) {
+func (a *Actor) persistFailed(ctx *actors.Context, rd Ready, late []msg.Envelope, err error) {
+	if !a.transient(err) {
 		a.stop(err)
 		return
 	}
@@ -250,16 +281,21 @@ func (a *dbActor) persistFailed(ctx *actors.Context, rd store.Ready, late []msg.
 	}
 }
 
-// stop ends the actor's work for good and stops the node.
-func (a *dbActor) stop(err error) {
-	a.stopped, a.held = err, nil
-	if a.fatal == nil {
-		panic(fmt.Sprintf("server: persist: %v", err))
-	}
-	a.fatal(fmt.Errorf("server: storage failed; nothing of the failed write was acknowledged: %w", err))
+// transient reports whether a failed Persist may be retried.
+func (a *Actor) transient(err error) bool {
+	return a.opts.Faults.Transient != nil && a.opts.Faults.Transient(err)
 }
 
-func (a *dbActor) Flush(ctx *actors.Context) {
+// stop ends the actor's work for good and stops the node.
+func (a *Actor) stop(err error) {
+	a.stopped, a.held = err, nil
+	if a.opts.Faults.Fatal == nil {
+		panic(fmt.Sprintf("store: persist: %v", err))
+	}
+	a.opts.Faults.Fatal(fmt.Errorf("store: storage failed; nothing of the failed write was acknowledged: %w", err))
+}
+
+func (a *Actor) Flush(ctx *actors.Context) {
 	if a.stopped != nil || a.held != nil {
 		a.publishStatus()
 		return
@@ -297,14 +333,14 @@ func (a *dbActor) Flush(ctx *actors.Context) {
 }
 
 // crashPoint passes a crash point to the hook, if there is one.
-func (a *dbActor) crashPoint(name string) {
-	if a.crash != nil {
-		a.crash(name)
+func (a *Actor) crashPoint(name string) {
+	if a.opts.CrashHook != nil {
+		a.opts.CrashHook(name)
 	}
 }
 
 // carryOut sends what waited for rd's Persist, and advances the store.
-func (a *dbActor) carryOut(ctx *actors.Context, rd store.Ready, late []msg.Envelope) {
+func (a *Actor) carryOut(ctx *actors.Context, rd Ready, late []msg.Envelope) {
 	for _, env := range late {
 		switch env.Kind {
 		case msg.KindNewLeaderAck:
@@ -335,9 +371,9 @@ func (a *dbActor) carryOut(ctx *actors.Context, rd store.Ready, late []msg.Envel
 	a.st.Advance(rd)
 }
 
-func (a *dbActor) publishStatus() {
+func (a *Actor) publishStatus() {
 	t := a.st.Tree()
-	st := &DBStatus{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
+	st := &Status{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
 		Watches: a.st.WatchCounts(), DiskFull: a.held != nil}
 	st.ProposalSizes = a.proposals.sizes(st.Epoch)
 	if a.held != nil || a.stopped != nil {
@@ -349,7 +385,7 @@ func (a *dbActor) publishStatus() {
 // snapshot starts a snapshot of the tree as it is now. The view of it is
 // built a slice per Flush (znode.Freezer) and written by a goroutine, so
 // writes go on meanwhile and never wait for more than one slice.
-func (a *dbActor) snapshot(ctx *actors.Context) {
+func (a *Actor) snapshot(ctx *actors.Context) {
 	if !a.snapping.CompareAndSwap(false, true) {
 		return // the previous one is still being built or written
 	}
@@ -364,7 +400,7 @@ func (a *dbActor) snapshot(ctx *actors.Context) {
 // a few milliseconds of work.
 const snapshotSlice = 20_000
 
-func (a *dbActor) stepSnapshot(ctx *actors.Context) {
+func (a *Actor) stepSnapshot(ctx *actors.Context) {
 	if a.freezer == nil {
 		return
 	}
@@ -388,47 +424,61 @@ func (a *dbActor) stepSnapshot(ctx *actors.Context) {
 			return
 		}
 		a.log.Info("snapshot written", "zxid", msg.FormatZxid(zxid), "bytes", buf.Len())
-		if a.retain > 0 {
-			if err := a.disk.Purge(a.retain); err != nil {
+		if a.opts.Retain > 0 {
+			if err := a.disk.Purge(a.opts.Retain); err != nil {
 				a.log.Warn("purge", "err", err)
 			}
 		}
 	}()
 }
 
-// dumpSessions lists the live sessions of the applied tree (replicated:
+// SessionDump is one live session for the dump word: its id, its
+// negotiated timeout (ms) and its ephemeral nodes.
+type SessionDump struct {
+	ID         int64
+	Timeout    int32
+	Ephemerals []string
+}
+
+// DumpSessions lists the live sessions of the applied tree (replicated:
 // a follower knows the same ones as the leader, up to its applied zxid)
 // with their ephemerals, for the dump word. It reads the tree: call it on
 // the actor's goroutine (Runner.Do), it is too costly to publish with
 // every status.
-func (a *dbActor) dumpSessions() []zkwire.SessionDump {
+func (a *Actor) DumpSessions() []SessionDump {
 	if a.st == nil {
 		return nil
 	}
 	t := a.st.Tree()
 	ss := t.Sessions()
-	out := make([]zkwire.SessionDump, len(ss))
+	out := make([]SessionDump, len(ss))
 	for i, s := range ss {
-		out[i] = zkwire.SessionDump{ID: s.ID, Timeout: s.Timeout, Ephemerals: t.GetEphemerals(s.ID)}
+		out[i] = SessionDump{ID: s.ID, Timeout: s.Timeout, Ephemerals: t.GetEphemerals(s.ID)}
 	}
 	return out
 }
 
-// dumpWatches lists the watches of the sessions served here as
+// WatchDump is a session's watch on a path, for wchs, wchc and wchp.
+type WatchDump struct {
+	Session int64
+	Path    string
+}
+
+// DumpWatches lists the watches of the sessions served here as
 // ZooKeeper's data watch manager holds them, for wchs, wchc and wchp:
 // data, exists and persistent ones, one per session and path; a child
 // watch lives in its child watch manager, which those words do not show.
 // Call it on the actor's goroutine (Runner.Do).
-func (a *dbActor) dumpWatches() []zkwire.WatchDump {
+func (a *Actor) DumpWatches() []WatchDump {
 	if a.st == nil {
 		return nil
 	}
-	var out []zkwire.WatchDump
+	var out []WatchDump
 	for _, w := range a.st.Watches() { // by path, then session
 		if w.Mode == watcher.Child {
 			continue
 		}
-		wd := zkwire.WatchDump{Session: w.Session, Path: w.Path}
+		wd := WatchDump{Session: w.Session, Path: w.Path}
 		if n := len(out); n == 0 || out[n-1] != wd {
 			out = append(out, wd)
 		}
@@ -436,5 +486,10 @@ func (a *dbActor) dumpWatches() []zkwire.WatchDump {
 	return out
 }
 
-// Status is the last published status (nil before Init).
-func (a *dbActor) Status() *DBStatus { return a.status.Load() }
+// Status is the last published status (zero before Init). Any goroutine
+// may call it.
+func (a *Actor) Status() Status { return *a.status.Load() }
+
+// Wait waits for a snapshot being written in the background; call it
+// once the actor's runner has stopped, before the disk is closed.
+func (a *Actor) Wait() { a.snapWG.Wait() }

@@ -100,9 +100,9 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 		}
 	}
 	waitFor(t, "equal digests", 10*time.Second, func() bool {
-		d := nodes[0].DBStatus()
+		d := nodes[0].StoreStatus()
 		for _, n := range nodes[1:] {
-			s := n.DBStatus()
+			s := n.StoreStatus()
 			if s.AppliedZxid != d.AppliedZxid || s.Digest != d.Digest {
 				return false
 			}
