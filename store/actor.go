@@ -177,6 +177,9 @@ var (
 	_ actors.Flusher = (*Actor)(nil)
 )
 
+// Init loads the newest snapshot and builds the Store over the disk's log.
+// A restart after a panic reloads from the disk; one after a storage
+// failure is refused.
 func (a *Actor) Init(ctx *actors.Context) error {
 	if a.stopped != nil {
 		return fmt.Errorf("store: stopped after a storage failure: %w", a.stopped)
@@ -203,6 +206,8 @@ func (a *Actor) Init(ctx *actors.Context) error {
 	return nil
 }
 
+// Receive steps the Store; Flush carries out the result. While a Ready
+// is held, a client request is refused at once instead (see refuse).
 func (a *Actor) Receive(ctx *actors.Context, env msg.Envelope) {
 	if a.stopped != nil {
 		return
@@ -220,6 +225,7 @@ func (a *Actor) Receive(ctx *actors.Context, env msg.Envelope) {
 	}
 }
 
+// Tick advances the Store's clock, or retries a held Ready.
 func (a *Actor) Tick(ctx *actors.Context) {
 	switch {
 	case a.stopped != nil:
@@ -295,6 +301,8 @@ func (a *Actor) stop(err error) {
 	a.opts.Faults.Fatal(fmt.Errorf("store: storage failed; nothing of the failed write was acknowledged: %w", err))
 }
 
+// Flush persists, then sends, everything the Store has ready, steps a
+// snapshot being built, and publishes the status.
 func (a *Actor) Flush(ctx *actors.Context) {
 	if a.stopped != nil || a.held != nil {
 		a.publishStatus()

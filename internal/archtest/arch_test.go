@@ -115,6 +115,11 @@ var narrowImports = map[string][]string{
 	"actors/buswire/": {"github.com/paddock-zk/paddock/actors/msg", "github.com/nats-io/nats.go",
 		"github.com/vmihailenco/msgpack/"},
 	"internal/pemtls/": nil,
+	// The store, shell included, reaches the node only through the actors
+	// seams and its Disk: no bus, no storage package, no front end.
+	"store/": {"github.com/paddock-zk/paddock/actors", "github.com/paddock-zk/paddock/actors/msg",
+		"github.com/paddock-zk/paddock/replica", "github.com/paddock-zk/paddock/watcher",
+		"github.com/paddock-zk/paddock/znode"},
 }
 
 func TestNarrowImports(t *testing.T) {
@@ -141,13 +146,76 @@ func TestNarrowImports(t *testing.T) {
 	})
 }
 
+const module = "github.com/paddock-zk/paddock"
+
 // cores are the packages whose protocol logic must be a pure function of
-// messages and ticks.
+// messages and ticks (with their shells, see shells).
 var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/"}
 
 var forbidden = map[string]map[string]bool{
 	"time": {"Now": true, "Sleep": true, "After": true, "Tick": true, "NewTimer": true, "NewTicker": true, "Since": true, "Until": true, "AfterFunc": true},
 	"rand": {"Int": true, "Intn": true, "Int63": true, "Int63n": true, "Int31": true, "Int31n": true, "Float64": true, "Float32": true, "Perm": true, "Shuffle": true, "Uint32": true, "Uint64": true, "Seed": true, "N": true, "IntN": true},
+}
+
+// shells are the files that run a pure core as an actor, beside it in its
+// package: they may start goroutines and do I/O through the seams they
+// are given; the rest of the package may not.
+var shells = map[string]bool{"voter/actor.go": true, "sessions/actor.go": true, "store/actor.go": true}
+
+// pureCoreFile reports whether rel is a file of a pure core, not of its
+// shell (replica/wal is the disk layer, not a core).
+func pureCoreFile(rel string) bool {
+	if shells[rel] || strings.HasPrefix(rel, "replica/wal/") {
+		return false
+	}
+	for _, c := range cores {
+		if strings.HasPrefix(rel, c) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPureCoresStartNoGoroutines(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		if !pureCoreFile(rel) {
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if _, ok := n.(*ast.GoStmt); ok {
+				t.Errorf("%s starts a goroutine: a pure core is stepped by its shell (actor.go), which may", rel)
+			}
+			return true
+		})
+	})
+}
+
+// impure are packages a pure core file may not import: I/O, time,
+// concurrency, and the runtime shell with its clock and bus. The shell
+// imports them.
+// (net/netip, which only parses addresses, is fine.)
+var impure = []string{"os", "os/", "net", "net/http", "net/http/", "net/rpc", "syscall", "io/fs", "time", "sync", "sync/",
+	"runtime", module + "/actors", module + "/actors/natsbus", module + "/replica/wal", "github.com/nats-io/"}
+
+func TestPureCoresDoNoIO(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		if !pureCoreFile(rel) {
+			return
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(rel, "actors/membus/") && p == module+"/actors" {
+				continue // the Bus it implements
+			}
+			for _, bad := range impure {
+				if p == bad || strings.HasSuffix(bad, "/") && strings.HasPrefix(p, bad) {
+					t.Errorf("%s imports %s: a pure core does no I/O, reads no clock and runs no goroutine; its shell (actor.go) does", rel, p)
+				}
+			}
+		}
+	})
 }
 
 func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
@@ -173,8 +241,6 @@ func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
 		})
 	})
 }
-
-const module = "github.com/paddock-zk/paddock"
 
 // production are the packages a node runs that must carry no fault
 // machinery: the storage, the replicated store and the node's assembly.
@@ -207,6 +273,27 @@ func TestFaultMachineryStaysOutOfProduction(t *testing.T) {
 		for _, bad := range faultMachinery {
 			if _, ok := via[bad]; ok {
 				t.Errorf("%s depends on %s (%s): fault machinery comes in through hooks and options", dir, bad, strings.Join(chain(via, bad), " -> "))
+			}
+		}
+	}
+}
+
+// The cores, shells included, are run by the node over a bus they reach
+// only through actors.Bus: none links NATS, directly or through another
+// package of the module.
+func TestCoresLinkNoBus(t *testing.T) {
+	g := importGraph(t)
+	for _, c := range cores {
+		dir := strings.TrimSuffix(c, "/")
+		via := g.reach(dir)
+		if _, ok := via["actors/natsbus"]; ok {
+			t.Errorf("%s depends on actors/natsbus (%s): send through actors.Bus", dir, strings.Join(chain(via, "actors/natsbus"), " -> "))
+		}
+		for p := range via {
+			for ext := range g.external[p] {
+				if strings.HasPrefix(ext, "github.com/nats-io/") {
+					t.Errorf("%s links %s through %s", dir, ext, strings.Join(chain(via, p), " -> "))
+				}
 			}
 		}
 	}
