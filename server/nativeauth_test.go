@@ -44,6 +44,11 @@ func TestNativeAddAuthFollowsTheSession(t *testing.T) {
 	if _, err := c.Create(ctx, "/alice", []byte("mine"), znode.Persistent, acl); err != nil {
 		t.Fatal(err)
 	}
+	// Another session may be served by a follower that has not applied
+	// the create yet: sync first, or the answer is NoNode.
+	if err := other.Sync(ctx, "/alice"); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := other.Get(ctx, "/alice"); !isCode(err, znode.NoAuth) {
 		t.Fatalf("another session reads /alice: %v, want NoAuth", err)
 	}
