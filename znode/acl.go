@@ -8,40 +8,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
-// Permission bits of ZooDefs.Perms.
-const (
-	PermRead   int32 = 1 << 0
-	PermWrite  int32 = 1 << 1
-	PermCreate int32 = 1 << 2
-	PermDelete int32 = 1 << 3
-	PermAdmin  int32 = 1 << 4
-	PermAll    int32 = PermRead | PermWrite | PermCreate | PermDelete | PermAdmin
-)
-
-// ID is an authenticated identity or an ACL subject: (scheme, id), e.g.
-// {"world", "anyone"}, {"digest", "bob:base64sha1"}, {"ip", "10.0.0.0/8"}.
-type ID struct {
-	Scheme string
-	ID     string
-}
-
-// ACL grants Perms to an ID.
-type ACL struct {
-	Perms int32
-	ID
-}
-
-// Well-known IDs and ACLs of ZooDefs.Ids. Treat them as constants.
-var (
-	AnyoneID      = ID{Scheme: "world", ID: "anyone"}
-	AuthIDs       = ID{Scheme: "auth", ID: ""}
-	SuperID       = ID{Scheme: "super", ID: ""}
-	OpenACLUnsafe = []ACL{{Perms: PermAll, ID: AnyoneID}}
-	CreatorAllACL = []ACL{{Perms: PermAll, ID: AuthIDs}}
-	ReadACLUnsafe = []ACL{{Perms: PermRead, ID: AnyoneID}}
-)
+// SuperID is the id that bypasses every ACL check (ZooKeeper's super
+// scheme, which has no provider: only a digest equal to the configured
+// super digest gets it).
+var SuperID = zk.ID{Scheme: "super", ID: ""}
 
 // DigestID is the digest scheme's id for a user and password, as
 // DigestAuthenticationProvider.generateDigest computes it:

@@ -9,7 +9,7 @@ import (
 
 var sampleTxns = []Txn{
 	CreateTxn{Path: "/a", Data: []byte("x"), ACL: OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 7},
-	CreateTxn{Path: "/t", ACL: []ACL{{Perms: 3, ID: ID{"digest", "u:h="}}, {Perms: 1, ID: ID{"ip", "10.0.0.0/8"}}}, EphemeralOwner: TTLOwner(MaxTTL), ParentCVersion: -1},
+	CreateTxn{Path: "/t", ACL: []ACL{{Perms: 3, ID: ID{Scheme: "digest", ID: "u:h="}}, {Perms: 1, ID: ID{Scheme: "ip", ID: "10.0.0.0/8"}}}, EphemeralOwner: TTLOwner(MaxTTL), ParentCVersion: -1},
 	CreateTxn{Path: "/c", ACL: OpenACLUnsafe, EphemeralOwner: ContainerOwner, ParentCVersion: -2147483648},
 	CreateTxn{Path: "/empty", Data: []byte{}, ACL: OpenACLUnsafe, ParentCVersion: 1},
 	SetDataTxn{Path: "/empty", Data: []byte{}, Version: 1},

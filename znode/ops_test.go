@@ -110,7 +110,7 @@ func TestCreateStat(t *testing.T) {
 	}
 
 	// setACL: aversion+1 only.
-	r = e.must(0, SetACL{Path: "/a", ACL: []ACL{{Perms: PermAll, ID: AnyoneID}, {Perms: PermRead, ID: ID{"ip", "10.0.0.0/8"}}}, Version: -1})
+	r = e.must(0, SetACL{Path: "/a", ACL: []ACL{{Perms: PermAll, ID: AnyoneID}, {Perms: PermRead, ID: ID{Scheme: "ip", ID: "10.0.0.0/8"}}}, Version: -1})
 	want.Aversion = 1
 	if r.Stat != want || len(r.Changes) != 0 {
 		t.Fatalf("after setACL %+v %v", r.Stat, r.Changes)
@@ -178,11 +178,11 @@ func TestOpErrors(t *testing.T) {
 		{"create exists", Create{Path: "/p", ACL: OpenACLUnsafe}, NodeExists},
 		{"create under ephemeral", Create{Path: "/e/x", ACL: OpenACLUnsafe}, NoChildrenForEphemerals},
 		{"create empty acl", Create{Path: "/n"}, InvalidACL},
-		{"create bad scheme", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"foo", "bar"}}}}, InvalidACL},
-		{"create world not anyone", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"world", "x"}}}}, InvalidACL},
+		{"create bad scheme", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{Scheme: "foo", ID: "bar"}}}}, InvalidACL},
+		{"create world not anyone", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{Scheme: "world", ID: "x"}}}}, InvalidACL},
 		{"create auth without auth", Create{Path: "/n", ACL: CreatorAllACL}, InvalidACL},
-		{"create bad digest id", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"digest", "nocolon"}}}}, InvalidACL},
-		{"create bad ip", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"ip", "10.0.0.1/33"}}}}, InvalidACL},
+		{"create bad digest id", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{Scheme: "digest", ID: "nocolon"}}}}, InvalidACL},
+		{"create bad ip", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{Scheme: "ip", ID: "10.0.0.1/33"}}}}, InvalidACL},
 		{"create no CREATE perm", Create{Path: "/ro/x", ACL: OpenACLUnsafe}, NoAuth},
 		{"create bad mode", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: 7}, BadArguments},
 		{"create ttl without ttl mode", Create{Path: "/n", ACL: OpenACLUnsafe, TTL: 100}, BadArguments},

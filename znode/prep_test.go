@@ -258,12 +258,12 @@ func TestACLChecks(t *testing.T) {
 		t.Fatalf("DigestID %s", got)
 	}
 	// "auth" expands to the creator's digest ids (not ip).
-	r := e.must(0, Create{Path: "/b", ACL: CreatorAllACL}, append(bob, ID{"ip", "127.0.0.1"})...)
+	r := e.must(0, Create{Path: "/b", ACL: CreatorAllACL}, append(bob, ID{Scheme: "ip", ID: "127.0.0.1"})...)
 	acl, _, _ := e.tree.ACL(r.Path)
 	if !slices.Equal(acl, []ACL{{Perms: PermAll, ID: bob[0]}}) {
 		t.Fatalf("expanded ACL %v", acl)
 	}
-	e.must(0, Create{Path: "/net", ACL: []ACL{{Perms: PermRead | PermCreate, ID: ID{"ip", "10.1.0.0/16"}}}})
+	e.must(0, Create{Path: "/net", ACL: []ACL{{Perms: PermRead | PermCreate, ID: ID{Scheme: "ip", ID: "10.1.0.0/16"}}}})
 
 	super := DigestID("super", "test")
 	e.tree.SetSuperDigest(super)
@@ -275,14 +275,14 @@ func TestACLChecks(t *testing.T) {
 	}{
 		{"/b", PermRead, nil, false},
 		{"/b", PermRead, bob, true},
-		{"/b", PermAdmin, []ID{{"digest", DigestID("bob", "wrong")}}, false},
+		{"/b", PermAdmin, []ID{{Scheme: "digest", ID: DigestID("bob", "wrong")}}, false},
 		{"/b", PermRead, []ID{SuperID}, true},
 		{"/b", PermWrite, DigestAuth("super:test", super), true},
-		{"/b", PermWrite, []ID{{"digest", super}}, true},
-		{"/net", PermRead, []ID{{"ip", "10.1.2.3"}}, true},
-		{"/net", PermRead, []ID{{"ip", "10.2.2.3"}}, false},
-		{"/net", PermWrite, []ID{{"ip", "10.1.2.3"}}, false},
-		{"/net", PermRead, []ID{{"ip", "::1"}}, false},
+		{"/b", PermWrite, []ID{{Scheme: "digest", ID: super}}, true},
+		{"/net", PermRead, []ID{{Scheme: "ip", ID: "10.1.2.3"}}, true},
+		{"/net", PermRead, []ID{{Scheme: "ip", ID: "10.2.2.3"}}, false},
+		{"/net", PermWrite, []ID{{Scheme: "ip", ID: "10.1.2.3"}}, false},
+		{"/net", PermRead, []ID{{Scheme: "ip", ID: "::1"}}, false},
 		{"/zookeeper/config", PermRead, nil, true},
 		{"/zookeeper/config", PermWrite, nil, false},
 	}
@@ -298,8 +298,8 @@ func TestACLChecks(t *testing.T) {
 	_, err := e.do(0, SetData{Path: "/b", Version: -1})
 	wantCode(t, err, NoAuth)
 	e.must(0, SetData{Path: "/b", Version: -1}, bob...)
-	e.must(0, SetData{Path: "/zookeeper/config", Version: -1}, ID{"digest", super})
-	e.must(0, Create{Path: "/net/x", ACL: OpenACLUnsafe}, ID{"ip", "10.1.9.9"})
+	e.must(0, SetData{Path: "/zookeeper/config", Version: -1}, ID{Scheme: "digest", ID: super})
+	e.must(0, Create{Path: "/net/x", ACL: OpenACLUnsafe}, ID{Scheme: "ip", ID: "10.1.9.9"})
 	// Duplicate ACL entries are dropped (ZOOKEEPER-1877).
 	r = e.must(0, Create{Path: "/dup", ACL: []ACL{OpenACLUnsafe[0], OpenACLUnsafe[0]}})
 	if acl, _, _ := e.tree.ACL(r.Path); len(acl) != 1 {

@@ -80,7 +80,7 @@ func TestReplicasAgree(t *testing.T) {
 			leader := newEnv(t)
 			follower := New()
 			sessions := []int64{0x101, 0x202, 0x303}
-			auths := [][]ID{nil, {{"digest", DigestID("u", "p")}}, {SuperID}}
+			auths := [][]ID{nil, {{Scheme: "digest", ID: DigestID("u", "p")}}, {SuperID}}
 			var inflight []logged
 			codes := map[Code]int{}
 			flush := func(n int) {

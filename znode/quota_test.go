@@ -313,7 +313,7 @@ func TestInitConfig(t *testing.T) {
 	// Once a txn wrote the node, the file no longer overrides it.
 	e := newEnv(t)
 	e.tree.InitConfig(cfg)
-	e.must(0, SetData{Path: ConfigPath, Data: []byte("committed"), Version: -1}, ID{"super", ""})
+	e.must(0, SetData{Path: ConfigPath, Data: []byte("committed"), Version: -1}, ID{Scheme: "super", ID: ""})
 	e.tree.InitConfig(cfg)
 	if data, _, _ := e.tree.Get(ConfigPath); string(data) != "committed" {
 		t.Fatalf("config after a txn and InitConfig: %q", data)

@@ -16,7 +16,7 @@ func populated(t testing.TB, n int) *env {
 	e.must(0, Create{Path: "/app/t", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: 1000})
 	e.must(0x77, Create{Path: "/app/eph", ACL: OpenACLUnsafe, Mode: Ephemeral})
 	for i := 0; i < n; i++ {
-		e.must(0, Create{Path: fmt.Sprintf("/app/c/n%03d", i), Data: []byte{byte(i)}, ACL: []ACL{{Perms: PermAll, ID: ID{"digest", fmt.Sprintf("u%d:x", i%3)}}}})
+		e.must(0, Create{Path: fmt.Sprintf("/app/c/n%03d", i), Data: []byte{byte(i)}, ACL: []ACL{{Perms: PermAll, ID: ID{Scheme: "digest", ID: fmt.Sprintf("u%d:x", i%3)}}}})
 	}
 	e.must(0, Delete{Path: "/app/c/n000", Version: -1})
 	return e

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,7 @@ var narrowImports = map[string][]string{
 	"actors/buswire/": {"github.com/paddock-zk/paddock/actors/msg", "github.com/nats-io/nats.go",
 		"github.com/vmihailenco/msgpack/"},
 	"internal/pemtls/": nil,
+	"zk/":              nil,
 }
 
 func TestNarrowImports(t *testing.T) {
@@ -143,7 +145,7 @@ func TestNarrowImports(t *testing.T) {
 
 // cores are the packages whose protocol logic must be a pure function of
 // messages and ticks.
-var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/"}
+var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/", "zk/"}
 
 var forbidden = map[string]map[string]bool{
 	"time": {"Now": true, "Sleep": true, "After": true, "Tick": true, "NewTimer": true, "NewTicker": true, "Since": true, "Until": true, "AfterFunc": true},
@@ -171,6 +173,31 @@ func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
 			}
 			return true
 		})
+	})
+}
+
+// pureLeaves are packages every layer imports, clients included: they may
+// import only these standard packages, none of which does I/O, keeps time
+// or draws random numbers, so importing them costs nothing and changes
+// nothing.
+var pureLeaves = map[string][]string{
+	"zk/": {"errors", "strconv", "strings", "bytes", "slices", "maps", "sort", "unicode/utf8", "math", "math/bits"},
+}
+
+func TestPureLeavesDoNoIO(t *testing.T) {
+	root := repoRoot(t)
+	goFiles(t, root, func(rel string, f *ast.File) {
+		for dir, allowed := range pureLeaves {
+			if !strings.HasPrefix(rel, dir) {
+				continue
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if !slices.Contains(allowed, p) {
+					t.Errorf("%s imports %s: %s is a pure leaf and may import only %v", rel, p, dir, allowed)
+				}
+			}
+		}
 	})
 }
 

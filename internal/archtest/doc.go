@@ -2,8 +2,10 @@
 // source tree, so a violation fails the default test run even where
 // golangci-lint is not installed: NATS and msgpack stay inside
 // actors/natsbus (and the native client); natsbus and internal/pemtls
-// import nothing of Paddock's beyond their short lists; the pure cores
-// never read the wall clock or the global random source; and the
+// import nothing of Paddock's beyond their short lists; zk, the
+// ZooKeeper vocabulary every layer imports, is a pure leaf (a few standard
+// packages that do no I/O, nothing else); the pure cores never read the
+// wall clock or the global random source; and the
 // production packages (replica/..., store, server) neither depend on the
 // fault machinery (internal/crashpoint, internal/faultfs, internal/memfs),
 // directly or through another package of the module, nor read environment
