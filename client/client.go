@@ -15,6 +15,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -116,7 +117,7 @@ type Conn struct {
 	node     msg.NodeID
 	link     *link // the session's attachment; nil unless Connected
 	// auths are the identities AddAuth added, sent again on a re-attach.
-	auths []msg.ACL
+	auths []zk.ACL
 	// evNode is the node whose watch events are taken: the one the session
 	// is attached to, or being re-attached to once it accepted the
 	// session (its setWatches2 fires before the attach completes); 0
@@ -262,7 +263,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	c.mu.Unlock()
 	l := c.newLink(nc, ens, node)
 	rep, _, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
-		Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
+		Op: msg.Op{Op: znode.OpCreateSession}}, l)
 	if err != nil {
 		c.shutdown(true)
 		return nil, fmt.Errorf("client: create session on node %d of %q: %w", node, ens, err)
@@ -355,7 +356,7 @@ func (c *Conn) Close() error {
 	var err error
 	if c.State() != StateExpired {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpCloseSession)}}, nil)
+		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: znode.OpCloseSession}}, nil)
 		cancel()
 	}
 	c.shutdown(true)
@@ -421,7 +422,7 @@ func (c *Conn) onReply(m *nats.Msg) {
 	}
 	now := c.mono()
 	c.lastRecv.Store(now)
-	if znode.Code(rep.Err) != znode.ConnectionLoss {
+	if rep.Err != znode.ConnectionLoss {
 		c.lastTouch.Store(now)
 	}
 	c.pendMu.Lock()
@@ -457,13 +458,13 @@ func (c *Conn) onReply(m *nats.Msg) {
 // node not yet serving the session); nil means the session's link, waited
 // for while disconnected.
 func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
-	internal := via != nil || znode.OpCode(req.Op.Op) == znode.OpCloseSession
+	internal := via != nil || req.Op.Op == znode.OpCloseSession
 	if !internal && c.closing.Load() {
 		return nil, nil, ErrClosed
 	}
 	if n := requestData(&req.Op); c.opts.maxBuffer > 0 && n > c.opts.maxBuffer {
 		return nil, nil, fmt.Errorf("client: %s %s: %d bytes of data, over jute.maxbuffer %d: %w",
-			znode.OpCode(req.Op.Op), req.Path, n, c.opts.maxBuffer, ErrRequestTooLarge)
+			req.Op.Op, req.Path, n, c.opts.maxBuffer, ErrRequestTooLarge)
 	}
 	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -476,7 +477,7 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		if err != nil {
 			return nil, l, err
 		}
-		code := znode.Code(rep.Err)
+		code := rep.Err
 		// Only what certainly did not happen is sent again: a refusal,
 		// or a read. A write that failed with any other ConnectionLoss
 		// (its node stopped serving while it was in flight) may have
@@ -484,11 +485,11 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		// successful compare-and-set into a BadVersion.
 		// A createSession may be repeated too: a new session made twice
 		// leaves one unused, which expires; a re-attach changes nothing.
-		retry := rep.Refused || readOnly(znode.OpCode(req.Op.Op)) || znode.OpCode(req.Op.Op) == znode.OpCreateSession
+		retry := rep.Refused || readOnly(req.Op.Op) || req.Op.Op == znode.OpCreateSession
 		if code == znode.ConnectionLoss && retry && attempt < c.retry.attempts {
 			dl, ok := ctx.Deadline()
 			if !ok || time.Until(dl) > backoff {
-				c.log.Debug("node not serving; retrying", "op", znode.OpCode(req.Op.Op), "path", req.Path, "backoff", backoff)
+				c.log.Debug("node not serving; retrying", "op", req.Op.Op, "path", req.Path, "backoff", backoff)
 				t := time.NewTimer(backoff)
 				select {
 				case <-t.C:
@@ -542,8 +543,8 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 	// A re-attach (createSession naming the session) takes a xid too, so
 	// that a late answer to an earlier attempt, maybe from another node,
 	// cannot pass for this one's.
-	reattach := znode.OpCode(req.Op.Op) == znode.OpCreateSession && req.Session != 0
-	numbered := znode.OpCode(req.Op.Op) != znode.OpCreateSession || reattach
+	reattach := req.Op.Op == znode.OpCreateSession && req.Session != 0
+	numbered := req.Op.Op != znode.OpCreateSession || reattach
 	for {
 		l := via
 		if l == nil {
@@ -582,18 +583,18 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		}
 		if err != nil {
 			forget()
-			return nil, l, fmt.Errorf("client: encode %s: %w", znode.OpCode(req.Op.Op), err)
+			return nil, l, fmt.Errorf("client: encode %s: %w", req.Op.Op, err)
 		}
 		if errors.Is(sendErr, nats.ErrMaxPayload) {
 			// Larger than the bus carries: no link would take it, and
 			// moving the session for it would loop.
 			forget()
-			return nil, l, fmt.Errorf("client: %s %s: %d bytes: %w: %w", znode.OpCode(req.Op.Op), req.Path, len(data), ErrRequestTooLarge, sendErr)
+			return nil, l, fmt.Errorf("client: %s %s: %d bytes: %w: %w", req.Op.Op, req.Path, len(data), ErrRequestTooLarge, sendErr)
 		}
 		if sendErr != nil {
 			forget()
 			if via != nil {
-				return nil, l, fmt.Errorf("client: send %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
+				return nil, l, fmt.Errorf("client: send %s: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
 			}
 			c.suspect(l, "publish failed: "+sendErr.Error(), false)
 			continue // not sent: wait for the next link
@@ -603,10 +604,10 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			return rep, l, nil
 		case <-ctx.Done():
 			forget()
-			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-l.lost:
 			forget()
-			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", znode.OpCode(req.Op.Op), l.node, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path})
+			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", req.Op.Op, l.node, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path})
 		case <-c.done:
 			forget()
 			return nil, l, c.termErr()
@@ -642,7 +643,7 @@ func (c *Conn) waitLink(ctx context.Context, req msg.Request) (*link, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-c.done:
 			return nil, c.termErr()
 		}
@@ -708,17 +709,17 @@ func (c *Conn) pinger() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)
-		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpPing)}}, nil)
+		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: znode.OpPing}}, nil)
 		cancel()
 		switch {
 		case err != nil:
 			c.log.Debug("ping failed", "err", err)
-		case znode.Code(rep.Err) == znode.ConnectionLoss:
+		case rep.Err == znode.ConnectionLoss:
 			if refused++; refused >= 2 {
 				c.suspect(l, "pings refused with ConnectionLoss", true)
 				refused = 0
 			}
-		case znode.Code(rep.Err) == znode.SessionExpired:
+		case rep.Err == znode.SessionExpired:
 			c.expire(fmt.Sprintf("node %d answered a ping with SessionExpired", l.node))
 		default:
 			refused = 0

@@ -110,7 +110,7 @@ func TestClientSessionAndCRUD(t *testing.T) {
 	}
 	// Every request after createSession carries the session and xids 1, 2, ...
 	reqs := f.Requests()
-	if reqs[0].Op.Op != int32(znode.OpCreateSession) || reqs[0].Session != 0 || reqs[0].Timeout != 4000 {
+	if reqs[0].Op.Op != znode.OpCreateSession || reqs[0].Session != 0 || reqs[0].Timeout != 4000 {
 		t.Fatalf("first request %+v", reqs[0])
 	}
 	for i, r := range reqs[1:] {
@@ -136,7 +136,7 @@ func TestClientBadPathRejectedLocally(t *testing.T) {
 	if p, err := c.CreateTTL(ctxT(t), "/t", nil, znode.PersistentWithTTL, nil, time.Second); err != nil || p != "/t" {
 		t.Fatalf("ttl create: %q %v", p, err)
 	}
-	if r := f.Requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != int32(znode.OpCreateTTL) {
+	if r := f.Requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != znode.OpCreateTTL {
 		t.Fatalf("ttl request %+v", r[len(r)-1])
 	}
 }
@@ -271,7 +271,7 @@ func TestClientCloseEndsSession(t *testing.T) {
 	}
 	reqs := f.Requests()
 	last := reqs[len(reqs)-1]
-	if last.Op.Op != int32(znode.OpCloseSession) || last.Session != sess {
+	if last.Op.Op != znode.OpCloseSession || last.Session != sess {
 		t.Fatalf("last request %+v", last)
 	}
 	if _, _, err := c.Get(ctxT(t), "/"); !errors.Is(err, ErrClosed) {
@@ -340,7 +340,7 @@ func TestClientPingsWhenIdle(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, r := range f.Requests() {
-			if r.Op.Op == int32(znode.OpPing) && r.Session == c.SessionID() {
+			if r.Op.Op == znode.OpPing && r.Session == c.SessionID() {
 				return
 			}
 		}

@@ -222,11 +222,11 @@ func (c *Conn) reattach() {
 		ctx = withReplyHook(ctx, c.takeEventsOnAccept(node))
 		rep, _, err := c.send(ctx, msg.Request{Session: c.session, Passwd: c.passwd,
 			Timeout: int32(c.timeout / time.Millisecond), LastZxid: seen,
-			Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
+			Op: msg.Op{Op: znode.OpCreateSession}}, l)
 		cancel()
 		code := znode.ConnectionLoss
 		if err == nil {
-			code = znode.Code(rep.Err)
+			code = rep.Err
 		}
 		switch {
 		case code == znode.SessionExpired:

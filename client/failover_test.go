@@ -329,7 +329,7 @@ func TestReattachCarriesSessionAndLastZxid(t *testing.T) {
 	var move *msg.Request
 	reqs := f.Requests()
 	for i := range reqs {
-		if r := reqs[i]; r.Op.Op == int32(znode.OpCreateSession) && r.Session != 0 {
+		if r := reqs[i]; r.Op.Op == znode.OpCreateSession && r.Session != 0 {
 			move = &reqs[i]
 		}
 	}

@@ -77,11 +77,11 @@ func (c *Conn) create(ctx context.Context, op znode.OpCode, path string, data []
 	if acl == nil {
 		acl = znode.OpenACLUnsafe
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(op), Path: path, Data: data, ACL: toMsgACL(acl), Mode: int32(mode), TTL: ttl})
+	rep, err := c.call(ctx, msg.Op{Op: op, Path: path, Data: data, ACL: acl, Mode: int32(mode), TTL: ttl})
 	if err != nil {
 		return "", znode.Stat{}, err
 	}
-	return rep.Path, fromMsgStat(rep.Stat), nil
+	return rep.Path, msg.StatOf(rep.Stat), nil
 }
 
 // Get returns path's data and Stat. Data is nil only for a node whose
@@ -91,11 +91,11 @@ func (c *Conn) Get(ctx context.Context, path string) ([]byte, znode.Stat, error)
 	if err := validate(path, false); err != nil {
 		return nil, znode.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetData), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpGetData, Path: path})
 	if err != nil {
 		return nil, znode.Stat{}, err
 	}
-	return rep.Data, fromMsgStat(rep.Stat), nil
+	return rep.Data, msg.StatOf(rep.Stat), nil
 }
 
 // Set replaces path's data if its version is version (-1: any).
@@ -103,11 +103,11 @@ func (c *Conn) Set(ctx context.Context, path string, data []byte, version int32)
 	if err := validate(path, false); err != nil {
 		return znode.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpSetData), Path: path, Data: data, Version: version})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpSetData, Path: path, Data: data, Version: version})
 	if err != nil {
 		return znode.Stat{}, err
 	}
-	return fromMsgStat(rep.Stat), nil
+	return msg.StatOf(rep.Stat), nil
 }
 
 // Exists returns path's Stat and whether it exists; NoNode is not an error.
@@ -115,14 +115,14 @@ func (c *Conn) Exists(ctx context.Context, path string) (znode.Stat, bool, error
 	if err := validate(path, false); err != nil {
 		return znode.Stat{}, false, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpExists), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpExists, Path: path})
 	switch {
 	case znode.CodeOf(err) == znode.NoNode:
 		return znode.Stat{}, false, nil
 	case err != nil:
 		return znode.Stat{}, false, err
 	}
-	return fromMsgStat(rep.Stat), true, nil
+	return msg.StatOf(rep.Stat), true, nil
 }
 
 // Delete removes path if its version is version (-1: any) and it has no
@@ -131,7 +131,7 @@ func (c *Conn) Delete(ctx context.Context, path string, version int32) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpDelete), Path: path, Version: version})
+	_, err := c.call(ctx, msg.Op{Op: znode.OpDelete, Path: path, Version: version})
 	return err
 }
 
@@ -141,11 +141,11 @@ func (c *Conn) Children(ctx context.Context, path string) ([]string, znode.Stat,
 	if err := validate(path, false); err != nil {
 		return nil, znode.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetChildren2), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpGetChildren2, Path: path})
 	if err != nil {
 		return nil, znode.Stat{}, err
 	}
-	return rep.Children, fromMsgStat(rep.Stat), nil
+	return rep.Children, msg.StatOf(rep.Stat), nil
 }
 
 // GetACL returns path's ACL and Stat.
@@ -153,11 +153,11 @@ func (c *Conn) GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat
 	if err := validate(path, false); err != nil {
 		return nil, znode.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetACL), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpGetACL, Path: path})
 	if err != nil {
 		return nil, znode.Stat{}, err
 	}
-	return fromMsgACL(rep.ACL), fromMsgStat(rep.Stat), nil
+	return rep.ACL, msg.StatOf(rep.Stat), nil
 }
 
 // SetACL replaces path's ACL if its ACL version is version (-1: any).
@@ -165,11 +165,11 @@ func (c *Conn) SetACL(ctx context.Context, path string, acl []znode.ACL, version
 	if err := validate(path, false); err != nil {
 		return znode.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpSetACL), Path: path, ACL: toMsgACL(acl), Version: version})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpSetACL, Path: path, ACL: acl, Version: version})
 	if err != nil {
 		return znode.Stat{}, err
 	}
-	return fromMsgStat(rep.Stat), nil
+	return msg.StatOf(rep.Stat), nil
 }
 
 // Sync makes the serving node catch up with the leader's commit point
@@ -178,7 +178,7 @@ func (c *Conn) Sync(ctx context.Context, path string) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpSync), Path: path})
+	_, err := c.call(ctx, msg.Op{Op: znode.OpSync, Path: path})
 	return err
 }
 
@@ -187,7 +187,7 @@ func (c *Conn) AllChildrenNumber(ctx context.Context, path string) (int, error) 
 	if err := validate(path, false); err != nil {
 		return 0, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetAllChildrenNumber), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpGetAllChildrenNumber, Path: path})
 	if err != nil {
 		return 0, err
 	}
@@ -209,13 +209,13 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 			if acl == nil {
 				acl = znode.OpenACLUnsafe
 			}
-			m = msg.Op{Op: int32(o.Op()), Path: o.Path, Data: o.Data, ACL: toMsgACL(acl), Mode: int32(o.Mode), TTL: o.TTL}
+			m = msg.Op{Op: o.Op(), Path: o.Path, Data: o.Data, ACL: acl, Mode: int32(o.Mode), TTL: o.TTL}
 		case znode.Delete:
-			m = msg.Op{Op: int32(znode.OpDelete), Path: o.Path, Version: o.Version}
+			m = msg.Op{Op: znode.OpDelete, Path: o.Path, Version: o.Version}
 		case znode.SetData:
-			m = msg.Op{Op: int32(znode.OpSetData), Path: o.Path, Data: o.Data, Version: o.Version}
+			m = msg.Op{Op: znode.OpSetData, Path: o.Path, Data: o.Data, Version: o.Version}
 		case znode.Check:
-			m = msg.Op{Op: int32(znode.OpCheck), Path: o.Path, Version: o.Version}
+			m = msg.Op{Op: znode.OpCheck, Path: o.Path, Version: o.Version}
 		default:
 			return nil, fmt.Errorf("client: %T cannot be part of a multi: %w", r, znode.ErrBadArguments)
 		}
@@ -226,20 +226,20 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 		}
 		mops = append(mops, m)
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpMulti), Ops: mops})
+	rep, err := c.call(ctx, msg.Op{Op: znode.OpMulti, Ops: mops})
 	if rep == nil {
 		return nil, err
 	}
 	res := make([]OpResult, len(rep.Results))
 	var first error
 	for i, r := range rep.Results {
-		res[i] = OpResult{Op: znode.OpCode(r.Op), Path: r.Path, Stat: fromMsgStat(r.Stat)}
+		res[i] = OpResult{Op: r.Op, Path: r.Path, Stat: msg.StatOf(r.Stat)}
 		if r.Err != 0 {
 			p := r.Path
 			if p == "" && i < len(mops) {
 				p = mops[i].Path
 			}
-			e := &znode.Error{Code: znode.Code(r.Err), Path: p}
+			e := &znode.Error{Code: r.Err, Path: p}
 			res[i].Err = e
 			if first == nil && e.Code != znode.RuntimeInconsistency && e.Code != znode.Ok {
 				first = e
@@ -253,27 +253,4 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 		return res, err
 	}
 	return res, nil
-}
-
-func fromMsgStat(s *msg.Stat) znode.Stat {
-	if s == nil {
-		return znode.Stat{}
-	}
-	return znode.Stat(*s)
-}
-
-func toMsgACL(acl []znode.ACL) []msg.ACL {
-	out := make([]msg.ACL, len(acl))
-	for i, a := range acl {
-		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID.ID}
-	}
-	return out
-}
-
-func fromMsgACL(acl []msg.ACL) []znode.ACL {
-	out := make([]znode.ACL, len(acl))
-	for i, a := range acl {
-		out[i] = znode.ACL{Perms: a.Perms, ID: znode.ID{Scheme: a.Scheme, ID: a.ID}}
-	}
-	return out
 }

@@ -457,11 +457,11 @@ func (c *Conn) resendWatches(l *link, rel int64, timeout time.Duration) error {
 			c.watches.state(StateConnected, rep.Zxid)
 		}
 	})
-	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpSetWatches2), Watches: ws}}, l)
+	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: znode.OpSetWatches2, Watches: ws}}, l)
 	if err != nil {
 		return err
 	}
-	if code := znode.Code(rep.Err); code != znode.Ok {
+	if code := rep.Err; code != znode.Ok {
 		return &znode.Error{Code: code}
 	}
 	return nil
@@ -477,7 +477,7 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 	var registered atomic.Bool
 	hook := func(rep *msg.Reply) {
 		var k kind
-		switch code := znode.Code(rep.Err); {
+		switch code := rep.Err; {
 		case code == znode.Ok && op == znode.OpGetChildren2:
 			k = kChild
 		case code == znode.Ok:
@@ -490,7 +490,7 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 		registered.Store(true)
 		c.watches.add(k, path, l)
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(op), Path: path, Watch: true})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: op, Path: path, Watch: true})
 	if !registered.Load() {
 		return rep, nil, err
 	}
@@ -506,7 +506,7 @@ func (c *Conn) GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-cha
 	if err != nil {
 		return nil, znode.Stat{}, nil, err
 	}
-	return rep.Data, fromMsgStat(rep.Stat), ch, nil
+	return rep.Data, msg.StatOf(rep.Stat), ch, nil
 }
 
 // ExistsW is Exists that also sets a watch on path: a data watch if the
@@ -520,7 +520,7 @@ func (c *Conn) ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-ch
 	case err != nil:
 		return znode.Stat{}, false, nil, err
 	}
-	return fromMsgStat(rep.Stat), true, ch, nil
+	return msg.StatOf(rep.Stat), true, ch, nil
 }
 
 // ChildrenW is Children that also sets a child watch on path
@@ -531,7 +531,7 @@ func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat
 	if err != nil {
 		return nil, znode.Stat{}, nil, err
 	}
-	return rep.Children, fromMsgStat(rep.Stat), ch, nil
+	return rep.Children, msg.StatOf(rep.Stat), ch, nil
 }
 
 // Watch is a persistent watch set by AddWatch. Events receives every
@@ -574,7 +574,7 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 			c.watches.add(k, path, l)
 		}
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(znode.OpAddWatch), Path: path, Mode: mode})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: znode.OpAddWatch, Path: path, Mode: mode})
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +619,7 @@ func (c *Conn) removeWatches(ctx context.Context, op znode.OpCode, path string, 
 			c.watches.removeLocal(path, t, only)
 		}
 	}
-	_, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(op), Path: path, Mode: int32(t)})
+	_, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: op, Path: path, Mode: int32(t)})
 	return err
 }
 
@@ -632,6 +632,6 @@ func (c *Conn) CheckWatches(ctx context.Context, path string, t WatcherType) err
 	if kindsOf(t) == nil {
 		return fmt.Errorf("client: watcher type %d: %w", t, &znode.Error{Code: znode.BadArguments, Path: path})
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpCheckWatches), Path: path, Mode: int32(t)})
+	_, err := c.call(ctx, msg.Op{Op: znode.OpCheckWatches, Path: path, Mode: int32(t)})
 	return err
 }

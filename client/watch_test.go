@@ -17,6 +17,7 @@ import (
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/server"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -717,7 +718,7 @@ func TestPersistentStreamFollowsTheLink(t *testing.T) {
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
 	event := func(z int64, from msg.NodeID) {
-		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, from)
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNodeDataChanged, Path: "/a", Zxid: z}, from)
 	}
 	event(5, 2)
 	if e := next(t, l.q.ch, time.Second); e.Zxid != 5 {
@@ -751,9 +752,9 @@ func TestSnapshotNoticeReattaches(t *testing.T) {
 	c.link = &link{node: 2, lost: make(chan struct{})}
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
-	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 3) // not its node
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNone, Zxid: 9}, 3) // not its node
 	empty(t, l.q.ch)
-	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 2)
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNone, Zxid: 9}, 2)
 	if e := next(t, l.q.ch, time.Second); e.Type != EventNone || e.State != StateDisconnected || e.Zxid != 9 {
 		t.Fatalf("got %v (zxid 0x%x), want Disconnected at 9", e, e.Zxid)
 	}
@@ -778,11 +779,11 @@ func TestEventsFromAcceptingNodeOnly(t *testing.T) {
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
 	event := func(z int64) {
-		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, 2)
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNodeDataChanged, Path: "/a", Zxid: z}, 2)
 	}
 	accept := c.takeEventsOnAccept(2)
 	event(3) // node 2 catching up, its old registration firing
-	accept(&msg.Reply{Session: 7, Err: int32(znode.ConnectionLoss), Refused: true})
+	accept(&msg.Reply{Session: 7, Err: znode.ConnectionLoss, Refused: true})
 	event(4)
 	empty(t, l.q.ch)
 	accept(&msg.Reply{Session: 7, Zxid: 9})

@@ -16,6 +16,7 @@ import (
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -214,7 +215,7 @@ func (a *dbActor) refuse(ctx *actors.Context, env msg.Envelope) {
 	}
 	a.held.refused++
 	rp := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: a.st.Tree().LastZxid(),
-		Err: int32(znode.ConnectionLoss), Refused: true}
+		Err: zk.ConnectionLoss, Refused: true}
 	if err := a.bus.ToClient(req.ReplyTo, rp); err != nil {
 		a.log.Debug("reply failed", "err", err)
 	}

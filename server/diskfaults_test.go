@@ -14,6 +14,7 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
@@ -144,7 +145,7 @@ func (e *faultEnsemble) checkHas(ctx context.Context, i int, paths []string) {
 func refusedOnWire(t *testing.T, raw *rawZK) {
 	t.Helper()
 	var resp jute.GetDataResponse
-	if code := raw.call(jute.OpGetData, &jute.GetDataRequest{Path: "/"}, &resp); code != int32(znode.ConnectionLoss) {
+	if code := raw.call(zk.OpGetData, &jute.GetDataRequest{Path: "/"}, &resp); code != znode.ConnectionLoss {
 		t.Fatalf("getData on a node with a full disk: error %d, want ConnectionLoss (%d)", code, znode.ConnectionLoss)
 	}
 }

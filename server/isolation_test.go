@@ -101,13 +101,13 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 	}
 	id := st.EphemeralOwner
 	for _, guess := range [][]byte{nil, store.Passwd(id), store.SessionPasswd([]byte("guess"), id)} {
-		rp := spy.do(ctx, 1, &msg.Request{Session: id, Xid: 1, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}})
-		if rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("closeSession of another session: %s, want SessionExpired", znode.Code(rp.Err))
+		rp := spy.do(ctx, 1, &msg.Request{Session: id, Xid: 1, Passwd: guess, Op: msg.Op{Op: znode.OpCloseSession}})
+		if rp.Err != znode.SessionExpired {
+			t.Fatalf("closeSession of another session: %s, want SessionExpired", rp.Err)
 		}
-		rp = spy.do(ctx, 2, &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
-		if rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("re-attach to another session: %s, want SessionExpired", znode.Code(rp.Err))
+		rp = spy.do(ctx, 2, &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: znode.OpCreateSession}})
+		if rp.Err != znode.SessionExpired {
+			t.Fatalf("re-attach to another session: %s, want SessionExpired", rp.Err)
 		}
 	}
 	own, err := spy.nc.SubscribeSync(buswire.Inbox(spy.tok))
@@ -115,7 +115,7 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleReplica},
-		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: int32(znode.OpCloseSession)}}))
+		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: znode.OpCloseSession}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,9 +77,9 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 			return
 		}
 		for _, c := range ss.queue {
-			closing := c.forwarded && c.req.Xid == hdr.Cxid && znode.OpCode(c.req.Op.Op) == znode.OpCloseSession
+			closing := c.forwarded && c.req.Xid == hdr.Cxid && c.req.Op.Op == znode.OpCloseSession
 			if c.reply == nil && !closing {
-				c.reply = &msg.Reply{Err: int32(znode.SessionExpired)}
+				c.reply = &msg.Reply{Err: znode.SessionExpired}
 			}
 		}
 		s.flush(ss)
@@ -138,7 +138,7 @@ func (s *Store) onExpire(e *msg.Expire) {
 func (s *Store) reattach(req *msg.Request) {
 	fail := func(c znode.Code) {
 		// Nothing was done: a re-attach is always safe to repeat.
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(c), Refused: c == znode.ConnectionLoss})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: c, Refused: c == znode.ConnectionLoss})
 	}
 	timeout, live := s.tree.Session(req.Session)
 	switch {
@@ -164,7 +164,7 @@ func (s *Store) reattach(req *msg.Request) {
 	// does: a write the client sent through the node it left is refused
 	// from now on, rather than applied after the ones it sends here
 	// (TestSessionMovedKeepsOrder).
-	rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+	rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: znode.OpSync}},
 		forwarded: true, revalidate: true, attach: true}
 	ss.fwdSeq++
 	rv.seq = ss.fwdSeq

@@ -17,6 +17,7 @@ import (
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/sessions"
 	"github.com/paddock-zk/paddock/voter"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -115,7 +116,7 @@ type sim struct {
 
 	isClose  map[int64]bool
 	errs     map[int64]znode.Code // zxid -> the client-visible code its txn applied with
-	refused  map[txnKey]int32     // writes answered with a definite error
+	refused  map[txnKey]zk.Code   // writes answered with a definite error
 	maxAcked int64                // highest zxid of an acknowledged write
 	acked    int
 	events   []string
@@ -130,7 +131,7 @@ func newSim(t testing.TB, seed int64, n, clients int) *sim {
 	s := &sim{t: t, seed: seed, bus: membus.New(seed), nodes: map[msg.NodeID]*simNode{},
 		byName: map[string]*simClient{}, index: map[uint64]int{}, digests: map[int64]uint64{0: znode.New().Digest()},
 		txns: map[txnKey]int64{}, hist: map[string][]refState{}, ref: znode.New(), pos: map[msg.NodeID]int{},
-		leaders: map[uint64]msg.NodeID{}, refused: map[txnKey]int32{}, errs: map[int64]znode.Code{}, isClose: map[int64]bool{}}
+		leaders: map[uint64]msg.NodeID{}, refused: map[txnKey]zk.Code{}, errs: map[int64]znode.Code{}, isClose: map[int64]bool{}}
 	s.verbose = *flagSeed >= 0
 	s.rng = s.bus.Rand()
 	for i := 1; i <= n; i++ {
@@ -820,7 +821,7 @@ func (c *simClient) act() {
 		c.move()
 	}
 	if c.session == 0 {
-		c.send(&msg.Request{Op: msg.Op{Op: int32(znode.OpCreateSession)}, Timeout: 10000})
+		c.send(&msg.Request{Op: msg.Op{Op: znode.OpCreateSession}, Timeout: 10000})
 		return
 	}
 	if !s.finishing && s.rng.Intn(150) == 0 {
@@ -840,7 +841,7 @@ func (c *simClient) act() {
 			// As the native client does: reattach with the last zxid
 			// seen. Otherwise the next request goes there directly.
 			c.send(&msg.Request{Session: c.session, Passwd: Passwd(c.session), Timeout: 10000,
-				LastZxid: c.seenZxid, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+				LastZxid: c.seenZxid, Op: msg.Op{Op: znode.OpCreateSession}})
 			return
 		}
 	}
@@ -866,46 +867,46 @@ func (c *simClient) nextOp() *msg.Request {
 	data := []byte(fmt.Sprintf("%s-%d", c.name, c.n))
 	kpath := func() string { return fmt.Sprintf("/k%d", rng.Intn(4)) }
 	if c.mustWrite {
-		return &msg.Request{Op: msg.Op{Op: int32(znode.OpCreate2), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}}
+		return &msg.Request{Op: msg.Op{Op: znode.OpCreate2, Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}}
 	}
 	var o msg.Op
 	switch x := rng.Intn(100); {
 	case x < 14:
-		o = msg.Op{Op: int32(znode.OpCreate), Path: kpath(), Data: data, ACL: openACL}
+		o = msg.Op{Op: znode.OpCreate, Path: kpath(), Data: data, ACL: openACL}
 	case x < 20:
-		o = msg.Op{Op: int32(znode.OpCreate2), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}
+		o = msg.Op{Op: znode.OpCreate2, Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}
 	case x < 25:
-		o = msg.Op{Op: int32(znode.OpCreate), Path: fmt.Sprintf("/e-%s-%d", c.name, c.n), Data: data, ACL: openACL, Mode: int32(znode.Ephemeral)}
+		o = msg.Op{Op: znode.OpCreate, Path: fmt.Sprintf("/e-%s-%d", c.name, c.n), Data: data, ACL: openACL, Mode: int32(znode.Ephemeral)}
 	case x < 45:
 		p := kpath()
-		o = msg.Op{Op: int32(znode.OpSetData), Path: p, Data: data, Version: c.version(p)}
+		o = msg.Op{Op: znode.OpSetData, Path: p, Data: data, Version: c.version(p)}
 	case x < 52:
 		p := kpath()
-		o = msg.Op{Op: int32(znode.OpDelete), Path: p, Version: c.version(p)}
+		o = msg.Op{Op: znode.OpDelete, Path: p, Version: c.version(p)}
 	case x < 60:
 		a, b := kpath(), kpath()
-		o = msg.Op{Op: int32(znode.OpMulti), Ops: []msg.Op{
-			{Op: int32(znode.OpCheck), Path: a, Version: c.version(a)},
-			{Op: int32(znode.OpSetData), Path: b, Data: data, Version: -1},
-			{Op: int32(znode.OpCreate), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)},
+		o = msg.Op{Op: znode.OpMulti, Ops: []msg.Op{
+			{Op: znode.OpCheck, Path: a, Version: c.version(a)},
+			{Op: znode.OpSetData, Path: b, Data: data, Version: -1},
+			{Op: znode.OpCreate, Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)},
 		}}
 	case x < 82:
-		o = msg.Op{Op: int32(znode.OpGetData), Path: kpath()}
+		o = msg.Op{Op: znode.OpGetData, Path: kpath()}
 	case x < 88:
-		o = msg.Op{Op: int32(znode.OpExists), Path: kpath()}
+		o = msg.Op{Op: znode.OpExists, Path: kpath()}
 	case x < 96:
-		o = msg.Op{Op: int32(znode.OpSync), Path: "/"}
+		o = msg.Op{Op: znode.OpSync, Path: "/"}
 	case x < 98:
-		o = msg.Op{Op: int32(znode.OpPing)}
+		o = msg.Op{Op: znode.OpPing}
 	default:
-		o = msg.Op{Op: int32(znode.OpCloseSession)}
+		o = msg.Op{Op: znode.OpCloseSession}
 	}
 	return &msg.Request{Op: o}
 }
 
 func (c *simClient) send(req *msg.Request) {
 	s := c.s
-	if req.Op.Op != int32(znode.OpCreateSession) {
+	if req.Op.Op != znode.OpCreateSession {
 		c.xid++
 		req.Session, req.Xid, req.Passwd = c.session, c.xid, Passwd(c.session)
 		c.sent[txnKey{c.session, c.xid}] = sentReq{req: req, syncFloor: s.maxAcked}
@@ -915,9 +916,9 @@ func (c *simClient) send(req *msg.Request) {
 	s.inbox = append(s.inbox, clientMsg{node: c.node, req: req})
 }
 
-var openACL = []msg.ACL{{Perms: 31, Scheme: "world", ID: "anyone"}}
+var openACL = zk.OpenACLUnsafe
 
-func isWriteOp(op int32) bool { return isWrite(znode.OpCode(op)) && op != int32(znode.OpSync) }
+func isWriteOp(op zk.OpCode) bool { return isWrite(op) && op != znode.OpSync }
 
 // onReply checks a reply against the reference history, then moves the
 // client on.
@@ -936,7 +937,7 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 	var req *msg.Request
 	var floor int64
 	if rp.Xid == 0 {
-		if c.out == nil || c.out.Op.Op != int32(znode.OpCreateSession) || n.id != c.node {
+		if c.out == nil || c.out.Op.Op != znode.OpCreateSession || n.id != c.node {
 			return // an abandoned createSession
 		}
 		req = c.out
@@ -956,9 +957,9 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		c.seenZxid = max(c.seenZxid, rp.Zxid)
 	}
 	if rp.Err != 0 {
-		s.logf("client %s: %s xid %d at node %d: %s", c.name, znode.OpCode(req.Op.Op), rp.Xid, n.id, znode.Code(rp.Err))
+		s.logf("client %s: %s xid %d at node %d: %s", c.name, req.Op.Op, rp.Xid, n.id, rp.Err)
 	}
-	switch znode.Code(rp.Err) {
+	switch rp.Err {
 	case znode.ConnectionLoss:
 		c.move()
 		return
@@ -967,7 +968,7 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		c.session = 0
 		return
 	}
-	op := znode.OpCode(req.Op.Op)
+	op := req.Op.Op
 	if rp.Err == 0 && isWriteOp(req.Op.Op) && op != znode.OpCreateSession && op != znode.OpCloseSession {
 		c.mustWrite = false
 	}
@@ -987,7 +988,7 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		c.session = 0
 	case op == znode.OpSetData && rp.Err == 0, op == znode.OpGetData && rp.Err == 0, op == znode.OpExists && rp.Err == 0:
 		c.versions[req.Path] = rp.Stat.Version
-	case rp.Err == int32(znode.NoNode) && req.Path != "":
+	case rp.Err == znode.NoNode && req.Path != "":
 		delete(c.versions, req.Path)
 	}
 }
@@ -995,8 +996,8 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 // check checks one reply against the reference history.
 func (c *simClient) check(n *simNode, req *msg.Request, rp *msg.Reply, floor int64) {
 	s := c.s
-	op := znode.OpCode(req.Op.Op)
-	code := znode.Code(rp.Err)
+	op := req.Op.Op
+	code := rp.Err
 	session := rp.Session
 	switch code {
 	case znode.ConnectionLoss:

@@ -12,6 +12,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -140,7 +141,7 @@ type Store struct {
 type session struct {
 	id      int64
 	replyTo string // where the client gets replies, hence events
-	auth    []msg.ACL
+	auth    []zk.ACL
 	queue   []*call
 	fwdSeq  uint64 // last Forward.Seq assigned; starts at Store.seqBase
 }
@@ -387,7 +388,7 @@ func (s *Store) failAll(code znode.Code) {
 	for _, ss := range s.sortedSessions() {
 		for _, c := range ss.queue {
 			if c.reply == nil {
-				c.reply = &msg.Reply{Err: int32(code)}
+				c.reply = &msg.Reply{Err: code}
 			}
 		}
 		s.flush(ss)
@@ -555,7 +556,7 @@ func (s *Store) flush(ss *session) {
 					// A re-attach whose claim on the session did not
 					// reach the leader is refused too: the client tries
 					// again, and claims it again.
-					if q.reply == nil || c.attach && znode.OpCode(q.req.Op.Op) == znode.OpCreateSession {
+					if q.reply == nil || c.attach && q.req.Op.Op == znode.OpCreateSession {
 						q.reply = errReply(znode.SessionExpired)
 						if c.reply != nil {
 							q.reply = errReply(znode.ConnectionLoss)
@@ -583,8 +584,8 @@ func (s *Store) flush(ss *session) {
 		rp := c.reply
 		rp.Session, rp.Xid, rp.Zxid = ss.id, c.req.Xid, s.tree.LastZxid()
 		s.replies = append(s.replies, Reply{To: c.replyTo, Reply: rp})
-		if c.req.Op.Op == int32(znode.OpCloseSession) && rp.Err == 0 ||
-			c.req.Op.Op == int32(znode.OpCreateSession) && rp.Err != 0 {
+		if c.req.Op.Op == znode.OpCloseSession && rp.Err == 0 ||
+			c.req.Op.Op == znode.OpCreateSession && rp.Err != 0 {
 			delete(s.sessions, ss.id)
 			return
 		}

@@ -5,22 +5,23 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // vocabBodies carry every ZooKeeper value the request path puts on the
 // bus (opcodes, error codes, create modes, ACLs, Stats, event types).
 func vocabBodies() map[string]msg.Body {
-	stat := &msg.Stat{Czxid: 1, Mzxid: 2, Ctime: 3, Mtime: 4, Version: 5, Cversion: 6, Aversion: 7,
+	stat := &zk.Stat{Czxid: 1, Mzxid: 2, Ctime: 3, Mtime: 4, Version: 5, Cversion: 6, Aversion: 7,
 		EphemeralOwner: 8, DataLength: 9, NumChildren: 10, Pzxid: 11}
-	acl := []msg.ACL{{Perms: 31, Scheme: "world", ID: "anyone"}, {Perms: 1, Scheme: "digest", ID: "u:h"}}
+	acl := []zk.ACL{{Perms: 31, ID: zk.ID{Scheme: "world", ID: "anyone"}}, {Perms: 1, ID: zk.ID{Scheme: "digest", ID: "u:h"}}}
 	return map[string]msg.Body{
 		"request": &msg.Request{Session: 7, Xid: 3, Op: msg.Op{Op: 14, Ops: []msg.Op{
 			{Op: 1, Path: "/a", Data: []byte("x"), ACL: acl, Mode: 3},
 			{Op: 13, Path: "/a", Version: -1}}}},
 		"reply": &msg.Reply{Session: 7, Xid: 3, Zxid: 9, Err: -101, Path: "/a", Stat: stat, ACL: acl,
 			Results: []msg.OpResult{{Op: 15, Path: "/a", Stat: stat}, {Op: -1, Err: -2}}},
-		"forward":      &msg.Forward{Epoch: 1, Origin: 2, Seq: 3, Request: msg.Request{Op: msg.Op{Op: 5, Path: "/a"}}, Auth: []msg.ACL{{Scheme: "ip", ID: "127.0.0.1"}}},
-		"forwardReply": &msg.ForwardReply{Epoch: 1, Session: 7, Xid: 3, Zxid: 9, Err: -103, Errs: []int32{0, -103, -2}},
+		"forward":      &msg.Forward{Epoch: 1, Origin: 2, Seq: 3, Request: msg.Request{Op: msg.Op{Op: 5, Path: "/a"}}, Auth: []zk.ACL{{ID: zk.ID{Scheme: "ip", ID: "127.0.0.1"}}}},
+		"forwardReply": &msg.ForwardReply{Epoch: 1, Session: 7, Xid: 3, Zxid: 9, Err: -103, Errs: []zk.Code{0, -103, -2}},
 		"watchEvent":   &msg.WatchEvent{Session: 7, Type: 4, Path: "/a", Zxid: 9},
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -43,8 +44,8 @@ type Node struct {
 
 type fakeZnode struct {
 	data []byte
-	stat msg.Stat
-	acl  []msg.ACL
+	stat zk.Stat
+	acl  []zk.ACL
 }
 
 // Start runs a fake node 1 of ensemble "t" on a random port on 127.0.0.1,
@@ -63,7 +64,7 @@ func StartNode(t testing.TB, id msg.NodeID) *Node {
 		t.Fatal(err)
 	}
 	f := &Node{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
-		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
+		nodes: map[string]*fakeZnode{"/": {acl: zk.OpenACLUnsafe}}}
 	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleReplica}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
 		f.mu.Lock()
@@ -141,21 +142,21 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 		return nil, false
 	}
 	rep := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid}
-	if f.refuse > 0 && znode.OpCode(req.Op.Op) != znode.OpCreateSession {
+	if f.refuse > 0 && req.Op.Op != znode.OpCreateSession {
 		f.refuse--
-		rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
+		rep.Err, rep.Refused = znode.ConnectionLoss, true
 		return rep, true
 	}
-	switch znode.OpCode(req.Op.Op) {
+	switch req.Op.Op {
 	case znode.OpCreateSession:
 		if req.Session != 0 {
 			// A session moving here: the store's reattach rules.
 			switch {
 			case !f.sessions[req.Session] || string(req.Passwd) != "secret":
-				rep.Err = int32(znode.SessionExpired)
+				rep.Err = znode.SessionExpired
 			case req.LastZxid > f.zxid || f.refuseRe > 0:
 				f.refuseRe = max(0, f.refuseRe-1)
-				rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
+				rep.Err, rep.Refused = znode.ConnectionLoss, true
 			default:
 				rep.Timeout, rep.Passwd = req.Timeout, []byte("secret")
 			}
@@ -170,22 +171,22 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 		return rep, true
 	}
 	if !f.sessions[req.Session] {
-		rep.Err = int32(znode.SessionExpired)
+		rep.Err = znode.SessionExpired
 		return rep, true
 	}
 	code := f.apply(&req.Op, rep)
-	rep.Err = int32(code)
+	rep.Err = code
 	rep.Zxid = f.zxid
 	if f.lose > 0 {
 		f.lose--
-		rep = &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid, Err: int32(znode.ConnectionLoss)}
+		rep = &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid, Err: znode.ConnectionLoss}
 	}
 	return rep, true
 }
 
 func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 	n := f.nodes[op.Path]
-	switch znode.OpCode(op.Op) {
+	switch op.Op {
 	case znode.OpPing, znode.OpSync:
 		return znode.Ok
 	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
@@ -207,11 +208,11 @@ func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 		parent.stat.Cversion++
 		parent.stat.NumChildren++
 		parent.stat.Pzxid = f.zxid
-		nn := &fakeZnode{data: op.Data, acl: op.ACL, stat: msg.Stat{Czxid: f.zxid, Mzxid: f.zxid, Pzxid: f.zxid,
+		nn := &fakeZnode{data: op.Data, acl: op.ACL, stat: zk.Stat{Czxid: f.zxid, Mzxid: f.zxid, Pzxid: f.zxid,
 			Ctime: 1_700_000_000_000, Mtime: 1_700_000_000_000, DataLength: int32(len(op.Data))}}
 		f.nodes[p] = nn
 		rep.Path = p
-		if znode.OpCode(op.Op) != znode.OpCreate {
+		if op.Op != znode.OpCreate {
 			st := nn.stat
 			rep.Stat = &st
 		}
@@ -228,7 +229,7 @@ func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 		}
 		st := n.stat
 		rep.Stat = &st
-		if znode.OpCode(op.Op) == znode.OpGetData {
+		if op.Op == znode.OpGetData {
 			rep.Data = n.data
 		}
 	case znode.OpSetData:
@@ -302,11 +303,11 @@ func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 		for i := range op.Ops {
 			sub := &msg.Reply{}
 			code := f.apply(&op.Ops[i], sub)
-			r := msg.OpResult{Op: op.Ops[i].Op, Err: int32(code), Path: sub.Path, Stat: sub.Stat}
+			r := msg.OpResult{Op: op.Ops[i].Op, Err: code, Path: sub.Path, Stat: sub.Stat}
 			if code != znode.Ok {
 				rep.Results = append(rep.Results, r)
 				for range op.Ops[i+1:] {
-					rep.Results = append(rep.Results, msg.OpResult{Op: int32(znode.OpError), Err: int32(znode.RuntimeInconsistency)})
+					rep.Results = append(rep.Results, msg.OpResult{Op: znode.OpError, Err: znode.RuntimeInconsistency})
 				}
 				return code
 			}

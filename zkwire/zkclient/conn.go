@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -262,14 +263,14 @@ func (c *Conn) attach(ctx context.Context) (net.Conn, error) {
 	// Before any waiting request: the watches, then the identities, as
 	// ZooKeeper's ClientCnxn.primeConnection sends them.
 	if sw, ok := c.w.setWatches(c.lastZxid, c.serverPath); ok {
-		op := jute.OpSetWatches
+		op := zk.OpSetWatches
 		if sw.Two {
-			op = jute.OpSetWatches2
+			op = zk.OpSetWatches2
 		}
 		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidSetWatches, Type: op}, sw))
 	}
 	for i := 0; i < len(c.auths) && err == nil; i++ {
-		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &c.auths[i]))
+		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: zk.OpAuth}, &c.auths[i]))
 		c.authWait = append(c.authWait, nil)
 	}
 	if err != nil {
@@ -344,7 +345,7 @@ func (c *Conn) pinger(nc net.Conn, stop chan struct{}) {
 	c.mu.Unlock()
 	t := time.NewTicker(every)
 	defer t.Stop()
-	ping := jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}, nil)
+	ping := jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidPing, Type: zk.OpPing}, nil)
 	for {
 		select {
 		case <-stop:
@@ -440,11 +441,11 @@ func (c *Conn) reply(h jute.ReplyHeader, body []byte) error {
 	return nil
 }
 
-func codeErr(code int32, path string) error {
-	if code == 0 {
+func codeErr(code zk.Code, path string) error {
+	if code == zk.Ok {
 		return nil
 	}
-	return &znode.Error{Code: znode.Code(code), Path: path}
+	return &zk.Error{Code: code, Path: path}
 }
 
 // lose drops nc: requests in flight fail with ConnectionLoss (a malformed
@@ -488,7 +489,7 @@ func (c *Conn) Close() error {
 	c.mu.Unlock()
 	if connected {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = c.do(ctx, jute.OpCloseSession, "", jute.Empty{}, nil, nil)
+		_ = c.do(ctx, zk.OpCloseSession, "", jute.Empty{}, nil, nil)
 		cancel()
 	}
 	c.mu.Lock()
@@ -547,7 +548,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 }
 
 // do sends one request and waits for its reply, decoded into resp.
-func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Record, register func(znode.Code)) error {
+func (c *Conn) do(ctx context.Context, op zk.OpCode, path string, req, resp jute.Record, register func(znode.Code)) error {
 	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
 	// Encoded once, before a xid is taken: a request the server would
 	// drop the connection for fails here at once, instead of as a

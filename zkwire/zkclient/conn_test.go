@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -86,7 +87,7 @@ func (fc *fakeConn) next() (jute.RequestHeader, jute.Record) {
 
 func (fc *fakeConn) reply(xid int32, zxid int64, code znode.Code, r jute.Record) {
 	fc.t.Helper()
-	b := jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(code)})
+	b := jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: code})
 	if r != nil {
 		b = jute.Encode(b, r)
 	}
@@ -184,7 +185,7 @@ func get(t *testing.T, c *Conn, fc *fakeConn, path, want string) (int32, chan ge
 		ch <- getResult{d, err}
 	}()
 	h, r := fc.next()
-	if h.Type != jute.OpGetData || r.(*jute.GetDataRequest).Path != want {
+	if h.Type != zk.OpGetData || r.(*jute.GetDataRequest).Path != want {
 		t.Fatalf("request for %s: %+v %+v", path, h, r)
 	}
 	return h.Xid, ch
@@ -319,7 +320,7 @@ func TestReconnectSetWatches(t *testing.T) {
 		ch  <-chan Event
 		err error
 	}
-	serve := func(op int32, code znode.Code, zxid int64, resp jute.Record) {
+	serve := func(op zk.OpCode, code znode.Code, zxid int64, resp jute.Record) {
 		t.Helper()
 		h, _ := fc.next()
 		if h.Type != op {
@@ -327,7 +328,7 @@ func TestReconnectSetWatches(t *testing.T) {
 		}
 		fc.reply(h.Xid, zxid, code, resp)
 	}
-	do := func(f func() (<-chan Event, error), op int32, code znode.Code, resp jute.Record) <-chan Event {
+	do := func(f func() (<-chan Event, error), op zk.OpCode, code znode.Code, resp jute.Record) <-chan Event {
 		t.Helper()
 		res := make(chan watchResult, 1)
 		go func() { ch, err := f(); res <- watchResult{ch, err} }()
@@ -339,12 +340,12 @@ func TestReconnectSetWatches(t *testing.T) {
 		return r.ch
 	}
 	dataW := do(func() (<-chan Event, error) { _, _, ch, err := c.Get(ctx(t), "/d", true); return ch, err },
-		jute.OpGetData, znode.Ok, &jute.GetDataResponse{})
+		zk.OpGetData, znode.Ok, &jute.GetDataResponse{})
 	existW := do(func() (<-chan Event, error) { _, _, ch, err := c.Exists(ctx(t), "/e", true); return ch, err },
-		jute.OpExists, znode.NoNode, nil)
+		zk.OpExists, znode.NoNode, nil)
 	childW := do(func() (<-chan Event, error) { _, _, ch, err := c.Children(ctx(t), "/", true); return ch, err },
-		jute.OpGetChildren2, znode.Ok, &jute.GetChildren2Response{})
-	recW := do(func() (<-chan Event, error) { return c.AddWatch(ctx(t), "/t", true) }, jute.OpAddWatch, znode.Ok, nil)
+		zk.OpGetChildren2, znode.Ok, &jute.GetChildren2Response{})
+	recW := do(func() (<-chan Event, error) { return c.AddWatch(ctx(t), "/t", true) }, zk.OpAddWatch, znode.Ok, nil)
 	authDone := make(chan error, 1)
 	go func() { authDone <- c.AddAuth(ctx(t), "digest", []byte("u:p")) }()
 	h, r := fc.next()
@@ -364,7 +365,7 @@ func TestReconnectSetWatches(t *testing.T) {
 	fc.welcome(0x42, 9000)
 	h, r = fc.next()
 	sw, _ := r.(*jute.SetWatches)
-	if h.Xid != jute.XidSetWatches || h.Type != jute.OpSetWatches2 || sw == nil || sw.RelativeZxid != 0x20 ||
+	if h.Xid != jute.XidSetWatches || h.Type != zk.OpSetWatches2 || sw == nil || sw.RelativeZxid != 0x20 ||
 		!slices.Equal(sw.DataWatches, []string{"/r/d"}) || !slices.Equal(sw.ExistWatches, []string{"/r/e"}) ||
 		!slices.Equal(sw.ChildWatches, []string{"/r"}) || !slices.Equal(sw.PersistentRecursiveWatches, []string{"/r/t"}) ||
 		len(sw.PersistentWatches) != 0 {
@@ -378,7 +379,7 @@ func TestReconnectSetWatches(t *testing.T) {
 	fc.reply(jute.XidAuth, 0, znode.Ok, nil)
 
 	notify := func(typ EventType, path string) {
-		fc.reply(jute.XidNotification, -1, znode.Ok, &jute.WatcherEvent{Type: int32(typ), State: int32(StateSyncConnected), Path: path})
+		fc.reply(jute.XidNotification, -1, znode.Ok, &jute.WatcherEvent{Type: zk.EventType(typ), State: zk.StateSyncConnected, Path: path})
 	}
 	notify(EventNodeDataChanged, "/r/d")
 	notify(EventNodeCreated, "/r/e")
@@ -421,7 +422,7 @@ func TestPings(t *testing.T) {
 	start := time.Now()
 	for i := 0; i < 2; i++ {
 		h, _, err := jute.DecodeRequest(fc.frame())
-		if err != nil || h.Xid != jute.XidPing || h.Type != jute.OpPing {
+		if err != nil || h.Xid != jute.XidPing || h.Type != zk.OpPing {
 			t.Fatalf("got %+v %v, want a ping", h, err)
 		}
 		fc.reply(jute.XidPing, 0, znode.Ok, nil)

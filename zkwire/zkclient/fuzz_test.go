@@ -16,7 +16,7 @@ import (
 // error or the next read's EOF) and never panics.
 func FuzzReply(f *testing.F) {
 	hdr := func(xid int32, code znode.Code) []byte {
-		return jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: 1, Err: int32(code)})
+		return jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: 1, Err: code})
 	}
 	f.Add(append(hdr(1, 0), jute.Encode(nil, &jute.GetChildren2Response{Children: []string{"a"}})...))
 	f.Add(hdr(1, znode.NoNode))
