@@ -9,8 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
+
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/watcher"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -18,26 +19,24 @@ import (
 // holds no such watch.
 var ErrNoWatcher = znode.ErrNoWatcher
 
-// EventType is the type of a watch event, numbered as ZooKeeper's
-// Watcher.Event.EventType.
-type EventType int32
+// EventType is the type of a watch event, ZooKeeper's
+// Watcher.Event.EventType; its String is ZooKeeper's name ("NodeCreated",
+// ..., "None").
+type EventType = zk.EventType
 
 // Event types. EventNone is a session state change (the session expired or
 // the Conn closed); the watch-removed types are raised by the client itself
 // when a removal succeeds, as ZooKeeper's client does.
 const (
-	EventNone                   EventType = -1
-	EventNodeCreated            EventType = 1
-	EventNodeDeleted            EventType = 2
-	EventNodeDataChanged        EventType = 3
-	EventNodeChildrenChanged    EventType = 4
-	EventDataWatchRemoved       EventType = 5
-	EventChildWatchRemoved      EventType = 6
-	EventPersistentWatchRemoved EventType = 7
+	EventNone                   = zk.EventNone
+	EventNodeCreated            = zk.EventNodeCreated
+	EventNodeDeleted            = zk.EventNodeDeleted
+	EventNodeDataChanged        = zk.EventNodeDataChanged
+	EventNodeChildrenChanged    = zk.EventNodeChildrenChanged
+	EventDataWatchRemoved       = zk.EventDataWatchRemoved
+	EventChildWatchRemoved      = zk.EventChildWatchRemoved
+	EventPersistentWatchRemoved = zk.EventPersistentWatchRemoved
 )
-
-// String is ZooKeeper's name of the type ("NodeCreated", ..., "None").
-func (t EventType) String() string { return watcher.EventType(t).String() }
 
 // Event is one watch event (ZooKeeper's WatchedEvent). State is
 // StateConnected for node events and removals, StateExpired or
@@ -62,20 +61,18 @@ func (e Event) String() string {
 	return "WatchedEvent state:" + e.State.String() + " type:" + e.Type.String() + " path:" + p
 }
 
-// WatcherType selects watches for RemoveWatches and CheckWatches, numbered
-// as ZooKeeper's Watcher.WatcherType.
-type WatcherType int32
+// WatcherType selects watches for RemoveWatches and CheckWatches,
+// ZooKeeper's Watcher.WatcherType.
+type WatcherType = zk.WatcherType
 
 // Watcher types.
 const (
-	WatchChildren            WatcherType = 1
-	WatchData                WatcherType = 2 // getData and exists watches
-	WatchAny                 WatcherType = 3
-	WatchPersistent          WatcherType = 4
-	WatchPersistentRecursive WatcherType = 5
+	WatchChildren            = zk.WatchChildren
+	WatchData                = zk.WatchData // getData and exists watches
+	WatchAny                 = zk.WatchAny
+	WatchPersistent          = zk.WatchPersistent
+	WatchPersistentRecursive = zk.WatchPersistentRecursive
 )
-
-func (t WatcherType) String() string { return watcher.Type(t).String() }
 
 // kind is a listener set of the watch manager, ZKWatchManager's maps.
 type kind uint8
@@ -399,7 +396,7 @@ func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 		c.log.Debug("watch event from a node the session left dropped", "node", from, "path", ev.Path, "zxid", fmt.Sprintf("0x%x", ev.Zxid))
 		return
 	}
-	if EventType(ev.Type) == EventNone {
+	if ev.Type == EventNone {
 		// The node replaced its tree with a snapshot: its one-shot
 		// watches have fired as setWatches would, its persistent ones
 		// missed what the snapshot holds. Re-attach, as a ZooKeeper
@@ -424,7 +421,7 @@ func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 			break
 		}
 	}
-	c.watches.deliver(Event{Type: EventType(ev.Type), State: StateConnected, Path: ev.Path, Zxid: ev.Zxid})
+	c.watches.deliver(Event{Type: ev.Type, State: StateConnected, Path: ev.Path, Zxid: ev.Zxid})
 }
 
 // endWatches ends every listener when the Conn stops.
@@ -564,9 +561,9 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 	if err := validate(path, false); err != nil {
 		return nil, err
 	}
-	k, mode := kPersist, int32(0)
+	k, mode := kPersist, zk.AddWatchPersistent
 	if recursive {
-		k, mode = kRecursive, 1
+		k, mode = kRecursive, zk.AddWatchPersistentRecursive
 	}
 	l := &listener{q: newQueue(64)}
 	hook := func(rep *msg.Reply) {
@@ -574,7 +571,7 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 			c.watches.add(k, path, l)
 		}
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: znode.OpAddWatch, Path: path, Mode: mode})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: znode.OpAddWatch, Path: path, Mode: int32(mode)})
 	if err != nil {
 		return nil, err
 	}

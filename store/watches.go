@@ -32,7 +32,7 @@ func (s *Store) notify(zxid int64, notes []watcher.Notification) {
 			continue
 		}
 		s.replies = append(s.replies, Reply{To: ss.replyTo,
-			Event: &msg.WatchEvent{Session: n.Session, Type: zk.EventType(n.Type), Path: n.Path, Zxid: zxid}})
+			Event: &msg.WatchEvent{Session: n.Session, Type: n.Type, Path: n.Path, Zxid: zxid}})
 	}
 }
 
@@ -72,14 +72,14 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 	}
 	switch o.Op {
 	case znode.OpAddWatch:
-		m, ok := watcher.ModeOfAddWatch(o.Mode)
+		m, ok := watcher.ModeOfAddWatch(zk.AddWatchMode(o.Mode))
 		if !ok {
 			return &msg.Reply{Err: znode.MarshallingError, Path: o.Path}
 		}
 		s.watches.Add(ss.id, o.Path, m)
 		return &msg.Reply{}
 	case znode.OpRemoveWatches:
-		wt := watcher.Type(o.Mode)
+		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
 			return &msg.Reply{Err: znode.BadArguments, Path: o.Path}
 		}
@@ -90,7 +90,7 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 		}
 		return &msg.Reply{}
 	case znode.OpCheckWatches:
-		wt := watcher.Type(o.Mode)
+		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
 			return &msg.Reply{Err: znode.BadArguments, Path: o.Path}
 		}

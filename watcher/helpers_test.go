@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -88,7 +89,7 @@ func (e *env) add(ws ...w) {
 	checkInvariants(e.t, e.reg)
 }
 
-func n(s int64, t EventType, p string) Notification { return Notification{s, t, p} }
+func n(s int64, t zk.EventType, p string) Notification { return Notification{s, t, p} }
 
 func fmtN(ns []Notification) string {
 	var b strings.Builder

@@ -55,8 +55,9 @@ func Wire(c *zkclient.Conn) Client { return wireClient{c} }
 
 type wireClient struct{ c *zkclient.Conn }
 
-// events turns the wire client's events into the native client's, which
-// the shell prints (same type numbers, states by name).
+// events hands the wire client's events on as the native client's, which
+// the shell prints: the same ZooKeeper types, without the zxid a wire
+// notification does not carry.
 func events(in <-chan zkclient.Event) <-chan client.Event {
 	if in == nil {
 		return nil
@@ -65,16 +66,7 @@ func events(in <-chan zkclient.Event) <-chan client.Event {
 	go func() {
 		defer close(out)
 		for e := range in {
-			st := client.StateConnected
-			switch e.State {
-			case zkclient.StateDisconnected:
-				st = client.StateDisconnected
-			case zkclient.StateExpired:
-				st = client.StateExpired
-			case zkclient.StateClosed:
-				st = client.StateClosed
-			}
-			out <- client.Event{Type: client.EventType(e.Type), State: st, Path: e.Path}
+			out <- client.Event{Type: e.Type, State: e.State, Path: e.Path}
 		}
 	}()
 	return out
@@ -146,7 +138,7 @@ func (w wireClient) AddWatch(ctx context.Context, path string, recursive bool) (
 }
 
 func (w wireClient) RemoveWatches(ctx context.Context, path string, t client.WatcherType) error {
-	return w.c.RemoveWatches(ctx, path, zkclient.WatcherType(t))
+	return w.c.RemoveWatches(ctx, path, t)
 }
 
 func (w wireClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error) {

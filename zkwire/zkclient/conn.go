@@ -392,7 +392,7 @@ func (c *Conn) read(nc net.Conn) error {
 			if err := jute.Decode(body, &ev); err != nil {
 				return fmt.Errorf("%w: notification: %v", ErrBadReply, err)
 			}
-			c.w.fire(Event{Type: EventType(ev.Type), State: State(ev.State), Path: c.clientPath(ev.Path)})
+			c.w.fire(Event{Type: zk.EventType(ev.Type), State: zk.KeeperState(ev.State), Path: c.clientPath(ev.Path)})
 		case jute.XidAuth:
 			c.mu.Lock()
 			if len(c.authWait) == 0 {
@@ -478,7 +478,7 @@ func (c *Conn) failLocked(err error) {
 func (c *Conn) expireLocked() {
 	c.expired = true
 	c.failLocked(&znode.Error{Code: znode.SessionExpired})
-	c.w.endAll(Event{Type: EventNone, State: StateExpired})
+	c.w.endAll(Event{Type: zk.EventNone, State: zk.StateExpired})
 }
 
 // Close ends the session (closeSession) and the connection.
@@ -504,7 +504,7 @@ func (c *Conn) Close() error {
 		c.nc = nil
 	}
 	c.failLocked(ErrClosed)
-	c.w.endAll(Event{Type: EventNone, State: StateClosed})
+	c.w.endAll(Event{Type: zk.EventNone, State: zk.StateClosed})
 	return nil
 }
 

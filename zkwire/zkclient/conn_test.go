@@ -378,22 +378,22 @@ func TestReconnectSetWatches(t *testing.T) {
 	}
 	fc.reply(jute.XidAuth, 0, znode.Ok, nil)
 
-	notify := func(typ EventType, path string) {
+	notify := func(typ zk.EventType, path string) {
 		fc.reply(jute.XidNotification, -1, znode.Ok, &jute.WatcherEvent{Type: zk.EventType(typ), State: zk.StateSyncConnected, Path: path})
 	}
-	notify(EventNodeDataChanged, "/r/d")
-	notify(EventNodeCreated, "/r/e")
-	notify(EventNodeChildrenChanged, "/r")
-	notify(EventNodeCreated, "/r/t/u")
-	notify(EventNodeDeleted, "/r/t")
+	notify(zk.EventNodeDataChanged, "/r/d")
+	notify(zk.EventNodeCreated, "/r/e")
+	notify(zk.EventNodeChildrenChanged, "/r")
+	notify(zk.EventNodeCreated, "/r/t/u")
+	notify(zk.EventNodeDeleted, "/r/t")
 	for _, w := range []struct {
 		ch   <-chan Event
 		want []Event
 	}{
-		{dataW, []Event{{EventNodeDataChanged, StateSyncConnected, "/d"}}},
-		{existW, []Event{{EventNodeCreated, StateSyncConnected, "/e"}}},
-		{childW, []Event{{EventNodeChildrenChanged, StateSyncConnected, "/"}}},
-		{recW, []Event{{EventNodeCreated, StateSyncConnected, "/t/u"}, {EventNodeDeleted, StateSyncConnected, "/t"}}},
+		{dataW, []Event{{zk.EventNodeDataChanged, zk.StateSyncConnected, "/d"}}},
+		{existW, []Event{{zk.EventNodeCreated, zk.StateSyncConnected, "/e"}}},
+		{childW, []Event{{zk.EventNodeChildrenChanged, zk.StateSyncConnected, "/"}}},
+		{recW, []Event{{zk.EventNodeCreated, zk.StateSyncConnected, "/t/u"}, {zk.EventNodeDeleted, zk.StateSyncConnected, "/t"}}},
 	} {
 		for _, want := range w.want {
 			select {
