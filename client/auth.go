@@ -9,7 +9,6 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // AddAuth adds an identity to the session for ACL checks, as ZooKeeper's
@@ -22,7 +21,7 @@ import (
 // before anything else.
 func (c *Conn) AddAuth(ctx context.Context, scheme string, auth []byte) error {
 	id := zk.ACL{ID: zk.ID{Scheme: scheme, ID: string(auth)}}
-	if _, err := c.call(ctx, msg.Op{Op: znode.OpAuth, ACL: []zk.ACL{id}}); err != nil {
+	if _, err := c.call(ctx, msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{id}}); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -41,13 +40,13 @@ func (c *Conn) resendAuth(l *link, timeout time.Duration) error {
 	c.mu.Unlock()
 	for _, id := range auths {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: znode.OpAuth, ACL: []zk.ACL{id}}}, l)
+		rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{id}}}, l)
 		cancel()
 		if err != nil {
 			return err
 		}
 		if rep.Err != 0 {
-			return fmt.Errorf("client: auth %s again: %w", id.Scheme, &znode.Error{Code: rep.Err})
+			return fmt.Errorf("client: auth %s again: %w", id.Scheme, &zk.Error{Code: rep.Err})
 		}
 	}
 	return nil
@@ -55,18 +54,18 @@ func (c *Conn) resendAuth(l *link, timeout time.Duration) error {
 
 // WhoAmI lists the session's identities on its node, as ZooKeeper's
 // whoAmI does: a digest identity by its user name.
-func (c *Conn) WhoAmI(ctx context.Context) ([]znode.ID, error) {
-	rep, err := c.call(ctx, msg.Op{Op: znode.OpWhoAmI})
+func (c *Conn) WhoAmI(ctx context.Context) ([]zk.ID, error) {
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpWhoAmI})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]znode.ID, 0, len(rep.ACL))
+	out := make([]zk.ID, 0, len(rep.ACL))
 	for _, a := range rep.ACL {
 		user := a.ID.ID
 		if a.Scheme == "digest" { // digest ids are user:hash
 			user, _, _ = strings.Cut(user, ":")
 		}
-		out = append(out, znode.ID{Scheme: a.Scheme, ID: user})
+		out = append(out, zk.ID{Scheme: a.Scheme, ID: user})
 	}
 	return out, nil
 }
@@ -77,7 +76,7 @@ func (c *Conn) Ephemerals(ctx context.Context, prefix string) ([]string, error) 
 	if prefix == "" {
 		prefix = "/"
 	}
-	rep, err := c.call(ctx, msg.Op{Op: znode.OpGetEphemerals, Path: prefix})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetEphemerals, Path: prefix})
 	if err != nil {
 		return nil, err
 	}

@@ -16,22 +16,21 @@ import (
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // Sentinels of the common ZooKeeper errors; compare with errors.Is.
 var (
-	ErrNoNode                  = znode.ErrNoNode
-	ErrNodeExists              = znode.ErrNodeExists
-	ErrBadVersion              = znode.ErrBadVersion
-	ErrNotEmpty                = znode.ErrNotEmpty
-	ErrNoChildrenForEphemerals = znode.ErrNoChildrenForEphemerals
-	ErrSessionExpired          = znode.ErrSessionExpired
-	ErrConnectionLoss          = znode.ErrConnectionLoss
-	ErrNoAuth                  = znode.ErrNoAuth
-	ErrInvalidACL              = znode.ErrInvalidACL
-	ErrBadArguments            = znode.ErrBadArguments
-	ErrQuotaExceeded           = znode.ErrQuotaExceeded
+	ErrNoNode                  = zk.ErrNoNode
+	ErrNodeExists              = zk.ErrNodeExists
+	ErrBadVersion              = zk.ErrBadVersion
+	ErrNotEmpty                = zk.ErrNotEmpty
+	ErrNoChildrenForEphemerals = zk.ErrNoChildrenForEphemerals
+	ErrSessionExpired          = zk.ErrSessionExpired
+	ErrConnectionLoss          = zk.ErrConnectionLoss
+	ErrNoAuth                  = zk.ErrNoAuth
+	ErrInvalidACL              = zk.ErrInvalidACL
+	ErrBadArguments            = zk.ErrBadArguments
+	ErrQuotaExceeded           = zk.ErrQuotaExceeded
 )
 
 // ErrClosed is returned by calls on a closed Conn.
@@ -263,7 +262,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	c.mu.Unlock()
 	l := c.newLink(nc, ens, node)
 	rep, _, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
-		Op: msg.Op{Op: znode.OpCreateSession}}, l)
+		Op: msg.Op{Op: zk.OpCreateSession}}, l)
 	if err != nil {
 		c.shutdown(true)
 		return nil, fmt.Errorf("client: create session on node %d of %q: %w", node, ens, err)
@@ -356,7 +355,7 @@ func (c *Conn) Close() error {
 	var err error
 	if c.State() != StateExpired {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: znode.OpCloseSession}}, nil)
+		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: zk.OpCloseSession}}, nil)
 		cancel()
 	}
 	c.shutdown(true)
@@ -422,7 +421,7 @@ func (c *Conn) onReply(m *nats.Msg) {
 	}
 	now := c.mono()
 	c.lastRecv.Store(now)
-	if rep.Err != znode.ConnectionLoss {
+	if rep.Err != zk.ConnectionLoss {
 		c.lastTouch.Store(now)
 	}
 	c.pendMu.Lock()
@@ -454,11 +453,11 @@ func (c *Conn) onReply(m *nats.Msg) {
 
 // do sends req and waits for its reply, retrying refusals with
 // ConnectionLoss. A reply with an error code is returned with a
-// *znode.Error for req's path. via is the link to use (createSession on a
+// *zk.Error for req's path. via is the link to use (createSession on a
 // node not yet serving the session); nil means the session's link, waited
 // for while disconnected.
 func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
-	internal := via != nil || req.Op.Op == znode.OpCloseSession
+	internal := via != nil || req.Op.Op == zk.OpCloseSession
 	if !internal && c.closing.Load() {
 		return nil, nil, ErrClosed
 	}
@@ -485,8 +484,8 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		// successful compare-and-set into a BadVersion.
 		// A createSession may be repeated too: a new session made twice
 		// leaves one unused, which expires; a re-attach changes nothing.
-		retry := rep.Refused || readOnly(req.Op.Op) || req.Op.Op == znode.OpCreateSession
-		if code == znode.ConnectionLoss && retry && attempt < c.retry.attempts {
+		retry := rep.Refused || readOnly(req.Op.Op) || req.Op.Op == zk.OpCreateSession
+		if code == zk.ConnectionLoss && retry && attempt < c.retry.attempts {
 			dl, ok := ctx.Deadline()
 			if !ok || time.Until(dl) > backoff {
 				c.log.Debug("node not serving; retrying", "op", req.Op.Op, "path", req.Path, "backoff", backoff)
@@ -502,32 +501,32 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 				}
 			}
 		}
-		if code == znode.ConnectionLoss && via == nil {
+		if code == zk.ConnectionLoss && via == nil {
 			// Refused again and again: try the session elsewhere.
 			c.suspect(l, "requests refused with ConnectionLoss", true)
 		}
-		if code == znode.SessionExpired && via == nil {
+		if code == zk.SessionExpired && via == nil {
 			c.expire(fmt.Sprintf("node %d answered SessionExpired", l.node))
 		}
-		if code == znode.SessionMoved && via == nil {
+		if code == zk.SessionMoved && via == nil {
 			// The leader knows another node as the session's: re-attach
 			// (claiming it again), as a ZooKeeper client reconnects when
 			// its server closes the connection on SessionMoved.
 			c.suspect(l, "the leader says the session moved", false)
 		}
-		if code != znode.Ok {
-			return rep, l, &znode.Error{Code: code, Path: req.Path}
+		if code != zk.Ok {
+			return rep, l, &zk.Error{Code: code, Path: req.Path}
 		}
 		return rep, l, nil
 	}
 }
 
 // readOnly reports whether op changes nothing, so repeating it is safe.
-func readOnly(op znode.OpCode) bool {
+func readOnly(op zk.OpCode) bool {
 	switch op {
-	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
-		znode.OpSync, znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber,
-		znode.OpWhoAmI, znode.OpCheckWatches:
+	case zk.OpExists, zk.OpGetData, zk.OpGetACL, zk.OpGetChildren, zk.OpGetChildren2,
+		zk.OpSync, zk.OpPing, zk.OpMultiRead, zk.OpGetEphemerals, zk.OpGetAllChildrenNumber,
+		zk.OpWhoAmI, zk.OpCheckWatches:
 		return true
 	}
 	return false
@@ -543,8 +542,8 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 	// A re-attach (createSession naming the session) takes a xid too, so
 	// that a late answer to an earlier attempt, maybe from another node,
 	// cannot pass for this one's.
-	reattach := req.Op.Op == znode.OpCreateSession && req.Session != 0
-	numbered := req.Op.Op != znode.OpCreateSession || reattach
+	reattach := req.Op.Op == zk.OpCreateSession && req.Session != 0
+	numbered := req.Op.Op != zk.OpCreateSession || reattach
 	for {
 		l := via
 		if l == nil {
@@ -594,7 +593,7 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		if sendErr != nil {
 			forget()
 			if via != nil {
-				return nil, l, fmt.Errorf("client: send %s: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
+				return nil, l, fmt.Errorf("client: send %s: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, sendErr)
 			}
 			c.suspect(l, "publish failed: "+sendErr.Error(), false)
 			continue // not sent: wait for the next link
@@ -604,10 +603,10 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			return rep, l, nil
 		case <-ctx.Done():
 			forget()
-			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-l.lost:
 			forget()
-			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", req.Op.Op, l.node, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path})
+			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", req.Op.Op, l.node, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path})
 		case <-c.done:
 			forget()
 			return nil, l, c.termErr()
@@ -643,7 +642,7 @@ func (c *Conn) waitLink(ctx context.Context, req msg.Request) (*link, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", req.Op.Op, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-c.done:
 			return nil, c.termErr()
 		}
@@ -709,17 +708,17 @@ func (c *Conn) pinger() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)
-		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: znode.OpPing}}, nil)
+		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpPing}}, nil)
 		cancel()
 		switch {
 		case err != nil:
 			c.log.Debug("ping failed", "err", err)
-		case rep.Err == znode.ConnectionLoss:
+		case rep.Err == zk.ConnectionLoss:
 			if refused++; refused >= 2 {
 				c.suspect(l, "pings refused with ConnectionLoss", true)
 				refused = 0
 			}
-		case rep.Err == znode.SessionExpired:
+		case rep.Err == zk.SessionExpired:
 			c.expire(fmt.Sprintf("node %d answered a ping with SessionExpired", l.node))
 		default:
 			refused = 0

@@ -124,7 +124,7 @@
 // requests (msg.Request.ClientAddr is for the node's own ZooKeeper front
 // end only).
 //
-// Errors are *znode.Error values carrying the request path; compare them
+// Errors are *zk.Error values carrying the request path; compare them
 // with errors.Is against the sentinels re-exported here (ErrNoNode, ...).
 //
 // What it must not do: hold protocol state outside the conn struct, or

@@ -12,12 +12,11 @@ import (
 	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // ErrNoWatcher is RemoveWatches' and CheckWatches' error when the node
 // holds no such watch.
-var ErrNoWatcher = znode.ErrNoWatcher
+var ErrNoWatcher = zk.ErrNoWatcher
 
 // EventType is the type of a watch event, ZooKeeper's
 // Watcher.Event.EventType; its String is ZooKeeper's name ("NodeCreated",
@@ -454,19 +453,19 @@ func (c *Conn) resendWatches(l *link, rel int64, timeout time.Duration) error {
 			c.watches.state(StateConnected, rep.Zxid)
 		}
 	})
-	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: znode.OpSetWatches2, Watches: ws}}, l)
+	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpSetWatches2, Watches: ws}}, l)
 	if err != nil {
 		return err
 	}
-	if code := rep.Err; code != znode.Ok {
-		return &znode.Error{Code: code}
+	if code := rep.Err; code != zk.Ok {
+		return &zk.Error{Code: code}
 	}
 	return nil
 }
 
 // readW is a read with Watch set whose listener is registered, on
 // success, as the reply goes by.
-func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Reply, <-chan Event, error) {
+func (c *Conn) readW(ctx context.Context, op zk.OpCode, path string) (*msg.Reply, <-chan Event, error) {
 	if err := validate(path, false); err != nil {
 		return nil, nil, err
 	}
@@ -475,11 +474,11 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 	hook := func(rep *msg.Reply) {
 		var k kind
 		switch code := rep.Err; {
-		case code == znode.Ok && op == znode.OpGetChildren2:
+		case code == zk.Ok && op == zk.OpGetChildren2:
 			k = kChild
-		case code == znode.Ok:
+		case code == zk.Ok:
 			k = kData
-		case code == znode.NoNode && op == znode.OpExists:
+		case code == zk.NoNode && op == zk.OpExists:
 			k = kExist
 		default:
 			return
@@ -498,10 +497,10 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 // capacity 1) receives exactly one event, NodeDataChanged or NodeDeleted
 // (or None when the session expires or the Conn closes, or
 // DataWatchRemoved), and is then closed. No watch is set when Get fails.
-func (c *Conn) GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpGetData, path)
+func (c *Conn) GetW(ctx context.Context, path string) ([]byte, zk.Stat, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpGetData, path)
 	if err != nil {
-		return nil, znode.Stat{}, nil, err
+		return nil, zk.Stat{}, nil, err
 	}
 	return rep.Data, msg.StatOf(rep.Stat), ch, nil
 }
@@ -509,13 +508,13 @@ func (c *Conn) GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-cha
 // ExistsW is Exists that also sets a watch on path: a data watch if the
 // node exists (NodeDataChanged or NodeDeleted), an exist watch if not
 // (NodeCreated). The channel is one-shot as GetW's.
-func (c *Conn) ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpExists, path)
+func (c *Conn) ExistsW(ctx context.Context, path string) (zk.Stat, bool, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpExists, path)
 	switch {
-	case znode.CodeOf(err) == znode.NoNode:
-		return znode.Stat{}, false, ch, nil
+	case zk.CodeOf(err) == zk.NoNode:
+		return zk.Stat{}, false, ch, nil
 	case err != nil:
-		return znode.Stat{}, false, nil, err
+		return zk.Stat{}, false, nil, err
 	}
 	return msg.StatOf(rep.Stat), true, ch, nil
 }
@@ -523,10 +522,10 @@ func (c *Conn) ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-ch
 // ChildrenW is Children that also sets a child watch on path
 // (NodeChildrenChanged, or NodeDeleted). The channel is one-shot as
 // GetW's.
-func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpGetChildren2, path)
+func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, zk.Stat, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpGetChildren2, path)
 	if err != nil {
-		return nil, znode.Stat{}, nil, err
+		return nil, zk.Stat{}, nil, err
 	}
 	return rep.Children, msg.StatOf(rep.Stat), ch, nil
 }
@@ -571,7 +570,7 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 			c.watches.add(k, path, l)
 		}
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: znode.OpAddWatch, Path: path, Mode: int32(mode)})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: zk.OpAddWatch, Path: path, Mode: int32(mode)})
 	if err != nil {
 		return nil, err
 	}
@@ -587,9 +586,9 @@ func (w *Watch) Remove(ctx context.Context) error {
 	if w.Recursive {
 		t, k = WatchPersistentRecursive, kRecursive
 	}
-	op := znode.OpRemoveWatches
+	op := zk.OpRemoveWatches
 	if w.c.watches.others(k, w.Path, w.l) {
-		op = znode.OpCheckWatches
+		op = zk.OpCheckWatches
 	}
 	return w.c.removeWatches(ctx, op, w.Path, t, w.l)
 }
@@ -601,15 +600,15 @@ func (w *Watch) Remove(ctx context.Context) error {
 // the watches of GetW and ExistsW; WatchAny every kind. ErrNoWatcher
 // (NoWatcher, -121) when the node holds none.
 func (c *Conn) RemoveWatches(ctx context.Context, path string, t WatcherType) error {
-	return c.removeWatches(ctx, znode.OpRemoveWatches, path, t, nil)
+	return c.removeWatches(ctx, zk.OpRemoveWatches, path, t, nil)
 }
 
-func (c *Conn) removeWatches(ctx context.Context, op znode.OpCode, path string, t WatcherType, only *listener) error {
+func (c *Conn) removeWatches(ctx context.Context, op zk.OpCode, path string, t WatcherType, only *listener) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
 	if kindsOf(t) == nil {
-		return fmt.Errorf("client: watcher type %d: %w", t, &znode.Error{Code: znode.BadArguments, Path: path})
+		return fmt.Errorf("client: watcher type %d: %w", t, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
 	hook := func(rep *msg.Reply) {
 		if rep.Err == 0 {
@@ -627,8 +626,8 @@ func (c *Conn) CheckWatches(ctx context.Context, path string, t WatcherType) err
 		return err
 	}
 	if kindsOf(t) == nil {
-		return fmt.Errorf("client: watcher type %d: %w", t, &znode.Error{Code: znode.BadArguments, Path: path})
+		return fmt.Errorf("client: watcher type %d: %w", t, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
-	_, err := c.call(ctx, msg.Op{Op: znode.OpCheckWatches, Path: path, Mode: int32(t)})
+	_, err := c.call(ctx, msg.Op{Op: zk.OpCheckWatches, Path: path, Mode: int32(t)})
 	return err
 }

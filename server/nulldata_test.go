@@ -21,7 +21,7 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-var juteOpen = []zk.ACL{{Perms: znode.PermAll, ID: zk.ID{Scheme: "world", ID: "anyone"}}}
+var juteOpen = []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "world", ID: "anyone"}}}
 
 // writeNullAndEmptyOverJute makes, through the ZooKeeper wire protocol,
 // nodes with null and with empty data by every op that carries data, and
@@ -46,10 +46,10 @@ func writeNullAndEmptyOverJute(t *testing.T, r *rawZK) map[string]string {
 		must("create2 "+p, r.call(zk.OpCreate2, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-box-" + d.name
-		must("createContainer "+p, r.call(zk.OpCreateContainer, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: znode.Container}, &jute.Create2Response{}))
+		must("createContainer "+p, r.call(zk.OpCreateContainer, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: zk.Container}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-ttl-" + d.name
-		must("createTTL "+p, r.call(zk.OpCreateTTL, &jute.CreateTTLRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: znode.PersistentWithTTL, TTL: time.Hour.Milliseconds()}, &jute.Create2Response{}))
+		must("createTTL "+p, r.call(zk.OpCreateTTL, &jute.CreateTTLRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: zk.PersistentWithTTL, TTL: time.Hour.Milliseconds()}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-set-" + d.name
 		must("create "+p, r.call(zk.OpCreate, &jute.CreateRequest{Path: p, Data: []byte("v"), ACL: juteOpen}, &jute.CreateResponse{}))
@@ -76,17 +76,17 @@ func writeNullAndEmptyOverBus(ctx context.Context, t *testing.T, c *client.Conn)
 		data []byte
 	}{{"null", nil}, {"empty", []byte{}}} {
 		p := "/go-" + d.name
-		if _, err := c.Create(ctx, p, d.data, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, p, d.data, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/go-ttl-" + d.name
-		if _, err := c.CreateTTL(ctx, p, d.data, znode.PersistentWithTTL, nil, time.Hour); err != nil {
+		if _, err := c.CreateTTL(ctx, p, d.data, zk.PersistentWithTTL, nil, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/go-set-" + d.name
-		if _, err := c.Create(ctx, p, []byte("v"), znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, p, []byte("v"), zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Set(ctx, p, d.data, -1); err != nil {
@@ -257,7 +257,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 		if i == 200 {
 			t.Fatal("no snapshot past the writes on every node")
 		}
-		if _, err := c.Create(ctx, "/fill-", nil, znode.PersistentSequential, nil); err != nil {
+		if _, err := c.Create(ctx, "/fill-", nil, zk.PersistentSequential, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -326,7 +326,7 @@ func TestFormat1DataDirLoads(t *testing.T) {
 		}
 	}
 	check("format 1 dir", func(ctx context.Context, c *client.Conn) {
-		if _, err := c.Create(ctx, "/new-empty", []byte{}, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, "/new-empty", []byte{}, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Set(ctx, "/log-x", []byte{}, -1); err != nil {

@@ -19,7 +19,7 @@ func (s *sim) setSuperDigest(d string) {
 }
 
 func authOp(scheme, cred string) msg.Op {
-	return msg.Op{Op: znode.OpAuth, ACL: []zk.ACL{{ID: zk.ID{Scheme: scheme, ID: cred}}}}
+	return msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{{ID: zk.ID{Scheme: scheme, ID: cred}}}}
 }
 
 // TestACLPermissions checks every permission bit against every operation
@@ -52,8 +52,8 @@ func TestACLPermissions(t *testing.T) {
 	perms := []struct {
 		name string
 		bit  int32
-	}{{"READ", znode.PermRead}, {"WRITE", znode.PermWrite}, {"CREATE", znode.PermCreate},
-		{"DELETE", znode.PermDelete}, {"ADMIN", znode.PermAdmin}}
+	}{{"READ", zk.PermRead}, {"WRITE", zk.PermWrite}, {"CREATE", zk.PermCreate},
+		{"DELETE", zk.PermDelete}, {"ADMIN", zk.PermAdmin}}
 
 	for _, node := range []msg.NodeID{f, l} {
 		who := map[string]*tc{
@@ -69,7 +69,7 @@ func TestACLPermissions(t *testing.T) {
 				t.Fatalf("addauth %s: %s", name, rp.Err)
 			}
 		}
-		if rp := who["ipIn"].do(node, msg.Op{Op: znode.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0] != (zk.ACL{ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}) {
+		if rp := who["ipIn"].do(node, msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0] != (zk.ACL{ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}) {
 			t.Fatalf("whoAmI of an ip session: %+v", rp.ACL)
 		}
 		su := who["super"]
@@ -82,10 +82,10 @@ func TestACLPermissions(t *testing.T) {
 				if sc.name == "auth" {
 					creator = who["u1"]
 				}
-				if rp := creator.do(node, msg.Op{Op: znode.OpCreate, Path: path, ACL: []zk.ACL{acl}}); rp.Err != 0 {
+				if rp := creator.do(node, msg.Op{Op: zk.OpCreate, Path: path, ACL: []zk.ACL{acl}}); rp.Err != 0 {
 					t.Fatalf("create %s: %s", path, rp.Err)
 				}
-				stored := su.do(node, msg.Op{Op: znode.OpGetACL, Path: path})
+				stored := su.do(node, msg.Op{Op: zk.OpGetACL, Path: path})
 				if stored.Err != 0 || len(stored.ACL) != 1 {
 					t.Fatalf("super getACL %s: %s %+v", path, stored.Err, stored.ACL)
 				}
@@ -93,7 +93,7 @@ func TestACLPermissions(t *testing.T) {
 					t.Fatalf("auth ACL expanded to %+v", stored.ACL)
 				}
 				// The child is open: never affected by the parent's ACL.
-				if rp := su.do(node, create(path+"/c", "", znode.Persistent)); rp.Err != 0 {
+				if rp := su.do(node, create(path+"/c", "", zk.Persistent)); rp.Err != 0 {
 					t.Fatalf("create %s/c: %s", path, rp.Err)
 				}
 				ops := []struct {
@@ -102,24 +102,24 @@ func TestACLPermissions(t *testing.T) {
 					op   msg.Op
 					undo func() // puts the state back after a success
 				}{
-					{"getData", znode.PermRead, getData(path), nil},
-					{"getChildren", znode.PermRead, msg.Op{Op: znode.OpGetChildren, Path: path}, nil},
-					{"getChildren2", znode.PermRead, msg.Op{Op: znode.OpGetChildren2, Path: path}, nil},
-					{"getACL", znode.PermRead, msg.Op{Op: znode.OpGetACL, Path: path}, nil},
-					{"setData", znode.PermWrite, setData(path, "x", -1), nil},
-					{"setACL", znode.PermAdmin, msg.Op{Op: znode.OpSetACL, Path: path, ACL: stored.ACL, Version: -1}, nil},
-					{"create", znode.PermCreate, create(path+"/d", "", znode.Persistent), func() {
-						su.do(node, msg.Op{Op: znode.OpDelete, Path: path + "/d", Version: -1})
+					{"getData", zk.PermRead, getData(path), nil},
+					{"getChildren", zk.PermRead, msg.Op{Op: zk.OpGetChildren, Path: path}, nil},
+					{"getChildren2", zk.PermRead, msg.Op{Op: zk.OpGetChildren2, Path: path}, nil},
+					{"getACL", zk.PermRead, msg.Op{Op: zk.OpGetACL, Path: path}, nil},
+					{"setData", zk.PermWrite, setData(path, "x", -1), nil},
+					{"setACL", zk.PermAdmin, msg.Op{Op: zk.OpSetACL, Path: path, ACL: stored.ACL, Version: -1}, nil},
+					{"create", zk.PermCreate, create(path+"/d", "", zk.Persistent), func() {
+						su.do(node, msg.Op{Op: zk.OpDelete, Path: path + "/d", Version: -1})
 					}},
-					{"delete", znode.PermDelete, msg.Op{Op: znode.OpDelete, Path: path + "/c", Version: -1}, func() {
-						su.do(node, create(path+"/c", "", znode.Persistent))
+					{"delete", zk.PermDelete, msg.Op{Op: zk.OpDelete, Path: path + "/c", Version: -1}, func() {
+						su.do(node, create(path+"/c", "", zk.Persistent))
 					}},
 				}
 				for _, o := range ops {
 					for name, c := range who {
-						want := znode.NoAuth
+						want := zk.NoAuth
 						if name == "super" || o.need == p.bit && matches[sc.name][name] {
-							want = znode.Ok
+							want = zk.Ok
 						}
 						rp := c.do(node, o.op)
 						if got := rp.Err; got != want {
@@ -135,7 +135,7 @@ func TestACLPermissions(t *testing.T) {
 					if rp := c.do(node, getData(path+"/c")); rp.Err != 0 {
 						t.Errorf("%s: read of the open child %s/c: %s", name, path, rp.Err)
 					}
-					if rp := c.do(node, msg.Op{Op: znode.OpExists, Path: path}); rp.Err != 0 {
+					if rp := c.do(node, msg.Op{Op: zk.OpExists, Path: path}); rp.Err != 0 {
 						t.Errorf("%s: exists %s: %s", name, path, rp.Err)
 					}
 				}
@@ -152,18 +152,18 @@ func TestIPAuth(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
 	a := s.sessionFrom(f, "a", "10.1.2.3")
-	creatorAll := []zk.ACL{{Perms: znode.PermAll, ID: zk.ID{Scheme: "auth"}}}
-	if rp := a.do(f, msg.Op{Op: znode.OpCreate, Path: "/x", ACL: creatorAll}); rp.Err != znode.InvalidACL {
+	creatorAll := []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "auth"}}}
+	if rp := a.do(f, msg.Op{Op: zk.OpCreate, Path: "/x", ACL: creatorAll}); rp.Err != zk.InvalidACL {
 		t.Fatalf("auth ACL from an ip-only session: %s", rp.Err)
 	}
-	ipACL := []zk.ACL{{Perms: znode.PermAll, ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}}
-	if rp := a.do(f, msg.Op{Op: znode.OpCreate, Path: "/x", ACL: ipACL}); rp.Err != 0 {
+	ipACL := []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}}
+	if rp := a.do(f, msg.Op{Op: zk.OpCreate, Path: "/x", ACL: ipACL}); rp.Err != 0 {
 		t.Fatalf("create: %s", rp.Err)
 	}
 	if rp := a.do(f, authOp("ip", "whatever")); rp.Err != 0 {
 		t.Fatalf("addauth ip with an address: %s", rp.Err)
 	}
-	if rp := a.do(f, authOp("world", "anyone")); rp.Err != znode.AuthFailed {
+	if rp := a.do(f, authOp("world", "anyone")); rp.Err != zk.AuthFailed {
 		t.Fatalf("addauth world: %s", rp.Err)
 	}
 	if rp := a.do(f, getData("/x")); rp.Err != 0 {
@@ -171,7 +171,7 @@ func TestIPAuth(t *testing.T) {
 	}
 	// The client reconnects to the leader from another address.
 	req := &msg.Request{Session: a.session, Passwd: Passwd(a.session), ReplyTo: a.name, ClientAddr: "10.9.9.9",
-		Op: msg.Op{Op: znode.OpCreateSession}}
+		Op: msg.Op{Op: zk.OpCreateSession}}
 	n := s.nodes[l]
 	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: l, Role: msg.RoleReplica}, req)); err != nil {
 		t.Fatal(err)
@@ -180,13 +180,13 @@ func TestIPAuth(t *testing.T) {
 	if rp := a.wait(0); rp.Err != 0 {
 		t.Fatalf("re-attach: %s", rp.Err)
 	}
-	if rp := a.do(l, msg.Op{Op: znode.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0].ID.ID != "10.9.9.9" {
+	if rp := a.do(l, msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0].ID.ID != "10.9.9.9" {
 		t.Fatalf("whoAmI after the move: %+v", rp.ACL)
 	}
-	if rp := a.do(l, getData("/x")); rp.Err != znode.NoAuth {
+	if rp := a.do(l, getData("/x")); rp.Err != zk.NoAuth {
 		t.Fatalf("read from another address: %s", rp.Err)
 	}
-	if rp := a.do(l, setData("/x", "y", -1)); rp.Err != znode.NoAuth {
+	if rp := a.do(l, setData("/x", "y", -1)); rp.Err != zk.NoAuth {
 		t.Fatalf("write from another address: %s", rp.Err)
 	}
 }

@@ -15,27 +15,27 @@ import (
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // Request kinds by what the serving node does with them.
-func isWrite(op znode.OpCode) bool {
+func isWrite(op zk.OpCode) bool {
 	switch op {
-	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL,
-		znode.OpDelete, znode.OpSetData, znode.OpSetACL, znode.OpCheck, znode.OpMulti,
-		znode.OpCloseSession, znode.OpCreateSession, znode.OpSync:
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL,
+		zk.OpDelete, zk.OpSetData, zk.OpSetACL, zk.OpCheck, zk.OpMulti,
+		zk.OpCloseSession, zk.OpCreateSession, zk.OpSync:
 		return true
 	}
 	return false
 }
 
-func isRead(op znode.OpCode) bool {
+func isRead(op zk.OpCode) bool {
 	switch op {
-	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
-		znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber, znode.OpWhoAmI,
-		znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
+	case zk.OpExists, zk.OpGetData, zk.OpGetACL, zk.OpGetChildren, zk.OpGetChildren2,
+		zk.OpPing, zk.OpMultiRead, zk.OpGetEphemerals, zk.OpGetAllChildrenNumber, zk.OpWhoAmI,
+		zk.OpAddWatch, zk.OpRemoveWatches, zk.OpCheckWatches, zk.OpSetWatches, zk.OpSetWatches2:
 		return true
 	}
 	return false
 }
 
-func errReply(c znode.Code) *msg.Reply { return &msg.Reply{Err: c} }
+func errReply(c zk.Code) *msg.Reply { return &msg.Reply{Err: c} }
 
 func (s *Store) reply(to string, rp *msg.Reply) {
 	rp.Zxid = s.tree.LastZxid()
@@ -48,16 +48,16 @@ func (s *Store) onRequest(req *msg.Request) {
 	if !s.serving {
 		// Like a ZooKeeper server that is not synced: no service. The
 		// client tries again or elsewhere.
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: znode.ConnectionLoss, Refused: true})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: zk.ConnectionLoss, Refused: true})
 		return
 	}
-	if op == znode.OpCreateSession && req.Session != 0 {
+	if op == zk.OpCreateSession && req.Session != 0 {
 		s.reattach(req)
 		return
 	}
 	var ss *session
 	var rv *call // revalidation of a session unknown here
-	if op == znode.OpCreateSession {
+	if op == zk.OpCreateSession {
 		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
 		s.nextSession++
 		s.sessions[ss.id] = ss
@@ -70,7 +70,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		// one is checked: checking only a session's first request at
 		// this node let anyone who can publish requests act for a
 		// session already served here (TestSessionLifecycle).
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: znode.SessionExpired})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: zk.SessionExpired})
 		return
 	} else if ss = s.sessions[req.Session]; ss == nil {
 		// A session moving to this node (its old node failed). Like
@@ -83,7 +83,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		// holds of it is refused (TestSessionMovedKeepsOrder).
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
-		rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: znode.OpSync}},
+		rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: zk.OpSync}},
 			forwarded: true, revalidate: true, attach: true}
 		ss.queue = append(ss.queue, rv)
 		ss.fwdSeq++
@@ -102,10 +102,10 @@ func (s *Store) onRequest(req *msg.Request) {
 		ss.fwdSeq++
 		c.seq = ss.fwdSeq
 	case isRead(op):
-	case op == znode.OpAuth:
+	case op == zk.OpAuth:
 		c.reply = addAuth(ss, &c.req.Op)
 	default:
-		c.reply = errReply(znode.Unimplemented)
+		c.reply = errReply(zk.Unimplemented)
 	}
 	// Forward only once c is queued: on the leader a forward may be
 	// answered at once, and a revalidation that finds the session gone
@@ -140,14 +140,14 @@ func addAuth(ss *session, o *msg.Op) *msg.Reply {
 				return &msg.Reply{}
 			}
 		}
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
 	if len(o.ACL) != 1 || o.ACL[0].Scheme != "digest" {
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
 	user, pw, ok := strings.Cut(o.ACL[0].ID.ID, ":")
 	if !ok {
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
 	id := zk.ACL{ID: zk.ID{Scheme: "digest", ID: znode.DigestID(user, pw)}}
 	if !slices.Contains(ss.auth, id) {
@@ -226,11 +226,11 @@ func answerReply(c *call) *msg.Reply {
 	fr := c.answer
 	rp := &msg.Reply{Err: fr.Err}
 	switch {
-	case c.req.Op.Op == znode.OpSync && fr.Err == 0:
+	case c.req.Op.Op == zk.OpSync && fr.Err == 0:
 		rp.Path = c.req.Path
 	case len(fr.Errs) > 0:
 		for _, e := range fr.Errs {
-			rp.Results = append(rp.Results, msg.OpResult{Op: znode.OpError, Err: e})
+			rp.Results = append(rp.Results, msg.OpResult{Op: zk.OpError, Err: e})
 		}
 	}
 	return rp
@@ -246,14 +246,14 @@ func (s *Store) onForward(f *msg.Forward) {
 		return
 	}
 	req := &f.Request
-	if op := req.Op.Op; op != znode.OpCreateSession && !s.prep.SessionLive(req.Session) {
+	if op := req.Op.Op; op != zk.OpCreateSession && !s.prep.SessionLive(req.Session) {
 		// Closed (or never created): no order to keep any more. A node
 		// that serves the session afresh, to tell its client it
 		// expired, starts a new sequence, and duplicates of old
 		// forwards must not reach the log (as ZooKeeper's checkSession).
 		fr := &msg.ForwardReply{Epoch: s.epoch, Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()}
-		if op != znode.OpSync {
-			fr.Err = znode.SessionExpired
+		if op != zk.OpSync {
+			fr.Err = zk.SessionExpired
 		}
 		s.answer(f.Origin, fr)
 		return
@@ -286,11 +286,11 @@ func (s *Store) onForward(f *msg.Forward) {
 		// taking it now would apply it after the writes the client made
 		// since (ZooKeeper's SessionMovedException).
 		seen.lastSeq = f.Seq
-		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: znode.SessionMoved})
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.SessionMoved})
 		return
 	}
 	op := req.Op.Op
-	if op == znode.OpSync {
+	if op == zk.OpSync {
 		seen.lastSeq = f.Seq
 		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()})
 		return
@@ -302,13 +302,13 @@ func (s *Store) onForward(f *msg.Forward) {
 	zreq, err := toRequest(req)
 	seen.lastSeq = f.Seq
 	if err != nil {
-		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: znode.CodeOf(err)})
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.CodeOf(err)})
 		return
 	}
 	hdr := znode.TxnHeader{Session: req.Session, Cxid: req.Xid, Zxid: int64(next), Time: s.now, Type: op}
 	txn, err := s.prep.Prepare(hdr, zreq, idsOf(f.Auth))
 	if err != nil {
-		fr := &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: znode.CodeOf(err)}
+		fr := &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.CodeOf(err)}
 		if m, ok := txn.(znode.MultiTxn); ok {
 			for _, op := range m.Ops {
 				e, _ := op.(znode.ErrorTxn)
@@ -351,36 +351,36 @@ func (s *Store) answer(origin msg.NodeID, fr *msg.ForwardReply) {
 // toRequest turns a client write into the znode request Prep takes.
 func toRequest(r *msg.Request) (znode.Request, error) {
 	switch op := r.Op.Op; op {
-	case znode.OpCreateSession:
+	case zk.OpCreateSession:
 		return znode.CreateSession{Timeout: r.Timeout}, nil
-	case znode.OpCloseSession:
+	case zk.OpCloseSession:
 		return znode.CloseSession{}, nil
 	}
 	return toOp(&r.Op, true)
 }
 
-var errBadOp = &znode.Error{Code: znode.BadArguments}
+var errBadOp = &zk.Error{Code: zk.BadArguments}
 
 func toOp(o *msg.Op, multiOK bool) (znode.Request, error) {
 	switch op := o.Op; op {
-	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
-		mode := znode.CreateMode(o.Mode)
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
+		mode := zk.CreateMode(o.Mode)
 		switch {
 		case !mode.Valid(),
-			op == znode.OpCreateContainer && mode != znode.Container,
-			(op == znode.OpCreateTTL) != mode.IsTTL():
-			return nil, &znode.Error{Code: znode.BadArguments, Path: o.Path}
+			op == zk.OpCreateContainer && mode != zk.Container,
+			(op == zk.OpCreateTTL) != mode.IsTTL():
+			return nil, &zk.Error{Code: zk.BadArguments, Path: o.Path}
 		}
 		return znode.Create{Path: o.Path, Data: o.Data, ACL: o.ACL, Mode: mode, TTL: o.TTL}, nil
-	case znode.OpDelete:
+	case zk.OpDelete:
 		return znode.Delete{Path: o.Path, Version: o.Version}, nil
-	case znode.OpSetData:
+	case zk.OpSetData:
 		return znode.SetData{Path: o.Path, Data: o.Data, Version: o.Version}, nil
-	case znode.OpSetACL:
+	case zk.OpSetACL:
 		return znode.SetACL{Path: o.Path, ACL: o.ACL, Version: o.Version}, nil
-	case znode.OpCheck:
+	case zk.OpCheck:
 		return znode.Check{Path: o.Path, Version: o.Version}, nil
-	case znode.OpMulti:
+	case zk.OpMulti:
 		if !multiOK {
 			return nil, errBadOp
 		}
@@ -394,26 +394,26 @@ func toOp(o *msg.Op, multiOK bool) (znode.Request, error) {
 		}
 		return m, nil
 	}
-	return nil, &znode.Error{Code: znode.Unimplemented}
+	return nil, &zk.Error{Code: zk.Unimplemented}
 }
 
 // writeReply is the answer to a write whose txn was just applied.
 func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.Reply {
 	rp := &msg.Reply{Err: res.Err}
 	switch c.req.Op.Op {
-	case znode.OpCreateSession:
+	case zk.OpCreateSession:
 		rp.Timeout, rp.Passwd = c.req.Timeout, s.passwd(hdr.Session)
-	case znode.OpCreate:
+	case zk.OpCreate:
 		rp.Path = res.Path
-	case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
+	case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
 		rp.Path, rp.Stat = res.Path, &res.Stat
-	case znode.OpSetData, znode.OpSetACL:
+	case zk.OpSetData, zk.OpSetACL:
 		rp.Stat = &res.Stat
-	case znode.OpMulti:
+	case zk.OpMulti:
 		for _, r := range res.Multi {
 			or := msg.OpResult{Op: r.Type, Err: r.Err, Path: r.Path}
 			switch r.Type {
-			case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL, znode.OpSetData:
+			case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL, zk.OpSetData:
 				or.Stat = &r.Stat
 			}
 			rp.Results = append(rp.Results, or)
@@ -429,21 +429,21 @@ func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.
 func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
 	auth := idsOf(ss.auth)
 	switch req.Op.Op {
-	case znode.OpPing:
+	case zk.OpPing:
 		return &msg.Reply{}
-	case znode.OpWhoAmI:
+	case zk.OpWhoAmI:
 		return &msg.Reply{ACL: ss.auth}
-	case znode.OpGetEphemerals:
+	case zk.OpGetEphemerals:
 		return &msg.Reply{Children: s.tree.Ephemerals(ss.id, req.Path)}
-	case znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
+	case zk.OpAddWatch, zk.OpRemoveWatches, zk.OpCheckWatches, zk.OpSetWatches, zk.OpSetWatches2:
 		return s.watchOp(ss, req)
-	case znode.OpMultiRead:
+	case zk.OpMultiRead:
 		rp := &msg.Reply{}
 		for i := range req.Ops {
 			sub := s.readOp(&req.Ops[i], auth)
 			or := msg.OpResult{Op: req.Ops[i].Op, Err: sub.Err, Data: sub.Data, Children: sub.Children, Stat: sub.Stat}
 			if sub.Err != 0 {
-				or = msg.OpResult{Op: znode.OpError, Err: sub.Err}
+				or = msg.OpResult{Op: zk.OpError, Err: sub.Err}
 			}
 			rp.Results = append(rp.Results, or)
 		}
@@ -454,19 +454,19 @@ func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
 	return rp
 }
 
-func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
-	fail := func(err error) *msg.Reply { return &msg.Reply{Err: znode.CodeOf(err), Path: o.Path} }
+func (s *Store) readOp(o *msg.Op, auth []zk.ID) *msg.Reply {
+	fail := func(err error) *msg.Reply { return &msg.Reply{Err: zk.CodeOf(err), Path: o.Path} }
 	if err := znode.ValidatePath(o.Path, false); err != nil {
 		return fail(err)
 	}
 	switch o.Op {
-	case znode.OpExists:
+	case zk.OpExists:
 		st, ok := s.tree.Exists(o.Path)
 		if !ok {
-			return fail(&znode.Error{Code: znode.NoNode, Path: o.Path})
+			return fail(&zk.Error{Code: zk.NoNode, Path: o.Path})
 		}
 		return &msg.Reply{Stat: &st}
-	case znode.OpGetData:
+	case zk.OpGetData:
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
 		}
@@ -475,7 +475,7 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 			return fail(err)
 		}
 		return &msg.Reply{Data: data, Stat: &st}
-	case znode.OpGetACL:
+	case zk.OpGetACL:
 		// ZooKeeper 3.5+ (ZOOKEEPER-1392): getACL needs READ.
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
@@ -485,7 +485,7 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 			return fail(err)
 		}
 		return &msg.Reply{ACL: acl, Stat: &st}
-	case znode.OpGetChildren, znode.OpGetChildren2:
+	case zk.OpGetChildren, zk.OpGetChildren2:
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
 		}
@@ -494,14 +494,14 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 			return fail(err)
 		}
 		return &msg.Reply{Children: kids, Stat: &st}
-	case znode.OpGetAllChildrenNumber:
+	case zk.OpGetAllChildrenNumber:
 		n, err := s.tree.AllChildrenNumber(o.Path)
 		if err != nil {
 			return fail(err)
 		}
 		return &msg.Reply{Count: int32(n)}
 	}
-	return fail(&znode.Error{Code: znode.Unimplemented})
+	return fail(&zk.Error{Code: zk.Unimplemented})
 }
 
 // idsOf is a session's authenticated ids as Prep and the ACL checks take

@@ -43,13 +43,13 @@ func (s *Store) watchRead(ss *session, o *msg.Op, rp *msg.Reply) {
 		return
 	}
 	switch op := o.Op; {
-	case op == znode.OpExists && rp.Err == 0:
+	case op == zk.OpExists && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Data)
-	case op == znode.OpExists && rp.Err == znode.NoNode:
+	case op == zk.OpExists && rp.Err == zk.NoNode:
 		s.watches.Add(ss.id, o.Path, watcher.Exist)
-	case op == znode.OpGetData && rp.Err == 0:
+	case op == zk.OpGetData && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Data)
-	case (op == znode.OpGetChildren || op == znode.OpGetChildren2) && rp.Err == 0:
+	case (op == zk.OpGetChildren || op == zk.OpGetChildren2) && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Child)
 	}
 }
@@ -58,7 +58,7 @@ func (s *Store) watchRead(ss *session, o *msg.Op, rp *msg.Reply) {
 func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 	o := &req.Op
 	switch o.Op {
-	case znode.OpSetWatches, znode.OpSetWatches2:
+	case zk.OpSetWatches, zk.OpSetWatches2:
 		w := o.Watches
 		if w == nil {
 			return &msg.Reply{}
@@ -68,38 +68,38 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 		return &msg.Reply{}
 	}
 	if err := znode.ValidatePath(o.Path, false); err != nil {
-		return &msg.Reply{Err: znode.CodeOf(err), Path: o.Path}
+		return &msg.Reply{Err: zk.CodeOf(err), Path: o.Path}
 	}
 	switch o.Op {
-	case znode.OpAddWatch:
+	case zk.OpAddWatch:
 		m, ok := watcher.ModeOfAddWatch(zk.AddWatchMode(o.Mode))
 		if !ok {
-			return &msg.Reply{Err: znode.MarshallingError, Path: o.Path}
+			return &msg.Reply{Err: zk.MarshallingError, Path: o.Path}
 		}
 		s.watches.Add(ss.id, o.Path, m)
 		return &msg.Reply{}
-	case znode.OpRemoveWatches:
+	case zk.OpRemoveWatches:
 		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
-			return &msg.Reply{Err: znode.BadArguments, Path: o.Path}
+			return &msg.Reply{Err: zk.BadArguments, Path: o.Path}
 		}
 		// The watch-removed events are the client library's to raise,
 		// as in ZooKeeper; the node only drops the registration.
 		if _, ok := s.watches.Remove(ss.id, o.Path, wt); !ok {
-			return &msg.Reply{Err: znode.NoWatcher, Path: o.Path}
+			return &msg.Reply{Err: zk.NoWatcher, Path: o.Path}
 		}
 		return &msg.Reply{}
-	case znode.OpCheckWatches:
+	case zk.OpCheckWatches:
 		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
-			return &msg.Reply{Err: znode.BadArguments, Path: o.Path}
+			return &msg.Reply{Err: zk.BadArguments, Path: o.Path}
 		}
 		if !s.watches.Check(ss.id, o.Path, wt) {
-			return &msg.Reply{Err: znode.NoWatcher, Path: o.Path}
+			return &msg.Reply{Err: zk.NoWatcher, Path: o.Path}
 		}
 		return &msg.Reply{}
 	}
-	return &msg.Reply{Err: znode.Unimplemented}
+	return &msg.Reply{Err: zk.Unimplemented}
 }
 
 // rewatch re-checks every registered watch against a tree that replaced

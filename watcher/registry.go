@@ -419,7 +419,7 @@ func (r *Registry) DropSession(session int64) {
 // A watch that fires here is not registered again (it was one-shot). The
 // notifications come in the order of the lists.
 func (r *Registry) SetWatches(session, relZxid int64, data, exist, child, persistent, persistentRecursive []string,
-	lookup func(path string) (znode.Stat, bool)) []Notification {
+	lookup func(path string) (zk.Stat, bool)) []Notification {
 	var out []Notification
 	for _, p := range data {
 		st, ok := lookup(p)

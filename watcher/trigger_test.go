@@ -32,7 +32,7 @@ func TestTrigger(t *testing.T) {
 			nil, []w{{1, "/a", Data}}},
 		{"data/setACL fires nothing", []string{"/a"}, []w{{1, "/a", Data}},
 			func(e *env) []Notification {
-				return e.apply(0, znode.SetACLTxn{Path: "/a", ACL: znode.ReadACLUnsafe, Version: 1})
+				return e.apply(0, znode.SetACLTxn{Path: "/a", ACL: zk.ReadACLUnsafe, Version: 1})
 			},
 			nil, []w{{1, "/a", Data}}},
 		{"exist/create", nil, []w{{1, "/a", Exist}},
@@ -190,7 +190,7 @@ func TestMulti(t *testing.T) {
 
 	// A failed multi changes nothing and fires nothing.
 	e.add(w{3, "/", Child})
-	failed := znode.MultiTxn{Ops: []znode.Txn{znode.ErrorTxn{Err: znode.Ok}, znode.ErrorTxn{Err: znode.NoNode}}}
+	failed := znode.MultiTxn{Ops: []znode.Txn{znode.ErrorTxn{Err: zk.Ok}, znode.ErrorTxn{Err: zk.NoNode}}}
 	wantN(t, e.apply(0, failed), nil)
 	wantWatches(t, e.reg, []w{{3, "/", Child}, {4, "/", PersistentRecursive}, {2, "/m", Persistent}})
 }

@@ -1,6 +1,10 @@
 package znode
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/paddock-zk/paddock/zk"
+)
 
 // Ephemeral-owner encodings of EphemeralType.java: a container has the
 // minimum int64; a TTL node has 0xFF in the top byte, the extended-type bits
@@ -59,7 +63,7 @@ type TxnHeader struct {
 	Cxid    int32
 	Zxid    int64
 	Time    int64
-	Type    OpCode
+	Type    zk.OpCode
 }
 
 // ChangeType is what an applied txn did to one path, for the watch system.
@@ -98,10 +102,10 @@ type Change struct {
 // ErrorResult semantics (Ok before the failing op, its code, then
 // RuntimeInconsistency).
 type OpResult struct {
-	Type OpCode // the txn's op; OpError for error results
-	Err  Code
+	Type zk.OpCode // the txn's op; OpError for error results
+	Err  zk.Code
 	Path string
-	Stat Stat
+	Stat zk.Stat
 }
 
 // Result is what Apply did. Err is the client-visible outcome (an ErrorTxn's
@@ -110,10 +114,10 @@ type OpResult struct {
 // tree is then unchanged.
 type Result struct {
 	Zxid    int64
-	Type    OpCode // the txn's op
-	Err     Code
-	Path    string // created/deleted/changed path
-	Stat    Stat   // the node's Stat after create, setData, setACL
+	Type    zk.OpCode // the txn's op
+	Err     zk.Code
+	Path    string  // created/deleted/changed path
+	Stat    zk.Stat // the node's Stat after create, setData, setACL
 	Multi   []OpResult
 	Changes []Change
 	Fault   error

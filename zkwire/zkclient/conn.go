@@ -18,7 +18,7 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// Errors of the client. Server errors are *znode.Error with the
+// Errors of the client. Server errors are *zk.Error with the
 // request's path (as the server was asked, without the chroot).
 var (
 	ErrBadReply      = errors.New("zkclient: malformed reply")
@@ -107,7 +107,7 @@ type pending struct {
 	xid      int32
 	path     string // for the error, as the caller named it
 	resp     jute.Record
-	register func(code znode.Code) // run by the reader before done
+	register func(code zk.Code) // run by the reader before done
 	done     chan error
 }
 
@@ -164,7 +164,7 @@ func Connect(ctx context.Context, connect string, opts ...Option) (*Conn, error)
 				go c.serve(nc)
 				return c, nil
 			}
-			if errors.Is(err, znode.ErrSessionExpired) {
+			if errors.Is(err, zk.ErrSessionExpired) {
 				return nil, err
 			}
 			last = err
@@ -256,7 +256,7 @@ func (c *Conn) attach(ctx context.Context) (net.Conn, error) {
 	if resp.TimeOut <= 0 {
 		nc.Close()
 		c.expireLocked()
-		return nil, &znode.Error{Code: znode.SessionExpired}
+		return nil, &zk.Error{Code: zk.SessionExpired}
 	}
 	c.sessionID, c.passwd = resp.SessionID, resp.Passwd
 	c.timeout = time.Duration(resp.TimeOut) * time.Millisecond
@@ -426,8 +426,8 @@ func (c *Conn) reply(h jute.ReplyHeader, body []byte) error {
 		c.lastZxid = h.Zxid
 	}
 	c.mu.Unlock()
-	code := znode.Code(h.Err)
-	if code == znode.Ok && p.resp != nil {
+	code := zk.Code(h.Err)
+	if code == zk.Ok && p.resp != nil {
 		if err := jute.Decode(body, p.resp); err != nil {
 			err = fmt.Errorf("%w: xid %d: %v", ErrBadReply, h.Xid, err)
 			p.done <- err
@@ -459,7 +459,7 @@ func (c *Conn) lose(nc net.Conn) {
 	}
 	c.nc = nil
 	c.up = make(chan struct{})
-	c.failLocked(&znode.Error{Code: znode.ConnectionLoss})
+	c.failLocked(&zk.Error{Code: zk.ConnectionLoss})
 }
 
 func (c *Conn) failLocked(err error) {
@@ -477,7 +477,7 @@ func (c *Conn) failLocked(err error) {
 
 func (c *Conn) expireLocked() {
 	c.expired = true
-	c.failLocked(&znode.Error{Code: znode.SessionExpired})
+	c.failLocked(&zk.Error{Code: zk.SessionExpired})
 	c.w.endAll(Event{Type: zk.EventNone, State: zk.StateExpired})
 }
 
@@ -521,7 +521,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 			return ErrClosed
 		case c.expired:
 			c.mu.Unlock()
-			return &znode.Error{Code: znode.SessionExpired, Path: path}
+			return &zk.Error{Code: zk.SessionExpired, Path: path}
 		}
 		if c.nc == nil {
 			up := c.up
@@ -539,7 +539,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 		if err := c.writeLocked(nc, frame()); err != nil {
 			c.mu.Unlock()
 			nc.Close()
-			return &znode.Error{Code: znode.ConnectionLoss, Path: path}
+			return &zk.Error{Code: zk.ConnectionLoss, Path: path}
 		}
 		queued()
 		c.mu.Unlock()
@@ -548,7 +548,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 }
 
 // do sends one request and waits for its reply, decoded into resp.
-func (c *Conn) do(ctx context.Context, op zk.OpCode, path string, req, resp jute.Record, register func(znode.Code)) error {
+func (c *Conn) do(ctx context.Context, op zk.OpCode, path string, req, resp jute.Record, register func(zk.Code)) error {
 	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
 	// Encoded once, before a xid is taken: a request the server would
 	// drop the connection for fails here at once, instead of as a

@@ -6,7 +6,6 @@ import (
 
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // ConfigPath is the znode getConfig reads, never under the chroot.
@@ -14,10 +13,10 @@ const ConfigPath = "/zookeeper/config"
 
 // Create creates path and returns the path created (with its sequence
 // number). Containers use createContainer, as ZooKeeper's client does.
-func (c *Conn) Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error) {
+func (c *Conn) Create(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, error) {
 	op := zk.OpCreate
 	var resp jute.Record = &jute.CreateResponse{}
-	if mode == znode.Container {
+	if mode == zk.Container {
 		op, resp = zk.OpCreateContainer, &jute.Create2Response{}
 	}
 	req := &jute.CreateRequest{Path: c.serverPath(path), Data: data, ACL: acl, Flags: mode}
@@ -32,7 +31,7 @@ func (c *Conn) Create(ctx context.Context, path string, data []byte, mode znode.
 
 // CreateTTL creates a TTL node (mode PersistentWithTTL or
 // PersistentSequentialWithTTL).
-func (c *Conn) CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error) {
+func (c *Conn) CreateTTL(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl time.Duration) (string, error) {
 	req := &jute.CreateTTLRequest{Path: c.serverPath(path), Data: data, ACL: acl, Flags: mode, TTL: ttl.Milliseconds()}
 	var resp jute.Create2Response
 	if err := c.do(ctx, zk.OpCreateTTL, path, req, &resp, nil); err != nil {
@@ -43,20 +42,20 @@ func (c *Conn) CreateTTL(ctx context.Context, path string, data []byte, mode zno
 
 // Get reads path's data (nil for a null value) and Stat; watch leaves a
 // data watch on success, whose one event comes on the returned channel.
-func (c *Conn) Get(ctx context.Context, path string, watch bool) ([]byte, znode.Stat, <-chan Event, error) {
+func (c *Conn) Get(ctx context.Context, path string, watch bool) ([]byte, zk.Stat, <-chan Event, error) {
 	return c.get(ctx, path, c.serverPath(path), watch)
 }
 
 // GetConfig reads /zookeeper/config (ZooKeeper.getConfig), ignoring the
 // chroot.
-func (c *Conn) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan Event, error) {
+func (c *Conn) GetConfig(ctx context.Context, watch bool) ([]byte, zk.Stat, <-chan Event, error) {
 	return c.get(ctx, ConfigPath, ConfigPath, watch)
 }
 
-func (c *Conn) get(ctx context.Context, path, server string, watch bool) ([]byte, znode.Stat, <-chan Event, error) {
+func (c *Conn) get(ctx context.Context, path, server string, watch bool) ([]byte, zk.Stat, <-chan Event, error) {
 	var resp jute.GetDataResponse
-	s, reg := c.watcher(watch, func(code znode.Code) int {
-		if code == znode.Ok {
+	s, reg := c.watcher(watch, func(code zk.Code) int {
+		if code == zk.Ok {
 			return kData
 		}
 		return -1
@@ -67,12 +66,12 @@ func (c *Conn) get(ctx context.Context, path, server string, watch bool) ([]byte
 
 // watcher makes the sink of a one-shot watch and the reader's hook that
 // registers it under the kind the reply's code calls for (-1: none).
-func (c *Conn) watcher(watch bool, kind func(znode.Code) int, path string) (<-chan Event, func(znode.Code)) {
+func (c *Conn) watcher(watch bool, kind func(zk.Code) int, path string) (<-chan Event, func(zk.Code)) {
 	if !watch {
 		return nil, nil
 	}
 	s := newSink()
-	return s.ch, func(code znode.Code) {
+	return s.ch, func(code zk.Code) {
 		if k := kind(code); k >= 0 {
 			c.w.add(k, path, s)
 		} else {
@@ -83,30 +82,30 @@ func (c *Conn) watcher(watch bool, kind func(znode.Code) int, path string) (<-ch
 
 // Exists reports whether path exists, with its Stat; watch leaves a data
 // watch (an exist watch when the node is missing).
-func (c *Conn) Exists(ctx context.Context, path string, watch bool) (znode.Stat, bool, <-chan Event, error) {
+func (c *Conn) Exists(ctx context.Context, path string, watch bool) (zk.Stat, bool, <-chan Event, error) {
 	var resp jute.ExistsResponse
-	s, reg := c.watcher(watch, func(code znode.Code) int {
+	s, reg := c.watcher(watch, func(code zk.Code) int {
 		switch code {
-		case znode.Ok:
+		case zk.Ok:
 			return kData
-		case znode.NoNode:
+		case zk.NoNode:
 			return kExist
 		}
 		return -1
 	}, path)
 	err := c.do(ctx, zk.OpExists, path, &jute.ExistsRequest{Path: c.serverPath(path), Watch: watch}, &resp, reg)
-	if znode.CodeOf(err) == znode.NoNode {
-		return znode.Stat{}, false, s, nil
+	if zk.CodeOf(err) == zk.NoNode {
+		return zk.Stat{}, false, s, nil
 	}
 	return resp.Stat, err == nil, s, err
 }
 
 // Children lists path's children with its Stat (getChildren2); watch
 // leaves a child watch.
-func (c *Conn) Children(ctx context.Context, path string, watch bool) ([]string, znode.Stat, <-chan Event, error) {
+func (c *Conn) Children(ctx context.Context, path string, watch bool) ([]string, zk.Stat, <-chan Event, error) {
 	var resp jute.GetChildren2Response
-	s, reg := c.watcher(watch, func(code znode.Code) int {
-		if code == znode.Ok {
+	s, reg := c.watcher(watch, func(code zk.Code) int {
+		if code == zk.Ok {
 			return kChild
 		}
 		return -1
@@ -116,7 +115,7 @@ func (c *Conn) Children(ctx context.Context, path string, watch bool) ([]string,
 }
 
 // Set writes path's data if its version is version (-1: any).
-func (c *Conn) Set(ctx context.Context, path string, data []byte, version int32) (znode.Stat, error) {
+func (c *Conn) Set(ctx context.Context, path string, data []byte, version int32) (zk.Stat, error) {
 	var resp jute.SetDataResponse
 	err := c.do(ctx, zk.OpSetData, path, &jute.SetDataRequest{Path: c.serverPath(path), Data: data, Version: version}, &resp, nil)
 	return resp.Stat, err
@@ -128,14 +127,14 @@ func (c *Conn) Delete(ctx context.Context, path string, version int32) error {
 }
 
 // GetACL reads path's ACL and Stat.
-func (c *Conn) GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat, error) {
+func (c *Conn) GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, error) {
 	var resp jute.GetACLResponse
 	err := c.do(ctx, zk.OpGetACL, path, &jute.GetACLRequest{Path: c.serverPath(path)}, &resp, nil)
 	return resp.ACL, resp.Stat, err
 }
 
 // SetACL replaces path's ACL if its aversion is version (-1: any).
-func (c *Conn) SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error) {
+func (c *Conn) SetACL(ctx context.Context, path string, acl []zk.ACL, version int32) (zk.Stat, error) {
 	var resp jute.SetACLResponse
 	err := c.do(ctx, zk.OpSetACL, path, &jute.SetACLRequest{Path: c.serverPath(path), ACL: acl, Version: version}, &resp, nil)
 	return resp.Stat, err
@@ -218,8 +217,8 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (<-cha
 		mode, k = zk.AddWatchPersistentRecursive, kRecursive
 	}
 	s := newSink()
-	err := c.do(ctx, zk.OpAddWatch, path, &jute.AddWatchRequest{Path: c.serverPath(path), Mode: mode}, nil, func(code znode.Code) {
-		if code == znode.Ok {
+	err := c.do(ctx, zk.OpAddWatch, path, &jute.AddWatchRequest{Path: c.serverPath(path), Mode: mode}, nil, func(code zk.Code) {
+		if code == zk.Ok {
 			c.w.add(k, path, s)
 		}
 	})
@@ -232,8 +231,8 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (<-cha
 // RemoveWatches removes the session's watches of type t on path, on the
 // server and here; each removed watch gets a ...WatchRemoved event.
 func (c *Conn) RemoveWatches(ctx context.Context, path string, t zk.WatcherType) error {
-	return c.do(ctx, zk.OpRemoveWatches, path, &jute.RemoveWatchesRequest{Path: c.serverPath(path), Type: zk.WatcherType(t)}, nil, func(code znode.Code) {
-		if code == znode.Ok {
+	return c.do(ctx, zk.OpRemoveWatches, path, &jute.RemoveWatchesRequest{Path: c.serverPath(path), Type: zk.WatcherType(t)}, nil, func(code zk.Code) {
+		if code == zk.Ok {
 			c.w.remove(path, t)
 		}
 	})
