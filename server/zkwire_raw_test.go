@@ -145,7 +145,7 @@ func TestZooKeeperWireOtherOps(t *testing.T) {
 		t.Fatalf("multiRead missing node: %+v", mr.Results[2])
 	}
 	var acls jute.GetACLResponse
-	if e := r.call(pzk.OpGetACL, &jute.PathOnly{Path: "/a"}, &acls); e != 0 || len(acls.ACL) != 1 || acls.ACL[0].ID.Scheme != "world" {
+	if e := r.call(pzk.OpGetACL, &jute.PathOnly{Path: "/a"}, &acls); e != 0 || len(acls.ACL) != 1 || acls.ACL[0].Scheme != "world" {
 		t.Fatalf("getACL: %d %+v", e, acls)
 	}
 	var sa jute.SetACLResponse

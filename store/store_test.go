@@ -286,10 +286,10 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	}
 	created, gap := 0, false
 	for _, ev := range s.watched[a.name] {
-		switch {
-		case ev.Type == zk.EventNone:
+		switch ev.Type {
+		case zk.EventNone:
 			gap = true
-		case ev.Type == zk.EventNodeCreated:
+		case zk.EventNodeCreated:
 			created++
 		}
 	}

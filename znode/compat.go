@@ -7,17 +7,43 @@ import "github.com/paddock-zk/paddock/zk"
 // code above all, whose calls took and returned them (znode.Persistent,
 // znode.Stat, *znode.Error, ...). Paddock's own code uses zk.
 
-// Deprecated: use zk's types.
-type (
-	Stat       = zk.Stat
-	ID         = zk.ID
-	ACL        = zk.ACL
-	CreateMode = zk.CreateMode
-	OpCode     = zk.OpCode
-	Code       = zk.Code
-	Error      = zk.Error
-)
+// Stat is zk.Stat.
+//
+// Deprecated: use zk.Stat.
+type Stat = zk.Stat
 
+// ID is zk.ID.
+//
+// Deprecated: use zk.ID.
+type ID = zk.ID
+
+// ACL is zk.ACL.
+//
+// Deprecated: use zk.ACL.
+type ACL = zk.ACL
+
+// CreateMode is zk.CreateMode.
+//
+// Deprecated: use zk.CreateMode.
+type CreateMode = zk.CreateMode
+
+// OpCode is zk.OpCode.
+//
+// Deprecated: use zk.OpCode.
+type OpCode = zk.OpCode
+
+// Code is zk.Code.
+//
+// Deprecated: use zk.Code.
+type Code = zk.Code
+
+// Error is zk.Error.
+//
+// Deprecated: use zk.Error.
+type Error = zk.Error
+
+// Create modes, zk's.
+//
 // Deprecated: use zk's create modes.
 const (
 	Persistent                  = zk.Persistent
@@ -29,6 +55,8 @@ const (
 	PersistentSequentialWithTTL = zk.PersistentSequentialWithTTL
 )
 
+// Permission bits, zk's.
+//
 // Deprecated: use zk's permission bits.
 const (
 	PermRead   = zk.PermRead
@@ -39,6 +67,8 @@ const (
 	PermAll    = zk.PermAll
 )
 
+// Well-known IDs and ACLs, zk's.
+//
 // Deprecated: use zk's well-known IDs and ACLs.
 var (
 	AnyoneID      = zk.AnyoneID
@@ -48,6 +78,8 @@ var (
 	ReadACLUnsafe = zk.ReadACLUnsafe
 )
 
+// Error codes, zk's.
+//
 // Deprecated: use zk's error codes.
 const (
 	Ok                           = zk.Ok
@@ -84,6 +116,8 @@ const (
 	Throttled                    = zk.Throttled
 )
 
+// Sentinel errors, CodeOf and ErrorOf, zk's.
+//
 // Deprecated: use zk's sentinel errors, CodeOf and ErrorOf.
 var (
 	ErrSystemError                  = zk.ErrSystemError
@@ -121,6 +155,8 @@ var (
 	ErrorOf                         = zk.ErrorOf
 )
 
+// Opcodes, zk's.
+//
 // Deprecated: use zk's opcodes.
 const (
 	OpNotification         = zk.OpNotification

@@ -116,28 +116,34 @@ var narrowImports = map[string][]string{
 	"actors/buswire/": {"github.com/paddock-zk/paddock/actors/msg", "github.com/nats-io/nats.go",
 		"github.com/vmihailenco/msgpack/"},
 	"internal/pemtls/": nil,
-	"zk/":              nil,
 }
 
 func TestNarrowImports(t *testing.T) {
-	root := repoRoot(t)
-	goFiles(t, root, func(rel string, f *ast.File) {
-		for dir, allowed := range narrowImports {
+	eachImport(t, narrowImports, func(rel, dir, p string, allowed []string) {
+		if !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
+			return // the standard library
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
+		}
+		if !ok {
+			t.Errorf("%s imports %s: %s may import only the standard library and %v", rel, p, dir, allowed)
+		}
+	})
+}
+
+// eachImport calls check with every import of every non-test file under a
+// directory that rules names, and that directory's rule.
+func eachImport(t *testing.T, rules map[string][]string, check func(rel, dir, imp string, rule []string)) {
+	goFiles(t, repoRoot(t), func(rel string, f *ast.File) {
+		for dir, rule := range rules {
 			if !strings.HasPrefix(rel, dir) {
 				continue
 			}
 			for _, imp := range f.Imports {
 				p, _ := strconv.Unquote(imp.Path.Value)
-				if !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
-					continue // the standard library
-				}
-				ok := false
-				for _, a := range allowed {
-					ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
-				}
-				if !ok {
-					t.Errorf("%s imports %s: %s may import only the standard library and %v", rel, p, dir, allowed)
-				}
+				check(rel, dir, p, rule)
 			}
 		}
 	})
@@ -185,18 +191,9 @@ var pureLeaves = map[string][]string{
 }
 
 func TestPureLeavesDoNoIO(t *testing.T) {
-	root := repoRoot(t)
-	goFiles(t, root, func(rel string, f *ast.File) {
-		for dir, allowed := range pureLeaves {
-			if !strings.HasPrefix(rel, dir) {
-				continue
-			}
-			for _, imp := range f.Imports {
-				p, _ := strconv.Unquote(imp.Path.Value)
-				if !slices.Contains(allowed, p) {
-					t.Errorf("%s imports %s: %s is a pure leaf and may import only %v", rel, p, dir, allowed)
-				}
-			}
+	eachImport(t, pureLeaves, func(rel, dir, p string, allowed []string) {
+		if !slices.Contains(allowed, p) {
+			t.Errorf("%s imports %s: %s is a pure leaf and may import only %v", rel, p, dir, allowed)
 		}
 	})
 }
