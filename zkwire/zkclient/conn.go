@@ -392,7 +392,7 @@ func (c *Conn) read(nc net.Conn) error {
 			if err := jute.Decode(body, &ev); err != nil {
 				return fmt.Errorf("%w: notification: %v", ErrBadReply, err)
 			}
-			c.w.fire(Event{Type: zk.EventType(ev.Type), State: zk.KeeperState(ev.State), Path: c.clientPath(ev.Path)})
+			c.w.fire(Event{Type: ev.Type, State: ev.State, Path: c.clientPath(ev.Path)})
 		case jute.XidAuth:
 			c.mu.Lock()
 			if len(c.authWait) == 0 {
@@ -426,7 +426,7 @@ func (c *Conn) reply(h jute.ReplyHeader, body []byte) error {
 		c.lastZxid = h.Zxid
 	}
 	c.mu.Unlock()
-	code := zk.Code(h.Err)
+	code := h.Err
 	if code == zk.Ok && p.resp != nil {
 		if err := jute.Decode(body, p.resp); err != nil {
 			err = fmt.Errorf("%w: xid %d: %v", ErrBadReply, h.Xid, err)

@@ -231,7 +231,7 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (<-cha
 // RemoveWatches removes the session's watches of type t on path, on the
 // server and here; each removed watch gets a ...WatchRemoved event.
 func (c *Conn) RemoveWatches(ctx context.Context, path string, t zk.WatcherType) error {
-	return c.do(ctx, zk.OpRemoveWatches, path, &jute.RemoveWatchesRequest{Path: c.serverPath(path), Type: zk.WatcherType(t)}, nil, func(code zk.Code) {
+	return c.do(ctx, zk.OpRemoveWatches, path, &jute.RemoveWatchesRequest{Path: c.serverPath(path), Type: t}, nil, func(code zk.Code) {
 		if code == zk.Ok {
 			c.w.remove(path, t)
 		}
