@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // AddAuth adds an identity to the session for ACL checks, as ZooKeeper's
@@ -20,8 +20,8 @@ import (
 // as in ZooKeeper: the client sends them again to every node it moves to,
 // before anything else.
 func (c *Conn) AddAuth(ctx context.Context, scheme string, auth []byte) error {
-	id := msg.ACL{Scheme: scheme, ID: string(auth)}
-	if _, err := c.call(ctx, msg.Op{Op: int32(znode.OpAuth), ACL: []msg.ACL{id}}); err != nil {
+	id := zk.ACL{ID: zk.ID{Scheme: scheme, ID: string(auth)}}
+	if _, err := c.call(ctx, msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{id}}); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -40,13 +40,13 @@ func (c *Conn) resendAuth(l *link, timeout time.Duration) error {
 	c.mu.Unlock()
 	for _, id := range auths {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpAuth), ACL: []msg.ACL{id}}}, l)
+		rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{id}}}, l)
 		cancel()
 		if err != nil {
 			return err
 		}
 		if rep.Err != 0 {
-			return fmt.Errorf("client: auth %s again: %w", id.Scheme, &znode.Error{Code: znode.Code(rep.Err)})
+			return fmt.Errorf("client: auth %s again: %w", id.Scheme, &zk.Error{Code: rep.Err})
 		}
 	}
 	return nil
@@ -54,18 +54,18 @@ func (c *Conn) resendAuth(l *link, timeout time.Duration) error {
 
 // WhoAmI lists the session's identities on its node, as ZooKeeper's
 // whoAmI does: a digest identity by its user name.
-func (c *Conn) WhoAmI(ctx context.Context) ([]znode.ID, error) {
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpWhoAmI)})
+func (c *Conn) WhoAmI(ctx context.Context) ([]zk.ID, error) {
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpWhoAmI})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]znode.ID, 0, len(rep.ACL))
+	out := make([]zk.ID, 0, len(rep.ACL))
 	for _, a := range rep.ACL {
-		user := a.ID
+		user := a.ID.ID
 		if a.Scheme == "digest" { // digest ids are user:hash
 			user, _, _ = strings.Cut(user, ":")
 		}
-		out = append(out, znode.ID{Scheme: a.Scheme, ID: user})
+		out = append(out, zk.ID{Scheme: a.Scheme, ID: user})
 	}
 	return out, nil
 }
@@ -76,7 +76,7 @@ func (c *Conn) Ephemerals(ctx context.Context, prefix string) ([]string, error) 
 	if prefix == "" {
 		prefix = "/"
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetEphemerals), Path: prefix})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetEphemerals, Path: prefix})
 	if err != nil {
 		return nil, err
 	}

@@ -15,22 +15,22 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Sentinels of the common ZooKeeper errors; compare with errors.Is.
 var (
-	ErrNoNode                  = znode.ErrNoNode
-	ErrNodeExists              = znode.ErrNodeExists
-	ErrBadVersion              = znode.ErrBadVersion
-	ErrNotEmpty                = znode.ErrNotEmpty
-	ErrNoChildrenForEphemerals = znode.ErrNoChildrenForEphemerals
-	ErrSessionExpired          = znode.ErrSessionExpired
-	ErrConnectionLoss          = znode.ErrConnectionLoss
-	ErrNoAuth                  = znode.ErrNoAuth
-	ErrInvalidACL              = znode.ErrInvalidACL
-	ErrBadArguments            = znode.ErrBadArguments
-	ErrQuotaExceeded           = znode.ErrQuotaExceeded
+	ErrNoNode                  = zk.ErrNoNode
+	ErrNodeExists              = zk.ErrNodeExists
+	ErrBadVersion              = zk.ErrBadVersion
+	ErrNotEmpty                = zk.ErrNotEmpty
+	ErrNoChildrenForEphemerals = zk.ErrNoChildrenForEphemerals
+	ErrSessionExpired          = zk.ErrSessionExpired
+	ErrConnectionLoss          = zk.ErrConnectionLoss
+	ErrNoAuth                  = zk.ErrNoAuth
+	ErrInvalidACL              = zk.ErrInvalidACL
+	ErrBadArguments            = zk.ErrBadArguments
+	ErrQuotaExceeded           = zk.ErrQuotaExceeded
 )
 
 // ErrClosed is returned by calls on a closed Conn.
@@ -116,7 +116,7 @@ type Conn struct {
 	node     msg.NodeID
 	link     *link // the session's attachment; nil unless Connected
 	// auths are the identities AddAuth added, sent again on a re-attach.
-	auths []msg.ACL
+	auths []zk.ACL
 	// evNode is the node whose watch events are taken: the one the session
 	// is attached to, or being re-attached to once it accepted the
 	// session (its setWatches2 fires before the attach completes); 0
@@ -262,7 +262,7 @@ func Connect(ctx context.Context, servers []string, opts ...Option) (*Conn, erro
 	c.mu.Unlock()
 	l := c.newLink(nc, ens, node)
 	rep, _, err := c.do(ctx, msg.Request{Timeout: int32(o.sessionTimeout / time.Millisecond),
-		Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
+		Op: msg.Op{Op: zk.OpCreateSession}}, l)
 	if err != nil {
 		c.shutdown(true)
 		return nil, fmt.Errorf("client: create session on node %d of %q: %w", node, ens, err)
@@ -355,7 +355,7 @@ func (c *Conn) Close() error {
 	var err error
 	if c.State() != StateExpired {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpCloseSession)}}, nil)
+		_, _, err = c.do(ctx, msg.Request{Op: msg.Op{Op: zk.OpCloseSession}}, nil)
 		cancel()
 	}
 	c.shutdown(true)
@@ -421,7 +421,7 @@ func (c *Conn) onReply(m *nats.Msg) {
 	}
 	now := c.mono()
 	c.lastRecv.Store(now)
-	if znode.Code(rep.Err) != znode.ConnectionLoss {
+	if rep.Err != zk.ConnectionLoss {
 		c.lastTouch.Store(now)
 	}
 	c.pendMu.Lock()
@@ -453,17 +453,17 @@ func (c *Conn) onReply(m *nats.Msg) {
 
 // do sends req and waits for its reply, retrying refusals with
 // ConnectionLoss. A reply with an error code is returned with a
-// *znode.Error for req's path. via is the link to use (createSession on a
+// *zk.Error for req's path. via is the link to use (createSession on a
 // node not yet serving the session); nil means the session's link, waited
 // for while disconnected.
 func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, *link, error) {
-	internal := via != nil || znode.OpCode(req.Op.Op) == znode.OpCloseSession
+	internal := via != nil || req.Op.Op == zk.OpCloseSession
 	if !internal && c.closing.Load() {
 		return nil, nil, ErrClosed
 	}
 	if n := requestData(&req.Op); c.opts.maxBuffer > 0 && n > c.opts.maxBuffer {
 		return nil, nil, fmt.Errorf("client: %s %s: %d bytes of data, over jute.maxbuffer %d: %w",
-			znode.OpCode(req.Op.Op), req.Path, n, c.opts.maxBuffer, ErrRequestTooLarge)
+			req.Op.Op, req.Path, n, c.opts.maxBuffer, ErrRequestTooLarge)
 	}
 	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -476,7 +476,7 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		if err != nil {
 			return nil, l, err
 		}
-		code := znode.Code(rep.Err)
+		code := rep.Err
 		// Only what certainly did not happen is sent again: a refusal,
 		// or a read. A write that failed with any other ConnectionLoss
 		// (its node stopped serving while it was in flight) may have
@@ -484,11 +484,11 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 		// successful compare-and-set into a BadVersion.
 		// A createSession may be repeated too: a new session made twice
 		// leaves one unused, which expires; a re-attach changes nothing.
-		retry := rep.Refused || readOnly(znode.OpCode(req.Op.Op)) || znode.OpCode(req.Op.Op) == znode.OpCreateSession
-		if code == znode.ConnectionLoss && retry && attempt < c.retry.attempts {
+		retry := rep.Refused || readOnly(req.Op.Op) || req.Op.Op == zk.OpCreateSession
+		if code == zk.ConnectionLoss && retry && attempt < c.retry.attempts {
 			dl, ok := ctx.Deadline()
 			if !ok || time.Until(dl) > backoff {
-				c.log.Debug("node not serving; retrying", "op", znode.OpCode(req.Op.Op), "path", req.Path, "backoff", backoff)
+				c.log.Debug("node not serving; retrying", "op", req.Op.Op, "path", req.Path, "backoff", backoff)
 				t := time.NewTimer(backoff)
 				select {
 				case <-t.C:
@@ -501,32 +501,32 @@ func (c *Conn) do(ctx context.Context, req msg.Request, via *link) (*msg.Reply, 
 				}
 			}
 		}
-		if code == znode.ConnectionLoss && via == nil {
+		if code == zk.ConnectionLoss && via == nil {
 			// Refused again and again: try the session elsewhere.
 			c.suspect(l, "requests refused with ConnectionLoss", true)
 		}
-		if code == znode.SessionExpired && via == nil {
+		if code == zk.SessionExpired && via == nil {
 			c.expire(fmt.Sprintf("node %d answered SessionExpired", l.node))
 		}
-		if code == znode.SessionMoved && via == nil {
+		if code == zk.SessionMoved && via == nil {
 			// The leader knows another node as the session's: re-attach
 			// (claiming it again), as a ZooKeeper client reconnects when
 			// its server closes the connection on SessionMoved.
 			c.suspect(l, "the leader says the session moved", false)
 		}
-		if code != znode.Ok {
-			return rep, l, &znode.Error{Code: code, Path: req.Path}
+		if code != zk.Ok {
+			return rep, l, &zk.Error{Code: code, Path: req.Path}
 		}
 		return rep, l, nil
 	}
 }
 
 // readOnly reports whether op changes nothing, so repeating it is safe.
-func readOnly(op znode.OpCode) bool {
+func readOnly(op zk.OpCode) bool {
 	switch op {
-	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
-		znode.OpSync, znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber,
-		znode.OpWhoAmI, znode.OpCheckWatches:
+	case zk.OpExists, zk.OpGetData, zk.OpGetACL, zk.OpGetChildren, zk.OpGetChildren2,
+		zk.OpSync, zk.OpPing, zk.OpMultiRead, zk.OpGetEphemerals, zk.OpGetAllChildrenNumber,
+		zk.OpWhoAmI, zk.OpCheckWatches:
 		return true
 	}
 	return false
@@ -542,8 +542,8 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 	// A re-attach (createSession naming the session) takes a xid too, so
 	// that a late answer to an earlier attempt, maybe from another node,
 	// cannot pass for this one's.
-	reattach := znode.OpCode(req.Op.Op) == znode.OpCreateSession && req.Session != 0
-	numbered := znode.OpCode(req.Op.Op) != znode.OpCreateSession || reattach
+	reattach := req.Op.Op == zk.OpCreateSession && req.Session != 0
+	numbered := req.Op.Op != zk.OpCreateSession || reattach
 	for {
 		l := via
 		if l == nil {
@@ -582,18 +582,18 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 		}
 		if err != nil {
 			forget()
-			return nil, l, fmt.Errorf("client: encode %s: %w", znode.OpCode(req.Op.Op), err)
+			return nil, l, fmt.Errorf("client: encode %s: %w", req.Op.Op, err)
 		}
 		if errors.Is(sendErr, nats.ErrMaxPayload) {
 			// Larger than the bus carries: no link would take it, and
 			// moving the session for it would loop.
 			forget()
-			return nil, l, fmt.Errorf("client: %s %s: %d bytes: %w: %w", znode.OpCode(req.Op.Op), req.Path, len(data), ErrRequestTooLarge, sendErr)
+			return nil, l, fmt.Errorf("client: %s %s: %d bytes: %w: %w", req.Op.Op, req.Path, len(data), ErrRequestTooLarge, sendErr)
 		}
 		if sendErr != nil {
 			forget()
 			if via != nil {
-				return nil, l, fmt.Errorf("client: send %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, sendErr)
+				return nil, l, fmt.Errorf("client: send %s: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, sendErr)
 			}
 			c.suspect(l, "publish failed: "+sendErr.Error(), false)
 			continue // not sent: wait for the next link
@@ -603,10 +603,10 @@ func (c *Conn) send(ctx context.Context, req msg.Request, via *link) (*msg.Reply
 			return rep, l, nil
 		case <-ctx.Done():
 			forget()
-			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, l, fmt.Errorf("client: no reply to %s: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-l.lost:
 			forget()
-			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", znode.OpCode(req.Op.Op), l.node, &znode.Error{Code: znode.ConnectionLoss, Path: req.Path})
+			return nil, l, fmt.Errorf("client: %s: connection to node %d lost: %w", req.Op.Op, l.node, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path})
 		case <-c.done:
 			forget()
 			return nil, l, c.termErr()
@@ -642,7 +642,7 @@ func (c *Conn) waitLink(ctx context.Context, req msg.Request) (*link, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", znode.OpCode(req.Op.Op), &znode.Error{Code: znode.ConnectionLoss, Path: req.Path}, ctx.Err())
+			return nil, fmt.Errorf("client: %s while disconnected: %w: %w", req.Op.Op, &zk.Error{Code: zk.ConnectionLoss, Path: req.Path}, ctx.Err())
 		case <-c.done:
 			return nil, c.termErr()
 		}
@@ -708,17 +708,17 @@ func (c *Conn) pinger() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), every)
-		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpPing)}}, nil)
+		rep, l, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpPing}}, nil)
 		cancel()
 		switch {
 		case err != nil:
 			c.log.Debug("ping failed", "err", err)
-		case znode.Code(rep.Err) == znode.ConnectionLoss:
+		case rep.Err == zk.ConnectionLoss:
 			if refused++; refused >= 2 {
 				c.suspect(l, "pings refused with ConnectionLoss", true)
 				refused = 0
 			}
-		case znode.Code(rep.Err) == znode.SessionExpired:
+		case rep.Err == zk.SessionExpired:
 			c.expire(fmt.Sprintf("node %d answered a ping with SessionExpired", l.node))
 		default:
 			refused = 0

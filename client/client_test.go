@@ -11,6 +11,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/client/clienttest"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -42,16 +43,16 @@ func TestClientSessionAndCRUD(t *testing.T) {
 	if ens, id := c.Node(); ens != "t" || id != 1 {
 		t.Fatalf("node %q %d", ens, id)
 	}
-	p, err := c.Create(ctx, "/a", []byte("hello"), znode.Persistent, nil)
+	p, err := c.Create(ctx, "/a", []byte("hello"), zk.Persistent, nil)
 	if err != nil || p != "/a" {
 		t.Fatalf("create: %q %v", p, err)
 	}
-	if _, err := c.Create(ctx, "/a", nil, znode.Persistent, nil); !errors.Is(err, ErrNodeExists) {
+	if _, err := c.Create(ctx, "/a", nil, zk.Persistent, nil); !errors.Is(err, ErrNodeExists) {
 		t.Fatalf("second create: %v", err)
-	} else if got := err.(*znode.Error).CLIMessage(); got != "Node already exists: /a" {
+	} else if got := err.(*zk.Error).CLIMessage(); got != "Node already exists: /a" {
 		t.Fatalf("CLI message %q", got)
 	}
-	p, st, err := c.Create2(ctx, "/a/b", []byte("x"), znode.Persistent, nil)
+	p, st, err := c.Create2(ctx, "/a/b", []byte("x"), zk.Persistent, nil)
 	if err != nil || p != "/a/b" || st.Czxid != 2 || st.DataLength != 1 {
 		t.Fatalf("create2: %q %+v %v", p, st, err)
 	}
@@ -85,10 +86,10 @@ func TestClientSessionAndCRUD(t *testing.T) {
 		t.Fatalf("all children: %d %v", n, err)
 	}
 	acl, _, err := c.GetACL(ctx, "/a")
-	if err != nil || len(acl) != 1 || acl[0] != znode.OpenACLUnsafe[0] {
+	if err != nil || len(acl) != 1 || acl[0] != zk.OpenACLUnsafe[0] {
 		t.Fatalf("getACL: %v %v", acl, err)
 	}
-	newACL := []znode.ACL{{Perms: znode.PermRead, ID: znode.ID{Scheme: "digest", ID: "u:h"}}}
+	newACL := []zk.ACL{{Perms: zk.PermRead, ID: zk.ID{Scheme: "digest", ID: "u:h"}}}
 	if st, err := c.SetACL(ctx, "/a", newACL, -1); err != nil || st.Aversion != 1 {
 		t.Fatalf("setACL: %+v %v", st, err)
 	}
@@ -104,13 +105,13 @@ func TestClientSessionAndCRUD(t *testing.T) {
 	if c.LastZxid() != 5 {
 		t.Fatalf("last zxid %d", c.LastZxid())
 	}
-	p, err = c.Create(ctx, "/a/s-", nil, znode.PersistentSequential, nil)
+	p, err = c.Create(ctx, "/a/s-", nil, zk.PersistentSequential, nil)
 	if err != nil || !strings.HasPrefix(p, "/a/s-000000000") {
 		t.Fatalf("sequential: %q %v", p, err)
 	}
 	// Every request after createSession carries the session and xids 1, 2, ...
 	reqs := f.Requests()
-	if reqs[0].Op.Op != int32(znode.OpCreateSession) || reqs[0].Session != 0 || reqs[0].Timeout != 4000 {
+	if reqs[0].Op.Op != zk.OpCreateSession || reqs[0].Session != 0 || reqs[0].Timeout != 4000 {
 		t.Fatalf("first request %+v", reqs[0])
 	}
 	for i, r := range reqs[1:] {
@@ -124,19 +125,19 @@ func TestClientBadPathRejectedLocally(t *testing.T) {
 	f := clienttest.Start(t)
 	c := connectFake(t, f)
 	before := len(f.Requests())
-	if _, err := c.Create(ctxT(t), "a", nil, znode.Persistent, nil); !errors.Is(err, ErrBadArguments) {
+	if _, err := c.Create(ctxT(t), "a", nil, zk.Persistent, nil); !errors.Is(err, ErrBadArguments) {
 		t.Fatalf("relative path: %v", err)
 	}
-	if _, err := c.CreateTTL(ctxT(t), "/t", nil, znode.Persistent, nil, time.Second); !errors.Is(err, ErrBadArguments) {
+	if _, err := c.CreateTTL(ctxT(t), "/t", nil, zk.Persistent, nil, time.Second); !errors.Is(err, ErrBadArguments) {
 		t.Fatalf("ttl with persistent mode: %v", err)
 	}
 	if len(f.Requests()) != before {
 		t.Fatal("invalid requests reached the node")
 	}
-	if p, err := c.CreateTTL(ctxT(t), "/t", nil, znode.PersistentWithTTL, nil, time.Second); err != nil || p != "/t" {
+	if p, err := c.CreateTTL(ctxT(t), "/t", nil, zk.PersistentWithTTL, nil, time.Second); err != nil || p != "/t" {
 		t.Fatalf("ttl create: %q %v", p, err)
 	}
-	if r := f.Requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != int32(znode.OpCreateTTL) {
+	if r := f.Requests(); r[len(r)-1].TTL != 1000 || r[len(r)-1].Op.Op != zk.OpCreateTTL {
 		t.Fatalf("ttl request %+v", r[len(r)-1])
 	}
 }
@@ -151,7 +152,7 @@ func TestClientConcurrentXidMatching(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := "/n" + string(rune('a'+i))
-			if _, err := c.Create(ctx, p, []byte(p), znode.Persistent, nil); err != nil {
+			if _, err := c.Create(ctx, p, []byte(p), zk.Persistent, nil); err != nil {
 				t.Error(err)
 				return
 			}
@@ -179,7 +180,7 @@ func TestClientRetriesConnectionLoss(t *testing.T) {
 	c := connectFake(t, f, withRetry(5, time.Millisecond, 5*time.Millisecond))
 	f.Refuse(3)
 	before := len(f.Requests())
-	if _, err := c.Create(ctxT(t), "/r", nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctxT(t), "/r", nil, zk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.Requests()) - before; n != 4 {
@@ -214,7 +215,7 @@ func TestClientDoesNotRepeatWriteOfUnknownOutcome(t *testing.T) {
 	c := connectFake(t, f, withRetry(5, time.Millisecond, 5*time.Millisecond))
 	f.Lose(1)
 	before := len(f.Requests())
-	if _, err := c.Create(ctxT(t), "/u", nil, znode.Persistent, nil); !errors.Is(err, ErrConnectionLoss) {
+	if _, err := c.Create(ctxT(t), "/u", nil, zk.Persistent, nil); !errors.Is(err, ErrConnectionLoss) {
 		t.Fatalf("create of unknown outcome: %v, want ConnectionLoss", err)
 	}
 	if n := len(f.Requests()) - before; n != 1 {
@@ -240,12 +241,12 @@ func TestClientNoReplyIsConnectionLoss(t *testing.T) {
 	f.Drop(func(r msg.Request) bool { return r.Path == "/lost" })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := c.Create(ctx, "/lost", nil, znode.Persistent, nil)
+	_, err := c.Create(ctx, "/lost", nil, zk.Persistent, nil)
 	if !errors.Is(err, ErrConnectionLoss) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
 	}
 	// The connection still works, and the late xid does not confuse it.
-	if _, err := c.Create(ctxT(t), "/ok", nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctxT(t), "/ok", nil, zk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Cancellation.
@@ -271,7 +272,7 @@ func TestClientCloseEndsSession(t *testing.T) {
 	}
 	reqs := f.Requests()
 	last := reqs[len(reqs)-1]
-	if last.Op.Op != int32(znode.OpCloseSession) || last.Session != sess {
+	if last.Op.Op != zk.OpCloseSession || last.Session != sess {
 		t.Fatalf("last request %+v", last)
 	}
 	if _, _, err := c.Get(ctxT(t), "/"); !errors.Is(err, ErrClosed) {
@@ -296,17 +297,17 @@ func TestClientMulti(t *testing.T) {
 	c := connectFake(t, f)
 	ctx := ctxT(t)
 	res, err := c.Multi(ctx,
-		znode.Create{Path: "/m", Data: []byte("1"), Mode: znode.Persistent},
+		znode.Create{Path: "/m", Data: []byte("1"), Mode: zk.Persistent},
 		znode.SetData{Path: "/m", Data: []byte("2"), Version: 0},
 		znode.Check{Path: "/m", Version: 1})
 	if err != nil || len(res) != 3 || res[0].Path != "/m" || res[1].Stat.Version != 1 {
 		t.Fatalf("multi: %+v %v", res, err)
 	}
 	res, err = c.Multi(ctx, znode.Check{Path: "/m", Version: 7}, znode.Delete{Path: "/m", Version: -1})
-	if !errors.Is(err, ErrBadVersion) || len(res) != 2 || !errors.Is(res[1].Err, znode.ErrRuntimeInconsistency) {
+	if !errors.Is(err, ErrBadVersion) || len(res) != 2 || !errors.Is(res[1].Err, zk.ErrRuntimeInconsistency) {
 		t.Fatalf("failed multi: %+v %v", res, err)
 	}
-	if ze := err.(*znode.Error); ze.Path != "/m" {
+	if ze := err.(*zk.Error); ze.Path != "/m" {
 		t.Fatalf("error path %q", ze.Path)
 	}
 	if _, err := c.Multi(ctx, znode.SetACL{Path: "/m"}); !errors.Is(err, ErrBadArguments) {
@@ -340,7 +341,7 @@ func TestClientPingsWhenIdle(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, r := range f.Requests() {
-			if r.Op.Op == int32(znode.OpPing) && r.Session == c.SessionID() {
+			if r.Op.Op == zk.OpPing && r.Session == c.SessionID() {
 				return
 			}
 		}

@@ -124,11 +124,19 @@
 // requests (msg.Request.ClientAddr is for the node's own ZooKeeper front
 // end only).
 //
-// Errors are *znode.Error values carrying the request path; compare them
-// with errors.Is against the sentinels re-exported here (ErrNoNode, ...).
+// Errors are *zk.Error values carrying the request path; compare them
+// with errors.Is against the sentinels re-exported here (ErrNoNode, ...)
+// or package zk's.
+//
+// ZooKeeper's vocabulary is package zk's: the client's EventType,
+// WatcherType, State and their constants are aliases of zk's, and its
+// calls take and return zk's Stat, ACL, ID and CreateMode (znode's old
+// names for them are aliases too, so code written against those
+// compiles).
 //
 // What it must not do: hold protocol state outside the conn struct, or
 // import anything of the server side beyond the wire vocabulary
-// (actors/msg), the codec (actors/natsbus) and the tree's types (znode).
+// (actors/msg and zk), the codec (actors/buswire) and znode's request
+// types and path validation.
 // Its tests may start real nodes (package server) in-process.
 package client

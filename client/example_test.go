@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Connect to a node's bus port, create a node, read it back and remove it.
@@ -23,7 +23,7 @@ func Example() {
 	}
 	defer conn.Close()
 
-	if _, err := conn.Create(ctx, "/app", []byte("v1"), znode.Persistent, nil); errors.Is(err, client.ErrNodeExists) {
+	if _, err := conn.Create(ctx, "/app", []byte("v1"), zk.Persistent, nil); errors.Is(err, client.ErrNodeExists) {
 		fmt.Println("already there")
 	} else if err != nil {
 		log.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Failover: the session is attached to one node at a time (a link). When
@@ -222,20 +222,20 @@ func (c *Conn) reattach() {
 		ctx = withReplyHook(ctx, c.takeEventsOnAccept(node))
 		rep, _, err := c.send(ctx, msg.Request{Session: c.session, Passwd: c.passwd,
 			Timeout: int32(c.timeout / time.Millisecond), LastZxid: seen,
-			Op: msg.Op{Op: int32(znode.OpCreateSession)}}, l)
+			Op: msg.Op{Op: zk.OpCreateSession}}, l)
 		cancel()
-		code := znode.ConnectionLoss
+		code := zk.ConnectionLoss
 		if err == nil {
-			code = znode.Code(rep.Err)
+			code = rep.Err
 		}
 		switch {
-		case code == znode.SessionExpired:
+		case code == zk.SessionExpired:
 			c.expire(fmt.Sprintf("node %d answered SessionExpired", node))
 			return
-		case code == znode.Ok && rep.Session != c.session:
+		case code == zk.Ok && rep.Session != c.session:
 			// Not our session: this node took the request as a new one.
 			c.log.Warn("re-attach answered with another session", "node", node, "got", fmt.Sprintf("0x%x", rep.Session))
-		case code == znode.Ok:
+		case code == zk.Ok:
 			if err := c.resendAuth(l, try); err != nil {
 				c.log.Debug("sending the session's identities again failed", "node", node, "err", err)
 				break
@@ -280,7 +280,7 @@ func (c *Conn) attached(l *link, ens string) {
 		"lastZxid", fmt.Sprintf("0x%x", c.lastZxid.Load()))
 }
 
-func isConnectionLoss(err error) bool { return znode.CodeOf(err) == znode.ConnectionLoss }
+func isConnectionLoss(err error) bool { return zk.CodeOf(err) == zk.ConnectionLoss }
 
 // redial replaces the NATS connection with one to another server: the
 // given ones and those NATS learnt from the cluster, the current one last,

@@ -15,8 +15,8 @@ import (
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/server"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // ensembleConfigs and startAll are server/db_test.go's helpers.
@@ -122,10 +122,10 @@ func TestFailoverKeepsSessionWhenNodeStops(t *testing.T) {
 		t.Fatalf("first state %s", st)
 	}
 	sess := c.SessionID()
-	if _, err := c.Create(ctx, "/eph", []byte("v1"), znode.Ephemeral, nil); err != nil {
+	if _, err := c.Create(ctx, "/eph", []byte("v1"), zk.Ephemeral, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Create(ctx, "/p", nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, "/p", nil, zk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, err := c.Set(ctx, "/eph", []byte("v2"), 0)
@@ -217,7 +217,7 @@ func TestFailoverAfterConnectionCut(t *testing.T) {
 	}
 	defer c.Close()
 	sess := c.SessionID()
-	if _, err := c.Create(ctx, "/cut", []byte("a"), znode.Ephemeral, nil); err != nil {
+	if _, err := c.Create(ctx, "/cut", []byte("a"), zk.Ephemeral, nil); err != nil {
 		t.Fatal(err)
 	}
 	p.Cut()
@@ -268,7 +268,7 @@ func TestSessionExpiredByNode(t *testing.T) {
 		t.Fatalf("state %s", c.State())
 	}
 	before := len(f.Requests())
-	if _, err := c.Create(ctxT(t), "/x", nil, znode.Persistent, nil); !errors.Is(err, ErrSessionExpired) {
+	if _, err := c.Create(ctxT(t), "/x", nil, zk.Persistent, nil); !errors.Is(err, ErrSessionExpired) {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if len(f.Requests()) != before {
@@ -299,7 +299,7 @@ func TestReattachCarriesSessionAndLastZxid(t *testing.T) {
 	c, p, log := connectViaProxy(t, f, WithSessionTimeout(4*time.Second))
 	ctx := ctxT(t)
 	for i := 0; i < 3; i++ {
-		if _, err := c.Create(ctx, fmt.Sprintf("/n%d", i), nil, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, fmt.Sprintf("/n%d", i), nil, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -323,13 +323,13 @@ func TestReattachCarriesSessionAndLastZxid(t *testing.T) {
 	log.wait(t, 1, 5*time.Second, StateDisconnected)
 	p.Heal()
 	log.wait(t, 1, 5*time.Second, StateDisconnected, StateConnected)
-	if _, err := c.Create(ctx, "/after", nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, "/after", nil, zk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	var move *msg.Request
 	reqs := f.Requests()
 	for i := range reqs {
-		if r := reqs[i]; r.Op.Op == int32(znode.OpCreateSession) && r.Session != 0 {
+		if r := reqs[i]; r.Op.Op == zk.OpCreateSession && r.Session != 0 {
 			move = &reqs[i]
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/znode"
@@ -23,17 +24,17 @@ func TestNullAndEmptyDataCrossTheBus(t *testing.T) {
 		data []byte
 	}{{"null", nil}, {"empty", []byte{}}} {
 		p := "/c-" + d.name
-		if _, err := c.Create(ctx, p, d.data, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, p, d.data, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/c2-" + d.name
-		if _, _, err := c.Create2(ctx, p, d.data, znode.Persistent, nil); err != nil {
+		if _, _, err := c.Create2(ctx, p, d.data, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/ttl-" + d.name
-		if _, err := c.CreateTTL(ctx, p, d.data, znode.PersistentWithTTL, nil, time.Hour); err != nil {
+		if _, err := c.CreateTTL(ctx, p, d.data, zk.PersistentWithTTL, nil, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
@@ -44,7 +45,7 @@ func TestNullAndEmptyDataCrossTheBus(t *testing.T) {
 		want[p] = d.name
 	}
 	// setData to empty after non-empty, and to null after empty.
-	if _, err := c.Create(ctx, "/s", []byte("v"), znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, "/s", []byte("v"), zk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Set(ctx, "/s", []byte{}, -1); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -14,10 +15,10 @@ import (
 // (they were rolled back), the failing one its error and the later ones
 // RuntimeInconsistency, as in ZooKeeper.
 type OpResult struct {
-	Op   znode.OpCode
+	Op   zk.OpCode
 	Err  error
-	Path string     // create: the created path
-	Stat znode.Stat // create2, setData
+	Path string  // create: the created path
+	Stat zk.Stat // create2, setData
 }
 
 func (c *Conn) call(ctx context.Context, op msg.Op) (*msg.Reply, error) {
@@ -36,93 +37,93 @@ func validate(path string, sequential bool) error {
 // suffix for sequential modes). A nil acl means world:anyone with all
 // permissions. Container and TTL modes go as createContainer and createTTL;
 // use CreateTTL for the TTL modes.
-func (c *Conn) Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error) {
-	p, _, err := c.create(ctx, znode.OpCreate, path, data, mode, acl, 0)
+func (c *Conn) Create(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, error) {
+	p, _, err := c.create(ctx, zk.OpCreate, path, data, mode, acl, 0)
 	return p, err
 }
 
 // Create2 is Create that also returns the new node's Stat.
-func (c *Conn) Create2(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, znode.Stat, error) {
-	return c.create(ctx, znode.OpCreate2, path, data, mode, acl, 0)
+func (c *Conn) Create2(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, zk.Stat, error) {
+	return c.create(ctx, zk.OpCreate2, path, data, mode, acl, 0)
 }
 
 // CreateTTL creates a node with a TTL mode (PersistentWithTTL or
 // PersistentSequentialWithTTL): the node is removed once it has had no
 // children and no change for ttl.
-func (c *Conn) CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error) {
+func (c *Conn) CreateTTL(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl time.Duration) (string, error) {
 	if !mode.IsTTL() {
-		return "", fmt.Errorf("client: CreateTTL with mode %s: %w", mode, &znode.Error{Code: znode.BadArguments, Path: path})
+		return "", fmt.Errorf("client: CreateTTL with mode %s: %w", mode, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
 	ms := ttl.Milliseconds()
 	if ms <= 0 || ms > znode.MaxTTL {
-		return "", fmt.Errorf("client: ttl %s out of range: %w", ttl, &znode.Error{Code: znode.BadArguments, Path: path})
+		return "", fmt.Errorf("client: ttl %s out of range: %w", ttl, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
-	p, _, err := c.create(ctx, znode.OpCreateTTL, path, data, mode, acl, ms)
+	p, _, err := c.create(ctx, zk.OpCreateTTL, path, data, mode, acl, ms)
 	return p, err
 }
 
-func (c *Conn) create(ctx context.Context, op znode.OpCode, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl int64) (string, znode.Stat, error) {
+func (c *Conn) create(ctx context.Context, op zk.OpCode, path string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl int64) (string, zk.Stat, error) {
 	if !mode.Valid() {
-		return "", znode.Stat{}, fmt.Errorf("client: create mode %d: %w", mode, &znode.Error{Code: znode.BadArguments, Path: path})
+		return "", zk.Stat{}, fmt.Errorf("client: create mode %d: %w", mode, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
-	if mode.IsTTL() && op != znode.OpCreateTTL {
-		return "", znode.Stat{}, fmt.Errorf("client: mode %s needs CreateTTL: %w", mode, &znode.Error{Code: znode.BadArguments, Path: path})
+	if mode.IsTTL() && op != zk.OpCreateTTL {
+		return "", zk.Stat{}, fmt.Errorf("client: mode %s needs CreateTTL: %w", mode, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
 	if err := validate(path, mode.IsSequential()); err != nil {
-		return "", znode.Stat{}, err
+		return "", zk.Stat{}, err
 	}
 	if mode.IsContainer() {
-		op = znode.OpCreateContainer
+		op = zk.OpCreateContainer
 	}
 	if acl == nil {
-		acl = znode.OpenACLUnsafe
+		acl = zk.OpenACLUnsafe
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(op), Path: path, Data: data, ACL: toMsgACL(acl), Mode: int32(mode), TTL: ttl})
+	rep, err := c.call(ctx, msg.Op{Op: op, Path: path, Data: data, ACL: acl, Mode: int32(mode), TTL: ttl})
 	if err != nil {
-		return "", znode.Stat{}, err
+		return "", zk.Stat{}, err
 	}
-	return rep.Path, fromMsgStat(rep.Stat), nil
+	return rep.Path, msg.StatOf(rep.Stat), nil
 }
 
 // Get returns path's data and Stat. Data is nil only for a node whose
 // data is null (created or set with nil); zero-length data comes back as
 // an empty, non-nil slice, as ZooKeeper keeps the two apart.
-func (c *Conn) Get(ctx context.Context, path string) ([]byte, znode.Stat, error) {
+func (c *Conn) Get(ctx context.Context, path string) ([]byte, zk.Stat, error) {
 	if err := validate(path, false); err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetData), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetData, Path: path})
 	if err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	return rep.Data, fromMsgStat(rep.Stat), nil
+	return rep.Data, msg.StatOf(rep.Stat), nil
 }
 
 // Set replaces path's data if its version is version (-1: any).
-func (c *Conn) Set(ctx context.Context, path string, data []byte, version int32) (znode.Stat, error) {
+func (c *Conn) Set(ctx context.Context, path string, data []byte, version int32) (zk.Stat, error) {
 	if err := validate(path, false); err != nil {
-		return znode.Stat{}, err
+		return zk.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpSetData), Path: path, Data: data, Version: version})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpSetData, Path: path, Data: data, Version: version})
 	if err != nil {
-		return znode.Stat{}, err
+		return zk.Stat{}, err
 	}
-	return fromMsgStat(rep.Stat), nil
+	return msg.StatOf(rep.Stat), nil
 }
 
 // Exists returns path's Stat and whether it exists; NoNode is not an error.
-func (c *Conn) Exists(ctx context.Context, path string) (znode.Stat, bool, error) {
+func (c *Conn) Exists(ctx context.Context, path string) (zk.Stat, bool, error) {
 	if err := validate(path, false); err != nil {
-		return znode.Stat{}, false, err
+		return zk.Stat{}, false, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpExists), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpExists, Path: path})
 	switch {
-	case znode.CodeOf(err) == znode.NoNode:
-		return znode.Stat{}, false, nil
+	case zk.CodeOf(err) == zk.NoNode:
+		return zk.Stat{}, false, nil
 	case err != nil:
-		return znode.Stat{}, false, err
+		return zk.Stat{}, false, err
 	}
-	return fromMsgStat(rep.Stat), true, nil
+	return msg.StatOf(rep.Stat), true, nil
 }
 
 // Delete removes path if its version is version (-1: any) and it has no
@@ -131,45 +132,45 @@ func (c *Conn) Delete(ctx context.Context, path string, version int32) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpDelete), Path: path, Version: version})
+	_, err := c.call(ctx, msg.Op{Op: zk.OpDelete, Path: path, Version: version})
 	return err
 }
 
 // Children returns the names of path's children (in the node's order) and
 // path's Stat.
-func (c *Conn) Children(ctx context.Context, path string) ([]string, znode.Stat, error) {
+func (c *Conn) Children(ctx context.Context, path string) ([]string, zk.Stat, error) {
 	if err := validate(path, false); err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetChildren2), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetChildren2, Path: path})
 	if err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	return rep.Children, fromMsgStat(rep.Stat), nil
+	return rep.Children, msg.StatOf(rep.Stat), nil
 }
 
 // GetACL returns path's ACL and Stat.
-func (c *Conn) GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat, error) {
+func (c *Conn) GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, error) {
 	if err := validate(path, false); err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetACL), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetACL, Path: path})
 	if err != nil {
-		return nil, znode.Stat{}, err
+		return nil, zk.Stat{}, err
 	}
-	return fromMsgACL(rep.ACL), fromMsgStat(rep.Stat), nil
+	return rep.ACL, msg.StatOf(rep.Stat), nil
 }
 
 // SetACL replaces path's ACL if its ACL version is version (-1: any).
-func (c *Conn) SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error) {
+func (c *Conn) SetACL(ctx context.Context, path string, acl []zk.ACL, version int32) (zk.Stat, error) {
 	if err := validate(path, false); err != nil {
-		return znode.Stat{}, err
+		return zk.Stat{}, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpSetACL), Path: path, ACL: toMsgACL(acl), Version: version})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpSetACL, Path: path, ACL: acl, Version: version})
 	if err != nil {
-		return znode.Stat{}, err
+		return zk.Stat{}, err
 	}
-	return fromMsgStat(rep.Stat), nil
+	return msg.StatOf(rep.Stat), nil
 }
 
 // Sync makes the serving node catch up with the leader's commit point
@@ -178,7 +179,7 @@ func (c *Conn) Sync(ctx context.Context, path string) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpSync), Path: path})
+	_, err := c.call(ctx, msg.Op{Op: zk.OpSync, Path: path})
 	return err
 }
 
@@ -187,7 +188,7 @@ func (c *Conn) AllChildrenNumber(ctx context.Context, path string) (int, error) 
 	if err := validate(path, false); err != nil {
 		return 0, err
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpGetAllChildrenNumber), Path: path})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpGetAllChildrenNumber, Path: path})
 	if err != nil {
 		return 0, err
 	}
@@ -207,17 +208,17 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 			}
 			acl := o.ACL
 			if acl == nil {
-				acl = znode.OpenACLUnsafe
+				acl = zk.OpenACLUnsafe
 			}
-			m = msg.Op{Op: int32(o.Op()), Path: o.Path, Data: o.Data, ACL: toMsgACL(acl), Mode: int32(o.Mode), TTL: o.TTL}
+			m = msg.Op{Op: o.Op(), Path: o.Path, Data: o.Data, ACL: acl, Mode: int32(o.Mode), TTL: o.TTL}
 		case znode.Delete:
-			m = msg.Op{Op: int32(znode.OpDelete), Path: o.Path, Version: o.Version}
+			m = msg.Op{Op: zk.OpDelete, Path: o.Path, Version: o.Version}
 		case znode.SetData:
-			m = msg.Op{Op: int32(znode.OpSetData), Path: o.Path, Data: o.Data, Version: o.Version}
+			m = msg.Op{Op: zk.OpSetData, Path: o.Path, Data: o.Data, Version: o.Version}
 		case znode.Check:
-			m = msg.Op{Op: int32(znode.OpCheck), Path: o.Path, Version: o.Version}
+			m = msg.Op{Op: zk.OpCheck, Path: o.Path, Version: o.Version}
 		default:
-			return nil, fmt.Errorf("client: %T cannot be part of a multi: %w", r, znode.ErrBadArguments)
+			return nil, fmt.Errorf("client: %T cannot be part of a multi: %w", r, zk.ErrBadArguments)
 		}
 		if _, isCreate := r.(znode.Create); !isCreate {
 			if err := validate(m.Path, false); err != nil {
@@ -226,22 +227,22 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 		}
 		mops = append(mops, m)
 	}
-	rep, err := c.call(ctx, msg.Op{Op: int32(znode.OpMulti), Ops: mops})
+	rep, err := c.call(ctx, msg.Op{Op: zk.OpMulti, Ops: mops})
 	if rep == nil {
 		return nil, err
 	}
 	res := make([]OpResult, len(rep.Results))
 	var first error
 	for i, r := range rep.Results {
-		res[i] = OpResult{Op: znode.OpCode(r.Op), Path: r.Path, Stat: fromMsgStat(r.Stat)}
+		res[i] = OpResult{Op: r.Op, Path: r.Path, Stat: msg.StatOf(r.Stat)}
 		if r.Err != 0 {
 			p := r.Path
 			if p == "" && i < len(mops) {
 				p = mops[i].Path
 			}
-			e := &znode.Error{Code: znode.Code(r.Err), Path: p}
+			e := &zk.Error{Code: r.Err, Path: p}
 			res[i].Err = e
-			if first == nil && e.Code != znode.RuntimeInconsistency && e.Code != znode.Ok {
+			if first == nil && e.Code != zk.RuntimeInconsistency && e.Code != zk.Ok {
 				first = e
 			}
 		}
@@ -253,27 +254,4 @@ func (c *Conn) Multi(ctx context.Context, ops ...znode.Request) ([]OpResult, err
 		return res, err
 	}
 	return res, nil
-}
-
-func fromMsgStat(s *msg.Stat) znode.Stat {
-	if s == nil {
-		return znode.Stat{}
-	}
-	return znode.Stat(*s)
-}
-
-func toMsgACL(acl []znode.ACL) []msg.ACL {
-	out := make([]msg.ACL, len(acl))
-	for i, a := range acl {
-		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID.ID}
-	}
-	return out
-}
-
-func fromMsgACL(acl []msg.ACL) []znode.ACL {
-	out := make([]znode.ACL, len(acl))
-	for i, a := range acl {
-		out[i] = znode.ACL{Perms: a.Perms, ID: znode.ID{Scheme: a.Scheme, ID: a.ID}}
-	}
-	return out
 }

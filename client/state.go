@@ -1,38 +1,30 @@
 package client
 
-import "sync"
+import (
+	"sync"
 
-// State is the state of a Conn's session, as ZooKeeper's KeeperState.
-type State int32
+	"github.com/paddock-zk/paddock/zk"
+)
+
+// State is the state of a Conn's session: ZooKeeper's KeeperState, of
+// which a Conn takes the four below. Its String is ZooKeeper's name
+// ("SyncConnected", "Disconnected", "Expired", "Closed").
+type State = zk.KeeperState
 
 const (
 	// StateConnected means the session is attached to a node that serves it.
-	StateConnected State = iota + 1
+	StateConnected = zk.StateSyncConnected
 	// StateDisconnected means the session lost its node and is being moved to
 	// another one; calls wait for that (within their context and the
 	// session timeout).
-	StateDisconnected
+	StateDisconnected = zk.StateDisconnected
 	// StateExpired means the session is gone (a node said so, or it could not
 	// be re-attached within the session timeout); every call fails with
 	// ErrSessionExpired. Final but for StateClosed after Close.
-	StateExpired
+	StateExpired = zk.StateExpired
 	// StateClosed means Close was called. Final.
-	StateClosed
+	StateClosed = zk.StateClosed
 )
-
-func (s State) String() string {
-	switch s {
-	case StateConnected:
-		return "SyncConnected"
-	case StateDisconnected:
-		return "Disconnected"
-	case StateExpired:
-		return "Expired"
-	case StateClosed:
-		return "Closed"
-	}
-	return "Unknown"
-}
 
 // WithStateListener calls f with every state change of the Conn, in order,
 // from one goroutine of its own (StateConnected first, once Connect has

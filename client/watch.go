@@ -9,35 +9,33 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
+
 	"github.com/paddock-zk/paddock/actors/msg"
-	"github.com/paddock-zk/paddock/watcher"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // ErrNoWatcher is RemoveWatches' and CheckWatches' error when the node
 // holds no such watch.
-var ErrNoWatcher = znode.ErrNoWatcher
+var ErrNoWatcher = zk.ErrNoWatcher
 
-// EventType is the type of a watch event, numbered as ZooKeeper's
-// Watcher.Event.EventType.
-type EventType int32
+// EventType is the type of a watch event, ZooKeeper's
+// Watcher.Event.EventType; its String is ZooKeeper's name ("NodeCreated",
+// ..., "None").
+type EventType = zk.EventType
 
 // Event types. EventNone is a session state change (the session expired or
 // the Conn closed); the watch-removed types are raised by the client itself
 // when a removal succeeds, as ZooKeeper's client does.
 const (
-	EventNone                   EventType = -1
-	EventNodeCreated            EventType = 1
-	EventNodeDeleted            EventType = 2
-	EventNodeDataChanged        EventType = 3
-	EventNodeChildrenChanged    EventType = 4
-	EventDataWatchRemoved       EventType = 5
-	EventChildWatchRemoved      EventType = 6
-	EventPersistentWatchRemoved EventType = 7
+	EventNone                   = zk.EventNone
+	EventNodeCreated            = zk.EventNodeCreated
+	EventNodeDeleted            = zk.EventNodeDeleted
+	EventNodeDataChanged        = zk.EventNodeDataChanged
+	EventNodeChildrenChanged    = zk.EventNodeChildrenChanged
+	EventDataWatchRemoved       = zk.EventDataWatchRemoved
+	EventChildWatchRemoved      = zk.EventChildWatchRemoved
+	EventPersistentWatchRemoved = zk.EventPersistentWatchRemoved
 )
-
-// String is ZooKeeper's name of the type ("NodeCreated", ..., "None").
-func (t EventType) String() string { return watcher.EventType(t).String() }
 
 // Event is one watch event (ZooKeeper's WatchedEvent). State is
 // StateConnected for node events and removals, StateExpired or
@@ -62,20 +60,18 @@ func (e Event) String() string {
 	return "WatchedEvent state:" + e.State.String() + " type:" + e.Type.String() + " path:" + p
 }
 
-// WatcherType selects watches for RemoveWatches and CheckWatches, numbered
-// as ZooKeeper's Watcher.WatcherType.
-type WatcherType int32
+// WatcherType selects watches for RemoveWatches and CheckWatches,
+// ZooKeeper's Watcher.WatcherType.
+type WatcherType = zk.WatcherType
 
 // Watcher types.
 const (
-	WatchChildren            WatcherType = 1
-	WatchData                WatcherType = 2 // getData and exists watches
-	WatchAny                 WatcherType = 3
-	WatchPersistent          WatcherType = 4
-	WatchPersistentRecursive WatcherType = 5
+	WatchChildren            = zk.WatchChildren
+	WatchData                = zk.WatchData // getData and exists watches
+	WatchAny                 = zk.WatchAny
+	WatchPersistent          = zk.WatchPersistent
+	WatchPersistentRecursive = zk.WatchPersistentRecursive
 )
-
-func (t WatcherType) String() string { return watcher.Type(t).String() }
 
 // kind is a listener set of the watch manager, ZKWatchManager's maps.
 type kind uint8
@@ -399,7 +395,7 @@ func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 		c.log.Debug("watch event from a node the session left dropped", "node", from, "path", ev.Path, "zxid", fmt.Sprintf("0x%x", ev.Zxid))
 		return
 	}
-	if EventType(ev.Type) == EventNone {
+	if ev.Type == EventNone {
 		// The node replaced its tree with a snapshot: its one-shot
 		// watches have fired as setWatches would, its persistent ones
 		// missed what the snapshot holds. Re-attach, as a ZooKeeper
@@ -424,7 +420,7 @@ func (c *Conn) onEvent(ev *msg.WatchEvent, from msg.NodeID) {
 			break
 		}
 	}
-	c.watches.deliver(Event{Type: EventType(ev.Type), State: StateConnected, Path: ev.Path, Zxid: ev.Zxid})
+	c.watches.deliver(Event{Type: ev.Type, State: StateConnected, Path: ev.Path, Zxid: ev.Zxid})
 }
 
 // endWatches ends every listener when the Conn stops.
@@ -457,19 +453,19 @@ func (c *Conn) resendWatches(l *link, rel int64, timeout time.Duration) error {
 			c.watches.state(StateConnected, rep.Zxid)
 		}
 	})
-	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: int32(znode.OpSetWatches2), Watches: ws}}, l)
+	rep, _, err := c.send(ctx, msg.Request{Op: msg.Op{Op: zk.OpSetWatches2, Watches: ws}}, l)
 	if err != nil {
 		return err
 	}
-	if code := znode.Code(rep.Err); code != znode.Ok {
-		return &znode.Error{Code: code}
+	if code := rep.Err; code != zk.Ok {
+		return &zk.Error{Code: code}
 	}
 	return nil
 }
 
 // readW is a read with Watch set whose listener is registered, on
 // success, as the reply goes by.
-func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Reply, <-chan Event, error) {
+func (c *Conn) readW(ctx context.Context, op zk.OpCode, path string) (*msg.Reply, <-chan Event, error) {
 	if err := validate(path, false); err != nil {
 		return nil, nil, err
 	}
@@ -477,12 +473,12 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 	var registered atomic.Bool
 	hook := func(rep *msg.Reply) {
 		var k kind
-		switch code := znode.Code(rep.Err); {
-		case code == znode.Ok && op == znode.OpGetChildren2:
+		switch code := rep.Err; {
+		case code == zk.Ok && op == zk.OpGetChildren2:
 			k = kChild
-		case code == znode.Ok:
+		case code == zk.Ok:
 			k = kData
-		case code == znode.NoNode && op == znode.OpExists:
+		case code == zk.NoNode && op == zk.OpExists:
 			k = kExist
 		default:
 			return
@@ -490,7 +486,7 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 		registered.Store(true)
 		c.watches.add(k, path, l)
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(op), Path: path, Watch: true})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: op, Path: path, Watch: true})
 	if !registered.Load() {
 		return rep, nil, err
 	}
@@ -501,37 +497,37 @@ func (c *Conn) readW(ctx context.Context, op znode.OpCode, path string) (*msg.Re
 // capacity 1) receives exactly one event, NodeDataChanged or NodeDeleted
 // (or None when the session expires or the Conn closes, or
 // DataWatchRemoved), and is then closed. No watch is set when Get fails.
-func (c *Conn) GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpGetData, path)
+func (c *Conn) GetW(ctx context.Context, path string) ([]byte, zk.Stat, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpGetData, path)
 	if err != nil {
-		return nil, znode.Stat{}, nil, err
+		return nil, zk.Stat{}, nil, err
 	}
-	return rep.Data, fromMsgStat(rep.Stat), ch, nil
+	return rep.Data, msg.StatOf(rep.Stat), ch, nil
 }
 
 // ExistsW is Exists that also sets a watch on path: a data watch if the
 // node exists (NodeDataChanged or NodeDeleted), an exist watch if not
 // (NodeCreated). The channel is one-shot as GetW's.
-func (c *Conn) ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpExists, path)
+func (c *Conn) ExistsW(ctx context.Context, path string) (zk.Stat, bool, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpExists, path)
 	switch {
-	case znode.CodeOf(err) == znode.NoNode:
-		return znode.Stat{}, false, ch, nil
+	case zk.CodeOf(err) == zk.NoNode:
+		return zk.Stat{}, false, ch, nil
 	case err != nil:
-		return znode.Stat{}, false, nil, err
+		return zk.Stat{}, false, nil, err
 	}
-	return fromMsgStat(rep.Stat), true, ch, nil
+	return msg.StatOf(rep.Stat), true, ch, nil
 }
 
 // ChildrenW is Children that also sets a child watch on path
 // (NodeChildrenChanged, or NodeDeleted). The channel is one-shot as
 // GetW's.
-func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan Event, error) {
-	rep, ch, err := c.readW(ctx, znode.OpGetChildren2, path)
+func (c *Conn) ChildrenW(ctx context.Context, path string) ([]string, zk.Stat, <-chan Event, error) {
+	rep, ch, err := c.readW(ctx, zk.OpGetChildren2, path)
 	if err != nil {
-		return nil, znode.Stat{}, nil, err
+		return nil, zk.Stat{}, nil, err
 	}
-	return rep.Children, fromMsgStat(rep.Stat), ch, nil
+	return rep.Children, msg.StatOf(rep.Stat), ch, nil
 }
 
 // Watch is a persistent watch set by AddWatch. Events receives every
@@ -564,9 +560,9 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 	if err := validate(path, false); err != nil {
 		return nil, err
 	}
-	k, mode := kPersist, int32(0)
+	k, mode := kPersist, zk.AddWatchPersistent
 	if recursive {
-		k, mode = kRecursive, 1
+		k, mode = kRecursive, zk.AddWatchPersistentRecursive
 	}
 	l := &listener{q: newQueue(64)}
 	hook := func(rep *msg.Reply) {
@@ -574,7 +570,7 @@ func (c *Conn) AddWatch(ctx context.Context, path string, recursive bool) (*Watc
 			c.watches.add(k, path, l)
 		}
 	}
-	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(znode.OpAddWatch), Path: path, Mode: mode})
+	rep, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: zk.OpAddWatch, Path: path, Mode: int32(mode)})
 	if err != nil {
 		return nil, err
 	}
@@ -590,9 +586,9 @@ func (w *Watch) Remove(ctx context.Context) error {
 	if w.Recursive {
 		t, k = WatchPersistentRecursive, kRecursive
 	}
-	op := znode.OpRemoveWatches
+	op := zk.OpRemoveWatches
 	if w.c.watches.others(k, w.Path, w.l) {
-		op = znode.OpCheckWatches
+		op = zk.OpCheckWatches
 	}
 	return w.c.removeWatches(ctx, op, w.Path, t, w.l)
 }
@@ -604,22 +600,22 @@ func (w *Watch) Remove(ctx context.Context) error {
 // the watches of GetW and ExistsW; WatchAny every kind. ErrNoWatcher
 // (NoWatcher, -121) when the node holds none.
 func (c *Conn) RemoveWatches(ctx context.Context, path string, t WatcherType) error {
-	return c.removeWatches(ctx, znode.OpRemoveWatches, path, t, nil)
+	return c.removeWatches(ctx, zk.OpRemoveWatches, path, t, nil)
 }
 
-func (c *Conn) removeWatches(ctx context.Context, op znode.OpCode, path string, t WatcherType, only *listener) error {
+func (c *Conn) removeWatches(ctx context.Context, op zk.OpCode, path string, t WatcherType, only *listener) error {
 	if err := validate(path, false); err != nil {
 		return err
 	}
 	if kindsOf(t) == nil {
-		return fmt.Errorf("client: watcher type %d: %w", t, &znode.Error{Code: znode.BadArguments, Path: path})
+		return fmt.Errorf("client: watcher type %d: %w", t, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
 	hook := func(rep *msg.Reply) {
 		if rep.Err == 0 {
 			c.watches.removeLocal(path, t, only)
 		}
 	}
-	_, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: int32(op), Path: path, Mode: int32(t)})
+	_, err := c.call(withReplyHook(ctx, hook), msg.Op{Op: op, Path: path, Mode: int32(t)})
 	return err
 }
 
@@ -630,8 +626,8 @@ func (c *Conn) CheckWatches(ctx context.Context, path string, t WatcherType) err
 		return err
 	}
 	if kindsOf(t) == nil {
-		return fmt.Errorf("client: watcher type %d: %w", t, &znode.Error{Code: znode.BadArguments, Path: path})
+		return fmt.Errorf("client: watcher type %d: %w", t, &zk.Error{Code: zk.BadArguments, Path: path})
 	}
-	_, err := c.call(ctx, msg.Op{Op: int32(znode.OpCheckWatches), Path: path, Mode: int32(t)})
+	_, err := c.call(ctx, msg.Op{Op: zk.OpCheckWatches, Path: path, Mode: int32(t)})
 	return err
 }

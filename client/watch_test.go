@@ -17,8 +17,8 @@ import (
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
 	"github.com/paddock-zk/paddock/server"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // next waits up to d for the next event on ch; the channel must not be
@@ -82,16 +82,16 @@ func connectTo(ctx context.Context, t *testing.T, n *server.Node, opts ...Option
 	return c
 }
 
-func mustCreate(ctx context.Context, t *testing.T, c *Conn, path string, data string) znode.Stat {
+func mustCreate(ctx context.Context, t *testing.T, c *Conn, path string, data string) zk.Stat {
 	t.Helper()
-	_, st, err := c.Create2(ctx, path, []byte(data), znode.Persistent, nil)
+	_, st, err := c.Create2(ctx, path, []byte(data), zk.Persistent, nil)
 	if err != nil {
 		t.Fatalf("create %s: %v", path, err)
 	}
 	return st
 }
 
-func mustSet(ctx context.Context, t *testing.T, c *Conn, path string, data string) znode.Stat {
+func mustSet(ctx context.Context, t *testing.T, c *Conn, path string, data string) zk.Stat {
 	t.Helper()
 	st, err := c.Set(ctx, path, []byte(data), -1)
 	if err != nil {
@@ -298,7 +298,7 @@ func TestWatches(t *testing.T) {
 		if err := c.Sync(ctx, "/"); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.CheckWatches(ctx, "/w/rm", WatchData); !errors.Is(err, ErrNoWatcher) || znode.CodeOf(err) != znode.NoWatcher {
+		if err := c.CheckWatches(ctx, "/w/rm", WatchData); !errors.Is(err, ErrNoWatcher) || zk.CodeOf(err) != zk.NoWatcher {
 			t.Fatalf("check without a watch: %v", err)
 		}
 		if err := c.RemoveWatches(ctx, "/w/rm", WatchAny); !errors.Is(err, ErrNoWatcher) {
@@ -663,7 +663,7 @@ func TestWatchesAcrossLeaderChange(t *testing.T) {
 	waitFor(t, "a new leader", 15*time.Second, func() bool { return leaderOf(nodes, l) >= 0 })
 	// Write under the new leader (retrying while the ensemble settles).
 	for {
-		_, err := w0.Create(ctx, "/lc/k", nil, znode.Persistent, nil)
+		_, err := w0.Create(ctx, "/lc/k", nil, zk.Persistent, nil)
 		if err == nil || errors.Is(err, ErrNodeExists) {
 			break
 		}
@@ -717,7 +717,7 @@ func TestPersistentStreamFollowsTheLink(t *testing.T) {
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
 	event := func(z int64, from msg.NodeID) {
-		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, from)
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNodeDataChanged, Path: "/a", Zxid: z}, from)
 	}
 	event(5, 2)
 	if e := next(t, l.q.ch, time.Second); e.Zxid != 5 {
@@ -751,9 +751,9 @@ func TestSnapshotNoticeReattaches(t *testing.T) {
 	c.link = &link{node: 2, lost: make(chan struct{})}
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
-	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 3) // not its node
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNone, Zxid: 9}, 3) // not its node
 	empty(t, l.q.ch)
-	c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNone), Zxid: 9}, 2)
+	c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNone, Zxid: 9}, 2)
 	if e := next(t, l.q.ch, time.Second); e.Type != EventNone || e.State != StateDisconnected || e.Zxid != 9 {
 		t.Fatalf("got %v (zxid 0x%x), want Disconnected at 9", e, e.Zxid)
 	}
@@ -778,11 +778,11 @@ func TestEventsFromAcceptingNodeOnly(t *testing.T) {
 	l := &listener{q: newQueue(64)}
 	c.watches.add(kRecursive, "/", l)
 	event := func(z int64) {
-		c.onEvent(&msg.WatchEvent{Session: 7, Type: int32(EventNodeDataChanged), Path: "/a", Zxid: z}, 2)
+		c.onEvent(&msg.WatchEvent{Session: 7, Type: zk.EventNodeDataChanged, Path: "/a", Zxid: z}, 2)
 	}
 	accept := c.takeEventsOnAccept(2)
 	event(3) // node 2 catching up, its old registration firing
-	accept(&msg.Reply{Session: 7, Err: int32(znode.ConnectionLoss), Refused: true})
+	accept(&msg.Reply{Session: 7, Err: zk.ConnectionLoss, Refused: true})
 	event(4)
 	empty(t, l.q.ch)
 	accept(&msg.Reply{Session: 7, Zxid: 9})

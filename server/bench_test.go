@@ -30,6 +30,7 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/replica/wal"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -252,7 +253,7 @@ func BenchmarkWrite(b *testing.B) {
 	conns := benchConns(b, nodes, 32)
 	value := bytes.Repeat([]byte("v"), 100)
 	for i, c := range conns {
-		if _, err := c.Create(context.Background(), fmt.Sprintf("/w%02d", i), value, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(context.Background(), fmt.Sprintf("/w%02d", i), value, zk.Persistent, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -273,14 +274,14 @@ func BenchmarkCreate(b *testing.B) {
 	nodes := benchEnsemble(b, 3)
 	conns := benchConns(b, nodes, 32)
 	value := bytes.Repeat([]byte("v"), 100)
-	if _, err := conns[0].Create(context.Background(), "/c", nil, znode.Persistent, nil); err != nil {
+	if _, err := conns[0].Create(context.Background(), "/c", nil, zk.Persistent, nil); err != nil {
 		b.Fatal(err)
 	}
 	var round atomic.Int64
 	b.Run("writers=32", func(b *testing.B) {
 		r := round.Add(1)
 		run(b, 32, "creates/s", func(ctx context.Context, w int, seq int64) error {
-			_, err := conns[w].Create(ctx, fmt.Sprintf("/c/n-%d-%010d", r, seq), value, znode.Persistent, nil)
+			_, err := conns[w].Create(ctx, fmt.Sprintf("/c/n-%d-%010d", r, seq), value, zk.Persistent, nil)
 			return err
 		})
 	})
@@ -300,7 +301,7 @@ func BenchmarkRead(b *testing.B) {
 	conns := benchConns(b, followers, 32)
 	value := bytes.Repeat([]byte("r"), 100)
 	ctx := context.Background()
-	if _, err := conns[0].Create(ctx, "/r", value, znode.Persistent, nil); err != nil {
+	if _, err := conns[0].Create(ctx, "/r", value, zk.Persistent, nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, c := range conns {
@@ -330,8 +331,8 @@ func snapshotDir(b *testing.B, n int) (dir string, znodes int, bytes int64) {
 	z := int64(1) << 32 // epoch 1
 	apply := func(path string, data []byte) {
 		z++
-		txn := znode.CreateTxn{Path: path, Data: data, ACL: znode.OpenACLUnsafe, ParentCVersion: -1}
-		if r := tr.Apply(znode.TxnHeader{Zxid: z, Time: z & 0xffffffff, Type: znode.OpCreate}, txn); r.Fault != nil {
+		txn := znode.CreateTxn{Path: path, Data: data, ACL: zk.OpenACLUnsafe, ParentCVersion: -1}
+		if r := tr.Apply(znode.TxnHeader{Zxid: z, Time: z & 0xffffffff, Type: zk.OpCreate}, txn); r.Fault != nil {
 			b.Fatal(r.Fault)
 		}
 	}

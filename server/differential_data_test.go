@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -97,15 +98,15 @@ func (r *diffRun) multiData(i int, ops ...any) {
 // its error code.
 func (r *diffRun) multiReadRaw(i int, paths ...string) {
 	raw := dialRaw(r.t, r.tgt.addrs[i%len(r.tgt.addrs)])
-	if e := raw.call(jute.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{}); e != 0 {
+	if e := raw.call(pzk.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{}); e != 0 {
 		r.t.Fatalf("%s: raw sync: %d", r.tgt.name, e)
 	}
 	req := &jute.MultiRequest{Read: true}
 	for _, p := range paths {
-		req.Ops = append(req.Ops, jute.MultiOp{Type: jute.OpGetData, Rec: &jute.PathWatch{Path: p}})
+		req.Ops = append(req.Ops, jute.MultiOp{Type: pzk.OpGetData, Rec: &jute.PathWatch{Path: p}})
 	}
 	var mr jute.MultiResponse
-	e := raw.call(jute.OpMultiRead, req, &mr)
+	e := raw.call(pzk.OpMultiRead, req, &mr)
 	out := make([]string, len(mr.Results))
 	for j, res := range mr.Results {
 		if gd, ok := res.Rec.(*jute.GetDataResponse); ok {

@@ -14,9 +14,9 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/memfs"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/zkwire/jute"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // faultEnsemble is an in-process ensemble whose nodes keep their storage
@@ -112,11 +112,11 @@ func (e *faultEnsemble) connect(ctx context.Context, idx ...int) *client.Conn {
 func create(ctx context.Context, t *testing.T, c *client.Conn, path string) {
 	t.Helper()
 	for retried := false; ; retried = true {
-		_, err := c.Create(ctx, path, []byte(path), znode.Persistent, nil)
+		_, err := c.Create(ctx, path, []byte(path), zk.Persistent, nil)
 		switch {
-		case err == nil, retried && isCode(err, znode.NodeExists):
+		case err == nil, retried && isCode(err, zk.NodeExists):
 			return
-		case isCode(err, znode.ConnectionLoss) && ctx.Err() == nil:
+		case isCode(err, zk.ConnectionLoss) && ctx.Err() == nil:
 			time.Sleep(50 * time.Millisecond)
 		default:
 			t.Fatalf("create %s: %v", path, err)
@@ -144,8 +144,8 @@ func (e *faultEnsemble) checkHas(ctx context.Context, i int, paths []string) {
 func refusedOnWire(t *testing.T, raw *rawZK) {
 	t.Helper()
 	var resp jute.GetDataResponse
-	if code := raw.call(jute.OpGetData, &jute.GetDataRequest{Path: "/"}, &resp); code != int32(znode.ConnectionLoss) {
-		t.Fatalf("getData on a node with a full disk: error %d, want ConnectionLoss (%d)", code, znode.ConnectionLoss)
+	if code := raw.call(zk.OpGetData, &jute.GetDataRequest{Path: "/"}, &resp); code != zk.ConnectionLoss {
+		t.Fatalf("getData on a node with a full disk: error %d, want ConnectionLoss (%d)", code, zk.ConnectionLoss)
 	}
 }
 
@@ -188,7 +188,7 @@ func TestFollowerDiskFull(t *testing.T) {
 	}
 	refusedOnWire(t, raw)
 	rctx, rcancel := context.WithTimeout(ctx, time.Second)
-	if _, _, err := cf.Get(rctx, "/before-0"); !isCode(err, znode.ConnectionLoss) {
+	if _, _, err := cf.Get(rctx, "/before-0"); !isCode(err, zk.ConnectionLoss) {
 		t.Errorf("native read on a node with a full disk: %v, want ConnectionLoss", err)
 	}
 	rcancel()

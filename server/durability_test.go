@@ -12,8 +12,8 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 func sameDigests(nodes ...*Node) bool {
@@ -30,7 +30,7 @@ func sameDigests(nodes ...*Node) bool {
 func writeN(ctx context.Context, t *testing.T, c *client.Conn, prefix string, n int) {
 	t.Helper()
 	for i := range n {
-		if _, err := c.Create(ctx, fmt.Sprintf("%s-%04d", prefix, i), []byte(strings.Repeat("x", 100)), znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, fmt.Sprintf("%s-%04d", prefix, i), []byte(strings.Repeat("x", 100)), zk.Persistent, nil); err != nil {
 			t.Fatalf("create %s-%04d: %v", prefix, i, err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/store"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Two native clients share one client credential. The second, dropping to
@@ -72,7 +72,7 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer victim.Close()
-	if _, err := victim.Create(ctx, "/victim", []byte("v0"), znode.Ephemeral, nil); err != nil {
+	if _, err := victim.Create(ctx, "/victim", []byte("v0"), zk.Ephemeral, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, _, events, err := victim.GetW(ctx, "/victim")
@@ -101,13 +101,13 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 	}
 	id := st.EphemeralOwner
 	for _, guess := range [][]byte{nil, store.Passwd(id), store.SessionPasswd([]byte("guess"), id)} {
-		rp := spy.do(ctx, 1, &msg.Request{Session: id, Xid: 1, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}})
-		if rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("closeSession of another session: %s, want SessionExpired", znode.Code(rp.Err))
+		rp := spy.do(ctx, 1, &msg.Request{Session: id, Xid: 1, Passwd: guess, Op: msg.Op{Op: zk.OpCloseSession}})
+		if rp.Err != zk.SessionExpired {
+			t.Fatalf("closeSession of another session: %s, want SessionExpired", rp.Err)
 		}
-		rp = spy.do(ctx, 2, &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
-		if rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("re-attach to another session: %s, want SessionExpired", znode.Code(rp.Err))
+		rp = spy.do(ctx, 2, &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: zk.OpCreateSession}})
+		if rp.Err != zk.SessionExpired {
+			t.Fatalf("re-attach to another session: %s, want SessionExpired", rp.Err)
 		}
 	}
 	own, err := spy.nc.SubscribeSync(buswire.Inbox(spy.tok))
@@ -115,7 +115,7 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe, err := buswire.Encode(msg.New(msg.Addr{}, msg.Addr{Node: 1, Role: msg.RoleStore},
-		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: int32(znode.OpCloseSession)}}))
+		&msg.Request{Session: id, Xid: 7, Op: msg.Op{Op: zk.OpCloseSession}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -38,21 +39,21 @@ func TestMaxBufferOnTheNativePath(t *testing.T) {
 	over := bytes.Repeat([]byte("x"), 1<<20+1)
 
 	c := connect()
-	if _, err := c.Create(ctx, "/big", over, znode.Persistent, nil); !errors.Is(err, client.ErrRequestTooLarge) {
+	if _, err := c.Create(ctx, "/big", over, zk.Persistent, nil); !errors.Is(err, client.ErrRequestTooLarge) {
 		t.Fatalf("create with jute.maxbuffer+1 bytes: %v, want ErrRequestTooLarge", err)
 	}
-	if _, err := c.Create(ctx, "/big", over[:1<<20], znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, "/big", over[:1<<20], zk.Persistent, nil); err != nil {
 		t.Fatalf("create with exactly jute.maxbuffer bytes: %v", err)
 	}
 
 	// A client that allows more meets the node's limit, in a multi too.
 	loose := connect(client.WithMaxBuffer(64 << 20))
-	if _, err := loose.Set(ctx, "/big", over, -1); !isCode(err, znode.BadArguments) {
+	if _, err := loose.Set(ctx, "/big", over, -1); !isCode(err, zk.BadArguments) {
 		t.Fatalf("setData past the node's jute.maxbuffer: %v, want BadArguments", err)
 	}
 	half := over[:len(over)/2+1]
-	_, err := loose.Multi(ctx, znode.Create{Path: "/m1", Data: half, ACL: znode.OpenACLUnsafe}, znode.Create{Path: "/m2", Data: half, ACL: znode.OpenACLUnsafe})
-	if !isCode(err, znode.BadArguments) {
+	_, err := loose.Multi(ctx, znode.Create{Path: "/m1", Data: half, ACL: zk.OpenACLUnsafe}, znode.Create{Path: "/m2", Data: half, ACL: zk.OpenACLUnsafe})
+	if !isCode(err, zk.BadArguments) {
 		t.Fatalf("multi carrying more than jute.maxbuffer: %v, want BadArguments", err)
 	}
 	// Past the bus's payload limit: refused before it is sent.

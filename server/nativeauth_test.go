@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -33,15 +34,15 @@ func TestNativeAddAuthFollowsTheSession(t *testing.T) {
 	if err := c.AddAuth(ctx, "digest", []byte("alice:secret")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddAuth(ctx, "kerberos", []byte("x")); !isCode(err, znode.AuthFailed) {
+	if err := c.AddAuth(ctx, "kerberos", []byte("x")); !isCode(err, zk.AuthFailed) {
 		t.Fatalf("an unknown scheme: %v, want AuthFailed", err)
 	}
 	who, err := c.WhoAmI(ctx)
-	if err != nil || !slices.Contains(who, znode.ID{Scheme: "digest", ID: "alice"}) {
+	if err != nil || !slices.Contains(who, zk.ID{Scheme: "digest", ID: "alice"}) {
 		t.Fatalf("whoami: %v %v", who, err)
 	}
-	acl := []znode.ACL{{Perms: znode.PermAll, ID: znode.ID{Scheme: "digest", ID: znode.DigestID("alice", "secret")}}}
-	if _, err := c.Create(ctx, "/alice", []byte("mine"), znode.Persistent, acl); err != nil {
+	acl := []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "digest", ID: znode.DigestID("alice", "secret")}}}
+	if _, err := c.Create(ctx, "/alice", []byte("mine"), zk.Persistent, acl); err != nil {
 		t.Fatal(err)
 	}
 	// Another session may be served by a follower that has not applied
@@ -49,10 +50,10 @@ func TestNativeAddAuthFollowsTheSession(t *testing.T) {
 	if err := other.Sync(ctx, "/alice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.Get(ctx, "/alice"); !isCode(err, znode.NoAuth) {
+	if _, _, err := other.Get(ctx, "/alice"); !isCode(err, zk.NoAuth) {
 		t.Fatalf("another session reads /alice: %v, want NoAuth", err)
 	}
-	if _, err := c.Create(ctx, "/alice-eph", nil, znode.Ephemeral, nil); err != nil {
+	if _, err := c.Create(ctx, "/alice-eph", nil, zk.Ephemeral, nil); err != nil {
 		t.Fatal(err)
 	}
 	if eph, err := c.Ephemerals(ctx, "/"); err != nil || !slices.Equal(eph, []string{"/alice-eph"}) {
@@ -76,7 +77,7 @@ func TestNativeAddAuthFollowsTheSession(t *testing.T) {
 			}
 			break
 		}
-		if isCode(err, znode.NoAuth) {
+		if isCode(err, zk.NoAuth) {
 			t.Fatalf("the identity did not follow the session to another node: %v", err)
 		}
 		if time.Now().After(deadline) {

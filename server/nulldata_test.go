@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
@@ -20,7 +21,7 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-var juteOpen = []jute.ACL{{Perms: znode.PermAll, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
+var juteOpen = []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "world", ID: "anyone"}}}
 
 // writeNullAndEmptyOverJute makes, through the ZooKeeper wire protocol,
 // nodes with null and with empty data by every op that carries data, and
@@ -28,7 +29,7 @@ var juteOpen = []jute.ACL{{Perms: znode.PermAll, ID: jute.ID{Scheme: "world", ID
 func writeNullAndEmptyOverJute(t *testing.T, r *rawZK) map[string]string {
 	t.Helper()
 	want := map[string]string{}
-	must := func(what string, code int32) {
+	must := func(what string, code zk.Code) {
 		t.Helper()
 		if code != 0 {
 			t.Fatalf("%s: error %d", what, code)
@@ -39,27 +40,27 @@ func writeNullAndEmptyOverJute(t *testing.T, r *rawZK) map[string]string {
 		data []byte
 	}{{"null", nil}, {"empty", []byte{}}} {
 		p := "/jute-" + d.name
-		must("create "+p, r.call(jute.OpCreate, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen}, &jute.CreateResponse{}))
+		must("create "+p, r.call(zk.OpCreate, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen}, &jute.CreateResponse{}))
 		want[p] = d.name
 		p = "/jute-c2-" + d.name
-		must("create2 "+p, r.call(jute.OpCreate2, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen}, &jute.Create2Response{}))
+		must("create2 "+p, r.call(zk.OpCreate2, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-box-" + d.name
-		must("createContainer "+p, r.call(jute.OpCreateContainer, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: int32(znode.Container)}, &jute.Create2Response{}))
+		must("createContainer "+p, r.call(zk.OpCreateContainer, &jute.CreateRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: zk.Container}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-ttl-" + d.name
-		must("createTTL "+p, r.call(jute.OpCreateTTL, &jute.CreateTTLRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: int32(znode.PersistentWithTTL), TTL: time.Hour.Milliseconds()}, &jute.Create2Response{}))
+		must("createTTL "+p, r.call(zk.OpCreateTTL, &jute.CreateTTLRequest{Path: p, Data: d.data, ACL: juteOpen, Flags: zk.PersistentWithTTL, TTL: time.Hour.Milliseconds()}, &jute.Create2Response{}))
 		want[p] = d.name
 		p = "/jute-set-" + d.name
-		must("create "+p, r.call(jute.OpCreate, &jute.CreateRequest{Path: p, Data: []byte("v"), ACL: juteOpen}, &jute.CreateResponse{}))
-		must("setData "+p, r.call(jute.OpSetData, &jute.SetDataRequest{Path: p, Data: d.data, Version: -1}, &jute.SetDataResponse{}))
+		must("create "+p, r.call(zk.OpCreate, &jute.CreateRequest{Path: p, Data: []byte("v"), ACL: juteOpen}, &jute.CreateResponse{}))
+		must("setData "+p, r.call(zk.OpSetData, &jute.SetDataRequest{Path: p, Data: d.data, Version: -1}, &jute.SetDataResponse{}))
 		want[p] = d.name
 		p = "/jute-m-" + d.name
 		var mr jute.MultiResponse
-		must("multi "+p, r.call(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
-			{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: p, Data: []byte("v"), ACL: juteOpen}},
-			{Type: jute.OpSetData, Rec: &jute.SetDataRequest{Path: p, Data: d.data, Version: -1}},
-			{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: p + "/k", Data: d.data, ACL: juteOpen}},
+		must("multi "+p, r.call(zk.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
+			{Type: zk.OpCreate, Rec: &jute.CreateRequest{Path: p, Data: []byte("v"), ACL: juteOpen}},
+			{Type: zk.OpSetData, Rec: &jute.SetDataRequest{Path: p, Data: d.data, Version: -1}},
+			{Type: zk.OpCreate, Rec: &jute.CreateRequest{Path: p + "/k", Data: d.data, ACL: juteOpen}},
 		}}, &mr))
 		want[p], want[p+"/k"] = d.name, d.name
 	}
@@ -75,17 +76,17 @@ func writeNullAndEmptyOverBus(ctx context.Context, t *testing.T, c *client.Conn)
 		data []byte
 	}{{"null", nil}, {"empty", []byte{}}} {
 		p := "/go-" + d.name
-		if _, err := c.Create(ctx, p, d.data, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, p, d.data, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/go-ttl-" + d.name
-		if _, err := c.CreateTTL(ctx, p, d.data, znode.PersistentWithTTL, nil, time.Hour); err != nil {
+		if _, err := c.CreateTTL(ctx, p, d.data, zk.PersistentWithTTL, nil, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		want[p] = d.name
 		p = "/go-set-" + d.name
-		if _, err := c.Create(ctx, p, []byte("v"), znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, p, []byte("v"), zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Set(ctx, p, d.data, -1); err != nil {
@@ -109,7 +110,7 @@ func checkNullAndEmpty(ctx context.Context, t *testing.T, nodes []*Node, want ma
 	t.Helper()
 	for i, n := range nodes {
 		raw := dialRaw(t, n.ClientAddr())
-		if e := raw.call(jute.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{}); e != 0 {
+		if e := raw.call(zk.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{}); e != 0 {
 			t.Fatalf("%s: sync on node %d: %d", when, i+1, e)
 		}
 		c, err := client.Connect(ctx, []string{n.BusURL()})
@@ -121,7 +122,7 @@ func checkNullAndEmpty(ctx context.Context, t *testing.T, nodes []*Node, want ma
 		}
 		for p, w := range want {
 			var gd jute.GetDataResponse
-			if e := raw.call(jute.OpGetData, &jute.GetDataRequest{Path: p}, &gd); e != 0 {
+			if e := raw.call(zk.OpGetData, &jute.GetDataRequest{Path: p}, &gd); e != 0 {
 				t.Fatalf("%s: node %d: getData %s over jute: %d", when, i+1, p, e)
 			}
 			if got := testutil.DataKind(gd.Data); got != w {
@@ -136,9 +137,9 @@ func checkNullAndEmpty(ctx context.Context, t *testing.T, nodes []*Node, want ma
 			}
 		}
 		var mr jute.MultiResponse
-		if e := raw.call(jute.OpMultiRead, &jute.MultiRequest{Read: true, Ops: []jute.MultiOp{
-			{Type: jute.OpGetData, Rec: &jute.PathWatch{Path: "/jute-null"}},
-			{Type: jute.OpGetData, Rec: &jute.PathWatch{Path: "/jute-empty"}},
+		if e := raw.call(zk.OpMultiRead, &jute.MultiRequest{Read: true, Ops: []jute.MultiOp{
+			{Type: zk.OpGetData, Rec: &jute.PathWatch{Path: "/jute-null"}},
+			{Type: zk.OpGetData, Rec: &jute.PathWatch{Path: "/jute-empty"}},
 		}}, &mr); e != 0 || len(mr.Results) != 2 {
 			t.Fatalf("%s: node %d: multiRead: %d %+v", when, i+1, e, mr)
 		}
@@ -256,7 +257,7 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 		if i == 200 {
 			t.Fatal("no snapshot past the writes on every node")
 		}
-		if _, err := c.Create(ctx, "/fill-", nil, znode.PersistentSequential, nil); err != nil {
+		if _, err := c.Create(ctx, "/fill-", nil, zk.PersistentSequential, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -325,7 +326,7 @@ func TestFormat1DataDirLoads(t *testing.T) {
 		}
 	}
 	check("format 1 dir", func(ctx context.Context, c *client.Conn) {
-		if _, err := c.Create(ctx, "/new-empty", []byte{}, znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, "/new-empty", []byte{}, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Set(ctx, "/log-x", []byte{}, -1); err != nil {

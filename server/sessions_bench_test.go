@@ -20,7 +20,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/store"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // benchRequest sends one request straight to node's request subject (as
@@ -43,7 +43,7 @@ func benchRequest(ctx context.Context, nc *nats.Conn, tok string, node msg.NodeI
 		return nil, fmt.Errorf("reply of kind %s", env.Kind)
 	}
 	if rp.Err != 0 {
-		return rp, fmt.Errorf("%s: %s", znode.OpCode(req.Op.Op), znode.Code(rp.Err))
+		return rp, fmt.Errorf("%s: %s", req.Op.Op, rp.Err)
 	}
 	return rp, nil
 }
@@ -74,7 +74,7 @@ func BenchmarkSessionCreate(b *testing.B) {
 		run(b, workers, "sessions/s", func(ctx context.Context, w int, _ int64) error {
 			nc, node := conns[w%len(conns)], nodes[w%len(nodes)].ID()
 			t0 := time.Now()
-			rp, err := benchRequest(ctx, nc, toks[w%len(conns)], node, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+			rp, err := benchRequest(ctx, nc, toks[w%len(conns)], node, &msg.Request{Timeout: 4000, Op: msg.Op{Op: zk.OpCreateSession}})
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func BenchmarkSessionCreate(b *testing.B) {
 			creates[w] = append(creates[w], d)
 			id := rp.Session
 			_, err = benchRequest(ctx, nc, toks[w%len(conns)], node, &msg.Request{Session: id, Xid: 1, Passwd: store.SessionPasswd([]byte(benchPeerPassword), id),
-				Op: msg.Op{Op: int32(znode.OpCloseSession)}})
+				Op: msg.Op{Op: zk.OpCloseSession}})
 			return err
 		})
 		all := slices.Concat(creates...)

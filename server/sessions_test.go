@@ -14,7 +14,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/store"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // raw sends requests straight to a node's request subject, without the
@@ -54,14 +54,14 @@ func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Re
 			continue
 		}
 		if err != nil {
-			r.t.Fatalf("request %s to node %d: %v", znode.OpCode(req.Op.Op), node, err)
+			r.t.Fatalf("request %s to node %d: %v", req.Op.Op, node, err)
 		}
 		env, err := buswire.Decode(m.Data)
 		if err != nil {
 			r.t.Fatal(err)
 		}
 		rp := env.Body.(*msg.Reply)
-		if rp.Err != int32(znode.ConnectionLoss) {
+		if rp.Err != zk.ConnectionLoss {
 			return rp
 		}
 		time.Sleep(20 * time.Millisecond) // the node is not serving yet
@@ -71,16 +71,16 @@ func (r *raw) do(ctx context.Context, node msg.NodeID, req *msg.Request) *msg.Re
 // session opens a session on node and creates an ephemeral at path.
 func (r *raw) ephemeral(ctx context.Context, node msg.NodeID, timeout int32, path string) int64 {
 	r.t.Helper()
-	rp := r.do(ctx, node, &msg.Request{Timeout: timeout, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+	rp := r.do(ctx, node, &msg.Request{Timeout: timeout, Op: msg.Op{Op: zk.OpCreateSession}})
 	if rp.Err != 0 {
-		r.t.Fatalf("createSession: %s", znode.Code(rp.Err))
+		r.t.Fatalf("createSession: %s", rp.Err)
 	}
 	id := rp.Session
 	rp = r.do(ctx, node, &msg.Request{Session: id, Xid: 1, Passwd: r.pw(id),
-		Op: msg.Op{Op: int32(znode.OpCreate), Path: path, ACL: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}},
-			Mode: int32(znode.Ephemeral)}})
+		Op: msg.Op{Op: zk.OpCreate, Path: path, ACL: zk.OpenACLUnsafe,
+			Mode: int32(zk.Ephemeral)}})
 	if rp.Err != 0 {
-		r.t.Fatalf("create %s: %s", path, znode.Code(rp.Err))
+		r.t.Fatalf("create %s: %s", path, rp.Err)
 	}
 	return id
 }
@@ -88,9 +88,9 @@ func (r *raw) ephemeral(ctx context.Context, node msg.NodeID, timeout int32, pat
 func (r *raw) children(ctx context.Context, node msg.NodeID, session int64, xid int32, path string) []string {
 	r.t.Helper()
 	rp := r.do(ctx, node, &msg.Request{Session: session, Xid: xid, Passwd: r.pw(session),
-		Op: msg.Op{Op: int32(znode.OpGetChildren), Path: path}})
+		Op: msg.Op{Op: zk.OpGetChildren, Path: path}})
 	if rp.Err != 0 {
-		r.t.Fatalf("ls %s: %s", path, znode.Code(rp.Err))
+		r.t.Fatalf("ls %s: %s", path, rp.Err)
 	}
 	return rp.Children
 }
@@ -110,15 +110,15 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 		return r.do(ctx, 2, &msg.Request{Session: live, Xid: xid, Passwd: r.pw(live), Op: op})
 	}
 	newSession := func() {
-		live, xid = r.do(ctx, 2, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session, 0
+		live, xid = r.do(ctx, 2, &msg.Request{Timeout: 4000, Op: msg.Op{Op: zk.OpCreateSession}}).Session, 0
 	}
 	newSession()
-	acl := []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}
-	if rp := call(msg.Op{Op: int32(znode.OpCreate), Path: "/e", ACL: acl}); rp.Err != 0 {
-		t.Fatalf("create /e: %s", znode.Code(rp.Err))
+	acl := zk.OpenACLUnsafe
+	if rp := call(msg.Op{Op: zk.OpCreate, Path: "/e", ACL: acl}); rp.Err != 0 {
+		t.Fatalf("create /e: %s", rp.Err)
 	}
-	if rp := call(msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
-		t.Fatalf("close: %s", znode.Code(rp.Err))
+	if rp := call(msg.Op{Op: zk.OpCloseSession}); rp.Err != 0 {
+		t.Fatalf("close: %s", rp.Err)
 	}
 	const n = 1000
 	var wg sync.WaitGroup
@@ -146,11 +146,11 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	writes := 0
 	for {
-		if rp := call(msg.Op{Op: int32(znode.OpSetData), Path: "/e", Data: []byte("x"), Version: -1}); rp.Err != 0 {
-			t.Fatalf("setData while sessions expire: %s", znode.Code(rp.Err))
+		if rp := call(msg.Op{Op: zk.OpSetData, Path: "/e", Data: []byte("x"), Version: -1}); rp.Err != 0 {
+			t.Fatalf("setData while sessions expire: %s", rp.Err)
 		}
 		writes++
-		rp := call(msg.Op{Op: int32(znode.OpGetChildren), Path: "/e"})
+		rp := call(msg.Op{Op: zk.OpGetChildren, Path: "/e"})
 		if rp.Err == 0 && len(rp.Children) == 0 {
 			break
 		}
@@ -178,15 +178,15 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	r := newRaw(t, nodes[0])
-	watcher := r.do(ctx, 3, &msg.Request{Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}).Session
+	watcher := r.do(ctx, 3, &msg.Request{Timeout: 4000, Op: msg.Op{Op: zk.OpCreateSession}}).Session
 	wx := int32(0)
 	exists := func(path string) bool {
 		wx++
-		if rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: int32(znode.OpSync), Path: "/"}}); rp.Err != 0 {
-			t.Fatalf("sync: %s", znode.Code(rp.Err))
+		if rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: zk.OpSync, Path: "/"}}); rp.Err != 0 {
+			t.Fatalf("sync: %s", rp.Err)
 		}
 		wx++
-		rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: int32(znode.OpExists), Path: path}})
+		rp := r.do(ctx, 3, &msg.Request{Session: watcher, Xid: wx, Passwd: r.pw(watcher), Op: msg.Op{Op: zk.OpExists, Path: path}})
 		return rp.Err == 0
 	}
 
@@ -195,8 +195,8 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 	if !exists("/graceful") {
 		t.Fatal("ephemeral not visible on another node")
 	}
-	if rp := r.do(ctx, 1, &msg.Request{Session: s1, Xid: 2, Passwd: r.pw(s1), Op: msg.Op{Op: int32(znode.OpCloseSession)}}); rp.Err != 0 {
-		t.Fatalf("closeSession: %s", znode.Code(rp.Err))
+	if rp := r.do(ctx, 1, &msg.Request{Session: s1, Xid: 2, Passwd: r.pw(s1), Op: msg.Op{Op: zk.OpCloseSession}}); rp.Err != 0 {
+		t.Fatalf("closeSession: %s", rp.Err)
 	}
 	if exists("/graceful") {
 		t.Fatal("ephemeral still there after its session closed")
@@ -233,16 +233,16 @@ func TestSessionPasswordNeedsTheSecret(t *testing.T) {
 	r := newRaw(t, nodes[0])
 	id := r.ephemeral(ctx, 1, 4000, "/victim")
 	for _, guess := range [][]byte{store.Passwd(id), store.SessionPasswd([]byte("wrong"), id)} {
-		closeReq := &msg.Request{Session: id, Xid: 5, Passwd: guess, Op: msg.Op{Op: int32(znode.OpCloseSession)}}
-		if rp := r.do(ctx, 2, closeReq); rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("closeSession with a guessed password: %s, want SessionExpired", znode.Code(rp.Err))
+		closeReq := &msg.Request{Session: id, Xid: 5, Passwd: guess, Op: msg.Op{Op: zk.OpCloseSession}}
+		if rp := r.do(ctx, 2, closeReq); rp.Err != zk.SessionExpired {
+			t.Fatalf("closeSession with a guessed password: %s, want SessionExpired", rp.Err)
 		}
-		move := &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: int32(znode.OpCreateSession)}}
-		if rp := r.do(ctx, 3, move); rp.Err != int32(znode.SessionExpired) {
-			t.Fatalf("re-attach with a guessed password: %s, want SessionExpired", znode.Code(rp.Err))
+		move := &msg.Request{Session: id, Passwd: guess, Timeout: 4000, Op: msg.Op{Op: zk.OpCreateSession}}
+		if rp := r.do(ctx, 3, move); rp.Err != zk.SessionExpired {
+			t.Fatalf("re-attach with a guessed password: %s, want SessionExpired", rp.Err)
 		}
 	}
-	if rp := r.do(ctx, 3, &msg.Request{Session: id, Xid: 2, Passwd: r.pw(id), Op: msg.Op{Op: int32(znode.OpExists), Path: "/victim"}}); rp.Err != 0 {
-		t.Fatalf("the session's own password: %s", znode.Code(rp.Err))
+	if rp := r.do(ctx, 3, &msg.Request{Session: id, Xid: 2, Passwd: r.pw(id), Op: msg.Op{Op: zk.OpExists, Path: "/victim"}}); rp.Err != 0 {
+		t.Fatalf("the session's own password: %s", rp.Err)
 	}
 }

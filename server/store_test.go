@@ -10,8 +10,8 @@ import (
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // ensembleConfigs writes an n-node ensemble on free loopback ports.
@@ -67,14 +67,14 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 		defer c.Close()
 		conns[i] = c
 	}
-	p, err := conns[0].Create(ctx, "/node-test01", []byte("node-test01"), znode.Persistent, nil)
+	p, err := conns[0].Create(ctx, "/node-test01", []byte("node-test01"), zk.Persistent, nil)
 	if err != nil || p != "/node-test01" {
 		t.Fatalf("create: %q %v", p, err)
 	}
-	if _, err := conns[1].Create(ctx, "/node-test01", nil, znode.Persistent, nil); !isCode(err, znode.NodeExists) {
+	if _, err := conns[1].Create(ctx, "/node-test01", nil, zk.Persistent, nil); !isCode(err, zk.NodeExists) {
 		t.Fatalf("second create through node 2: %v, want NodeExists", err)
 	}
-	var first znode.Stat
+	var first zk.Stat
 	for i, c := range conns {
 		if err := c.Sync(ctx, "/node-test01"); err != nil {
 			t.Fatalf("sync on node %d: %v", i+1, err)
@@ -95,7 +95,7 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 		if _, err := c.Set(ctx, "/node-test01", []byte(fmt.Sprint(i)), int32(i)); err != nil {
 			t.Fatalf("set v%d through node %d: %v", i, i%3+1, err)
 		}
-		if _, err := c.Set(ctx, "/node-test01", nil, int32(i)); !isCode(err, znode.BadVersion) {
+		if _, err := c.Set(ctx, "/node-test01", nil, int32(i)); !isCode(err, zk.BadVersion) {
 			t.Fatalf("stale set: %v, want BadVersion", err)
 		}
 	}
@@ -111,4 +111,4 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 	})
 }
 
-func isCode(err error, c znode.Code) bool { return znode.CodeOf(err) == c }
+func isCode(err error, c zk.Code) bool { return zk.CodeOf(err) == c }

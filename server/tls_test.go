@@ -18,8 +18,8 @@ import (
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // askTLS sends a four-letter word over TLS; "" when the connection is
@@ -183,7 +183,7 @@ func TestTLSQuorumAndBus(t *testing.T) {
 		t.Fatalf("a native client with a certificate of the CA: %v", err)
 	}
 	defer c1.Close()
-	if _, err := c1.Create(ctx, "/tls", []byte("over TLS"), znode.Persistent, nil); err != nil {
+	if _, err := c1.Create(ctx, "/tls", []byte("over TLS"), pzk.Persistent, nil); err != nil {
 		t.Fatal(err)
 	}
 	c2, err := connect(nodes[1], appTLS)

@@ -14,7 +14,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/store"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 var benchWatchers = flag.Int("bench.watchers", 10000, "sessions watching one znode in BenchmarkWatchFanOut")
@@ -57,7 +57,7 @@ func (f *fanOut) onMsg(m *nats.Msg) {
 		f.events.Add(1)
 	case *msg.Reply:
 		if body.Err != 0 {
-			f.b.Errorf("reply on %s: %s", m.Subject, znode.Code(body.Err))
+			f.b.Errorf("reply on %s: %s", m.Subject, body.Err)
 		}
 		if body.Xid == 0 {
 			f.mu.Lock()
@@ -77,7 +77,7 @@ func (f *fanOut) watchAll(path string) {
 	start := f.replies.Load()
 	for i, s := range f.sessions {
 		f.xid[i]++
-		f.publish(i, &msg.Request{Session: s, Xid: f.xid[i], Passwd: store.SessionPasswd([]byte(benchPeerPassword), s), Op: msg.Op{Op: int32(znode.OpGetData), Path: path, Watch: true}})
+		f.publish(i, &msg.Request{Session: s, Xid: f.xid[i], Passwd: store.SessionPasswd([]byte(benchPeerPassword), s), Op: msg.Op{Op: zk.OpGetData, Path: path, Watch: true}})
 	}
 	f.waitReplies(start + int64(len(f.sessions)))
 }
@@ -110,7 +110,7 @@ func BenchmarkWatchFanOut(b *testing.B) {
 	f.xid = append(f.xid, 0)
 	for i := range f.sessions {
 		f.nodeOf[i] = msg.NodeID(i%3 + 1)
-		f.publish(i, &msg.Request{Timeout: 40000, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+		f.publish(i, &msg.Request{Timeout: 40000, Op: msg.Op{Op: zk.OpCreateSession}})
 		if i%500 == 499 {
 			f.waitReplies(int64(i + 1 - 250)) // keep a window, not 10,000 txns in flight
 		}
@@ -123,7 +123,7 @@ func BenchmarkWatchFanOut(b *testing.B) {
 	f.xid[writer]++
 	start := f.replies.Load()
 	f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.SessionPasswd([]byte(benchPeerPassword), w),
-		Op: msg.Op{Op: int32(znode.OpCreate), Path: "/hot", ACL: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}})
+		Op: msg.Op{Op: zk.OpCreate, Path: "/hot", ACL: zk.OpenACLUnsafe}})
 	f.waitReplies(start + 1)
 	all := f.sessions[:n:n]
 	// One watcher is the baseline, measured on the same ensemble: a
@@ -142,7 +142,7 @@ func BenchmarkWatchFanOut(b *testing.B) {
 				t0 := time.Now()
 				f.xid[writer]++
 				f.publish(writer, &msg.Request{Session: w, Xid: f.xid[writer], Passwd: store.SessionPasswd([]byte(benchPeerPassword), w),
-					Op: msg.Op{Op: int32(znode.OpSetData), Path: "/hot", Data: []byte(strings.Repeat("x", 100)), Version: -1}})
+					Op: msg.Op{Op: zk.OpSetData, Path: "/hot", Data: []byte(strings.Repeat("x", 100)), Version: -1}})
 				for f.events.Load() < events+int64(k) {
 					if time.Since(t0) > time.Minute {
 						b.Fatalf("%d of %d notifications after a minute", f.events.Load()-events, k)

@@ -7,6 +7,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -19,12 +20,12 @@ func TestWireSessionExpiryRemovesEphemerals(t *testing.T) {
 	cfgs := ensembleConfigs(t, 3, "")
 	nodes := startAll(t, cfgs)
 	r := dialRaw(t, nodes[0].ClientAddr()) // session timeout 4,000 ms asked; the node's minimum is 2 ticks
-	acl := []jute.ACL{{Perms: 31, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
+	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 	for _, req := range []*jute.CreateRequest{
 		{Path: "/eph", ACL: acl, Flags: 1},
 		{Path: "/eph-seq-", ACL: acl, Flags: 3},
 	} {
-		if e := r.call(jute.OpCreate, req, &jute.CreateResponse{}); e != 0 {
+		if e := r.call(pzk.OpCreate, req, &jute.CreateResponse{}); e != 0 {
 			t.Fatalf("create %s: error %d", req.Path, e)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/testutil"
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
@@ -42,13 +43,13 @@ type wireFuzzer struct {
 var fuzzPaths = []string{"/", "/fz", "/fz/a", "/fz/a/b", "/fz/s-", "/zookeeper", "/zookeeper/config", "", "fz", "/fz/", "//", "/fz/./a", "/fz/\x00", "/fz/\u00e9", "/missing/child"}
 
 // The opcodes of zookeeper.jute, the special ones and some nobody knows.
-var fuzzOps = []int32{
-	jute.OpCreate, jute.OpDelete, jute.OpExists, jute.OpGetData, jute.OpSetData, jute.OpGetACL, jute.OpSetACL,
-	jute.OpGetChildren, jute.OpSync, jute.OpPing, jute.OpGetChildren2, jute.OpCheck, jute.OpMulti, jute.OpCreate2,
-	jute.OpReconfig, jute.OpCheckWatches, jute.OpRemoveWatches, jute.OpCreateContainer, jute.OpDeleteContainer,
-	jute.OpCreateTTL, jute.OpMultiRead, jute.OpAuth, jute.OpSetWatches, jute.OpSasl, jute.OpGetEphemerals,
-	jute.OpGetAllChildrenNumber, jute.OpSetWatches2, jute.OpAddWatch, jute.OpWhoAmI, jute.OpCreateSession,
-	jute.OpCloseSession, jute.OpError, jute.OpNotification, 10, 23, 99, 108, 1000, math.MaxInt32, math.MinInt32,
+var fuzzOps = []pzk.OpCode{
+	pzk.OpCreate, pzk.OpDelete, pzk.OpExists, pzk.OpGetData, pzk.OpSetData, pzk.OpGetACL, pzk.OpSetACL,
+	pzk.OpGetChildren, pzk.OpSync, pzk.OpPing, pzk.OpGetChildren2, pzk.OpCheck, pzk.OpMulti, pzk.OpCreate2,
+	pzk.OpReconfig, pzk.OpCheckWatches, pzk.OpRemoveWatches, pzk.OpCreateContainer, pzk.OpDeleteContainer,
+	pzk.OpCreateTTL, pzk.OpMultiRead, pzk.OpAuth, pzk.OpSetWatches, pzk.OpSasl, pzk.OpGetEphemerals,
+	pzk.OpGetAllChildrenNumber, pzk.OpSetWatches2, pzk.OpAddWatch, pzk.OpWhoAmI, pzk.OpCreateSession,
+	pzk.OpCloseSession, pzk.OpError, pzk.OpNotification, 10, 23, 99, 108, 1000, math.MaxInt32, math.MinInt32,
 }
 
 var fuzzWords = []string{"srvr", "ruok", "stat", "mntr", "conf", "cons", "wchs", "dump", "isro", "envi", "kill", "crst", "srst", "wchc", "wchp",
@@ -79,16 +80,16 @@ func (f *wireFuzzer) int32() int32 {
 	return int32(f.r.Intn(20)) - 2
 }
 
-func (f *wireFuzzer) acls() []jute.ACL {
+func (f *wireFuzzer) acls() []pzk.ACL {
 	switch f.r.Intn(5) {
 	case 0:
 		return nil
 	case 1:
-		return []jute.ACL{{Perms: f.int32(), ID: jute.ID{Scheme: "digest", ID: "u:" + string(f.bytes(8))}}}
+		return []pzk.ACL{{Perms: f.int32(), ID: pzk.ID{Scheme: "digest", ID: "u:" + string(f.bytes(8))}}}
 	case 2:
-		return []jute.ACL{{Perms: 31, ID: jute.ID{Scheme: string(f.bytes(6)), ID: "anyone"}}}
+		return []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: string(f.bytes(6)), ID: "anyone"}}}
 	}
-	return []jute.ACL{{Perms: 31, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
+	return []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 }
 
 func (f *wireFuzzer) paths() []string {
@@ -104,24 +105,24 @@ func (f *wireFuzzer) paths() []string {
 }
 
 // record is a well-formed record for op (a random one for unknown ops).
-func (f *wireFuzzer) record(op int32, depth int) jute.Record {
+func (f *wireFuzzer) record(op pzk.OpCode, depth int) jute.Record {
 	switch op {
-	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer:
-		return &jute.CreateRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: f.int32()}
-	case jute.OpCreateTTL:
-		return &jute.CreateTTLRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: f.int32(), TTL: f.r.Int63n(1e6) - 10}
-	case jute.OpDelete, jute.OpCheck, jute.OpDeleteContainer:
+	case pzk.OpCreate, pzk.OpCreate2, pzk.OpCreateContainer:
+		return &jute.CreateRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: pzk.CreateMode(f.int32())}
+	case pzk.OpCreateTTL:
+		return &jute.CreateTTLRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: pzk.CreateMode(f.int32()), TTL: f.r.Int63n(1e6) - 10}
+	case pzk.OpDelete, pzk.OpCheck, pzk.OpDeleteContainer:
 		return &jute.PathVersion{Path: f.path(), Version: f.int32()}
-	case jute.OpExists, jute.OpGetData, jute.OpGetChildren, jute.OpGetChildren2:
+	case pzk.OpExists, pzk.OpGetData, pzk.OpGetChildren, pzk.OpGetChildren2:
 		return &jute.PathWatch{Path: f.path(), Watch: f.r.Intn(2) == 0}
-	case jute.OpSetData:
+	case pzk.OpSetData:
 		return &jute.SetDataRequest{Path: f.path(), Data: f.bytes(64), Version: f.int32()}
-	case jute.OpGetACL, jute.OpSync, jute.OpGetAllChildrenNumber, jute.OpGetEphemerals:
+	case pzk.OpGetACL, pzk.OpSync, pzk.OpGetAllChildrenNumber, pzk.OpGetEphemerals:
 		return &jute.PathOnly{Path: f.path()}
-	case jute.OpSetACL:
+	case pzk.OpSetACL:
 		return &jute.SetACLRequest{Path: f.path(), ACL: f.acls(), Version: f.int32()}
-	case jute.OpMulti, jute.OpMultiRead:
-		m := &jute.MultiRequest{Read: op == jute.OpMultiRead}
+	case pzk.OpMulti, pzk.OpMultiRead:
+		m := &jute.MultiRequest{Read: op == pzk.OpMultiRead}
 		if depth < 2 {
 			for i := f.r.Intn(5); i > 0; i-- {
 				sub := fuzzOps[f.r.Intn(len(fuzzOps))]
@@ -129,17 +130,17 @@ func (f *wireFuzzer) record(op int32, depth int) jute.Record {
 			}
 		}
 		return m
-	case jute.OpAddWatch:
-		return &jute.AddWatchRequest{Path: f.path(), Mode: f.int32()}
-	case jute.OpRemoveWatches, jute.OpCheckWatches:
-		return &jute.PathType{Path: f.path(), Type: f.int32()}
-	case jute.OpSetWatches, jute.OpSetWatches2:
+	case pzk.OpAddWatch:
+		return &jute.AddWatchRequest{Path: f.path(), Mode: pzk.AddWatchMode(f.int32())}
+	case pzk.OpRemoveWatches, pzk.OpCheckWatches:
+		return &jute.PathType{Path: f.path(), Type: pzk.WatcherType(f.int32())}
+	case pzk.OpSetWatches, pzk.OpSetWatches2:
 		return &jute.SetWatches{RelativeZxid: f.r.Int63() - f.r.Int63(), DataWatches: f.paths(), ExistWatches: f.paths(),
-			ChildWatches: f.paths(), PersistentWatches: f.paths(), PersistentRecursiveWatches: f.paths(), Two: op == jute.OpSetWatches2}
-	case jute.OpAuth:
+			ChildWatches: f.paths(), PersistentWatches: f.paths(), PersistentRecursiveWatches: f.paths(), Two: op == pzk.OpSetWatches2}
+	case pzk.OpAuth:
 		schemes := []string{"digest", "world", "ip", "sasl", "", "x"}
 		return &jute.AuthPacket{Type: f.int32(), Scheme: schemes[f.r.Intn(len(schemes))], Auth: append([]byte("u:"), f.bytes(8)...)}
-	case jute.OpPing, jute.OpCloseSession, jute.OpWhoAmI:
+	case pzk.OpPing, pzk.OpCloseSession, pzk.OpWhoAmI:
 		return jute.Empty{}
 	}
 	return rawRecord(f.bytes(48))
@@ -151,13 +152,13 @@ type rawRecord []byte
 func (r rawRecord) Encode(e *jute.Encoder) { e.B = append(e.B, r...) }
 func (r rawRecord) Decode(*jute.Decoder)   {}
 
-func (f *wireFuzzer) xid(op int32, n int32) int32 {
+func (f *wireFuzzer) xid(op pzk.OpCode, n int32) int32 {
 	switch {
-	case op == jute.OpPing:
+	case op == pzk.OpPing:
 		return jute.XidPing
-	case op == jute.OpAuth:
+	case op == pzk.OpAuth:
 		return jute.XidAuth
-	case op == jute.OpSetWatches || op == jute.OpSetWatches2:
+	case op == pzk.OpSetWatches || op == pzk.OpSetWatches2:
 		return jute.XidSetWatches
 	case f.r.Intn(10) == 0:
 		return f.int32()
@@ -169,8 +170,8 @@ func (f *wireFuzzer) xid(op int32, n int32) int32 {
 // rarely closes the session.
 func (f *wireFuzzer) request(xid int32) []byte {
 	op := fuzzOps[f.r.Intn(len(fuzzOps))]
-	if op == jute.OpCloseSession && f.r.Intn(4) != 0 {
-		op = jute.OpGetData
+	if op == pzk.OpCloseSession && f.r.Intn(4) != 0 {
+		op = pzk.OpGetData
 	}
 	return jute.EncodeRequest(nil, jute.RequestHeader{Xid: f.xid(op, xid), Type: op}, f.record(op, 0))
 }
@@ -232,7 +233,7 @@ func (f *wireFuzzer) mutate(body []byte) []byte {
 		l := lies[f.r.Intn(len(lies))]
 		return append(binary.BigEndian.AppendUint32(nil, uint32(l)), body...)
 	case 8: // a random opcode with a random body
-		b := jute.EncodeRequest(nil, jute.RequestHeader{Xid: int32(f.r.Uint32()), Type: int32(f.r.Uint32())}, rawRecord(f.bytes(32)))
+		b := jute.EncodeRequest(nil, jute.RequestHeader{Xid: int32(f.r.Uint32()), Type: pzk.OpCode(f.r.Uint32())}, rawRecord(f.bytes(32)))
 		return framed(b)
 	case 9: // garbage, unframed
 		return f.bytes(64)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -82,7 +83,7 @@ func (r *rawZK) next(body jute.Record, ev *jute.WatcherEvent) jute.ReplyHeader {
 }
 
 // call sends one request and reads its reply (no notification expected).
-func (r *rawZK) call(op int32, req, resp jute.Record) int32 {
+func (r *rawZK) call(op pzk.OpCode, req, resp jute.Record) pzk.Code {
 	r.t.Helper()
 	r.xid++
 	if req == nil {
@@ -99,37 +100,37 @@ func (r *rawZK) call(op int32, req, resp jute.Record) int32 {
 func TestZooKeeperWireOtherOps(t *testing.T) {
 	nodes := startAll(t, ensembleConfigs(t, 3, ""))
 	r := dialRaw(t, nodes[0].ClientAddr())
-	acl := []jute.ACL{{Perms: 31, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
+	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 	for _, p := range []string{"/a", "/a/b", "/a/b/c"} {
-		if e := r.call(jute.OpCreate, &jute.CreateRequest{Path: p, Data: []byte(p), ACL: acl}, &jute.CreateResponse{}); e != 0 {
+		if e := r.call(pzk.OpCreate, &jute.CreateRequest{Path: p, Data: []byte(p), ACL: acl}, &jute.CreateResponse{}); e != 0 {
 			t.Fatalf("create %s: %d", p, e)
 		}
 	}
 	var c2 jute.Create2Response
-	if e := r.call(jute.OpCreate2, &jute.CreateRequest{Path: "/a/e", ACL: acl, Flags: 1}, &c2); e != 0 || c2.Path != "/a/e" || c2.Stat.EphemeralOwner == 0 {
+	if e := r.call(pzk.OpCreate2, &jute.CreateRequest{Path: "/a/e", ACL: acl, Flags: 1}, &c2); e != 0 || c2.Path != "/a/e" || c2.Stat.EphemeralOwner == 0 {
 		t.Fatalf("create2 ephemeral: %d %+v", e, c2)
 	}
 	var n jute.GetAllChildrenNumberResponse
-	if e := r.call(jute.OpGetAllChildrenNumber, &jute.PathOnly{Path: "/a"}, &n); e != 0 || n.TotalNumber != 3 {
+	if e := r.call(pzk.OpGetAllChildrenNumber, &jute.PathOnly{Path: "/a"}, &n); e != 0 || n.TotalNumber != 3 {
 		t.Fatalf("getAllChildrenNumber: %d %+v", e, n)
 	}
 	var eph jute.GetEphemeralsResponse
-	if e := r.call(jute.OpGetEphemerals, &jute.PathOnly{Path: "/"}, &eph); e != 0 || !slices.Equal(eph.Children, []string{"/a/e"}) {
+	if e := r.call(pzk.OpGetEphemerals, &jute.PathOnly{Path: "/"}, &eph); e != 0 || !slices.Equal(eph.Children, []string{"/a/e"}) {
 		t.Fatalf("getEphemerals: %d %+v", e, eph)
 	}
 	var who jute.WhoAmIResponse
-	if e := r.call(jute.OpWhoAmI, nil, &who); e != 0 {
+	if e := r.call(pzk.OpWhoAmI, nil, &who); e != 0 {
 		t.Fatalf("whoAmI: %d", e)
 	}
 	var c2r jute.GetChildren2Response
-	if e := r.call(jute.OpGetChildren2, &jute.PathWatch{Path: "/a"}, &c2r); e != 0 || len(c2r.Children) != 2 || c2r.Stat.NumChildren != 2 {
+	if e := r.call(pzk.OpGetChildren2, &jute.PathWatch{Path: "/a"}, &c2r); e != 0 || len(c2r.Children) != 2 || c2r.Stat.NumChildren != 2 {
 		t.Fatalf("getChildren2: %d %+v", e, c2r)
 	}
 	var mr jute.MultiResponse
-	e := r.call(jute.OpMultiRead, &jute.MultiRequest{Ops: []jute.MultiOp{
-		{Type: jute.OpGetData, Rec: &jute.PathWatch{Path: "/a/b"}},
-		{Type: jute.OpGetChildren, Rec: &jute.PathWatch{Path: "/a/b"}},
-		{Type: jute.OpGetData, Rec: &jute.PathWatch{Path: "/none"}},
+	e := r.call(pzk.OpMultiRead, &jute.MultiRequest{Ops: []jute.MultiOp{
+		{Type: pzk.OpGetData, Rec: &jute.PathWatch{Path: "/a/b"}},
+		{Type: pzk.OpGetChildren, Rec: &jute.PathWatch{Path: "/a/b"}},
+		{Type: pzk.OpGetData, Rec: &jute.PathWatch{Path: "/none"}},
 	}}, &mr)
 	if e != 0 || len(mr.Results) != 3 {
 		t.Fatalf("multiRead: %d %+v", e, mr)
@@ -140,28 +141,28 @@ func TestZooKeeperWireOtherOps(t *testing.T) {
 	if gc, ok := mr.Results[1].Rec.(*jute.GetChildrenResponse); !ok || !slices.Equal(gc.Children, []string{"c"}) {
 		t.Fatalf("multiRead getChildren: %+v", mr.Results[1])
 	}
-	if mr.Results[2].Type != jute.OpError || mr.Results[2].Err != -101 {
+	if mr.Results[2].Type != pzk.OpError || mr.Results[2].Err != -101 {
 		t.Fatalf("multiRead missing node: %+v", mr.Results[2])
 	}
 	var acls jute.GetACLResponse
-	if e := r.call(jute.OpGetACL, &jute.PathOnly{Path: "/a"}, &acls); e != 0 || len(acls.ACL) != 1 || acls.ACL[0].ID.Scheme != "world" {
+	if e := r.call(pzk.OpGetACL, &jute.PathOnly{Path: "/a"}, &acls); e != 0 || len(acls.ACL) != 1 || acls.ACL[0].Scheme != "world" {
 		t.Fatalf("getACL: %d %+v", e, acls)
 	}
 	var sa jute.SetACLResponse
-	if e := r.call(jute.OpSetACL, &jute.SetACLRequest{Path: "/a", ACL: acl, Version: 0}, &sa); e != 0 || sa.Stat.Aversion != 1 {
+	if e := r.call(pzk.OpSetACL, &jute.SetACLRequest{Path: "/a", ACL: acl, Version: 0}, &sa); e != 0 || sa.Stat.Aversion != 1 {
 		t.Fatalf("setACL: %d %+v", e, sa)
 	}
 	// A persistent recursive watch (addWatch mode 1) fires for every
 	// change below it and stays.
-	if e := r.call(jute.OpAddWatch, &jute.AddWatchRequest{Path: "/a", Mode: 1}, nil); e != 0 {
+	if e := r.call(pzk.OpAddWatch, &jute.AddWatchRequest{Path: "/a", Mode: 1}, nil); e != 0 {
 		t.Fatalf("addWatch: %d", e)
 	}
-	if e := r.call(jute.OpCheckWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != 0 {
+	if e := r.call(pzk.OpCheckWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != 0 {
 		t.Fatalf("checkWatches: %d", e)
 	}
 	for i := 0; i < 2; i++ {
 		r.xid++
-		r.write(&jute.RequestHeader{Xid: r.xid, Type: jute.OpSetData}, &jute.SetDataRequest{Path: "/a/b/c", Data: []byte{byte(i)}, Version: -1})
+		r.write(&jute.RequestHeader{Xid: r.xid, Type: pzk.OpSetData}, &jute.SetDataRequest{Path: "/a/b/c", Data: []byte{byte(i)}, Version: -1})
 		var ev jute.WatcherEvent
 		if h := r.next(nil, &ev); h.Xid != jute.XidNotification || ev.Type != 3 || ev.Path != "/a/b/c" || ev.State != 3 {
 			t.Fatalf("recursive watch event %d: %+v %+v", i, h, ev)
@@ -170,26 +171,26 @@ func TestZooKeeperWireOtherOps(t *testing.T) {
 			t.Fatalf("setData after event: %+v", h)
 		}
 	}
-	if e := r.call(jute.OpRemoveWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != 0 {
+	if e := r.call(pzk.OpRemoveWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != 0 {
 		t.Fatalf("removeWatches: %d", e)
 	}
-	if e := r.call(jute.OpCheckWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != -121 {
+	if e := r.call(pzk.OpCheckWatches, &jute.PathType{Path: "/a", Type: 3}, nil); e != -121 {
 		t.Fatalf("checkWatches after remove: %d, want NoWatcher", e)
 	}
-	if e := r.call(jute.OpReconfig, nil, nil); e != -6 {
+	if e := r.call(pzk.OpReconfig, nil, nil); e != -6 {
 		t.Fatalf("reconfig: %d, want Unimplemented", e)
 	}
 	// Ping, then closeSession ends the session: the ephemeral goes.
-	r.write(&jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
+	r.write(&jute.RequestHeader{Xid: jute.XidPing, Type: pzk.OpPing})
 	if h := r.next(nil, nil); h.Xid != jute.XidPing || h.Err != 0 {
 		t.Fatalf("ping: %+v", h)
 	}
-	if e := r.call(jute.OpCloseSession, nil, nil); e != 0 {
+	if e := r.call(pzk.OpCloseSession, nil, nil); e != 0 {
 		t.Fatalf("closeSession: %d", e)
 	}
 	other := dialRaw(t, nodes[1].ClientAddr())
-	other.call(jute.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{})
-	if e := other.call(jute.OpExists, &jute.PathWatch{Path: "/a/e"}, &jute.ExistsResponse{}); e != -101 {
+	other.call(pzk.OpSync, &jute.SyncRequest{Path: "/"}, &jute.SyncResponse{})
+	if e := other.call(pzk.OpExists, &jute.PathWatch{Path: "/a/e"}, &jute.ExistsResponse{}); e != -101 {
 		t.Fatalf("ephemeral after closeSession: %d, want NoNode", e)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -40,17 +41,17 @@ func dialSession(t *testing.T, addr string, req *jute.ConnectRequest) (*rawZK, j
 func TestWireReconnectSetWatches(t *testing.T) {
 	nodes := startAll(t, ensembleConfigs(t, 3, ""))
 	r, cr := dialSession(t, nodes[0].ClientAddr(), &jute.ConnectRequest{TimeOut: 6000, Passwd: make([]byte, 16)})
-	acl := []jute.ACL{{Perms: 31, ID: jute.ID{Scheme: "world", ID: "anyone"}}}
-	if e := r.call(jute.OpCreate, &jute.CreateRequest{Path: "/w", Data: []byte("v0"), ACL: acl}, &jute.CreateResponse{}); e != 0 {
+	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
+	if e := r.call(pzk.OpCreate, &jute.CreateRequest{Path: "/w", Data: []byte("v0"), ACL: acl}, &jute.CreateResponse{}); e != 0 {
 		t.Fatalf("create: %d", e)
 	}
 	// A data watch on /w and an exist watch on the missing /new; the last
 	// zxid this client saw is in the reply headers.
 	r.xid++
-	r.write(&jute.RequestHeader{Xid: r.xid, Type: jute.OpGetData}, &jute.PathWatch{Path: "/w", Watch: true})
+	r.write(&jute.RequestHeader{Xid: r.xid, Type: pzk.OpGetData}, &jute.PathWatch{Path: "/w", Watch: true})
 	last := r.next(&jute.GetDataResponse{}, nil).Zxid
 	r.xid++
-	r.write(&jute.RequestHeader{Xid: r.xid, Type: jute.OpExists}, &jute.PathWatch{Path: "/new", Watch: true})
+	r.write(&jute.RequestHeader{Xid: r.xid, Type: pzk.OpExists}, &jute.PathWatch{Path: "/new", Watch: true})
 	if h := r.next(nil, nil); h.Err != -101 { // NoNode
 		t.Fatalf("exists /new: error %d", h.Err)
 	}
@@ -71,7 +72,7 @@ func TestWireReconnectSetWatches(t *testing.T) {
 	if cr2.SessionID != cr.SessionID || cr2.TimeOut == 0 {
 		t.Fatalf("reconnect: session %x timeout %d, want session %x", cr2.SessionID, cr2.TimeOut, cr.SessionID)
 	}
-	r2.write(&jute.RequestHeader{Xid: jute.XidSetWatches, Type: jute.OpSetWatches},
+	r2.write(&jute.RequestHeader{Xid: jute.XidSetWatches, Type: pzk.OpSetWatches},
 		&jute.SetWatches{RelativeZxid: last, DataWatches: []string{"/w"}, ExistWatches: []string{"/new"}})
 	var events []string
 	for done := false; !done || len(events) < 2; {
@@ -96,7 +97,7 @@ func TestWireReconnectSetWatches(t *testing.T) {
 	// The session goes on: its next read sees the change.
 	r2.xid = r.xid
 	var gd jute.GetDataResponse
-	if e := r2.call(jute.OpGetData, &jute.PathWatch{Path: "/w"}, &gd); e != 0 || string(gd.Data) != "v1" {
+	if e := r2.call(pzk.OpGetData, &jute.PathWatch{Path: "/w"}, &gd); e != 0 || string(gd.Data) != "v1" {
 		t.Fatalf("read after reconnect: %q error %d", gd.Data, e)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -18,7 +19,7 @@ func (s *sim) setSuperDigest(d string) {
 }
 
 func authOp(scheme, cred string) msg.Op {
-	return msg.Op{Op: int32(znode.OpAuth), ACL: []msg.ACL{{Scheme: scheme, ID: cred}}}
+	return msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{{ID: zk.ID{Scheme: scheme, ID: cred}}}}
 }
 
 // TestACLPermissions checks every permission bit against every operation
@@ -34,12 +35,12 @@ func TestACLPermissions(t *testing.T) {
 	u1Digest := znode.DigestID("u1", "pw1")
 	schemes := []struct {
 		name string
-		acl  msg.ACL // Perms filled in per case
+		acl  zk.ACL // Perms filled in per case
 	}{
-		{"world", msg.ACL{Scheme: "world", ID: "anyone"}},
-		{"digest", msg.ACL{Scheme: "digest", ID: u1Digest}},
-		{"auth", msg.ACL{Scheme: "auth", ID: ""}}, // created by u1: becomes digest u1
-		{"ip", msg.ACL{Scheme: "ip", ID: "10.1.0.0/16"}},
+		{"world", zk.ACL{ID: zk.ID{Scheme: "world", ID: "anyone"}}},
+		{"digest", zk.ACL{ID: zk.ID{Scheme: "digest", ID: u1Digest}}},
+		{"auth", zk.ACL{ID: zk.ID{Scheme: "auth", ID: ""}}}, // created by u1: becomes digest u1
+		{"ip", zk.ACL{ID: zk.ID{Scheme: "ip", ID: "10.1.0.0/16"}}},
 	}
 	// Who matches which scheme (the super user passes every check).
 	matches := map[string]map[string]bool{
@@ -51,8 +52,8 @@ func TestACLPermissions(t *testing.T) {
 	perms := []struct {
 		name string
 		bit  int32
-	}{{"READ", znode.PermRead}, {"WRITE", znode.PermWrite}, {"CREATE", znode.PermCreate},
-		{"DELETE", znode.PermDelete}, {"ADMIN", znode.PermAdmin}}
+	}{{"READ", zk.PermRead}, {"WRITE", zk.PermWrite}, {"CREATE", zk.PermCreate},
+		{"DELETE", zk.PermDelete}, {"ADMIN", zk.PermAdmin}}
 
 	for _, node := range []msg.NodeID{f, l} {
 		who := map[string]*tc{
@@ -65,10 +66,10 @@ func TestACLPermissions(t *testing.T) {
 		}
 		for name, cred := range map[string]string{"u1": "u1:pw1", "u2": "u2:pw2", "super": "super:secret"} {
 			if rp := who[name].do(node, authOp("digest", cred)); rp.Err != 0 {
-				t.Fatalf("addauth %s: %s", name, znode.Code(rp.Err))
+				t.Fatalf("addauth %s: %s", name, rp.Err)
 			}
 		}
-		if rp := who["ipIn"].do(node, msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 || rp.ACL[0] != (msg.ACL{Scheme: "ip", ID: "10.1.2.3"}) {
+		if rp := who["ipIn"].do(node, msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0] != (zk.ACL{ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}) {
 			t.Fatalf("whoAmI of an ip session: %+v", rp.ACL)
 		}
 		su := who["super"]
@@ -81,19 +82,19 @@ func TestACLPermissions(t *testing.T) {
 				if sc.name == "auth" {
 					creator = who["u1"]
 				}
-				if rp := creator.do(node, msg.Op{Op: int32(znode.OpCreate), Path: path, ACL: []msg.ACL{acl}}); rp.Err != 0 {
-					t.Fatalf("create %s: %s", path, znode.Code(rp.Err))
+				if rp := creator.do(node, msg.Op{Op: zk.OpCreate, Path: path, ACL: []zk.ACL{acl}}); rp.Err != 0 {
+					t.Fatalf("create %s: %s", path, rp.Err)
 				}
-				stored := su.do(node, msg.Op{Op: int32(znode.OpGetACL), Path: path})
+				stored := su.do(node, msg.Op{Op: zk.OpGetACL, Path: path})
 				if stored.Err != 0 || len(stored.ACL) != 1 {
-					t.Fatalf("super getACL %s: %s %+v", path, znode.Code(stored.Err), stored.ACL)
+					t.Fatalf("super getACL %s: %s %+v", path, stored.Err, stored.ACL)
 				}
-				if sc.name == "auth" && stored.ACL[0] != (msg.ACL{Perms: p.bit, Scheme: "digest", ID: u1Digest}) {
+				if sc.name == "auth" && stored.ACL[0] != (zk.ACL{Perms: p.bit, ID: zk.ID{Scheme: "digest", ID: u1Digest}}) {
 					t.Fatalf("auth ACL expanded to %+v", stored.ACL)
 				}
 				// The child is open: never affected by the parent's ACL.
-				if rp := su.do(node, create(path+"/c", "", znode.Persistent)); rp.Err != 0 {
-					t.Fatalf("create %s/c: %s", path, znode.Code(rp.Err))
+				if rp := su.do(node, create(path+"/c", "", zk.Persistent)); rp.Err != 0 {
+					t.Fatalf("create %s/c: %s", path, rp.Err)
 				}
 				ops := []struct {
 					name string
@@ -101,27 +102,27 @@ func TestACLPermissions(t *testing.T) {
 					op   msg.Op
 					undo func() // puts the state back after a success
 				}{
-					{"getData", znode.PermRead, getData(path), nil},
-					{"getChildren", znode.PermRead, msg.Op{Op: int32(znode.OpGetChildren), Path: path}, nil},
-					{"getChildren2", znode.PermRead, msg.Op{Op: int32(znode.OpGetChildren2), Path: path}, nil},
-					{"getACL", znode.PermRead, msg.Op{Op: int32(znode.OpGetACL), Path: path}, nil},
-					{"setData", znode.PermWrite, setData(path, "x", -1), nil},
-					{"setACL", znode.PermAdmin, msg.Op{Op: int32(znode.OpSetACL), Path: path, ACL: stored.ACL, Version: -1}, nil},
-					{"create", znode.PermCreate, create(path+"/d", "", znode.Persistent), func() {
-						su.do(node, msg.Op{Op: int32(znode.OpDelete), Path: path + "/d", Version: -1})
+					{"getData", zk.PermRead, getData(path), nil},
+					{"getChildren", zk.PermRead, msg.Op{Op: zk.OpGetChildren, Path: path}, nil},
+					{"getChildren2", zk.PermRead, msg.Op{Op: zk.OpGetChildren2, Path: path}, nil},
+					{"getACL", zk.PermRead, msg.Op{Op: zk.OpGetACL, Path: path}, nil},
+					{"setData", zk.PermWrite, setData(path, "x", -1), nil},
+					{"setACL", zk.PermAdmin, msg.Op{Op: zk.OpSetACL, Path: path, ACL: stored.ACL, Version: -1}, nil},
+					{"create", zk.PermCreate, create(path+"/d", "", zk.Persistent), func() {
+						su.do(node, msg.Op{Op: zk.OpDelete, Path: path + "/d", Version: -1})
 					}},
-					{"delete", znode.PermDelete, msg.Op{Op: int32(znode.OpDelete), Path: path + "/c", Version: -1}, func() {
-						su.do(node, create(path+"/c", "", znode.Persistent))
+					{"delete", zk.PermDelete, msg.Op{Op: zk.OpDelete, Path: path + "/c", Version: -1}, func() {
+						su.do(node, create(path+"/c", "", zk.Persistent))
 					}},
 				}
 				for _, o := range ops {
 					for name, c := range who {
-						want := znode.NoAuth
+						want := zk.NoAuth
 						if name == "super" || o.need == p.bit && matches[sc.name][name] {
-							want = znode.Ok
+							want = zk.Ok
 						}
 						rp := c.do(node, o.op)
-						if got := znode.Code(rp.Err); got != want {
+						if got := rp.Err; got != want {
 							t.Errorf("node %d, %s ACL with %s: %s by %s: %s, want %s", node, sc.name, p.name, o.name, name, got, want)
 						}
 						if rp.Err == 0 && o.undo != nil {
@@ -132,10 +133,10 @@ func TestACLPermissions(t *testing.T) {
 				// Not recursive, and exists needs nothing.
 				for name, c := range who {
 					if rp := c.do(node, getData(path+"/c")); rp.Err != 0 {
-						t.Errorf("%s: read of the open child %s/c: %s", name, path, znode.Code(rp.Err))
+						t.Errorf("%s: read of the open child %s/c: %s", name, path, rp.Err)
 					}
-					if rp := c.do(node, msg.Op{Op: int32(znode.OpExists), Path: path}); rp.Err != 0 {
-						t.Errorf("%s: exists %s: %s", name, path, znode.Code(rp.Err))
+					if rp := c.do(node, msg.Op{Op: zk.OpExists, Path: path}); rp.Err != 0 {
+						t.Errorf("%s: exists %s: %s", name, path, rp.Err)
 					}
 				}
 			}
@@ -151,41 +152,41 @@ func TestIPAuth(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
 	a := s.sessionFrom(f, "a", "10.1.2.3")
-	creatorAll := []msg.ACL{{Perms: znode.PermAll, Scheme: "auth"}}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreate), Path: "/x", ACL: creatorAll}); znode.Code(rp.Err) != znode.InvalidACL {
-		t.Fatalf("auth ACL from an ip-only session: %s", znode.Code(rp.Err))
+	creatorAll := []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "auth"}}}
+	if rp := a.do(f, msg.Op{Op: zk.OpCreate, Path: "/x", ACL: creatorAll}); rp.Err != zk.InvalidACL {
+		t.Fatalf("auth ACL from an ip-only session: %s", rp.Err)
 	}
-	ipACL := []msg.ACL{{Perms: znode.PermAll, Scheme: "ip", ID: "10.1.2.3"}}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreate), Path: "/x", ACL: ipACL}); rp.Err != 0 {
-		t.Fatalf("create: %s", znode.Code(rp.Err))
+	ipACL := []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "ip", ID: "10.1.2.3"}}}
+	if rp := a.do(f, msg.Op{Op: zk.OpCreate, Path: "/x", ACL: ipACL}); rp.Err != 0 {
+		t.Fatalf("create: %s", rp.Err)
 	}
 	if rp := a.do(f, authOp("ip", "whatever")); rp.Err != 0 {
-		t.Fatalf("addauth ip with an address: %s", znode.Code(rp.Err))
+		t.Fatalf("addauth ip with an address: %s", rp.Err)
 	}
-	if rp := a.do(f, authOp("world", "anyone")); znode.Code(rp.Err) != znode.AuthFailed {
-		t.Fatalf("addauth world: %s", znode.Code(rp.Err))
+	if rp := a.do(f, authOp("world", "anyone")); rp.Err != zk.AuthFailed {
+		t.Fatalf("addauth world: %s", rp.Err)
 	}
 	if rp := a.do(f, getData("/x")); rp.Err != 0 {
-		t.Fatalf("read: %s", znode.Code(rp.Err))
+		t.Fatalf("read: %s", rp.Err)
 	}
 	// The client reconnects to the leader from another address.
 	req := &msg.Request{Session: a.session, Passwd: Passwd(a.session), ReplyTo: a.name, ClientAddr: "10.9.9.9",
-		Op: msg.Op{Op: int32(znode.OpCreateSession)}}
+		Op: msg.Op{Op: zk.OpCreateSession}}
 	n := s.nodes[l]
 	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: l, Role: msg.RoleStore}, req)); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(n)
 	if rp := a.wait(0); rp.Err != 0 {
-		t.Fatalf("re-attach: %s", znode.Code(rp.Err))
+		t.Fatalf("re-attach: %s", rp.Err)
 	}
-	if rp := a.do(l, msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 || rp.ACL[0].ID != "10.9.9.9" {
+	if rp := a.do(l, msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0].ID.ID != "10.9.9.9" {
 		t.Fatalf("whoAmI after the move: %+v", rp.ACL)
 	}
-	if rp := a.do(l, getData("/x")); znode.Code(rp.Err) != znode.NoAuth {
-		t.Fatalf("read from another address: %s", znode.Code(rp.Err))
+	if rp := a.do(l, getData("/x")); rp.Err != zk.NoAuth {
+		t.Fatalf("read from another address: %s", rp.Err)
 	}
-	if rp := a.do(l, setData("/x", "y", -1)); znode.Code(rp.Err) != znode.NoAuth {
-		t.Fatalf("write from another address: %s", znode.Code(rp.Err))
+	if rp := a.do(l, setData("/x", "y", -1)); rp.Err != zk.NoAuth {
+		t.Fatalf("write from another address: %s", rp.Err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -249,7 +250,7 @@ func (a *Actor) refuse(ctx *actors.Context, env msg.Envelope) {
 	}
 	a.held.refused++
 	rp := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: a.st.Tree().LastZxid(),
-		Err: int32(znode.ConnectionLoss), Refused: true}
+		Err: zk.ConnectionLoss, Refused: true}
 	ctx.ToClient(req.ReplyTo, rp)
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/voter"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // A node's proposal sizes are those of the newest epoch's entries, and
@@ -160,7 +160,7 @@ func (n *shellNode) until(what string, cond func() bool) {
 // send hands the store a request of client "c", as the bus does.
 func (n *shellNode) send(o msg.Op) int32 {
 	req := &msg.Request{Session: n.session, Op: o, ReplyTo: "c"}
-	if o.Op == int32(znode.OpCreateSession) {
+	if o.Op == zk.OpCreateSession {
 		req.Timeout = 10000
 	} else {
 		n.xid++
@@ -194,15 +194,15 @@ func (n *shellNode) do(o msg.Op) *msg.Reply {
 
 func TestActorRepliesThroughTheBus(t *testing.T) {
 	n := startShellNode(t)
-	rp := n.do(msg.Op{Op: int32(znode.OpCreateSession)})
+	rp := n.do(msg.Op{Op: zk.OpCreateSession})
 	if rp.Err != 0 || rp.Session == 0 {
 		t.Fatalf("createSession: %+v", rp)
 	}
 	n.session = rp.Session
-	if rp := n.do(msg.Op{Op: int32(znode.OpCreate), Path: "/a", Data: []byte("x"), ACL: openACL}); rp.Err != 0 {
+	if rp := n.do(msg.Op{Op: zk.OpCreate, Path: "/a", Data: []byte("x"), ACL: openACL}); rp.Err != 0 {
 		t.Fatalf("create: %+v", rp)
 	}
-	if rp := n.do(msg.Op{Op: int32(znode.OpGetData), Path: "/a"}); rp.Err != 0 || string(rp.Data) != "x" {
+	if rp := n.do(msg.Op{Op: zk.OpGetData, Path: "/a"}); rp.Err != 0 || string(rp.Data) != "x" {
 		t.Fatalf("getData: %+v", rp)
 	}
 	if st := n.store.Status(); st.Nodes < 2 || st.Sessions != 1 || st.DiskFull {
@@ -214,14 +214,14 @@ func TestActorRepliesThroughTheBus(t *testing.T) {
 // node serving; once space returns the node serves again.
 func TestActorHoldsOnFullDisk(t *testing.T) {
 	n := startShellNode(t)
-	n.session = n.do(msg.Op{Op: int32(znode.OpCreateSession)}).Session
+	n.session = n.do(msg.Op{Op: zk.OpCreateSession}).Session
 	n.disk.fail = errFull
-	n.send(msg.Op{Op: int32(znode.OpCreate), Path: "/b", ACL: openACL})
+	n.send(msg.Op{Op: zk.OpCreate, Path: "/b", ACL: openACL})
 	if st := n.store.Status(); !st.DiskFull || st.Serving {
 		t.Fatalf("status with the disk full: %+v", st)
 	}
-	xid := n.send(msg.Op{Op: int32(znode.OpGetData), Path: "/"})
-	if rp := n.reply(xid); rp == nil || rp.Err != int32(znode.ConnectionLoss) || !rp.Refused {
+	xid := n.send(msg.Op{Op: zk.OpGetData, Path: "/"})
+	if rp := n.reply(xid); rp == nil || rp.Err != zk.ConnectionLoss || !rp.Refused {
 		t.Fatalf("a request while the disk is full: %+v, want a refused ConnectionLoss", rp)
 	}
 	n.step()
@@ -236,9 +236,9 @@ func TestActorHoldsOnFullDisk(t *testing.T) {
 // nothing more.
 func TestActorStopsOnStorageFailure(t *testing.T) {
 	n := startShellNode(t)
-	n.session = n.do(msg.Op{Op: int32(znode.OpCreateSession)}).Session
+	n.session = n.do(msg.Op{Op: zk.OpCreateSession}).Session
 	n.disk.fail = errIO
-	xid := n.send(msg.Op{Op: int32(znode.OpCreate), Path: "/b", ACL: openACL})
+	xid := n.send(msg.Op{Op: zk.OpCreate, Path: "/b", ACL: openACL})
 	for range 10 {
 		n.step()
 	}

@@ -8,33 +8,34 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // Request kinds by what the serving node does with them.
-func isWrite(op znode.OpCode) bool {
+func isWrite(op zk.OpCode) bool {
 	switch op {
-	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL,
-		znode.OpDelete, znode.OpSetData, znode.OpSetACL, znode.OpCheck, znode.OpMulti,
-		znode.OpCloseSession, znode.OpCreateSession, znode.OpSync:
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL,
+		zk.OpDelete, zk.OpSetData, zk.OpSetACL, zk.OpCheck, zk.OpMulti,
+		zk.OpCloseSession, zk.OpCreateSession, zk.OpSync:
 		return true
 	}
 	return false
 }
 
-func isRead(op znode.OpCode) bool {
+func isRead(op zk.OpCode) bool {
 	switch op {
-	case znode.OpExists, znode.OpGetData, znode.OpGetACL, znode.OpGetChildren, znode.OpGetChildren2,
-		znode.OpPing, znode.OpMultiRead, znode.OpGetEphemerals, znode.OpGetAllChildrenNumber, znode.OpWhoAmI,
-		znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
+	case zk.OpExists, zk.OpGetData, zk.OpGetACL, zk.OpGetChildren, zk.OpGetChildren2,
+		zk.OpPing, zk.OpMultiRead, zk.OpGetEphemerals, zk.OpGetAllChildrenNumber, zk.OpWhoAmI,
+		zk.OpAddWatch, zk.OpRemoveWatches, zk.OpCheckWatches, zk.OpSetWatches, zk.OpSetWatches2:
 		return true
 	}
 	return false
 }
 
-func errReply(c znode.Code) *msg.Reply { return &msg.Reply{Err: int32(c)} }
+func errReply(c zk.Code) *msg.Reply { return &msg.Reply{Err: c} }
 
 func (s *Store) reply(to string, rp *msg.Reply) {
 	rp.Zxid = s.tree.LastZxid()
@@ -43,20 +44,20 @@ func (s *Store) reply(to string, rp *msg.Reply) {
 
 // onRequest takes a client request for a session served here.
 func (s *Store) onRequest(req *msg.Request) {
-	op := znode.OpCode(req.Op.Op)
+	op := req.Op.Op
 	if !s.serving {
 		// Like a ZooKeeper server that is not synced: no service. The
 		// client tries again or elsewhere.
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.ConnectionLoss), Refused: true})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: zk.ConnectionLoss, Refused: true})
 		return
 	}
-	if op == znode.OpCreateSession && req.Session != 0 {
+	if op == zk.OpCreateSession && req.Session != 0 {
 		s.reattach(req)
 		return
 	}
 	var ss *session
 	var rv *call // revalidation of a session unknown here
-	if op == znode.OpCreateSession {
+	if op == zk.OpCreateSession {
 		ss = &session{id: s.nextSession, fwdSeq: s.seqBase}
 		s.nextSession++
 		s.sessions[ss.id] = ss
@@ -69,7 +70,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		// one is checked: checking only a session's first request at
 		// this node let anyone who can publish requests act for a
 		// session already served here (TestSessionLifecycle).
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(znode.SessionExpired)})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: zk.SessionExpired})
 		return
 	} else if ss = s.sessions[req.Session]; ss == nil {
 		// A session moving to this node (its old node failed). Like
@@ -82,7 +83,7 @@ func (s *Store) onRequest(req *msg.Request) {
 		// holds of it is refused (TestSessionMovedKeepsOrder).
 		ss = &session{id: req.Session, fwdSeq: s.seqBase}
 		s.sessions[ss.id] = ss
-		rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+		rv = &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: zk.OpSync}},
 			forwarded: true, revalidate: true, attach: true}
 		ss.queue = append(ss.queue, rv)
 		ss.fwdSeq++
@@ -101,10 +102,10 @@ func (s *Store) onRequest(req *msg.Request) {
 		ss.fwdSeq++
 		c.seq = ss.fwdSeq
 	case isRead(op):
-	case op == znode.OpAuth:
+	case op == zk.OpAuth:
 		c.reply = addAuth(ss, &c.req.Op)
 	default:
-		c.reply = errReply(znode.Unimplemented)
+		c.reply = errReply(zk.Unimplemented)
 	}
 	// Forward only once c is queued: on the leader a forward may be
 	// answered at once, and a revalidation that finds the session gone
@@ -139,16 +140,16 @@ func addAuth(ss *session, o *msg.Op) *msg.Reply {
 				return &msg.Reply{}
 			}
 		}
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
 	if len(o.ACL) != 1 || o.ACL[0].Scheme != "digest" {
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
-	user, pw, ok := strings.Cut(o.ACL[0].ID, ":")
+	user, pw, ok := strings.Cut(o.ACL[0].ID.ID, ":")
 	if !ok {
-		return errReply(znode.AuthFailed)
+		return errReply(zk.AuthFailed)
 	}
-	id := msg.ACL{Scheme: "digest", ID: znode.DigestID(user, pw)}
+	id := zk.ACL{ID: zk.ID{Scheme: "digest", ID: znode.DigestID(user, pw)}}
 	if !slices.Contains(ss.auth, id) {
 		// A new array: forwards already made keep the ids they had.
 		ss.auth = append(slices.Clip(ss.auth), id)
@@ -161,9 +162,9 @@ func addAuth(ss *session, o *msg.Op) *msg.Reply {
 // replacing the id of an earlier connection; addr is "" for a client with
 // no known address (the native client), which gets no ip id.
 func (ss *session) setClientAddr(addr string) {
-	auth := make([]msg.ACL, 0, len(ss.auth)+1)
+	auth := make([]zk.ACL, 0, len(ss.auth)+1)
 	if addr != "" {
-		auth = append(auth, msg.ACL{Scheme: "ip", ID: addr})
+		auth = append(auth, zk.ACL{ID: zk.ID{Scheme: "ip", ID: addr}})
 	}
 	for _, a := range ss.auth {
 		if a.Scheme != "ip" {
@@ -225,11 +226,11 @@ func answerReply(c *call) *msg.Reply {
 	fr := c.answer
 	rp := &msg.Reply{Err: fr.Err}
 	switch {
-	case znode.OpCode(c.req.Op.Op) == znode.OpSync && fr.Err == 0:
+	case c.req.Op.Op == zk.OpSync && fr.Err == 0:
 		rp.Path = c.req.Path
 	case len(fr.Errs) > 0:
 		for _, e := range fr.Errs {
-			rp.Results = append(rp.Results, msg.OpResult{Op: int32(znode.OpError), Err: e})
+			rp.Results = append(rp.Results, msg.OpResult{Op: zk.OpError, Err: e})
 		}
 	}
 	return rp
@@ -245,14 +246,14 @@ func (s *Store) onForward(f *msg.Forward) {
 		return
 	}
 	req := &f.Request
-	if op := znode.OpCode(req.Op.Op); op != znode.OpCreateSession && !s.prep.SessionLive(req.Session) {
+	if op := req.Op.Op; op != zk.OpCreateSession && !s.prep.SessionLive(req.Session) {
 		// Closed (or never created): no order to keep any more. A node
 		// that serves the session afresh, to tell its client it
 		// expired, starts a new sequence, and duplicates of old
 		// forwards must not reach the log (as ZooKeeper's checkSession).
 		fr := &msg.ForwardReply{Epoch: s.epoch, Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()}
-		if op != znode.OpSync {
-			fr.Err = int32(znode.SessionExpired)
+		if op != zk.OpSync {
+			fr.Err = zk.SessionExpired
 		}
 		s.answer(f.Origin, fr)
 		return
@@ -285,11 +286,11 @@ func (s *Store) onForward(f *msg.Forward) {
 		// taking it now would apply it after the writes the client made
 		// since (ZooKeeper's SessionMovedException).
 		seen.lastSeq = f.Seq
-		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.SessionMoved)})
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.SessionMoved})
 		return
 	}
-	op := znode.OpCode(req.Op.Op)
-	if op == znode.OpSync {
+	op := req.Op.Op
+	if op == zk.OpSync {
 		seen.lastSeq = f.Seq
 		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid()})
 		return
@@ -301,17 +302,17 @@ func (s *Store) onForward(f *msg.Forward) {
 	zreq, err := toRequest(req)
 	seen.lastSeq = f.Seq
 	if err != nil {
-		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.CodeOf(err))})
+		s.refuse(f, seen, &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.CodeOf(err)})
 		return
 	}
 	hdr := znode.TxnHeader{Session: req.Session, Cxid: req.Xid, Zxid: int64(next), Time: s.now, Type: op}
-	txn, err := s.prep.Prepare(hdr, zreq, toIDs(f.Auth))
+	txn, err := s.prep.Prepare(hdr, zreq, idsOf(f.Auth))
 	if err != nil {
-		fr := &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: int32(znode.CodeOf(err))}
+		fr := &msg.ForwardReply{Session: req.Session, Xid: req.Xid, Zxid: s.r.LastZxid(), Err: zk.CodeOf(err)}
 		if m, ok := txn.(znode.MultiTxn); ok {
 			for _, op := range m.Ops {
 				e, _ := op.(znode.ErrorTxn)
-				fr.Errs = append(fr.Errs, int32(e.Err))
+				fr.Errs = append(fr.Errs, e.Err)
 			}
 		}
 		s.refuse(f, seen, fr)
@@ -349,37 +350,37 @@ func (s *Store) answer(origin msg.NodeID, fr *msg.ForwardReply) {
 
 // toRequest turns a client write into the znode request Prep takes.
 func toRequest(r *msg.Request) (znode.Request, error) {
-	switch op := znode.OpCode(r.Op.Op); op {
-	case znode.OpCreateSession:
+	switch op := r.Op.Op; op {
+	case zk.OpCreateSession:
 		return znode.CreateSession{Timeout: r.Timeout}, nil
-	case znode.OpCloseSession:
+	case zk.OpCloseSession:
 		return znode.CloseSession{}, nil
 	}
 	return toOp(&r.Op, true)
 }
 
-var errBadOp = &znode.Error{Code: znode.BadArguments}
+var errBadOp = &zk.Error{Code: zk.BadArguments}
 
 func toOp(o *msg.Op, multiOK bool) (znode.Request, error) {
-	switch op := znode.OpCode(o.Op); op {
-	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
-		mode := znode.CreateMode(o.Mode)
+	switch op := o.Op; op {
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
+		mode := zk.CreateMode(o.Mode)
 		switch {
 		case !mode.Valid(),
-			op == znode.OpCreateContainer && mode != znode.Container,
-			(op == znode.OpCreateTTL) != mode.IsTTL():
-			return nil, &znode.Error{Code: znode.BadArguments, Path: o.Path}
+			op == zk.OpCreateContainer && mode != zk.Container,
+			(op == zk.OpCreateTTL) != mode.IsTTL():
+			return nil, &zk.Error{Code: zk.BadArguments, Path: o.Path}
 		}
-		return znode.Create{Path: o.Path, Data: o.Data, ACL: toACL(o.ACL), Mode: mode, TTL: o.TTL}, nil
-	case znode.OpDelete:
+		return znode.Create{Path: o.Path, Data: o.Data, ACL: o.ACL, Mode: mode, TTL: o.TTL}, nil
+	case zk.OpDelete:
 		return znode.Delete{Path: o.Path, Version: o.Version}, nil
-	case znode.OpSetData:
+	case zk.OpSetData:
 		return znode.SetData{Path: o.Path, Data: o.Data, Version: o.Version}, nil
-	case znode.OpSetACL:
-		return znode.SetACL{Path: o.Path, ACL: toACL(o.ACL), Version: o.Version}, nil
-	case znode.OpCheck:
+	case zk.OpSetACL:
+		return znode.SetACL{Path: o.Path, ACL: o.ACL, Version: o.Version}, nil
+	case zk.OpCheck:
 		return znode.Check{Path: o.Path, Version: o.Version}, nil
-	case znode.OpMulti:
+	case zk.OpMulti:
 		if !multiOK {
 			return nil, errBadOp
 		}
@@ -393,27 +394,27 @@ func toOp(o *msg.Op, multiOK bool) (znode.Request, error) {
 		}
 		return m, nil
 	}
-	return nil, &znode.Error{Code: znode.Unimplemented}
+	return nil, &zk.Error{Code: zk.Unimplemented}
 }
 
 // writeReply is the answer to a write whose txn was just applied.
 func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.Reply {
-	rp := &msg.Reply{Err: int32(res.Err)}
-	switch znode.OpCode(c.req.Op.Op) {
-	case znode.OpCreateSession:
+	rp := &msg.Reply{Err: res.Err}
+	switch c.req.Op.Op {
+	case zk.OpCreateSession:
 		rp.Timeout, rp.Passwd = c.req.Timeout, s.passwd(hdr.Session)
-	case znode.OpCreate:
+	case zk.OpCreate:
 		rp.Path = res.Path
-	case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
-		rp.Path, rp.Stat = res.Path, toStat(res.Stat)
-	case znode.OpSetData, znode.OpSetACL:
-		rp.Stat = toStat(res.Stat)
-	case znode.OpMulti:
+	case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
+		rp.Path, rp.Stat = res.Path, &res.Stat
+	case zk.OpSetData, zk.OpSetACL:
+		rp.Stat = &res.Stat
+	case zk.OpMulti:
 		for _, r := range res.Multi {
-			or := msg.OpResult{Op: int32(r.Type), Err: int32(r.Err), Path: r.Path}
+			or := msg.OpResult{Op: r.Type, Err: r.Err, Path: r.Path}
 			switch r.Type {
-			case znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL, znode.OpSetData:
-				or.Stat = toStat(r.Stat)
+			case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL, zk.OpSetData:
+				or.Stat = &r.Stat
 			}
 			rp.Results = append(rp.Results, or)
 		}
@@ -426,23 +427,23 @@ func (s *Store) writeReply(c *call, hdr znode.TxnHeader, res znode.Result) *msg.
 
 // read answers a read from the applied tree.
 func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
-	auth := toIDs(ss.auth)
-	switch znode.OpCode(req.Op.Op) {
-	case znode.OpPing:
+	auth := idsOf(ss.auth)
+	switch req.Op.Op {
+	case zk.OpPing:
 		return &msg.Reply{}
-	case znode.OpWhoAmI:
+	case zk.OpWhoAmI:
 		return &msg.Reply{ACL: ss.auth}
-	case znode.OpGetEphemerals:
+	case zk.OpGetEphemerals:
 		return &msg.Reply{Children: s.tree.Ephemerals(ss.id, req.Path)}
-	case znode.OpAddWatch, znode.OpRemoveWatches, znode.OpCheckWatches, znode.OpSetWatches, znode.OpSetWatches2:
+	case zk.OpAddWatch, zk.OpRemoveWatches, zk.OpCheckWatches, zk.OpSetWatches, zk.OpSetWatches2:
 		return s.watchOp(ss, req)
-	case znode.OpMultiRead:
+	case zk.OpMultiRead:
 		rp := &msg.Reply{}
 		for i := range req.Ops {
 			sub := s.readOp(&req.Ops[i], auth)
 			or := msg.OpResult{Op: req.Ops[i].Op, Err: sub.Err, Data: sub.Data, Children: sub.Children, Stat: sub.Stat}
 			if sub.Err != 0 {
-				or = msg.OpResult{Op: int32(znode.OpError), Err: sub.Err}
+				or = msg.OpResult{Op: zk.OpError, Err: sub.Err}
 			}
 			rp.Results = append(rp.Results, or)
 		}
@@ -453,19 +454,19 @@ func (s *Store) read(ss *session, req *msg.Request) *msg.Reply {
 	return rp
 }
 
-func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
-	fail := func(err error) *msg.Reply { return &msg.Reply{Err: int32(znode.CodeOf(err)), Path: o.Path} }
+func (s *Store) readOp(o *msg.Op, auth []zk.ID) *msg.Reply {
+	fail := func(err error) *msg.Reply { return &msg.Reply{Err: zk.CodeOf(err), Path: o.Path} }
 	if err := znode.ValidatePath(o.Path, false); err != nil {
 		return fail(err)
 	}
-	switch znode.OpCode(o.Op) {
-	case znode.OpExists:
+	switch o.Op {
+	case zk.OpExists:
 		st, ok := s.tree.Exists(o.Path)
 		if !ok {
-			return fail(&znode.Error{Code: znode.NoNode, Path: o.Path})
+			return fail(&zk.Error{Code: zk.NoNode, Path: o.Path})
 		}
-		return &msg.Reply{Stat: toStat(st)}
-	case znode.OpGetData:
+		return &msg.Reply{Stat: &st}
+	case zk.OpGetData:
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
 		}
@@ -473,8 +474,8 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 		if err != nil {
 			return fail(err)
 		}
-		return &msg.Reply{Data: data, Stat: toStat(st)}
-	case znode.OpGetACL:
+		return &msg.Reply{Data: data, Stat: &st}
+	case zk.OpGetACL:
 		// ZooKeeper 3.5+ (ZOOKEEPER-1392): getACL needs READ.
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
@@ -483,8 +484,8 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 		if err != nil {
 			return fail(err)
 		}
-		return &msg.Reply{ACL: fromACL(acl), Stat: toStat(st)}
-	case znode.OpGetChildren, znode.OpGetChildren2:
+		return &msg.Reply{ACL: acl, Stat: &st}
+	case zk.OpGetChildren, zk.OpGetChildren2:
 		if err := s.tree.CheckRead(o.Path, auth); err != nil {
 			return fail(err)
 		}
@@ -492,46 +493,23 @@ func (s *Store) readOp(o *msg.Op, auth []znode.ID) *msg.Reply {
 		if err != nil {
 			return fail(err)
 		}
-		return &msg.Reply{Children: kids, Stat: toStat(st)}
-	case znode.OpGetAllChildrenNumber:
+		return &msg.Reply{Children: kids, Stat: &st}
+	case zk.OpGetAllChildrenNumber:
 		n, err := s.tree.AllChildrenNumber(o.Path)
 		if err != nil {
 			return fail(err)
 		}
 		return &msg.Reply{Count: int32(n)}
 	}
-	return fail(&znode.Error{Code: znode.Unimplemented})
+	return fail(&zk.Error{Code: zk.Unimplemented})
 }
 
-func toStat(st znode.Stat) *msg.Stat {
-	return &msg.Stat{Czxid: st.Czxid, Mzxid: st.Mzxid, Ctime: st.Ctime, Mtime: st.Mtime, Version: st.Version,
-		Cversion: st.Cversion, Aversion: st.Aversion, EphemeralOwner: st.EphemeralOwner,
-		DataLength: st.DataLength, NumChildren: st.NumChildren, Pzxid: st.Pzxid}
-}
-
-func toACL(in []msg.ACL) []znode.ACL {
-	if in == nil {
-		return nil
-	}
-	out := make([]znode.ACL, len(in))
-	for i, a := range in {
-		out[i] = znode.ACL{Perms: a.Perms, ID: znode.ID{Scheme: a.Scheme, ID: a.ID}}
-	}
-	return out
-}
-
-func fromACL(in []znode.ACL) []msg.ACL {
-	out := make([]msg.ACL, len(in))
-	for i, a := range in {
-		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.Scheme, ID: a.ID.ID}
-	}
-	return out
-}
-
-func toIDs(in []msg.ACL) []znode.ID {
-	out := make([]znode.ID, len(in))
-	for i, a := range in {
-		out[i] = znode.ID{Scheme: a.Scheme, ID: a.ID}
+// idsOf is a session's authenticated ids as Prep and the ACL checks take
+// them; the bus carries them as ACLs with no permissions.
+func idsOf(auth []zk.ACL) []zk.ID {
+	out := make([]zk.ID, len(auth))
+	for i, a := range auth {
+		out[i] = a.ID
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -77,9 +78,9 @@ func (s *Store) noteSessionTxn(hdr znode.TxnHeader, txn znode.Txn) {
 			return
 		}
 		for _, c := range ss.queue {
-			closing := c.forwarded && c.req.Xid == hdr.Cxid && znode.OpCode(c.req.Op.Op) == znode.OpCloseSession
+			closing := c.forwarded && c.req.Xid == hdr.Cxid && c.req.Op.Op == zk.OpCloseSession
 			if c.reply == nil && !closing {
-				c.reply = &msg.Reply{Err: int32(znode.SessionExpired)}
+				c.reply = &msg.Reply{Err: zk.SessionExpired}
 			}
 		}
 		s.flush(ss)
@@ -117,7 +118,7 @@ func (s *Store) onExpire(e *msg.Expire) {
 		if !ok {
 			return
 		}
-		hdr := znode.TxnHeader{Session: id, Cxid: expiryCxid, Zxid: int64(next), Time: s.now, Type: znode.OpCloseSession}
+		hdr := znode.TxnHeader{Session: id, Cxid: expiryCxid, Zxid: int64(next), Time: s.now, Type: zk.OpCloseSession}
 		txn, err := s.prep.Prepare(hdr, znode.CloseSession{}, nil)
 		if err != nil {
 			s.log.Warn("cannot close expired session", "session", id, "err", err)
@@ -136,20 +137,20 @@ func (s *Store) onExpire(e *msg.Expire) {
 // less than the client has seen, so the client never reads older state
 // than it saw.
 func (s *Store) reattach(req *msg.Request) {
-	fail := func(c znode.Code) {
+	fail := func(c zk.Code) {
 		// Nothing was done: a re-attach is always safe to repeat.
-		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: int32(c), Refused: c == znode.ConnectionLoss})
+		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: c, Refused: c == zk.ConnectionLoss})
 	}
 	timeout, live := s.tree.Session(req.Session)
 	switch {
 	case !bytes.Equal(req.Passwd, s.passwd(req.Session)):
-		fail(znode.SessionExpired)
+		fail(zk.SessionExpired)
 		return
 	case s.tree.LastZxid() < req.LastZxid:
-		fail(znode.ConnectionLoss)
+		fail(zk.ConnectionLoss)
 		return
 	case !live:
-		fail(znode.SessionExpired)
+		fail(zk.SessionExpired)
 		return
 	}
 	ss := s.sessions[req.Session]
@@ -164,7 +165,7 @@ func (s *Store) reattach(req *msg.Request) {
 	// does: a write the client sent through the node it left is refused
 	// from now on, rather than applied after the ones it sends here
 	// (TestSessionMovedKeepsOrder).
-	rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: int32(znode.OpSync)}},
+	rv := &call{req: msg.Request{Session: ss.id, Xid: revalidateXid, Op: msg.Op{Op: zk.OpSync}},
 		forwarded: true, revalidate: true, attach: true}
 	ss.fwdSeq++
 	rv.seq = ss.fwdSeq

@@ -17,6 +17,7 @@ import (
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/sessions"
 	"github.com/paddock-zk/paddock/voter"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -114,9 +115,9 @@ type sim struct {
 	leaders map[uint64]msg.NodeID
 
 	isClose  map[int64]bool
-	errs     map[int64]znode.Code // zxid -> the client-visible code its txn applied with
-	refused  map[txnKey]int32     // writes answered with a definite error
-	maxAcked int64                // highest zxid of an acknowledged write
+	errs     map[int64]zk.Code  // zxid -> the client-visible code its txn applied with
+	refused  map[txnKey]zk.Code // writes answered with a definite error
+	maxAcked int64              // highest zxid of an acknowledged write
 	acked    int
 	events   []string
 }
@@ -130,7 +131,7 @@ func newSim(t testing.TB, seed int64, n, clients int) *sim {
 	s := &sim{t: t, seed: seed, bus: membus.New(seed), nodes: map[msg.NodeID]*simNode{},
 		byName: map[string]*simClient{}, index: map[uint64]int{}, digests: map[int64]uint64{0: znode.New().Digest()},
 		txns: map[txnKey]int64{}, hist: map[string][]refState{}, ref: znode.New(), pos: map[msg.NodeID]int{},
-		leaders: map[uint64]msg.NodeID{}, refused: map[txnKey]int32{}, errs: map[int64]znode.Code{}, isClose: map[int64]bool{}}
+		leaders: map[uint64]msg.NodeID{}, refused: map[txnKey]zk.Code{}, errs: map[int64]zk.Code{}, isClose: map[int64]bool{}}
 	s.verbose = *flagSeed >= 0
 	s.rng = s.bus.Rand()
 	for i := 1; i <= n; i++ {
@@ -462,7 +463,7 @@ func (s *sim) extend(e replica.Entry) {
 	}
 	s.txns[k] = hdr.Zxid
 	s.errs[hdr.Zxid] = res.Err
-	if hdr.Type == znode.OpCloseSession {
+	if hdr.Type == zk.OpCloseSession {
 		s.isClose[hdr.Zxid] = true
 	}
 	s.index[e.Zxid] = len(s.canon)
@@ -820,7 +821,7 @@ func (c *simClient) act() {
 		c.move()
 	}
 	if c.session == 0 {
-		c.send(&msg.Request{Op: msg.Op{Op: int32(znode.OpCreateSession)}, Timeout: 10000})
+		c.send(&msg.Request{Op: msg.Op{Op: zk.OpCreateSession}, Timeout: 10000})
 		return
 	}
 	if !s.finishing && s.rng.Intn(150) == 0 {
@@ -840,7 +841,7 @@ func (c *simClient) act() {
 			// As the native client does: reattach with the last zxid
 			// seen. Otherwise the next request goes there directly.
 			c.send(&msg.Request{Session: c.session, Passwd: Passwd(c.session), Timeout: 10000,
-				LastZxid: c.seenZxid, Op: msg.Op{Op: int32(znode.OpCreateSession)}})
+				LastZxid: c.seenZxid, Op: msg.Op{Op: zk.OpCreateSession}})
 			return
 		}
 	}
@@ -866,46 +867,46 @@ func (c *simClient) nextOp() *msg.Request {
 	data := []byte(fmt.Sprintf("%s-%d", c.name, c.n))
 	kpath := func() string { return fmt.Sprintf("/k%d", rng.Intn(4)) }
 	if c.mustWrite {
-		return &msg.Request{Op: msg.Op{Op: int32(znode.OpCreate2), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}}
+		return &msg.Request{Op: msg.Op{Op: zk.OpCreate2, Path: "/q-", Data: data, ACL: openACL, Mode: int32(zk.PersistentSequential)}}
 	}
 	var o msg.Op
 	switch x := rng.Intn(100); {
 	case x < 14:
-		o = msg.Op{Op: int32(znode.OpCreate), Path: kpath(), Data: data, ACL: openACL}
+		o = msg.Op{Op: zk.OpCreate, Path: kpath(), Data: data, ACL: openACL}
 	case x < 20:
-		o = msg.Op{Op: int32(znode.OpCreate2), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)}
+		o = msg.Op{Op: zk.OpCreate2, Path: "/q-", Data: data, ACL: openACL, Mode: int32(zk.PersistentSequential)}
 	case x < 25:
-		o = msg.Op{Op: int32(znode.OpCreate), Path: fmt.Sprintf("/e-%s-%d", c.name, c.n), Data: data, ACL: openACL, Mode: int32(znode.Ephemeral)}
+		o = msg.Op{Op: zk.OpCreate, Path: fmt.Sprintf("/e-%s-%d", c.name, c.n), Data: data, ACL: openACL, Mode: int32(zk.Ephemeral)}
 	case x < 45:
 		p := kpath()
-		o = msg.Op{Op: int32(znode.OpSetData), Path: p, Data: data, Version: c.version(p)}
+		o = msg.Op{Op: zk.OpSetData, Path: p, Data: data, Version: c.version(p)}
 	case x < 52:
 		p := kpath()
-		o = msg.Op{Op: int32(znode.OpDelete), Path: p, Version: c.version(p)}
+		o = msg.Op{Op: zk.OpDelete, Path: p, Version: c.version(p)}
 	case x < 60:
 		a, b := kpath(), kpath()
-		o = msg.Op{Op: int32(znode.OpMulti), Ops: []msg.Op{
-			{Op: int32(znode.OpCheck), Path: a, Version: c.version(a)},
-			{Op: int32(znode.OpSetData), Path: b, Data: data, Version: -1},
-			{Op: int32(znode.OpCreate), Path: "/q-", Data: data, ACL: openACL, Mode: int32(znode.PersistentSequential)},
+		o = msg.Op{Op: zk.OpMulti, Ops: []msg.Op{
+			{Op: zk.OpCheck, Path: a, Version: c.version(a)},
+			{Op: zk.OpSetData, Path: b, Data: data, Version: -1},
+			{Op: zk.OpCreate, Path: "/q-", Data: data, ACL: openACL, Mode: int32(zk.PersistentSequential)},
 		}}
 	case x < 82:
-		o = msg.Op{Op: int32(znode.OpGetData), Path: kpath()}
+		o = msg.Op{Op: zk.OpGetData, Path: kpath()}
 	case x < 88:
-		o = msg.Op{Op: int32(znode.OpExists), Path: kpath()}
+		o = msg.Op{Op: zk.OpExists, Path: kpath()}
 	case x < 96:
-		o = msg.Op{Op: int32(znode.OpSync), Path: "/"}
+		o = msg.Op{Op: zk.OpSync, Path: "/"}
 	case x < 98:
-		o = msg.Op{Op: int32(znode.OpPing)}
+		o = msg.Op{Op: zk.OpPing}
 	default:
-		o = msg.Op{Op: int32(znode.OpCloseSession)}
+		o = msg.Op{Op: zk.OpCloseSession}
 	}
 	return &msg.Request{Op: o}
 }
 
 func (c *simClient) send(req *msg.Request) {
 	s := c.s
-	if req.Op.Op != int32(znode.OpCreateSession) {
+	if req.Op.Op != zk.OpCreateSession {
 		c.xid++
 		req.Session, req.Xid, req.Passwd = c.session, c.xid, Passwd(c.session)
 		c.sent[txnKey{c.session, c.xid}] = sentReq{req: req, syncFloor: s.maxAcked}
@@ -915,9 +916,9 @@ func (c *simClient) send(req *msg.Request) {
 	s.inbox = append(s.inbox, clientMsg{node: c.node, req: req})
 }
 
-var openACL = []msg.ACL{{Perms: 31, Scheme: "world", ID: "anyone"}}
+var openACL = zk.OpenACLUnsafe
 
-func isWriteOp(op int32) bool { return isWrite(znode.OpCode(op)) && op != int32(znode.OpSync) }
+func isWriteOp(op zk.OpCode) bool { return isWrite(op) && op != zk.OpSync }
 
 // onReply checks a reply against the reference history, then moves the
 // client on.
@@ -936,7 +937,7 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 	var req *msg.Request
 	var floor int64
 	if rp.Xid == 0 {
-		if c.out == nil || c.out.Op.Op != int32(znode.OpCreateSession) || n.id != c.node {
+		if c.out == nil || c.out.Op.Op != zk.OpCreateSession || n.id != c.node {
 			return // an abandoned createSession
 		}
 		req = c.out
@@ -956,38 +957,38 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 		c.seenZxid = max(c.seenZxid, rp.Zxid)
 	}
 	if rp.Err != 0 {
-		s.logf("client %s: %s xid %d at node %d: %s", c.name, znode.OpCode(req.Op.Op), rp.Xid, n.id, znode.Code(rp.Err))
+		s.logf("client %s: %s xid %d at node %d: %s", c.name, req.Op.Op, rp.Xid, n.id, rp.Err)
 	}
-	switch znode.Code(rp.Err) {
-	case znode.ConnectionLoss:
+	switch rp.Err {
+	case zk.ConnectionLoss:
 		c.move()
 		return
-	case znode.SessionExpired:
+	case zk.SessionExpired:
 		s.logf("client %s: session %x expired at node %d", c.name, c.session, n.id)
 		c.session = 0
 		return
 	}
-	op := znode.OpCode(req.Op.Op)
-	if rp.Err == 0 && isWriteOp(req.Op.Op) && op != znode.OpCreateSession && op != znode.OpCloseSession {
+	op := req.Op.Op
+	if rp.Err == 0 && isWriteOp(req.Op.Op) && op != zk.OpCreateSession && op != zk.OpCloseSession {
 		c.mustWrite = false
 	}
 	switch {
-	case op == znode.OpCreateSession && rp.Err == 0 && req.Session != 0:
+	case op == zk.OpCreateSession && rp.Err == 0 && req.Session != 0:
 		// ZooKeeper's rule: a node behind what the client has seen
 		// must not take the session, or its reads could go back.
 		if rp.Zxid < req.LastZxid {
 			s.fatalf("client %s: node %d at %x took session %x, the client had seen %x", c.name, n.id, rp.Zxid, c.session, req.LastZxid)
 		}
 		s.logf("client %s: session %x reattached at node %d", c.name, c.session, n.id)
-	case op == znode.OpCreateSession && rp.Err == 0:
+	case op == zk.OpCreateSession && rp.Err == 0:
 		c.session, c.xid = rp.Session, 0
 		s.logf("client %s: session %x at node %d", c.name, c.session, n.id)
-	case op == znode.OpCloseSession && rp.Err == 0:
+	case op == zk.OpCloseSession && rp.Err == 0:
 		c.closed = append(c.closed, c.session)
 		c.session = 0
-	case op == znode.OpSetData && rp.Err == 0, op == znode.OpGetData && rp.Err == 0, op == znode.OpExists && rp.Err == 0:
+	case op == zk.OpSetData && rp.Err == 0, op == zk.OpGetData && rp.Err == 0, op == zk.OpExists && rp.Err == 0:
 		c.versions[req.Path] = rp.Stat.Version
-	case rp.Err == int32(znode.NoNode) && req.Path != "":
+	case rp.Err == zk.NoNode && req.Path != "":
 		delete(c.versions, req.Path)
 	}
 }
@@ -995,13 +996,13 @@ func (c *simClient) onReply(n *simNode, rp *msg.Reply) {
 // check checks one reply against the reference history.
 func (c *simClient) check(n *simNode, req *msg.Request, rp *msg.Reply, floor int64) {
 	s := c.s
-	op := znode.OpCode(req.Op.Op)
-	code := znode.Code(rp.Err)
+	op := req.Op.Op
+	code := rp.Err
 	session := rp.Session
 	switch code {
-	case znode.ConnectionLoss:
+	case zk.ConnectionLoss:
 		return
-	case znode.SessionExpired:
+	case zk.SessionExpired:
 		// Right only if the session was closed by the zxid of the reply.
 		// A node that had not applied the session's creation must not
 		// say so (TestSessionMovesToBehindNode); clients use only
@@ -1040,23 +1041,23 @@ func (c *simClient) check(n *simNode, req *msg.Request, rp *msg.Reply, floor int
 		s.acked++
 		s.maxAcked = max(s.maxAcked, zxid)
 		switch op {
-		case znode.OpSetData:
+		case zk.OpSetData:
 			want := s.stateAt(req.Path, zxid)
 			if rp.Stat == nil || rp.Stat.Mzxid != zxid || rp.Stat.Version != want.version || !want.exists {
 				s.fatalf("client %s: setData %s acked with %+v, committed at %x as %+v", c.name, req.Path, rp.Stat, zxid, want)
 			}
-		case znode.OpCreate, znode.OpCreate2:
+		case zk.OpCreate, zk.OpCreate2:
 			if !strings.HasPrefix(rp.Path, req.Path) || !s.stateAt(rp.Path, zxid).exists {
 				s.fatalf("client %s: create %s acked as %q, not created at %x", c.name, req.Path, rp.Path, zxid)
 			}
-			if op == znode.OpCreate2 && (rp.Stat == nil || rp.Stat.Czxid != zxid) {
+			if op == zk.OpCreate2 && (rp.Stat == nil || rp.Stat.Czxid != zxid) {
 				s.fatalf("client %s: create2 %s acked with %+v, committed at %x", c.name, rp.Path, rp.Stat, zxid)
 			}
-		case znode.OpDelete:
+		case zk.OpDelete:
 			if s.stateAt(req.Path, zxid).exists {
 				s.fatalf("client %s: delete %s acked, still there at %x", c.name, req.Path, zxid)
 			}
-		case znode.OpMulti:
+		case zk.OpMulti:
 			if len(rp.Results) != len(req.Ops) {
 				s.fatalf("client %s: multi acked with %d results for %d ops", c.name, len(rp.Results), len(req.Ops))
 			}
@@ -1064,16 +1065,16 @@ func (c *simClient) check(n *simNode, req *msg.Request, rp *msg.Reply, floor int
 		return
 	}
 	switch op {
-	case znode.OpGetData, znode.OpExists:
+	case zk.OpGetData, zk.OpExists:
 		want := s.stateAt(req.Path, rp.Zxid)
 		switch {
-		case code == znode.NoNode && !want.exists:
+		case code == zk.NoNode && !want.exists:
 		case code == 0 && want.exists && rp.Stat != nil && rp.Stat.Version == want.version &&
-			(op == znode.OpExists || bytes.Equal(rp.Data, want.data)):
+			(op == zk.OpExists || bytes.Equal(rp.Data, want.data)):
 		default:
 			s.fatalf("client %s: %s %s at node %d answered %s %+v %q, the state at %x is %+v", c.name, op, req.Path, n.id, code, rp.Stat, rp.Data, rp.Zxid, want)
 		}
-	case znode.OpSync:
+	case zk.OpSync:
 		if code == 0 && rp.Zxid < floor {
 			s.fatalf("client %s: sync answered at %x, before the write acknowledged at %x before it was sent", c.name, rp.Zxid, floor)
 		}

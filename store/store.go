@@ -12,6 +12,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -140,7 +141,7 @@ type Store struct {
 type session struct {
 	id      int64
 	replyTo string // where the client gets replies, hence events
-	auth    []msg.ACL
+	auth    []zk.ACL
 	queue   []*call
 	fwdSeq  uint64 // last Forward.Seq assigned; starts at Store.seqBase
 }
@@ -320,7 +321,7 @@ func (s *Store) reap() {
 		if !ok {
 			return
 		}
-		hdr := znode.TxnHeader{Cxid: expiryCxid, Zxid: int64(next), Time: s.now, Type: znode.OpDeleteContainer}
+		hdr := znode.TxnHeader{Cxid: expiryCxid, Zxid: int64(next), Time: s.now, Type: zk.OpDeleteContainer}
 		txn, err := s.prep.Prepare(hdr, znode.DeleteContainer{Path: path}, nil)
 		if err != nil {
 			continue // it changed since it was applied: not expired any more
@@ -339,7 +340,7 @@ func (s *Store) observe() {
 		return
 	}
 	if s.serving && (!serving || epoch != s.epoch) {
-		s.failAll(znode.ConnectionLoss)
+		s.failAll(zk.ConnectionLoss)
 	}
 	if epoch != s.epoch || (serving && !s.serving) {
 		// A new leader knows no sequence numbers yet: start again, or
@@ -383,11 +384,11 @@ func (s *Store) maybePrep() {
 
 // failAll answers every unanswered request of every session with code:
 // the node stopped serving, so their fate is unknown to it.
-func (s *Store) failAll(code znode.Code) {
+func (s *Store) failAll(code zk.Code) {
 	for _, ss := range s.sortedSessions() {
 		for _, c := range ss.queue {
 			if c.reply == nil {
-				c.reply = &msg.Reply{Err: int32(code)}
+				c.reply = &msg.Reply{Err: code}
 			}
 		}
 		s.flush(ss)
@@ -495,7 +496,7 @@ func (s *Store) installSnapshot(sn *replica.SnapshotData) {
 	if s.prep != nil {
 		s.prep, s.prepWait = nil, true
 	}
-	s.failAll(znode.ConnectionLoss)
+	s.failAll(zk.ConnectionLoss)
 }
 
 // apply applies one committed entry and answers the request it came from
@@ -555,10 +556,10 @@ func (s *Store) flush(ss *session) {
 					// A re-attach whose claim on the session did not
 					// reach the leader is refused too: the client tries
 					// again, and claims it again.
-					if q.reply == nil || c.attach && znode.OpCode(q.req.Op.Op) == znode.OpCreateSession {
-						q.reply = errReply(znode.SessionExpired)
+					if q.reply == nil || c.attach && q.req.Op.Op == zk.OpCreateSession {
+						q.reply = errReply(zk.SessionExpired)
 						if c.reply != nil {
-							q.reply = errReply(znode.ConnectionLoss)
+							q.reply = errReply(zk.ConnectionLoss)
 						}
 					}
 				}
@@ -583,8 +584,8 @@ func (s *Store) flush(ss *session) {
 		rp := c.reply
 		rp.Session, rp.Xid, rp.Zxid = ss.id, c.req.Xid, s.tree.LastZxid()
 		s.replies = append(s.replies, Reply{To: c.replyTo, Reply: rp})
-		if c.req.Op.Op == int32(znode.OpCloseSession) && rp.Err == 0 ||
-			c.req.Op.Op == int32(znode.OpCreateSession) && rp.Err != 0 {
+		if c.req.Op.Op == zk.OpCloseSession && rp.Err == 0 ||
+			c.req.Op.Op == zk.OpCreateSession && rp.Err != 0 {
 			delete(s.sessions, ss.id)
 			return
 		}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
-	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -70,7 +70,7 @@ func (s *sim) session(node msg.NodeID, name string) *tc {
 func (s *sim) sessionFrom(node msg.NodeID, name, addr string) *tc {
 	s.t.Helper()
 	c := &tc{s: s, name: "t:" + name, addr: addr}
-	rp := c.do(node, msg.Op{Op: int32(znode.OpCreateSession)})
+	rp := c.do(node, msg.Op{Op: zk.OpCreateSession})
 	if rp.Err != 0 {
 		s.fatalf("createSession at %d: %d", node, rp.Err)
 	}
@@ -81,7 +81,7 @@ func (s *sim) sessionFrom(node msg.NodeID, name, addr string) *tc {
 // send hands a request to node without waiting.
 func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
 	req := &msg.Request{Session: c.session, Op: o, ReplyTo: c.name}
-	if o.Op == int32(znode.OpCreateSession) {
+	if o.Op == zk.OpCreateSession {
 		req.Timeout, req.ClientAddr = 10000, c.addr
 		if c.timeout != 0 {
 			req.Timeout = c.timeout
@@ -121,14 +121,14 @@ func (c *tc) do(node msg.NodeID, o msg.Op) *msg.Reply {
 }
 
 func setData(path, data string, version int32) msg.Op {
-	return msg.Op{Op: int32(znode.OpSetData), Path: path, Data: []byte(data), Version: version}
+	return msg.Op{Op: zk.OpSetData, Path: path, Data: []byte(data), Version: version}
 }
 
-func create(path, data string, mode znode.CreateMode) msg.Op {
-	return msg.Op{Op: int32(znode.OpCreate), Path: path, Data: []byte(data), ACL: openACL, Mode: int32(mode)}
+func create(path, data string, mode zk.CreateMode) msg.Op {
+	return msg.Op{Op: zk.OpCreate, Path: path, Data: []byte(data), ACL: openACL, Mode: int32(mode)}
 }
 
-func getData(path string) msg.Op { return msg.Op{Op: int32(znode.OpGetData), Path: path} }
+func getData(path string) msg.Op { return msg.Op{Op: zk.OpGetData, Path: path} }
 
 // TestRefusalAnsweredWhenOtherSessionsCatchUp: a refused write is answered
 // once the serving node has applied up to the leader's last proposal. When
@@ -139,14 +139,14 @@ func TestRefusalAnsweredWhenOtherSessionsCatchUp(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
 	a, b := s.session(f, "a"), s.session(l, "b")
-	if rp := a.do(f, create("/x", "0", znode.Persistent)); rp.Err != 0 {
+	if rp := a.do(f, create("/x", "0", zk.Persistent)); rp.Err != 0 {
 		t.Fatalf("create: %d", rp.Err)
 	}
 	// b's write is proposed (not committed) before a's bad write reaches
 	// the leader, so the refusal names b's zxid.
 	bx := b.send(l, setData("/x", "b", -1))
 	ax := a.send(f, setData("/x", "a", 7))
-	if rp := a.wait(ax); rp.Err != int32(znode.BadVersion) {
+	if rp := a.wait(ax); rp.Err != zk.BadVersion {
 		t.Fatalf("a: got %d, want BadVersion", rp.Err)
 	}
 	if rp := b.wait(bx); rp.Err != 0 {
@@ -163,7 +163,7 @@ func TestForwardsAfterNewEpoch(t *testing.T) {
 	l, f := s.leaderID(), s.follower()
 	a := s.session(f, "a")
 	for i := range 3 {
-		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", znode.Persistent)); rp.Err != 0 {
+		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", zk.Persistent)); rp.Err != 0 {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
@@ -189,7 +189,7 @@ func TestOriginRestartSameEpoch(t *testing.T) {
 	f := s.follower()
 	a := s.session(f, "a")
 	for i := range 3 {
-		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", znode.Persistent)); rp.Err != 0 {
+		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", zk.Persistent)); rp.Err != 0 {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
@@ -223,7 +223,7 @@ func TestOriginRestartClockBehind(t *testing.T) {
 	s.settle()
 	a := s.session(f, "a")
 	for i := range 3 {
-		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", znode.Persistent)); rp.Err != 0 {
+		if rp := a.do(f, create(fmt.Sprintf("/p%d", i), "", zk.Persistent)); rp.Err != 0 {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
@@ -253,12 +253,12 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
 	a := &tc{s: s, name: "t:a", timeout: 40000} // outlives the partition
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreateSession)}); rp.Err != 0 {
+	if rp := a.do(f, msg.Op{Op: zk.OpCreateSession}); rp.Err != 0 {
 		t.Fatalf("createSession: %d", rp.Err)
 	} else {
 		a.session = rp.Session
 	}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpAddWatch), Path: "/", Mode: 1}); rp.Err != 0 {
+	if rp := a.do(f, msg.Op{Op: zk.OpAddWatch, Path: "/", Mode: 1}); rp.Err != 0 {
 		t.Fatalf("addWatch: %d", rp.Err)
 	}
 	b := s.session(l, "b")
@@ -271,7 +271,7 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	s.bus.Partition([]msg.NodeID{f}, rest)
 	const n = 100
 	for i := range n {
-		if rp := b.do(l, create(fmt.Sprintf("/n%d", i), "", znode.Persistent)); rp.Err != 0 {
+		if rp := b.do(l, create(fmt.Sprintf("/n%d", i), "", zk.Persistent)); rp.Err != 0 {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
@@ -286,10 +286,10 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	}
 	created, gap := 0, false
 	for _, ev := range s.watched[a.name] {
-		switch {
-		case ev.Type == int32(watcher.None):
+		switch ev.Type {
+		case zk.EventNone:
 			gap = true
-		case ev.Type == int32(watcher.NodeCreated):
+		case zk.EventNodeCreated:
 			created++
 		}
 	}
@@ -321,7 +321,7 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 		}
 	}
 	c := s.session(a, "c")
-	if rp := c.do(a, create("/r", "0", znode.Persistent)); rp.Err != 0 {
+	if rp := c.do(a, create("/r", "0", zk.Persistent)); rp.Err != 0 {
 		t.Fatalf("create: %d", rp.Err)
 	}
 	// The write through a is stuck there: a's outbound messages are lost
@@ -334,7 +334,7 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 	// The client gives a up and re-attaches to b, where it writes again.
 	c.xid++
 	mv := &msg.Request{Session: c.session, Passwd: Passwd(c.session), Xid: c.xid, LastZxid: int64(s.nodes[b].st.Tree().LastZxid()),
-		Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: c.name}
+		Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: c.name}
 	if err := s.nodes[b].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: b, Role: msg.RoleStore}, mv)); err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestSessionMovesToBehindNode(t *testing.T) {
 	s := stableSim(t, 3)
 	l := s.leaderID()
 	a := &tc{s: s, name: "t:a"}
-	a.send(l, msg.Op{Op: int32(znode.OpCreateSession)})
+	a.send(l, msg.Op{Op: zk.OpCreateSession})
 	for len(s.captured[a.name]) == 0 {
 		if !s.bus.DeliverOne() {
 			t.Fatal("no createSession reply")
@@ -383,7 +383,7 @@ func TestSessionMovesToBehindNode(t *testing.T) {
 		t.Skip("every follower had applied the session already")
 	}
 	if rp := a.do(f, getData("/")); rp.Err != 0 {
-		t.Fatalf("node %d behind the session's creation answered %s", f, znode.Code(rp.Err))
+		t.Fatalf("node %d behind the session's creation answered %s", f, rp.Err)
 	}
 }
 
@@ -396,20 +396,20 @@ func TestPipelinedRepliesInOrder(t *testing.T) {
 	a := s.session(f, "a")
 	ops := []struct {
 		op      msg.Op
-		err     znode.Code
+		err     zk.Code
 		data    string
 		version int32
 	}{
-		{create("/a", "0", znode.Persistent), 0, "", 0},
+		{create("/a", "0", zk.Persistent), 0, "", 0},
 		{getData("/a"), 0, "0", 0},
 		{setData("/a", "1", 0), 0, "", 1},
-		{setData("/a", "x", 0), znode.BadVersion, "", 0},
+		{setData("/a", "x", 0), zk.BadVersion, "", 0},
 		{getData("/a"), 0, "1", 1},
-		{msg.Op{Op: int32(znode.OpSync), Path: "/a"}, 0, "", 0},
-		{msg.Op{Op: int32(znode.OpDelete), Path: "/a", Version: 1}, 0, "", 0},
-		{getData("/a"), znode.NoNode, "", 0},
-		{msg.Op{Op: int32(znode.OpReconfig)}, znode.Unimplemented, "", 0},
-		{msg.Op{Op: int32(znode.OpExists), Path: "/a"}, znode.NoNode, "", 0},
+		{msg.Op{Op: zk.OpSync, Path: "/a"}, 0, "", 0},
+		{msg.Op{Op: zk.OpDelete, Path: "/a", Version: 1}, 0, "", 0},
+		{getData("/a"), zk.NoNode, "", 0},
+		{msg.Op{Op: zk.OpReconfig}, zk.Unimplemented, "", 0},
+		{msg.Op{Op: zk.OpExists, Path: "/a"}, zk.NoNode, "", 0},
 	}
 	var last int32
 	for _, o := range ops {
@@ -425,14 +425,14 @@ func TestPipelinedRepliesInOrder(t *testing.T) {
 		if rp.Xid != int32(i+1) {
 			t.Fatalf("reply %d has xid %d, want %d", i, rp.Xid, i+1)
 		}
-		if znode.Code(rp.Err) != o.err {
-			t.Errorf("xid %d (op %d): got %s, want %s", rp.Xid, o.op.Op, znode.Code(rp.Err), o.err)
+		if rp.Err != o.err {
+			t.Errorf("xid %d (op %d): got %s, want %s", rp.Xid, o.op.Op, rp.Err, o.err)
 			continue
 		}
-		if o.op.Op == int32(znode.OpGetData) && o.err == 0 && (string(rp.Data) != o.data || rp.Stat.Version != o.version) {
+		if o.op.Op == zk.OpGetData && o.err == 0 && (string(rp.Data) != o.data || rp.Stat.Version != o.version) {
 			t.Errorf("xid %d: read %q v%d, want %q v%d", rp.Xid, rp.Data, rp.Stat.Version, o.data, o.version)
 		}
-		if o.op.Op == int32(znode.OpSetData) && o.err == 0 && rp.Stat.Version != o.version {
+		if o.op.Op == zk.OpSetData && o.err == 0 && rp.Stat.Version != o.version {
 			t.Errorf("xid %d: setData version %d, want %d", rp.Xid, rp.Stat.Version, o.version)
 		}
 	}
@@ -446,20 +446,20 @@ func TestRefusedMultiReportsEveryOp(t *testing.T) {
 	f := s.follower()
 	a := s.session(f, "a")
 	before := s.ref.LastZxid()
-	rp := a.do(f, msg.Op{Op: int32(znode.OpMulti), Ops: []msg.Op{
-		create("/m", "", znode.Persistent),
-		{Op: int32(znode.OpCheck), Path: "/nope", Version: -1},
+	rp := a.do(f, msg.Op{Op: zk.OpMulti, Ops: []msg.Op{
+		create("/m", "", zk.Persistent),
+		{Op: zk.OpCheck, Path: "/nope", Version: -1},
 		setData("/m", "x", -1),
 	}})
-	if znode.Code(rp.Err) != znode.NoNode {
-		t.Fatalf("multi: %s, want NoNode", znode.Code(rp.Err))
+	if rp.Err != zk.NoNode {
+		t.Fatalf("multi: %s, want NoNode", rp.Err)
 	}
-	want := []znode.Code{0, znode.NoNode, znode.RuntimeInconsistency}
+	want := []zk.Code{0, zk.NoNode, zk.RuntimeInconsistency}
 	if len(rp.Results) != len(want) {
 		t.Fatalf("results %+v", rp.Results)
 	}
 	for i, r := range rp.Results {
-		if r.Op != int32(znode.OpError) || znode.Code(r.Err) != want[i] {
+		if r.Op != zk.OpError || r.Err != want[i] {
 			t.Errorf("result %d: %+v, want error %s", i, r, want[i])
 		}
 	}
@@ -475,11 +475,11 @@ func TestSessionLifecycle(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
 	a := s.session(f, "a")
-	if rp := a.do(f, create("/e", "", znode.Ephemeral)); rp.Err != 0 {
-		t.Fatalf("create ephemeral: %s", znode.Code(rp.Err))
+	if rp := a.do(f, create("/e", "", zk.Ephemeral)); rp.Err != 0 {
+		t.Fatalf("create ephemeral: %s", rp.Err)
 	}
 	if rp := a.do(l, getData("/e")); rp.Err != 0 || rp.Stat.EphemeralOwner != a.session {
-		t.Fatalf("read on the leader after moving: %s %+v", znode.Code(rp.Err), rp.Stat)
+		t.Fatalf("read on the leader after moving: %s %+v", rp.Err, rp.Stat)
 	}
 	// A forged request for a's session.
 	forged := &msg.Request{Session: a.session, Xid: 99, Passwd: []byte("guess"), ReplyTo: "t:forger", Op: getData("/e")}
@@ -490,19 +490,19 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	s.drain(s.nodes[f])
 	s.step()
-	if got := s.captured["t:forger"]; len(got) != 1 || znode.Code(got[0].Err) != znode.SessionExpired {
+	if got := s.captured["t:forger"]; len(got) != 1 || got[0].Err != zk.SessionExpired {
 		t.Fatalf("wrong password: %+v", got)
 	}
-	if rp := a.do(l, msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
-		t.Fatalf("close: %s", znode.Code(rp.Err))
+	if rp := a.do(l, msg.Op{Op: zk.OpCloseSession}); rp.Err != 0 {
+		t.Fatalf("close: %s", rp.Err)
 	}
 	s.settle()
 	for _, id := range s.ids {
 		if _, ok := s.nodes[id].st.Tree().Exists("/e"); ok {
 			t.Errorf("node %d still has the closed session's ephemeral", id)
 		}
-		if rp := a.do(id, getData("/")); znode.Code(rp.Err) != znode.SessionExpired {
-			t.Errorf("node %d: closed session got %s", id, znode.Code(rp.Err))
+		if rp := a.do(id, getData("/")); rp.Err != zk.SessionExpired {
+			t.Errorf("node %d: closed session got %s", id, rp.Err)
 		}
 	}
 }
@@ -524,8 +524,8 @@ func TestNotServingAnswersConnectionLoss(t *testing.T) {
 		}
 		s.step()
 	}
-	if rp := a.do(f, getData("/")); znode.Code(rp.Err) != znode.ConnectionLoss {
-		t.Fatalf("got %s, want ConnectionLoss", znode.Code(rp.Err))
+	if rp := a.do(f, getData("/")); rp.Err != zk.ConnectionLoss {
+		t.Fatalf("got %s, want ConnectionLoss", rp.Err)
 	}
 }
 
@@ -537,14 +537,14 @@ func TestReattach(t *testing.T) {
 	s := stableSim(t, 3)
 	l := s.leaderID()
 	a := s.session(l, "a")
-	rp := a.do(l, create("/x", "1", znode.Persistent))
+	rp := a.do(l, create("/x", "1", zk.Persistent))
 	if rp.Err != 0 {
-		t.Fatalf("create: %s", znode.Code(rp.Err))
+		t.Fatalf("create: %s", rp.Err)
 	}
 	f := s.follower()
 	move := func(passwd []byte, last int64) *msg.Reply {
 		req := &msg.Request{Session: a.session, Passwd: passwd, LastZxid: last, Timeout: 10000,
-			Op: msg.Op{Op: int32(znode.OpCreateSession)}, ReplyTo: a.name}
+			Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: a.name}
 		n := s.nodes[f]
 		s.captured[a.name] = nil
 		if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleStore}, req)); err != nil {
@@ -553,11 +553,11 @@ func TestReattach(t *testing.T) {
 		s.drain(n)
 		return a.wait(0)
 	}
-	if rp := move(Passwd(a.session), rp.Zxid+1); rp.Err != int32(znode.ConnectionLoss) {
-		t.Fatalf("reattach ahead of the node: %s, want ConnectionLoss", znode.Code(rp.Err))
+	if rp := move(Passwd(a.session), rp.Zxid+1); rp.Err != zk.ConnectionLoss {
+		t.Fatalf("reattach ahead of the node: %s, want ConnectionLoss", rp.Err)
 	}
-	if rp := move([]byte("wrong password!!"), 0); rp.Err != int32(znode.SessionExpired) {
-		t.Fatalf("reattach with a wrong password: %s, want SessionExpired", znode.Code(rp.Err))
+	if rp := move([]byte("wrong password!!"), 0); rp.Err != zk.SessionExpired {
+		t.Fatalf("reattach with a wrong password: %s, want SessionExpired", rp.Err)
 	}
 	s.settle()
 	got := move(Passwd(a.session), rp.Zxid)
@@ -565,14 +565,14 @@ func TestReattach(t *testing.T) {
 		t.Fatalf("reattach: %+v", got)
 	}
 	if rp := a.do(f, getData("/x")); rp.Err != 0 || string(rp.Data) != "1" {
-		t.Fatalf("read after reattach: %s %q", znode.Code(rp.Err), rp.Data)
+		t.Fatalf("read after reattach: %s %q", rp.Err, rp.Data)
 	}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpCloseSession)}); rp.Err != 0 {
-		t.Fatalf("close: %s", znode.Code(rp.Err))
+	if rp := a.do(f, msg.Op{Op: zk.OpCloseSession}); rp.Err != 0 {
+		t.Fatalf("close: %s", rp.Err)
 	}
 	s.settle()
-	if rp := move(Passwd(a.session), 0); rp.Err != int32(znode.SessionExpired) {
-		t.Fatalf("reattach of a closed session: %s, want SessionExpired", znode.Code(rp.Err))
+	if rp := move(Passwd(a.session), 0); rp.Err != zk.SessionExpired {
+		t.Fatalf("reattach of a closed session: %s, want SessionExpired", rp.Err)
 	}
 }
 
@@ -583,45 +583,45 @@ func TestDigestAuth(t *testing.T) {
 	s := stableSim(t, 3)
 	f := s.follower()
 	auth := func(scheme, cred string) msg.Op {
-		return msg.Op{Op: int32(znode.OpAuth), ACL: []msg.ACL{{Scheme: scheme, ID: cred}}}
+		return msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{{ID: zk.ID{Scheme: scheme, ID: cred}}}}
 	}
-	creatorAll := []msg.ACL{{Perms: znode.PermAll, Scheme: "auth", ID: ""}}
+	creatorAll := zk.CreatorAllACL
 	a := s.session(f, "a")
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpCreate), Path: "/s", ACL: creatorAll}); znode.Code(rp.Err) != znode.InvalidACL {
-		t.Fatalf("creator ACL without auth: %s", znode.Code(rp.Err))
+	if rp := a.do(f, msg.Op{Op: zk.OpCreate, Path: "/s", ACL: creatorAll}); rp.Err != zk.InvalidACL {
+		t.Fatalf("creator ACL without auth: %s", rp.Err)
 	}
 	x1 := a.send(f, auth("digest", "u:p:w"))
-	x2 := a.send(f, msg.Op{Op: int32(znode.OpCreate), Path: "/s", Data: []byte("x"), ACL: creatorAll})
+	x2 := a.send(f, msg.Op{Op: zk.OpCreate, Path: "/s", Data: []byte("x"), ACL: creatorAll})
 	if rp := a.wait(x1); rp.Err != 0 {
-		t.Fatalf("auth: %s", znode.Code(rp.Err))
+		t.Fatalf("auth: %s", rp.Err)
 	}
 	if rp := a.wait(x2); rp.Err != 0 {
-		t.Fatalf("create behind auth: %s", znode.Code(rp.Err))
+		t.Fatalf("create behind auth: %s", rp.Err)
 	}
-	want := msg.ACL{Scheme: "digest", ID: znode.DigestID("u", "p:w")}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpGetACL), Path: "/s"}); rp.Err != 0 || len(rp.ACL) != 1 || rp.ACL[0].ID != want.ID || rp.ACL[0].Scheme != "digest" {
-		t.Fatalf("ACL of /s: %s %+v", znode.Code(rp.Err), rp.ACL)
+	want := zk.ACL{ID: zk.ID{Scheme: "digest", ID: znode.DigestID("u", "p:w")}}
+	if rp := a.do(f, msg.Op{Op: zk.OpGetACL, Path: "/s"}); rp.Err != 0 || len(rp.ACL) != 1 || rp.ACL[0].ID != want.ID || rp.ACL[0].Scheme != "digest" {
+		t.Fatalf("ACL of /s: %s %+v", rp.Err, rp.ACL)
 	}
-	if rp := a.do(f, msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 || rp.ACL[0] != want {
+	if rp := a.do(f, msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 || rp.ACL[0] != want {
 		t.Fatalf("whoAmI: %+v", rp.ACL)
 	}
 	b := s.session(s.leaderID(), "b")
-	if rp := b.do(s.leaderID(), getData("/s")); znode.Code(rp.Err) != znode.NoAuth {
-		t.Fatalf("read without auth: %s", znode.Code(rp.Err))
+	if rp := b.do(s.leaderID(), getData("/s")); rp.Err != zk.NoAuth {
+		t.Fatalf("read without auth: %s", rp.Err)
 	}
-	for _, bad := range []msg.Op{auth("ip", "127.0.0.1"), auth("digest", "nocolon"), {Op: int32(znode.OpAuth)}} {
-		if rp := b.do(s.leaderID(), bad); znode.Code(rp.Err) != znode.AuthFailed {
-			t.Fatalf("auth %+v: %s", bad.ACL, znode.Code(rp.Err))
+	for _, bad := range []msg.Op{auth("ip", "127.0.0.1"), auth("digest", "nocolon"), {Op: zk.OpAuth}} {
+		if rp := b.do(s.leaderID(), bad); rp.Err != zk.AuthFailed {
+			t.Fatalf("auth %+v: %s", bad.ACL, rp.Err)
 		}
 	}
 	b.do(s.leaderID(), auth("digest", "u:p:w"))
 	if rp := b.do(s.leaderID(), auth("digest", "u:p:w")); rp.Err != 0 {
-		t.Fatalf("auth again: %s", znode.Code(rp.Err))
+		t.Fatalf("auth again: %s", rp.Err)
 	}
 	if rp := b.do(s.leaderID(), getData("/s")); rp.Err != 0 || string(rp.Data) != "x" {
-		t.Fatalf("read with auth: %s %q", znode.Code(rp.Err), rp.Data)
+		t.Fatalf("read with auth: %s %q", rp.Err, rp.Data)
 	}
-	if rp := b.do(s.leaderID(), msg.Op{Op: int32(znode.OpWhoAmI)}); len(rp.ACL) != 1 {
+	if rp := b.do(s.leaderID(), msg.Op{Op: zk.OpWhoAmI}); len(rp.ACL) != 1 {
 		t.Fatalf("auth twice gave ids %+v", rp.ACL)
 	}
 }
@@ -634,14 +634,14 @@ func TestReapContainersAndTTLs(t *testing.T) {
 	l := s.leaderID()
 	a := s.session(l, "a")
 	for _, op := range []msg.Op{
-		create("/box", "", znode.Container), create("/box/x", "", znode.Persistent),
-		create("/keep", "", znode.Container), create("/keep/x", "", znode.Persistent),
-		create("/fresh", "", znode.Container),
-		{Op: int32(znode.OpCreateTTL), Path: "/ttl", ACL: openACL, Mode: int32(znode.PersistentWithTTL), TTL: 1},
-		{Op: int32(znode.OpDelete), Path: "/box/x", Version: -1},
+		create("/box", "", zk.Container), create("/box/x", "", zk.Persistent),
+		create("/keep", "", zk.Container), create("/keep/x", "", zk.Persistent),
+		create("/fresh", "", zk.Container),
+		{Op: zk.OpCreateTTL, Path: "/ttl", ACL: openACL, Mode: int32(zk.PersistentWithTTL), TTL: 1},
+		{Op: zk.OpDelete, Path: "/box/x", Version: -1},
 	} {
 		if rp := a.do(l, op); rp.Err != 0 {
-			t.Fatalf("%s %s: %s", znode.OpCode(op.Op), op.Path, znode.Code(rp.Err))
+			t.Fatalf("%s %s: %s", op.Op, op.Path, rp.Err)
 		}
 	}
 	s.nodes[l].st.cfg.ContainerCheckTicks = 1

@@ -5,6 +5,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -31,7 +32,7 @@ func (s *Store) notify(zxid int64, notes []watcher.Notification) {
 			continue
 		}
 		s.replies = append(s.replies, Reply{To: ss.replyTo,
-			Event: &msg.WatchEvent{Session: n.Session, Type: int32(n.Type), Path: n.Path, Zxid: zxid}})
+			Event: &msg.WatchEvent{Session: n.Session, Type: n.Type, Path: n.Path, Zxid: zxid}})
 	}
 }
 
@@ -41,14 +42,14 @@ func (s *Store) watchRead(ss *session, o *msg.Op, rp *msg.Reply) {
 	if !o.Watch {
 		return
 	}
-	switch op := znode.OpCode(o.Op); {
-	case op == znode.OpExists && rp.Err == 0:
+	switch op := o.Op; {
+	case op == zk.OpExists && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Data)
-	case op == znode.OpExists && rp.Err == int32(znode.NoNode):
+	case op == zk.OpExists && rp.Err == zk.NoNode:
 		s.watches.Add(ss.id, o.Path, watcher.Exist)
-	case op == znode.OpGetData && rp.Err == 0:
+	case op == zk.OpGetData && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Data)
-	case (op == znode.OpGetChildren || op == znode.OpGetChildren2) && rp.Err == 0:
+	case (op == zk.OpGetChildren || op == zk.OpGetChildren2) && rp.Err == 0:
 		s.watches.Add(ss.id, o.Path, watcher.Child)
 	}
 }
@@ -56,8 +57,8 @@ func (s *Store) watchRead(ss *session, o *msg.Op, rp *msg.Reply) {
 // watchOp serves addWatch, removeWatches, checkWatches and setWatches.
 func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 	o := &req.Op
-	switch znode.OpCode(o.Op) {
-	case znode.OpSetWatches, znode.OpSetWatches2:
+	switch o.Op {
+	case zk.OpSetWatches, zk.OpSetWatches2:
 		w := o.Watches
 		if w == nil {
 			return &msg.Reply{}
@@ -67,38 +68,38 @@ func (s *Store) watchOp(ss *session, req *msg.Request) *msg.Reply {
 		return &msg.Reply{}
 	}
 	if err := znode.ValidatePath(o.Path, false); err != nil {
-		return &msg.Reply{Err: int32(znode.CodeOf(err)), Path: o.Path}
+		return &msg.Reply{Err: zk.CodeOf(err), Path: o.Path}
 	}
-	switch znode.OpCode(o.Op) {
-	case znode.OpAddWatch:
-		m, ok := watcher.ModeOfAddWatch(o.Mode)
+	switch o.Op {
+	case zk.OpAddWatch:
+		m, ok := watcher.ModeOfAddWatch(zk.AddWatchMode(o.Mode))
 		if !ok {
-			return &msg.Reply{Err: int32(znode.MarshallingError), Path: o.Path}
+			return &msg.Reply{Err: zk.MarshallingError, Path: o.Path}
 		}
 		s.watches.Add(ss.id, o.Path, m)
 		return &msg.Reply{}
-	case znode.OpRemoveWatches:
-		wt := watcher.Type(o.Mode)
+	case zk.OpRemoveWatches:
+		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
-			return &msg.Reply{Err: int32(znode.BadArguments), Path: o.Path}
+			return &msg.Reply{Err: zk.BadArguments, Path: o.Path}
 		}
 		// The watch-removed events are the client library's to raise,
 		// as in ZooKeeper; the node only drops the registration.
 		if _, ok := s.watches.Remove(ss.id, o.Path, wt); !ok {
-			return &msg.Reply{Err: int32(znode.NoWatcher), Path: o.Path}
+			return &msg.Reply{Err: zk.NoWatcher, Path: o.Path}
 		}
 		return &msg.Reply{}
-	case znode.OpCheckWatches:
-		wt := watcher.Type(o.Mode)
+	case zk.OpCheckWatches:
+		wt := zk.WatcherType(o.Mode)
 		if !wt.Valid() {
-			return &msg.Reply{Err: int32(znode.BadArguments), Path: o.Path}
+			return &msg.Reply{Err: zk.BadArguments, Path: o.Path}
 		}
 		if !s.watches.Check(ss.id, o.Path, wt) {
-			return &msg.Reply{Err: int32(znode.NoWatcher), Path: o.Path}
+			return &msg.Reply{Err: zk.NoWatcher, Path: o.Path}
 		}
 		return &msg.Reply{}
 	}
-	return &msg.Reply{Err: int32(znode.Unimplemented)}
+	return &msg.Reply{Err: zk.Unimplemented}
 }
 
 // rewatch re-checks every registered watch against a tree that replaced
@@ -142,7 +143,7 @@ func (s *Store) rewatch(old *znode.Tree) {
 		s.notify(s.tree.LastZxid(), s.watches.SetWatches(ss.id, rel, data, exist, child, persistent, recursive, s.tree.Exists))
 		if len(persistent)+len(recursive) > 0 && ss.replyTo != "" {
 			s.replies = append(s.replies, Reply{To: ss.replyTo,
-				Event: &msg.WatchEvent{Session: ss.id, Type: int32(watcher.None), Zxid: s.tree.LastZxid()}})
+				Event: &msg.WatchEvent{Session: ss.id, Type: zk.EventNone, Zxid: s.tree.LastZxid()}})
 		}
 	}
 }

@@ -14,7 +14,8 @@
 // after it applies each committed txn, in zxid order, and carries the
 // returned notifications to the sessions. A Registry is not safe for
 // concurrent use; the caller serializes access, as it does for the tree. It
-// imports only the standard library and package znode.
+// imports only the standard library, package znode and package zk, whose
+// EventType and WatcherType its notifications and Remove/Check take.
 //
 // Use, on the node that serves the sessions:
 //

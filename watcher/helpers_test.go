@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -43,7 +44,7 @@ func (e *env) createTxn(path string, owner int64) znode.CreateTxn {
 	if !ok {
 		e.t.Fatalf("no parent for %s", path)
 	}
-	return znode.CreateTxn{Path: path, ACL: znode.OpenACLUnsafe, EphemeralOwner: owner, ParentCVersion: st.Cversion + 1}
+	return znode.CreateTxn{Path: path, ACL: zk.OpenACLUnsafe, EphemeralOwner: owner, ParentCVersion: st.Cversion + 1}
 }
 
 func (e *env) create(path string) []Notification {
@@ -56,7 +57,7 @@ func (e *env) mkdirs(paths ...string) {
 	e.t.Helper()
 	for _, p := range paths {
 		e.zxid++
-		res := e.tree.Apply(znode.TxnHeader{Zxid: e.zxid, Time: e.zxid, Type: znode.OpCreate}, e.createTxn(p, 0))
+		res := e.tree.Apply(znode.TxnHeader{Zxid: e.zxid, Time: e.zxid, Type: zk.OpCreate}, e.createTxn(p, 0))
 		if res.Fault != nil {
 			e.t.Fatalf("mkdir %s: %v", p, res.Fault)
 		}
@@ -88,7 +89,7 @@ func (e *env) add(ws ...w) {
 	checkInvariants(e.t, e.reg)
 }
 
-func n(s int64, t EventType, p string) Notification { return Notification{s, t, p} }
+func n(s int64, t zk.EventType, p string) Notification { return Notification{s, t, p} }
 
 func fmtN(ns []Notification) string {
 	var b strings.Builder

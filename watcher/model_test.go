@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -50,7 +51,7 @@ func (m model) trigger(path string, in, oneShot uint8, recursive bool) map[int64
 	return fired
 }
 
-func sorted(set map[int64]bool, t EventType, path string) []Notification {
+func sorted(set map[int64]bool, t zk.EventType, path string) []Notification {
 	var ss []int64
 	for s := range set {
 		ss = append(ss, s)
@@ -68,17 +69,17 @@ func (m model) apply(changes []znode.Change) []Notification {
 	for _, c := range changes {
 		switch c.Type {
 		case znode.Created:
-			out = append(out, sorted(m.trigger(c.Path, inData, bitData, true), NodeCreated, c.Path)...)
+			out = append(out, sorted(m.trigger(c.Path, inData, bitData, true), zk.EventNodeCreated, c.Path)...)
 		case znode.DataChanged:
-			out = append(out, sorted(m.trigger(c.Path, inData, bitData, true), NodeDataChanged, c.Path)...)
+			out = append(out, sorted(m.trigger(c.Path, inData, bitData, true), zk.EventNodeDataChanged, c.Path)...)
 		case znode.ChildrenChanged:
-			out = append(out, sorted(m.trigger(c.Path, inChild, bitChild, false), NodeChildrenChanged, c.Path)...)
+			out = append(out, sorted(m.trigger(c.Path, inChild, bitChild, false), zk.EventNodeChildrenChanged, c.Path)...)
 		case znode.Deleted:
 			a := m.trigger(c.Path, inData, bitData, true)
 			for s := range m.trigger(c.Path, inChild, bitChild, false) {
 				a[s] = true
 			}
-			out = append(out, sorted(a, NodeDeleted, c.Path)...)
+			out = append(out, sorted(a, zk.EventNodeDeleted, c.Path)...)
 		}
 	}
 	return out
@@ -136,7 +137,7 @@ func TestModel(t *testing.T) {
 					e.reg.Add(s, p, md)
 					m[mkey{s, p}] |= modeBit(md)
 				case k < 10:
-					wt := Type(1 + rnd.IntN(5))
+					wt := zk.WatcherType(1 + rnd.IntN(5))
 					want := m[mkey{s, p}] & typeBits(wt)
 					if e.reg.Check(s, p, wt) != (want != 0) {
 						t.Fatalf("step %d check %d %s %v", step, s, p, wt)

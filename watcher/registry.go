@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -197,19 +198,19 @@ func (r *Registry) AppendTrigger(dst []Notification, changes []znode.Change) []N
 		switch c.Type {
 		case znode.Created:
 			r.a = r.fireData(r.a[:0], c.Path)
-			dst = emit(dst, r.a, NodeCreated, c.Path)
+			dst = emit(dst, r.a, zk.EventNodeCreated, c.Path)
 		case znode.DataChanged:
 			r.a = r.fireData(r.a[:0], c.Path)
-			dst = emit(dst, r.a, NodeDataChanged, c.Path)
+			dst = emit(dst, r.a, zk.EventNodeDataChanged, c.Path)
 		case znode.ChildrenChanged:
 			r.a = r.fireChild(r.a[:0], c.Path)
-			dst = emit(dst, r.a, NodeChildrenChanged, c.Path)
+			dst = emit(dst, r.a, zk.EventNodeChildrenChanged, c.Path)
 		case znode.Deleted:
 			// dataWatches then childWatches on the path, the latter
 			// suppressing whoever the former notified: one event each.
 			r.a = r.fireData(r.a[:0], c.Path)
 			r.b = r.fireChild(r.b[:0], c.Path)
-			dst = emitUnion(dst, r.a, r.b, NodeDeleted, c.Path)
+			dst = emitUnion(dst, r.a, r.b, zk.EventNodeDeleted, c.Path)
 		}
 	}
 	return dst
@@ -294,7 +295,7 @@ func (r *Registry) fire(dst []int64, pw *pathWatches, mask, oneShot uint8) []int
 	return dst
 }
 
-func emit(dst []Notification, sessions []int64, t EventType, path string) []Notification {
+func emit(dst []Notification, sessions []int64, t zk.EventType, path string) []Notification {
 	dst = slices.Grow(dst, len(sessions))
 	for _, s := range sessions {
 		dst = append(dst, Notification{Session: s, Type: t, Path: path})
@@ -303,7 +304,7 @@ func emit(dst []Notification, sessions []int64, t EventType, path string) []Noti
 }
 
 // emitUnion emits the union of two sorted, unique session lists.
-func emitUnion(dst []Notification, a, b []int64, t EventType, path string) []Notification {
+func emitUnion(dst []Notification, a, b []int64, t zk.EventType, path string) []Notification {
 	dst = slices.Grow(dst, len(a)+len(b))
 	for len(a) > 0 || len(b) > 0 {
 		var s int64
@@ -322,17 +323,17 @@ func emitUnion(dst []Notification, a, b []int64, t EventType, path string) []Not
 
 // typeBits is the bits a Type selects, as DataTree.removeWatch and
 // containsWatcher of ZooKeeper 3.9 read them.
-func typeBits(wt Type) uint8 {
+func typeBits(wt zk.WatcherType) uint8 {
 	switch wt {
-	case WatchChildren:
+	case zk.WatchChildren:
 		return bitChild
-	case WatchData:
+	case zk.WatchData:
 		return bitData
-	case WatchPersistent:
+	case zk.WatchPersistent:
 		return bitPersist
-	case WatchPersistentRecursive:
+	case zk.WatchPersistentRecursive:
 		return bitRecursive
-	case WatchAny:
+	case zk.WatchAny:
 		return bitAll
 	}
 	return 0
@@ -358,7 +359,7 @@ func (r *Registry) lookup(session int64, path string) (*pathWatches, int, uint8)
 // watch, ChildWatchRemoved for the one-shot child watch,
 // PersistentWatchRemoved for persistent or recursive ones. A ZooKeeper
 // server does not send these (see the package doc).
-func (r *Registry) Remove(session int64, path string, wt Type) (removed []Notification, ok bool) {
+func (r *Registry) Remove(session int64, path string, wt zk.WatcherType) (removed []Notification, ok bool) {
 	pw, i, bits := r.lookup(session, path)
 	got := bits & typeBits(wt)
 	if got == 0 {
@@ -367,20 +368,20 @@ func (r *Registry) Remove(session int64, path string, wt Type) (removed []Notifi
 	r.unset(pw, i, got)
 	r.sweep(pw)
 	if got&bitData != 0 {
-		removed = append(removed, Notification{session, DataWatchRemoved, path})
+		removed = append(removed, Notification{session, zk.EventDataWatchRemoved, path})
 	}
 	if got&bitChild != 0 {
-		removed = append(removed, Notification{session, ChildWatchRemoved, path})
+		removed = append(removed, Notification{session, zk.EventChildWatchRemoved, path})
 	}
 	if got&(bitPersist|bitRecursive) != 0 {
-		removed = append(removed, Notification{session, PersistentWatchRemoved, path})
+		removed = append(removed, Notification{session, zk.EventPersistentWatchRemoved, path})
 	}
 	return removed, true
 }
 
 // Check is checkWatches: whether session has a watch of type wt on exactly
 // path. False answers NoWatcher (-121).
-func (r *Registry) Check(session int64, path string, wt Type) bool {
+func (r *Registry) Check(session int64, path string, wt zk.WatcherType) bool {
 	_, _, bits := r.lookup(session, path)
 	return bits&typeBits(wt) != 0
 }
@@ -418,22 +419,22 @@ func (r *Registry) DropSession(session int64) {
 // A watch that fires here is not registered again (it was one-shot). The
 // notifications come in the order of the lists.
 func (r *Registry) SetWatches(session, relZxid int64, data, exist, child, persistent, persistentRecursive []string,
-	lookup func(path string) (znode.Stat, bool)) []Notification {
+	lookup func(path string) (zk.Stat, bool)) []Notification {
 	var out []Notification
 	for _, p := range data {
 		st, ok := lookup(p)
 		switch {
 		case !ok:
-			out = append(out, Notification{session, NodeDeleted, p})
+			out = append(out, Notification{session, zk.EventNodeDeleted, p})
 		case st.Mzxid > relZxid:
-			out = append(out, Notification{session, NodeDataChanged, p})
+			out = append(out, Notification{session, zk.EventNodeDataChanged, p})
 		default:
 			r.Add(session, p, Data)
 		}
 	}
 	for _, p := range exist {
 		if _, ok := lookup(p); ok {
-			out = append(out, Notification{session, NodeCreated, p})
+			out = append(out, Notification{session, zk.EventNodeCreated, p})
 		} else {
 			r.Add(session, p, Exist)
 		}
@@ -442,9 +443,9 @@ func (r *Registry) SetWatches(session, relZxid int64, data, exist, child, persis
 		st, ok := lookup(p)
 		switch {
 		case !ok:
-			out = append(out, Notification{session, NodeDeleted, p})
+			out = append(out, Notification{session, zk.EventNodeDeleted, p})
 		case st.Pzxid > relZxid:
-			out = append(out, Notification{session, NodeChildrenChanged, p})
+			out = append(out, Notification{session, zk.EventNodeChildrenChanged, p})
 		default:
 			r.Add(session, p, Child)
 		}

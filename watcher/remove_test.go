@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -13,13 +14,13 @@ import (
 // DataTree.removeWatch / containsWatcher).
 func TestRemoveCheck(t *testing.T) {
 	all := []Mode{Data, Child, Persistent, PersistentRecursive}
-	types := []Type{WatchChildren, WatchData, WatchAny, WatchPersistent, WatchPersistentRecursive}
-	sel := map[Type][]Mode{
-		WatchChildren:            {Child},
-		WatchData:                {Data},
-		WatchAny:                 all,
-		WatchPersistent:          {Persistent},
-		WatchPersistentRecursive: {PersistentRecursive},
+	types := []zk.WatcherType{zk.WatchChildren, zk.WatchData, zk.WatchAny, zk.WatchPersistent, zk.WatchPersistentRecursive}
+	sel := map[zk.WatcherType][]Mode{
+		zk.WatchChildren:            {Child},
+		zk.WatchData:                {Data},
+		zk.WatchAny:                 all,
+		zk.WatchPersistent:          {Persistent},
+		zk.WatchPersistentRecursive: {PersistentRecursive},
 	}
 	for set := 0; set < 16; set++ {
 		var have []Mode
@@ -52,13 +53,13 @@ func TestRemoveCheck(t *testing.T) {
 			}
 			var want []Notification
 			if slices.Contains(gone, Data) {
-				want = append(want, n(1, DataWatchRemoved, "/a"))
+				want = append(want, n(1, zk.EventDataWatchRemoved, "/a"))
 			}
 			if slices.Contains(gone, Child) {
-				want = append(want, n(1, ChildWatchRemoved, "/a"))
+				want = append(want, n(1, zk.EventChildWatchRemoved, "/a"))
 			}
 			if slices.Contains(gone, Persistent) || slices.Contains(gone, PersistentRecursive) {
-				want = append(want, n(1, PersistentWatchRemoved, "/a"))
+				want = append(want, n(1, zk.EventPersistentWatchRemoved, "/a"))
 			}
 			if !slices.Equal(removed, want) {
 				t.Fatalf("%v remove %v: %v want %v", have, wt, removed, want)
@@ -77,7 +78,7 @@ func TestRemoveCheck(t *testing.T) {
 			if _, ok := r.Remove(1, "/a", wt); ok {
 				t.Fatalf("%v: second remove %v ok", have, wt)
 			}
-			if !r.Check(2, "/a", WatchData) || !r.Check(1, "/a/b", WatchChildren) {
+			if !r.Check(2, "/a", zk.WatchData) || !r.Check(1, "/a/b", zk.WatchChildren) {
 				t.Fatalf("%v remove %v touched other watches", have, wt)
 			}
 		}
@@ -91,14 +92,14 @@ func TestRemoveCheckEdges(t *testing.T) {
 	for _, tt := range []struct {
 		s  int64
 		p  string
-		wt Type
+		wt zk.WatcherType
 	}{
-		{1, "/a/b", WatchAny}, // a recursive watch on an ancestor is not a watch on the path
-		{1, "/a/b", WatchPersistentRecursive},
-		{2, "/a", WatchAny}, // another session
-		{1, "/a", 0},        // invalid types
+		{1, "/a/b", zk.WatchAny}, // a recursive watch on an ancestor is not a watch on the path
+		{1, "/a/b", zk.WatchPersistentRecursive},
+		{2, "/a", zk.WatchAny}, // another session
+		{1, "/a", 0},           // invalid types
 		{1, "/a", 6},
-		{1, "/x", WatchData}, // no path
+		{1, "/x", zk.WatchData}, // no path
 	} {
 		if r.Check(tt.s, tt.p, tt.wt) {
 			t.Errorf("check %+v", tt)
@@ -111,7 +112,7 @@ func TestRemoveCheckEdges(t *testing.T) {
 	if got := r.Watches(1)["/a"]; !slices.Equal(got, []Mode{Data, PersistentRecursive}) {
 		t.Fatalf("modes %v", got)
 	}
-	if removed, ok := r.Remove(1, "/a", WatchAny); !ok || !slices.Equal(removed, []Notification{n(1, DataWatchRemoved, "/a"), n(1, PersistentWatchRemoved, "/a")}) {
+	if removed, ok := r.Remove(1, "/a", zk.WatchAny); !ok || !slices.Equal(removed, []Notification{n(1, zk.EventDataWatchRemoved, "/a"), n(1, zk.EventPersistentWatchRemoved, "/a")}) {
 		t.Fatalf("remove any: %v %v", removed, ok)
 	}
 	if c := r.Counts(); c != (Counts{}) || len(r.paths) != 0 || r.watching != 0 || r.recursive != 0 {
@@ -145,7 +146,7 @@ func TestDropSession(t *testing.T) {
 	got := r.Trigger([]znode.Change{{Type: znode.DataChanged, Path: "/a"}})
 	var want []Notification
 	for _, s := range []int64{2, 3, 4, 6, 8, 10, 12, 14, 16, 18, 20} {
-		want = append(want, n(s, NodeDataChanged, "/a"))
+		want = append(want, n(s, zk.EventNodeDataChanged, "/a"))
 	}
 	wantN(t, got, want)
 	checkInvariants(t, r)
@@ -190,12 +191,12 @@ func TestModes(t *testing.T) {
 	if _, ok := ModeOfAddWatch(2); ok {
 		t.Fatal("mode 2")
 	}
-	for e, s := range map[EventType]string{None: "None", NodeCreated: "NodeCreated", PersistentWatchRemoved: "PersistentWatchRemoved", 9: "EventType(9)"} {
+	for e, s := range map[zk.EventType]string{zk.EventNone: "None", zk.EventNodeCreated: "NodeCreated", zk.EventPersistentWatchRemoved: "PersistentWatchRemoved", 9: "EventType(9)"} {
 		if e.String() != s {
 			t.Errorf("%d: %s", e, e)
 		}
 	}
-	if NodeChildrenChanged != 4 || ChildWatchRemoved != 6 || WatchAny != 3 || WatchChildren != 1 || WatchData != 2 {
+	if zk.EventNodeChildrenChanged != 4 || zk.EventChildWatchRemoved != 6 || zk.WatchAny != 3 || zk.WatchChildren != 1 || zk.WatchData != 2 {
 		t.Fatal("wire numbers")
 	}
 	defer func() {

@@ -1,6 +1,10 @@
 package watcher
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
+)
 
 // TestSetWatches: DataTree.setWatches' catch-up rule against a real tree.
 func TestSetWatches(t *testing.T) {
@@ -20,12 +24,12 @@ func TestSetWatches(t *testing.T) {
 		[]string{"/r"},
 		e.tree.Exists)
 	wantN(t, got, []Notification{
-		n(1, NodeDataChanged, "/changed"),
-		n(1, NodeDeleted, "/gone"),
-		n(1, NodeCreated, "/born"),
-		n(1, NodeCreated, "/old"),
-		n(1, NodeChildrenChanged, "/kids"),
-		n(1, NodeDeleted, "/gone"),
+		n(1, zk.EventNodeDataChanged, "/changed"),
+		n(1, zk.EventNodeDeleted, "/gone"),
+		n(1, zk.EventNodeCreated, "/born"),
+		n(1, zk.EventNodeCreated, "/old"),
+		n(1, zk.EventNodeChildrenChanged, "/kids"),
+		n(1, zk.EventNodeDeleted, "/gone"),
 	})
 	wantWatches(t, e.reg, []w{
 		{1, "/changed", Child},
@@ -37,10 +41,10 @@ func TestSetWatches(t *testing.T) {
 	})
 	checkInvariants(t, e.reg)
 	// The re-registered watches work like fresh ones.
-	wantN(t, e.create("/missing"), []Notification{n(1, NodeCreated, "/missing")})
-	wantN(t, e.create("/r"), []Notification{n(1, NodeCreated, "/r")})
-	wantN(t, e.create("/r/s"), []Notification{n(1, NodeCreated, "/r/s")})
-	wantN(t, e.del("/old"), []Notification{n(1, NodeDeleted, "/old")})
+	wantN(t, e.create("/missing"), []Notification{n(1, zk.EventNodeCreated, "/missing")})
+	wantN(t, e.create("/r"), []Notification{n(1, zk.EventNodeCreated, "/r")})
+	wantN(t, e.create("/r/s"), []Notification{n(1, zk.EventNodeCreated, "/r/s")})
+	wantN(t, e.del("/old"), []Notification{n(1, zk.EventNodeDeleted, "/old")})
 	wantWatches(t, e.reg, []w{
 		{1, "/changed", Child},
 		{1, "/kids", Data},
@@ -52,7 +56,7 @@ func TestSetWatches(t *testing.T) {
 	if got := e.reg.SetWatches(2, e.zxid, []string{"/now"}, nil, []string{"/kids"}, nil, nil, e.tree.Exists); got != nil {
 		t.Fatalf("fired %v", got)
 	}
-	if !e.reg.Check(2, "/now", WatchData) || !e.reg.Check(2, "/kids", WatchChildren) {
+	if !e.reg.Check(2, "/now", zk.WatchData) || !e.reg.Check(2, "/kids", zk.WatchChildren) {
 		t.Fatal("not registered")
 	}
 }

@@ -1,76 +1,10 @@
 package watcher
 
-import "strconv"
+import (
+	"strconv"
 
-// EventType is ZooKeeper's Watcher.Event.EventType, as numbered on the wire.
-type EventType int32
-
-// Watcher.Event.EventType values. Never renumber.
-const (
-	None                   EventType = -1
-	NodeCreated            EventType = 1
-	NodeDeleted            EventType = 2
-	NodeDataChanged        EventType = 3
-	NodeChildrenChanged    EventType = 4
-	DataWatchRemoved       EventType = 5
-	ChildWatchRemoved      EventType = 6
-	PersistentWatchRemoved EventType = 7
+	"github.com/paddock-zk/paddock/zk"
 )
-
-func (e EventType) String() string {
-	switch e {
-	case None:
-		return "None"
-	case NodeCreated:
-		return "NodeCreated"
-	case NodeDeleted:
-		return "NodeDeleted"
-	case NodeDataChanged:
-		return "NodeDataChanged"
-	case NodeChildrenChanged:
-		return "NodeChildrenChanged"
-	case DataWatchRemoved:
-		return "DataWatchRemoved"
-	case ChildWatchRemoved:
-		return "ChildWatchRemoved"
-	case PersistentWatchRemoved:
-		return "PersistentWatchRemoved"
-	}
-	return "EventType(" + strconv.Itoa(int(e)) + ")"
-}
-
-// Type is ZooKeeper's Watcher.WatcherType, the type field of
-// removeWatches and checkWatches.
-type Type int32
-
-// Watcher.WatcherType values; Persistent and PersistentRecursive are
-// ZooKeeper 3.9's.
-const (
-	WatchChildren            Type = 1
-	WatchData                Type = 2
-	WatchAny                 Type = 3
-	WatchPersistent          Type = 4
-	WatchPersistentRecursive Type = 5
-)
-
-// Valid reports whether t is one of the five types.
-func (t Type) Valid() bool { return t >= WatchChildren && t <= WatchPersistentRecursive }
-
-func (t Type) String() string {
-	switch t {
-	case WatchChildren:
-		return "Children"
-	case WatchData:
-		return "Data"
-	case WatchAny:
-		return "Any"
-	case WatchPersistent:
-		return "Persistent"
-	case WatchPersistentRecursive:
-		return "PersistentRecursive"
-	}
-	return "Type(" + strconv.Itoa(int(t)) + ")"
-}
 
 // Mode is the kind of a watch registration.
 type Mode uint8
@@ -102,19 +36,13 @@ func (m Mode) String() string {
 	return "Mode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// AddWatchMode values of the addWatch request (ZooDefs.AddWatchModes).
-const (
-	AddWatchPersistent          int32 = 0
-	AddWatchPersistentRecursive int32 = 1
-)
-
 // ModeOfAddWatch maps addWatch's mode field to a Mode; ok is false for an
 // unknown value (ZooKeeper answers it with a marshalling error).
-func ModeOfAddWatch(mode int32) (m Mode, ok bool) {
+func ModeOfAddWatch(mode zk.AddWatchMode) (m Mode, ok bool) {
 	switch mode {
-	case AddWatchPersistent:
+	case zk.AddWatchPersistent:
 		return Persistent, true
-	case AddWatchPersistentRecursive:
+	case zk.AddWatchPersistentRecursive:
 		return PersistentRecursive, true
 	}
 	return 0, false
@@ -124,7 +52,7 @@ func ModeOfAddWatch(mode int32) (m Mode, ok bool) {
 // sends with xid -1 (state SyncConnected).
 type Notification struct {
 	Session int64
-	Type    EventType
+	Type    zk.EventType
 	Path    string
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -37,22 +38,6 @@ const DefaultMaxBuffer = 1 << 20
 // answer to the createSession it becomes.
 const connectTimeout = 10 * time.Second
 
-// Error codes of KeeperException.Code the front end answers with itself.
-const (
-	errConnectionLoss int32 = -4
-	errMarshalling    int32 = -5
-	errUnimplemented  int32 = -6
-	errSessionExpired int32 = -112
-)
-
-// stateSyncConnected is the KeeperState of every notification on a live
-// connection.
-const stateSyncConnected = 3
-
-// eventNone is a msg.WatchEvent type that is no event: the node replaced
-// its state with a snapshot (store.rewatch), and the connection closes.
-const eventNone = -1
-
 var errTooLarge = errors.New("zkwire: packet larger than jute.maxbuffer")
 
 // readFrame reads one length-prefixed frame whose length is given in head.
@@ -72,11 +57,12 @@ func readFrame(r io.Reader, head [4]byte, maxBuf int) ([]byte, error) {
 // them. A local one is answered by the front end itself with code when it
 // reaches the head of the queue, so replies stay in order.
 type pend struct {
-	xid, op int32
-	local   bool
-	code    int32
-	close   bool      // close the connection once this reply is written
-	at      time.Time // when it arrived, for the latency figures
+	xid   int32
+	op    zk.OpCode
+	local bool
+	code  zk.Code
+	close bool      // close the connection once this reply is written
+	at    time.Time // when it arrived, for the latency figures
 }
 
 // zkConn is one jute client connection after its handshake.
@@ -165,7 +151,7 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 // handshake turns the ConnectRequest into a createSession and answers it.
 func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 	req := &msg.Request{Session: cr.SessionID, Timeout: cr.TimeOut, LastZxid: cr.LastZxidSeen,
-		Op: msg.Op{Op: jute.OpCreateSession}}
+		Op: msg.Op{Op: zk.OpCreateSession}}
 	if cr.SessionID != 0 {
 		req.Passwd = cr.Passwd
 	}
@@ -191,11 +177,11 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 			case *msg.Reply:
 				rp = b
 			case *msg.WatchEvent:
-				if b.Type == eventNone {
+				if b.Type == zk.EventNone {
 					continue // the watches the client registers next are fresh
 				}
 				early = append(early, &jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
-					&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path})
+					&jute.WatcherEvent{Type: b.Type, State: zk.StateSyncConnected, Path: b.Path})
 			}
 		case <-t.C:
 			z.log.Debug("client handshake: no answer from the node")
@@ -206,7 +192,7 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 	switch rp.Err {
 	case 0:
 		resp.TimeOut, resp.SessionID, resp.Passwd = rp.Timeout, rp.Session, rp.Passwd
-	case errSessionExpired:
+	case zk.SessionExpired:
 		// ZooKeeper's answer to a session it will not re-attach: timeout
 		// 0, which the client reports as an expired session.
 		resp.Passwd = make([]byte, 16)
@@ -229,7 +215,7 @@ func (z *zkConn) handshake(cr *jute.ConnectRequest) bool {
 	z.session, z.passwd = rp.Session, rp.Passwd
 	z.timeout = time.Duration(rp.Timeout) * time.Millisecond
 	z.lastZxid = rp.Zxid
-	z.responded(pend{xid: 0, op: jute.OpCreateSession, at: z.stats.est}, time.Now())
+	z.responded(pend{xid: 0, op: zk.OpCreateSession, at: z.stats.est}, time.Now())
 	z.mu.Unlock()
 	z.log = z.log.With("session", rp.Session)
 	return true
@@ -275,16 +261,16 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf, maxOutstanding int) {
 			z.log.Debug("client frame without a header; closing")
 			return
 		case errors.Is(err, jute.ErrUnknownOp):
-			p = z.localReply(h, errUnimplemented)
+			p = z.localReply(h, zk.Unimplemented)
 		case err != nil:
-			p = z.localReply(h, errMarshalling)
+			p = z.localReply(h, zk.MarshallingError)
 		default:
 			req = toRequest(h, rec)
 			if req == nil {
-				p = z.localReply(h, errUnimplemented)
+				p = z.localReply(h, zk.Unimplemented)
 			} else {
 				req.Session, req.Passwd = z.session, z.passwd
-				p = pend{xid: h.Xid, op: h.Type, close: h.Type == jute.OpCloseSession}
+				p = pend{xid: h.Xid, op: h.Type, close: h.Type == zk.OpCloseSession}
 			}
 		}
 		p.at = at
@@ -337,7 +323,7 @@ func (z *zkConn) popped() {
 	}
 }
 
-func (z *zkConn) localReply(h jute.RequestHeader, code int32) pend {
+func (z *zkConn) localReply(h jute.RequestHeader, code zk.Code) pend {
 	return pend{xid: h.Xid, op: h.Type, local: true, code: code}
 }
 
@@ -408,7 +394,7 @@ func (z *zkConn) flushLocal(bw *bufio.Writer) (bool, error) {
 func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 	switch b := b.(type) {
 	case *msg.WatchEvent:
-		if b.Type == eventNone {
+		if b.Type == zk.EventNone {
 			// The node replaced its tree with a snapshot and its
 			// persistent watches missed changes: close the connection,
 			// as a ZooKeeper follower does when it resyncs, so the
@@ -417,7 +403,7 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 			return true, nil
 		}
 		_, err = bw.Write(frameOf(&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},
-			&jute.WatcherEvent{Type: b.Type, State: stateSyncConnected, Path: b.Path}))
+			&jute.WatcherEvent{Type: b.Type, State: zk.StateSyncConnected, Path: b.Path}))
 		z.sentPackets(1)
 		return false, err
 	case *msg.Reply:
@@ -455,8 +441,8 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		// move to another node, as when a ZooKeeper server loses its
 		// quorum and closes its connections.
 		// A failed auth packet closes the connection, as in ZooKeeper.
-		return p.close || b.Err == errSessionExpired || b.Err == errConnectionLoss ||
-			p.op == jute.OpAuth && b.Err != 0, err
+		return p.close || b.Err == zk.SessionExpired || b.Err == zk.ConnectionLoss ||
+			p.op == zk.OpAuth && b.Err != 0, err
 	}
 	return false, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -58,10 +59,10 @@ func (f *fakeBus) requests() []msg.Request {
 
 // echo answers createSession with session 0x77 and everything else OK.
 func echo(r *msg.Request) []msg.Body {
-	if r.Op.Op == jute.OpCreateSession {
+	if r.Op.Op == zk.OpCreateSession {
 		return []msg.Body{&msg.Reply{Session: 0x77, Timeout: 3000, Passwd: bytes.Repeat([]byte{9}, 16), Zxid: 5}}
 	}
-	return []msg.Body{&msg.Reply{Session: r.Session, Xid: r.Xid, Zxid: 6, Data: []byte("d"), Stat: &msg.Stat{Version: 2}}}
+	return []msg.Body{&msg.Reply{Session: r.Session, Xid: r.Xid, Zxid: 6, Data: []byte("d"), Stat: &zk.Stat{Version: 2}}}
 }
 
 func startFake(t *testing.T, answer func(*msg.Request) []msg.Body) (*Server, *fakeBus) {
@@ -161,20 +162,20 @@ func TestHandshakeAndRequests(t *testing.T) {
 			t.Fatalf("connect response %+v", cr)
 		}
 		var gd jute.GetDataResponse
-		c.send(&jute.RequestHeader{Xid: 1, Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/a", Watch: true})
+		c.send(&jute.RequestHeader{Xid: 1, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/a", Watch: true})
 		if h := c.reply(&gd); h.Xid != 1 || h.Zxid != 6 || h.Err != 0 || string(gd.Data) != "d" || gd.Stat.Version != 2 {
 			t.Fatalf("getData: %+v %+v", h, gd)
 		}
-		c.send(&jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
+		c.send(&jute.RequestHeader{Xid: jute.XidPing, Type: zk.OpPing})
 		if h := c.reply(nil); h.Xid != jute.XidPing {
 			t.Fatalf("ping: %+v", h)
 		}
 	}
 	reqs := fb.requests()
-	if r := reqs[1]; r.Op.Op != jute.OpGetData || r.Path != "/a" || !r.Watch || r.Session != 0x77 || r.Xid != 1 || len(r.Passwd) != 16 {
+	if r := reqs[1]; r.Op.Op != zk.OpGetData || r.Path != "/a" || !r.Watch || r.Session != 0x77 || r.Xid != 1 || len(r.Passwd) != 16 {
 		t.Fatalf("forwarded getData %+v", r)
 	}
-	if r := reqs[2]; r.Op.Op != jute.OpPing || r.Xid != jute.XidPing {
+	if r := reqs[2]; r.Op.Op != zk.OpPing || r.Xid != jute.XidPing {
 		t.Fatalf("forwarded ping %+v", r)
 	}
 	if got, err := Ask(t.Context(), srv.Addr().String(), "ruok"); err != nil || got != "imok" {
@@ -189,20 +190,20 @@ func TestBadFrames(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
 		switch {
-		case r.Op.Op == jute.OpSync:
+		case r.Op.Op == zk.OpSync:
 			<-release
-		case r.Op.Op == jute.OpAuth && (len(r.ACL) != 1 || r.ACL[0].Scheme != "digest" || r.ACL[0].ID != "u:p"):
+		case r.Op.Op == zk.OpAuth && (len(r.ACL) != 1 || r.ACL[0].Scheme != "digest" || r.ACL[0].ID.ID != "u:p"):
 			return []msg.Body{&msg.Reply{Session: r.Session, Xid: r.Xid, Err: -115}}
 		}
 		return echo(r)
 	})
 	c := dial(t, srv)
 	c.connect(false)
-	c.send(&jute.RequestHeader{Xid: 1, Type: jute.OpSync}, &jute.SyncRequest{Path: "/"})
+	c.send(&jute.RequestHeader{Xid: 1, Type: zk.OpSync}, &jute.SyncRequest{Path: "/"})
 	c.send(&jute.RequestHeader{Xid: 2, Type: 999})
-	c.send(&jute.RequestHeader{Xid: 3, Type: jute.OpCreate}, &jute.PathOnly{Path: "/x"}) // truncated CreateRequest
+	c.send(&jute.RequestHeader{Xid: 3, Type: zk.OpCreate}, &jute.PathOnly{Path: "/x"}) // truncated CreateRequest
 	close(release)
-	for _, want := range []jute.ReplyHeader{{Xid: 1, Zxid: 6}, {Xid: 2, Zxid: 6, Err: errUnimplemented}, {Xid: 3, Zxid: 6, Err: errMarshalling}} {
+	for _, want := range []jute.ReplyHeader{{Xid: 1, Zxid: 6}, {Xid: 2, Zxid: 6, Err: zk.Unimplemented}, {Xid: 3, Zxid: 6, Err: zk.MarshallingError}} {
 		if h := c.reply(nil); h != want {
 			t.Fatalf("reply %+v, want %+v", h, want)
 		}
@@ -226,11 +227,11 @@ func TestBadFrames(t *testing.T) {
 
 	c = dial(t, srv)
 	c.connect(false)
-	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")})
+	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: zk.OpAuth}, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")})
 	if h := c.reply(nil); h.Xid != jute.XidAuth || h.Err != 0 {
 		t.Fatalf("auth: %+v", h)
 	}
-	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "bad"})
+	c.send(&jute.RequestHeader{Xid: jute.XidAuth, Type: zk.OpAuth}, &jute.AuthPacket{Scheme: "bad"})
 	if h := c.reply(nil); h.Xid != jute.XidAuth || h.Err != -115 || !c.closed() {
 		t.Fatalf("failed auth: %+v", h)
 	}
@@ -244,15 +245,15 @@ func TestBadFrames(t *testing.T) {
 
 func TestNotificationsAndClose(t *testing.T) {
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
-		if r.Op.Op == jute.OpSetData {
+		if r.Op.Op == zk.OpSetData {
 			return []msg.Body{&msg.WatchEvent{Session: r.Session, Type: 3, Path: "/a", Zxid: 9},
-				&msg.Reply{Session: r.Session, Xid: r.Xid, Zxid: 9, Stat: &msg.Stat{Version: 1}}}
+				&msg.Reply{Session: r.Session, Xid: r.Xid, Zxid: 9, Stat: &zk.Stat{Version: 1}}}
 		}
 		return echo(r)
 	})
 	c := dial(t, srv)
 	c.connect(false)
-	c.send(&jute.RequestHeader{Xid: 1, Type: jute.OpSetData}, &jute.SetDataRequest{Path: "/a", Version: -1})
+	c.send(&jute.RequestHeader{Xid: 1, Type: zk.OpSetData}, &jute.SetDataRequest{Path: "/a", Version: -1})
 	var ev jute.WatcherEvent
 	if h := c.reply(&ev); h.Xid != jute.XidNotification || ev != (jute.WatcherEvent{Type: 3, State: 3, Path: "/a"}) {
 		t.Fatalf("notification %+v %+v", h, ev)
@@ -261,7 +262,7 @@ func TestNotificationsAndClose(t *testing.T) {
 	if h := c.reply(&st); h.Xid != 1 || st.Stat.Version != 1 {
 		t.Fatalf("setData %+v %+v", h, st)
 	}
-	c.send(&jute.RequestHeader{Xid: 2, Type: jute.OpCloseSession})
+	c.send(&jute.RequestHeader{Xid: 2, Type: zk.OpCloseSession})
 	if h := c.reply(nil); h.Xid != 2 || !c.closed() {
 		t.Fatalf("closeSession: %+v", h)
 	}
@@ -273,15 +274,15 @@ func TestNotificationsAndClose(t *testing.T) {
 // came before it; the client reconnects and re-registers its watches.
 func TestSnapshotNoticeCloses(t *testing.T) {
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
-		if r.Op.Op == jute.OpSetData {
+		if r.Op.Op == zk.OpSetData {
 			return []msg.Body{&msg.WatchEvent{Session: r.Session, Type: 3, Path: "/a", Zxid: 9},
-				&msg.WatchEvent{Session: r.Session, Type: eventNone, Zxid: 9}}
+				&msg.WatchEvent{Session: r.Session, Type: zk.EventNone, Zxid: 9}}
 		}
 		return echo(r)
 	})
 	c := dial(t, srv)
 	c.connect(false)
-	c.send(&jute.RequestHeader{Xid: 1, Type: jute.OpSetData}, &jute.SetDataRequest{Path: "/a", Version: -1})
+	c.send(&jute.RequestHeader{Xid: 1, Type: zk.OpSetData}, &jute.SetDataRequest{Path: "/a", Version: -1})
 	var ev jute.WatcherEvent
 	if h := c.reply(&ev); h.Xid != jute.XidNotification || ev.Path != "/a" {
 		t.Fatalf("notification %+v %+v", h, ev)
@@ -298,7 +299,7 @@ func TestSnapshotNoticeCloses(t *testing.T) {
 // ConnectResponse.
 func TestEventBeforeReattach(t *testing.T) {
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
-		if r.Op.Op == jute.OpCreateSession {
+		if r.Op.Op == zk.OpCreateSession {
 			return append([]msg.Body{&msg.WatchEvent{Session: r.Session, Type: 2, Path: "/x", Zxid: 4}}, echo(r)...)
 		}
 		return echo(r)
@@ -318,7 +319,7 @@ func TestEventBeforeReattach(t *testing.T) {
 
 func TestExpiredSessionHandshake(t *testing.T) {
 	srv, _ := startFake(t, func(r *msg.Request) []msg.Body {
-		return []msg.Body{&msg.Reply{Session: r.Session, Err: errSessionExpired}}
+		return []msg.Body{&msg.Reply{Session: r.Session, Err: zk.SessionExpired}}
 	})
 	c := dial(t, srv)
 	c.send(&jute.ConnectRequest{SessionID: 5, TimeOut: 3000, Passwd: make([]byte, 16)})
@@ -332,9 +333,9 @@ func TestExpiredSessionHandshake(t *testing.T) {
 // FuzzConn feeds arbitrary bytes after a handshake: the front end answers
 // or closes, and never panics.
 func FuzzConn(f *testing.F) {
-	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/a"}))
-	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: jute.OpMulti}, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Rec: &jute.DeleteRequest{Path: "/a"}}}}))
-	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: jute.OpSetWatches2}, &jute.SetWatches{Two: true}))
+	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/a"}))
+	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: zk.OpMulti}, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: zk.OpDelete, Rec: &jute.DeleteRequest{Path: "/a"}}}}))
+	f.Add(frameOf(&jute.RequestHeader{Xid: 1, Type: zk.OpSetWatches2}, &jute.SetWatches{Two: true}))
 	f.Add([]byte{0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0x65})
 	f.Fuzz(func(_ *testing.T, b []byte) {
 		fb := &fakeBus{answer: echo}

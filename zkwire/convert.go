@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -17,13 +18,13 @@ func toRequest(h jute.RequestHeader, rec jute.Record) *msg.Request {
 	return req
 }
 
-func toOp(op int32, rec jute.Record, o *msg.Op) bool {
+func toOp(op zk.OpCode, rec jute.Record, o *msg.Op) bool {
 	o.Op = op
 	switch r := rec.(type) {
 	case *jute.CreateRequest:
-		o.Path, o.Data, o.ACL, o.Mode = r.Path, r.Data, toACL(r.ACL), r.Flags
+		o.Path, o.Data, o.ACL, o.Mode = r.Path, r.Data, r.ACL, int32(r.Flags)
 	case *jute.CreateTTLRequest:
-		o.Path, o.Data, o.ACL, o.Mode, o.TTL = r.Path, r.Data, toACL(r.ACL), r.Flags, r.TTL
+		o.Path, o.Data, o.ACL, o.Mode, o.TTL = r.Path, r.Data, r.ACL, int32(r.Flags), r.TTL
 	case *jute.PathVersion:
 		o.Path, o.Version = r.Path, r.Version
 	case *jute.PathWatch:
@@ -33,17 +34,17 @@ func toOp(op int32, rec jute.Record, o *msg.Op) bool {
 	case *jute.PathOnly:
 		o.Path = r.Path
 	case *jute.SetACLRequest:
-		o.Path, o.ACL, o.Version = r.Path, toACL(r.ACL), r.Version
+		o.Path, o.ACL, o.Version = r.Path, r.ACL, r.Version
 	case *jute.AddWatchRequest:
-		o.Path, o.Mode = r.Path, r.Mode
+		o.Path, o.Mode = r.Path, int32(r.Mode)
 	case *jute.PathType:
-		o.Path, o.Mode = r.Path, r.Type
+		o.Path, o.Mode = r.Path, int32(r.Type)
 	case *jute.SetWatches:
 		o.Watches = &msg.WatchSet{RelZxid: r.RelativeZxid, Data: r.DataWatches, Exist: r.ExistWatches,
 			Child: r.ChildWatches, Persistent: r.PersistentWatches, Recursive: r.PersistentRecursiveWatches}
 	case *jute.AuthPacket:
 		// The node knows the digest scheme ("user:password").
-		o.ACL = []msg.ACL{{Scheme: r.Scheme, ID: string(r.Auth)}}
+		o.ACL = []zk.ACL{{ID: zk.ID{Scheme: r.Scheme, ID: string(r.Auth)}}}
 	case *jute.MultiRequest:
 		o.Ops = make([]msg.Op, len(r.Ops))
 		for i, sub := range r.Ops {
@@ -53,7 +54,7 @@ func toOp(op int32, rec jute.Record, o *msg.Op) bool {
 		}
 	case jute.Empty:
 		switch op {
-		case jute.OpPing, jute.OpCloseSession, jute.OpWhoAmI:
+		case zk.OpPing, zk.OpCloseSession, zk.OpWhoAmI:
 		default:
 			return false
 		}
@@ -63,37 +64,12 @@ func toOp(op int32, rec jute.Record, o *msg.Op) bool {
 	return true
 }
 
-func toACL(in []jute.ACL) []msg.ACL {
-	if in == nil {
-		return nil
-	}
-	out := make([]msg.ACL, len(in))
-	for i, a := range in {
-		out[i] = msg.ACL{Perms: a.Perms, Scheme: a.ID.Scheme, ID: a.ID.ID}
-	}
-	return out
-}
-
-func fromACL(in []msg.ACL) []jute.ACL {
-	out := make([]jute.ACL, len(in))
-	for i, a := range in {
-		out[i] = jute.ACL{Perms: a.Perms, ID: jute.ID{Scheme: a.Scheme, ID: a.ID}}
-	}
-	return out
-}
-
-func fromStat(s *msg.Stat) jute.Stat {
-	if s == nil {
-		return jute.Stat{}
-	}
-	return jute.Stat{Czxid: s.Czxid, Mzxid: s.Mzxid, Ctime: s.Ctime, Mtime: s.Mtime, Version: s.Version,
-		Cversion: s.Cversion, Aversion: s.Aversion, EphemeralOwner: s.EphemeralOwner,
-		DataLength: s.DataLength, NumChildren: s.NumChildren, Pzxid: s.Pzxid}
-}
-
-func orEmpty(v []string) []string {
+// orEmpty writes a missing list as an empty one: ZooKeeper's replies never
+// carry a null children or ACL list, and the bus does not keep an empty
+// list apart from none.
+func orEmpty[T any](v []T) []T {
 	if v == nil {
-		return []string{}
+		return []T{}
 	}
 	return v
 }
@@ -101,9 +77,9 @@ func orEmpty(v []string) []string {
 // replyFrame encodes the answer to a request of type op. A failed request
 // is its header alone, as in ZooKeeper, except a multi: its header says OK
 // and its body carries the per-op results.
-func replyFrame(op int32, rp *msg.Reply) []byte {
+func replyFrame(op zk.OpCode, rp *msg.Reply) []byte {
 	h := &jute.ReplyHeader{Xid: rp.Xid, Zxid: rp.Zxid, Err: rp.Err}
-	multi := op == jute.OpMulti || op == jute.OpMultiRead
+	multi := op == zk.OpMulti || op == zk.OpMultiRead
 	if multi && len(rp.Results) > 0 {
 		h.Err = 0
 		return frameOf(h, multiResponse(rp.Results))
@@ -113,35 +89,35 @@ func replyFrame(op int32, rp *msg.Reply) []byte {
 	}
 	var body jute.Record
 	switch op {
-	case jute.OpCreate:
+	case zk.OpCreate:
 		body = &jute.CreateResponse{Path: rp.Path}
-	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
-		body = &jute.Create2Response{Path: rp.Path, Stat: fromStat(rp.Stat)}
-	case jute.OpExists, jute.OpSetData, jute.OpSetACL:
-		body = &jute.StatResponse{Stat: fromStat(rp.Stat)}
-	case jute.OpGetData:
-		body = &jute.GetDataResponse{Data: rp.Data, Stat: fromStat(rp.Stat)}
-	case jute.OpGetACL:
-		body = &jute.GetACLResponse{ACL: fromACL(rp.ACL), Stat: fromStat(rp.Stat)}
-	case jute.OpGetChildren, jute.OpGetEphemerals:
+	case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
+		body = &jute.Create2Response{Path: rp.Path, Stat: msg.StatOf(rp.Stat)}
+	case zk.OpExists, zk.OpSetData, zk.OpSetACL:
+		body = &jute.StatResponse{Stat: msg.StatOf(rp.Stat)}
+	case zk.OpGetData:
+		body = &jute.GetDataResponse{Data: rp.Data, Stat: msg.StatOf(rp.Stat)}
+	case zk.OpGetACL:
+		body = &jute.GetACLResponse{ACL: orEmpty(rp.ACL), Stat: msg.StatOf(rp.Stat)}
+	case zk.OpGetChildren, zk.OpGetEphemerals:
 		body = &jute.GetChildrenResponse{Children: orEmpty(rp.Children)}
-	case jute.OpGetChildren2:
-		body = &jute.GetChildren2Response{Children: orEmpty(rp.Children), Stat: fromStat(rp.Stat)}
-	case jute.OpSync:
+	case zk.OpGetChildren2:
+		body = &jute.GetChildren2Response{Children: orEmpty(rp.Children), Stat: msg.StatOf(rp.Stat)}
+	case zk.OpSync:
 		body = &jute.SyncResponse{Path: rp.Path}
-	case jute.OpGetAllChildrenNumber:
+	case zk.OpGetAllChildrenNumber:
 		body = &jute.GetAllChildrenNumberResponse{TotalNumber: rp.Count}
-	case jute.OpWhoAmI:
+	case zk.OpWhoAmI:
 		who := &jute.WhoAmIResponse{ClientInfo: []jute.ClientInfo{}}
 		for _, a := range rp.ACL {
-			user := a.ID
+			user := a.ID.ID
 			if a.Scheme == "digest" { // digest ids are user:hash
 				user, _, _ = strings.Cut(user, ":")
 			}
 			who.ClientInfo = append(who.ClientInfo, jute.ClientInfo{AuthScheme: a.Scheme, User: user})
 		}
 		body = who
-	case jute.OpMulti, jute.OpMultiRead:
+	case zk.OpMulti, zk.OpMultiRead:
 		body = multiResponse(nil)
 	}
 	if body == nil {
@@ -155,19 +131,19 @@ func multiResponse(in []msg.OpResult) *jute.MultiResponse {
 	for _, r := range in {
 		res := jute.MultiResult{Type: r.Op, Err: r.Err}
 		switch r.Op {
-		case jute.OpError:
-		case jute.OpCreate:
+		case zk.OpError:
+		case zk.OpCreate:
 			res.Rec = &jute.CreateResponse{Path: r.Path}
-		case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
-			res.Rec = &jute.Create2Response{Path: r.Path, Stat: fromStat(r.Stat)}
-		case jute.OpSetData:
-			res.Rec = &jute.SetDataResponse{Stat: fromStat(r.Stat)}
-		case jute.OpGetData:
-			res.Rec = &jute.GetDataResponse{Data: r.Data, Stat: fromStat(r.Stat)}
-		case jute.OpGetChildren:
+		case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
+			res.Rec = &jute.Create2Response{Path: r.Path, Stat: msg.StatOf(r.Stat)}
+		case zk.OpSetData:
+			res.Rec = &jute.SetDataResponse{Stat: msg.StatOf(r.Stat)}
+		case zk.OpGetData:
+			res.Rec = &jute.GetDataResponse{Data: r.Data, Stat: msg.StatOf(r.Stat)}
+		case zk.OpGetChildren:
 			res.Rec = &jute.GetChildrenResponse{Children: orEmpty(r.Children)}
 		}
-		if r.Op != jute.OpError {
+		if r.Op != zk.OpError {
 			res.Err = 0
 		}
 		out.Results = append(out.Results, res)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/zkwire/jute"
@@ -17,18 +18,18 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 	for _, data := range [][]byte{nil, {}, []byte("x")} {
 		want := testutil.DataKind(data)
 		for _, tt := range []struct {
-			op  int32
+			op  zk.OpCode
 			rec jute.Record
 			get func(*msg.Request) []byte
 		}{
-			{jute.OpCreate, &jute.CreateRequest{Path: "/a", Data: data}, func(r *msg.Request) []byte { return r.Data }},
-			{jute.OpCreate2, &jute.CreateRequest{Path: "/a", Data: data}, func(r *msg.Request) []byte { return r.Data }},
-			{jute.OpCreateContainer, &jute.CreateRequest{Path: "/a", Data: data, Flags: 4}, func(r *msg.Request) []byte { return r.Data }},
-			{jute.OpCreateTTL, &jute.CreateTTLRequest{Path: "/a", Data: data, Flags: 5, TTL: 10}, func(r *msg.Request) []byte { return r.Data }},
-			{jute.OpSetData, &jute.SetDataRequest{Path: "/a", Data: data, Version: -1}, func(r *msg.Request) []byte { return r.Data }},
-			{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
-				{Type: jute.OpCreate, Rec: &jute.CreateRequest{Path: "/a", Data: data}},
-				{Type: jute.OpSetData, Rec: &jute.SetDataRequest{Path: "/a", Data: data, Version: -1}},
+			{zk.OpCreate, &jute.CreateRequest{Path: "/a", Data: data}, func(r *msg.Request) []byte { return r.Data }},
+			{zk.OpCreate2, &jute.CreateRequest{Path: "/a", Data: data}, func(r *msg.Request) []byte { return r.Data }},
+			{zk.OpCreateContainer, &jute.CreateRequest{Path: "/a", Data: data, Flags: 4}, func(r *msg.Request) []byte { return r.Data }},
+			{zk.OpCreateTTL, &jute.CreateTTLRequest{Path: "/a", Data: data, Flags: 5, TTL: 10}, func(r *msg.Request) []byte { return r.Data }},
+			{zk.OpSetData, &jute.SetDataRequest{Path: "/a", Data: data, Version: -1}, func(r *msg.Request) []byte { return r.Data }},
+			{zk.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
+				{Type: zk.OpCreate, Rec: &jute.CreateRequest{Path: "/a", Data: data}},
+				{Type: zk.OpSetData, Rec: &jute.SetDataRequest{Path: "/a", Data: data, Version: -1}},
 			}}, func(r *msg.Request) []byte {
 				if testutil.DataKind(r.Ops[0].Data) != testutil.DataKind(r.Ops[1].Data) {
 					t.Errorf("multi ops differ: %#v %#v", r.Ops[0].Data, r.Ops[1].Data)
@@ -50,7 +51,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 			}
 		}
 
-		frame := replyFrame(jute.OpGetData, &msg.Reply{Xid: 1, Data: data, Stat: &msg.Stat{}})
+		frame := replyFrame(zk.OpGetData, &msg.Reply{Xid: 1, Data: data, Stat: &zk.Stat{}})
 		var rh jute.ReplyHeader
 		rest, err := jute.DecodePrefix(frame[4:], &rh)
 		if err != nil {
@@ -64,7 +65,7 @@ func TestConvertKeepsNullAndEmptyData(t *testing.T) {
 			t.Errorf("getData reply with %s data reaches the client as %s", want, got)
 		}
 
-		frame = replyFrame(jute.OpMultiRead, &msg.Reply{Xid: 2, Results: []msg.OpResult{{Op: jute.OpGetData, Data: data, Stat: &msg.Stat{}}}})
+		frame = replyFrame(zk.OpMultiRead, &msg.Reply{Xid: 2, Results: []msg.OpResult{{Op: zk.OpGetData, Data: data, Stat: &zk.Stat{}}}})
 		if rest, err = jute.DecodePrefix(frame[4:], &rh); err != nil {
 			t.Fatal(err)
 		}

@@ -71,6 +71,8 @@
 //
 // The node's state reaches this package only through the Status callback,
 // and its request path through Bus, so zkwire imports only the message
-// vocabulary (actors/msg), never the actors runtime, NATS or the
-// consensus packages.
+// vocabulary (actors/msg and zk, whose types the jute records and the
+// bus bodies share, so a request passes from one to the other without
+// conversion of its ACLs, Stats or codes), never the actors runtime, NATS
+// or the consensus packages.
 package zkwire

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -127,7 +128,7 @@ func TestFourLetterWordsFromTheFrontEnd(t *testing.T) {
 	c := dial(t, srv)
 	c.connect(false)
 	for range 2 {
-		c.send(&jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
+		c.send(&jute.RequestHeader{Xid: jute.XidPing, Type: zk.OpPing})
 		c.reply(nil)
 	}
 	if r := fb.requests()[0]; r.ClientAddr != "127.0.0.1" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
@@ -161,7 +162,7 @@ func TestMaxClientCnxns(t *testing.T) {
 func TestOutstandingLimitStopsReading(t *testing.T) {
 	release := make(chan struct{})
 	fb := &fakeBus{answer: func(r *msg.Request) []msg.Body {
-		if r.Op.Op != jute.OpCreateSession {
+		if r.Op.Op != zk.OpCreateSession {
 			<-release
 		}
 		return echo(r)
@@ -177,7 +178,7 @@ func TestOutstandingLimitStopsReading(t *testing.T) {
 	c.connect(false)
 	const n = 50
 	for i := 1; i <= n; i++ {
-		c.send(&jute.RequestHeader{Xid: int32(i), Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/a"})
+		c.send(&jute.RequestHeader{Xid: int32(i), Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/a"})
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(fb.requests()) < 1+10 {

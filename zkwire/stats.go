@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/paddock-zk/paddock/zkwire/jute"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // ClientInfo is one client connection as cons and stat print it
@@ -79,41 +79,41 @@ func (s *serverStats) reset() {
 }
 
 // opName is ZooKeeper's lastOp spelling (FinalRequestProcessor).
-func opName(op int32) string {
+func opName(op zk.OpCode) string {
 	switch op {
-	case jute.OpPing:
+	case zk.OpPing:
 		return "PING"
-	case jute.OpCreateSession:
+	case zk.OpCreateSession:
 		return "SESS"
-	case jute.OpCloseSession:
+	case zk.OpCloseSession:
 		return "CLOS"
-	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
 		return "CREA"
-	case jute.OpDelete:
+	case zk.OpDelete:
 		return "DELE"
-	case jute.OpSetData:
+	case zk.OpSetData:
 		return "SETD"
-	case jute.OpGetData:
+	case zk.OpGetData:
 		return "GETD"
-	case jute.OpExists:
+	case zk.OpExists:
 		return "EXIS"
-	case jute.OpGetChildren, jute.OpGetChildren2:
+	case zk.OpGetChildren, zk.OpGetChildren2:
 		return "GETC"
-	case jute.OpGetACL:
+	case zk.OpGetACL:
 		return "GACL"
-	case jute.OpSetACL:
+	case zk.OpSetACL:
 		return "SACL"
-	case jute.OpSync:
+	case zk.OpSync:
 		return "SYNC"
-	case jute.OpCheck:
+	case zk.OpCheck:
 		return "CHEC"
-	case jute.OpMulti:
+	case zk.OpMulti:
 		return "MULT"
-	case jute.OpMultiRead:
+	case zk.OpMultiRead:
 		return "MLTR"
-	case jute.OpSetWatches, jute.OpSetWatches2:
+	case zk.OpSetWatches, zk.OpSetWatches2:
 		return "SETW"
-	case jute.OpAuth:
+	case zk.OpAuth:
 		return "AUTH"
 	}
 	return "NA"

@@ -8,40 +8,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
-// Permission bits of ZooDefs.Perms.
-const (
-	PermRead   int32 = 1 << 0
-	PermWrite  int32 = 1 << 1
-	PermCreate int32 = 1 << 2
-	PermDelete int32 = 1 << 3
-	PermAdmin  int32 = 1 << 4
-	PermAll    int32 = PermRead | PermWrite | PermCreate | PermDelete | PermAdmin
-)
-
-// ID is an authenticated identity or an ACL subject: (scheme, id), e.g.
-// {"world", "anyone"}, {"digest", "bob:base64sha1"}, {"ip", "10.0.0.0/8"}.
-type ID struct {
-	Scheme string
-	ID     string
-}
-
-// ACL grants Perms to an ID.
-type ACL struct {
-	Perms int32
-	ID
-}
-
-// Well-known IDs and ACLs of ZooDefs.Ids. Treat them as constants.
-var (
-	AnyoneID      = ID{Scheme: "world", ID: "anyone"}
-	AuthIDs       = ID{Scheme: "auth", ID: ""}
-	SuperID       = ID{Scheme: "super", ID: ""}
-	OpenACLUnsafe = []ACL{{Perms: PermAll, ID: AnyoneID}}
-	CreatorAllACL = []ACL{{Perms: PermAll, ID: AuthIDs}}
-	ReadACLUnsafe = []ACL{{Perms: PermRead, ID: AnyoneID}}
-)
+// SuperID is the id that bypasses every ACL check (ZooKeeper's super
+// scheme, which has no provider: only a digest equal to the configured
+// super digest gets it).
+var SuperID = zk.ID{Scheme: "super", ID: ""}
 
 // DigestID is the digest scheme's id for a user and password, as
 // DigestAuthenticationProvider.generateDigest computes it:
@@ -59,17 +33,17 @@ func generateDigest(idPassword string) string {
 // DigestAuth is what `addauth digest user:password` adds to a connection's
 // auth: the digest id, preceded by the super id when it equals superDigest
 // (zookeeper.DigestAuthenticationProvider.superDigest; "" disables).
-func DigestAuth(userPassword, superDigest string) []ID {
+func DigestAuth(userPassword, superDigest string) []zk.ID {
 	d := generateDigest(userPassword)
 	if superDigest != "" && d == superDigest {
-		return []ID{SuperID, {Scheme: "digest", ID: d}}
+		return []zk.ID{SuperID, {Scheme: "digest", ID: d}}
 	}
-	return []ID{{Scheme: "digest", ID: d}}
+	return []zk.ID{{Scheme: "digest", ID: d}}
 }
 
 // isSuper: the super id bypasses every ACL check (ZooKeeperServer.checkACL),
 // as does a digest id equal to the configured super digest.
-func isSuper(auth []ID, superDigest string) bool {
+func isSuper(auth []zk.ID, superDigest string) bool {
 	for _, a := range auth {
 		if a.Scheme == "super" || (superDigest != "" && a.Scheme == "digest" && a.ID == superDigest) {
 			return true
@@ -79,7 +53,7 @@ func isSuper(auth []ID, superDigest string) bool {
 }
 
 // checkACL is ZooKeeperServer.checkACL: an empty ACL allows everything.
-func checkACL(acl []ACL, perm int32, auth []ID, superDigest string) bool {
+func checkACL(acl []zk.ACL, perm int32, auth []zk.ID, superDigest string) bool {
 	if len(acl) == 0 || isSuper(auth, superDigest) {
 		return true
 	}
@@ -157,8 +131,8 @@ func ipMatches(client, expr string) bool {
 // empty list, expand "auth" to the requester's authenticated ids (digest
 // only: ip is not an "authenticated" provider, super has no provider), and
 // refuse ids their scheme would not accept.
-func fixupACL(path string, auth []ID, acls []ACL) ([]ACL, error) {
-	uniq := make([]ACL, 0, len(acls))
+func fixupACL(path string, auth []zk.ID, acls []zk.ACL) ([]zk.ACL, error) {
+	uniq := make([]zk.ACL, 0, len(acls))
 	for _, a := range acls {
 		dup := false
 		for _, u := range uniq {
@@ -172,7 +146,7 @@ func fixupACL(path string, auth []ID, acls []ACL) ([]ACL, error) {
 		}
 	}
 	if len(uniq) == 0 {
-		return nil, newErr(InvalidACL, path)
+		return nil, newErr(zk.InvalidACL, path)
 	}
 	rv := uniq[:0:0]
 	for _, a := range uniq {
@@ -184,24 +158,24 @@ func fixupACL(path string, auth []ID, acls []ACL) ([]ACL, error) {
 			for _, id := range auth {
 				if id.Scheme == "digest" {
 					valid = true
-					rv = append(rv, ACL{Perms: a.Perms, ID: id})
+					rv = append(rv, zk.ACL{Perms: a.Perms, ID: id})
 				}
 			}
 			if !valid {
-				return nil, newErr(InvalidACL, path)
+				return nil, newErr(zk.InvalidACL, path)
 			}
 		case a.Scheme == "digest":
 			if javaSplitCount(a.ID.ID, ":") != 2 {
-				return nil, newErr(InvalidACL, path)
+				return nil, newErr(zk.InvalidACL, path)
 			}
 			rv = append(rv, a)
 		case a.Scheme == "ip":
 			if _, _, ok := parseIPACL(a.ID.ID); !ok {
-				return nil, newErr(InvalidACL, path)
+				return nil, newErr(zk.InvalidACL, path)
 			}
 			rv = append(rv, a)
 		default:
-			return nil, newErr(InvalidACL, path)
+			return nil, newErr(zk.InvalidACL, path)
 		}
 	}
 	return rv, nil
@@ -217,7 +191,7 @@ type aclCache struct {
 }
 
 type aclEntry struct {
-	acl  []ACL
+	acl  []zk.ACL
 	key  string
 	hash uint64 // content hash, for the node digest
 	refs int64
@@ -233,7 +207,7 @@ func (c *aclCache) clone() *aclCache {
 
 // aclKey is a canonical, unambiguous text of an ACL list (order matters, as
 // in ZooKeeper).
-func aclKey(acl []ACL) string {
+func aclKey(acl []zk.ACL) string {
 	var b strings.Builder
 	for _, a := range acl {
 		b.WriteString(strconv.FormatInt(int64(a.Perms), 10))
@@ -250,13 +224,13 @@ func aclKey(acl []ACL) string {
 }
 
 // intern returns the index of acl, adding a reference.
-func (c *aclCache) intern(acl []ACL) uint32 {
+func (c *aclCache) intern(acl []zk.ACL) uint32 {
 	key := aclKey(acl)
 	if i, ok := c.byKey[key]; ok {
 		c.entries[i].refs++
 		return i
 	}
-	e := aclEntry{acl: append([]ACL(nil), acl...), key: key, hash: hashString(0x5a17, key), refs: 1}
+	e := aclEntry{acl: append([]zk.ACL(nil), acl...), key: key, hash: hashString(0x5a17, key), refs: 1}
 	var i uint32
 	if n := len(c.free); n > 0 {
 		i = c.free[n-1]
@@ -284,7 +258,7 @@ func (c *aclCache) release(i uint32) {
 	}
 }
 
-func (c *aclCache) get(i uint32) []ACL { return c.entries[i].acl }
+func (c *aclCache) get(i uint32) []zk.ACL { return c.entries[i].acl }
 
 // size is the number of distinct ACL lists in use.
 func (c *aclCache) size() int { return len(c.byKey) }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func createTxns(n int) ([]TxnHeader, []Txn) {
@@ -14,15 +16,15 @@ func createTxns(n int) ([]TxnHeader, []Txn) {
 	z := int64(0)
 	add := func(txn Txn) {
 		z++
-		hdrs = append(hdrs, TxnHeader{Zxid: z, Time: z, Type: OpCreate})
+		hdrs = append(hdrs, TxnHeader{Zxid: z, Time: z, Type: zk.OpCreate})
 		txns = append(txns, txn)
 	}
 	data := []byte("0123456789")
 	for i := 0; i < n; i++ {
 		if i%1000 == 0 {
-			add(CreateTxn{Path: "/p" + strconv.Itoa(i/1000), ACL: OpenACLUnsafe, ParentCVersion: -1})
+			add(CreateTxn{Path: "/p" + strconv.Itoa(i/1000), ACL: zk.OpenACLUnsafe, ParentCVersion: -1})
 		}
-		add(CreateTxn{Path: "/p" + strconv.Itoa(i/1000) + "/n" + strconv.Itoa(i), Data: data, ACL: OpenACLUnsafe, ParentCVersion: -1})
+		add(CreateTxn{Path: "/p" + strconv.Itoa(i/1000) + "/n" + strconv.Itoa(i), Data: data, ACL: zk.OpenACLUnsafe, ParentCVersion: -1})
 	}
 	return hdrs, txns
 }
@@ -41,12 +43,12 @@ func BenchmarkApplyCreate(b *testing.B) {
 
 func BenchmarkPrepareAndApplySetData(b *testing.B) {
 	e := newEnv(b)
-	e.must(0, Create{Path: "/k", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/k", ACL: zk.OpenACLUnsafe})
 	data := bytes.Repeat([]byte("x"), 100)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		h := e.hdr(1, OpSetData)
+		h := e.hdr(1, zk.OpSetData)
 		txn, err := e.prep.Prepare(h, SetData{Path: "/k", Data: data, Version: -1}, nil)
 		if err != nil {
 			b.Fatal(err)
@@ -57,7 +59,7 @@ func BenchmarkPrepareAndApplySetData(b *testing.B) {
 }
 
 func BenchmarkEncodeDecodeTxn(b *testing.B) {
-	txn := CreateTxn{Path: "/app/locks/lock-0000000042", Data: make([]byte, 100), ACL: OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 43}
+	txn := CreateTxn{Path: "/app/locks/lock-0000000042", Data: make([]byte, 100), ACL: zk.OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 43}
 	var buf []byte
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -81,13 +83,13 @@ func heapPerZnode(n int) float64 {
 	runtime.ReadMemStats(&before)
 	tr := New()
 	z := int64(1)
-	tr.Apply(TxnHeader{Zxid: z, Time: z, Type: OpCreate}, CreateTxn{Path: "/app", ACL: OpenACLUnsafe, ParentCVersion: -1})
+	tr.Apply(TxnHeader{Zxid: z, Time: z, Type: zk.OpCreate}, CreateTxn{Path: "/app", ACL: zk.OpenACLUnsafe, ParentCVersion: -1})
 	for i := 0; i < n; i++ {
 		z++
 		data := make([]byte, 100)
 		copy(data, fmt.Sprintf("host-%08d.example.internal:2181 weight=100 zone=eu-west-1a", i))
-		txn := CreateTxn{Path: fmt.Sprintf("/app/service-%08d", i), Data: data, ACL: OpenACLUnsafe, ParentCVersion: -1}
-		if r := tr.Apply(TxnHeader{Zxid: z, Time: z, Type: OpCreate}, txn); r.Fault != nil {
+		txn := CreateTxn{Path: fmt.Sprintf("/app/service-%08d", i), Data: data, ACL: zk.OpenACLUnsafe, ParentCVersion: -1}
+		if r := tr.Apply(TxnHeader{Zxid: z, Time: z, Type: zk.OpCreate}, txn); r.Fault != nil {
 			panic(r.Fault)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Txn encoding for the transaction log: a format byte, then the body.
@@ -74,7 +76,7 @@ func appendData(dst, data []byte) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(data))+1), data...)
 }
 
-func appendACL(dst []byte, acl []ACL) []byte {
+func appendACL(dst []byte, acl []zk.ACL) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(acl)))
 	for _, a := range acl {
 		dst = binary.AppendVarint(dst, int64(a.Perms))
@@ -147,7 +149,7 @@ func DecodeRecord(b []byte) (TxnHeader, Txn, error) {
 	h.Cxid = d.int32()
 	h.Zxid = d.varint()
 	h.Time = d.varint()
-	h.Type = OpCode(d.int32())
+	h.Type = zk.OpCode(d.int32())
 	txn := d.body(0)
 	if err := d.finish(); err != nil {
 		return TxnHeader{}, nil, err
@@ -286,12 +288,12 @@ func (d *decoder) string() string {
 	return s
 }
 
-func (d *decoder) acl() []ACL {
+func (d *decoder) acl() []zk.ACL {
 	n := d.count(3)
 	if d.err != nil || n == 0 {
 		return nil
 	}
-	out := make([]ACL, n)
+	out := make([]zk.ACL, n)
 	for i := range out {
 		out[i].Perms = d.int32()
 		out[i].Scheme = d.string()
@@ -301,12 +303,12 @@ func (d *decoder) acl() []ACL {
 }
 
 func (d *decoder) body(depth int) Txn {
-	op := OpCode(d.int32())
+	op := zk.OpCode(d.int32())
 	if d.err != nil {
 		return nil
 	}
 	switch op {
-	case OpCreate:
+	case zk.OpCreate:
 		var t CreateTxn
 		t.Path = d.string()
 		t.Data = d.data(t.Path)
@@ -314,28 +316,28 @@ func (d *decoder) body(depth int) Txn {
 		t.EphemeralOwner = d.varint()
 		t.ParentCVersion = d.int32()
 		return t
-	case OpDelete:
+	case zk.OpDelete:
 		return DeleteTxn{Path: d.string()}
-	case OpSetData:
+	case zk.OpSetData:
 		var t SetDataTxn
 		t.Path = d.string()
 		t.Data = d.data(t.Path)
 		t.Version = d.int32()
 		return t
-	case OpSetACL:
+	case zk.OpSetACL:
 		var t SetACLTxn
 		t.Path = d.string()
 		t.ACL = d.acl()
 		t.Version = d.int32()
 		return t
-	case OpCheck:
+	case zk.OpCheck:
 		var t CheckTxn
 		t.Path = d.string()
 		t.Version = d.int32()
 		return t
-	case OpCreateSession:
+	case zk.OpCreateSession:
 		return CreateSessionTxn{Timeout: d.int32()}
-	case OpCloseSession:
+	case zk.OpCloseSession:
 		n := d.count(1)
 		var t CloseSessionTxn
 		if n > 0 {
@@ -345,9 +347,9 @@ func (d *decoder) body(depth int) Txn {
 			}
 		}
 		return t
-	case OpError:
-		return ErrorTxn{Err: Code(d.int32())}
-	case OpMulti:
+	case zk.OpError:
+		return ErrorTxn{Err: zk.Code(d.int32())}
+	case zk.OpMulti:
 		if depth > 0 {
 			d.fail("nested multi")
 			return nil

@@ -5,26 +5,28 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 var sampleTxns = []Txn{
-	CreateTxn{Path: "/a", Data: []byte("x"), ACL: OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 7},
-	CreateTxn{Path: "/t", ACL: []ACL{{Perms: 3, ID: ID{"digest", "u:h="}}, {Perms: 1, ID: ID{"ip", "10.0.0.0/8"}}}, EphemeralOwner: TTLOwner(MaxTTL), ParentCVersion: -1},
-	CreateTxn{Path: "/c", ACL: OpenACLUnsafe, EphemeralOwner: ContainerOwner, ParentCVersion: -2147483648},
-	CreateTxn{Path: "/empty", Data: []byte{}, ACL: OpenACLUnsafe, ParentCVersion: 1},
+	CreateTxn{Path: "/a", Data: []byte("x"), ACL: zk.OpenACLUnsafe, EphemeralOwner: 0x1234, ParentCVersion: 7},
+	CreateTxn{Path: "/t", ACL: []zk.ACL{{Perms: 3, ID: zk.ID{Scheme: "digest", ID: "u:h="}}, {Perms: 1, ID: zk.ID{Scheme: "ip", ID: "10.0.0.0/8"}}}, EphemeralOwner: TTLOwner(MaxTTL), ParentCVersion: -1},
+	CreateTxn{Path: "/c", ACL: zk.OpenACLUnsafe, EphemeralOwner: ContainerOwner, ParentCVersion: -2147483648},
+	CreateTxn{Path: "/empty", Data: []byte{}, ACL: zk.OpenACLUnsafe, ParentCVersion: 1},
 	SetDataTxn{Path: "/empty", Data: []byte{}, Version: 1},
 	SetDataTxn{Path: "/null", Version: 1},
 	DeleteTxn{Path: "/a"},
 	SetDataTxn{Path: "/a", Data: bytes.Repeat([]byte{0xff}, 300), Version: 2147483647},
-	SetACLTxn{Path: "/a", ACL: ReadACLUnsafe, Version: 3},
+	SetACLTxn{Path: "/a", ACL: zk.ReadACLUnsafe, Version: 3},
 	CheckTxn{Path: "/a", Version: -1},
 	CreateSessionTxn{Timeout: 30000},
 	CloseSessionTxn{Paths: []string{"/e1", "/e2"}},
 	CloseSessionTxn{},
-	ErrorTxn{Err: NoNode},
-	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", ACL: OpenACLUnsafe}, CheckTxn{Path: "/m"}, DeleteTxn{Path: "/m"}}},
-	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", Data: []byte{}, ACL: OpenACLUnsafe}, SetDataTxn{Path: "/m", Data: []byte{}}}},
-	MultiTxn{Ops: []Txn{ErrorTxn{Err: Ok}, ErrorTxn{Err: BadVersion}, ErrorTxn{Err: RuntimeInconsistency}}},
+	ErrorTxn{Err: zk.NoNode},
+	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", ACL: zk.OpenACLUnsafe}, CheckTxn{Path: "/m"}, DeleteTxn{Path: "/m"}}},
+	MultiTxn{Ops: []Txn{CreateTxn{Path: "/m", Data: []byte{}, ACL: zk.OpenACLUnsafe}, SetDataTxn{Path: "/m", Data: []byte{}}}},
+	MultiTxn{Ops: []Txn{ErrorTxn{Err: zk.Ok}, ErrorTxn{Err: zk.BadVersion}, ErrorTxn{Err: zk.RuntimeInconsistency}}},
 	MultiTxn{},
 }
 
@@ -38,7 +40,7 @@ func TestTxnRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, txn) {
 			t.Fatalf("round trip %#v -> %#v", txn, got)
 		}
-		hdr := TxnHeader{Session: -5, Cxid: 9, Zxid: 1<<32 | 3, Time: 1700000000000, Type: OpCreate2}
+		hdr := TxnHeader{Session: -5, Cxid: 9, Zxid: 1<<32 | 3, Time: 1700000000000, Type: zk.OpCreate2}
 		h, got, err := DecodeRecord(EncodeRecord(hdr, txn))
 		if err != nil || h != hdr || !reflect.DeepEqual(got, txn) {
 			t.Fatalf("record %v %+v %#v", err, h, got)

@@ -16,8 +16,7 @@
 //     path are served from it.
 //
 // It also owns the Txn log encoding (EncodeTxn/DecodeTxn, EncodeRecord),
-// snapshots (WriteSnapshot/ReadSnapshot), path validation, the ZooKeeper
-// error codes, quotas (quota.go: the tree keeps each quota's stats node
+// snapshots (WriteSnapshot/ReadSnapshot), path validation, quotas (quota.go: the tree keeps each quota's stats node
 // as txns apply, Prep refuses writes past a hard limit with
 // QuotaExceeded when enforcement is on) and /zookeeper/config's content
 // (InitConfig).
@@ -31,7 +30,10 @@
 //
 // It must not do I/O beyond the io.Writer/io.Reader it is handed, start
 // goroutines, read clocks or randomness: time enters only as the leader's
-// TxnHeader.Time. It imports only the standard library.
+// TxnHeader.Time. It imports only the standard library and package zk,
+// which defines the ZooKeeper vocabulary it speaks (opcodes, error codes,
+// Stat, ACLs, create modes); the aliases in compat.go keep znode's old
+// names for those working.
 //
 // Departures from ZooKeeper, on purpose:
 //   - A CreateTxn carries the final ephemeralOwner (session, container or

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // A frozen view writes the snapshot of the moment it was frozen while the
@@ -34,12 +36,12 @@ func TestFreezeSnapshotsWhileApplying(t *testing.T) {
 		}
 		done <- b.Bytes()
 	}()
-	readOnly := []ACL{{Perms: PermRead, ID: AnyoneID}}
+	readOnly := []zk.ACL{{Perms: zk.PermRead, ID: zk.AnyoneID}}
 	for i := 0; i < 2000; i++ {
 		var txn Txn
 		switch i % 5 {
 		case 0:
-			txn = CreateTxn{Path: fmt.Sprintf("/p%d/x%d", i%5, i), Data: []byte("new"), ACL: OpenACLUnsafe, ParentCVersion: -1}
+			txn = CreateTxn{Path: fmt.Sprintf("/p%d/x%d", i%5, i), Data: []byte("new"), ACL: zk.OpenACLUnsafe, ParentCVersion: -1}
 		case 1:
 			txn = DeleteTxn{Path: fmt.Sprintf("/p%d/n%d", i/1000, i)}
 		case 2:
@@ -111,14 +113,14 @@ func TestFreezeInSlices(t *testing.T) {
 		var txn Txn
 		switch i % 4 {
 		case 0:
-			txn = CreateTxn{Path: fmt.Sprintf("/p%d/y%d", i%5, i), ACL: OpenACLUnsafe, ParentCVersion: -1}
+			txn = CreateTxn{Path: fmt.Sprintf("/p%d/y%d", i%5, i), ACL: zk.OpenACLUnsafe, ParentCVersion: -1}
 		case 1:
 			txn = DeleteTxn{Path: fmt.Sprintf("/p%d/n%d", i/1000, i)}
 		case 2:
 			txn = SetDataTxn{Path: fmt.Sprintf("/p%d/n%d", i/1000, i+2), Data: []byte("c"), Version: 1}
 		case 3:
 			// Delete and re-create a path within the same freeze.
-			txn = CreateTxn{Path: fmt.Sprintf("/p%d/n%d", (i-2)/1000, i-2), Data: []byte("again"), ACL: OpenACLUnsafe, ParentCVersion: -1}
+			txn = CreateTxn{Path: fmt.Sprintf("/p%d/n%d", (i-2)/1000, i-2), Data: []byte("again"), ACL: zk.OpenACLUnsafe, ParentCVersion: -1}
 		}
 		if r := tr.Apply(hdr, txn); r.Fault != nil {
 			t.Fatalf("txn %d %T: %v", i, txn, r.Fault)

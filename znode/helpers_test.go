@@ -3,6 +3,8 @@ package znode
 import (
 	"errors"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // env drives a Prep and its Tree the way a single-node leader would:
@@ -26,14 +28,14 @@ func newEnv(t testing.TB) *env {
 	return &env{t: t, tree: tree, prep: NewPrep(tree), time: 1000}
 }
 
-func (e *env) hdr(session int64, op OpCode) TxnHeader {
+func (e *env) hdr(session int64, op zk.OpCode) TxnHeader {
 	e.zxid++
 	e.time += 10
 	return TxnHeader{Session: session, Cxid: int32(e.zxid), Zxid: e.zxid, Time: e.time, Type: op}
 }
 
 // prepare only (the txn stays pending).
-func (e *env) prepare(session int64, req Request, auth ...ID) (TxnHeader, Txn, error) {
+func (e *env) prepare(session int64, req Request, auth ...zk.ID) (TxnHeader, Txn, error) {
 	h := e.hdr(session, req.Op())
 	txn, err := e.prep.Prepare(h, req, auth)
 	return h, txn, err
@@ -51,19 +53,19 @@ func (e *env) apply(h TxnHeader, txn Txn) Result {
 
 // do prepares and applies req; a failed request is still applied as its
 // error txn, as ZooKeeper proposes it.
-func (e *env) do(session int64, req Request, auth ...ID) (Result, error) {
+func (e *env) do(session int64, req Request, auth ...zk.ID) (Result, error) {
 	h, txn, err := e.prepare(session, req, auth...)
 	res := e.apply(h, txn)
-	if err == nil && res.Err != Ok {
+	if err == nil && res.Err != zk.Ok {
 		e.t.Fatalf("prepared ok but applied with %v", res.Err)
 	}
-	if err != nil && res.Err != CodeOf(err) {
+	if err != nil && res.Err != zk.CodeOf(err) {
 		e.t.Fatalf("prepare failed with %v but applied with %v", err, res.Err)
 	}
 	return res, err
 }
 
-func (e *env) must(session int64, req Request, auth ...ID) Result {
+func (e *env) must(session int64, req Request, auth ...zk.ID) Result {
 	e.t.Helper()
 	res, err := e.do(session, req, auth...)
 	if err != nil {
@@ -77,7 +79,7 @@ func (e *env) session(id int64) {
 	e.must(id, CreateSession{Timeout: 30000})
 }
 
-func (e *env) stat(path string) Stat {
+func (e *env) stat(path string) zk.Stat {
 	e.t.Helper()
 	st, ok := e.tree.Exists(path)
 	if !ok {
@@ -93,17 +95,17 @@ func (e *env) checkDigest() {
 	}
 }
 
-func wantCode(t testing.TB, err error, c Code) {
+func wantCode(t testing.TB, err error, c zk.Code) {
 	t.Helper()
-	if c == Ok {
+	if c == zk.Ok {
 		if err != nil {
 			t.Fatalf("unexpected error %v", err)
 		}
 		return
 	}
-	if !errors.Is(err, &Error{Code: c}) {
+	if !errors.Is(err, &zk.Error{Code: c}) {
 		t.Fatalf("error %v, want %v", err, c)
 	}
 }
 
-func asErr(err error, target **Error) bool { return errors.As(err, target) }
+func asErr(err error, target **zk.Error) bool { return errors.As(err, target) }

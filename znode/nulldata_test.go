@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func wantData(t *testing.T, tr *Tree, path, want string) {
@@ -35,10 +36,10 @@ func TestNullAndEmptyDataKeptApart(t *testing.T) {
 	want := map[string]string{"/": "empty", ZookeeperPath: "empty", QuotaPath: "empty", ConfigPath: "empty"}
 	for _, c := range []struct {
 		path string
-		mode CreateMode
+		mode zk.CreateMode
 		ttl  int64
 	}{
-		{"/p", Persistent, 0}, {"/e", Ephemeral, 0}, {"/c", Container, 0}, {"/t", PersistentWithTTL, 5000},
+		{"/p", zk.Persistent, 0}, {"/e", zk.Ephemeral, 0}, {"/c", zk.Container, 0}, {"/t", zk.PersistentWithTTL, 5000},
 	} {
 		for _, d := range []struct {
 			suffix string
@@ -48,11 +49,11 @@ func TestNullAndEmptyDataKeptApart(t *testing.T) {
 			if c.mode.IsEphemeral() {
 				owner = 0x77
 			}
-			e.must(owner, Create{Path: c.path + d.suffix, Data: d.data, ACL: OpenACLUnsafe, Mode: c.mode, TTL: c.ttl})
+			e.must(owner, Create{Path: c.path + d.suffix, Data: d.data, ACL: zk.OpenACLUnsafe, Mode: c.mode, TTL: c.ttl})
 			want[c.path+d.suffix] = testutil.DataKind(d.data)
 		}
 	}
-	seq := e.must(0, Create{Path: "/s-", Data: []byte{}, ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	seq := e.must(0, Create{Path: "/s-", Data: []byte{}, ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	want[seq.Path] = "empty"
 	// setData: to empty after non-empty, to null after empty, to empty
 	// after null.
@@ -64,8 +65,8 @@ func TestNullAndEmptyDataKeptApart(t *testing.T) {
 	want["/p-null"] = "empty"
 	// A multi: creates and setData with both.
 	e.must(0, Multi{Ops: []Request{
-		Create{Path: "/m-null", ACL: OpenACLUnsafe},
-		Create{Path: "/m-empty", Data: []byte{}, ACL: OpenACLUnsafe},
+		Create{Path: "/m-null", ACL: zk.OpenACLUnsafe},
+		Create{Path: "/m-empty", Data: []byte{}, ACL: zk.OpenACLUnsafe},
 		SetData{Path: "/e-x", Data: []byte{}, Version: -1},
 		SetData{Path: "/c-empty", Data: nil, Version: -1},
 	}})
@@ -142,7 +143,7 @@ func TestNullAndEmptyDataKeptApart(t *testing.T) {
 func TestDigestTellsNullFromEmpty(t *testing.T) {
 	digest := func(data []byte) uint64 {
 		tr := New()
-		res := tr.Apply(TxnHeader{Zxid: 1, Time: 5}, CreateTxn{Path: "/n", Data: data, ACL: OpenACLUnsafe, ParentCVersion: -1})
+		res := tr.Apply(TxnHeader{Zxid: 1, Time: 5}, CreateTxn{Path: "/n", Data: data, ACL: zk.OpenACLUnsafe, ParentCVersion: -1})
 		if res.Fault != nil {
 			t.Fatal(res.Fault)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func TestBuiltins(t *testing.T) {
@@ -16,7 +18,7 @@ func TestBuiltins(t *testing.T) {
 		// DataTree's built-ins are new StatPersisted(): all zero; a client
 		// is shown cversion*2 - numChildren (DataNode.copyStat), so a
 		// fresh ZooKeeper's "stat /" says cversion = -1.
-		want := Stat{}
+		want := zk.Stat{}
 		switch p {
 		case "/":
 			want.NumChildren, want.Cversion = 1, -1
@@ -30,11 +32,11 @@ func TestBuiltins(t *testing.T) {
 		}
 	}
 	acl, _, _ := tr.ACL("/zookeeper/config")
-	if !slices.Equal(acl, ReadACLUnsafe) {
+	if !slices.Equal(acl, zk.ReadACLUnsafe) {
 		t.Errorf("config ACL %v", acl)
 	}
 	acl, _, _ = tr.ACL("/")
-	if !slices.Equal(acl, OpenACLUnsafe) {
+	if !slices.Equal(acl, zk.OpenACLUnsafe) {
 		t.Errorf("root ACL %v", acl)
 	}
 	if tr.NodeCount() != 4 || tr.LastZxid() != 0 || tr.ACLCount() != 2 {
@@ -47,17 +49,17 @@ func TestBuiltins(t *testing.T) {
 	e := newEnv(t)
 	for _, tt := range []struct {
 		req  Request
-		code Code
+		code zk.Code
 	}{
-		{Delete{Path: "/", Version: -1}, BadArguments},
-		{Delete{Path: "/zookeeper", Version: -1}, BadArguments},
-		{Delete{Path: "/zookeeper/quota", Version: -1}, BadArguments},
-		{Delete{Path: "/zookeeper/config", Version: -1}, BadArguments},
-		{Create{Path: "/zookeeper", ACL: OpenACLUnsafe}, NodeExists},
-		{Create{Path: "/", ACL: OpenACLUnsafe}, NodeExists},
-		{Create{Path: "/zookeeper/config/x", ACL: OpenACLUnsafe}, NoAuth},
-		{SetData{Path: "/zookeeper/config", Data: []byte("x"), Version: -1}, NoAuth},
-		{Create{Path: "/zookeeper/x", ACL: OpenACLUnsafe}, Ok}, // ZooKeeper allows it
+		{Delete{Path: "/", Version: -1}, zk.BadArguments},
+		{Delete{Path: "/zookeeper", Version: -1}, zk.BadArguments},
+		{Delete{Path: "/zookeeper/quota", Version: -1}, zk.BadArguments},
+		{Delete{Path: "/zookeeper/config", Version: -1}, zk.BadArguments},
+		{Create{Path: "/zookeeper", ACL: zk.OpenACLUnsafe}, zk.NodeExists},
+		{Create{Path: "/", ACL: zk.OpenACLUnsafe}, zk.NodeExists},
+		{Create{Path: "/zookeeper/config/x", ACL: zk.OpenACLUnsafe}, zk.NoAuth},
+		{SetData{Path: "/zookeeper/config", Data: []byte("x"), Version: -1}, zk.NoAuth},
+		{Create{Path: "/zookeeper/x", ACL: zk.OpenACLUnsafe}, zk.Ok}, // ZooKeeper allows it
 	} {
 		_, err := e.do(0, tt.req)
 		wantCode(t, err, tt.code)
@@ -69,11 +71,11 @@ func TestBuiltins(t *testing.T) {
 // DataTree.createNode / createStat and PrepRequestProcessor.
 func TestCreateStat(t *testing.T) {
 	e := newEnv(t)
-	r := e.must(0, Create{Path: "/a", Data: []byte("hello"), ACL: OpenACLUnsafe})
+	r := e.must(0, Create{Path: "/a", Data: []byte("hello"), ACL: zk.OpenACLUnsafe})
 	z1, t1 := e.zxid, e.time
 	// createStat: czxid=mzxid=pzxid=zxid, ctime=mtime=time, versions 0.
-	want := Stat{Czxid: z1, Mzxid: z1, Pzxid: z1, Ctime: t1, Mtime: t1, DataLength: 5}
-	if r.Stat != want || e.stat("/a") != want || r.Path != "/a" || r.Type != OpCreate {
+	want := zk.Stat{Czxid: z1, Mzxid: z1, Pzxid: z1, Ctime: t1, Mtime: t1, DataLength: 5}
+	if r.Stat != want || e.stat("/a") != want || r.Path != "/a" || r.Type != zk.OpCreate {
 		t.Fatalf("result %+v, stat %+v, want %+v", r, e.stat("/a"), want)
 	}
 	// The parent: cversion = parentCVersion (old+1), pzxid = zxid; its
@@ -87,7 +89,7 @@ func TestCreateStat(t *testing.T) {
 		t.Fatalf("changes %v", r.Changes)
 	}
 
-	e.must(0, Create{Path: "/a/b", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/a/b", ACL: zk.OpenACLUnsafe})
 	z2 := e.zxid
 	a := e.stat("/a")
 	if a.Cversion != 1 || a.Pzxid != z2 || a.NumChildren != 1 || a.Mzxid != z1 || a.Czxid != z1 {
@@ -97,7 +99,7 @@ func TestCreateStat(t *testing.T) {
 	// setData: mzxid, mtime, version+1; czxid/ctime/pzxid unchanged.
 	r = e.must(0, SetData{Path: "/a", Data: []byte("xy"), Version: 0})
 	z3, t3 := e.zxid, e.time
-	want = Stat{Czxid: z1, Mzxid: z3, Pzxid: z2, Ctime: t1, Mtime: t3, Version: 1, Cversion: 1, DataLength: 2, NumChildren: 1}
+	want = zk.Stat{Czxid: z1, Mzxid: z3, Pzxid: z2, Ctime: t1, Mtime: t3, Version: 1, Cversion: 1, DataLength: 2, NumChildren: 1}
 	if r.Stat != want || e.stat("/a") != want {
 		t.Fatalf("after setData %+v want %+v", r.Stat, want)
 	}
@@ -110,7 +112,7 @@ func TestCreateStat(t *testing.T) {
 	}
 
 	// setACL: aversion+1 only.
-	r = e.must(0, SetACL{Path: "/a", ACL: []ACL{{Perms: PermAll, ID: AnyoneID}, {Perms: PermRead, ID: ID{"ip", "10.0.0.0/8"}}}, Version: -1})
+	r = e.must(0, SetACL{Path: "/a", ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.AnyoneID}, {Perms: zk.PermRead, ID: zk.ID{Scheme: "ip", ID: "10.0.0.0/8"}}}, Version: -1})
 	want.Aversion = 1
 	if r.Stat != want || len(r.Changes) != 0 {
 		t.Fatalf("after setACL %+v %v", r.Stat, r.Changes)
@@ -143,79 +145,79 @@ func TestVersionWrap(t *testing.T) {
 			t.Errorf("nextVersion(%d,%d) = %d, %v", tt.cur, tt.exp, got, err)
 		}
 	}
-	if _, err := nextVersion(3, 4, "/a"); !errorsIsCode(err, BadVersion) {
+	if _, err := nextVersion(3, 4, "/a"); !errorsIsCode(err, zk.BadVersion) {
 		t.Errorf("mismatch: %v", err)
 	}
 }
 
-func errorsIsCode(err error, c Code) bool { return CodeOf(err) == c }
+func errorsIsCode(err error, c zk.Code) bool { return zk.CodeOf(err) == c }
 
 func TestOpErrors(t *testing.T) {
 	const sess = 0x100
 	setup := func(t *testing.T) *env {
 		e := newEnv(t)
 		e.session(sess)
-		e.must(0, Create{Path: "/p", Data: []byte("d"), ACL: OpenACLUnsafe})
-		e.must(0, Create{Path: "/p/c", ACL: OpenACLUnsafe})
-		e.must(sess, Create{Path: "/e", ACL: OpenACLUnsafe, Mode: Ephemeral})
-		e.must(0, Create{Path: "/ro", ACL: ReadACLUnsafe})
-		e.must(0, Create{Path: "/noread", ACL: []ACL{{Perms: PermWrite, ID: AnyoneID}}})
+		e.must(0, Create{Path: "/p", Data: []byte("d"), ACL: zk.OpenACLUnsafe})
+		e.must(0, Create{Path: "/p/c", ACL: zk.OpenACLUnsafe})
+		e.must(sess, Create{Path: "/e", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
+		e.must(0, Create{Path: "/ro", ACL: zk.ReadACLUnsafe})
+		e.must(0, Create{Path: "/noread", ACL: []zk.ACL{{Perms: zk.PermWrite, ID: zk.AnyoneID}}})
 		return e
 	}
 	tests := []struct {
 		name string
 		req  Request
-		code Code
+		code zk.Code
 	}{
-		{"create ok", Create{Path: "/n", ACL: OpenACLUnsafe}, Ok},
-		{"create relative", Create{Path: "n", ACL: OpenACLUnsafe}, BadArguments},
-		{"create empty", Create{Path: "", ACL: OpenACLUnsafe}, BadArguments},
-		{"create trailing slash", Create{Path: "/p/", ACL: OpenACLUnsafe}, BadArguments},
-		{"create trailing slash, no parent", Create{Path: "/q/", ACL: OpenACLUnsafe}, NoNode},
-		{"create dot", Create{Path: "/p/.", ACL: OpenACLUnsafe}, BadArguments},
-		{"create nul", Create{Path: "/p\x00", ACL: OpenACLUnsafe}, BadArguments},
-		{"create no parent", Create{Path: "/x/y", ACL: OpenACLUnsafe}, NoNode},
-		{"create exists", Create{Path: "/p", ACL: OpenACLUnsafe}, NodeExists},
-		{"create under ephemeral", Create{Path: "/e/x", ACL: OpenACLUnsafe}, NoChildrenForEphemerals},
-		{"create empty acl", Create{Path: "/n"}, InvalidACL},
-		{"create bad scheme", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"foo", "bar"}}}}, InvalidACL},
-		{"create world not anyone", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"world", "x"}}}}, InvalidACL},
-		{"create auth without auth", Create{Path: "/n", ACL: CreatorAllACL}, InvalidACL},
-		{"create bad digest id", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"digest", "nocolon"}}}}, InvalidACL},
-		{"create bad ip", Create{Path: "/n", ACL: []ACL{{Perms: PermAll, ID: ID{"ip", "10.0.0.1/33"}}}}, InvalidACL},
-		{"create no CREATE perm", Create{Path: "/ro/x", ACL: OpenACLUnsafe}, NoAuth},
-		{"create bad mode", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: 7}, BadArguments},
-		{"create ttl without ttl mode", Create{Path: "/n", ACL: OpenACLUnsafe, TTL: 100}, BadArguments},
-		{"create ttl zero", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL}, BadArguments},
-		{"create ttl too big", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: MaxTTL + 1}, BadArguments},
-		{"create ttl max", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: MaxTTL}, Ok},
-		{"create ephemeral unknown session", Create{Path: "/n", ACL: OpenACLUnsafe, Mode: Ephemeral}, SessionExpired},
-		{"delete ok", Delete{Path: "/p/c", Version: 0}, Ok},
-		{"delete no node", Delete{Path: "/zz", Version: -1}, NoNode},
-		{"delete no parent", Delete{Path: "/zz/y", Version: -1}, NoNode},
-		{"delete bad version", Delete{Path: "/p/c", Version: 3}, BadVersion},
-		{"delete not empty", Delete{Path: "/p", Version: -1}, NotEmpty},
-		{"delete relative", Delete{Path: "p", Version: -1}, BadArguments},
-		{"delete no DELETE perm on parent", Delete{Path: "/zookeeper/config", Version: -1}, BadArguments},
-		{"setData ok", SetData{Path: "/p", Version: 0}, Ok},
-		{"setData no node", SetData{Path: "/zz", Version: -1}, NoNode},
-		{"setData bad version", SetData{Path: "/p", Version: 1}, BadVersion},
-		{"setData bad path", SetData{Path: "/p/", Version: -1}, BadArguments},
-		{"setData no WRITE", SetData{Path: "/ro", Version: -1}, NoAuth},
-		{"setACL ok", SetACL{Path: "/p", ACL: ReadACLUnsafe, Version: 0}, Ok},
-		{"setACL bad aversion", SetACL{Path: "/p", ACL: ReadACLUnsafe, Version: 1}, BadVersion},
-		{"setACL empty", SetACL{Path: "/p", Version: -1}, InvalidACL},
-		{"setACL no node", SetACL{Path: "/zz", ACL: ReadACLUnsafe, Version: -1}, NoNode},
-		{"setACL no ADMIN", SetACL{Path: "/ro", ACL: OpenACLUnsafe, Version: -1}, NoAuth},
-		{"check ok", Check{Path: "/p", Version: 0}, Ok},
-		{"check any", Check{Path: "/p", Version: -1}, Ok},
-		{"check bad version", Check{Path: "/p", Version: 2}, BadVersion},
-		{"check no node", Check{Path: "/zz", Version: -1}, NoNode},
-		{"check no READ", Check{Path: "/noread", Version: -1}, NoAuth},
-		{"deleteContainer of ephemeral", DeleteContainer{Path: "/e"}, BadVersion},
-		{"deleteContainer not empty", DeleteContainer{Path: "/p"}, NotEmpty},
-		{"deleteContainer special", DeleteContainer{Path: "/zookeeper"}, BadArguments},
-		{"multi with setACL", Multi{Ops: []Request{SetACL{Path: "/p", ACL: OpenACLUnsafe, Version: -1}}}, MarshallingError},
+		{"create ok", Create{Path: "/n", ACL: zk.OpenACLUnsafe}, zk.Ok},
+		{"create relative", Create{Path: "n", ACL: zk.OpenACLUnsafe}, zk.BadArguments},
+		{"create empty", Create{Path: "", ACL: zk.OpenACLUnsafe}, zk.BadArguments},
+		{"create trailing slash", Create{Path: "/p/", ACL: zk.OpenACLUnsafe}, zk.BadArguments},
+		{"create trailing slash, no parent", Create{Path: "/q/", ACL: zk.OpenACLUnsafe}, zk.NoNode},
+		{"create dot", Create{Path: "/p/.", ACL: zk.OpenACLUnsafe}, zk.BadArguments},
+		{"create nul", Create{Path: "/p\x00", ACL: zk.OpenACLUnsafe}, zk.BadArguments},
+		{"create no parent", Create{Path: "/x/y", ACL: zk.OpenACLUnsafe}, zk.NoNode},
+		{"create exists", Create{Path: "/p", ACL: zk.OpenACLUnsafe}, zk.NodeExists},
+		{"create under ephemeral", Create{Path: "/e/x", ACL: zk.OpenACLUnsafe}, zk.NoChildrenForEphemerals},
+		{"create empty acl", Create{Path: "/n"}, zk.InvalidACL},
+		{"create bad scheme", Create{Path: "/n", ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "foo", ID: "bar"}}}}, zk.InvalidACL},
+		{"create world not anyone", Create{Path: "/n", ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "world", ID: "x"}}}}, zk.InvalidACL},
+		{"create auth without auth", Create{Path: "/n", ACL: zk.CreatorAllACL}, zk.InvalidACL},
+		{"create bad digest id", Create{Path: "/n", ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "digest", ID: "nocolon"}}}}, zk.InvalidACL},
+		{"create bad ip", Create{Path: "/n", ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "ip", ID: "10.0.0.1/33"}}}}, zk.InvalidACL},
+		{"create no CREATE perm", Create{Path: "/ro/x", ACL: zk.OpenACLUnsafe}, zk.NoAuth},
+		{"create bad mode", Create{Path: "/n", ACL: zk.OpenACLUnsafe, Mode: 7}, zk.BadArguments},
+		{"create ttl without ttl mode", Create{Path: "/n", ACL: zk.OpenACLUnsafe, TTL: 100}, zk.BadArguments},
+		{"create ttl zero", Create{Path: "/n", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentWithTTL}, zk.BadArguments},
+		{"create ttl too big", Create{Path: "/n", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentWithTTL, TTL: MaxTTL + 1}, zk.BadArguments},
+		{"create ttl max", Create{Path: "/n", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentWithTTL, TTL: MaxTTL}, zk.Ok},
+		{"create ephemeral unknown session", Create{Path: "/n", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral}, zk.SessionExpired},
+		{"delete ok", Delete{Path: "/p/c", Version: 0}, zk.Ok},
+		{"delete no node", Delete{Path: "/zz", Version: -1}, zk.NoNode},
+		{"delete no parent", Delete{Path: "/zz/y", Version: -1}, zk.NoNode},
+		{"delete bad version", Delete{Path: "/p/c", Version: 3}, zk.BadVersion},
+		{"delete not empty", Delete{Path: "/p", Version: -1}, zk.NotEmpty},
+		{"delete relative", Delete{Path: "p", Version: -1}, zk.BadArguments},
+		{"delete no DELETE perm on parent", Delete{Path: "/zookeeper/config", Version: -1}, zk.BadArguments},
+		{"setData ok", SetData{Path: "/p", Version: 0}, zk.Ok},
+		{"setData no node", SetData{Path: "/zz", Version: -1}, zk.NoNode},
+		{"setData bad version", SetData{Path: "/p", Version: 1}, zk.BadVersion},
+		{"setData bad path", SetData{Path: "/p/", Version: -1}, zk.BadArguments},
+		{"setData no WRITE", SetData{Path: "/ro", Version: -1}, zk.NoAuth},
+		{"setACL ok", SetACL{Path: "/p", ACL: zk.ReadACLUnsafe, Version: 0}, zk.Ok},
+		{"setACL bad aversion", SetACL{Path: "/p", ACL: zk.ReadACLUnsafe, Version: 1}, zk.BadVersion},
+		{"setACL empty", SetACL{Path: "/p", Version: -1}, zk.InvalidACL},
+		{"setACL no node", SetACL{Path: "/zz", ACL: zk.ReadACLUnsafe, Version: -1}, zk.NoNode},
+		{"setACL no ADMIN", SetACL{Path: "/ro", ACL: zk.OpenACLUnsafe, Version: -1}, zk.NoAuth},
+		{"check ok", Check{Path: "/p", Version: 0}, zk.Ok},
+		{"check any", Check{Path: "/p", Version: -1}, zk.Ok},
+		{"check bad version", Check{Path: "/p", Version: 2}, zk.BadVersion},
+		{"check no node", Check{Path: "/zz", Version: -1}, zk.NoNode},
+		{"check no READ", Check{Path: "/noread", Version: -1}, zk.NoAuth},
+		{"deleteContainer of ephemeral", DeleteContainer{Path: "/e"}, zk.BadVersion},
+		{"deleteContainer not empty", DeleteContainer{Path: "/p"}, zk.NotEmpty},
+		{"deleteContainer special", DeleteContainer{Path: "/zookeeper"}, zk.BadArguments},
+		{"multi with setACL", Multi{Ops: []Request{SetACL{Path: "/p", ACL: zk.OpenACLUnsafe, Version: -1}}}, zk.MarshallingError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,8 +225,8 @@ func TestOpErrors(t *testing.T) {
 			before := e.tree.Digest()
 			res, err := e.do(0, tt.req)
 			wantCode(t, err, tt.code)
-			if tt.code != Ok {
-				var ze *Error
+			if tt.code != zk.Ok {
+				var ze *zk.Error
 				if !asErr(err, &ze) || ze.Code != tt.code {
 					t.Fatalf("not an *Error: %v", err)
 				}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // ValidatePath applies ZooKeeper's PathUtils.validatePath: an absolute path,
@@ -23,7 +25,7 @@ func ValidatePath(path string, sequential bool) error {
 		if !sequential {
 			p = path
 		}
-		return fmt.Errorf("znode: invalid path string %q caused by %s: %w", path, reason, newErr(BadArguments, p))
+		return fmt.Errorf("znode: invalid path string %q caused by %s: %w", path, reason, newErr(zk.BadArguments, p))
 	}
 	return nil
 }

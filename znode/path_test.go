@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func TestValidatePath(t *testing.T) {
@@ -48,7 +50,7 @@ func TestValidatePath(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("ValidatePath(%q, %v) = %v, want ok=%v", tt.path, tt.seq, err, tt.ok)
 		}
-		if err != nil && !errors.Is(err, ErrBadArguments) {
+		if err != nil && !errors.Is(err, zk.ErrBadArguments) {
 			t.Errorf("ValidatePath(%q) error %v is not BadArguments", tt.path, err)
 		}
 		if err := ValidatePath(tt.path, false); err == nil != (javaValidatePath(tt.path) == "") {

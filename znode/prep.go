@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Prep is the leader's request validation (ZooKeeper's
@@ -29,8 +31,8 @@ type Prep struct {
 type pending struct {
 	zxid   int64
 	exists bool
-	stat   Stat // NumChildren is the pending child count
-	acl    []ACL
+	stat   zk.Stat // NumChildren is the pending child count
+	acl    []zk.ACL
 }
 
 type change struct {
@@ -134,17 +136,17 @@ func (p *Prep) sessionLive(s int64) bool {
 // error results as DataTree reports them: Ok before the failing op, its
 // code, RuntimeInconsistency after), with the overlay unchanged; proposing
 // it keeps the session's replies in order, answering directly is also fine.
-func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
+func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []zk.ID) (Txn, error) {
 	if _, isClose := req.(CloseSession); !isClose {
 		if _, ok := p.closing[hdr.Session]; ok {
 			// PrepRequestProcessor's checkSession: a closing session is expired.
-			return ErrorTxn{Err: SessionExpired}, newErr(SessionExpired, "")
+			return ErrorTxn{Err: zk.SessionExpired}, newErr(zk.SessionExpired, "")
 		}
 	}
 	if n := requestData(req); p.t.maxBuffer > 0 && n > p.t.maxBuffer {
 		// ZooKeeper cannot even read such a packet (it closes the
 		// connection); a path that can carry it is told plainly.
-		return ErrorTxn{Err: BadArguments}, newErr(BadArguments, requestPath(req))
+		return ErrorTxn{Err: zk.BadArguments}, newErr(zk.BadArguments, requestPath(req))
 	}
 	switch r := req.(type) {
 	case Multi:
@@ -157,7 +159,7 @@ func (p *Prep) Prepare(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 	}
 	txn, err := p.prepareOp(hdr, req, auth)
 	if err != nil {
-		return ErrorTxn{Err: CodeOf(err)}, err
+		return ErrorTxn{Err: zk.CodeOf(err)}, err
 	}
 	return txn, nil
 }
@@ -190,14 +192,14 @@ func requestPath(req Request) string {
 	return ""
 }
 
-func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []ID) (Txn, error) {
+func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []zk.ID) (Txn, error) {
 	for _, op := range m.Ops {
 		switch op.(type) {
 		case Create, Delete, SetData, Check:
 		default:
 			// MultiOperationRecord cannot carry it: ZooKeeper fails to
 			// deserialize the request, and answers MarshallingError.
-			return ErrorTxn{Err: MarshallingError}, newErr(MarshallingError, "")
+			return ErrorTxn{Err: zk.MarshallingError}, newErr(zk.MarshallingError, "")
 		}
 	}
 	mark, qmark := len(p.log), len(p.qlog)
@@ -210,11 +212,11 @@ func (p *Prep) prepareMulti(hdr TxnHeader, m Multi, auth []ID) (Txn, error) {
 			p.rollback(mark)
 			p.rollbackQuota(qmark)
 			for j := range i {
-				ops[j] = ErrorTxn{Err: Ok}
+				ops[j] = ErrorTxn{Err: zk.Ok}
 			}
-			ops[i] = ErrorTxn{Err: CodeOf(err)}
+			ops[i] = ErrorTxn{Err: zk.CodeOf(err)}
 			for j := i + 1; j < len(ops); j++ {
-				ops[j] = ErrorTxn{Err: RuntimeInconsistency}
+				ops[j] = ErrorTxn{Err: zk.RuntimeInconsistency}
 			}
 			break
 		}
@@ -265,7 +267,7 @@ func (p *Prep) prepareClose(hdr TxnHeader) Txn {
 // successor skips -1 on wrap-around (ZOOKEEPER-4743).
 func nextVersion(current, expected int32, path string) (int32, error) {
 	if expected != -1 && expected != current {
-		return 0, newErr(BadVersion, path)
+		return 0, newErr(zk.BadVersion, path)
 	}
 	if n := current + 1; n != -1 {
 		return n, nil
@@ -281,21 +283,21 @@ func isSpecialPath(path string) bool {
 func parentForDelete(path string) (string, error) {
 	pp, _, ok := parentOf(path)
 	if !ok || strings.IndexByte(path, 0) >= 0 || isSpecialPath(path) {
-		return "", newErr(BadArguments, path)
+		return "", newErr(zk.BadArguments, path)
 	}
 	return pp, nil
 }
 
 func validPath(path string) error {
 	if pathProblem(path) != "" {
-		return newErr(BadArguments, path)
+		return newErr(zk.BadArguments, path)
 	}
 	return nil
 }
 
 // prepareOp is pRequest2Txn for one op; the order of checks is
 // ZooKeeper's, so the same request fails with the same code.
-func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
+func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []zk.ID) (Txn, error) {
 	sd := p.t.superDigest
 	switch r := req.(type) {
 	case Create:
@@ -308,20 +310,20 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		parent, ok := p.record(pp)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
-		if !checkACL(parent.acl, PermDelete, auth, sd) {
-			return nil, newErr(NoAuth, r.Path)
+		if !checkACL(parent.acl, zk.PermDelete, auth, sd) {
+			return nil, newErr(zk.NoAuth, r.Path)
 		}
 		n, ok := p.record(r.Path)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
 		if _, err := nextVersion(n.stat.Version, r.Version, r.Path); err != nil {
 			return nil, err
 		}
 		if n.stat.NumChildren > 0 {
-			return nil, newErr(NotEmpty, r.Path)
+			return nil, newErr(zk.NotEmpty, r.Path)
 		}
 		p.noteQuota(hdr.Zxid, r.Path, -1, -int64(n.stat.DataLength))
 		p.deleteInOverlay(hdr.Zxid, pp, parent, r.Path)
@@ -334,17 +336,17 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		n, ok := p.record(r.Path)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
 		if n.stat.NumChildren > 0 {
-			return nil, newErr(NotEmpty, r.Path)
+			return nil, newErr(zk.NotEmpty, r.Path)
 		}
 		if KindOf(n.stat.EphemeralOwner) == KindEphemeral {
-			return nil, newErr(BadVersion, r.Path) // ZooKeeper's choice of code
+			return nil, newErr(zk.BadVersion, r.Path) // ZooKeeper's choice of code
 		}
 		parent, ok := p.record(pp)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
 		p.noteQuota(hdr.Zxid, r.Path, -1, -int64(n.stat.DataLength))
 		p.deleteInOverlay(hdr.Zxid, pp, parent, r.Path)
@@ -356,10 +358,10 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		n, ok := p.record(r.Path)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
-		if !checkACL(n.acl, PermWrite, auth, sd) {
-			return nil, newErr(NoAuth, r.Path)
+		if !checkACL(n.acl, zk.PermWrite, auth, sd) {
+			return nil, newErr(zk.NoAuth, r.Path)
 		}
 		grow := int64(len(r.Data)) - int64(n.stat.DataLength)
 		if err := p.checkQuota(r.Path, 0, grow); err != nil {
@@ -386,10 +388,10 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		n, ok := p.record(r.Path)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
-		if !checkACL(n.acl, PermAdmin, auth, sd) {
-			return nil, newErr(NoAuth, r.Path)
+		if !checkACL(n.acl, zk.PermAdmin, auth, sd) {
+			return nil, newErr(zk.NoAuth, r.Path)
 		}
 		v, err := nextVersion(n.stat.Aversion, r.Version, r.Path)
 		if err != nil {
@@ -407,10 +409,10 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		}
 		n, ok := p.record(r.Path)
 		if !ok {
-			return nil, newErr(NoNode, r.Path)
+			return nil, newErr(zk.NoNode, r.Path)
 		}
-		if !checkACL(n.acl, PermRead, auth, sd) {
-			return nil, newErr(NoAuth, r.Path)
+		if !checkACL(n.acl, zk.PermRead, auth, sd) {
+			return nil, newErr(zk.NoAuth, r.Path)
 		}
 		if _, err := nextVersion(n.stat.Version, r.Version, r.Path); err != nil {
 			return nil, err
@@ -418,9 +420,9 @@ func (p *Prep) prepareOp(hdr TxnHeader, req Request, auth []ID) (Txn, error) {
 		return CheckTxn{Path: r.Path, Version: n.stat.Version}, nil
 
 	case nil:
-		return nil, newErr(BadArguments, "")
+		return nil, newErr(zk.BadArguments, "")
 	}
-	return nil, fmt.Errorf("znode: request %T: %w", req, newErr(Unimplemented, ""))
+	return nil, fmt.Errorf("znode: request %T: %w", req, newErr(zk.Unimplemented, ""))
 }
 
 func (p *Prep) deleteInOverlay(zxid int64, pp string, parent pending, path string) {
@@ -432,27 +434,27 @@ func (p *Prep) deleteInOverlay(zxid int64, pp string, parent pending, path strin
 }
 
 // prepareCreate is pRequest2TxnCreate.
-func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []ID) (Txn, error) {
+func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []zk.ID) (Txn, error) {
 	if !r.Mode.Valid() {
-		return nil, newErr(BadArguments, r.Path) // CreateMode.fromFlag
+		return nil, newErr(zk.BadArguments, r.Path) // CreateMode.fromFlag
 	}
 	// EphemeralType.validateTTL; a TTL of 0 or -1 means "none" for the
 	// other modes (Go's zero value, ZooKeeper's -1).
 	if r.Mode.IsTTL() {
 		if r.TTL <= 0 || r.TTL > MaxTTL {
-			return nil, newErr(BadArguments, r.Path)
+			return nil, newErr(zk.BadArguments, r.Path)
 		}
 	} else if r.TTL > 0 {
-		return nil, newErr(BadArguments, r.Path)
+		return nil, newErr(zk.BadArguments, r.Path)
 	}
 	if r.Mode.IsEphemeral() && !p.sessionLive(hdr.Session) {
 		// checkGlobalSession: an ephemeral needs a live session, or it
 		// would outlive it.
-		return nil, newErr(SessionExpired, r.Path)
+		return nil, newErr(zk.SessionExpired, r.Path)
 	}
 	pp, _, ok := parentOf(r.Path)
 	if !ok || strings.IndexByte(r.Path, 0) >= 0 {
-		return nil, newErr(BadArguments, r.Path)
+		return nil, newErr(zk.BadArguments, r.Path)
 	}
 	acl, err := fixupACL(r.Path, auth, r.ACL)
 	if err != nil {
@@ -460,23 +462,23 @@ func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []ID) (Txn, error) {
 	}
 	parent, ok := p.record(pp)
 	if !ok {
-		return nil, newErr(NoNode, r.Path)
+		return nil, newErr(zk.NoNode, r.Path)
 	}
-	if !checkACL(parent.acl, PermCreate, auth, p.t.superDigest) {
-		return nil, newErr(NoAuth, r.Path)
+	if !checkACL(parent.acl, zk.PermCreate, auth, p.t.superDigest) {
+		return nil, newErr(zk.NoAuth, r.Path)
 	}
 	path := r.Path
 	if r.Mode.IsSequential() {
 		path = fmt.Sprintf("%s%010d", path, parent.stat.Cversion)
 	}
 	if err := validPath(path); err != nil {
-		return nil, newErr(BadArguments, r.Path)
+		return nil, newErr(zk.BadArguments, r.Path)
 	}
 	if _, exists := p.record(path); exists {
-		return nil, newErr(NodeExists, r.Path)
+		return nil, newErr(zk.NodeExists, r.Path)
 	}
 	if KindOf(parent.stat.EphemeralOwner) == KindEphemeral {
-		return nil, newErr(NoChildrenForEphemerals, r.Path)
+		return nil, newErr(zk.NoChildrenForEphemerals, r.Path)
 	}
 	if err := p.checkQuota(path, 1, int64(len(r.Data))); err != nil {
 		return nil, err
@@ -497,7 +499,7 @@ func (p *Prep) prepareCreate(hdr TxnHeader, r Create, auth []ID) (Txn, error) {
 	parent.stat.Cversion = newCversion
 	parent.stat.Pzxid = hdr.Zxid
 	p.put(pp, parent)
-	p.put(path, pending{zxid: hdr.Zxid, exists: true, acl: acl, stat: Stat{
+	p.put(path, pending{zxid: hdr.Zxid, exists: true, acl: acl, stat: zk.Stat{
 		Czxid: hdr.Zxid, Mzxid: hdr.Zxid, Pzxid: hdr.Zxid, Ctime: hdr.Time, Mtime: hdr.Time,
 		EphemeralOwner: owner, DataLength: int32(len(r.Data)),
 	}})

@@ -3,19 +3,21 @@ package znode
 import (
 	"slices"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func TestSequentialNames(t *testing.T) {
 	e := newEnv(t)
-	e.must(0, Create{Path: "/q", ACL: OpenACLUnsafe})
-	r := e.must(0, Create{Path: "/q/n-", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	e.must(0, Create{Path: "/q", ACL: zk.OpenACLUnsafe})
+	r := e.must(0, Create{Path: "/q/n-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	if r.Path != "/q/n-0000000000" {
 		t.Fatalf("first %s", r.Path)
 	}
 	// Pending creates in the overlay advance the counter before they apply.
 	var pend []logged
 	for i := 0; i < 3; i++ {
-		h, txn, err := e.prepare(0, Create{Path: "/q/n-", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+		h, txn, err := e.prepare(0, Create{Path: "/q/n-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,8 +31,8 @@ func TestSequentialNames(t *testing.T) {
 		t.Fatalf("pending names %v", names)
 	}
 	// A create of a name a pending create will take fails.
-	_, _, err := e.prepare(0, Create{Path: "/q/n-0000000002", ACL: OpenACLUnsafe})
-	wantCode(t, err, NodeExists)
+	_, _, err := e.prepare(0, Create{Path: "/q/n-0000000002", ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.NodeExists)
 	e.zxid-- // that failed txn was not proposed
 	for _, p := range pend {
 		e.apply(p.hdr, p.txn)
@@ -41,13 +43,13 @@ func TestSequentialNames(t *testing.T) {
 	// Deletes do not lower the counter: cversion counts creates only.
 	e.must(0, Delete{Path: "/q/n-0000000003", Version: -1})
 	e.must(0, Delete{Path: "/q/n-0000000000", Version: -1})
-	r = e.must(0, Create{Path: "/q/n-", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	r = e.must(0, Create{Path: "/q/n-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	if r.Path != "/q/n-0000000004" {
 		t.Fatalf("after deletes %s", r.Path)
 	}
 	// Mixed names share the parent's counter; a sequential path ending in
 	// "/" gets a bare number.
-	r = e.must(0, Create{Path: "/q/", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	r = e.must(0, Create{Path: "/q/", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	if r.Path != "/q/0000000005" {
 		t.Fatalf("bare %s", r.Path)
 	}
@@ -60,18 +62,18 @@ func TestSequentialNames(t *testing.T) {
 
 func TestMulti(t *testing.T) {
 	e := newEnv(t)
-	e.must(0, Create{Path: "/m", Data: []byte("x"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/m", Data: []byte("x"), ACL: zk.OpenACLUnsafe})
 	r := e.must(0, Multi{Ops: []Request{
-		Create{Path: "/m/a", ACL: OpenACLUnsafe},
-		Create{Path: "/m/a/s-", ACL: OpenACLUnsafe, Mode: PersistentSequential},
+		Create{Path: "/m/a", ACL: zk.OpenACLUnsafe},
+		Create{Path: "/m/a/s-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential},
 		Check{Path: "/m", Version: 0},
 		SetData{Path: "/m", Data: []byte("y"), Version: 0},
 		Delete{Path: "/m/a/s-0000000000", Version: 0},
 	}})
 	z := e.zxid
-	wantTypes := []OpCode{OpCreate, OpCreate, OpCheck, OpSetData, OpDelete}
+	wantTypes := []zk.OpCode{zk.OpCreate, zk.OpCreate, zk.OpCheck, zk.OpSetData, zk.OpDelete}
 	for i, op := range r.Multi {
-		if op.Type != wantTypes[i] || op.Err != Ok {
+		if op.Type != wantTypes[i] || op.Err != zk.Ok {
 			t.Fatalf("op %d: %+v", i, op)
 		}
 	}
@@ -97,21 +99,21 @@ func TestMulti(t *testing.T) {
 	// counter is not consumed.
 	before := e.tree.Digest()
 	r, err := e.do(0, Multi{Ops: []Request{
-		Create{Path: "/m/a/s-", ACL: OpenACLUnsafe, Mode: PersistentSequential},
+		Create{Path: "/m/a/s-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential},
 		SetData{Path: "/m", Version: 7},
-		Create{Path: "/m/b", ACL: OpenACLUnsafe},
+		Create{Path: "/m/b", ACL: zk.OpenACLUnsafe},
 	}})
-	wantCode(t, err, BadVersion)
-	if r.Err != BadVersion || e.tree.Digest() != before || len(r.Changes) != 0 {
+	wantCode(t, err, zk.BadVersion)
+	if r.Err != zk.BadVersion || e.tree.Digest() != before || len(r.Changes) != 0 {
 		t.Fatalf("failed multi %+v", r)
 	}
-	wantErrs := []Code{Ok, BadVersion, RuntimeInconsistency}
+	wantErrs := []zk.Code{zk.Ok, zk.BadVersion, zk.RuntimeInconsistency}
 	for i, op := range r.Multi {
-		if op.Type != OpError || op.Err != wantErrs[i] {
+		if op.Type != zk.OpError || op.Err != wantErrs[i] {
 			t.Fatalf("op %d: %+v", i, op)
 		}
 	}
-	r = e.must(0, Create{Path: "/m/a/s-", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	r = e.must(0, Create{Path: "/m/a/s-", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	if r.Path != "/m/a/s-0000000001" {
 		t.Fatalf("after rollback %s", r.Path)
 	}
@@ -121,13 +123,13 @@ func TestMulti(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = e.prepare(0, Multi{Ops: []Request{SetData{Path: "/m", Version: 2}, Delete{Path: "/nope", Version: -1}}})
-	wantCode(t, err, NoNode)
+	wantCode(t, err, zk.NoNode)
 	_, _, err = e.prepare(0, Check{Path: "/m", Version: 2})
-	wantCode(t, err, Ok)
+	wantCode(t, err, zk.Ok)
 	e.zxid -= 2
 	e.apply(h1, t1)
 	// Multi ops see each other: delete what an earlier op created.
-	e.must(0, Multi{Ops: []Request{Create{Path: "/t", ACL: OpenACLUnsafe}, Delete{Path: "/t", Version: 0}}})
+	e.must(0, Multi{Ops: []Request{Create{Path: "/t", ACL: zk.OpenACLUnsafe}, Delete{Path: "/t", Version: 0}}})
 	if _, ok := e.tree.Exists("/t"); ok {
 		t.Fatal("/t exists")
 	}
@@ -141,10 +143,10 @@ func TestEphemeralsAndCloseSession(t *testing.T) {
 	const s1, s2 = 0x11, 0x22
 	e.session(s1)
 	e.session(s2)
-	e.must(0, Create{Path: "/d", ACL: OpenACLUnsafe})
-	e.must(s1, Create{Path: "/d/e1", ACL: OpenACLUnsafe, Mode: Ephemeral})
-	e.must(s1, Create{Path: "/d/e-", ACL: OpenACLUnsafe, Mode: EphemeralSequential})
-	e.must(s2, Create{Path: "/d/f", ACL: OpenACLUnsafe, Mode: Ephemeral})
+	e.must(0, Create{Path: "/d", ACL: zk.OpenACLUnsafe})
+	e.must(s1, Create{Path: "/d/e1", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
+	e.must(s1, Create{Path: "/d/e-", ACL: zk.OpenACLUnsafe, Mode: zk.EphemeralSequential})
+	e.must(s2, Create{Path: "/d/f", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
 	if st := e.stat("/d/e1"); st.EphemeralOwner != s1 {
 		t.Fatalf("owner %#x", st.EphemeralOwner)
 	}
@@ -156,7 +158,7 @@ func TestEphemeralsAndCloseSession(t *testing.T) {
 	}
 	// A pending ephemeral create is included in the close; a pending delete
 	// is not.
-	h1, t1, err := e.prepare(s1, Create{Path: "/d/e2", ACL: OpenACLUnsafe, Mode: Ephemeral})
+	h1, t1, err := e.prepare(s1, Create{Path: "/d/e2", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +175,12 @@ func TestEphemeralsAndCloseSession(t *testing.T) {
 	}
 	// The closing session can do nothing more; its parent can be deleted
 	// once the close is applied... but is not empty yet.
-	_, _, err = e.prepare(s1, Create{Path: "/d/late", ACL: OpenACLUnsafe, Mode: Ephemeral})
-	wantCode(t, err, SessionExpired)
+	_, _, err = e.prepare(s1, Create{Path: "/d/late", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
+	wantCode(t, err, zk.SessionExpired)
 	_, _, err = e.prepare(s1, SetData{Path: "/d", Version: -1})
-	wantCode(t, err, SessionExpired)
+	wantCode(t, err, zk.SessionExpired)
 	_, _, err = e.prepare(0, Delete{Path: "/d", Version: -1})
-	wantCode(t, err, NotEmpty) // /d/f of s2 remains
+	wantCode(t, err, zk.NotEmpty) // /d/f of s2 remains
 	e.zxid -= 3
 	e.apply(h1, t1)
 	e.apply(h2, t2)
@@ -197,8 +199,8 @@ func TestEphemeralsAndCloseSession(t *testing.T) {
 		t.Fatalf("sessions %v", got)
 	}
 	// The closed session is gone: no new ephemerals.
-	_, err = e.do(s1, Create{Path: "/d/x", ACL: OpenACLUnsafe, Mode: Ephemeral})
-	wantCode(t, err, SessionExpired)
+	_, err = e.do(s1, Create{Path: "/d/x", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
+	wantCode(t, err, zk.SessionExpired)
 	e.checkDigest()
 }
 
@@ -206,11 +208,11 @@ func TestContainersAndTTL(t *testing.T) {
 	e := newEnv(t)
 	// Stored: the kind's encoding; shown to clients: 0, as ZooKeeper's
 	// getClientEphemeralOwner does.
-	r := e.must(0, Create{Path: "/c", ACL: OpenACLUnsafe, Mode: Container})
+	r := e.must(0, Create{Path: "/c", ACL: zk.OpenACLUnsafe, Mode: zk.Container})
 	if owner := e.tree.nodes["/c"].owner; owner != ContainerOwner || KindOf(owner) != KindContainer || r.Stat.EphemeralOwner != 0 {
 		t.Fatalf("container owner %#x, shown %#x", owner, r.Stat.EphemeralOwner)
 	}
-	r = e.must(0, Create{Path: "/ttl", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: 500})
+	r = e.must(0, Create{Path: "/ttl", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentWithTTL, TTL: 500})
 	if r.Stat.EphemeralOwner != 0 {
 		t.Fatalf("TTL node shown with owner %#x", r.Stat.EphemeralOwner)
 	}
@@ -219,13 +221,13 @@ func TestContainersAndTTL(t *testing.T) {
 		t.Fatalf("ttl owner %#x", uint64(owner))
 	}
 	ttlTime := e.time
-	e.must(0, Create{Path: "/c2", ACL: OpenACLUnsafe, Mode: Container})
+	e.must(0, Create{Path: "/c2", ACL: zk.OpenACLUnsafe, Mode: zk.Container})
 	c2Time := e.time
 	// A never-used container is kept; a TTL node is kept until mtime+ttl.
 	if got := e.tree.ExpiredContainersAndTTLs(ttlTime+500, 0); len(got) != 0 {
 		t.Fatalf("early %v", got)
 	}
-	e.must(0, Create{Path: "/c/x", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/c/x", ACL: zk.OpenACLUnsafe})
 	if got := e.tree.ExpiredContainersAndTTLs(ttlTime+501, 0); !slices.Equal(got, []string{"/ttl"}) {
 		t.Fatalf("ttl %v", got)
 	}
@@ -258,33 +260,33 @@ func TestACLChecks(t *testing.T) {
 		t.Fatalf("DigestID %s", got)
 	}
 	// "auth" expands to the creator's digest ids (not ip).
-	r := e.must(0, Create{Path: "/b", ACL: CreatorAllACL}, append(bob, ID{"ip", "127.0.0.1"})...)
+	r := e.must(0, Create{Path: "/b", ACL: zk.CreatorAllACL}, append(bob, zk.ID{Scheme: "ip", ID: "127.0.0.1"})...)
 	acl, _, _ := e.tree.ACL(r.Path)
-	if !slices.Equal(acl, []ACL{{Perms: PermAll, ID: bob[0]}}) {
+	if !slices.Equal(acl, []zk.ACL{{Perms: zk.PermAll, ID: bob[0]}}) {
 		t.Fatalf("expanded ACL %v", acl)
 	}
-	e.must(0, Create{Path: "/net", ACL: []ACL{{Perms: PermRead | PermCreate, ID: ID{"ip", "10.1.0.0/16"}}}})
+	e.must(0, Create{Path: "/net", ACL: []zk.ACL{{Perms: zk.PermRead | zk.PermCreate, ID: zk.ID{Scheme: "ip", ID: "10.1.0.0/16"}}}})
 
 	super := DigestID("super", "test")
 	e.tree.SetSuperDigest(super)
 	tests := []struct {
 		path string
 		perm int32
-		auth []ID
+		auth []zk.ID
 		ok   bool
 	}{
-		{"/b", PermRead, nil, false},
-		{"/b", PermRead, bob, true},
-		{"/b", PermAdmin, []ID{{"digest", DigestID("bob", "wrong")}}, false},
-		{"/b", PermRead, []ID{SuperID}, true},
-		{"/b", PermWrite, DigestAuth("super:test", super), true},
-		{"/b", PermWrite, []ID{{"digest", super}}, true},
-		{"/net", PermRead, []ID{{"ip", "10.1.2.3"}}, true},
-		{"/net", PermRead, []ID{{"ip", "10.2.2.3"}}, false},
-		{"/net", PermWrite, []ID{{"ip", "10.1.2.3"}}, false},
-		{"/net", PermRead, []ID{{"ip", "::1"}}, false},
-		{"/zookeeper/config", PermRead, nil, true},
-		{"/zookeeper/config", PermWrite, nil, false},
+		{"/b", zk.PermRead, nil, false},
+		{"/b", zk.PermRead, bob, true},
+		{"/b", zk.PermAdmin, []zk.ID{{Scheme: "digest", ID: DigestID("bob", "wrong")}}, false},
+		{"/b", zk.PermRead, []zk.ID{SuperID}, true},
+		{"/b", zk.PermWrite, DigestAuth("super:test", super), true},
+		{"/b", zk.PermWrite, []zk.ID{{Scheme: "digest", ID: super}}, true},
+		{"/net", zk.PermRead, []zk.ID{{Scheme: "ip", ID: "10.1.2.3"}}, true},
+		{"/net", zk.PermRead, []zk.ID{{Scheme: "ip", ID: "10.2.2.3"}}, false},
+		{"/net", zk.PermWrite, []zk.ID{{Scheme: "ip", ID: "10.1.2.3"}}, false},
+		{"/net", zk.PermRead, []zk.ID{{Scheme: "ip", ID: "::1"}}, false},
+		{"/zookeeper/config", zk.PermRead, nil, true},
+		{"/zookeeper/config", zk.PermWrite, nil, false},
 	}
 	for _, tt := range tests {
 		err := e.tree.CheckPerm(tt.path, tt.perm, tt.auth)
@@ -292,16 +294,16 @@ func TestACLChecks(t *testing.T) {
 			t.Errorf("%s perm %d auth %v: %v", tt.path, tt.perm, tt.auth, err)
 		}
 	}
-	wantCode(t, e.tree.CheckRead("/b", nil), NoAuth)
-	wantCode(t, e.tree.CheckRead("/missing", nil), NoNode)
+	wantCode(t, e.tree.CheckRead("/b", nil), zk.NoAuth)
+	wantCode(t, e.tree.CheckRead("/missing", nil), zk.NoNode)
 	// Writes through Prep honour the same rules, super included.
 	_, err := e.do(0, SetData{Path: "/b", Version: -1})
-	wantCode(t, err, NoAuth)
+	wantCode(t, err, zk.NoAuth)
 	e.must(0, SetData{Path: "/b", Version: -1}, bob...)
-	e.must(0, SetData{Path: "/zookeeper/config", Version: -1}, ID{"digest", super})
-	e.must(0, Create{Path: "/net/x", ACL: OpenACLUnsafe}, ID{"ip", "10.1.9.9"})
+	e.must(0, SetData{Path: "/zookeeper/config", Version: -1}, zk.ID{Scheme: "digest", ID: super})
+	e.must(0, Create{Path: "/net/x", ACL: zk.OpenACLUnsafe}, zk.ID{Scheme: "ip", ID: "10.1.9.9"})
 	// Duplicate ACL entries are dropped (ZOOKEEPER-1877).
-	r = e.must(0, Create{Path: "/dup", ACL: []ACL{OpenACLUnsafe[0], OpenACLUnsafe[0]}})
+	r = e.must(0, Create{Path: "/dup", ACL: []zk.ACL{zk.OpenACLUnsafe[0], zk.OpenACLUnsafe[0]}})
 	if acl, _, _ := e.tree.ACL(r.Path); len(acl) != 1 {
 		t.Fatalf("dups %v", acl)
 	}
@@ -310,13 +312,13 @@ func TestACLChecks(t *testing.T) {
 
 func TestApplyRefusesWithoutHalfApplying(t *testing.T) {
 	e := newEnv(t)
-	e.must(0, Create{Path: "/a", ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/a/b", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/a", ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/a/b", ACL: zk.OpenACLUnsafe})
 	before, last := e.tree.Digest(), e.tree.LastZxid()
 	bad := []Txn{
-		CreateTxn{Path: "/x/y", ACL: OpenACLUnsafe},
-		CreateTxn{Path: "/a", ACL: OpenACLUnsafe},
-		CreateTxn{Path: "a", ACL: OpenACLUnsafe},
+		CreateTxn{Path: "/x/y", ACL: zk.OpenACLUnsafe},
+		CreateTxn{Path: "/a", ACL: zk.OpenACLUnsafe},
+		CreateTxn{Path: "a", ACL: zk.OpenACLUnsafe},
 		DeleteTxn{Path: "/a"},
 		DeleteTxn{Path: "/"},
 		DeleteTxn{Path: "/nope"},
@@ -324,8 +326,8 @@ func TestApplyRefusesWithoutHalfApplying(t *testing.T) {
 		SetACLTxn{Path: "/nope"},
 		CheckTxn{Path: "/nope"},
 		CloseSessionTxn{Paths: []string{"/a"}},
-		MultiTxn{Ops: []Txn{CreateTxn{Path: "/ok", ACL: OpenACLUnsafe}, DeleteTxn{Path: "/a"}}},
-		MultiTxn{Ops: []Txn{CreateTxn{Path: "/ok", ACL: OpenACLUnsafe}, CreateTxn{Path: "/ok", ACL: OpenACLUnsafe}}},
+		MultiTxn{Ops: []Txn{CreateTxn{Path: "/ok", ACL: zk.OpenACLUnsafe}, DeleteTxn{Path: "/a"}}},
+		MultiTxn{Ops: []Txn{CreateTxn{Path: "/ok", ACL: zk.OpenACLUnsafe}, CreateTxn{Path: "/ok", ACL: zk.OpenACLUnsafe}}},
 		MultiTxn{Ops: []Txn{CreateSessionTxn{}}},
 		nil,
 	}
@@ -345,7 +347,7 @@ func TestApplyRefusesWithoutHalfApplying(t *testing.T) {
 func TestReads(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range []string{"/r", "/r/b", "/r/a", "/r/a/x", "/r/c"} {
-		e.must(0, Create{Path: p, ACL: OpenACLUnsafe})
+		e.must(0, Create{Path: p, ACL: zk.OpenACLUnsafe})
 	}
 	kids, st, err := e.tree.Children("/r")
 	if err != nil || !slices.Equal(kids, []string{"a", "b", "c"}) || st.NumChildren != 3 {
@@ -358,12 +360,12 @@ func TestReads(t *testing.T) {
 		t.Fatalf("root all children %d", n)
 	}
 	_, _, err = e.tree.Get("/nope")
-	wantCode(t, err, NoNode)
+	wantCode(t, err, zk.NoNode)
 	_, _, err = e.tree.Children("/nope")
-	wantCode(t, err, NoNode)
+	wantCode(t, err, zk.NoNode)
 	_, _, err = e.tree.ACL("/nope")
-	wantCode(t, err, NoNode)
-	if _, err := e.tree.AllChildrenNumber("/nope"); CodeOf(err) != NoNode {
+	wantCode(t, err, zk.NoNode)
+	if _, err := e.tree.AllChildrenNumber("/nope"); zk.CodeOf(err) != zk.NoNode {
 		t.Fatal(err)
 	}
 }
@@ -373,18 +375,18 @@ func TestReads(t *testing.T) {
 func TestPrepMaxBuffer(t *testing.T) {
 	e := newEnv(t)
 	e.tree.SetMaxBuffer(4)
-	_, err := e.do(0, Create{Path: "/a", Data: []byte("12345"), ACL: OpenACLUnsafe})
-	wantCode(t, err, BadArguments)
-	_, err = e.do(0, Create{Path: "/a", Data: []byte("1234"), ACL: OpenACLUnsafe})
-	wantCode(t, err, Ok)
+	_, err := e.do(0, Create{Path: "/a", Data: []byte("12345"), ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.BadArguments)
+	_, err = e.do(0, Create{Path: "/a", Data: []byte("1234"), ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.Ok)
 	_, err = e.do(0, SetData{Path: "/a", Data: []byte("12345"), Version: -1})
-	wantCode(t, err, BadArguments)
+	wantCode(t, err, zk.BadArguments)
 	_, err = e.do(0, Multi{Ops: []Request{
-		Create{Path: "/b", Data: []byte("123"), ACL: OpenACLUnsafe},
+		Create{Path: "/b", Data: []byte("123"), ACL: zk.OpenACLUnsafe},
 		SetData{Path: "/a", Data: []byte("12"), Version: -1},
 	}})
-	wantCode(t, err, BadArguments)
-	if _, _, err := e.tree.Get("/b"); CodeOf(err) != NoNode {
+	wantCode(t, err, zk.BadArguments)
+	if _, _, err := e.tree.Get("/b"); zk.CodeOf(err) != zk.NoNode {
 		t.Fatalf("a refused multi created /b: %v", err)
 	}
 	if d, _, _ := e.tree.Get("/a"); string(d) != "1234" {

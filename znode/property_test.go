@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // randomRequest draws a request over a small path space so that every
@@ -22,10 +24,10 @@ func randomRequest(rng *rand.Rand) Request {
 		}
 		return []byte(strconv.Itoa(rng.IntN(1000)))
 	}
-	acls := [][]ACL{OpenACLUnsafe, ReadACLUnsafe, CreatorAllACL, {{Perms: PermAll &^ PermDelete, ID: AnyoneID}}}
+	acls := [][]zk.ACL{zk.OpenACLUnsafe, zk.ReadACLUnsafe, zk.CreatorAllACL, {{Perms: zk.PermAll &^ zk.PermDelete, ID: zk.AnyoneID}}}
 	switch rng.IntN(12) {
 	case 0, 1, 2:
-		mode := CreateMode(rng.IntN(7))
+		mode := zk.CreateMode(rng.IntN(7))
 		var ttl int64
 		if mode.IsTTL() {
 			ttl = int64(rng.IntN(1000) + 1)
@@ -45,7 +47,7 @@ func randomRequest(rng *rand.Rand) Request {
 		for i := range ops {
 			switch rng.IntN(4) {
 			case 0:
-				ops[i] = Create{Path: path(), ACL: OpenACLUnsafe, Mode: CreateMode(rng.IntN(4))}
+				ops[i] = Create{Path: path(), ACL: zk.OpenACLUnsafe, Mode: zk.CreateMode(rng.IntN(4))}
 			case 1:
 				ops[i] = Delete{Path: path(), Version: -1}
 			case 2:
@@ -80,9 +82,9 @@ func TestReplicasAgree(t *testing.T) {
 			leader := newEnv(t)
 			follower := New()
 			sessions := []int64{0x101, 0x202, 0x303}
-			auths := [][]ID{nil, {{"digest", DigestID("u", "p")}}, {SuperID}}
+			auths := [][]zk.ID{nil, {{Scheme: "digest", ID: DigestID("u", "p")}}, {SuperID}}
 			var inflight []logged
-			codes := map[Code]int{}
+			codes := map[zk.Code]int{}
 			flush := func(n int) {
 				for len(inflight) > n {
 					l := inflight[0]
@@ -116,12 +118,12 @@ func TestReplicasAgree(t *testing.T) {
 					oracle = NewPrep(treeWith(t, leader.tree, inflight))
 				}
 				txn, err := leader.prep.Prepare(h, req, auth)
-				codes[CodeOf(err)]++
+				codes[zk.CodeOf(err)]++
 				if oracle != nil {
 					// The overlay must make Prep judge exactly as if every
 					// pending txn had been applied.
 					otxn, oerr := oracle.Prepare(h, req, auth)
-					if CodeOf(oerr) != CodeOf(err) || !bytes.Equal(EncodeTxn(otxn), EncodeTxn(txn)) {
+					if zk.CodeOf(oerr) != zk.CodeOf(err) || !bytes.Equal(EncodeTxn(otxn), EncodeTxn(txn)) {
 						t.Fatalf("step %d %#v: with overlay %v %+v, applied %v %+v", i, req, err, txn, oerr, otxn)
 					}
 				}
@@ -147,7 +149,7 @@ func TestReplicasAgree(t *testing.T) {
 				t.Fatal("snapshots differ")
 			}
 			t.Logf("%d nodes, outcomes %v", leader.tree.NodeCount(), codes)
-			if codes[Ok] < steps/10 {
+			if codes[zk.Ok] < steps/10 {
 				t.Fatalf("too few successes to mean anything: %v", codes)
 			}
 		})

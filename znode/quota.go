@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Quotas, as ZooKeeper 3.8 keeps them. A quota on /a/b is the node
@@ -324,7 +326,7 @@ func (p *Prep) checkQuota(path string, count, bytes int64) error {
 	}
 	limits, ok := parseStatsTrack(ln.data)
 	if !ok {
-		return newErr(MarshallingError, path)
+		return newErr(zk.MarshallingError, path)
 	}
 	checkCount := count != 0 && (limits.get(stCount) > -1 || limits.get(stCountHardLimit) > -1)
 	checkBytes := bytes != 0 && (limits.get(stBytes) > -1 || limits.get(stByteHardLimit) > -1)
@@ -337,14 +339,14 @@ func (p *Prep) checkQuota(path string, count, bytes int64) error {
 	}
 	cur, ok := parseStatsTrack(sn.data)
 	if !ok {
-		return newErr(MarshallingError, path)
+		return newErr(zk.MarshallingError, path)
 	}
 	pend := p.qsum[root]
 	if hard := limits.get(stCountHardLimit); checkCount && hard > -1 && cur.get(stCount)+pend[0]+count > hard {
-		return newErr(QuotaExceeded, root)
+		return newErr(zk.QuotaExceeded, root)
 	}
 	if hard := limits.get(stByteHardLimit); checkBytes && hard > -1 && cur.get(stBytes)+pend[1]+bytes > hard {
-		return newErr(QuotaExceeded, root)
+		return newErr(zk.QuotaExceeded, root)
 	}
 	return nil
 }

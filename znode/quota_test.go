@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func TestParseStatsTrack(t *testing.T) {
@@ -46,11 +48,11 @@ func (e *env) setQuota(path, limits string) {
 	for _, c := range splitPath(path) {
 		qp += "/" + c
 		if _, ok := e.tree.Exists(qp); !ok {
-			e.must(0, Create{Path: qp, ACL: OpenACLUnsafe})
+			e.must(0, Create{Path: qp, ACL: zk.OpenACLUnsafe})
 		}
 	}
-	e.must(0, Create{Path: QuotaLimitPath(path), Data: []byte(limits), ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: QuotaStatPath(path), Data: []byte("count=0,bytes=0"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: QuotaLimitPath(path), Data: []byte(limits), ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: QuotaStatPath(path), Data: []byte("count=0,bytes=0"), ACL: zk.OpenACLUnsafe})
 }
 
 func splitPath(p string) []string {
@@ -83,9 +85,9 @@ const hardCount3 = "count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=3"
 func TestQuotaStatsFollowWrites(t *testing.T) {
 	e := newEnv(t)
 	e.session(0x51)
-	e.must(0, Create{Path: "/q", Data: []byte("x"), ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/q/pre", Data: []byte("abc"), ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/other", Data: []byte("zzzz"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q", Data: []byte("x"), ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/pre", Data: []byte("abc"), ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/other", Data: []byte("zzzz"), ACL: zk.OpenACLUnsafe})
 	e.setQuota("/q", "count=10,bytes=-1")
 	// The stats node counts what was there already, /q itself included.
 	e.wantStats("/q", "count=2,bytes=4")
@@ -94,11 +96,11 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 	}
 	before := e.stat(QuotaStatPath("/q"))
 
-	e.must(0, Create{Path: "/q/a", Data: []byte("12345"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/a", Data: []byte("12345"), ACL: zk.OpenACLUnsafe})
 	e.wantStats("/q", "count=3,bytes=9")
 	e.must(0, SetData{Path: "/q/a", Data: []byte("1234567890"), Version: -1})
 	e.wantStats("/q", "count=3,bytes=14")
-	e.must(0, Create{Path: "/other/x", Data: []byte("ignored"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/other/x", Data: []byte("ignored"), ACL: zk.OpenACLUnsafe})
 	e.must(0, SetData{Path: "/other", Data: nil, Version: -1})
 	e.wantStats("/q", "count=3,bytes=14")
 	e.must(0, Delete{Path: "/q/pre", Version: -1})
@@ -106,13 +108,13 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 
 	// A multi's ops count one by one; a failed multi counts nothing.
 	e.must(0, Multi{Ops: []Request{
-		Create{Path: "/q/m", Data: []byte("mm"), ACL: OpenACLUnsafe},
+		Create{Path: "/q/m", Data: []byte("mm"), ACL: zk.OpenACLUnsafe},
 		SetData{Path: "/q/a", Data: []byte("1"), Version: -1},
-		Create{Path: "/q/m/n", ACL: OpenACLUnsafe},
+		Create{Path: "/q/m/n", ACL: zk.OpenACLUnsafe},
 	}})
 	e.wantStats("/q", "count=4,bytes=4")
 	if _, err := e.do(0, Multi{Ops: []Request{
-		Create{Path: "/q/z", Data: []byte("zz"), ACL: OpenACLUnsafe},
+		Create{Path: "/q/z", Data: []byte("zz"), ACL: zk.OpenACLUnsafe},
 		Delete{Path: "/q/nope", Version: -1},
 	}}); err == nil {
 		t.Fatal("multi with a missing delete passed")
@@ -120,8 +122,8 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 	e.wantStats("/q", "count=4,bytes=4")
 
 	// Ephemerals leave the count when their session closes.
-	e.must(0x51, Create{Path: "/q/e1", Data: []byte("eph"), ACL: OpenACLUnsafe, Mode: Ephemeral})
-	e.must(0x51, Create{Path: "/q/m/e2", ACL: OpenACLUnsafe, Mode: Ephemeral})
+	e.must(0x51, Create{Path: "/q/e1", Data: []byte("eph"), ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
+	e.must(0x51, Create{Path: "/q/m/e2", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
 	e.wantStats("/q", "count=6,bytes=7")
 	e.must(0x51, CloseSession{})
 	e.wantStats("/q", "count=4,bytes=4")
@@ -149,7 +151,7 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 	}
 	e2 := &env{t: t, tree: got, prep: NewPrep(got), zxid: e.zxid, time: e.time}
 	for _, x := range []*env{e, e2} {
-		x.must(0, Create{Path: "/q/after", Data: []byte("123"), ACL: OpenACLUnsafe})
+		x.must(0, Create{Path: "/q/after", Data: []byte("123"), ACL: zk.OpenACLUnsafe})
 		x.wantStats("/q", "count=5,bytes=7")
 	}
 	if e.tree.Digest() != e2.tree.Digest() {
@@ -158,7 +160,7 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 
 	// Deleting the limits node ends the tracking.
 	e.must(0, Delete{Path: QuotaLimitPath("/q"), Version: -1})
-	e.must(0, Create{Path: "/q/untracked", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/untracked", ACL: zk.OpenACLUnsafe})
 	e.wantStats("/q", "count=5,bytes=7")
 	if r := e.tree.QuotaRoots(); len(r) != 0 {
 		t.Fatalf("roots %v", r)
@@ -170,17 +172,17 @@ func TestQuotaStatsFollowWrites(t *testing.T) {
 // node created late counts the whole subtree, the nested quota's included.
 func TestQuotaNested(t *testing.T) {
 	e := newEnv(t)
-	e.must(0, Create{Path: "/a", ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/a/b", Data: []byte("bb"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/a", ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/a/b", Data: []byte("bb"), ACL: zk.OpenACLUnsafe})
 	e.setQuota("/a/b", "count=5,bytes=-1")
 	e.setQuota("/a", "count=5,bytes=-1")
 	e.wantStats("/a", "count=2,bytes=2")
 	e.wantStats("/a/b", "count=1,bytes=2")
 
-	e.must(0, Create{Path: "/a/b/c", Data: []byte("c"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/a/b/c", Data: []byte("c"), ACL: zk.OpenACLUnsafe})
 	e.wantStats("/a/b", "count=2,bytes=3")
 	e.wantStats("/a", "count=2,bytes=2")
-	e.must(0, Create{Path: "/a/x", Data: []byte("x"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/a/x", Data: []byte("x"), ACL: zk.OpenACLUnsafe})
 	e.wantStats("/a", "count=3,bytes=3")
 
 	// Without its limits node, /a/b's subtree counts in /a again; its
@@ -191,10 +193,10 @@ func TestQuotaNested(t *testing.T) {
 	e.wantStats("/a/b", "count=2,bytes=3")
 
 	// A quota whose stats node is missing is tracked but not counted.
-	e.must(0, Create{Path: "/s", ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: QuotaPath + "/s", ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: QuotaLimitPath("/s"), Data: []byte(hardCount3), ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/s/1", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/s", ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: QuotaPath + "/s", ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: QuotaLimitPath("/s"), Data: []byte(hardCount3), ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/s/1", ACL: zk.OpenACLUnsafe})
 	if r := e.tree.QuotaRoots(); !slices.Equal(r, []string{"/a", "/s"}) {
 		t.Fatalf("roots %v", r)
 	}
@@ -203,22 +205,22 @@ func TestQuotaNested(t *testing.T) {
 
 func TestQuotaEnforcement(t *testing.T) {
 	e := newEnv(t)
-	e.must(0, Create{Path: "/q", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q", ACL: zk.OpenACLUnsafe})
 	e.setQuota("/q", hardCount3)
-	e.must(0, Create{Path: "/q/1", ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/q/2", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/1", ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/2", ACL: zk.OpenACLUnsafe})
 
 	// Off (ZooKeeper's default): the stats go past the limit.
-	e.must(0, Create{Path: "/q/3", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/3", ACL: zk.OpenACLUnsafe})
 	e.wantStats("/q", "count=4,bytes=0")
 	e.must(0, Delete{Path: "/q/3", Version: -1})
 	e.must(0, Delete{Path: "/q/2", Version: -1})
 
 	e.tree.SetQuotaEnforced(true)
-	e.must(0, Create{Path: "/q/2", ACL: OpenACLUnsafe})
-	_, err := e.do(0, Create{Path: "/q/3", ACL: OpenACLUnsafe})
-	wantCode(t, err, QuotaExceeded)
-	var ze *Error
+	e.must(0, Create{Path: "/q/2", ACL: zk.OpenACLUnsafe})
+	_, err := e.do(0, Create{Path: "/q/3", ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.QuotaExceeded)
+	var ze *zk.Error
 	if !asErr(err, &ze) || ze.Path != "/q" {
 		t.Fatalf("error %v: want it to name the quota root /q", err)
 	}
@@ -229,23 +231,23 @@ func TestQuotaEnforcement(t *testing.T) {
 	// Writes prepared but not applied count, and so do earlier ops of a
 	// multi (ZooKeeper checks each against the applied tree only).
 	e.must(0, Delete{Path: "/q/2", Version: -1})
-	h, txn, err := e.prepare(0, Create{Path: "/q/p", ACL: OpenACLUnsafe})
-	wantCode(t, err, Ok)
-	_, _, err = e.prepare(0, Create{Path: "/q/p2", ACL: OpenACLUnsafe})
-	wantCode(t, err, QuotaExceeded)
+	h, txn, err := e.prepare(0, Create{Path: "/q/p", ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.Ok)
+	_, _, err = e.prepare(0, Create{Path: "/q/p2", ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.QuotaExceeded)
 	e.zxid-- // not proposed
 	e.apply(h, txn)
 	e.must(0, Delete{Path: "/q/p", Version: -1})
 	res, err := e.do(0, Multi{Ops: []Request{
-		Create{Path: "/q/m1", ACL: OpenACLUnsafe},
-		Create{Path: "/q/m2", ACL: OpenACLUnsafe},
+		Create{Path: "/q/m1", ACL: zk.OpenACLUnsafe},
+		Create{Path: "/q/m2", ACL: zk.OpenACLUnsafe},
 	}})
-	wantCode(t, err, QuotaExceeded)
-	if res.Multi[0].Err != Ok || res.Multi[1].Err != QuotaExceeded {
+	wantCode(t, err, zk.QuotaExceeded)
+	if res.Multi[0].Err != zk.Ok || res.Multi[1].Err != zk.QuotaExceeded {
 		t.Fatalf("multi results %+v", res.Multi)
 	}
 	// The failed multi left no pending usage behind.
-	e.must(0, Create{Path: "/q/m1", ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/m1", ACL: zk.OpenACLUnsafe})
 	e.wantStats("/q", "count=3,bytes=8")
 
 	// A byte hard limit: growth past it is refused, and so is shrinking
@@ -253,32 +255,32 @@ func TestQuotaEnforcement(t *testing.T) {
 	// size is never checked. Deletes are never refused.
 	e.setQuota("/b", "") // on a missing path: tracked, counted from nothing
 	e.must(0, SetData{Path: QuotaLimitPath("/b"), Data: []byte("count=-1,bytes=-1=;byteHardLimit=5"), Version: -1})
-	e.must(0, Create{Path: "/b", Data: []byte("1234"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/b", Data: []byte("1234"), ACL: zk.OpenACLUnsafe})
 	e.wantStats("/b", "count=1,bytes=4")
 	_, err = e.do(0, SetData{Path: "/b", Data: []byte("123456"), Version: -1})
-	wantCode(t, err, QuotaExceeded)
+	wantCode(t, err, zk.QuotaExceeded)
 	e.tree.SetQuotaEnforced(false)
 	e.must(0, SetData{Path: "/b", Data: []byte("1234567"), Version: -1})
 	e.tree.SetQuotaEnforced(true)
 	_, err = e.do(0, SetData{Path: "/b", Data: []byte("123456"), Version: -1})
-	wantCode(t, err, QuotaExceeded)
+	wantCode(t, err, zk.QuotaExceeded)
 	e.must(0, SetData{Path: "/b", Data: []byte("abcdefg"), Version: -1})
 	// The quota check comes before the version check, as in ZooKeeper.
 	_, err = e.do(0, SetData{Path: "/b", Data: []byte("12345678"), Version: 99})
-	wantCode(t, err, QuotaExceeded)
+	wantCode(t, err, zk.QuotaExceeded)
 	e.must(0, SetData{Path: "/b", Data: []byte("12"), Version: -1})
 	e.must(0, Delete{Path: "/b", Version: -1})
 	e.wantStats("/b", "count=0,bytes=0")
 
 	// Soft limits only: never refused.
 	e.must(0, SetData{Path: QuotaLimitPath("/q"), Data: []byte("count=1,bytes=1"), Version: -1})
-	e.must(0, Create{Path: "/q/soft", Data: []byte("past both"), ACL: OpenACLUnsafe})
+	e.must(0, Create{Path: "/q/soft", Data: []byte("past both"), ACL: zk.OpenACLUnsafe})
 
 	// Limits that do not parse: ZooKeeper's parser throws, which Prep
 	// turns into MarshallingError.
 	e.must(0, SetData{Path: QuotaLimitPath("/q"), Data: []byte("countHardLimit=many"), Version: -1})
-	_, err = e.do(0, Create{Path: "/q/bad", ACL: OpenACLUnsafe})
-	wantCode(t, err, MarshallingError)
+	_, err = e.do(0, Create{Path: "/q/bad", ACL: zk.OpenACLUnsafe})
+	wantCode(t, err, zk.MarshallingError)
 	e.checkDigest()
 }
 
@@ -293,7 +295,7 @@ func TestInitConfig(t *testing.T) {
 		t.Fatalf("config %q %v", data, err)
 	}
 	// A 3-node ZooKeeper 3.8 shows dataVersion -1, aclVersion -1, zxids 0.
-	if want := (Stat{Version: -1, Aversion: -1, DataLength: int32(len(cfg))}); st != want {
+	if want := (zk.Stat{Version: -1, Aversion: -1, DataLength: int32(len(cfg))}); st != want {
 		t.Fatalf("stat %+v, want %+v", st, want)
 	}
 	if a.Digest() != b.Digest() || a.Digest() == fresh || a.Digest() != a.DigestSlow() {
@@ -313,7 +315,7 @@ func TestInitConfig(t *testing.T) {
 	// Once a txn wrote the node, the file no longer overrides it.
 	e := newEnv(t)
 	e.tree.InitConfig(cfg)
-	e.must(0, SetData{Path: ConfigPath, Data: []byte("committed"), Version: -1}, ID{"super", ""})
+	e.must(0, SetData{Path: ConfigPath, Data: []byte("committed"), Version: -1}, zk.ID{Scheme: "super", ID: ""})
 	e.tree.InitConfig(cfg)
 	if data, _, _ := e.tree.Get(ConfigPath); string(data) != "committed" {
 		t.Fatalf("config after a txn and InitConfig: %q", data)

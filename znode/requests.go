@@ -1,17 +1,19 @@
 package znode
 
+import "github.com/paddock-zk/paddock/zk"
+
 // Request is a client write as the leader receives it (the native client,
 // the wire protocol and the replica share these). Reads are served from the
 // Tree directly.
-type Request interface{ Op() OpCode }
+type Request interface{ Op() zk.OpCode }
 
 // Create makes a node. TTL (ms) is used only with the TTL modes; 0 (or
 // ZooKeeper's -1) means none.
 type Create struct {
 	Path string
 	Data []byte
-	ACL  []ACL
-	Mode CreateMode
+	ACL  []zk.ACL
+	Mode zk.CreateMode
 	TTL  int64
 }
 
@@ -35,7 +37,7 @@ type SetData struct {
 // SetACL replaces a node's ACL; Version is the expected aversion, -1 any.
 type SetACL struct {
 	Path    string
-	ACL     []ACL
+	ACL     []zk.ACL
 	Version int32
 }
 
@@ -57,27 +59,27 @@ type CloseSession struct{}
 
 // Op returns the OpCode ZooKeeper uses for the request (create2 for Create
 // of a non-container, non-TTL mode).
-func (r Create) Op() OpCode {
+func (r Create) Op() zk.OpCode {
 	switch {
 	case r.Mode.IsContainer():
-		return OpCreateContainer
+		return zk.OpCreateContainer
 	case r.Mode.IsTTL():
-		return OpCreateTTL
+		return zk.OpCreateTTL
 	}
-	return OpCreate2
+	return zk.OpCreate2
 }
-func (Delete) Op() OpCode          { return OpDelete }
-func (DeleteContainer) Op() OpCode { return OpDeleteContainer }
-func (SetData) Op() OpCode         { return OpSetData }
-func (SetACL) Op() OpCode          { return OpSetACL }
-func (Check) Op() OpCode           { return OpCheck }
-func (Multi) Op() OpCode           { return OpMulti }
-func (CreateSession) Op() OpCode   { return OpCreateSession }
-func (CloseSession) Op() OpCode    { return OpCloseSession }
+func (Delete) Op() zk.OpCode          { return zk.OpDelete }
+func (DeleteContainer) Op() zk.OpCode { return zk.OpDeleteContainer }
+func (SetData) Op() zk.OpCode         { return zk.OpSetData }
+func (SetACL) Op() zk.OpCode          { return zk.OpSetACL }
+func (Check) Op() zk.OpCode           { return zk.OpCheck }
+func (Multi) Op() zk.OpCode           { return zk.OpMulti }
+func (CreateSession) Op() zk.OpCode   { return zk.OpCreateSession }
+func (CloseSession) Op() zk.OpCode    { return zk.OpCloseSession }
 
 // Txn is the replicated, validated form of a write (ZooKeeper's txn
 // records): what the leader proposes and every replica applies.
-type Txn interface{ TxnOp() OpCode }
+type Txn interface{ TxnOp() zk.OpCode }
 
 // CreateTxn creates Path. EphemeralOwner is the final Stat field (session,
 // ContainerOwner or TTLOwner), so the txn is self-contained.
@@ -85,7 +87,7 @@ type Txn interface{ TxnOp() OpCode }
 type CreateTxn struct {
 	Path           string
 	Data           []byte
-	ACL            []ACL
+	ACL            []zk.ACL
 	EphemeralOwner int64
 	ParentCVersion int32
 }
@@ -103,7 +105,7 @@ type SetDataTxn struct {
 // SetACLTxn sets Path's ACL; Version is the new aversion.
 type SetACLTxn struct {
 	Path    string
-	ACL     []ACL
+	ACL     []zk.ACL
 	Version int32
 }
 
@@ -121,19 +123,19 @@ type CreateSessionTxn struct{ Timeout int32 }
 type CloseSessionTxn struct{ Paths []string }
 
 // ErrorTxn is a failed request, or one op of a failed multi.
-type ErrorTxn struct{ Err Code }
+type ErrorTxn struct{ Err zk.Code }
 
 // MultiTxn is an atomic batch; if any op is an ErrorTxn, all are and nothing
 // changes.
 type MultiTxn struct{ Ops []Txn }
 
 // TxnOp is the txn's type in ZooKeeper's terms.
-func (CreateTxn) TxnOp() OpCode        { return OpCreate }
-func (DeleteTxn) TxnOp() OpCode        { return OpDelete }
-func (SetDataTxn) TxnOp() OpCode       { return OpSetData }
-func (SetACLTxn) TxnOp() OpCode        { return OpSetACL }
-func (CheckTxn) TxnOp() OpCode         { return OpCheck }
-func (CreateSessionTxn) TxnOp() OpCode { return OpCreateSession }
-func (CloseSessionTxn) TxnOp() OpCode  { return OpCloseSession }
-func (ErrorTxn) TxnOp() OpCode         { return OpError }
-func (MultiTxn) TxnOp() OpCode         { return OpMulti }
+func (CreateTxn) TxnOp() zk.OpCode        { return zk.OpCreate }
+func (DeleteTxn) TxnOp() zk.OpCode        { return zk.OpDelete }
+func (SetDataTxn) TxnOp() zk.OpCode       { return zk.OpSetData }
+func (SetACLTxn) TxnOp() zk.OpCode        { return zk.OpSetACL }
+func (CheckTxn) TxnOp() zk.OpCode         { return zk.OpCheck }
+func (CreateSessionTxn) TxnOp() zk.OpCode { return zk.OpCreateSession }
+func (CloseSessionTxn) TxnOp() zk.OpCode  { return zk.OpCloseSession }
+func (ErrorTxn) TxnOp() zk.OpCode         { return zk.OpError }
+func (MultiTxn) TxnOp() zk.OpCode         { return zk.OpMulti }

@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Snapshot format, streamed (no whole-tree intermediate):
@@ -280,7 +282,7 @@ func ReadSnapshot(r io.Reader) (*Tree, error) {
 				s.bad("node %s: ACL of %d entries", p, n)
 				break
 			}
-			acl := make([]ACL, n)
+			acl := make([]zk.ACL, n)
 			for j := range acl {
 				acl[j].Perms = int32(s.varint())
 				acl[j].Scheme = s.str(1 << 16)

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 func populated(t testing.TB, n int) *env {
 	e := newEnv(t)
 	e.session(0x77)
-	e.must(0, Create{Path: "/app", Data: []byte("cfg"), ACL: OpenACLUnsafe})
-	e.must(0, Create{Path: "/app/c", ACL: OpenACLUnsafe, Mode: Container})
-	e.must(0, Create{Path: "/app/t", ACL: OpenACLUnsafe, Mode: PersistentWithTTL, TTL: 1000})
-	e.must(0x77, Create{Path: "/app/eph", ACL: OpenACLUnsafe, Mode: Ephemeral})
+	e.must(0, Create{Path: "/app", Data: []byte("cfg"), ACL: zk.OpenACLUnsafe})
+	e.must(0, Create{Path: "/app/c", ACL: zk.OpenACLUnsafe, Mode: zk.Container})
+	e.must(0, Create{Path: "/app/t", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentWithTTL, TTL: 1000})
+	e.must(0x77, Create{Path: "/app/eph", ACL: zk.OpenACLUnsafe, Mode: zk.Ephemeral})
 	for i := 0; i < n; i++ {
-		e.must(0, Create{Path: fmt.Sprintf("/app/c/n%03d", i), Data: []byte{byte(i)}, ACL: []ACL{{Perms: PermAll, ID: ID{"digest", fmt.Sprintf("u%d:x", i%3)}}}})
+		e.must(0, Create{Path: fmt.Sprintf("/app/c/n%03d", i), Data: []byte{byte(i)}, ACL: []zk.ACL{{Perms: zk.PermAll, ID: zk.ID{Scheme: "digest", ID: fmt.Sprintf("u%d:x", i%3)}}}})
 	}
 	e.must(0, Delete{Path: "/app/c/n000", Version: -1})
 	return e
@@ -58,7 +60,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	// The loaded tree keeps working: a Prep over it continues the sequence.
 	e2 := &env{t: t, tree: got, prep: NewPrep(got), zxid: e.zxid, time: e.time}
-	r := e2.must(0, Create{Path: "/app/c/s", ACL: OpenACLUnsafe, Mode: PersistentSequential})
+	r := e2.must(0, Create{Path: "/app/c/s", ACL: zk.OpenACLUnsafe, Mode: zk.PersistentSequential})
 	if r.Path != fmt.Sprintf("/app/c/s%010d", 50) {
 		t.Fatalf("sequence after load %s", r.Path)
 	}

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // ErrDiverged is wrapped by Result.Fault: the txn does not apply to this
@@ -45,7 +47,7 @@ type node struct {
 // (stored creates*2 - children, ZooKeeper's "v3 semantics"), and
 // containers and TTL nodes show ephemeralOwner 0. stat is the stored
 // form that Prep and the digest use.
-func (n *node) clientStat() Stat {
+func (n *node) clientStat() zk.Stat {
 	st := n.stat()
 	st.Cversion = n.cversion*2 - int32(len(n.children))
 	if KindOf(n.owner) != KindEphemeral {
@@ -54,8 +56,8 @@ func (n *node) clientStat() Stat {
 	return st
 }
 
-func (n *node) stat() Stat {
-	return Stat{
+func (n *node) stat() zk.Stat {
+	return zk.Stat{
 		Czxid: n.czxid, Mzxid: n.mzxid, Pzxid: n.pzxid, Ctime: n.ctime, Mtime: n.mtime,
 		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
 		EphemeralOwner: n.owner, DataLength: int32(len(n.data)), NumChildren: int32(len(n.children)),
@@ -92,10 +94,10 @@ type Tree struct {
 // node's aversion, -1 as DataTree.addConfigNode's setACL leaves it.
 func New() *Tree {
 	t := newEmpty()
-	t.addNode("/", &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ZookeeperPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(QuotaPath, &node{data: emptyData, acl: t.acls.intern(OpenACLUnsafe)})
-	t.addNode(ConfigPath, &node{data: emptyData, acl: t.acls.intern(ReadACLUnsafe), aversion: -1})
+	t.addNode("/", &node{data: emptyData, acl: t.acls.intern(zk.OpenACLUnsafe)})
+	t.addNode(ZookeeperPath, &node{data: emptyData, acl: t.acls.intern(zk.OpenACLUnsafe)})
+	t.addNode(QuotaPath, &node{data: emptyData, acl: t.acls.intern(zk.OpenACLUnsafe)})
+	t.addNode(ConfigPath, &node{data: emptyData, acl: t.acls.intern(zk.ReadACLUnsafe), aversion: -1})
 	return t
 }
 
@@ -303,7 +305,7 @@ func (t *Tree) LastZxid() int64 { return t.lastZxid }
 func (t *Tree) NodeCount() int { return len(t.nodes) }
 
 func (t *Tree) fault(res Result, format string, args ...any) Result {
-	res.Err = SystemError
+	res.Err = zk.SystemError
 	res.Fault = fmt.Errorf("%w: zxid %#x: %s", ErrDiverged, res.Zxid, fmt.Sprintf(format, args...))
 	res.Changes = nil
 	res.Multi = nil
@@ -501,7 +503,7 @@ func keepData(b []byte) []byte {
 // parentCVersion (or +1 for -1) and its pzxid the zxid, but only if that
 // raises the cversion; the child's czxid=mzxid=pzxid=zxid, ctime=mtime=time,
 // versions 0.
-func (t *Tree) create(hdr TxnHeader, tx CreateTxn) Stat {
+func (t *Tree) create(hdr TxnHeader, tx CreateTxn) zk.Stat {
 	pp, _, _ := parentOf(tx.Path)
 	p := t.mut(pp)
 	t.update(p, func(p *node) {
@@ -575,17 +577,17 @@ func (t *Tree) applyMulti(hdr TxnHeader, m MultiTxn, res *Result) {
 	for _, op := range m.Ops {
 		var r OpResult
 		if failed {
-			r.Type = OpError
+			r.Type = zk.OpError
 			if e, ok := op.(ErrorTxn); ok {
 				postFailed = true
 				r.Err = e.Err
 			} else if postFailed {
-				r.Err = RuntimeInconsistency
+				r.Err = zk.RuntimeInconsistency
 			}
 		} else {
 			r = t.applyOp(hdr, op, &res.Changes)
 		}
-		if r.Err != Ok && res.Err == Ok {
+		if r.Err != zk.Ok && res.Err == zk.Ok {
 			res.Err = r.Err
 		}
 		res.Multi = append(res.Multi, r)
@@ -612,28 +614,28 @@ func (t *Tree) closeSession(hdr TxnHeader, tx CloseSessionTxn, res *Result) {
 }
 
 // Get returns a node's data (shared: do not modify) and Stat.
-func (t *Tree) Get(path string) ([]byte, Stat, error) {
+func (t *Tree) Get(path string) ([]byte, zk.Stat, error) {
 	n := t.nodes[path]
 	if n == nil {
-		return nil, Stat{}, newErr(NoNode, path)
+		return nil, zk.Stat{}, newErr(zk.NoNode, path)
 	}
 	return n.data, n.clientStat(), nil
 }
 
 // Exists returns a node's Stat and whether it exists.
-func (t *Tree) Exists(path string) (Stat, bool) {
+func (t *Tree) Exists(path string) (zk.Stat, bool) {
 	n := t.nodes[path]
 	if n == nil {
-		return Stat{}, false
+		return zk.Stat{}, false
 	}
 	return n.clientStat(), true
 }
 
 // Children returns a node's child names, sorted, and its Stat.
-func (t *Tree) Children(path string) ([]string, Stat, error) {
+func (t *Tree) Children(path string) ([]string, zk.Stat, error) {
 	n := t.nodes[path]
 	if n == nil {
-		return nil, Stat{}, newErr(NoNode, path)
+		return nil, zk.Stat{}, newErr(zk.NoNode, path)
 	}
 	names := make([]string, 0, len(n.children))
 	for c := range n.children {
@@ -644,10 +646,10 @@ func (t *Tree) Children(path string) ([]string, Stat, error) {
 }
 
 // ACL returns a copy of a node's ACL and its Stat.
-func (t *Tree) ACL(path string) ([]ACL, Stat, error) {
+func (t *Tree) ACL(path string) ([]zk.ACL, zk.Stat, error) {
 	n := t.nodes[path]
 	if n == nil {
-		return nil, Stat{}, newErr(NoNode, path)
+		return nil, zk.Stat{}, newErr(zk.NoNode, path)
 	}
 	return slices.Clone(t.acls.get(n.acl)), n.clientStat(), nil
 }
@@ -656,7 +658,7 @@ func (t *Tree) ACL(path string) ([]ACL, Stat, error) {
 func (t *Tree) AllChildrenNumber(path string) (int, error) {
 	n := t.nodes[path]
 	if n == nil {
-		return 0, newErr(NoNode, path)
+		return 0, newErr(zk.NoNode, path)
 	}
 	if path == "/" {
 		return len(t.nodes) - 1, nil
@@ -718,20 +720,22 @@ func cmpInt(a, b int64) int {
 }
 
 // CheckPerm reports NoNode, or NoAuth if auth lacks perm on path's ACL.
-func (t *Tree) CheckPerm(path string, perm int32, auth []ID) error {
+func (t *Tree) CheckPerm(path string, perm int32, auth []zk.ID) error {
 	n := t.nodes[path]
 	if n == nil {
-		return newErr(NoNode, path)
+		return newErr(zk.NoNode, path)
 	}
 	if !checkACL(t.acls.get(n.acl), perm, auth, t.superDigest) {
-		return newErr(NoAuth, path)
+		return newErr(zk.NoAuth, path)
 	}
 	return nil
 }
 
 // CheckRead is the READ check of getData, getChildren and getACL... as
 // FinalRequestProcessor does it for the read path.
-func (t *Tree) CheckRead(path string, auth []ID) error { return t.CheckPerm(path, PermRead, auth) }
+func (t *Tree) CheckRead(path string, auth []zk.ID) error {
+	return t.CheckPerm(path, zk.PermRead, auth)
+}
 
 // ExpiredContainersAndTTLs lists, sorted, what ContainerManager would delete
 // at time now (ms): containers without children that have had one

@@ -1,8 +1,14 @@
 package msg
 
+import "github.com/paddock-zk/paddock/zk"
+
 // Client requests and their replies, and the forwarding of writes from the
-// node that serves a session to the leader. Codes are ZooKeeper's: Op is a
-// ZooDefs.OpCode, Err a KeeperException code (0 = OK), Mode a CreateMode.
+// node that serves a session to the leader. The ZooKeeper values are
+// package zk's: Op is a zk.OpCode, Err a zk.Code (zk.Ok = 0), Stat a
+// zk.Stat, ACL a zk.ACL (and a session's ids are zk.ACLs with Perms 0);
+// Mode is the op's mode field, a zk.CreateMode for a create, a
+// zk.AddWatchMode for addWatch and a zk.WatcherType for removeWatches and
+// checkWatches. zk's types carry the msgpack tags of this encoding.
 //
 // The request path: a client publishes a Request to the request subject of
 // the node it is connected to (buswire.RequestSubject, which names the
@@ -15,28 +21,6 @@ package msg
 // with the zxid the answer must wait for. Replies to a session leave in
 // request order.
 
-// ACL is one access control entry: permission bits, scheme and id.
-type ACL struct {
-	Perms  int32  `msgpack:"p"`
-	Scheme string `msgpack:"s"`
-	ID     string `msgpack:"i"`
-}
-
-// Stat is ZooKeeper's Stat of a znode.
-type Stat struct {
-	Czxid          int64 `msgpack:"cz"`
-	Mzxid          int64 `msgpack:"mz"`
-	Ctime          int64 `msgpack:"ct"`
-	Mtime          int64 `msgpack:"mt"`
-	Version        int32 `msgpack:"v"`
-	Cversion       int32 `msgpack:"cv"`
-	Aversion       int32 `msgpack:"av"`
-	EphemeralOwner int64 `msgpack:"eo"`
-	DataLength     int32 `msgpack:"dl"`
-	NumChildren    int32 `msgpack:"nc"`
-	Pzxid          int64 `msgpack:"pz"`
-}
-
 // Op is one operation: a whole request, or one op of a multi.
 //
 // Data (here, in OpResult and in Reply) is never omitempty: msgpack
@@ -45,15 +29,15 @@ type Stat struct {
 // would come back nil. ZooKeeper tells a znode created with null data
 // from one created with zero-length data, and so must every hop.
 type Op struct {
-	Op      int32  `msgpack:"o"`
-	Path    string `msgpack:"p,omitempty"`
-	Data    []byte `msgpack:"d"`
-	ACL     []ACL  `msgpack:"a,omitempty"`
-	Mode    int32  `msgpack:"m,omitempty"`
-	Version int32  `msgpack:"v,omitempty"` // -1 matches any
-	TTL     int64  `msgpack:"t,omitempty"`
-	Watch   bool   `msgpack:"w,omitempty"`
-	Ops     []Op   `msgpack:"ops,omitempty"` // multi and multiRead
+	Op      zk.OpCode `msgpack:"o"`
+	Path    string    `msgpack:"p,omitempty"`
+	Data    []byte    `msgpack:"d"`
+	ACL     []zk.ACL  `msgpack:"a,omitempty"`
+	Mode    int32     `msgpack:"m,omitempty"`
+	Version int32     `msgpack:"v,omitempty"` // -1 matches any
+	TTL     int64     `msgpack:"t,omitempty"`
+	Watch   bool      `msgpack:"w,omitempty"`
+	Ops     []Op      `msgpack:"ops,omitempty"` // multi and multiRead
 	// Watches is setWatches' list (re-registration after a move).
 	Watches *WatchSet `msgpack:"ws,omitempty"`
 }
@@ -72,15 +56,14 @@ type WatchSet struct {
 }
 
 // WatchEvent is a watch notification to a session's client (ZooKeeper's
-// WatcherEvent, sent with xid -1): Type is the EventType (NodeCreated 1,
-// NodeDeleted 2, NodeDataChanged 3, NodeChildrenChanged 4, ...), Zxid the
-// txn that fired it. A node sends a session's events and replies in one
+// WatcherEvent, sent with xid -1): Type is the event's type, Zxid the txn
+// that fired it. A node sends a session's events and replies in one
 // stream, so a client sees an event before any reply that shows the change.
 type WatchEvent struct {
-	Session int64  `msgpack:"s"`
-	Type    int32  `msgpack:"t"`
-	Path    string `msgpack:"p"`
-	Zxid    int64  `msgpack:"z"`
+	Session int64        `msgpack:"s"`
+	Type    zk.EventType `msgpack:"t"`
+	Path    string       `msgpack:"p"`
+	Zxid    int64        `msgpack:"z"`
 }
 
 // Request is a client's request to the node serving its session. Xid
@@ -111,12 +94,12 @@ type Request struct {
 
 // OpResult is the result of one op of a multi.
 type OpResult struct {
-	Op       int32    `msgpack:"o"`
-	Err      int32    `msgpack:"e,omitempty"`
-	Path     string   `msgpack:"p,omitempty"`
-	Stat     *Stat    `msgpack:"st,omitempty"`
-	Data     []byte   `msgpack:"d"`
-	Children []string `msgpack:"c,omitempty"`
+	Op       zk.OpCode `msgpack:"o"`
+	Err      zk.Code   `msgpack:"e,omitempty"`
+	Path     string    `msgpack:"p,omitempty"`
+	Stat     *zk.Stat  `msgpack:"st,omitempty"`
+	Data     []byte    `msgpack:"d"`
+	Children []string  `msgpack:"c,omitempty"`
 }
 
 // Reply answers one Request. Zxid is the serving node's applied zxid when
@@ -126,12 +109,12 @@ type Reply struct {
 	Session  int64      `msgpack:"s"`
 	Xid      int32      `msgpack:"x"`
 	Zxid     int64      `msgpack:"z"`
-	Err      int32      `msgpack:"e,omitempty"`
+	Err      zk.Code    `msgpack:"e,omitempty"`
 	Path     string     `msgpack:"p,omitempty"`
 	Data     []byte     `msgpack:"d"`
-	Stat     *Stat      `msgpack:"st,omitempty"`
+	Stat     *zk.Stat   `msgpack:"st,omitempty"`
 	Children []string   `msgpack:"c,omitempty"`
-	ACL      []ACL      `msgpack:"a,omitempty"`
+	ACL      []zk.ACL   `msgpack:"a,omitempty"`
 	Results  []OpResult `msgpack:"res,omitempty"`
 	Count    int32      `msgpack:"n,omitempty"`  // getAllChildrenNumber
 	Timeout  int32      `msgpack:"to,omitempty"` // createSession: negotiated
@@ -156,27 +139,36 @@ type Reply struct {
 // session owner), so a node the session left cannot apply, late, a write
 // sent before the move.
 type Forward struct {
-	Epoch   uint64  `msgpack:"e"`
-	Origin  NodeID  `msgpack:"n"`
-	Seq     uint64  `msgpack:"q"`
-	Request Request `msgpack:"r"`
-	Auth    []ACL   `msgpack:"au,omitempty"` // Scheme and ID only
-	Attach  bool    `msgpack:"at,omitempty"`
+	Epoch   uint64   `msgpack:"e"`
+	Origin  NodeID   `msgpack:"n"`
+	Seq     uint64   `msgpack:"q"`
+	Request Request  `msgpack:"r"`
+	Auth    []zk.ACL `msgpack:"au,omitempty"` // Scheme and ID only
+	Attach  bool     `msgpack:"at,omitempty"`
 }
 
 // ForwardReply answers a Forward the leader did not turn into a txn: a
 // refused write (Err) or a sync. The origin replies once it has applied up
 // to Zxid, so the answer never overtakes the session's earlier writes.
 type ForwardReply struct {
-	Epoch   uint64 `msgpack:"e"`
-	Session int64  `msgpack:"s"`
-	Xid     int32  `msgpack:"x"`
-	Zxid    uint64 `msgpack:"z"`
-	Err     int32  `msgpack:"er,omitempty"`
-	Path    string `msgpack:"p,omitempty"`
+	Epoch   uint64  `msgpack:"e"`
+	Session int64   `msgpack:"s"`
+	Xid     int32   `msgpack:"x"`
+	Zxid    uint64  `msgpack:"z"`
+	Err     zk.Code `msgpack:"er,omitempty"`
+	Path    string  `msgpack:"p,omitempty"`
 	// Errs are a refused multi's per-op codes (0 before the failing op,
 	// its code, RuntimeInconsistency after), as ZooKeeper reports them.
-	Errs []int32 `msgpack:"es,omitempty"`
+	Errs []zk.Code `msgpack:"es,omitempty"`
+}
+
+// StatOf is the Stat a Reply or OpResult carries, zeros if it has none
+// (the op returns no Stat, or failed).
+func StatOf(s *zk.Stat) zk.Stat {
+	if s == nil {
+		return zk.Stat{}
+	}
+	return *s
 }
 
 func (*Request) Kind() Kind      { return KindRequest }

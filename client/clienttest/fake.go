@@ -19,7 +19,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Node is a natsbus node answering client requests from a map: just
@@ -43,8 +43,8 @@ type Node struct {
 
 type fakeZnode struct {
 	data []byte
-	stat msg.Stat
-	acl  []msg.ACL
+	stat zk.Stat
+	acl  []zk.ACL
 }
 
 // Start runs a fake node 1 of ensemble "t" on a random port on 127.0.0.1,
@@ -63,7 +63,7 @@ func StartNode(t testing.TB, id msg.NodeID) *Node {
 		t.Fatal(err)
 	}
 	f := &Node{t: t, nd: nd, nextSess: 0x100, sessions: map[int64]bool{},
-		nodes: map[string]*fakeZnode{"/": {acl: []msg.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}}
+		nodes: map[string]*fakeZnode{"/": {acl: zk.OpenACLUnsafe}}}
 	stop, err := nd.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, func(env msg.Envelope) {
 		req := env.Body.(*msg.Request)
 		f.mu.Lock()
@@ -141,21 +141,21 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 		return nil, false
 	}
 	rep := &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid}
-	if f.refuse > 0 && znode.OpCode(req.Op.Op) != znode.OpCreateSession {
+	if f.refuse > 0 && req.Op.Op != zk.OpCreateSession {
 		f.refuse--
-		rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
+		rep.Err, rep.Refused = zk.ConnectionLoss, true
 		return rep, true
 	}
-	switch znode.OpCode(req.Op.Op) {
-	case znode.OpCreateSession:
+	switch req.Op.Op {
+	case zk.OpCreateSession:
 		if req.Session != 0 {
 			// A session moving here: the store's reattach rules.
 			switch {
 			case !f.sessions[req.Session] || string(req.Passwd) != "secret":
-				rep.Err = int32(znode.SessionExpired)
+				rep.Err = zk.SessionExpired
 			case req.LastZxid > f.zxid || f.refuseRe > 0:
 				f.refuseRe = max(0, f.refuseRe-1)
-				rep.Err, rep.Refused = int32(znode.ConnectionLoss), true
+				rep.Err, rep.Refused = zk.ConnectionLoss, true
 			default:
 				rep.Timeout, rep.Passwd = req.Timeout, []byte("secret")
 			}
@@ -165,78 +165,78 @@ func (f *Node) serve(req *msg.Request) (*msg.Reply, bool) {
 		f.sessions[f.nextSess] = true
 		rep.Session, rep.Timeout, rep.Passwd = f.nextSess, req.Timeout, []byte("secret")
 		return rep, true
-	case znode.OpCloseSession:
+	case zk.OpCloseSession:
 		delete(f.sessions, req.Session)
 		return rep, true
 	}
 	if !f.sessions[req.Session] {
-		rep.Err = int32(znode.SessionExpired)
+		rep.Err = zk.SessionExpired
 		return rep, true
 	}
 	code := f.apply(&req.Op, rep)
-	rep.Err = int32(code)
+	rep.Err = code
 	rep.Zxid = f.zxid
 	if f.lose > 0 {
 		f.lose--
-		rep = &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid, Err: int32(znode.ConnectionLoss)}
+		rep = &msg.Reply{Session: req.Session, Xid: req.Xid, Zxid: f.zxid, Err: zk.ConnectionLoss}
 	}
 	return rep, true
 }
 
-func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
+func (f *Node) apply(op *msg.Op, rep *msg.Reply) zk.Code {
 	n := f.nodes[op.Path]
-	switch znode.OpCode(op.Op) {
-	case znode.OpPing, znode.OpSync:
-		return znode.Ok
-	case znode.OpCreate, znode.OpCreate2, znode.OpCreateContainer, znode.OpCreateTTL:
+	switch op.Op {
+	case zk.OpPing, zk.OpSync:
+		return zk.Ok
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
 		p := op.Path
-		if znode.CreateMode(op.Mode).IsSequential() {
+		if zk.CreateMode(op.Mode).IsSequential() {
 			parent := f.nodes[parentName(p)]
 			if parent != nil {
 				p += strings.Repeat("0", 9) + string(rune('0'+parent.stat.Cversion%10))
 			}
 		}
 		if f.nodes[p] != nil {
-			return znode.NodeExists
+			return zk.NodeExists
 		}
 		parent := f.nodes[parentName(p)]
 		if parent == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		f.zxid++
 		parent.stat.Cversion++
 		parent.stat.NumChildren++
 		parent.stat.Pzxid = f.zxid
-		nn := &fakeZnode{data: op.Data, acl: op.ACL, stat: msg.Stat{Czxid: f.zxid, Mzxid: f.zxid, Pzxid: f.zxid,
+		nn := &fakeZnode{data: op.Data, acl: op.ACL, stat: zk.Stat{Czxid: f.zxid, Mzxid: f.zxid, Pzxid: f.zxid,
 			Ctime: 1_700_000_000_000, Mtime: 1_700_000_000_000, DataLength: int32(len(op.Data))}}
 		f.nodes[p] = nn
 		rep.Path = p
-		if znode.OpCode(op.Op) != znode.OpCreate {
+		if op.Op != zk.OpCreate {
 			st := nn.stat
 			rep.Stat = &st
 		}
-	case znode.OpCheck:
+	case zk.OpCheck:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		if op.Version != -1 && op.Version != n.stat.Version {
-			return znode.BadVersion
+			return zk.BadVersion
 		}
-	case znode.OpGetData, znode.OpExists:
+	case zk.OpGetData, zk.OpExists:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		st := n.stat
 		rep.Stat = &st
-		if znode.OpCode(op.Op) == znode.OpGetData {
+		if op.Op == zk.OpGetData {
 			rep.Data = n.data
 		}
-	case znode.OpSetData:
+	case zk.OpSetData:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		if op.Version != -1 && op.Version != n.stat.Version {
-			return znode.BadVersion
+			return zk.BadVersion
 		}
 		f.zxid++
 		n.data = op.Data
@@ -245,50 +245,50 @@ func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 		n.stat.DataLength = int32(len(op.Data))
 		st := n.stat
 		rep.Stat = &st
-	case znode.OpDelete:
+	case zk.OpDelete:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		if op.Version != -1 && op.Version != n.stat.Version {
-			return znode.BadVersion
+			return zk.BadVersion
 		}
 		if len(f.children(op.Path)) > 0 {
-			return znode.NotEmpty
+			return zk.NotEmpty
 		}
 		f.zxid++
 		delete(f.nodes, op.Path)
 		parent := f.nodes[parentName(op.Path)]
 		parent.stat.NumChildren--
 		parent.stat.Cversion++
-	case znode.OpGetChildren2:
+	case zk.OpGetChildren2:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		rep.Children = f.children(op.Path)
 		st := n.stat
 		rep.Stat = &st
-	case znode.OpGetACL:
+	case zk.OpGetACL:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		rep.ACL = n.acl
 		st := n.stat
 		rep.Stat = &st
-	case znode.OpSetACL:
+	case zk.OpSetACL:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		if op.Version != -1 && op.Version != n.stat.Aversion {
-			return znode.BadVersion
+			return zk.BadVersion
 		}
 		f.zxid++
 		n.acl = op.ACL
 		n.stat.Aversion++
 		st := n.stat
 		rep.Stat = &st
-	case znode.OpGetAllChildrenNumber:
+	case zk.OpGetAllChildrenNumber:
 		if n == nil {
-			return znode.NoNode
+			return zk.NoNode
 		}
 		prefix := strings.TrimSuffix(op.Path, "/") + "/"
 		for k := range f.nodes {
@@ -296,24 +296,24 @@ func (f *Node) apply(op *msg.Op, rep *msg.Reply) znode.Code {
 				rep.Count++
 			}
 		}
-	case znode.OpMulti:
+	case zk.OpMulti:
 		// Check-and-apply without rollback: enough for the tests, which
 		// fail only on the first op or only on checks.
 		for i := range op.Ops {
 			sub := &msg.Reply{}
 			code := f.apply(&op.Ops[i], sub)
-			r := msg.OpResult{Op: op.Ops[i].Op, Err: int32(code), Path: sub.Path, Stat: sub.Stat}
-			if code != znode.Ok {
+			r := msg.OpResult{Op: op.Ops[i].Op, Err: code, Path: sub.Path, Stat: sub.Stat}
+			if code != zk.Ok {
 				rep.Results = append(rep.Results, r)
 				for range op.Ops[i+1:] {
-					rep.Results = append(rep.Results, msg.OpResult{Op: int32(znode.OpError), Err: int32(znode.RuntimeInconsistency)})
+					rep.Results = append(rep.Results, msg.OpResult{Op: zk.OpError, Err: zk.RuntimeInconsistency})
 				}
 				return code
 			}
 			rep.Results = append(rep.Results, r)
 		}
 	default:
-		return znode.Unimplemented
+		return zk.Unimplemented
 	}
-	return znode.Ok
+	return zk.Ok
 }

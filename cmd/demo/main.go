@@ -33,7 +33,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 const usage = `usage: demo <command> [flags]
@@ -169,7 +169,7 @@ func (f *connFlags) connect(ctx context.Context) (*client.Conn, error) {
 
 // ensureList creates /serverList unless it exists.
 func ensureList(ctx context.Context, c *client.Conn) error {
-	_, err := c.Create(ctx, listPath, nil, znode.Persistent, znode.OpenACLUnsafe)
+	_, err := c.Create(ctx, listPath, nil, zk.Persistent, zk.OpenACLUnsafe)
 	if err != nil && !errors.Is(err, client.ErrNodeExists) {
 		return err
 	}

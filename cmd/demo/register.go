@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // cmdRegister is `demo register NAME`: an ephemeral sequential child of
@@ -46,7 +46,7 @@ func cmdRegister(args []string, stdout, stderr io.Writer) error {
 	if err := ensureList(ctx, c); err != nil {
 		return err
 	}
-	p, err := c.Create(ctx, listPath+"/server", []byte(name), znode.EphemeralSequential, znode.OpenACLUnsafe)
+	p, err := c.Create(ctx, listPath+"/server", []byte(name), zk.EphemeralSequential, zk.OpenACLUnsafe)
 	if err != nil {
 		return err
 	}

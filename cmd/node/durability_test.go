@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // mntr returns a node's monitoring variables.
@@ -137,7 +137,7 @@ func (w *writer) step(ctx context.Context, c *client.Conn, i int, expected *int3
 	}
 	*expected = st.Version
 	p := fmt.Sprintf("/acked/w-%06d", i)
-	if _, err := c.Create(ctx, p, []byte(fmt.Sprint(i)), znode.Persistent, nil); err != nil && !errors.Is(err, client.ErrNodeExists) {
+	if _, err := c.Create(ctx, p, []byte(fmt.Sprint(i)), zk.Persistent, nil); err != nil && !errors.Is(err, client.ErrNodeExists) {
 		return err
 	}
 	w.mu.Lock()
@@ -196,7 +196,7 @@ func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/reg", "/acked"} {
-		if _, err := setup.Create(ctx, p, nil, znode.Persistent, nil); err != nil {
+		if _, err := setup.Create(ctx, p, nil, zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

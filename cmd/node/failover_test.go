@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // fastEnsemble is a 3-node ensemble with tickTime 500 ms (sessions of 1 to
@@ -55,7 +55,7 @@ func TestClientSurvivesItsNodeKill9(t *testing.T) {
 	defer c.Close()
 	_, x := c.Node()
 	session := c.SessionID()
-	if _, err := c.Create(ctx, "/mine", []byte("v0"), znode.Ephemeral, nil); err != nil {
+	if _, err := c.Create(ctx, "/mine", []byte("v0"), zk.Ephemeral, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 5; i++ {
@@ -124,7 +124,7 @@ func TestLeaderFailoverKeepsHundredSessions(t *testing.T) {
 				return
 			}
 			conns[i] = c
-			if _, err := c.Create(ctx, fmt.Sprintf("/s-%03d", i), nil, znode.Ephemeral, nil); err != nil {
+			if _, err := c.Create(ctx, fmt.Sprintf("/s-%03d", i), nil, zk.Ephemeral, nil); err != nil {
 				errs <- err
 			}
 		}()

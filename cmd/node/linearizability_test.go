@@ -15,7 +15,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/linz"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // The gate run of the default suite: four clients, each on its own node
@@ -38,7 +38,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	}
 	for _, k := range keys {
 		call := hist.Begin()
-		if _, err := setup.Create(ctx, k, []byte("init"), znode.Persistent, nil); err != nil {
+		if _, err := setup.Create(ctx, k, []byte("init"), zk.Persistent, nil); err != nil {
 			t.Fatal(err)
 		}
 		hist.Done(0, call, linz.Input{Kind: linz.Write, Key: k, Value: "init"}, linz.Output{Version: 0})
@@ -73,7 +73,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 				case x < 4:
 					err := c.Sync(octx, k)
 					var data []byte
-					var st znode.Stat
+					var st zk.Stat
 					if err == nil {
 						data, st, err = c.Get(octx, k)
 					}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testutil"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // A real node process under storage faults (PADDOCK_FAULTFS): a full disk
@@ -79,11 +79,11 @@ func TestStorageFaultsProcess(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			_, err := c.Create(ctx, p, nil, znode.Persistent, nil)
+			_, err := c.Create(ctx, p, nil, zk.Persistent, nil)
 			if err == nil {
 				return
 			}
-			if !isNodeCode(err, znode.ConnectionLoss) || time.Now().After(deadline) {
+			if !isNodeCode(err, zk.ConnectionLoss) || time.Now().After(deadline) {
 				t.Fatalf("create %s: %v", p, err)
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -102,8 +102,8 @@ func TestStorageFaultsProcess(t *testing.T) {
 		wctx, wcancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		defer wcancel()
 		probes++
-		_, err := c.Create(wctx, fmt.Sprintf("/probe-%d", probes), nil, znode.Persistent, nil)
-		return isNodeCode(err, znode.ConnectionLoss)
+		_, err := c.Create(wctx, fmt.Sprintf("/probe-%d", probes), nil, zk.Persistent, nil)
+		return isNodeCode(err, zk.ConnectionLoss)
 	})
 	if !strings.Contains(out.String(), "disk full: refusing requests until space returns") {
 		t.Fatalf("no disk-full error logged:\n%s", out.String())
@@ -118,7 +118,7 @@ func TestStorageFaultsProcess(t *testing.T) {
 	for i := 0; ; i++ {
 		// Writes until one reaches the disk after the fault is on.
 		wctx, wcancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_, _ = c2.Create(wctx, fmt.Sprintf("/eio-%d", i), nil, znode.Persistent, nil)
+		_, _ = c2.Create(wctx, fmt.Sprintf("/eio-%d", i), nil, zk.Persistent, nil)
 		wcancel()
 		select {
 		case <-p.exited:
@@ -151,7 +151,7 @@ func TestStorageFaultsProcess(t *testing.T) {
 	}
 }
 
-func isNodeCode(err error, c znode.Code) bool { return znode.CodeOf(err) == c }
+func isNodeCode(err error, c zk.Code) bool { return zk.CodeOf(err) == c }
 
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()

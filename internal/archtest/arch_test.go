@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,24 +124,31 @@ var narrowImports = map[string][]string{
 }
 
 func TestNarrowImports(t *testing.T) {
-	root := repoRoot(t)
-	goFiles(t, root, func(rel string, f *ast.File) {
-		for dir, allowed := range narrowImports {
+	eachImport(t, narrowImports, func(rel, dir, p string, allowed []string) {
+		if !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
+			return // the standard library
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
+		}
+		if !ok {
+			t.Errorf("%s imports %s: %s may import only the standard library and %v", rel, p, dir, allowed)
+		}
+	})
+}
+
+// eachImport calls check with every import of every non-test file under a
+// directory that rules names, and that directory's rule.
+func eachImport(t *testing.T, rules map[string][]string, check func(rel, dir, imp string, rule []string)) {
+	goFiles(t, repoRoot(t), func(rel string, f *ast.File) {
+		for dir, rule := range rules {
 			if !strings.HasPrefix(rel, dir) {
 				continue
 			}
 			for _, imp := range f.Imports {
 				p, _ := strconv.Unquote(imp.Path.Value)
-				if !strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
-					continue // the standard library
-				}
-				ok := false
-				for _, a := range allowed {
-					ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
-				}
-				if !ok {
-					t.Errorf("%s imports %s: %s may import only the standard library and %v", rel, p, dir, allowed)
-				}
+				check(rel, dir, p, rule)
 			}
 		}
 	})
@@ -150,7 +158,7 @@ const module = "github.com/paddock-zk/paddock"
 
 // cores are the packages whose protocol logic must be a pure function of
 // messages and ticks (with their shells, see shells).
-var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/"}
+var cores = []string{"voter/", "replica/", "sessions/", "watcher/", "znode/", "store/", "actors/membus/", "zk/"}
 
 var forbidden = map[string]map[string]bool{
 	"time": {"Now": true, "Sleep": true, "After": true, "Tick": true, "NewTimer": true, "NewTicker": true, "Since": true, "Until": true, "AfterFunc": true},
@@ -239,6 +247,22 @@ func TestPureCoresHaveNoClockOrGlobalRand(t *testing.T) {
 			}
 			return true
 		})
+	})
+}
+
+// pureLeaves are packages every layer imports, clients included: they may
+// import only these standard packages, none of which does I/O, keeps time
+// or draws random numbers, so importing them costs nothing and changes
+// nothing.
+var pureLeaves = map[string][]string{
+	"zk/": {"errors", "strconv", "strings", "bytes", "slices", "maps", "sort", "unicode/utf8", "math", "math/bits"},
+}
+
+func TestPureLeavesDoNoIO(t *testing.T) {
+	eachImport(t, pureLeaves, func(rel, dir, p string, allowed []string) {
+		if !slices.Contains(allowed, p) {
+			t.Errorf("%s imports %s: %s is a pure leaf and may import only %v", rel, p, dir, allowed)
+		}
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/crashpoint"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // CrashConfig configures a crash-point campaign: every point of package
@@ -239,7 +239,7 @@ func (c *campaign) setup() error {
 	if conn == nil {
 		return errors.New("gauntlet: no session for the crash campaign")
 	}
-	if _, err := conn.Create(ctx, crashRoot, nil, znode.Persistent, nil); err != nil {
+	if _, err := conn.Create(ctx, crashRoot, nil, zk.Persistent, nil); err != nil {
 		return fmt.Errorf("gauntlet: create %s: %w", crashRoot, err)
 	}
 	return nil
@@ -305,7 +305,7 @@ func (c *campaign) startWriters() {
 				}
 				name := fmt.Sprintf("n%08d", c.next.Add(1))
 				octx, ocancel := context.WithTimeout(ctx, 3*time.Second)
-				_, err := conn.Create(octx, crashRoot+"/"+name, []byte(name), znode.Persistent, nil)
+				_, err := conn.Create(octx, crashRoot+"/"+name, []byte(name), zk.Persistent, nil)
 				ocancel()
 				if err == nil {
 					c.mu.Lock()
@@ -605,7 +605,7 @@ func (c *campaign) makeTruncTail(l int) error {
 				defer ocancel()
 				// Never acknowledged (its proposals do not get out); only
 				// the leader's own append matters.
-				_, _ = conn.Create(octx, fmt.Sprintf("%s/tail-%d-%d", crashRoot, c.next.Add(1), i), nil, znode.Persistent, nil)
+				_, _ = conn.Create(octx, fmt.Sprintf("%s/tail-%d-%d", crashRoot, c.next.Add(1), i), nil, zk.Persistent, nil)
 			}()
 		}
 		time.Sleep(300 * time.Millisecond) // the leader appends and fsyncs them

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // The watch workload and its validator.
@@ -121,7 +121,7 @@ func (w *watches) problem(format string, args ...any) {
 func (w *watches) path(writer, k int) string { return fmt.Sprintf("%s/w%d-%d", watchRoot, writer, k) }
 
 func (w *watches) setup(ctx context.Context, c *client.Conn) error {
-	if _, err := c.Create(ctx, watchRoot, nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, watchRoot, nil, zk.Persistent, nil); err != nil {
 		return fmt.Errorf("gauntlet: setup: create %s: %w", watchRoot, err)
 	}
 	return nil
@@ -200,14 +200,14 @@ func (w *watches) writer(ctx context.Context, id int, stop <-chan struct{}) {
 				exists[p], unsure[p] = ok, false
 			}
 		case !exists[p]:
-			var st znode.Stat
-			_, st, err = c.Create2(octx, p, data, znode.Persistent, nil)
+			var st zk.Stat
+			_, st, err = c.Create2(octx, p, data, zk.Persistent, nil)
 			if err == nil {
 				w.ack(id, change{st.Czxid, p, client.EventNodeCreated})
 				exists[p] = true
 			}
 		case rng.Intn(10) < 7:
-			var st znode.Stat
+			var st zk.Stat
 			st, err = c.Set(octx, p, data, -1)
 			if err == nil {
 				w.ack(id, change{st.Mzxid, p, client.EventNodeDataChanged})
@@ -322,7 +322,7 @@ func (w *watches) follow(ctx context.Context, c *client.Conn, wt *client.Watch, 
 			// come after every earlier change's.
 			for tries := 0; ; tries++ {
 				octx, cancel := context.WithTimeout(ctx, 3*time.Second)
-				_, st, err := c.Create2(octx, fence, nil, znode.Persistent, nil)
+				_, st, err := c.Create2(octx, fence, nil, zk.Persistent, nil)
 				if errors.Is(err, client.ErrNodeExists) {
 					st, err = c.Set(octx, fence, nil, -1)
 				}
@@ -491,7 +491,7 @@ func (w *watches) oneshot(ctx context.Context, id int, stop, final <-chan struct
 
 // scan reads the final state under watchRoot: every node's creation and
 // last change are committed changes.
-func (w *watches) scan(ctx context.Context, c *client.Conn) (map[string]znode.Stat, error) {
+func (w *watches) scan(ctx context.Context, c *client.Conn) (map[string]zk.Stat, error) {
 	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := c.Sync(octx, watchRoot); err != nil {
@@ -501,7 +501,7 @@ func (w *watches) scan(ctx context.Context, c *client.Conn) (map[string]znode.St
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]znode.Stat{}
+	out := map[string]zk.Stat{}
 	for _, k := range kids {
 		p := watchRoot + "/" + k
 		st, ok, err := c.Exists(octx, p)
@@ -518,7 +518,7 @@ func (w *watches) scan(ctx context.Context, c *client.Conn) (map[string]znode.St
 // check validates everything recorded against the reference; final is
 // the scan of watchRoot with the ensemble healed and every workload
 // stopped.
-func (w *watches) check(final map[string]znode.Stat) []string {
+func (w *watches) check(final map[string]zk.Stat) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := append([]string(nil), w.problems...)

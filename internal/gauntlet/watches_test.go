@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // The watch validator itself: each spoiled record must be reported, and
@@ -24,7 +24,7 @@ func TestWatchValidator(t *testing.T) {
 	// The committed history: 10 create a, 11 create b, 12 set a, 13 set b,
 	// 14 delete a, 15 set b.
 	full := []client.Event{ev(10, a, cr), ev(11, b, cr), ev(12, a, ch), ev(13, b, ch), ev(14, a, del), ev(15, b, ch)}
-	final := map[string]znode.Stat{b: {Czxid: 11, Mzxid: 15}}
+	final := map[string]zk.Stat{b: {Czxid: 11, Mzxid: 15}}
 	tests := []struct {
 		name   string
 		other  []client.Event // a second watcher's stream

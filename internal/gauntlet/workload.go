@@ -11,7 +11,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/linz"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // connect opens a session on any node (preferring first), retrying until
@@ -65,12 +65,12 @@ func (r *registers) setup(ctx context.Context) error {
 	defer c.Close()
 	for _, k := range r.keys {
 		call := r.hist.Begin()
-		if _, err := c.Create(ctx, k, []byte("init"), znode.Persistent, nil); err != nil {
+		if _, err := c.Create(ctx, k, []byte("init"), zk.Persistent, nil); err != nil {
 			return fmt.Errorf("gauntlet: setup: create %s: %w", k, err)
 		}
 		r.hist.Done(0, call, linz.Input{Kind: linz.Write, Key: k, Value: "init"}, linz.Output{Version: 0})
 	}
-	if _, err := c.Create(ctx, ephRoot, nil, znode.Persistent, nil); err != nil {
+	if _, err := c.Create(ctx, ephRoot, nil, zk.Persistent, nil); err != nil {
 		return fmt.Errorf("gauntlet: setup: create %s: %w", ephRoot, err)
 	}
 	return nil
@@ -100,7 +100,7 @@ func (r *registers) worker(ctx context.Context, w int, stop <-chan struct{}) {
 		switch x := rng.Intn(10); {
 		case x < 4:
 			var data []byte
-			var st znode.Stat
+			var st zk.Stat
 			if err = c.Sync(octx, k); err == nil {
 				data, st, err = c.Get(octx, k)
 			}
@@ -109,12 +109,12 @@ func (r *registers) worker(ctx context.Context, w int, stop <-chan struct{}) {
 				seen[k] = st.Version
 			}
 		case x < 7:
-			var st znode.Stat
+			var st zk.Stat
 			st, err = c.Set(octx, k, []byte(v), -1)
 			r.hist.Done(w, call, linz.Input{Kind: linz.Write, Key: k, Value: v}, linz.Output{Version: st.Version, Unknown: err != nil})
 		default:
 			exp := seen[k]
-			var st znode.Stat
+			var st zk.Stat
 			st, err = c.Set(octx, k, []byte(v), exp)
 			out := linz.Output{Version: st.Version, OK: err == nil}
 			if err != nil && !errors.Is(err, client.ErrBadVersion) {
@@ -204,14 +204,14 @@ func (s *sessions) hold(ctx context.Context, ss *session, stop <-chan struct{}) 
 		octx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		var err error
 		if !created {
-			_, err = c.Create(octx, ss.path, nil, znode.Ephemeral, nil)
+			_, err = c.Create(octx, ss.path, nil, zk.Ephemeral, nil)
 			if err == nil || errors.Is(err, client.ErrNodeExists) {
 				// NodeExists: an earlier try of unknown outcome created it.
 				created, err = true, nil
 				ss.made.Store(true)
 			}
 		} else {
-			var st znode.Stat
+			var st zk.Stat
 			var ok bool
 			if err = c.Sync(octx, ss.path); err == nil {
 				st, ok, err = c.Exists(octx, ss.path)
@@ -279,7 +279,7 @@ func (s *sessions) check(ctx context.Context, c *client.Conn) []string {
 			if err != nil {
 				break
 			}
-			var st znode.Stat
+			var st zk.Stat
 			var ok bool
 			st, ok, err = c.Exists(octx, ephRoot+"/"+k)
 			if ok {

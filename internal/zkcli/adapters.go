@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -22,7 +23,7 @@ func (b busClient) AddWatch(ctx context.Context, path string, recursive bool) (<
 	return w.Events, nil
 }
 
-func (b busClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error) {
+func (b busClient) GetConfig(ctx context.Context, watch bool) ([]byte, zk.Stat, <-chan client.Event, error) {
 	if watch {
 		return b.GetW(ctx, znode.ConfigPath)
 	}
@@ -55,8 +56,9 @@ func Wire(c *zkclient.Conn) Client { return wireClient{c} }
 
 type wireClient struct{ c *zkclient.Conn }
 
-// events turns the wire client's events into the native client's, which
-// the shell prints (same type numbers, states by name).
+// events hands the wire client's events on as the native client's, which
+// the shell prints: the same ZooKeeper types, without the zxid a wire
+// notification does not carry.
 func events(in <-chan zkclient.Event) <-chan client.Event {
 	if in == nil {
 		return nil
@@ -65,39 +67,30 @@ func events(in <-chan zkclient.Event) <-chan client.Event {
 	go func() {
 		defer close(out)
 		for e := range in {
-			st := client.StateConnected
-			switch e.State {
-			case zkclient.StateDisconnected:
-				st = client.StateDisconnected
-			case zkclient.StateExpired:
-				st = client.StateExpired
-			case zkclient.StateClosed:
-				st = client.StateClosed
-			}
-			out <- client.Event{Type: client.EventType(e.Type), State: st, Path: e.Path}
+			out <- client.Event{Type: e.Type, State: e.State, Path: e.Path}
 		}
 	}()
 	return out
 }
 
-func (w wireClient) Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error) {
+func (w wireClient) Create(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, error) {
 	return w.c.Create(ctx, path, data, mode, acl)
 }
 
-func (w wireClient) CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error) {
+func (w wireClient) CreateTTL(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl time.Duration) (string, error) {
 	return w.c.CreateTTL(ctx, path, data, mode, acl, ttl)
 }
 
-func (w wireClient) Get(ctx context.Context, path string) ([]byte, znode.Stat, error) {
+func (w wireClient) Get(ctx context.Context, path string) ([]byte, zk.Stat, error) {
 	data, st, _, err := w.c.Get(ctx, path, false)
 	return data, st, err
 }
 
-func (w wireClient) Set(ctx context.Context, path string, data []byte, version int32) (znode.Stat, error) {
+func (w wireClient) Set(ctx context.Context, path string, data []byte, version int32) (zk.Stat, error) {
 	return w.c.Set(ctx, path, data, version)
 }
 
-func (w wireClient) Exists(ctx context.Context, path string) (znode.Stat, bool, error) {
+func (w wireClient) Exists(ctx context.Context, path string) (zk.Stat, bool, error) {
 	st, ok, _, err := w.c.Exists(ctx, path, false)
 	return st, ok, err
 }
@@ -106,16 +99,16 @@ func (w wireClient) Delete(ctx context.Context, path string, version int32) erro
 	return w.c.Delete(ctx, path, version)
 }
 
-func (w wireClient) Children(ctx context.Context, path string) ([]string, znode.Stat, error) {
+func (w wireClient) Children(ctx context.Context, path string) ([]string, zk.Stat, error) {
 	kids, st, _, err := w.c.Children(ctx, path, false)
 	return kids, st, err
 }
 
-func (w wireClient) GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat, error) {
+func (w wireClient) GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, error) {
 	return w.c.GetACL(ctx, path)
 }
 
-func (w wireClient) SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error) {
+func (w wireClient) SetACL(ctx context.Context, path string, acl []zk.ACL, version int32) (zk.Stat, error) {
 	return w.c.SetACL(ctx, path, acl, version)
 }
 
@@ -125,17 +118,17 @@ func (w wireClient) AllChildrenNumber(ctx context.Context, path string) (int, er
 	return w.c.AllChildrenNumber(ctx, path)
 }
 
-func (w wireClient) GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan client.Event, error) {
+func (w wireClient) GetW(ctx context.Context, path string) ([]byte, zk.Stat, <-chan client.Event, error) {
 	data, st, ch, err := w.c.Get(ctx, path, true)
 	return data, st, events(ch), err
 }
 
-func (w wireClient) ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan client.Event, error) {
+func (w wireClient) ExistsW(ctx context.Context, path string) (zk.Stat, bool, <-chan client.Event, error) {
 	st, ok, ch, err := w.c.Exists(ctx, path, true)
 	return st, ok, events(ch), err
 }
 
-func (w wireClient) ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan client.Event, error) {
+func (w wireClient) ChildrenW(ctx context.Context, path string) ([]string, zk.Stat, <-chan client.Event, error) {
 	kids, st, ch, err := w.c.Children(ctx, path, true)
 	return kids, st, events(ch), err
 }
@@ -146,10 +139,10 @@ func (w wireClient) AddWatch(ctx context.Context, path string, recursive bool) (
 }
 
 func (w wireClient) RemoveWatches(ctx context.Context, path string, t client.WatcherType) error {
-	return w.c.RemoveWatches(ctx, path, zkclient.WatcherType(t))
+	return w.c.RemoveWatches(ctx, path, t)
 }
 
-func (w wireClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error) {
+func (w wireClient) GetConfig(ctx context.Context, watch bool) ([]byte, zk.Stat, <-chan client.Event, error) {
 	data, st, ch, err := w.c.GetConfig(ctx, watch)
 	return data, st, events(ch), err
 }

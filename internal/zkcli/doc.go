@@ -1,7 +1,7 @@
 // Package zkcli is a look-alike of Apache ZooKeeper 3.8's zkCli.sh: the
 // same commands, options, output shapes (StatPrinter, getAcl's jute Id
 // text, ls's sorted list, ls -R's order) and error words
-// (CliWrapperException's, via znode.Error.CLIMessage), so scripts and
+// (CliWrapperException's, via zk.Error.CLIMessage), so scripts and
 // habits carry over.
 //
 // Connections. Main parses `node cli`'s flags. -server takes zkCli's

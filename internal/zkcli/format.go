@@ -6,14 +6,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // JavaDateLayout is java.util.Date.toString's format.
 const JavaDateLayout = "Mon Jan 02 15:04:05 MST 2006"
 
 // PrintStat prints st as zkCli's StatPrinter does; times are shown in loc.
-func PrintStat(w io.Writer, st znode.Stat, loc *time.Location) {
+func PrintStat(w io.Writer, st zk.Stat, loc *time.Location) {
 	date := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format(JavaDateLayout) }
 	fmt.Fprintf(w, "cZxid = 0x%x\n", uint64(st.Czxid))
 	fmt.Fprintf(w, "ctime = %s\n", date(st.Ctime))
@@ -35,7 +35,7 @@ func PermString(perms int32) string {
 	for _, p := range []struct {
 		bit int32
 		c   byte
-	}{{znode.PermCreate, 'c'}, {znode.PermDelete, 'd'}, {znode.PermRead, 'r'}, {znode.PermWrite, 'w'}, {znode.PermAdmin, 'a'}} {
+	}{{zk.PermCreate, 'c'}, {zk.PermDelete, 'd'}, {zk.PermRead, 'r'}, {zk.PermWrite, 'w'}, {zk.PermAdmin, 'a'}} {
 		if perms&p.bit != 0 {
 			b.WriteByte(p.c)
 		}
@@ -53,8 +53,8 @@ func csvEscape(s string) string {
 // being everything between the first and the last colon. Malformed
 // entries and unknown permission letters are reported on errOut and
 // skipped, as zkCli does.
-func ParseACL(s string, errOut io.Writer) []znode.ACL {
-	acl := []znode.ACL{}
+func ParseACL(s string, errOut io.Writer) []zk.ACL {
+	acl := []zk.ACL{}
 	for _, a := range strings.Split(s, ",") {
 		first, last := strings.IndexByte(a, ':'), strings.LastIndexByte(a, ':')
 		if first < 0 || first == last {
@@ -65,20 +65,20 @@ func ParseACL(s string, errOut io.Writer) []znode.ACL {
 		for _, c := range a[last+1:] {
 			switch c {
 			case 'r':
-				perms |= znode.PermRead
+				perms |= zk.PermRead
 			case 'w':
-				perms |= znode.PermWrite
+				perms |= zk.PermWrite
 			case 'c':
-				perms |= znode.PermCreate
+				perms |= zk.PermCreate
 			case 'd':
-				perms |= znode.PermDelete
+				perms |= zk.PermDelete
 			case 'a':
-				perms |= znode.PermAdmin
+				perms |= zk.PermAdmin
 			default:
 				fmt.Fprintf(errOut, "Unknown perm type: %c\n", c)
 			}
 		}
-		acl = append(acl, znode.ACL{Perms: perms, ID: znode.ID{Scheme: a[:first], ID: a[first+1 : last]}})
+		acl = append(acl, zk.ACL{Perms: perms, ID: zk.ID{Scheme: a[:first], ID: a[first+1 : last]}})
 	}
 	return acl
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -170,11 +171,11 @@ func createQuota(e *env, path string, quota statsTrack) error {
 		return err
 	}
 	if !ok {
-		if _, err := e.c.Create(e.ctx, lp, []byte(quota.String()), znode.Persistent, znode.OpenACLUnsafe); err != nil {
+		if _, err := e.c.Create(e.ctx, lp, []byte(quota.String()), zk.Persistent, zk.OpenACLUnsafe); err != nil {
 			return err
 		}
 		zero := statsTrack{stCount: 0, stBytes: 0}
-		if _, err := e.c.Create(e.ctx, sp, []byte(zero.String()), znode.Persistent, znode.OpenACLUnsafe); err != nil {
+		if _, err := e.c.Create(e.ctx, sp, []byte(zero.String()), zk.Persistent, zk.OpenACLUnsafe); err != nil {
 			return err
 		}
 		limits, err := e.readStats(lp)
@@ -211,8 +212,8 @@ func (e *env) createIfMissing(p string, data []byte) error {
 	if err != nil || ok {
 		return err
 	}
-	_, err = e.c.Create(e.ctx, p, data, znode.Persistent, znode.OpenACLUnsafe)
-	if znode.CodeOf(err) == znode.NodeExists {
+	_, err = e.c.Create(e.ctx, p, data, zk.Persistent, zk.OpenACLUnsafe)
+	if zk.CodeOf(err) == zk.NodeExists {
 		return nil
 	}
 	return err
@@ -243,7 +244,7 @@ func checkChildQuota(e *env, path string) error {
 	root := quotaPath(path)
 	err := visitDFS(e, root, func(qp string) error {
 		kids, _, err := e.c.Children(e.ctx, qp)
-		if znode.CodeOf(err) == znode.NoNode {
+		if zk.CodeOf(err) == zk.NoNode {
 			return nil
 		}
 		if err != nil {
@@ -256,7 +257,7 @@ func checkChildQuota(e *env, path string) error {
 		}
 		return nil
 	})
-	if znode.CodeOf(err) == znode.NoNode {
+	if zk.CodeOf(err) == zk.NoNode {
 		return nil
 	}
 	return err
@@ -273,7 +274,7 @@ func checkParentQuota(e *env, path string) error {
 	for i := 1; i < len(parts)-1; i++ {
 		qp += "/" + parts[i]
 		kids, _, err := e.c.Children(e.ctx, qp)
-		if znode.CodeOf(err) == znode.NoNode {
+		if zk.CodeOf(err) == zk.NoNode {
 			return nil
 		}
 		if err != nil {
@@ -300,7 +301,7 @@ func cmdListQuota(e *env) error {
 			return err
 		}
 		st, err := e.readStats(p)
-		if znode.CodeOf(err) == znode.NoNode {
+		if zk.CodeOf(err) == zk.NoNode {
 			fmt.Fprintln(e.err, "quota for "+path+" does not exist.")
 			return nil
 		}
@@ -326,7 +327,7 @@ func cmdDelQuota(e *env) error {
 		return err
 	}
 	err := delQuota(e, path, parent, lp)
-	if znode.CodeOf(err) == znode.NoNode {
+	if zk.CodeOf(err) == zk.NoNode {
 		fmt.Fprintln(e.err, "quota for "+path+" does not exist.")
 		return nil
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testutil"
-	"github.com/paddock-zk/paddock/znode"
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // memWatches are memClient's watches with ZooKeeper's triggers: one-shot
@@ -70,7 +70,7 @@ func (m *memClient) arm(set map[string][]chan client.Event, p string) <-chan cli
 	return ch
 }
 
-func (m *memClient) GetW(ctx context.Context, p string) ([]byte, znode.Stat, <-chan client.Event, error) {
+func (m *memClient) GetW(ctx context.Context, p string) ([]byte, zk.Stat, <-chan client.Event, error) {
 	m.w.init()
 	data, st, err := m.Get(ctx, p)
 	if err != nil {
@@ -79,13 +79,13 @@ func (m *memClient) GetW(ctx context.Context, p string) ([]byte, znode.Stat, <-c
 	return data, st, m.arm(m.w.data, p), nil
 }
 
-func (m *memClient) ExistsW(ctx context.Context, p string) (znode.Stat, bool, <-chan client.Event, error) {
+func (m *memClient) ExistsW(ctx context.Context, p string) (zk.Stat, bool, <-chan client.Event, error) {
 	m.w.init()
 	st, ok, err := m.Exists(ctx, p)
 	return st, ok, m.arm(m.w.data, p), err
 }
 
-func (m *memClient) ChildrenW(ctx context.Context, p string) ([]string, znode.Stat, <-chan client.Event, error) {
+func (m *memClient) ChildrenW(ctx context.Context, p string) ([]string, zk.Stat, <-chan client.Event, error) {
 	m.w.init()
 	kids, st, err := m.Children(ctx, p)
 	if err != nil {
@@ -123,7 +123,7 @@ func (m *memClient) RemoveWatches(_ context.Context, p string, t client.WatcherT
 		delete(m.w.persist, p)
 	}
 	if !found {
-		return nerr(znode.NoWatcher, p)
+		return nerr(zk.NoWatcher, p)
 	}
 	return nil
 }

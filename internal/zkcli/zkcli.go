@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -18,29 +19,29 @@ import (
 // Client is what the commands need of a connection: Wire makes one of a
 // ZooKeeper wire client, Bus of a native one.
 type Client interface {
-	Create(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error)
-	CreateTTL(ctx context.Context, path string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error)
-	Get(ctx context.Context, path string) ([]byte, znode.Stat, error)
-	Set(ctx context.Context, path string, data []byte, version int32) (znode.Stat, error)
-	Exists(ctx context.Context, path string) (znode.Stat, bool, error)
+	Create(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, error)
+	CreateTTL(ctx context.Context, path string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl time.Duration) (string, error)
+	Get(ctx context.Context, path string) ([]byte, zk.Stat, error)
+	Set(ctx context.Context, path string, data []byte, version int32) (zk.Stat, error)
+	Exists(ctx context.Context, path string) (zk.Stat, bool, error)
 	Delete(ctx context.Context, path string, version int32) error
-	Children(ctx context.Context, path string) ([]string, znode.Stat, error)
-	GetACL(ctx context.Context, path string) ([]znode.ACL, znode.Stat, error)
-	SetACL(ctx context.Context, path string, acl []znode.ACL, version int32) (znode.Stat, error)
+	Children(ctx context.Context, path string) ([]string, zk.Stat, error)
+	GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, error)
+	SetACL(ctx context.Context, path string, acl []zk.ACL, version int32) (zk.Stat, error)
 	Sync(ctx context.Context, path string) error
 	AllChildrenNumber(ctx context.Context, path string) (int, error)
 
 	// Watches: a one-shot channel gets one event and closes; a
 	// persistent Watch's Events get every event until it is removed.
-	GetW(ctx context.Context, path string) ([]byte, znode.Stat, <-chan client.Event, error)
-	ExistsW(ctx context.Context, path string) (znode.Stat, bool, <-chan client.Event, error)
-	ChildrenW(ctx context.Context, path string) ([]string, znode.Stat, <-chan client.Event, error)
+	GetW(ctx context.Context, path string) ([]byte, zk.Stat, <-chan client.Event, error)
+	ExistsW(ctx context.Context, path string) (zk.Stat, bool, <-chan client.Event, error)
+	ChildrenW(ctx context.Context, path string) ([]string, zk.Stat, <-chan client.Event, error)
 	AddWatch(ctx context.Context, path string, recursive bool) (<-chan client.Event, error)
 	RemoveWatches(ctx context.Context, path string, t client.WatcherType) error
 
 	// GetConfig reads /zookeeper/config (never under a chroot), with a
 	// data watch if watch.
-	GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error)
+	GetConfig(ctx context.Context, watch bool) ([]byte, zk.Stat, <-chan client.Event, error)
 	// AddAuth adds an identity to the session (scheme digest: auth is
 	// "user:password").
 	AddAuth(ctx context.Context, scheme string, auth []byte) error
@@ -227,7 +228,7 @@ func Message(err error) string {
 		_, name, _ := strings.Cut(err.Error(), ": command not found: ")
 		return "Command not found: Command not found " + name
 	}
-	var ze *znode.Error
+	var ze *zk.Error
 	if errors.As(err, &ze) {
 		return ze.CLIMessage()
 	}
@@ -346,22 +347,22 @@ func cmdCreate(e *env) error {
 	if hasT && hasC {
 		return &cliError{"TTLs cannot be used with Container znodes"}
 	}
-	var mode znode.CreateMode
+	var mode zk.CreateMode
 	switch {
 	case hasE && hasS:
-		mode = znode.EphemeralSequential
+		mode = zk.EphemeralSequential
 	case hasE:
-		mode = znode.Ephemeral
+		mode = zk.Ephemeral
 	case hasS && hasT:
-		mode = znode.PersistentSequentialWithTTL
+		mode = zk.PersistentSequentialWithTTL
 	case hasS:
-		mode = znode.PersistentSequential
+		mode = zk.PersistentSequential
 	case hasC:
-		mode = znode.Container
+		mode = zk.Container
 	case hasT:
-		mode = znode.PersistentWithTTL
+		mode = zk.PersistentWithTTL
 	default:
-		mode = znode.Persistent
+		mode = zk.Persistent
 	}
 	if hasT && (ttl <= 0 || ttl > znode.MaxTTL) {
 		return cliErrorf("ttl must be positive and cannot be larger than: %d", znode.MaxTTL)
@@ -376,7 +377,7 @@ func cmdCreate(e *env) error {
 	if len(e.args) > 1 {
 		data = []byte(e.args[1])
 	}
-	acl := znode.OpenACLUnsafe
+	acl := zk.OpenACLUnsafe
 	if len(e.args) > 2 {
 		acl = ParseACL(e.args[2], e.err)
 	}
@@ -388,8 +389,8 @@ func cmdCreate(e *env) error {
 		p, err = e.c.Create(e.ctx, path, data, mode, acl)
 	}
 	if err != nil {
-		if znode.CodeOf(err) == znode.InvalidACL {
-			var ze *znode.Error
+		if zk.CodeOf(err) == zk.InvalidACL {
+			var ze *zk.Error
 			errors.As(err, &ze)
 			fmt.Fprintln(e.err, ze.Error())
 		}
@@ -405,7 +406,7 @@ func cmdGet(e *env) error {
 		return err
 	}
 	var data []byte
-	var st znode.Stat
+	var st zk.Stat
 	var err error
 	if e.has('w') {
 		var ch <-chan client.Event
@@ -455,7 +456,7 @@ func cmdStat(e *env) error {
 	if err := checkPath(path, false); err != nil {
 		return err
 	}
-	var st znode.Stat
+	var st zk.Stat
 	var ok bool
 	var err error
 	if e.has('w') {
@@ -471,7 +472,7 @@ func cmdStat(e *env) error {
 		return err
 	}
 	if !ok {
-		return &znode.Error{Code: znode.NoNode, Path: path}
+		return &zk.Error{Code: zk.NoNode, Path: path}
 	}
 	PrintStat(e.out, st, e.loc)
 	return nil
@@ -515,7 +516,7 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 	var walk func(p string) error
 	walk = func(p string) error {
 		kids, _, err := e.children(p)
-		if znode.CodeOf(err) == znode.NoNode {
+		if zk.CodeOf(err) == zk.NoNode {
 			return nil
 		}
 		if err != nil {
@@ -540,7 +541,7 @@ func visitDFS(e *env, path string, fn func(string) error) error {
 
 // children lists path's children, with a child watch under -w (ls -w,
 // and ls -R -w on every node visited, as ZKUtil.visitSubTreeDFS does).
-func (e *env) children(path string) ([]string, znode.Stat, error) {
+func (e *env) children(path string) ([]string, zk.Stat, error) {
 	if !e.has('w') {
 		return e.c.Children(e.ctx, path)
 	}
@@ -597,9 +598,9 @@ func cmdRemoveWatches(e *env) error {
 		t = client.WatchData
 	}
 	err := e.c.RemoveWatches(e.ctx, path, t)
-	if znode.CodeOf(err) == znode.NoWatcher {
+	if zk.CodeOf(err) == zk.NoWatcher {
 		// zkCli prints NoWatcherException's message as it is.
-		var ze *znode.Error
+		var ze *zk.Error
 		errors.As(err, &ze)
 		return &cliError{ze.Error()}
 	}
@@ -641,7 +642,7 @@ func cmdDeleteAll(e *env) error {
 	for i := 0; i < len(tree); i++ {
 		kids, _, err := e.c.Children(e.ctx, tree[i])
 		if err != nil {
-			if i > 0 && znode.CodeOf(err) == znode.NoNode {
+			if i > 0 && zk.CodeOf(err) == zk.NoNode {
 				continue
 			}
 			return err
@@ -654,7 +655,7 @@ func cmdDeleteAll(e *env) error {
 		if tree[i] == "/" {
 			continue
 		}
-		if err := e.c.Delete(e.ctx, tree[i], -1); err != nil && znode.CodeOf(err) != znode.NoNode {
+		if err := e.c.Delete(e.ctx, tree[i], -1); err != nil && zk.CodeOf(err) != zk.NoNode {
 			return err
 		}
 	}
@@ -667,7 +668,7 @@ func cmdSync(e *env) error {
 		return err
 	}
 	if err := e.c.Sync(e.ctx, path); err != nil {
-		var ze *znode.Error
+		var ze *zk.Error
 		if errors.As(err, &ze) {
 			return cliErrorf("Sync has failed. rc=%d", int32(ze.Code))
 		}
@@ -708,7 +709,7 @@ func cmdSetACL(e *env) error {
 	if e.has('R') {
 		return visitDFS(e, path, func(p string) error {
 			if _, err := e.c.SetACL(e.ctx, p, acl, v); err != nil {
-				var ze *znode.Error
+				var ze *zk.Error
 				if !errors.As(err, &ze) {
 					return err
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/zkclient"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -28,14 +29,14 @@ type memClient struct {
 
 type memNode struct {
 	data []byte
-	stat znode.Stat
-	acl  []znode.ACL
+	stat zk.Stat
+	acl  []zk.ACL
 }
 
 const t0 = 1_796_130_000_000 // Tue Dec 01 13:00:00 UTC 2026
 
 func newMem() *memClient {
-	return &memClient{nodes: map[string]*memNode{"/": {acl: znode.OpenACLUnsafe}}}
+	return &memClient{nodes: map[string]*memNode{"/": {acl: zk.OpenACLUnsafe}}}
 }
 
 func (m *memClient) kids(p string) []string {
@@ -49,22 +50,22 @@ func (m *memClient) kids(p string) []string {
 	return out
 }
 
-func nerr(c znode.Code, p string) error { return &znode.Error{Code: c, Path: p} }
+func nerr(c zk.Code, p string) error { return &zk.Error{Code: c, Path: p} }
 
-func (m *memClient) Create(_ context.Context, p string, data []byte, mode znode.CreateMode, acl []znode.ACL) (string, error) {
+func (m *memClient) Create(_ context.Context, p string, data []byte, mode zk.CreateMode, acl []zk.ACL) (string, error) {
 	m.calls = append(m.calls, fmt.Sprintf("create %s %s %v", p, mode, acl))
 	parent := m.nodes[path.Dir(p)]
 	if parent == nil {
-		return "", nerr(znode.NoNode, p)
+		return "", nerr(zk.NoNode, p)
 	}
 	if mode.IsSequential() {
 		p += fmt.Sprintf("%010d", parent.stat.Cversion)
 	}
 	if m.nodes[p] != nil {
-		return "", nerr(znode.NodeExists, p)
+		return "", nerr(zk.NodeExists, p)
 	}
 	if len(acl) == 0 {
-		return "", nerr(znode.InvalidACL, p)
+		return "", nerr(zk.InvalidACL, p)
 	}
 	m.zxid++
 	parent.stat.Cversion++
@@ -74,32 +75,32 @@ func (m *memClient) Create(_ context.Context, p string, data []byte, mode znode.
 	if mode.IsEphemeral() {
 		owner = 0x1000000abc
 	}
-	m.nodes[p] = &memNode{data: data, acl: acl, stat: znode.Stat{Czxid: m.zxid, Mzxid: m.zxid, Pzxid: m.zxid,
+	m.nodes[p] = &memNode{data: data, acl: acl, stat: zk.Stat{Czxid: m.zxid, Mzxid: m.zxid, Pzxid: m.zxid,
 		Ctime: t0, Mtime: t0, DataLength: int32(len(data)), EphemeralOwner: owner}}
 	m.fire(p, client.EventNodeCreated)
 	return p, nil
 }
 
-func (m *memClient) CreateTTL(ctx context.Context, p string, data []byte, mode znode.CreateMode, acl []znode.ACL, ttl time.Duration) (string, error) {
+func (m *memClient) CreateTTL(ctx context.Context, p string, data []byte, mode zk.CreateMode, acl []zk.ACL, ttl time.Duration) (string, error) {
 	m.calls = append(m.calls, fmt.Sprintf("ttl %s", ttl))
 	return m.Create(ctx, p, data, mode, acl)
 }
 
-func (m *memClient) Get(_ context.Context, p string) ([]byte, znode.Stat, error) {
+func (m *memClient) Get(_ context.Context, p string) ([]byte, zk.Stat, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return nil, znode.Stat{}, nerr(znode.NoNode, p)
+		return nil, zk.Stat{}, nerr(zk.NoNode, p)
 	}
 	return n.data, n.stat, nil
 }
 
-func (m *memClient) Set(_ context.Context, p string, data []byte, v int32) (znode.Stat, error) {
+func (m *memClient) Set(_ context.Context, p string, data []byte, v int32) (zk.Stat, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return znode.Stat{}, nerr(znode.NoNode, p)
+		return zk.Stat{}, nerr(zk.NoNode, p)
 	}
 	if v != -1 && v != n.stat.Version {
-		return znode.Stat{}, nerr(znode.BadVersion, p)
+		return zk.Stat{}, nerr(zk.BadVersion, p)
 	}
 	m.zxid++
 	n.data, n.stat.Version, n.stat.Mzxid, n.stat.Mtime, n.stat.DataLength = data, n.stat.Version+1, m.zxid, t0+1000, int32(len(data))
@@ -107,10 +108,10 @@ func (m *memClient) Set(_ context.Context, p string, data []byte, v int32) (znod
 	return n.stat, nil
 }
 
-func (m *memClient) Exists(_ context.Context, p string) (znode.Stat, bool, error) {
+func (m *memClient) Exists(_ context.Context, p string) (zk.Stat, bool, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return znode.Stat{}, false, nil
+		return zk.Stat{}, false, nil
 	}
 	return n.stat, true, nil
 }
@@ -119,13 +120,13 @@ func (m *memClient) Delete(_ context.Context, p string, v int32) error {
 	m.calls = append(m.calls, "delete "+p)
 	n := m.nodes[p]
 	if n == nil {
-		return nerr(znode.NoNode, p)
+		return nerr(zk.NoNode, p)
 	}
 	if v != -1 && v != n.stat.Version {
-		return nerr(znode.BadVersion, p)
+		return nerr(zk.BadVersion, p)
 	}
 	if len(m.kids(p)) > 0 {
-		return nerr(znode.NotEmpty, p)
+		return nerr(zk.NotEmpty, p)
 	}
 	delete(m.nodes, p)
 	parent := m.nodes[path.Dir(p)]
@@ -134,32 +135,32 @@ func (m *memClient) Delete(_ context.Context, p string, v int32) error {
 	return nil
 }
 
-func (m *memClient) Children(_ context.Context, p string) ([]string, znode.Stat, error) {
+func (m *memClient) Children(_ context.Context, p string) ([]string, zk.Stat, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return nil, znode.Stat{}, nerr(znode.NoNode, p)
+		return nil, zk.Stat{}, nerr(zk.NoNode, p)
 	}
 	return m.kids(p), n.stat, nil
 }
 
-func (m *memClient) GetACL(_ context.Context, p string) ([]znode.ACL, znode.Stat, error) {
+func (m *memClient) GetACL(_ context.Context, p string) ([]zk.ACL, zk.Stat, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return nil, znode.Stat{}, nerr(znode.NoNode, p)
+		return nil, zk.Stat{}, nerr(zk.NoNode, p)
 	}
 	return n.acl, n.stat, nil
 }
 
-func (m *memClient) SetACL(_ context.Context, p string, acl []znode.ACL, v int32) (znode.Stat, error) {
+func (m *memClient) SetACL(_ context.Context, p string, acl []zk.ACL, v int32) (zk.Stat, error) {
 	n := m.nodes[p]
 	if n == nil {
-		return znode.Stat{}, nerr(znode.NoNode, p)
+		return zk.Stat{}, nerr(zk.NoNode, p)
 	}
 	if len(acl) == 0 {
-		return znode.Stat{}, nerr(znode.InvalidACL, p)
+		return zk.Stat{}, nerr(zk.InvalidACL, p)
 	}
 	if v != -1 && v != n.stat.Aversion {
-		return znode.Stat{}, nerr(znode.BadVersion, p)
+		return zk.Stat{}, nerr(zk.BadVersion, p)
 	}
 	n.acl = acl
 	n.stat.Aversion++
@@ -168,14 +169,14 @@ func (m *memClient) SetACL(_ context.Context, p string, acl []znode.ACL, v int32
 
 func (m *memClient) Sync(_ context.Context, p string) error {
 	if m.nodes[p] == nil {
-		return nerr(znode.NoNode, p)
+		return nerr(zk.NoNode, p)
 	}
 	return nil
 }
 
 func (m *memClient) AllChildrenNumber(_ context.Context, p string) (int, error) {
 	if m.nodes[p] == nil {
-		return 0, nerr(znode.NoNode, p)
+		return 0, nerr(zk.NoNode, p)
 	}
 	n := 0
 	for k := range m.nodes {
@@ -261,7 +262,7 @@ func TestCLICommands(t *testing.T) {
 		{line: "create /k/../j", errOut: "Invalid path string \"/k/../j\" caused by relative paths not allowed @4\n", failed: true},
 		{line: "create /k v digest:u:h:rw,bad,world:anyone:rz", errOut: "bad does not have the form scheme:id:perm\nUnknown perm type: z\nCreated /k\n",
 			checkFn: func(t *testing.T, m *memClient) {
-				want := []znode.ACL{{Perms: znode.PermRead | znode.PermWrite, ID: znode.ID{Scheme: "digest", ID: "u:h"}}, {Perms: znode.PermRead, ID: znode.AnyoneID}}
+				want := []zk.ACL{{Perms: zk.PermRead | zk.PermWrite, ID: zk.ID{Scheme: "digest", ID: "u:h"}}, {Perms: zk.PermRead, ID: zk.AnyoneID}}
 				if got := m.nodes["/k"].acl; fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("acl %v", got)
 				}
@@ -355,11 +356,11 @@ func TestCLICommands(t *testing.T) {
 		{line: "setAcl /a bad", errOut: "bad does not have the form scheme:id:perm\nAcl is not valid : /a\n", failed: true},
 		{line: "setAcl -R /a world:anyone:rw", checkFn: func(t *testing.T, m *memClient) {
 			for _, p := range []string{"/a", "/a/b", "/a/b/d", "/a/c"} {
-				if m.nodes[p].acl[0].Perms != znode.PermRead|znode.PermWrite {
+				if m.nodes[p].acl[0].Perms != zk.PermRead|zk.PermWrite {
 					t.Errorf("%s acl %v", p, m.nodes[p].acl)
 				}
 			}
-			if m.nodes["/"].acl[0].Perms != znode.PermAll {
+			if m.nodes["/"].acl[0].Perms != zk.PermAll {
 				t.Error("root changed")
 			}
 		}},
@@ -403,14 +404,14 @@ func TestCLICommands(t *testing.T) {
 
 func TestCLIStatPrinterExtremes(t *testing.T) {
 	var b bytes.Buffer
-	PrintStat(&b, znode.Stat{Czxid: -1, EphemeralOwner: znode.ContainerOwner, Mzxid: 0x500000003}, time.UTC)
+	PrintStat(&b, zk.Stat{Czxid: -1, EphemeralOwner: znode.ContainerOwner, Mzxid: 0x500000003}, time.UTC)
 	for _, want := range []string{"cZxid = 0xffffffffffffffff\n", "ephemeralOwner = 0x8000000000000000\n",
 		"mZxid = 0x500000003\n", "ctime = Thu Jan 01 00:00:00 UTC 1970\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in\n%s", want, b.String())
 		}
 	}
-	if got := PermString(znode.PermRead | znode.PermAdmin | znode.PermCreate); got != "cra" {
+	if got := PermString(zk.PermRead | zk.PermAdmin | zk.PermCreate); got != "cra" {
 		t.Errorf("perm string %q", got)
 	}
 	if got := csvEscape("a,b%}\n"); got != "a%2Cb%25%7D%0A" {
@@ -463,7 +464,7 @@ func TestCLIShellHistoryRedo(t *testing.T) {
 func TestCLIShellEOFReturnsLastError(t *testing.T) {
 	m := seed(t)
 	sh := &Shell{Client: m, Server: "s", Out: io.Discard, Err: io.Discard}
-	if err := sh.Serve(context.Background(), strings.NewReader("get /zz\n")); !errors.Is(err, znode.ErrNoNode) {
+	if err := sh.Serve(context.Background(), strings.NewReader("get /zz\n")); !errors.Is(err, zk.ErrNoNode) {
 		t.Fatalf("got %v", err)
 	}
 	if err := sh.Serve(context.Background(), strings.NewReader("get /a\n")); err != nil {
@@ -522,7 +523,7 @@ func TestCLIMain(t *testing.T) {
 	}
 }
 
-func (m *memClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.Stat, <-chan client.Event, error) {
+func (m *memClient) GetConfig(ctx context.Context, watch bool) ([]byte, zk.Stat, <-chan client.Event, error) {
 	if watch {
 		return m.GetW(ctx, znode.ConfigPath)
 	}
@@ -533,7 +534,7 @@ func (m *memClient) GetConfig(ctx context.Context, watch bool) ([]byte, znode.St
 func (m *memClient) AddAuth(_ context.Context, scheme string, auth []byte) error {
 	m.calls = append(m.calls, "addauth "+scheme+" "+string(auth))
 	if scheme != "digest" {
-		return nerr(znode.AuthFailed, "")
+		return nerr(zk.AuthFailed, "")
 	}
 	user, _, _ := strings.Cut(string(auth), ":")
 	m.auth = append(m.auth, zkclient.ClientInfo{AuthScheme: scheme, User: user})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/znode"
@@ -83,8 +84,8 @@ func TestLogAndSnapshotsKeepNullAndEmptyData(t *testing.T) {
 
 	// The current format's records, after the old ones.
 	z := int64(oldSnapZxid)
-	hdr := func() znode.TxnHeader { z++; return znode.TxnHeader{Zxid: z, Time: 1000 + z, Type: znode.OpCreate} }
-	acl := znode.OpenACLUnsafe
+	hdr := func() znode.TxnHeader { z++; return znode.TxnHeader{Zxid: z, Time: 1000 + z, Type: zk.OpCreate} }
+	acl := zk.OpenACLUnsafe
 	for _, txn := range []znode.Txn{
 		znode.CreateTxn{Path: "/new-null", ACL: acl, ParentCVersion: -1},
 		znode.CreateTxn{Path: "/new-empty", Data: []byte{}, ACL: acl, ParentCVersion: -1},

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Errors of the decoder. Every failure wraps ErrMalformed.
@@ -69,6 +71,36 @@ func (e *Encoder) Strings(v []string) {
 
 // Record appends r.
 func (e *Encoder) Record(r Record) { r.Encode(e) }
+
+// Stat appends a Stat record (data.Stat's fields in .jute order).
+func (e *Encoder) Stat(s *zk.Stat) {
+	e.Long(s.Czxid)
+	e.Long(s.Mzxid)
+	e.Long(s.Ctime)
+	e.Long(s.Mtime)
+	e.Int(s.Version)
+	e.Int(s.Cversion)
+	e.Int(s.Aversion)
+	e.Long(s.EphemeralOwner)
+	e.Int(s.DataLength)
+	e.Int(s.NumChildren)
+	e.Long(s.Pzxid)
+}
+
+// ACLs appends a vector of ACL records (perms, then the Id's scheme and
+// id); nil is written as -1.
+func (e *Encoder) ACLs(v []zk.ACL) {
+	if v == nil {
+		e.Int(-1)
+		return
+	}
+	e.Int(int32(len(v)))
+	for _, a := range v {
+		e.Int(a.Perms)
+		e.String(a.Scheme)
+		e.String(a.ID.ID)
+	}
+}
 
 // Decoder reads jute values from a buffer. The first error sticks: later
 // reads return zero values, so a record's Decode needs no error checks.
@@ -187,6 +219,38 @@ func (d *Decoder) Strings() []string {
 func (d *Decoder) VectorLen(minSize int) (n int, null bool) {
 	n, ok := d.length(minSize)
 	return n, !ok && d.err == nil
+}
+
+// Stat reads a Stat record.
+func (d *Decoder) Stat() zk.Stat {
+	return zk.Stat{
+		Czxid:          d.Long(),
+		Mzxid:          d.Long(),
+		Ctime:          d.Long(),
+		Mtime:          d.Long(),
+		Version:        d.Int(),
+		Cversion:       d.Int(),
+		Aversion:       d.Int(),
+		EphemeralOwner: d.Long(),
+		DataLength:     d.Int(),
+		NumChildren:    d.Int(),
+		Pzxid:          d.Long(),
+	}
+}
+
+// ACLs reads a vector of ACL records; -1 is nil.
+func (d *Decoder) ACLs() []zk.ACL {
+	n, null := d.VectorLen(12)
+	if null || d.Err() != nil {
+		return nil
+	}
+	v := make([]zk.ACL, n)
+	for i := range v {
+		v[i].Perms = d.Int()
+		v[i].Scheme = d.String()
+		v[i].ID.ID = d.String()
+	}
+	return v
 }
 
 // Encode appends r to buf.

@@ -2,6 +2,12 @@
 // zookeeper.jute that clients use (connect, request and reply headers,
 // every client op's request and response, multi, watches, auth).
 //
+// The records' ZooKeeper values are package zk's types: opcodes, error
+// codes, create modes, event types and keeper states are zk's, written as
+// the jute int they are; Stat, Id and ACL are zk.Stat, zk.ID and zk.ACL,
+// which the Encoder writes and the Decoder reads (Encoder.Stat, ACLs)
+// field by field in .jute order. jute defines no copy of them.
+//
 // Encoding: big-endian int (4 bytes) and long (8), a bool byte, buffers
 // and strings with an int length prefix (-1 is null), vectors with an int
 // count (-1 is null). Records are their fields in .jute order. A buffer

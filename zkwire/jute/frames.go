@@ -3,43 +3,8 @@ package jute
 import (
 	"errors"
 	"fmt"
-)
 
-// OpCodes of ZooDefs.OpCode.
-const (
-	OpNotification         int32 = 0
-	OpCreate               int32 = 1
-	OpDelete               int32 = 2
-	OpExists               int32 = 3
-	OpGetData              int32 = 4
-	OpSetData              int32 = 5
-	OpGetACL               int32 = 6
-	OpSetACL               int32 = 7
-	OpGetChildren          int32 = 8
-	OpSync                 int32 = 9
-	OpPing                 int32 = 11
-	OpGetChildren2         int32 = 12
-	OpCheck                int32 = 13
-	OpMulti                int32 = 14
-	OpCreate2              int32 = 15
-	OpReconfig             int32 = 16
-	OpCheckWatches         int32 = 17
-	OpRemoveWatches        int32 = 18
-	OpCreateContainer      int32 = 19
-	OpDeleteContainer      int32 = 20
-	OpCreateTTL            int32 = 21
-	OpMultiRead            int32 = 22
-	OpAuth                 int32 = 100
-	OpSetWatches           int32 = 101
-	OpSasl                 int32 = 102
-	OpGetEphemerals        int32 = 103
-	OpGetAllChildrenNumber int32 = 104
-	OpSetWatches2          int32 = 105
-	OpAddWatch             int32 = 106
-	OpWhoAmI               int32 = 107
-	OpCreateSession        int32 = -10
-	OpCloseSession         int32 = -11
-	OpError                int32 = -1
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // Special xids.
@@ -65,35 +30,35 @@ func (Empty) Decode(*Decoder) {}
 
 // NewRequest returns an empty request record for op, or nil if op is not
 // one a client sends.
-func NewRequest(op int32) Record {
+func NewRequest(op zk.OpCode) Record {
 	switch op {
-	case OpCreate, OpCreate2, OpCreateContainer:
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer:
 		return &CreateRequest{}
-	case OpCreateTTL:
+	case zk.OpCreateTTL:
 		return &CreateTTLRequest{}
-	case OpDelete, OpCheck:
+	case zk.OpDelete, zk.OpCheck:
 		return &PathVersion{}
-	case OpExists, OpGetData, OpGetChildren, OpGetChildren2:
+	case zk.OpExists, zk.OpGetData, zk.OpGetChildren, zk.OpGetChildren2:
 		return &PathWatch{}
-	case OpSetData:
+	case zk.OpSetData:
 		return &SetDataRequest{}
-	case OpGetACL, OpSync, OpGetAllChildrenNumber, OpGetEphemerals:
+	case zk.OpGetACL, zk.OpSync, zk.OpGetAllChildrenNumber, zk.OpGetEphemerals:
 		return &PathOnly{}
-	case OpSetACL:
+	case zk.OpSetACL:
 		return &SetACLRequest{}
-	case OpMulti, OpMultiRead:
-		return &MultiRequest{Read: op == OpMultiRead}
-	case OpAddWatch:
+	case zk.OpMulti, zk.OpMultiRead:
+		return &MultiRequest{Read: op == zk.OpMultiRead}
+	case zk.OpAddWatch:
 		return &AddWatchRequest{}
-	case OpRemoveWatches, OpCheckWatches:
+	case zk.OpRemoveWatches, zk.OpCheckWatches:
 		return &PathType{}
-	case OpSetWatches:
+	case zk.OpSetWatches:
 		return &SetWatches{}
-	case OpSetWatches2:
+	case zk.OpSetWatches2:
 		return &SetWatches{Two: true}
-	case OpAuth:
+	case zk.OpAuth:
 		return &AuthPacket{}
-	case OpPing, OpCloseSession, OpWhoAmI:
+	case zk.OpPing, zk.OpCloseSession, zk.OpWhoAmI:
 		return Empty{}
 	}
 	return nil
@@ -132,7 +97,7 @@ func EncodeRequest(buf []byte, h RequestHeader, r Record) []byte {
 
 // MultiOp is one op of a multi request: its header and record.
 type MultiOp struct {
-	Type int32
+	Type zk.OpCode
 	Rec  Record
 }
 
@@ -165,15 +130,15 @@ func (r *MultiRequest) Decode(d *Decoder) {
 		}
 		var rec Record
 		switch h.Type {
-		case OpCreate, OpCreate2, OpCreateContainer:
+		case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer:
 			rec = &CreateRequest{}
-		case OpCreateTTL:
+		case zk.OpCreateTTL:
 			rec = &CreateTTLRequest{}
-		case OpDelete, OpCheck:
+		case zk.OpDelete, zk.OpCheck:
 			rec = &PathVersion{}
-		case OpSetData:
+		case zk.OpSetData:
 			rec = &SetDataRequest{}
-		case OpGetData, OpGetChildren:
+		case zk.OpGetData, zk.OpGetChildren:
 			rec = &PathWatch{}
 		default:
 			d.Fail(fmt.Errorf("%w: multi op type %d", ErrMalformed, h.Type))
@@ -187,8 +152,8 @@ func (r *MultiRequest) Decode(d *Decoder) {
 // MultiResult is one op's result in a multi response. Rec is nil for ops
 // without a body (delete, check).
 type MultiResult struct {
-	Type int32 // OpError for a failed op
-	Err  int32
+	Type zk.OpCode // zk.OpError for a failed op
+	Err  zk.Code
 	Rec  Record
 }
 
@@ -199,7 +164,7 @@ type MultiResponse struct{ Results []MultiResult }
 func (r *MultiResponse) Encode(e *Encoder) {
 	for _, res := range r.Results {
 		(&MultiHeader{Type: res.Type, Err: res.Err}).Encode(e)
-		if res.Type == OpError {
+		if res.Type == zk.OpError {
 			(&ErrorResult{Err: res.Err}).Encode(e)
 		} else if res.Rec != nil {
 			res.Rec.Encode(e)
@@ -219,20 +184,20 @@ func (r *MultiResponse) Decode(d *Decoder) {
 		}
 		res := MultiResult{Type: h.Type, Err: h.Err}
 		switch h.Type {
-		case OpError:
+		case zk.OpError:
 			var er ErrorResult
 			er.Decode(d)
 			res.Err = er.Err
-		case OpCreate:
+		case zk.OpCreate:
 			res.Rec = &CreateResponse{}
-		case OpCreate2, OpCreateContainer, OpCreateTTL:
+		case zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL:
 			res.Rec = &Create2Response{}
-		case OpSetData:
+		case zk.OpSetData:
 			res.Rec = &SetDataResponse{}
-		case OpDelete, OpCheck:
-		case OpGetData:
+		case zk.OpDelete, zk.OpCheck:
+		case zk.OpGetData:
 			res.Rec = &GetDataResponse{}
-		case OpGetChildren:
+		case zk.OpGetChildren:
 			res.Rec = &GetChildrenResponse{}
 		default:
 			d.Fail(fmt.Errorf("%w: multi result type %d", ErrMalformed, h.Type))

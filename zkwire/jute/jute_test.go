@@ -5,10 +5,12 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
-func sampleStat() Stat {
-	return Stat{Czxid: 1, Mzxid: 2, Ctime: 3, Mtime: 4, Version: 5, Cversion: 6, Aversion: 7,
+func sampleStat() zk.Stat {
+	return zk.Stat{Czxid: 1, Mzxid: 2, Ctime: 3, Mtime: 4, Version: 5, Cversion: 6, Aversion: 7,
 		EphemeralOwner: 8, DataLength: 9, NumChildren: 10, Pzxid: 11}
 }
 
@@ -18,7 +20,7 @@ func records() []struct {
 	name     string
 	val, new Record
 } {
-	acl := []ACL{{Perms: 31, ID: ID{Scheme: "world", ID: "anyone"}}, {Perms: 1, ID: ID{Scheme: "digest", ID: "u:x"}}}
+	acl := []zk.ACL{{Perms: 31, ID: zk.ID{Scheme: "world", ID: "anyone"}}, {Perms: 1, ID: zk.ID{Scheme: "digest", ID: "u:x"}}}
 	st := sampleStat()
 	return []struct {
 		name     string
@@ -28,10 +30,8 @@ func records() []struct {
 		{"ConnectRequestRO", &ConnectRequest{TimeOut: 1, Passwd: []byte{1}, ReadOnly: true, HasReadOnly: true}, &ConnectRequest{}},
 		{"ConnectResponse", &ConnectResponse{TimeOut: 4000, SessionID: 7, Passwd: []byte("0123456789abcdef")}, &ConnectResponse{}},
 		{"ConnectResponseRO", &ConnectResponse{TimeOut: 4000, SessionID: 7, Passwd: []byte("p"), HasReadOnly: true}, &ConnectResponse{}},
-		{"RequestHeader", &RequestHeader{Xid: 3, Type: OpCreate}, &RequestHeader{}},
+		{"RequestHeader", &RequestHeader{Xid: 3, Type: zk.OpCreate}, &RequestHeader{}},
 		{"ReplyHeader", &ReplyHeader{Xid: 3, Zxid: 1 << 40, Err: -101}, &ReplyHeader{}},
-		{"Stat", &st, &Stat{}},
-		{"ACL", &acl[0], &ACL{}},
 		{"CreateRequest", &CreateRequest{Path: "/a", Data: []byte("x"), ACL: acl, Flags: 3}, &CreateRequest{}},
 		{"CreateRequestNil", &CreateRequest{Path: "/a"}, &CreateRequest{}},
 		{"CreateTTLRequest", &CreateTTLRequest{Path: "/a", Data: []byte{}, ACL: acl, Flags: 5, TTL: 100}, &CreateTTLRequest{}},
@@ -57,18 +57,18 @@ func records() []struct {
 		{"AuthPacket", &AuthPacket{Scheme: "digest", Auth: []byte("u:p")}, &AuthPacket{}},
 		{"WhoAmIResponse", &WhoAmIResponse{ClientInfo: []ClientInfo{{"ip", "127.0.0.1"}}}, &WhoAmIResponse{}},
 		{"MultiRequest", &MultiRequest{Ops: []MultiOp{
-			{OpCreate, &CreateRequest{Path: "/a", ACL: acl}},
-			{OpCreateTTL, &CreateTTLRequest{Path: "/t", ACL: acl, Flags: 5, TTL: 9}},
-			{OpSetData, &SetDataRequest{Path: "/a", Data: []byte("x"), Version: -1}},
-			{OpCheck, &CheckVersionRequest{Path: "/a", Version: 1}},
-			{OpDelete, &DeleteRequest{Path: "/a", Version: -1}},
+			{zk.OpCreate, &CreateRequest{Path: "/a", ACL: acl}},
+			{zk.OpCreateTTL, &CreateTTLRequest{Path: "/t", ACL: acl, Flags: 5, TTL: 9}},
+			{zk.OpSetData, &SetDataRequest{Path: "/a", Data: []byte("x"), Version: -1}},
+			{zk.OpCheck, &CheckVersionRequest{Path: "/a", Version: 1}},
+			{zk.OpDelete, &DeleteRequest{Path: "/a", Version: -1}},
 		}}, &MultiRequest{}},
 		{"MultiResponse", &MultiResponse{Results: []MultiResult{
-			{Type: OpCreate, Rec: &CreateResponse{Path: "/a"}},
-			{Type: OpCreate2, Rec: &Create2Response{Path: "/b", Stat: st}},
-			{Type: OpSetData, Rec: &SetDataResponse{Stat: st}},
-			{Type: OpDelete}, {Type: OpCheck},
-			{Type: OpError, Err: -101},
+			{Type: zk.OpCreate, Rec: &CreateResponse{Path: "/a"}},
+			{Type: zk.OpCreate2, Rec: &Create2Response{Path: "/b", Stat: st}},
+			{Type: zk.OpSetData, Rec: &SetDataResponse{Stat: st}},
+			{Type: zk.OpDelete}, {Type: zk.OpCheck},
+			{Type: zk.OpError, Err: -101},
 		}}, &MultiResponse{}},
 	}
 }
@@ -148,7 +148,7 @@ func TestNullsAndBadLengths(t *testing.T) {
 }
 
 func TestDecodeRequest(t *testing.T) {
-	frame := EncodeRequest(nil, RequestHeader{Xid: 7, Type: OpGetData}, &GetDataRequest{Path: "/x", Watch: true})
+	frame := EncodeRequest(nil, RequestHeader{Xid: 7, Type: zk.OpGetData}, &GetDataRequest{Path: "/x", Watch: true})
 	h, r, err := DecodeRequest(frame)
 	if err != nil || h.Xid != 7 || !reflect.DeepEqual(r, &PathWatch{Path: "/x", Watch: true}) {
 		t.Fatalf("%+v %#v %v", h, r, err)
@@ -157,7 +157,7 @@ func TestDecodeRequest(t *testing.T) {
 	if !errors.Is(err, ErrUnknownOp) || h.Xid != 8 || r != nil {
 		t.Fatalf("unknown op: %+v %v %v", h, r, err)
 	}
-	if _, _, err := DecodeRequest(EncodeRequest(nil, RequestHeader{Xid: 1, Type: OpCreate}, nil)); !errors.Is(err, ErrMalformed) {
+	if _, _, err := DecodeRequest(EncodeRequest(nil, RequestHeader{Xid: 1, Type: zk.OpCreate}, nil)); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("empty create: %v", err)
 	}
 }
@@ -166,12 +166,12 @@ func seeds(f *testing.F) {
 	for _, tt := range records() {
 		f.Add(Encode(nil, tt.val))
 	}
-	for _, op := range []int32{OpCreate, OpGetData, OpMulti, OpSetWatches2, OpAuth, OpPing, OpCreateTTL} {
+	for _, op := range []zk.OpCode{zk.OpCreate, zk.OpGetData, zk.OpMulti, zk.OpSetWatches2, zk.OpAuth, zk.OpPing, zk.OpCreateTTL} {
 		f.Add(EncodeRequest(nil, RequestHeader{Xid: 1, Type: op}, nil))
 	}
 	for _, tt := range records() {
 		if _, ok := tt.val.(*MultiRequest); ok {
-			f.Add(EncodeRequest(nil, RequestHeader{Xid: 2, Type: OpMulti}, tt.val))
+			f.Add(EncodeRequest(nil, RequestHeader{Xid: 2, Type: zk.OpMulti}, tt.val))
 		}
 	}
 }

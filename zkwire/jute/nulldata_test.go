@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/paddock-zk/paddock/zk"
 )
 
 // A null buffer is length -1 on the wire and an empty one length 0, as
@@ -42,19 +44,19 @@ func TestNullAndEmptyData(t *testing.T) {
 				func(b []byte) []byte { var r SetDataRequest; mustDecode(t, b, &r); return r.Data }},
 			{"GetDataResponse", &GetDataResponse{Data: data}, 0,
 				func(b []byte) []byte { var r GetDataResponse; mustDecode(t, b, &r); return r.Data }},
-			{"MultiRequest create", &MultiRequest{Ops: []MultiOp{{OpCreate, &CreateRequest{Path: "/a", Data: data}}}}, 9 + 4 + 2,
+			{"MultiRequest create", &MultiRequest{Ops: []MultiOp{{zk.OpCreate, &CreateRequest{Path: "/a", Data: data}}}}, 9 + 4 + 2,
 				func(b []byte) []byte {
 					var r MultiRequest
 					mustDecode(t, b, &r)
 					return r.Ops[0].Rec.(*CreateRequest).Data
 				}},
-			{"MultiRequest setData", &MultiRequest{Ops: []MultiOp{{OpSetData, &SetDataRequest{Path: "/a", Data: data}}}}, 9 + 4 + 2,
+			{"MultiRequest setData", &MultiRequest{Ops: []MultiOp{{zk.OpSetData, &SetDataRequest{Path: "/a", Data: data}}}}, 9 + 4 + 2,
 				func(b []byte) []byte {
 					var r MultiRequest
 					mustDecode(t, b, &r)
 					return r.Ops[0].Rec.(*SetDataRequest).Data
 				}},
-			{"MultiResponse getData", &MultiResponse{Results: []MultiResult{{Type: OpGetData, Rec: &GetDataResponse{Data: data}}}}, 9,
+			{"MultiResponse getData", &MultiResponse{Results: []MultiResult{{Type: zk.OpGetData, Rec: &GetDataResponse{Data: data}}}}, 9,
 				func(b []byte) []byte {
 					var r MultiResponse
 					mustDecode(t, b, &r)

@@ -1,5 +1,7 @@
 package jute
 
+import "github.com/paddock-zk/paddock/zk"
+
 // The records of zookeeper.jute that clients use, field for field in the
 // same order. Names follow the .jute file.
 
@@ -75,143 +77,67 @@ func (r *ConnectResponse) Decode(d *Decoder) {
 }
 
 // RequestHeader starts every request after the handshake.
-type RequestHeader struct{ Xid, Type int32 }
+type RequestHeader struct {
+	Xid  int32
+	Type zk.OpCode
+}
 
 // Encode writes the record in jute order.
-func (r *RequestHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Int(r.Type) }
+func (r *RequestHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Int(int32(r.Type)) }
 
 // Decode reads the record in jute order.
-func (r *RequestHeader) Decode(d *Decoder) { r.Xid = d.Int(); r.Type = d.Int() }
+func (r *RequestHeader) Decode(d *Decoder) { r.Xid = d.Int(); r.Type = zk.OpCode(d.Int()) }
 
 // ReplyHeader starts every reply and notification.
 type ReplyHeader struct {
 	Xid  int32
 	Zxid int64
-	Err  int32
+	Err  zk.Code
 }
 
 // Encode writes the record in jute order.
-func (r *ReplyHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Long(r.Zxid); e.Int(r.Err) }
+func (r *ReplyHeader) Encode(e *Encoder) { e.Int(r.Xid); e.Long(r.Zxid); e.Int(int32(r.Err)) }
 
 // Decode reads the record in jute order.
-func (r *ReplyHeader) Decode(d *Decoder) { r.Xid = d.Int(); r.Zxid = d.Long(); r.Err = d.Int() }
-
-// Stat is a znode's stat.
-type Stat struct {
-	Czxid, Mzxid, Ctime, Mtime  int64
-	Version, Cversion, Aversion int32
-	EphemeralOwner              int64
-	DataLength, NumChildren     int32
-	Pzxid                       int64
+func (r *ReplyHeader) Decode(d *Decoder) {
+	r.Xid = d.Int()
+	r.Zxid = d.Long()
+	r.Err = zk.Code(d.Int())
 }
 
 // StatSize is the encoded size of a Stat.
 const StatSize = 8*4 + 4*3 + 8 + 4*2 + 8
 
-// Encode writes the record in jute order.
-func (r *Stat) Encode(e *Encoder) {
-	e.Long(r.Czxid)
-	e.Long(r.Mzxid)
-	e.Long(r.Ctime)
-	e.Long(r.Mtime)
-	e.Int(r.Version)
-	e.Int(r.Cversion)
-	e.Int(r.Aversion)
-	e.Long(r.EphemeralOwner)
-	e.Int(r.DataLength)
-	e.Int(r.NumChildren)
-	e.Long(r.Pzxid)
-}
-
-// Decode reads the record in jute order.
-func (r *Stat) Decode(d *Decoder) {
-	r.Czxid = d.Long()
-	r.Mzxid = d.Long()
-	r.Ctime = d.Long()
-	r.Mtime = d.Long()
-	r.Version = d.Int()
-	r.Cversion = d.Int()
-	r.Aversion = d.Int()
-	r.EphemeralOwner = d.Long()
-	r.DataLength = d.Int()
-	r.NumChildren = d.Int()
-	r.Pzxid = d.Long()
-}
-
-// ID is an authentication identity.
-type ID struct{ Scheme, ID string }
-
-// Encode writes the record in jute order.
-func (r *ID) Encode(e *Encoder) { e.String(r.Scheme); e.String(r.ID) }
-
-// Decode reads the record in jute order.
-func (r *ID) Decode(d *Decoder) { r.Scheme = d.String(); r.ID = d.String() }
-
-// ACL is one access control entry.
-type ACL struct {
-	Perms int32
-	ID    ID
-}
-
-// Encode writes the record in jute order.
-func (r *ACL) Encode(e *Encoder) { e.Int(r.Perms); r.ID.Encode(e) }
-
-// Decode reads the record in jute order.
-func (r *ACL) Decode(d *Decoder) { r.Perms = d.Int(); r.ID.Decode(d) }
-
-func encodeACLs(e *Encoder, v []ACL) {
-	if v == nil {
-		e.Int(-1)
-		return
-	}
-	e.Int(int32(len(v)))
-	for i := range v {
-		v[i].Encode(e)
-	}
-}
-
-func decodeACLs(d *Decoder) []ACL {
-	n, null := d.VectorLen(12)
-	if null || d.Err() != nil {
-		return nil
-	}
-	v := make([]ACL, n)
-	for i := range v {
-		v[i].Decode(d)
-	}
-	return v
-}
-
 // CreateRequest is create, create2 and createContainer's request.
 type CreateRequest struct {
 	Path  string
 	Data  []byte
-	ACL   []ACL
-	Flags int32
+	ACL   []zk.ACL
+	Flags zk.CreateMode
 }
 
 // Encode writes the record in jute order.
 func (r *CreateRequest) Encode(e *Encoder) {
 	e.String(r.Path)
 	e.Buffer(r.Data)
-	encodeACLs(e, r.ACL)
-	e.Int(r.Flags)
+	e.ACLs(r.ACL)
+	e.Int(int32(r.Flags))
 }
 
 // Decode reads the record in jute order.
 func (r *CreateRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.Data = d.Buffer()
-	r.ACL = decodeACLs(d)
-	r.Flags = d.Int()
+	r.ACL = d.ACLs()
+	r.Flags = zk.CreateMode(d.Int())
 }
 
 // CreateTTLRequest is createTTL's request.
 type CreateTTLRequest struct {
 	Path  string
 	Data  []byte
-	ACL   []ACL
-	Flags int32
+	ACL   []zk.ACL
+	Flags zk.CreateMode
 	TTL   int64
 }
 
@@ -219,8 +145,8 @@ type CreateTTLRequest struct {
 func (r *CreateTTLRequest) Encode(e *Encoder) {
 	e.String(r.Path)
 	e.Buffer(r.Data)
-	encodeACLs(e, r.ACL)
-	e.Int(r.Flags)
+	e.ACLs(r.ACL)
+	e.Int(int32(r.Flags))
 	e.Long(r.TTL)
 }
 
@@ -228,8 +154,8 @@ func (r *CreateTTLRequest) Encode(e *Encoder) {
 func (r *CreateTTLRequest) Decode(d *Decoder) {
 	r.Path = d.String()
 	r.Data = d.Buffer()
-	r.ACL = decodeACLs(d)
-	r.Flags = d.Int()
+	r.ACL = d.ACLs()
+	r.Flags = zk.CreateMode(d.Int())
 	r.TTL = d.Long()
 }
 
@@ -251,14 +177,14 @@ type SyncResponse = PathResponse
 // Create2Response is create2's (and createContainer's, createTTL's) reply.
 type Create2Response struct {
 	Path string
-	Stat Stat
+	Stat zk.Stat
 }
 
 // Encode writes the record in jute order.
-func (r *Create2Response) Encode(e *Encoder) { e.String(r.Path); r.Stat.Encode(e) }
+func (r *Create2Response) Encode(e *Encoder) { e.String(r.Path); e.Stat(&r.Stat) }
 
 // Decode reads the record in jute order.
-func (r *Create2Response) Decode(d *Decoder) { r.Path = d.String(); r.Stat.Decode(d) }
+func (r *Create2Response) Decode(d *Decoder) { r.Path = d.String(); r.Stat = d.Stat() }
 
 // PathVersion is DeleteRequest and CheckVersionRequest.
 type PathVersion struct {
@@ -320,13 +246,13 @@ type GetAllChildrenNumberRequest = PathOnly
 type GetEphemeralsRequest = PathOnly
 
 // StatResponse is ExistsResponse, SetDataResponse and SetACLResponse.
-type StatResponse struct{ Stat Stat }
+type StatResponse struct{ Stat zk.Stat }
 
 // Encode writes the record in jute order.
-func (r *StatResponse) Encode(e *Encoder) { r.Stat.Encode(e) }
+func (r *StatResponse) Encode(e *Encoder) { e.Stat(&r.Stat) }
 
 // Decode reads the record in jute order.
-func (r *StatResponse) Decode(d *Decoder) { r.Stat.Decode(d) }
+func (r *StatResponse) Decode(d *Decoder) { r.Stat = d.Stat() }
 
 // ExistsResponse has the layout of StatResponse.
 type ExistsResponse = StatResponse
@@ -340,14 +266,14 @@ type SetACLResponse = StatResponse
 // GetDataResponse is getData's reply.
 type GetDataResponse struct {
 	Data []byte
-	Stat Stat
+	Stat zk.Stat
 }
 
 // Encode writes the record in jute order.
-func (r *GetDataResponse) Encode(e *Encoder) { e.Buffer(r.Data); r.Stat.Encode(e) }
+func (r *GetDataResponse) Encode(e *Encoder) { e.Buffer(r.Data); e.Stat(&r.Stat) }
 
 // Decode reads the record in jute order.
-func (r *GetDataResponse) Decode(d *Decoder) { r.Data = d.Buffer(); r.Stat.Decode(d) }
+func (r *GetDataResponse) Decode(d *Decoder) { r.Data = d.Buffer(); r.Stat = d.Stat() }
 
 // SetDataRequest is setData's request.
 type SetDataRequest struct {
@@ -368,30 +294,30 @@ func (r *SetDataRequest) Decode(d *Decoder) {
 
 // GetACLResponse is getACL's reply.
 type GetACLResponse struct {
-	ACL  []ACL
-	Stat Stat
+	ACL  []zk.ACL
+	Stat zk.Stat
 }
 
 // Encode writes the record in jute order.
-func (r *GetACLResponse) Encode(e *Encoder) { encodeACLs(e, r.ACL); r.Stat.Encode(e) }
+func (r *GetACLResponse) Encode(e *Encoder) { e.ACLs(r.ACL); e.Stat(&r.Stat) }
 
 // Decode reads the record in jute order.
-func (r *GetACLResponse) Decode(d *Decoder) { r.ACL = decodeACLs(d); r.Stat.Decode(d) }
+func (r *GetACLResponse) Decode(d *Decoder) { r.ACL = d.ACLs(); r.Stat = d.Stat() }
 
 // SetACLRequest is setACL's request.
 type SetACLRequest struct {
 	Path    string
-	ACL     []ACL
+	ACL     []zk.ACL
 	Version int32
 }
 
 // Encode writes the record in jute order.
-func (r *SetACLRequest) Encode(e *Encoder) { e.String(r.Path); encodeACLs(e, r.ACL); e.Int(r.Version) }
+func (r *SetACLRequest) Encode(e *Encoder) { e.String(r.Path); e.ACLs(r.ACL); e.Int(r.Version) }
 
 // Decode reads the record in jute order.
 func (r *SetACLRequest) Decode(d *Decoder) {
 	r.Path = d.String()
-	r.ACL = decodeACLs(d)
+	r.ACL = d.ACLs()
 	r.Version = d.Int()
 }
 
@@ -407,14 +333,14 @@ func (r *GetChildrenResponse) Decode(d *Decoder) { r.Children = d.Strings() }
 // GetChildren2Response is getChildren2's reply.
 type GetChildren2Response struct {
 	Children []string
-	Stat     Stat
+	Stat     zk.Stat
 }
 
 // Encode writes the record in jute order.
-func (r *GetChildren2Response) Encode(e *Encoder) { e.Strings(r.Children); r.Stat.Encode(e) }
+func (r *GetChildren2Response) Encode(e *Encoder) { e.Strings(r.Children); e.Stat(&r.Stat) }
 
 // Decode reads the record in jute order.
-func (r *GetChildren2Response) Decode(d *Decoder) { r.Children = d.Strings(); r.Stat.Decode(d) }
+func (r *GetChildren2Response) Decode(d *Decoder) { r.Children = d.Strings(); r.Stat = d.Stat() }
 
 // GetEphemeralsResponse is getEphemerals' reply.
 type GetEphemeralsResponse = GetChildrenResponse
@@ -431,50 +357,53 @@ func (r *GetAllChildrenNumberResponse) Decode(d *Decoder) { r.TotalNumber = d.In
 // MultiHeader precedes every op of a multi request and response; a header
 // with Done ends the list.
 type MultiHeader struct {
-	Type int32
+	Type zk.OpCode
 	Done bool
-	Err  int32
+	Err  zk.Code
 }
 
 // Encode writes the record in jute order.
-func (r *MultiHeader) Encode(e *Encoder) { e.Int(r.Type); e.Bool(r.Done); e.Int(r.Err) }
+func (r *MultiHeader) Encode(e *Encoder) { e.Int(int32(r.Type)); e.Bool(r.Done); e.Int(int32(r.Err)) }
 
 // Decode reads the record in jute order.
-func (r *MultiHeader) Decode(d *Decoder) { r.Type = d.Int(); r.Done = d.Bool(); r.Err = d.Int() }
+func (r *MultiHeader) Decode(d *Decoder) {
+	r.Type = zk.OpCode(d.Int())
+	r.Done = d.Bool()
+	r.Err = zk.Code(d.Int())
+}
 
 // ErrorResult is a failed op's result in a multi response.
-type ErrorResult struct{ Err int32 }
+type ErrorResult struct{ Err zk.Code }
 
 // Encode writes the record in jute order.
-func (r *ErrorResult) Encode(e *Encoder) { e.Int(r.Err) }
+func (r *ErrorResult) Encode(e *Encoder) { e.Int(int32(r.Err)) }
 
 // Decode reads the record in jute order.
-func (r *ErrorResult) Decode(d *Decoder) { r.Err = d.Int() }
+func (r *ErrorResult) Decode(d *Decoder) { r.Err = zk.Code(d.Int()) }
 
-// AddWatchRequest is addWatch's request (mode 0 persistent, 1 recursive).
+// AddWatchRequest is addWatch's request.
 type AddWatchRequest struct {
 	Path string
-	Mode int32
+	Mode zk.AddWatchMode
 }
 
 // Encode writes the record in jute order.
-func (r *AddWatchRequest) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Mode) }
+func (r *AddWatchRequest) Encode(e *Encoder) { e.String(r.Path); e.Int(int32(r.Mode)) }
 
 // Decode reads the record in jute order.
-func (r *AddWatchRequest) Decode(d *Decoder) { r.Path = d.String(); r.Mode = d.Int() }
+func (r *AddWatchRequest) Decode(d *Decoder) { r.Path = d.String(); r.Mode = zk.AddWatchMode(d.Int()) }
 
-// PathType is RemoveWatchesRequest and CheckWatchesRequest (Type is the
-// WatcherType: 1 children, 2 data, 3 any).
+// PathType is RemoveWatchesRequest and CheckWatchesRequest.
 type PathType struct {
 	Path string
-	Type int32
+	Type zk.WatcherType
 }
 
 // Encode writes the record in jute order.
-func (r *PathType) Encode(e *Encoder) { e.String(r.Path); e.Int(r.Type) }
+func (r *PathType) Encode(e *Encoder) { e.String(r.Path); e.Int(int32(r.Type)) }
 
 // Decode reads the record in jute order.
-func (r *PathType) Decode(d *Decoder) { r.Path = d.String(); r.Type = d.Int() }
+func (r *PathType) Decode(d *Decoder) { r.Path = d.String(); r.Type = zk.WatcherType(d.Int()) }
 
 // RemoveWatchesRequest has the layout of PathType.
 type RemoveWatchesRequest = PathType
@@ -518,15 +447,24 @@ func (r *SetWatches) Decode(d *Decoder) {
 
 // WatcherEvent is a notification's body (reply xid -1).
 type WatcherEvent struct {
-	Type, State int32
-	Path        string
+	Type  zk.EventType
+	State zk.KeeperState
+	Path  string
 }
 
 // Encode writes the record in jute order.
-func (r *WatcherEvent) Encode(e *Encoder) { e.Int(r.Type); e.Int(r.State); e.String(r.Path) }
+func (r *WatcherEvent) Encode(e *Encoder) {
+	e.Int(int32(r.Type))
+	e.Int(int32(r.State))
+	e.String(r.Path)
+}
 
 // Decode reads the record in jute order.
-func (r *WatcherEvent) Decode(d *Decoder) { r.Type = d.Int(); r.State = d.Int(); r.Path = d.String() }
+func (r *WatcherEvent) Decode(d *Decoder) {
+	r.Type = zk.EventType(d.Int())
+	r.State = zk.KeeperState(d.Int())
+	r.Path = d.String()
+}
 
 // AuthPacket is addAuth's request (xid -4, opcode 100).
 type AuthPacket struct {

@@ -13,11 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// Errors of the client. Server errors are *znode.Error with the
+// Errors of the client. Server errors are *zk.Error with the
 // request's path (as the server was asked, without the chroot).
 var (
 	ErrBadReply      = errors.New("zkclient: malformed reply")
@@ -106,7 +107,7 @@ type pending struct {
 	xid      int32
 	path     string // for the error, as the caller named it
 	resp     jute.Record
-	register func(code znode.Code) // run by the reader before done
+	register func(code zk.Code) // run by the reader before done
 	done     chan error
 }
 
@@ -163,7 +164,7 @@ func Connect(ctx context.Context, connect string, opts ...Option) (*Conn, error)
 				go c.serve(nc)
 				return c, nil
 			}
-			if errors.Is(err, znode.ErrSessionExpired) {
+			if errors.Is(err, zk.ErrSessionExpired) {
 				return nil, err
 			}
 			last = err
@@ -255,21 +256,21 @@ func (c *Conn) attach(ctx context.Context) (net.Conn, error) {
 	if resp.TimeOut <= 0 {
 		nc.Close()
 		c.expireLocked()
-		return nil, &znode.Error{Code: znode.SessionExpired}
+		return nil, &zk.Error{Code: zk.SessionExpired}
 	}
 	c.sessionID, c.passwd = resp.SessionID, resp.Passwd
 	c.timeout = time.Duration(resp.TimeOut) * time.Millisecond
 	// Before any waiting request: the watches, then the identities, as
 	// ZooKeeper's ClientCnxn.primeConnection sends them.
 	if sw, ok := c.w.setWatches(c.lastZxid, c.serverPath); ok {
-		op := jute.OpSetWatches
+		op := zk.OpSetWatches
 		if sw.Two {
-			op = jute.OpSetWatches2
+			op = zk.OpSetWatches2
 		}
 		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidSetWatches, Type: op}, sw))
 	}
 	for i := 0; i < len(c.auths) && err == nil; i++ {
-		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &c.auths[i]))
+		err = writeFrame(nc, jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidAuth, Type: zk.OpAuth}, &c.auths[i]))
 		c.authWait = append(c.authWait, nil)
 	}
 	if err != nil {
@@ -344,7 +345,7 @@ func (c *Conn) pinger(nc net.Conn, stop chan struct{}) {
 	c.mu.Unlock()
 	t := time.NewTicker(every)
 	defer t.Stop()
-	ping := jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}, nil)
+	ping := jute.EncodeRequest(nil, jute.RequestHeader{Xid: jute.XidPing, Type: zk.OpPing}, nil)
 	for {
 		select {
 		case <-stop:
@@ -391,7 +392,7 @@ func (c *Conn) read(nc net.Conn) error {
 			if err := jute.Decode(body, &ev); err != nil {
 				return fmt.Errorf("%w: notification: %v", ErrBadReply, err)
 			}
-			c.w.fire(Event{Type: EventType(ev.Type), State: State(ev.State), Path: c.clientPath(ev.Path)})
+			c.w.fire(Event{Type: ev.Type, State: ev.State, Path: c.clientPath(ev.Path)})
 		case jute.XidAuth:
 			c.mu.Lock()
 			if len(c.authWait) == 0 {
@@ -425,8 +426,8 @@ func (c *Conn) reply(h jute.ReplyHeader, body []byte) error {
 		c.lastZxid = h.Zxid
 	}
 	c.mu.Unlock()
-	code := znode.Code(h.Err)
-	if code == znode.Ok && p.resp != nil {
+	code := h.Err
+	if code == zk.Ok && p.resp != nil {
 		if err := jute.Decode(body, p.resp); err != nil {
 			err = fmt.Errorf("%w: xid %d: %v", ErrBadReply, h.Xid, err)
 			p.done <- err
@@ -440,11 +441,11 @@ func (c *Conn) reply(h jute.ReplyHeader, body []byte) error {
 	return nil
 }
 
-func codeErr(code int32, path string) error {
-	if code == 0 {
+func codeErr(code zk.Code, path string) error {
+	if code == zk.Ok {
 		return nil
 	}
-	return &znode.Error{Code: znode.Code(code), Path: path}
+	return &zk.Error{Code: code, Path: path}
 }
 
 // lose drops nc: requests in flight fail with ConnectionLoss (a malformed
@@ -458,7 +459,7 @@ func (c *Conn) lose(nc net.Conn) {
 	}
 	c.nc = nil
 	c.up = make(chan struct{})
-	c.failLocked(&znode.Error{Code: znode.ConnectionLoss})
+	c.failLocked(&zk.Error{Code: zk.ConnectionLoss})
 }
 
 func (c *Conn) failLocked(err error) {
@@ -476,8 +477,8 @@ func (c *Conn) failLocked(err error) {
 
 func (c *Conn) expireLocked() {
 	c.expired = true
-	c.failLocked(&znode.Error{Code: znode.SessionExpired})
-	c.w.endAll(Event{Type: EventNone, State: StateExpired})
+	c.failLocked(&zk.Error{Code: zk.SessionExpired})
+	c.w.endAll(Event{Type: zk.EventNone, State: zk.StateExpired})
 }
 
 // Close ends the session (closeSession) and the connection.
@@ -488,7 +489,7 @@ func (c *Conn) Close() error {
 	c.mu.Unlock()
 	if connected {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = c.do(ctx, jute.OpCloseSession, "", jute.Empty{}, nil, nil)
+		_ = c.do(ctx, zk.OpCloseSession, "", jute.Empty{}, nil, nil)
 		cancel()
 	}
 	c.mu.Lock()
@@ -503,7 +504,7 @@ func (c *Conn) Close() error {
 		c.nc = nil
 	}
 	c.failLocked(ErrClosed)
-	c.w.endAll(Event{Type: EventNone, State: StateClosed})
+	c.w.endAll(Event{Type: zk.EventNone, State: zk.StateClosed})
 	return nil
 }
 
@@ -520,7 +521,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 			return ErrClosed
 		case c.expired:
 			c.mu.Unlock()
-			return &znode.Error{Code: znode.SessionExpired, Path: path}
+			return &zk.Error{Code: zk.SessionExpired, Path: path}
 		}
 		if c.nc == nil {
 			up := c.up
@@ -538,7 +539,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 		if err := c.writeLocked(nc, frame()); err != nil {
 			c.mu.Unlock()
 			nc.Close()
-			return &znode.Error{Code: znode.ConnectionLoss, Path: path}
+			return &zk.Error{Code: zk.ConnectionLoss, Path: path}
 		}
 		queued()
 		c.mu.Unlock()
@@ -547,7 +548,7 @@ func (c *Conn) sendLocked(ctx context.Context, path string, frame func() []byte,
 }
 
 // do sends one request and waits for its reply, decoded into resp.
-func (c *Conn) do(ctx context.Context, op int32, path string, req, resp jute.Record, register func(znode.Code)) error {
+func (c *Conn) do(ctx context.Context, op zk.OpCode, path string, req, resp jute.Record, register func(zk.Code)) error {
 	p := &pending{path: path, resp: resp, register: register, done: make(chan error, 1)}
 	// Encoded once, before a xid is taken: a request the server would
 	// drop the connection for fails here at once, instead of as a

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // fakeServer is a scripted ZooKeeper server: the test accepts each
@@ -84,9 +84,9 @@ func (fc *fakeConn) next() (jute.RequestHeader, jute.Record) {
 	}
 }
 
-func (fc *fakeConn) reply(xid int32, zxid int64, code znode.Code, r jute.Record) {
+func (fc *fakeConn) reply(xid int32, zxid int64, code zk.Code, r jute.Record) {
 	fc.t.Helper()
-	b := jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: int32(code)})
+	b := jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: zxid, Err: code})
 	if r != nil {
 		b = jute.Encode(b, r)
 	}
@@ -164,7 +164,7 @@ func TestHandshakeExpired(t *testing.T) {
 		fc.welcome(0, 0)
 	}()
 	_, err := Connect(ctx(t), f.addr(), WithoutShuffle())
-	if !errors.Is(err, znode.ErrSessionExpired) {
+	if !errors.Is(err, zk.ErrSessionExpired) {
 		t.Fatalf("got %v, want SessionExpired", err)
 	}
 }
@@ -184,7 +184,7 @@ func get(t *testing.T, c *Conn, fc *fakeConn, path, want string) (int32, chan ge
 		ch <- getResult{d, err}
 	}()
 	h, r := fc.next()
-	if h.Type != jute.OpGetData || r.(*jute.GetDataRequest).Path != want {
+	if h.Type != zk.OpGetData || r.(*jute.GetDataRequest).Path != want {
 		t.Fatalf("request for %s: %+v %+v", path, h, r)
 	}
 	return h.Xid, ch
@@ -205,13 +205,13 @@ func TestRepliesInOrder(t *testing.T) {
 	if x1 >= x2 || x2 >= x3 {
 		t.Fatalf("xids %d %d %d not increasing", x1, x2, x3)
 	}
-	fc.reply(x1, 0x11, znode.Ok, &jute.GetDataResponse{Data: []byte("a")})
-	fc.reply(x2, 0x12, znode.NoNode, nil)
-	fc.reply(x3, 0x13, znode.Ok, &jute.GetDataResponse{Data: nil})
+	fc.reply(x1, 0x11, zk.Ok, &jute.GetDataResponse{Data: []byte("a")})
+	fc.reply(x2, 0x12, zk.NoNode, nil)
+	fc.reply(x3, 0x13, zk.Ok, &jute.GetDataResponse{Data: nil})
 	if g := <-r1; string(g.data) != "a" || g.err != nil {
 		t.Fatalf("first: %q %v", g.data, g.err)
 	}
-	if g := <-r2; znode.CodeOf(g.err) != znode.NoNode || g.err.(*znode.Error).Path != "/y" {
+	if g := <-r2; zk.CodeOf(g.err) != zk.NoNode || g.err.(*zk.Error).Path != "/y" {
 		t.Fatalf("second: %v", g.err)
 	}
 	if g := <-r3; g.data != nil || g.err != nil {
@@ -236,9 +236,9 @@ func TestOutOfOrderReply(t *testing.T) {
 	c := <-cc
 	x1, r1 := get(t, c, fc, "/a", "/a")
 	_, r2 := get(t, c, fc, "/b", "/b")
-	fc.reply(x1+7, 1, znode.Ok, &jute.GetDataResponse{})
+	fc.reply(x1+7, 1, zk.Ok, &jute.GetDataResponse{})
 	g1, g2 := <-r1, <-r2
-	if znode.CodeOf(g1.err) != znode.ConnectionLoss || znode.CodeOf(g2.err) != znode.ConnectionLoss {
+	if zk.CodeOf(g1.err) != zk.ConnectionLoss || zk.CodeOf(g2.err) != zk.ConnectionLoss {
 		t.Fatalf("got %v, %v; want ConnectionLoss for both (the reply matched neither)", g1.err, g2.err)
 	}
 	again := f.accept()
@@ -259,7 +259,7 @@ func TestMalformedReplies(t *testing.T) {
 		raw   []byte
 		want  error
 	}{
-		{"short header", func(int32) []byte { return []byte{0, 0, 0} }, nil, znode.ErrConnectionLoss},
+		{"short header", func(int32) []byte { return []byte{0, 0, 0} }, nil, zk.ErrConnectionLoss},
 		{"truncated body", func(xid int32) []byte {
 			b := jute.Encode(nil, &jute.ReplyHeader{Xid: xid})
 			return append(b, 0, 0, 0, 9, 'x') // a 9-byte buffer with 1 byte
@@ -275,12 +275,12 @@ func TestMalformedReplies(t *testing.T) {
 		}, nil, ErrBadReply},
 		{"bad notification", func(int32) []byte {
 			return append(jute.Encode(nil, &jute.ReplyHeader{Xid: jute.XidNotification}), 1)
-		}, nil, znode.ErrConnectionLoss},
+		}, nil, zk.ErrConnectionLoss},
 		{"unexpected auth reply", func(int32) []byte {
 			return jute.Encode(nil, &jute.ReplyHeader{Xid: jute.XidAuth})
-		}, nil, znode.ErrConnectionLoss},
-		{"huge frame", nil, huge, znode.ErrConnectionLoss},
-		{"negative frame", nil, negative, znode.ErrConnectionLoss},
+		}, nil, zk.ErrConnectionLoss},
+		{"huge frame", nil, huge, zk.ErrConnectionLoss},
+		{"negative frame", nil, negative, zk.ErrConnectionLoss},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,7 +319,7 @@ func TestReconnectSetWatches(t *testing.T) {
 		ch  <-chan Event
 		err error
 	}
-	serve := func(op int32, code znode.Code, zxid int64, resp jute.Record) {
+	serve := func(op zk.OpCode, code zk.Code, zxid int64, resp jute.Record) {
 		t.Helper()
 		h, _ := fc.next()
 		if h.Type != op {
@@ -327,7 +327,7 @@ func TestReconnectSetWatches(t *testing.T) {
 		}
 		fc.reply(h.Xid, zxid, code, resp)
 	}
-	do := func(f func() (<-chan Event, error), op int32, code znode.Code, resp jute.Record) <-chan Event {
+	do := func(f func() (<-chan Event, error), op zk.OpCode, code zk.Code, resp jute.Record) <-chan Event {
 		t.Helper()
 		res := make(chan watchResult, 1)
 		go func() { ch, err := f(); res <- watchResult{ch, err} }()
@@ -339,19 +339,19 @@ func TestReconnectSetWatches(t *testing.T) {
 		return r.ch
 	}
 	dataW := do(func() (<-chan Event, error) { _, _, ch, err := c.Get(ctx(t), "/d", true); return ch, err },
-		jute.OpGetData, znode.Ok, &jute.GetDataResponse{})
+		zk.OpGetData, zk.Ok, &jute.GetDataResponse{})
 	existW := do(func() (<-chan Event, error) { _, _, ch, err := c.Exists(ctx(t), "/e", true); return ch, err },
-		jute.OpExists, znode.NoNode, nil)
+		zk.OpExists, zk.NoNode, nil)
 	childW := do(func() (<-chan Event, error) { _, _, ch, err := c.Children(ctx(t), "/", true); return ch, err },
-		jute.OpGetChildren2, znode.Ok, &jute.GetChildren2Response{})
-	recW := do(func() (<-chan Event, error) { return c.AddWatch(ctx(t), "/t", true) }, jute.OpAddWatch, znode.Ok, nil)
+		zk.OpGetChildren2, zk.Ok, &jute.GetChildren2Response{})
+	recW := do(func() (<-chan Event, error) { return c.AddWatch(ctx(t), "/t", true) }, zk.OpAddWatch, zk.Ok, nil)
 	authDone := make(chan error, 1)
 	go func() { authDone <- c.AddAuth(ctx(t), "digest", []byte("u:p")) }()
 	h, r := fc.next()
 	if h.Xid != jute.XidAuth || r.(*jute.AuthPacket).Scheme != "digest" {
 		t.Fatalf("auth %+v %+v", h, r)
 	}
-	fc.reply(jute.XidAuth, 0, znode.Ok, nil)
+	fc.reply(jute.XidAuth, 0, zk.Ok, nil)
 	if err := <-authDone; err != nil {
 		t.Fatal(err)
 	}
@@ -364,35 +364,35 @@ func TestReconnectSetWatches(t *testing.T) {
 	fc.welcome(0x42, 9000)
 	h, r = fc.next()
 	sw, _ := r.(*jute.SetWatches)
-	if h.Xid != jute.XidSetWatches || h.Type != jute.OpSetWatches2 || sw == nil || sw.RelativeZxid != 0x20 ||
+	if h.Xid != jute.XidSetWatches || h.Type != zk.OpSetWatches2 || sw == nil || sw.RelativeZxid != 0x20 ||
 		!slices.Equal(sw.DataWatches, []string{"/r/d"}) || !slices.Equal(sw.ExistWatches, []string{"/r/e"}) ||
 		!slices.Equal(sw.ChildWatches, []string{"/r"}) || !slices.Equal(sw.PersistentRecursiveWatches, []string{"/r/t"}) ||
 		len(sw.PersistentWatches) != 0 {
 		t.Fatalf("setWatches %+v %+v", h, r)
 	}
-	fc.reply(jute.XidSetWatches, 0, znode.Ok, nil)
+	fc.reply(jute.XidSetWatches, 0, zk.Ok, nil)
 	h, r = fc.next()
 	if h.Xid != jute.XidAuth || string(r.(*jute.AuthPacket).Auth) != "u:p" {
 		t.Fatalf("auth not re-sent: %+v %+v", h, r)
 	}
-	fc.reply(jute.XidAuth, 0, znode.Ok, nil)
+	fc.reply(jute.XidAuth, 0, zk.Ok, nil)
 
-	notify := func(typ EventType, path string) {
-		fc.reply(jute.XidNotification, -1, znode.Ok, &jute.WatcherEvent{Type: int32(typ), State: int32(StateSyncConnected), Path: path})
+	notify := func(typ zk.EventType, path string) {
+		fc.reply(jute.XidNotification, -1, zk.Ok, &jute.WatcherEvent{Type: zk.EventType(typ), State: zk.StateSyncConnected, Path: path})
 	}
-	notify(EventNodeDataChanged, "/r/d")
-	notify(EventNodeCreated, "/r/e")
-	notify(EventNodeChildrenChanged, "/r")
-	notify(EventNodeCreated, "/r/t/u")
-	notify(EventNodeDeleted, "/r/t")
+	notify(zk.EventNodeDataChanged, "/r/d")
+	notify(zk.EventNodeCreated, "/r/e")
+	notify(zk.EventNodeChildrenChanged, "/r")
+	notify(zk.EventNodeCreated, "/r/t/u")
+	notify(zk.EventNodeDeleted, "/r/t")
 	for _, w := range []struct {
 		ch   <-chan Event
 		want []Event
 	}{
-		{dataW, []Event{{EventNodeDataChanged, StateSyncConnected, "/d"}}},
-		{existW, []Event{{EventNodeCreated, StateSyncConnected, "/e"}}},
-		{childW, []Event{{EventNodeChildrenChanged, StateSyncConnected, "/"}}},
-		{recW, []Event{{EventNodeCreated, StateSyncConnected, "/t/u"}, {EventNodeDeleted, StateSyncConnected, "/t"}}},
+		{dataW, []Event{{zk.EventNodeDataChanged, zk.StateSyncConnected, "/d"}}},
+		{existW, []Event{{zk.EventNodeCreated, zk.StateSyncConnected, "/e"}}},
+		{childW, []Event{{zk.EventNodeChildrenChanged, zk.StateSyncConnected, "/"}}},
+		{recW, []Event{{zk.EventNodeCreated, zk.StateSyncConnected, "/t/u"}, {zk.EventNodeDeleted, zk.StateSyncConnected, "/t"}}},
 	} {
 		for _, want := range w.want {
 			select {
@@ -421,10 +421,10 @@ func TestPings(t *testing.T) {
 	start := time.Now()
 	for i := 0; i < 2; i++ {
 		h, _, err := jute.DecodeRequest(fc.frame())
-		if err != nil || h.Xid != jute.XidPing || h.Type != jute.OpPing {
+		if err != nil || h.Xid != jute.XidPing || h.Type != zk.OpPing {
 			t.Fatalf("got %+v %v, want a ping", h, err)
 		}
-		fc.reply(jute.XidPing, 0, znode.Ok, nil)
+		fc.reply(jute.XidPing, 0, zk.Ok, nil)
 	}
 	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
 		t.Fatalf("two pings in %s, want about 400ms", d)
@@ -475,7 +475,7 @@ func TestRequestTooLarge(t *testing.T) {
 	if x != 1 {
 		t.Fatalf("xid %d after the refused request, want 1", x)
 	}
-	fc.reply(x, 1, znode.Ok, &jute.GetDataResponse{Data: []byte("s")})
+	fc.reply(x, 1, zk.Ok, &jute.GetDataResponse{Data: []byte("s")})
 	if g := <-r; g.err != nil || string(g.data) != "s" {
 		t.Fatalf("get after the refused request: %q %v", g.data, g.err)
 	}

@@ -7,21 +7,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
-	"github.com/paddock-zk/paddock/znode"
 )
 
 // FuzzReply feeds one reply frame to the reader while a request of each
 // kind of response waits: whatever the bytes, the reader returns (an
 // error or the next read's EOF) and never panics.
 func FuzzReply(f *testing.F) {
-	hdr := func(xid int32, code znode.Code) []byte {
-		return jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: 1, Err: int32(code)})
+	hdr := func(xid int32, code zk.Code) []byte {
+		return jute.Encode(nil, &jute.ReplyHeader{Xid: xid, Zxid: 1, Err: code})
 	}
 	f.Add(append(hdr(1, 0), jute.Encode(nil, &jute.GetChildren2Response{Children: []string{"a"}})...))
-	f.Add(hdr(1, znode.NoNode))
+	f.Add(hdr(1, zk.NoNode))
 	f.Add(append(hdr(-1, 0), jute.Encode(nil, &jute.WatcherEvent{Type: 1, State: 3, Path: "/a"})...))
-	f.Add(hdr(-4, znode.AuthFailed))
+	f.Add(hdr(-4, zk.AuthFailed))
 	f.Add(append(hdr(1, 0), 0xff, 0xff, 0xff, 0xff))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, frame []byte) {

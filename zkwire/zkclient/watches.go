@@ -5,56 +5,18 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/paddock-zk/paddock/watcher"
+	"github.com/paddock-zk/paddock/zk"
 
 	"github.com/paddock-zk/paddock/zkwire/jute"
-)
-
-// EventType is Watcher.Event.EventType's number: the watcher package's
-// type, with its ZooKeeper names.
-type EventType = watcher.EventType
-
-// Event types.
-const (
-	EventNone                   = watcher.None
-	EventNodeCreated            = watcher.NodeCreated
-	EventNodeDeleted            = watcher.NodeDeleted
-	EventNodeDataChanged        = watcher.NodeDataChanged
-	EventNodeChildrenChanged    = watcher.NodeChildrenChanged
-	EventDataWatchRemoved       = watcher.DataWatchRemoved
-	EventChildWatchRemoved      = watcher.ChildWatchRemoved
-	EventPersistentWatchRemoved = watcher.PersistentWatchRemoved
-)
-
-// State is Watcher.Event.KeeperState's number.
-type State int32
-
-// Session states an event can carry.
-const (
-	StateDisconnected  State = 0
-	StateSyncConnected State = 3
-	StateAuthFailed    State = 4
-	StateClosed        State = 7
-	StateExpired       State = -112
 )
 
 // Event is one watch event (ZooKeeper's WatchedEvent), its path without
 // the chroot.
 type Event struct {
-	Type  EventType
-	State State
+	Type  zk.EventType
+	State zk.KeeperState
 	Path  string
 }
-
-// WatcherType selects watches for RemoveWatches (Watcher.WatcherType).
-type WatcherType int32
-
-// Watcher types.
-const (
-	WatchChildren WatcherType = 1
-	WatchData     WatcherType = 2
-	WatchAny      WatcherType = 3
-)
 
 // sink delivers events to a channel in order without ever blocking the
 // sender: a goroutine, alive only while events are queued, feeds it. The
@@ -153,11 +115,11 @@ func (w *watches) fire(e Event) {
 	defer w.mu.Unlock()
 	var once []int
 	switch e.Type {
-	case EventNodeCreated, EventNodeDataChanged:
+	case zk.EventNodeCreated, zk.EventNodeDataChanged:
 		once = []int{kData, kExist}
-	case EventNodeDeleted:
+	case zk.EventNodeDeleted:
 		once = []int{kData, kExist, kChild}
-	case EventNodeChildrenChanged:
+	case zk.EventNodeChildrenChanged:
 		once = []int{kChild}
 	default:
 		return
@@ -171,7 +133,7 @@ func (w *watches) fire(e Event) {
 	for _, s := range w.m[kPersist][e.Path] {
 		s.push(e, false)
 	}
-	if e.Type == EventNodeChildrenChanged {
+	if e.Type == zk.EventNodeChildrenChanged {
 		return
 	}
 	for p := e.Path; ; p = parent(p) {
@@ -194,25 +156,25 @@ func parent(p string) string {
 
 // remove drops the watches of type t on path and tells each listener so,
 // as a successful removeWatches does in ZooKeeper's client.
-func (w *watches) remove(path string, t WatcherType) {
+func (w *watches) remove(path string, t zk.WatcherType) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	drop := func(k int, typ EventType) {
+	drop := func(k int, typ zk.EventType) {
 		for _, s := range w.m[k][path] {
-			s.push(Event{Type: typ, State: StateSyncConnected, Path: path}, true)
+			s.push(Event{Type: typ, State: zk.StateSyncConnected, Path: path}, true)
 		}
 		delete(w.m[k], path)
 	}
-	if t == WatchData || t == WatchAny {
-		drop(kData, EventDataWatchRemoved)
-		drop(kExist, EventDataWatchRemoved)
+	if t == zk.WatchData || t == zk.WatchAny {
+		drop(kData, zk.EventDataWatchRemoved)
+		drop(kExist, zk.EventDataWatchRemoved)
 	}
-	if t == WatchChildren || t == WatchAny {
-		drop(kChild, EventChildWatchRemoved)
+	if t == zk.WatchChildren || t == zk.WatchAny {
+		drop(kChild, zk.EventChildWatchRemoved)
 	}
-	if t == WatchAny {
-		drop(kPersist, EventPersistentWatchRemoved)
-		drop(kRecursive, EventPersistentWatchRemoved)
+	if t == zk.WatchAny {
+		drop(kPersist, zk.EventPersistentWatchRemoved)
+		drop(kRecursive, zk.EventPersistentWatchRemoved)
 	}
 }
 

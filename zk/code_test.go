@@ -1,4 +1,4 @@
-package znode
+package zk
 
 import (
 	"errors"
@@ -65,15 +65,15 @@ func TestErrorTextsAndIs(t *testing.T) {
 		msg, cli string
 		sentinel error
 	}{
-		{newErr(NoNode, "/b"), "KeeperErrorCode = NoNode for /b", "Node does not exist: /b", ErrNoNode},
-		{newErr(NodeExists, "/a"), "KeeperErrorCode = NodeExists for /a", "Node already exists: /a", ErrNodeExists},
-		{newErr(BadVersion, "/a"), "KeeperErrorCode = BadVersion for /a", "version No is not valid : /a", ErrBadVersion},
-		{newErr(NotEmpty, "/a"), "KeeperErrorCode = Directory not empty for /a", "Node not empty: /a", ErrNotEmpty},
-		{newErr(NoAuth, "/a"), "KeeperErrorCode = NoAuth for /a", "Insufficient permission : /a", ErrNoAuth},
-		{newErr(InvalidACL, "/a"), "KeeperErrorCode = InvalidACL for /a", "Acl is not valid : /a", ErrInvalidACL},
-		{newErr(BadArguments, "/a/"), "KeeperErrorCode = BadArguments for /a/", "Arguments are not valid : /a/", ErrBadArguments},
-		{newErr(NoChildrenForEphemerals, "/e/x"), "KeeperErrorCode = NoChildrenForEphemerals for /e/x", "Ephemerals cannot have children: /e/x", ErrNoChildrenForEphemerals},
-		{newErr(SessionExpired, ""), "KeeperErrorCode = Session expired", "KeeperErrorCode = Session expired", ErrSessionExpired},
+		{&Error{Code: NoNode, Path: "/b"}, "KeeperErrorCode = NoNode for /b", "Node does not exist: /b", ErrNoNode},
+		{&Error{Code: NodeExists, Path: "/a"}, "KeeperErrorCode = NodeExists for /a", "Node already exists: /a", ErrNodeExists},
+		{&Error{Code: BadVersion, Path: "/a"}, "KeeperErrorCode = BadVersion for /a", "version No is not valid : /a", ErrBadVersion},
+		{&Error{Code: NotEmpty, Path: "/a"}, "KeeperErrorCode = Directory not empty for /a", "Node not empty: /a", ErrNotEmpty},
+		{&Error{Code: NoAuth, Path: "/a"}, "KeeperErrorCode = NoAuth for /a", "Insufficient permission : /a", ErrNoAuth},
+		{&Error{Code: InvalidACL, Path: "/a"}, "KeeperErrorCode = InvalidACL for /a", "Acl is not valid : /a", ErrInvalidACL},
+		{&Error{Code: BadArguments, Path: "/a/"}, "KeeperErrorCode = BadArguments for /a/", "Arguments are not valid : /a/", ErrBadArguments},
+		{&Error{Code: NoChildrenForEphemerals, Path: "/e/x"}, "KeeperErrorCode = NoChildrenForEphemerals for /e/x", "Ephemerals cannot have children: /e/x", ErrNoChildrenForEphemerals},
+		{&Error{Code: SessionExpired, Path: ""}, "KeeperErrorCode = Session expired", "KeeperErrorCode = Session expired", ErrSessionExpired},
 	}
 	for _, tt := range tests {
 		if tt.err.Error() != tt.msg || tt.err.CLIMessage() != tt.cli {
