@@ -120,7 +120,7 @@ var narrowImports = map[string][]string{
 	// seams and its Disk: no bus, no storage package, no front end.
 	"store/": {"github.com/paddock-zk/paddock/actors", "github.com/paddock-zk/paddock/actors/msg",
 		"github.com/paddock-zk/paddock/replica", "github.com/paddock-zk/paddock/watcher",
-		"github.com/paddock-zk/paddock/znode"},
+		"github.com/paddock-zk/paddock/znode", "github.com/paddock-zk/paddock/zk"},
 }
 
 func TestNarrowImports(t *testing.T) {
