@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -13,49 +14,14 @@ import (
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
-	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/server"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/zkwire"
 )
 
-// ensembleConfigs and startAll are server/db_test.go's helpers.
-
-func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
-	return testutil.EnsembleConfigs(t, n, extra)
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func startAll(t *testing.T, cfgs []*config.Config) []*server.Node {
-	t.Helper()
-	nodes := make([]*server.Node, len(cfgs))
-	for i, c := range cfgs {
-		n, err := server.Start(c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = n
-		t.Cleanup(n.Close)
-	}
-	waitFor(t, "every node serving", 20*time.Second, func() bool {
-		for _, n := range nodes {
-			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-				return false
-			}
-		}
-		return true
-	})
-	return nodes
+// startNode is the kit's StartFunc for this package's tests.
+func startNode(_ int, c *config.Config, log *slog.Logger) (*server.Node, error) {
+	return server.Start(c, log)
 }
 
 // stateLog records a Conn's state changes.
@@ -75,7 +41,7 @@ func (s *stateLog) get() []State {
 // waitStates waits until the log holds want as a subsequence from index from.
 func (s *stateLog) wait(t *testing.T, from int, d time.Duration, want ...State) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("states %v after %d", want, from), d, func() bool {
+	testkit.WaitFor(t, fmt.Sprintf("states %v after %d", want, from), d, func() bool {
 		got := s.get()
 		i := 0
 		for _, st := range got[min(from, len(got)):] {
@@ -93,13 +59,8 @@ func (s *stateLog) wait(t *testing.T, from int, d time.Duration, want ...State) 
 // Connected on another node with the same session, reads its own write,
 // and the ephemeral is still there for another client.
 func TestFailoverKeepsSessionWhenNodeStops(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
-	x := 0
-	for i, n := range nodes {
-		if n.Mode() == zkwire.ModeLeader {
-			x = i
-		}
-	}
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
+	x := max(testkit.Leader(nodes), 0)
 	urls := []string{nodes[x].BusURL()}
 	for i, n := range nodes {
 		if i != x {
@@ -200,7 +161,7 @@ func TestFailoverKeepsSessionWhenNodeStops(t *testing.T) {
 // outstanding fail with ConnectionLoss, the session re-attaches through
 // another server, and calls issued while disconnected go out afterwards.
 func TestFailoverAfterConnectionCut(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	target := strings.TrimPrefix(nodes[0].BusURL(), "nats://")
 	p, err := faultproxy.Listen("127.0.0.1:0", target)
 	if err != nil {
@@ -306,7 +267,7 @@ func TestReattachCarriesSessionAndLastZxid(t *testing.T) {
 	f.Drop(func(r msg.Request) bool { return r.Path == "/hang" })
 	errc := make(chan error, 1)
 	go func() { _, _, err := c.Get(ctx, "/hang"); errc <- err }()
-	waitFor(t, "the request at the node", 5*time.Second, func() bool {
+	testkit.WaitFor(t, "the request at the node", 5*time.Second, func() bool {
 		r := f.Requests()
 		return r[len(r)-1].Path == "/hang"
 	})

@@ -16,9 +16,9 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/client/clienttest"
 	"github.com/paddock-zk/paddock/internal/faultproxy"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/server"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/zkwire"
 )
 
 // next waits up to d for the next event on ch; the channel must not be
@@ -130,7 +130,7 @@ func TestWatchEventStrings(t *testing.T) {
 // Every watch kind and event type against a real ensemble: the watching
 // session is on one node, the writer on another.
 func TestWatches(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	c := connectTo(ctx, t, nodes[0])
@@ -509,23 +509,14 @@ func TestWatchesEndOnExpiry(t *testing.T) {
 	closedNow(t, ch)
 }
 
-func leaderOf(nodes []*server.Node, skip int) int {
-	for i, n := range nodes {
-		if i != skip && n.Mode() == zkwire.ModeLeader {
-			return i
-		}
-	}
-	return -1
-}
-
 // The watches follow the session to another node: the client's node
 // stops, the watched nodes change while the client cannot reach any node,
 // and when it re-attaches elsewhere (setWatches2 with its last zxid) the
 // one-shot watches fire for those changes, while those on unchanged nodes
 // stay registered and fire later.
 func TestWatchesAcrossMove(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
-	l := leaderOf(nodes, -1)
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
+	l := testkit.Leader(nodes)
 	a, b := (l+1)%3, (l+2)%3 // followers: a serves the client, b takes it over
 	pa, err := faultproxy.Listen("127.0.0.1:0", strings.TrimPrefix(nodes[a].BusURL(), "nats://"))
 	if err != nil {
@@ -631,8 +622,8 @@ func TestWatchesAcrossMove(t *testing.T) {
 // while the leader stops and another is elected; changes made under the
 // new leader fire them.
 func TestWatchesAcrossLeaderChange(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
-	l := leaderOf(nodes, -1)
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
+	l := testkit.Leader(nodes)
 	f, o := (l+1)%3, (l+2)%3
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
@@ -660,7 +651,7 @@ func TestWatchesAcrossLeaderChange(t *testing.T) {
 	}
 
 	nodes[l].Close()
-	waitFor(t, "a new leader", 15*time.Second, func() bool { return leaderOf(nodes, l) >= 0 })
+	testkit.WaitFor(t, "a new leader", 15*time.Second, func() bool { return testkit.Leader(nodes, l) >= 0 })
 	// Write under the new leader (retrying while the ensemble settles).
 	for {
 		_, err := w0.Create(ctx, "/lc/k", nil, zk.Persistent, nil)

@@ -11,15 +11,15 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
-	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
-// The credentials ensembleConfigs writes.
+// The credentials testkit.Configs writes.
 const (
-	testPeerUser       = testutil.PeerUser
-	testPeerPassword   = testutil.PeerPassword
-	testClientUser     = testutil.ClientUser
-	testClientPassword = testutil.ClientPassword
+	testPeerUser       = testkit.PeerUser
+	testPeerPassword   = testkit.PeerPassword
+	testClientUser     = testkit.ClientUser
+	testClientPassword = testkit.ClientPassword
 )
 
 func TestClientsWithoutPeerCredentialRefused(t *testing.T) {
@@ -56,7 +56,7 @@ func TestClientsWithoutPeerCredentialRefused(t *testing.T) {
 }
 
 func TestClientCredentialsEndToEnd(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := client.Connect(ctx, []string{nodes[0].BusURL()}, client.WithCredentials(testClientUser, testClientPassword))

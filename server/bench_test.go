@@ -28,6 +28,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/zk"
@@ -44,9 +45,9 @@ const benchPeerPassword = "bench-peer"
 // quiet keeps the nodes' logs out of the benchmark output.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// benchEnsemble starts an n-node ensemble on free loopback ports (like
-// ensembleConfigs and startAll, for any testing.TB) and waits until every
-// node serves.
+// benchEnsemble starts an n-node ensemble on free loopback ports, with
+// its own peer password and no client users (unlike testkit.Configs), and
+// waits until every node serves.
 func benchEnsemble(tb testing.TB, n int) []*Node {
 	tb.Helper()
 	dir := tb.TempDir()
@@ -54,7 +55,7 @@ func benchEnsemble(tb testing.TB, n int) []*Node {
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(tb), testutil.FreePort(tb))
 	}
-	nodes := make([]*Node, n)
+	cfgs := make([]*config.Config, n)
 	for i := 1; i <= n; i++ {
 		data := filepath.Join(dir, fmt.Sprint(i))
 		if err := os.MkdirAll(data, 0o755); err != nil {
@@ -73,24 +74,13 @@ func benchEnsemble(tb testing.TB, n int) []*Node {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		node, err := Start(c, quiet)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		nodes[i-1] = node
-		tb.Cleanup(node.Close)
+		cfgs[i-1] = c
 	}
-	benchWait(tb, "every node serving", 30*time.Second, func() bool {
-		for _, node := range nodes {
-			if m := node.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-				return false
-			}
-		}
-		return true
-	})
-	return nodes
+	return testkit.StartAll(tb, cfgs, func(_ int, c *config.Config, _ *slog.Logger) (*Node, error) { return Start(c, quiet) })
 }
 
+// benchWait polls at 5 ms, finer than testkit.WaitFor, because some
+// benchmarks time what it waits for.
 func benchWait(tb testing.TB, what string, d time.Duration, cond func() bool) {
 	tb.Helper()
 	deadline := time.Now().Add(d)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 )
@@ -68,7 +69,7 @@ func TestDifferentialFourLetterWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Close)
-	waitFor(t, "standalone node serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+	testkit.WaitFor(t, "standalone node serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 	fourLetterWorkload(t, zkAddr, "/w")
 	fourLetterWorkload(t, n.ClientAddr(), "/w")
 	for _, w := range diffWords {
@@ -79,13 +80,13 @@ func TestDifferentialFourLetterWords(t *testing.T) {
 
 func TestFourLetterWordsMatchZooKeeperEnsemble(t *testing.T) {
 	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
-	cfgs := ensembleConfigs(t, 3, "")
+	cfgs := testkit.Configs(t, 3, "")
 	for _, c := range cfgs {
 		c.FourLetterWords = []string{"*"}
 	}
-	nodes := startAll(t, cfgs)
+	nodes := testkit.StartAll(t, cfgs, startNode)
 	byMode := map[zkwire.Mode]*Node{}
-	waitFor(t, "a leader and a follower", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "a leader and a follower", 10*time.Second, func() bool {
 		for _, n := range nodes {
 			byMode[n.Mode()] = n
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -125,7 +126,7 @@ var quotaEnforced = diffScript{"quotaEnforced", func(r *diffRun) {
 func TestDifferentialQuotaEnforced(t *testing.T) {
 	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkAddr := startApacheZooKeeper(t, "-Dzookeeper.enforceQuota=true")
-	nodes := startAll(t, ensembleConfigs(t, 3, "zookeeper.enforceQuota=true\n"))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, "zookeeper.enforceQuota=true\n"), startNode)
 	pdk := diffTarget{name: "paddock"}
 	for _, n := range nodes {
 		pdk.addrs = append(pdk.addrs, n.ClientAddr())
@@ -179,7 +180,7 @@ func TestDifferentialConfigNode(t *testing.T) {
 	}
 
 	zkAddrs := testutil.StartZooKeeperEnsemble(t, 3)
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	want := configShape(t, zkAddrs[0])
 	t.Logf("ZooKeeper ensemble: %s\nZooKeeper standalone: %s", want, zkStandalone)
 	if !strings.Contains(want, `server.3=127.0.0.1:P:P:participant\nversion=0"`) {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -134,7 +135,7 @@ func (r *diffRun) client(i int) *diffClient {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(conn.Close)
-	waitFor(r.t, r.tgt.name+" session", 10*time.Second, func() bool { return conn.State() == zk.StateHasSession })
+	testkit.WaitFor(r.t, r.tgt.name+" session", 10*time.Second, func() bool { return conn.State() == zk.StateHasSession })
 	dc.conn = conn
 	r.clients[i] = dc
 	return dc
@@ -929,7 +930,7 @@ func TestDifferentialZooKeeper(t *testing.T) {
 	testutil.SkipShort(t, "runs Apache ZooKeeper beside Paddock")
 	zkAddr := startApacheZooKeeper(t)
 	// The same container check interval as the ZooKeeper above.
-	nodes := startAll(t, ensembleConfigs(t, 3, "znode.container.checkIntervalMs=100\nmaxSessionTimeout=20000\n"))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, "znode.container.checkIntervalMs=100\nmaxSessionTimeout=20000\n"), startNode)
 	var pdk diffTarget
 	pdk.name = "paddock"
 	for _, n := range nodes {

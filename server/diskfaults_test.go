@@ -13,6 +13,7 @@ import (
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/memfs"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -23,62 +24,24 @@ import (
 // in a memfs.FS each, so a test can fill a node's disk or fail its
 // fsyncs, and restart it on what its disk holds.
 type faultEnsemble struct {
-	t     *testing.T
-	cfgs  []*config.Config
-	fs    []*memfs.FS
-	logs  []*testutil.SyncBuffer
-	nodes []*Node
+	*testkit.Local[*Node]
+	t  *testing.T
+	fs []*memfs.FS
 }
 
 func startFaultEnsemble(t *testing.T) *faultEnsemble {
 	t.Helper()
-	e := &faultEnsemble{t: t, cfgs: ensembleConfigs(t, 3, "")}
-	for range e.cfgs {
-		e.fs = append(e.fs, memfs.New())
-		e.logs = append(e.logs, nil)
-		e.nodes = append(e.nodes, nil)
-	}
-	for i := range e.cfgs {
-		e.start(i)
-	}
-	t.Cleanup(func() {
-		for _, n := range e.nodes {
-			if n != nil {
-				n.Close()
-			}
-		}
-	})
-	e.waitServing(e.nodes...)
+	e := &faultEnsemble{t: t, fs: []*memfs.FS{memfs.New(), memfs.New(), memfs.New()}}
+	e.Local = testkit.NewLocal(t, testkit.Configs(t, 3, ""), func(i int, c *config.Config, log *slog.Logger) (*Node, error) {
+		return Start(c, log, WithFS(e.fs[i]))
+	}, testkit.CaptureLogs(slog.LevelInfo))
 	return e
-}
-
-func (e *faultEnsemble) start(i int) {
-	e.t.Helper()
-	e.logs[i] = &testutil.SyncBuffer{}
-	log := slog.New(slog.NewTextHandler(e.logs[i], &slog.HandlerOptions{Level: slog.LevelInfo}))
-	n, err := Start(e.cfgs[i], log, WithFS(e.fs[i]))
-	if err != nil {
-		e.t.Fatalf("start node %d: %v", i+1, err)
-	}
-	e.nodes[i] = n
-}
-
-func (e *faultEnsemble) waitServing(nodes ...*Node) {
-	e.t.Helper()
-	waitFor(e.t, "nodes serving", 30*time.Second, func() bool {
-		for _, n := range nodes {
-			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-				return false
-			}
-		}
-		return true
-	})
 }
 
 // roles returns the leader's index and the two others'.
 func (e *faultEnsemble) roles() (leader int, others []int) {
 	leader = -1
-	for i, n := range e.nodes {
+	for i, n := range e.Nodes {
 		if n.Mode() == zkwire.ModeLeader {
 			leader = i
 		} else {
@@ -95,7 +58,7 @@ func (e *faultEnsemble) connect(ctx context.Context, idx ...int) *client.Conn {
 	e.t.Helper()
 	var urls []string
 	for _, i := range idx {
-		urls = append(urls, e.nodes[i].BusURL())
+		urls = append(urls, e.Nodes[i].BusURL())
 	}
 	c, err := client.Connect(ctx, urls)
 	if err != nil {
@@ -162,7 +125,7 @@ func TestFollowerDiskFull(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := e.connect(ctx, o)
-	raw := dialRaw(t, e.nodes[f].ClientAddr())
+	raw := dialRaw(t, e.Nodes[f].ClientAddr())
 	cf := e.connect(ctx, f)
 	var acked []string
 	for i := range 5 {
@@ -177,12 +140,12 @@ func TestFollowerDiskFull(t *testing.T) {
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	waitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.nodes[f].StoreStatus().DiskFull })
-	if m := e.nodes[f].Mode(); m != zkwire.ModeLooking {
+	testkit.WaitFor(t, "the follower to find its disk full", 10*time.Second, func() bool { return e.Nodes[f].StoreStatus().DiskFull })
+	if m := e.Nodes[f].Mode(); m != zkwire.ModeLooking {
 		t.Errorf("node with a full disk reports mode %s, want it not serving", m)
 	}
 	var mntr strings.Builder
-	zkwire.AnswerFourLetter(&mntr, "mntr", zkwire.Allowed{"mntr": true}, e.nodes[f].zkStatus())
+	zkwire.AnswerFourLetter(&mntr, "mntr", zkwire.Allowed{"mntr": true}, e.Nodes[f].zkStatus())
 	if !strings.Contains(mntr.String(), "paddock_disk_full\t1") {
 		t.Errorf("mntr of a node with a full disk:\n%s", mntr.String())
 	}
@@ -192,8 +155,8 @@ func TestFollowerDiskFull(t *testing.T) {
 		t.Errorf("native read on a node with a full disk: %v, want ConnectionLoss", err)
 	}
 	rcancel()
-	if got := strings.Count(e.logs[f].String(), "disk full: refusing requests until space returns"); got != 1 {
-		t.Errorf("%d disk-full errors logged, want 1:\n%s", got, e.logs[f].String())
+	if got := strings.Count(e.Logs[f].String(), "disk full: refusing requests until space returns"); got != 1 {
+		t.Errorf("%d disk-full errors logged, want 1:\n%s", got, e.Logs[f].String())
 	}
 
 	e.fs[f].ClearNoSpace()
@@ -202,22 +165,22 @@ func TestFollowerDiskFull(t *testing.T) {
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	e.waitServing(e.nodes...)
-	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
-	if !strings.Contains(e.logs[f].String(), "disk space back") {
-		t.Errorf("no recovery logged:\n%s", e.logs[f].String())
+	e.WaitServing()
+	testkit.WaitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.Nodes...) })
+	if !strings.Contains(e.Logs[f].String(), "disk space back") {
+		t.Errorf("no recovery logged:\n%s", e.Logs[f].String())
 	}
 	e.checkHas(ctx, f, acked)
 
 	// What the full disk left on it is intact: a power loss and a restart
 	// come back to the same state.
-	want := e.nodes[o].StoreStatus()
-	e.nodes[f].Close()
+	want := e.Nodes[o].StoreStatus()
+	e.Stop(f)
 	e.fs[f].Crash()
-	e.start(f)
-	e.waitServing(e.nodes[f])
-	waitFor(t, "equal digests after the restart", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
-	if got := e.nodes[f].StoreStatus(); got.Nodes != want.Nodes {
+	e.Start(f)
+	e.WaitServing(f)
+	testkit.WaitFor(t, "equal digests after the restart", 20*time.Second, func() bool { return sameDigests(e.Nodes...) })
+	if got := e.Nodes[f].StoreStatus(); got.Nodes != want.Nodes {
 		t.Fatalf("restarted node has %d znodes, want %d", got.Nodes, want.Nodes)
 	}
 }
@@ -245,15 +208,15 @@ func TestLeaderDiskFull(t *testing.T) {
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	waitFor(t, "a new leader", 20*time.Second, func() bool {
+	testkit.WaitFor(t, "a new leader", 20*time.Second, func() bool {
 		for _, i := range others {
-			if e.nodes[i].Mode() == zkwire.ModeLeader {
+			if e.Nodes[i].Mode() == zkwire.ModeLeader {
 				return true
 			}
 		}
 		return false
 	})
-	if !e.nodes[l].StoreStatus().DiskFull {
+	if !e.Nodes[l].StoreStatus().DiskFull {
 		t.Fatal("the old leader never found its disk full")
 	}
 
@@ -263,8 +226,8 @@ func TestLeaderDiskFull(t *testing.T) {
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	e.waitServing(e.nodes...)
-	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	e.WaitServing()
+	testkit.WaitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.Nodes...) })
 	e.checkHas(ctx, l, acked)
 }
 
@@ -303,15 +266,15 @@ func testFsyncEIOStops(t *testing.T, leader bool) {
 		acked = append(acked, p)
 	}
 	select {
-	case err := <-e.nodes[f].Done():
+	case err := <-e.Nodes[f].Done():
 		if !errors.Is(err, syscall.EIO) {
 			t.Fatalf("node stopped with %v, want EIO", err)
 		}
 	case <-ctx.Done():
 		t.Fatal("the node did not stop after a failed fsync")
 	}
-	e.nodes[f].Close() // waits for the node's own shutdown
-	logs := e.logs[f].String()
+	e.Stop(f) // waits for the node's own shutdown
+	logs := e.Logs[f].String()
 	if strings.Contains(logs, "panicked") {
 		t.Errorf("the store actor panicked:\n%s", logs)
 	}
@@ -322,13 +285,13 @@ func testFsyncEIOStops(t *testing.T, leader bool) {
 	// The power goes too: unsynced data is lost. A restart recovers.
 	e.fs[f].FailSyncs(nil)
 	e.fs[f].Crash()
-	e.start(f)
+	e.Start(f)
 	for i := range 5 {
 		p := fmt.Sprintf("/after-%d", i)
 		create(ctx, t, c, p)
 		acked = append(acked, p)
 	}
-	e.waitServing(e.nodes...)
-	waitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.nodes...) })
+	e.WaitServing()
+	testkit.WaitFor(t, "equal digests", 20*time.Second, func() bool { return sameDigests(e.Nodes...) })
 	e.checkHas(ctx, f, acked)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -42,44 +43,10 @@ func writeN(ctx context.Context, t *testing.T, c *client.Conn, prefix string, n 
 // digest.
 func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 	testutil.SkipShort(t, "restarts a node from a snapshot")
-	cfgs := ensembleConfigs(t, 3, "snapCount=20\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n")
-	logs := make([]*testutil.SyncBuffer, 3)
-	nodes := make([]*Node, 3)
-	start := func(i int) {
-		logs[i] = &testutil.SyncBuffer{}
-		n, err := Start(cfgs[i], slog.New(slog.NewTextHandler(logs[i], &slog.HandlerOptions{Level: slog.LevelDebug})))
-		if err != nil {
-			t.Fatalf("start node %d: %v", i+1, err)
-		}
-		nodes[i] = n
-	}
-	for i := range nodes {
-		start(i)
-	}
-	defer func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.Close()
-			}
-		}
-	}()
-	serving := func(ns ...*Node) func() bool {
-		return func() bool {
-			for _, n := range ns {
-				if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	waitFor(t, "ensemble serving", 20*time.Second, serving(nodes...))
-	leader := 0
-	for i, n := range nodes {
-		if n.Mode() == zkwire.ModeLeader {
-			leader = i
-		}
-	}
+	cfgs := testkit.Configs(t, 3, "snapCount=20\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n")
+	e := testkit.NewLocal(t, cfgs, startNode, testkit.CaptureLogs(slog.LevelDebug))
+	nodes, logs := e.Nodes, e.Logs
+	leader := max(e.Leader(), 0)
 	down := (leader + 1) % 3
 	other := 3 - leader - down
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -91,10 +58,10 @@ func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 	defer c.Close()
 	writeN(ctx, t, c, "/before", 30)
 
-	nodes[down].Close()
+	e.Stop(down)
 	writeN(ctx, t, c, "/while-down", 200)
-	start(down)
-	waitFor(t, "the restarted node to catch up", 30*time.Second, func() bool { return sameDigests(nodes...) })
+	e.Start(down)
+	testkit.WaitFor(t, "the restarted node to catch up", 30*time.Second, func() bool { return sameDigests(nodes...) })
 	if !strings.Contains(logs[leader].String(), "mode=SNAP") {
 		t.Errorf("the leader (node %d) never synced node %d by snapshot; logs:\n%s\n---\n%s", leader+1, down+1, logs[leader].String(), logs[other].String())
 	}
@@ -105,15 +72,9 @@ func TestCatchUpBySnapshotAndRestartReproducesDigest(t *testing.T) {
 
 	// Whole-ensemble restart from snapshots and logs.
 	c.Close()
-	for i, n := range nodes {
-		n.Close()
-		nodes[i] = nil
-	}
-	for i := range nodes {
-		start(i)
-	}
-	waitFor(t, "restarted ensemble serving", 20*time.Second, serving(nodes...))
-	waitFor(t, "restarted replicas agree", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	e.StopAll()
+	e.StartStopped()
+	testkit.WaitFor(t, "restarted replicas agree", 10*time.Second, func() bool { return sameDigests(nodes...) })
 	for i, n := range nodes {
 		got := n.StoreStatus()
 		// A new epoch may have committed nothing yet: the digest covers the tree.
@@ -132,7 +93,7 @@ func TestFlippedByteInLogIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+	testkit.WaitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := client.Connect(ctx, []string{n.BusURL()})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
@@ -17,13 +18,13 @@ import (
 // front end (cons, stat, srvr's counters), the store actor (wchs) and
 // the replicated session table (dump, on a follower too).
 func TestFourLetterWordsLive(t *testing.T) {
-	cfgs := ensembleConfigs(t, 3, "")
+	cfgs := testkit.Configs(t, 3, "")
 	for _, c := range cfgs {
 		c.FourLetterWords = []string{"*"}
 	}
-	nodes := startAll(t, cfgs)
+	nodes := testkit.StartAll(t, cfgs, startNode)
 	var follower *Node
-	waitFor(t, "a follower", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "a follower", 10*time.Second, func() bool {
 		for _, n := range nodes {
 			if n.Mode() == zkwire.ModeFollower {
 				follower = n

@@ -12,7 +12,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/client"
-	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/zk"
 )
@@ -23,17 +23,17 @@ import (
 // answer anywhere but its own inbox, and cannot close or take over the
 // first's session knowing its id, which the first's ephemeral shows.
 func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	urls := []string{nodes[0].BusURL(), nodes[1].BusURL(), nodes[2].BusURL()}
-	creds := client.WithCredentials(testutil.ClientUser, testutil.ClientPassword)
+	creds := client.WithCredentials(testkit.ClientUser, testkit.ClientPassword)
 
 	// The eavesdropper subscribes wherever its permissions might let it.
 	var mu sync.Mutex
 	var violations []string
 	var overheard []string
-	spy := newRaw(t, nodes[0], nats.UserInfo(testutil.ClientUser, testutil.ClientPassword),
+	spy := newRaw(t, nodes[0], nats.UserInfo(testkit.ClientUser, testkit.ClientPassword),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			mu.Lock()
 			violations = append(violations, err.Error())
@@ -52,7 +52,7 @@ func TestSessionsIsolatedUnderOneCredential(t *testing.T) {
 	if err := spy.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every wide subscription refused", 5*time.Second, func() bool {
+	testkit.WaitFor(t, "every wide subscription refused", 5*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		refused := 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
@@ -16,7 +17,7 @@ import (
 // its node dies and the session moves: the client sends it to the new
 // node before anything else.
 func TestNativeAddAuthFollowsTheSession(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	urls := []string{nodes[0].BusURL(), nodes[1].BusURL(), nodes[2].BusURL()}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zk"
 
@@ -171,42 +172,15 @@ func lastSnapshot(cfg *config.Config) uint64 {
 // another once snapshots cover them.
 func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 	testutil.SkipShort(t, "restarts every node")
-	cfgs := ensembleConfigs(t, 3, "")
-	nodes := make([]*Node, len(cfgs))
-	defer func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.Close()
-			}
-		}
-	}()
-	startEnsemble := func() {
-		for i, cfg := range cfgs {
-			n, err := Start(cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatalf("start node %d: %v", i+1, err)
-			}
-			nodes[i] = n
-		}
-		waitFor(t, "ensemble serving", 30*time.Second, func() bool {
-			for _, n := range nodes {
-				if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	stopEnsemble := func() {
-		for i, n := range nodes {
-			n.Close()
-			nodes[i] = nil
-		}
-	}
+	cfgs := testkit.Configs(t, 3, "")
 	for _, cfg := range cfgs {
 		cfg.SnapCount = 100000 // no snapshot before the first restart
 	}
-	startEnsemble()
+	quiet := func(_ int, c *config.Config, _ *slog.Logger) (*Node, error) {
+		return Start(c, slog.New(slog.DiscardHandler))
+	}
+	e := testkit.NewLocal(t, cfgs, quiet)
+	nodes := e.Nodes
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -225,24 +199,24 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 	lastWrite := uint64(st.Mzxid)
 	c.Close()
 	checkNullAndEmpty(ctx, t, nodes, want, "written")
-	waitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 
-	stopEnsemble()
+	e.StopAll()
 	for i, cfg := range cfgs {
 		if z := lastSnapshot(cfg); z >= lastWrite {
 			t.Fatalf("node %d has a snapshot at %#x already", i+1, z)
 		}
 	}
-	startEnsemble()
+	e.StartStopped()
 	checkNullAndEmpty(ctx, t, nodes, want, "restarted from the log")
 
 	// Snapshots every few txns: fill until every node has one past the
 	// writes, then restart from them.
-	stopEnsemble()
+	e.StopAll()
 	for _, cfg := range cfgs {
 		cfg.SnapCount = 4
 	}
-	startEnsemble()
+	e.StartStopped()
 	if c, err = client.Connect(ctx, []string{nodes[1].BusURL()}); err != nil {
 		t.Fatal(err)
 	}
@@ -262,10 +236,10 @@ func TestNullAndEmptyDataAcrossNodesRestartsAndSnapshots(t *testing.T) {
 		}
 	}
 	c.Close()
-	stopEnsemble()
-	startEnsemble()
+	e.StopAll()
+	e.StartStopped()
 	checkNullAndEmpty(ctx, t, nodes, want, "restarted from snapshots")
-	waitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 }
 
 // A data dir written by the code before null and empty were told apart
@@ -304,7 +278,7 @@ func TestFormat1DataDirLoads(t *testing.T) {
 			t.Fatalf("%s: %v", when, err)
 		}
 		defer n.Close()
-		waitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+		testkit.WaitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		c, err := client.Connect(ctx, []string{n.BusURL()})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/zk"
@@ -99,7 +100,7 @@ func (r *raw) children(ctx context.Context, node msg.NodeID, session int64, xid 
 // and the ensemble keeps serving meanwhile.
 func TestThousandSessionsExpireAtOnce(t *testing.T) {
 	testutil.SkipShort(t, "a thousand sessions expiring")
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	r := newRaw(t, nodes[0])
@@ -159,7 +160,7 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitFor(t, "every replica to apply the closes", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	testkit.WaitFor(t, "every replica to apply the closes", 10*time.Second, func() bool { return sameDigests(nodes...) })
 	for _, nd := range nodes {
 		if st := nd.SessionsStatus(); st.Leading && st.Sessions != 1 {
 			t.Errorf("leader tracks %d sessions after expiry, want only the live one", st.Sessions)
@@ -173,8 +174,8 @@ func TestThousandSessionsExpireAtOnce(t *testing.T) {
 // session timeout plus two ticks of its last touch.
 func TestEphemeralsGoWithTheirSession(t *testing.T) {
 	testutil.SkipShort(t, "waits out session timeouts")
-	cfgs := ensembleConfigs(t, 3, "")
-	nodes := startAll(t, cfgs)
+	cfgs := testkit.Configs(t, 3, "")
+	nodes := testkit.StartAll(t, cfgs, startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	r := newRaw(t, nodes[0])
@@ -227,7 +228,7 @@ func TestEphemeralsGoWithTheirSession(t *testing.T) {
 // A session's password is keyed by the ensemble's secret: a client that
 // knows a session's id (any ephemeral's Stat shows it) cannot act for it.
 func TestSessionPasswordNeedsTheSecret(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := newRaw(t, nodes[0])

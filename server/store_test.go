@@ -4,58 +4,23 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
-	"github.com/paddock-zk/paddock/internal/testutil"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/zkwire"
 )
 
-// ensembleConfigs writes an n-node ensemble on free loopback ports.
-func ensembleConfigs(t *testing.T, n int, extra string) []*config.Config {
-	return testutil.EnsembleConfigs(t, n, extra)
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func startAll(t *testing.T, cfgs []*config.Config) []*Node {
-	t.Helper()
-	nodes := make([]*Node, len(cfgs))
-	for i, c := range cfgs {
-		n, err := Start(c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = n
-		t.Cleanup(n.Close)
-	}
-	waitFor(t, "every node serving", 20*time.Second, func() bool {
-		for _, n := range nodes {
-			if m := n.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower {
-				return false
-			}
-		}
-		return true
-	})
-	return nodes
-}
+// startNode is the kit's StartFunc for this package's tests.
+func startNode(_ int, c *config.Config, log *slog.Logger) (*Node, error) { return Start(c, log) }
 
 // The first acceptance: create through node 1, read through nodes
 // 2 and 3, equal Stat everywhere.
 func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	conns := make([]*client.Conn, len(nodes))
@@ -99,7 +64,7 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 			t.Fatalf("stale set: %v, want BadVersion", err)
 		}
 	}
-	waitFor(t, "equal digests", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool {
 		d := nodes[0].StoreStatus()
 		for _, n := range nodes[1:] {
 			s := n.StoreStatus()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -61,7 +62,7 @@ func TestSecureClientPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Close)
-	waitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+	testkit.WaitFor(t, "standalone serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 	addr := n.SecureClientAddr()
 
 	good := testutil.ClientTLS(t, ca.Leaf(t, "app", testutil.ClientCert), ca)
@@ -86,7 +87,7 @@ func TestSecureClientPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "a session over TLS", 10*time.Second, func() bool { return c.State() == zk.StateHasSession })
+	testkit.WaitFor(t, "a session over TLS", 10*time.Second, func() bool { return c.State() == zk.StateHasSession })
 	if _, err := c.Create("/tls", []byte("secret"), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestTLSQuorumAndBus(t *testing.T) {
 		testutil.WriteFile(t, quorumKey(id), ca.Leaf(t, fmt.Sprintf("node-%d", id), testutil.PeerCert))
 		testutil.WriteFile(t, busKey(id), ca.Leaf(t, fmt.Sprintf("bus-%d", id), testutil.ServerCert))
 	}
-	cfgs := testutil.EnsembleConfigsEach(t, 3, func(id int) string {
+	cfgs := testkit.ConfigsEach(t, 3, func(id int) string {
 		return fmt.Sprintf("sslQuorum=true\nssl.quorum.keyStore.location=%s\nssl.quorum.trustStore.location=%s\n"+
 			"paddock.sslBus=true\nssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n",
 			quorumKey(id), trust, busKey(id), trust)
@@ -148,21 +149,14 @@ func TestTLSQuorumAndBus(t *testing.T) {
 	// Nodes 1 and 2 count their refused route handshakes: the evidence
 	// that node 3, once rogue, tried.
 	refused := make([]*testutil.LogCounter, 3)
-	nodes := make([]*Node, 3)
-	for i, c := range cfgs {
+	nodes := testkit.StartAll(t, cfgs, func(i int, c *config.Config, _ *slog.Logger) (*Node, error) {
 		var log *slog.Logger
 		log, refused[i] = testutil.NewLogCounter(routeErr)
-		n, err := Start(c, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = n
-		t.Cleanup(n.Close)
-	}
-	serving := func(n *Node) bool { m := n.Mode(); return m == zkwire.ModeLeader || m == zkwire.ModeFollower }
-	waitFor(t, "every node serving over TLS routes", 20*time.Second, func() bool {
+		return Start(c, log)
+	})
+	testkit.WaitFor(t, "every node's routes over TLS", 20*time.Second, func() bool {
 		for _, n := range nodes {
-			if !serving(n) || len(n.bus.Peers()) != 2 {
+			if len(n.bus.Peers()) != 2 {
 				return false
 			}
 		}
@@ -176,7 +170,7 @@ func TestTLSQuorumAndBus(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		return client.Connect(cctx, []string{n.BusURL()}, client.WithTLS(cfg),
-			client.WithCredentials(testutil.ClientUser, testutil.ClientPassword))
+			client.WithCredentials(testkit.ClientUser, testkit.ClientPassword))
 	}
 	c1, err := connect(nodes[0], appTLS)
 	if err != nil {
@@ -239,7 +233,7 @@ func TestTLSQuorumAndBus(t *testing.T) {
 	// Node 3 comes back with a quorum certificate of another CA: the
 	// others refuse it, accepting and dialing, again and again.
 	nodes[2].Close()
-	waitFor(t, "nodes 1 and 2 to lose node 3", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "nodes 1 and 2 to lose node 3", 10*time.Second, func() bool {
 		return len(nodes[0].bus.Peers()) == 1 && len(nodes[1].bus.Peers()) == 1
 	})
 	testutil.Replace(t, quorumKey(3), rogue.Leaf(t, "node-3", testutil.PeerCert))
@@ -250,16 +244,16 @@ func TestTLSQuorumAndBus(t *testing.T) {
 	}
 	t.Cleanup(rogueNode.Close)
 	for i := range 2 {
-		waitFor(t, fmt.Sprintf("node %d to refuse node 3", i+1), 10*time.Second, func() bool { return refused[i].Count() > before[i] })
+		testkit.WaitFor(t, fmt.Sprintf("node %d to refuse node 3", i+1), 10*time.Second, func() bool { return refused[i].Count() > before[i] })
 		first := refused[i].Count()
-		waitFor(t, fmt.Sprintf("node %d to refuse node 3 again", i+1), 10*time.Second, func() bool { return refused[i].Count() > first })
+		testkit.WaitFor(t, fmt.Sprintf("node %d to refuse node 3 again", i+1), 10*time.Second, func() bool { return refused[i].Count() > first })
 	}
 	for i, n := range nodes[:2] {
 		if r := routesTo(t, n); r["pdk-t-3"] || len(r) != 1 {
 			t.Fatalf("node %d has routes to %v, want only the other good node", i+1, r)
 		}
 	}
-	if r := routesTo(t, rogueNode); len(r) != 0 || len(rogueNode.bus.Peers()) != 0 || serving(rogueNode) {
+	if r := routesTo(t, rogueNode); len(r) != 0 || len(rogueNode.bus.Peers()) != 0 || testkit.Serving(rogueNode) {
 		t.Fatalf("the rogue node has routes to %v, mode %v", r, rogueNode.Mode())
 	}
 	if _, err := c1.Set(ctx, "/tls", []byte("majority"), -1); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestZooKeeperClientACL(t *testing.T) {
 	testutil.SkipShort(t, "a second ensemble for ACLs")
 	// super:test
-	nodes := startAll(t, ensembleConfigs(t, 3, "paddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n"))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, "paddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n"), startNode)
 	owner := zkConnect(t, []string{nodes[0].ClientAddr()})
 	other := zkConnect(t, []string{nodes[1].ClientAddr()})
 	super := zkConnect(t, []string{nodes[2].ClientAddr()})
@@ -50,7 +51,7 @@ func TestZooKeeperClientACL(t *testing.T) {
 	}
 
 	// Another client (through another node) without the digest.
-	waitFor(t, "/secure at the other node", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "/secure at the other node", 10*time.Second, func() bool {
 		ok, _, err := other.Exists("/secure")
 		return err == nil && ok
 	})
@@ -98,7 +99,7 @@ func TestZooKeeperClientACL(t *testing.T) {
 	if err := other.AddAuth("digest", []byte("user:pw")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "super's write at the other node", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "super's write at the other node", 10*time.Second, func() bool {
 		d, _, err := other.Get("/secure")
 		return err == nil && string(d) == "S"
 	})
@@ -109,7 +110,7 @@ func TestZooKeeperClientACL(t *testing.T) {
 	if err := bad.AddAuth("foo", []byte("bar")); !errors.Is(err, zk.ErrAuthFailed) {
 		t.Fatalf("addauth foo: %v", err)
 	}
-	waitFor(t, "the client back after the closed connection", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "the client back after the closed connection", 10*time.Second, func() bool {
 		_, _, err := bad.Get("/open")
 		return err == nil
 	})

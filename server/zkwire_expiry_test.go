@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
@@ -17,8 +18,8 @@ import (
 // go, with the NodeDeleted its exists watch asked for.
 func TestWireSessionExpiryRemovesEphemerals(t *testing.T) {
 	testutil.SkipShort(t, "waits out session timeouts")
-	cfgs := ensembleConfigs(t, 3, "")
-	nodes := startAll(t, cfgs)
+	cfgs := testkit.Configs(t, 3, "")
+	nodes := testkit.StartAll(t, cfgs, startNode)
 	r := dialRaw(t, nodes[0].ClientAddr()) // session timeout 4,000 ms asked; the node's minimum is 2 ticks
 	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 	for _, req := range []*jute.CreateRequest{

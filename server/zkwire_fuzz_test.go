@@ -21,6 +21,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -334,7 +335,7 @@ func TestWireMutatedFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Close)
-	waitFor(t, "the node serving", 20*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+	testkit.WaitFor(t, "the node serving", 20*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
 	addr := n.ClientAddr()
 
 	// The well-behaved client: versioned setData and getData, all along.
@@ -343,7 +344,7 @@ func TestWireMutatedFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(good.Close)
-	waitFor(t, "the good session", 10*time.Second, func() bool { return good.State() == zk.StateHasSession })
+	testkit.WaitFor(t, "the good session", 10*time.Second, func() bool { return good.State() == zk.StateHasSession })
 	if _, err := good.Create("/good", []byte("0"), 0, zk.WorldACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}

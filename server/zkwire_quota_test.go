@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/znode"
 )
 
@@ -42,8 +43,8 @@ func setQuotaZK(t *testing.T, c *zk.Conn, path, limits string) {
 // write past a hard limit fails with QuotaExceeded whichever node takes
 // it, and /zookeeper/config reads as ZooKeeper's on every node.
 func TestQuotaAndConfigThroughZooKeeperWire(t *testing.T) {
-	cfgs := ensembleConfigs(t, 3, "zookeeper.enforceQuota=true\n")
-	nodes := startAll(t, cfgs)
+	cfgs := testkit.Configs(t, 3, "zookeeper.enforceQuota=true\n")
+	nodes := testkit.StartAll(t, cfgs, startNode)
 	conns := make([]*zk.Conn, len(nodes))
 	for i, n := range nodes {
 		conns[i] = zkConnect(t, []string{n.ClientAddr()})
@@ -88,7 +89,7 @@ func TestQuotaAndConfigThroughZooKeeperWire(t *testing.T) {
 			t.Fatalf("stats on node %d: %q %v, want %q", i+1, data, err, want)
 		}
 	}
-	waitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
+	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 
 	wantCfg := string(cfgs[0].ZKConfig())
 	if !strings.HasPrefix(wantCfg, "server.1=127.0.0.1:") || !strings.HasSuffix(wantCfg, ":participant\nversion=0") {

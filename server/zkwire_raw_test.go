@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
@@ -98,7 +99,7 @@ func (r *rawZK) call(op pzk.OpCode, req, resp jute.Record) pzk.Code {
 }
 
 func TestZooKeeperWireOtherOps(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	r := dialRaw(t, nodes[0].ClientAddr())
 	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 	for _, p := range []string{"/a", "/a/b", "/a/b/c"} {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // Not under -race: go-zookeeper/zk v1.0.4 itself races on reconnect
@@ -18,7 +19,7 @@ import (
 // A client connected to one node keeps its session (and its ephemerals)
 // when that node stops and it reconnects to another.
 func TestZooKeeperClientReconnect(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	addrs := make([]string, len(nodes))
 	for i, n := range nodes {
 		addrs[i] = n.ClientAddr()
@@ -48,7 +49,7 @@ func TestZooKeeperClientReconnect(t *testing.T) {
 	}
 	nodes[on].Close()
 	other := zkConnect(t, []string{addrs[(on+1)%3]})
-	waitFor(t, "reconnect to another node", 20*time.Second, func() bool {
+	testkit.WaitFor(t, "reconnect to another node", 20*time.Second, func() bool {
 		return c.State() == zk.StateHasSession && c.Server() != addrs[on]
 	})
 	if c.SessionID() != sid {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire/jute"
 )
@@ -39,7 +40,7 @@ func dialSession(t *testing.T, addr string, req *jute.ConnectRequest) (*rawZK, j
 // cannot run under -race because of a race inside go-zookeeper v1.0.4;
 // this bare client can.)
 func TestWireReconnectSetWatches(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	r, cr := dialSession(t, nodes[0].ClientAddr(), &jute.ConnectRequest{TimeOut: 6000, Passwd: make([]byte, 16)})
 	acl := []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
 	if e := r.call(pzk.OpCreate, &jute.CreateRequest{Path: "/w", Data: []byte("v0"), ACL: acl}, &jute.CreateResponse{}); e != 0 {

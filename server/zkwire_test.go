@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zkwire"
 )
 
@@ -24,7 +25,7 @@ func zkConnect(t *testing.T, addrs []string) *zk.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	waitFor(t, "zk session", 10*time.Second, func() bool { return c.State() == zk.StateHasSession })
+	testkit.WaitFor(t, "zk session", 10*time.Second, func() bool { return c.State() == zk.StateHasSession })
 	return c
 }
 
@@ -43,7 +44,7 @@ func waitEvent(t *testing.T, ch <-chan zk.Event, typ zk.EventType, path string) 
 // An unmodified ZooKeeper client (go-zookeeper/zk) against a 3-node
 // ensemble through the client ports.
 func TestZooKeeperClient(t *testing.T) {
-	nodes := startAll(t, ensembleConfigs(t, 3, ""))
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), startNode)
 	addrs := make([]string, len(nodes))
 	for i, n := range nodes {
 		addrs[i] = n.ClientAddr()

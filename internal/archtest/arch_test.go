@@ -400,3 +400,26 @@ func TestProductionReadsNoEnvironment(t *testing.T) {
 		})
 	})
 }
+
+// testOnly are the test kits and who besides _test.go files may import
+// them: a node never links test machinery, and the gauntlet, which runs
+// ensembles outside a test's own files, is test infrastructure itself.
+var testOnly = map[string][]string{
+	"internal/testkit":  {"internal/gauntlet"},
+	"internal/testutil": {"internal/testkit", "internal/gauntlet"},
+}
+
+func TestTestKitsOnlyInTests(t *testing.T) {
+	goFiles(t, repoRoot(t), func(rel string, f *ast.File) {
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			kit, ok := strings.CutPrefix(p, module+"/")
+			allowed, isKit := testOnly[kit]
+			if !ok || !isKit || dir == kit || slices.Contains(allowed, dir) {
+				continue
+			}
+			t.Errorf("%s imports %s: only _test.go files and %v may", rel, p, allowed)
+		}
+	})
+}

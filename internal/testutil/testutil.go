@@ -1,10 +1,13 @@
-// Package testutil holds helpers shared by Paddock's tests. Nothing outside
-// _test.go files imports it.
+// Package testutil holds the small helpers shared by Paddock's tests: free
+// ports, a goroutine-safe buffer, certificates, Apache ZooKeeper for
+// differential tests. Ensembles are internal/testkit's. Nothing but
+// _test.go files, internal/testkit and internal/gauntlet imports it.
 package testutil
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -37,6 +40,16 @@ var ports struct {
 // caller binds it soon after; a rare collision shows up as a bind error.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	p, err := Port()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Port is FreePort for code outside a test (the gauntlet): an error when
+// the range is used up.
+func Port() (int, error) {
 	ports.Lock()
 	defer ports.Unlock()
 	if ports.issued == nil {
@@ -60,10 +73,9 @@ func FreePort(t testing.TB) int {
 		}
 		ln.Close()
 		ports.issued[p] = true
-		return p
+		return p, nil
 	}
-	t.Fatal("testutil: no free port below the ephemeral range")
-	return 0
+	return 0, errors.New("testutil: no free port below the ephemeral range")
 }
 
 // SyncBuffer is a bytes.Buffer that may be written by one goroutine (a

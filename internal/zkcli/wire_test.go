@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/internal/zkcli"
 	"github.com/paddock-zk/paddock/server"
@@ -36,18 +37,15 @@ func startNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n, err := quietNode(0, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(n.Close)
-	deadline := time.Now().Add(20 * time.Second)
-	for m := n.Mode(); m != zkwire.ModeStandalone && m != zkwire.ModeLeader; m = n.Mode() {
-		if time.Now().After(deadline) {
-			t.Fatalf("node not serving: mode %q", m)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, "the node serving", 20*time.Second, func() bool {
+		m := n.Mode()
+		return m == zkwire.ModeStandalone || m == zkwire.ModeLeader
+	})
 	return n.ClientAddr()
 }
 
@@ -153,36 +151,16 @@ func TestCLIWireNewCommands(t *testing.T) {
 	}
 }
 
-// startEnsemble runs an n-node Paddock ensemble in-process and returns its
-// nodes once each serves.
-func startEnsemble(t *testing.T, n int) []*server.Node {
-	t.Helper()
-	nodes := make([]*server.Node, n)
-	for i, cfg := range testutil.EnsembleConfigs(t, n, "") {
-		node, err := server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(node.Close)
-		nodes[i] = node
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, node := range nodes {
-		for m := node.Mode(); m != zkwire.ModeLeader && m != zkwire.ModeFollower; m = node.Mode() {
-			if time.Now().After(deadline) {
-				t.Fatalf("node %d not serving: mode %q", node.ID(), m)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return nodes
+// quietNode starts an in-process node with its log discarded.
+func quietNode(_ int, cfg *config.Config, _ *slog.Logger) (*server.Node, error) {
+	return server.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // The shell's session survives the death of its node: the wire client
 // moves to another listed server with the same session (its ephemeral
 // stays) and re-registers the watch, whose event the shell then prints.
 func TestCLIWireFailover(t *testing.T) {
-	nodes := startEnsemble(t, 3)
+	nodes := testkit.StartAll(t, testkit.Configs(t, 3, ""), quietNode)
 	var addrs []string
 	for _, n := range nodes {
 		addrs = append(addrs, n.ClientAddr())

@@ -1,4 +1,4 @@
-package testutil
+package testkit
 
 import (
 	"fmt"
@@ -8,9 +8,10 @@ import (
 	"testing"
 
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
-// The credentials EnsembleConfigs writes: every node's peer credential and
+// The credentials Configs writes: every node's peer credential and
 // one client user; anonymous clients are allowed too (fenced like one).
 const (
 	PeerUser       = "peer"
@@ -19,23 +20,23 @@ const (
 	ClientPassword = "app-secret"
 )
 
-// EnsembleConfigs writes an n-node ensemble on free loopback ports in a
+// Configs writes an n-node ensemble on free loopback ports in a
 // temporary directory (tickTime 200 ms, the credentials above, srvr
 // allowed, extra appended to every zoo.cfg) and returns the loaded
 // configs in id order, for in-process nodes.
-func EnsembleConfigs(t testing.TB, n int, extra string) []*config.Config {
+func Configs(t testing.TB, n int, extra string) []*config.Config {
 	t.Helper()
-	return EnsembleConfigsEach(t, n, func(int) string { return extra })
+	return ConfigsEach(t, n, func(int) string { return extra })
 }
 
-// EnsembleConfigsEach is EnsembleConfigs with lines of node id's own
+// ConfigsEach is Configs with lines of node id's own
 // (its key store, say) from extra(id).
-func EnsembleConfigsEach(t testing.TB, n int, extra func(id int) string) []*config.Config {
+func ConfigsEach(t testing.TB, n int, extra func(id int) string) []*config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	var servers strings.Builder
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, FreePort(t), FreePort(t))
+		fmt.Fprintf(&servers, "server.%d=127.0.0.1:%d:%d\n", i, testutil.FreePort(t), testutil.FreePort(t))
 	}
 	cfgs := make([]*config.Config, n)
 	for i := 1; i <= n; i++ {
@@ -48,7 +49,7 @@ func EnsembleConfigsEach(t testing.TB, n int, extra func(id int) string) []*conf
 		}
 		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
 			"paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n%s%s",
-			data, FreePort(t), PeerUser, PeerPassword, ClientUser, ClientPassword, servers.String(), extra(i))
+			data, testutil.FreePort(t), PeerUser, PeerPassword, ClientUser, ClientPassword, servers.String(), extra(i))
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
