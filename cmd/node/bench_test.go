@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // BenchmarkFirstLeader measures, at the default tickTime (2000 ms), the time
@@ -24,14 +25,14 @@ import (
 func BenchmarkFirstLeader(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := newEnsemble(b, 3, false)
+		e := testkit.Processes(b, 3, testkit.Options{})
 		start := time.Now()
-		for _, id := range e.all() {
-			e.start(id)
+		for _, id := range e.IDs() {
+			e.Up(b, id)
 		}
-		e.waitSettledFast(e.all()...)
+		waitSettledFast(b, e, e.IDs()...)
 		total += time.Since(start)
-		e.killAll()
+		e.KillAll()
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/leader")
 }
@@ -41,31 +42,32 @@ func BenchmarkFirstLeader(b *testing.B) {
 func BenchmarkLeaderFailover(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := newEnsemble(b, 3, false)
-		for _, id := range e.all() {
-			e.start(id)
+		e := testkit.Processes(b, 3, testkit.Options{})
+		for _, id := range e.IDs() {
+			e.Up(b, id)
 		}
-		old := e.waitSettledFast(e.all()...)
+		old := waitSettledFast(b, e, e.IDs()...)
 		start := time.Now()
-		e.kill9(old)
-		e.waitSettledFast(without(e.all(), old)...)
+		e.Kill9(old)
+		waitSettledFast(b, e, testkit.Without(e.IDs(), old)...)
 		total += time.Since(start)
-		e.killAll()
+		e.KillAll()
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
 }
 
 // waitSettledFast polls without sleeping between rounds, so the figure is
 // not rounded up to the poll period.
-func (e *ensemble) waitSettledFast(ids ...int) int {
+// (testkit's WaitSettled polls every 50 ms).
+func waitSettledFast(b *testing.B, e *testkit.Ensemble, ids ...int) int {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if l, ok := e.settled(ids...); ok {
+		if l := e.Leader(ids...); l != 0 {
 			return l
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	e.t.Fatalf("no leader among %v within 60s\n%s", ids, e.logs())
+	b.Fatalf("no leader among %v within 60s", ids)
 	return 0
 }
 
@@ -80,16 +82,16 @@ type procUsage struct {
 	sent, received uint64
 }
 
-func (e *ensemble) usage() procUsage {
-	e.t.Helper()
-	u := procUsage{at: time.Now(), self: procCPU(e.t, os.Getpid())}
-	for _, id := range e.all() {
-		u.nodeCPU += procCPU(e.t, e.members[id].cmd.Process.Pid)
-		kv := e.mntr(id)
+func nodeUsage(tb testing.TB, e *testkit.Ensemble) procUsage {
+	tb.Helper()
+	u := procUsage{at: time.Now(), self: procCPU(tb, os.Getpid())}
+	for _, id := range e.IDs() {
+		u.nodeCPU += procCPU(tb, e.Pid(id))
+		kv := e.Mntr(id)
 		s, err1 := strconv.ParseUint(kv["paddock_bus_sent"], 10, 64)
 		r, err2 := strconv.ParseUint(kv["paddock_bus_received"], 10, 64)
 		if err1 != nil || err2 != nil {
-			e.t.Fatalf("node %d mntr without bus counters: %v", id, kv)
+			tb.Fatalf("node %d mntr without bus counters: %v", id, kv)
 		}
 		u.sent += s
 		u.received += r
@@ -144,16 +146,17 @@ func rates(u, v procUsage) (cpu, sent, received, self float64) {
 func BenchmarkIdleSessions(b *testing.B) {
 	const sessions = 1000
 	for i := 0; i < b.N; i++ {
-		e := newEnsemble(b, 3, false)
-		for _, id := range e.all() {
-			e.startUp(id)
+		e := testkit.Processes(b, 3, testkit.Options{})
+		for _, id := range e.IDs() {
+			e.Up(b, id)
+			e.WaitAnswering(b, id)
 		}
-		e.waitSettled(e.all()...)
+		e.Settle(b, e.IDs()...)
 		// Let the election's aftermath (syncs, first heartbeats) pass.
 		time.Sleep(2 * time.Second)
-		u := e.usage()
+		u := nodeUsage(b, e)
 		time.Sleep(*benchWindow)
-		cpu0, sent0, recv0, _ := rates(u, e.usage())
+		cpu0, sent0, recv0, _ := rates(u, nodeUsage(b, e))
 
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		conns := make([]*client.Conn, sessions)
@@ -167,7 +170,7 @@ func BenchmarkIdleSessions(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := client.Connect(ctx, []string{e.busURL(j%3 + 1)}, client.WithLogger(quiet))
+				c, err := client.Connect(ctx, []string{e.BusURL(j%3 + 1)}, client.WithLogger(quiet))
 				if err != nil {
 					failed.CompareAndSwap(nil, &err)
 					return
@@ -186,14 +189,14 @@ func BenchmarkIdleSessions(b *testing.B) {
 		// Skip the burst of creates: start the window a full ping
 		// period after the last connect, when every client is pinging.
 		time.Sleep(client.DefaultSessionTimeout / 3)
-		u = e.usage()
+		u = nodeUsage(b, e)
 		time.Sleep(*benchWindow)
-		cpu1, sent1, recv1, self1 := rates(u, e.usage())
+		cpu1, sent1, recv1, self1 := rates(u, nodeUsage(b, e))
 		for _, c := range conns {
 			c.Close()
 		}
 		cancel()
-		e.killAll()
+		e.KillAll()
 
 		b.Logf("%d sessions connected in %s (%.0f/s); window %s", sessions, connected.Round(time.Millisecond),
 			sessions/connected.Seconds(), *benchWindow)

@@ -1,22 +1,19 @@
 package main
 
 import (
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // The first acceptance through the CLI: create through node 1,
 // get through nodes 2 and 3 with equal Stat; errors in zkCli's words.
 func TestCLIAgainstEnsemble(t *testing.T) {
-	skipShort(t)
-	e := newEnsemble(t, 3, false)
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
-	server := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].busPort) }
+	e := testkit.Processes(t, 3, testkit.Options{})
+	e.UpSettled(t)
+	server := func(id int) string { return e.BusAddr(id) }
 	cli := func(id int, args ...string) (string, int) {
 		return nodeCmd(t, append([]string{"cli", "-bus", server(id)}, args...)...)
 	}
@@ -24,7 +21,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 		t.Fatalf("create: exit %d\n%s", code, out)
 	}
 	var stats []string
-	for _, id := range e.all() {
+	for _, id := range e.IDs() {
 		if out, code := cli(id, "sync", "/node-test01"); code != 0 {
 			t.Fatalf("sync on node %d: exit %d\n%s", id, code, out)
 		}
@@ -45,7 +42,7 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 	}
 
 	// The interactive shell, fed from a script.
-	sh := exec.Command(nodeBin, "cli", "-bus", server(2))
+	sh := exec.Command(testkit.NodeBin(t), "cli", "-bus", server(2))
 	sh.Stdin = strings.NewReader("create /s\ncreate -s /s/n- a\ncreate -s /s/n- b\nls /s\nset -v 0 /s/n-0000000000 c\nset -v 0 /s/n-0000000000 d\ndelete /s\ndeleteall /s\nls /\nhistory\nquit\n")
 	outb, err := sh.CombinedOutput()
 	out := string(outb)
@@ -70,13 +67,9 @@ func TestCLIAgainstEnsemble(t *testing.T) {
 // wire protocol, one-shot and through a piped shell; -bus still reaches
 // the native client.
 func TestCLIServerIsClientPort(t *testing.T) {
-	skipShort(t)
-	e := newEnsemble(t, 3, false)
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
-	client := func(id int) string { return fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort) }
+	e := testkit.Processes(t, 3, testkit.Options{})
+	e.UpSettled(t)
+	client := func(id int) string { return e.ClientAddr(id) }
 	all := client(1) + "," + client(2) + "," + client(3)
 	if out, code := nodeCmd(t, "cli", "-server", client(1), "create", "/x", "data"); code != 0 || !strings.Contains(out, "Created /x") {
 		t.Fatalf("create: exit %d\n%s", code, out)
@@ -84,7 +77,7 @@ func TestCLIServerIsClientPort(t *testing.T) {
 	if out, code := nodeCmd(t, "cli", "-server", all, "get", "/x"); code != 0 || out != "data\n" {
 		t.Fatalf("get: exit %d\n%q", code, out)
 	}
-	sh := exec.Command(nodeBin, "cli", "-server", client(2))
+	sh := exec.Command(testkit.NodeBin(t), "cli", "-server", client(2))
 	sh.Stdin = strings.NewReader("create /y data2\nget /y\nwhoami\nquit\n")
 	outb, err := sh.CombinedOutput()
 	if err != nil {
@@ -95,7 +88,7 @@ func TestCLIServerIsClientPort(t *testing.T) {
 			t.Errorf("shell output lacks %q:\n%s", want, outb)
 		}
 	}
-	bus := fmt.Sprintf("127.0.0.1:%d", e.members[3].busPort)
+	bus := e.BusAddr(3)
 	if out, code := nodeCmd(t, "cli", "-bus", bus, "get", "/y"); code != 0 || out != "data2\n" {
 		t.Fatalf("get over the bus: exit %d\n%q", code, out)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // TestPlainZooCfgEnsemble starts three nodes from a zoo.cfg with
@@ -25,25 +26,21 @@ func TestPlainZooCfgEnsemble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node ensemble of real processes")
 	}
-	e := newEnsemble(t, 3, false)
-	e.plain = true
-	for _, m := range e.members {
-		e.writeConfig(m, false)
-	}
-	text, err := os.ReadFile(e.members[1].cfg)
+	e := testkit.Processes(t, 3, testkit.Options{Plain: true})
+	text, err := os.ReadFile(e.ConfigPath(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(text), "paddock.") {
 		t.Fatalf("the plain config has paddock keys:\n%s", text)
 	}
-	for _, id := range e.all() {
-		e.start(id)
+	for _, id := range e.IDs() {
+		e.Up(t, id)
 	}
-	e.waitSettled(e.all()...)
+	e.Settle(t, e.IDs()...)
 
 	conn := func(id int) *zk.Conn {
-		c, _, err := zk.Connect([]string{fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort)}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
+		c, _, err := zk.Connect([]string{e.ClientAddr(id)}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +62,7 @@ func TestPlainZooCfgEnsemble(t *testing.T) {
 	// credentials.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	bus := []string{fmt.Sprintf("nats://127.0.0.1:%d", e.members[2].busPort)}
+	bus := []string{e.BusURL(2)}
 	if c, err := client.Connect(ctx, bus); err == nil {
 		c.Close()
 		t.Fatal("an anonymous native client connected to a closed bus")
@@ -75,8 +72,8 @@ func TestPlainZooCfgEnsemble(t *testing.T) {
 		t.Fatal("a native client with guessed credentials connected to a closed bus")
 	}
 
-	for _, id := range e.all() {
-		logs := e.members[id].out.String()
+	for _, id := range e.IDs() {
+		logs := e.Log(id)
 		if n := strings.Count(logs, "no Paddock credentials: the bus admits no native client"); n != 1 {
 			t.Errorf("node %d warned %d times about its closed bus; want once:\n%s", id, n, logs)
 		}
@@ -86,7 +83,7 @@ func TestPlainZooCfgEnsemble(t *testing.T) {
 	}
 
 	// node trace reads the node's own credential from its data directory.
-	out, code := nodeCmd(t, "trace", "--config", e.members[1].cfg, "--duration", "1500ms")
+	out, code := nodeCmd(t, "trace", "--config", e.ConfigPath(1), "--duration", "1500ms")
 	if code != 0 || !strings.Contains(out, "Ping") {
 		t.Fatalf("node trace on a closed bus: exit %d:\n%s", code, out)
 	}
@@ -101,17 +98,14 @@ func TestRestartAfterKill9WhileZombie(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real node processes")
 	}
-	e := newEnsemble(t, 1, false)
-	e.plain = true
-	m := e.members[1]
-	e.writeConfig(m, false)
-	data := filepath.Join(m.dir, "data")
+	e := testkit.Processes(t, 1, testkit.Options{Plain: true})
+	data := filepath.Join(e.Dir(1), "data")
 
 	// A pid file left by something else that is alive: this test.
 	if err := os.WriteFile(filepath.Join(data, "paddock.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	first := exec.Command(nodeBin, "start", "--config", m.cfg)
+	first := exec.Command(testkit.NodeBin(t), "start", "--config", e.ConfigPath(1))
 	var firstOut strings.Builder
 	first.Stdout, first.Stderr = &firstOut, &firstOut
 	if err := first.Start(); err != nil {
@@ -124,13 +118,13 @@ func TestRestartAfterKill9WhileZombie(t *testing.T) {
 			_ = first.Wait()
 		}
 	}()
-	e.waitFor("the first node to serve", 20*time.Second, func() bool { return e.mode(1) == "standalone" })
+	e.WaitFor(t, "the first node to serve", 20*time.Second, func() bool { return e.Mode(1) == "standalone" })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// Not reaped: wait until the kernel shows it as a zombie.
 	stat := fmt.Sprintf("/proc/%d/stat", first.Process.Pid)
-	e.waitFor("the killed node to become a zombie", 10*time.Second, func() bool {
+	e.WaitFor(t, "the killed node to become a zombie", 10*time.Second, func() bool {
 		b, err := os.ReadFile(stat)
 		if err != nil {
 			return false
@@ -142,18 +136,18 @@ func TestRestartAfterKill9WhileZombie(t *testing.T) {
 		t.Fatalf("the pid file should name the zombie %d: %q %v", first.Process.Pid, b, err)
 	}
 
-	e.start(1)
-	e.waitFor("the restarted node to serve", 20*time.Second, func() bool { return e.mode(1) == "standalone" })
-	if out, code := nodeCmd(t, "status", "--config", m.cfg); code != 0 || !strings.Contains(out, "Mode: standalone") {
+	e.Up(t, 1)
+	e.WaitFor(t, "the restarted node to serve", 20*time.Second, func() bool { return e.Mode(1) == "standalone" })
+	if out, code := nodeCmd(t, "status", "--config", e.ConfigPath(1)); code != 0 || !strings.Contains(out, "Mode: standalone") {
 		t.Fatalf("node status: exit %d\n%s", code, out)
 	}
 	// A second start while it runs is refused by the lock.
-	if out, code := nodeCmd(t, "start", "--config", m.cfg); code == 0 || !strings.Contains(out, "in use") {
+	if out, code := nodeCmd(t, "start", "--config", e.ConfigPath(1)); code == 0 || !strings.Contains(out, "in use") {
 		t.Fatalf("a second node on the same data directory: exit %d\n%s", code, out)
 	}
 	_ = first.Wait()
 	reaped = true
-	if out, code := nodeCmd(t, "stop", "--config", m.cfg); code != 0 || !strings.Contains(out, "STOPPED") {
+	if out, code := nodeCmd(t, "stop", "--config", e.ConfigPath(1)); code != 0 || !strings.Contains(out, "STOPPED") {
 		t.Fatalf("node stop: exit %d\n%s", code, out)
 	}
 }

@@ -5,63 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
-	"github.com/paddock-zk/paddock/zkwire"
 )
-
-// mntr returns a node's monitoring variables.
-func (e *ensemble) mntr(id int) map[string]string {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	out, err := zkwire.Ask(ctx, fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort), "mntr")
-	kv := map[string]string{}
-	if err != nil {
-		return kv
-	}
-	for _, l := range strings.Split(out, "\n") {
-		if k, v, ok := strings.Cut(l, "\t"); ok {
-			kv[k] = v
-		}
-	}
-	return kv
-}
-
-// sameState reports whether every node serves and all applied the same
-// zxid with the same tree digest.
-func (e *ensemble) sameState() (string, bool) {
-	var first string
-	for _, id := range e.all() {
-		kv := e.mntr(id)
-		st := kv["zk_server_state"]
-		if st != "leader" && st != "follower" {
-			return "", false
-		}
-		s := kv["zk_last_zxid"] + "/" + kv["paddock_digest"]
-		if first == "" {
-			first = s
-		} else if s != first {
-			return "", false
-		}
-	}
-	return first, true
-}
-
-func (e *ensemble) busURL(id int) string {
-	return fmt.Sprintf("nats://127.0.0.1:%d", e.members[id].busPort)
-}
 
 // writer does versioned setData on /reg and creates /acked/w-N in a loop,
 // reconnecting to another node after any error. It records what was
 // acknowledged; outcomes of failed calls are unknown and not checked.
 type writer struct {
-	e       *ensemble
+	e       *testkit.Ensemble
 	rng     *rand.Rand
 	mu      sync.Mutex
 	acked   []string // paths of acknowledged creates
@@ -74,9 +31,9 @@ type writer struct {
 
 func (w *writer) connect(ctx context.Context) *client.Conn {
 	for ctx.Err() == nil {
-		id := w.e.all()[w.rng.Intn(len(w.e.members))]
+		id := w.e.IDs()[w.rng.Intn(len(w.e.IDs()))]
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		c, err := client.Connect(cctx, []string{w.e.busURL(id)}, client.WithSessionTimeout(4*time.Second))
+		c, err := client.Connect(cctx, []string{w.e.BusURL(id)}, client.WithSessionTimeout(4*time.Second))
 		cancel()
 		if err == nil {
 			return c
@@ -153,8 +110,8 @@ func (w *writer) verify(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, id := range w.e.all() {
-		c, err := client.Connect(ctx, []string{w.e.busURL(id)})
+	for _, id := range w.e.IDs() {
+		c, err := client.Connect(ctx, []string{w.e.BusURL(id)})
 		if err != nil {
 			t.Fatalf("connect to node %d for verification: %v", id, err)
 		}
@@ -187,11 +144,10 @@ func (w *writer) verify(t *testing.T) {
 // Every acknowledged write is there afterwards on every node, and the
 // replicas' digests match.
 func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
-	skipShort(t)
 	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	setup, err := client.Connect(ctx, []string{e.busURL(1)})
+	setup, err := client.Connect(ctx, []string{e.BusURL(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +164,7 @@ func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
 		w.mu.Lock()
 		start := w.sets
 		w.mu.Unlock()
-		e.waitFor("writes to make progress", 30*time.Second, func() bool {
+		e.WaitFor(t, "writes to make progress", 30*time.Second, func() bool {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			return w.sets >= start+n
@@ -217,33 +173,28 @@ func TestKillLeaderLoopLosesNoAcknowledgedWrite(t *testing.T) {
 	const rounds = 20
 	for round := 1; round <= rounds; round++ {
 		progress(5)
-		leader := e.waitSettled(e.all()...)
-		e.kill9(leader)
-		e.waitSettled(without(e.all(), leader)...)
+		leader := e.Settle(t, e.IDs()...)
+		e.Kill9(leader)
+		e.Settle(t, testkit.Without(e.IDs(), leader)...)
 		progress(3)
-		e.startUp(leader)
+		e.Up(t, leader)
+		e.WaitAnswering(t, leader)
 	}
 	progress(5)
 	// All three at the same instant.
-	for _, m := range e.members {
-		_ = m.cmd.Process.Signal(syscall.SIGKILL)
+	e.KillAll()
+	for _, id := range e.IDs() {
+		e.Up(t, id)
 	}
-	for _, id := range e.all() {
-		<-e.members[id].exited
-		e.members[id].cmd = nil
-	}
-	for _, id := range e.all() {
-		e.start(id)
-	}
-	e.waitSettled(e.all()...)
+	e.Settle(t, e.IDs()...)
 	progress(5)
 	close(w.stopped)
 	<-w.done
 
 	var state string
-	e.waitFor("equal digests at equal zxids", 30*time.Second, func() bool {
+	e.WaitFor(t, "equal digests at equal zxids", 30*time.Second, func() bool {
 		var ok bool
-		state, ok = e.sameState()
+		state, ok = e.States()
 		return ok
 	})
 	w.verify(t)

@@ -8,46 +8,30 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 )
 
 // fastEnsemble is a 3-node ensemble with tickTime 500 ms (sessions of 1 to
 // 10 s), all nodes serving.
-func fastEnsemble(t *testing.T) *ensemble {
-	e := newEnsemble(t, 3, false)
-	e.tick = 500
-	for _, m := range e.members {
-		e.writeConfig(m, false)
-	}
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
+func fastEnsemble(t *testing.T) *testkit.Ensemble {
+	t.Helper()
+	e := testkit.Processes(t, 3, testkit.Options{Tick: 500})
+	e.UpSettled(t)
 	return e
-}
-
-func (e *ensemble) urls(first int) []string {
-	urls := []string{e.busURL(first)}
-	for _, id := range e.all() {
-		if id != first {
-			urls = append(urls, e.busURL(id))
-		}
-	}
-	return urls
 }
 
 // A client connected to node X keeps its session and its ephemerals when
 // X is killed -9: it reconnects elsewhere within its session timeout, and
 // its next read sees its own last write.
 func TestClientSurvivesItsNodeKill9(t *testing.T) {
-	skipShort(t)
 	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const timeout = 4 * time.Second
 	var mu sync.Mutex
 	var states []client.State
-	c, err := client.Connect(ctx, e.urls(1), client.WithSessionTimeout(timeout),
+	c, err := client.Connect(ctx, e.BusURLs(1), client.WithSessionTimeout(timeout),
 		client.WithStateListener(func(s client.State) { mu.Lock(); states = append(states, s); mu.Unlock() }))
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +47,9 @@ func TestClientSurvivesItsNodeKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.kill9(int(x))
+	e.Kill9(int(x))
 	killed := time.Now()
-	e.waitFor("the client to be connected to another node", timeout, func() bool {
+	e.WaitFor(t, "the client to be connected to another node", timeout, func() bool {
 		_, n := c.Node()
 		return c.State() == client.StateConnected && n != x
 	})
@@ -80,12 +64,12 @@ func TestClientSurvivesItsNodeKill9(t *testing.T) {
 	// Another client, on a surviving node, still sees the ephemeral after
 	// a full session timeout has passed since the kill.
 	var other int
-	for _, id := range e.all() {
+	for _, id := range e.IDs() {
 		if id != int(x) {
 			other = id
 		}
 	}
-	o, err := client.Connect(ctx, []string{e.busURL(other)})
+	o, err := client.Connect(ctx, []string{e.BusURL(other)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +89,6 @@ func TestClientSurvivesItsNodeKill9(t *testing.T) {
 // Leader failover with 100 live sessions: none expires, since the clients
 // reconnect within their timeouts.
 func TestLeaderFailoverKeepsHundredSessions(t *testing.T) {
-	skipShort(t)
 	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -118,7 +101,7 @@ func TestLeaderFailoverKeepsHundredSessions(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := client.Connect(ctx, e.urls(i%3+1), client.WithSessionTimeout(timeout))
+			c, err := client.Connect(ctx, e.BusURLs(i%3+1), client.WithSessionTimeout(timeout))
 			if err != nil {
 				errs <- err
 				return
@@ -143,9 +126,9 @@ func TestLeaderFailoverKeepsHundredSessions(t *testing.T) {
 	for i, c := range conns {
 		ids[i] = c.SessionID()
 	}
-	leader := e.waitSettled(e.all()...)
-	e.kill9(leader)
-	e.waitSettled(without(e.all(), leader)...)
+	leader := e.Settle(t, e.IDs()...)
+	e.Kill9(leader)
+	e.Settle(t, testkit.Without(e.IDs(), leader)...)
 	// Give sessions longer than their timeout to expire, had they not
 	// been kept alive by the new leader.
 	time.Sleep(timeout + 2*time.Second)

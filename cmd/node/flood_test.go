@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -21,7 +22,7 @@ import (
 // node keeps running, a client connected before the flood keeps writing,
 // and a new client connects once the flood is gone.
 func TestConnectionFloodBeyondFdLimit(t *testing.T) {
-	skipShort(t)
+	testutil.SkipShort(t, "multi-process ensemble test")
 	dir := t.TempDir()
 	port := testutil.FreePort(t)
 	cfg := filepath.Join(dir, "zoo.cfg")
@@ -31,7 +32,7 @@ func TestConnectionFloodBeyondFdLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out testutil.SyncBuffer
-	cmd := exec.Command("bash", "-c", `ulimit -n 128 && exec "$0" start --config "$1"`, nodeBin, cfg)
+	cmd := exec.Command("bash", "-c", `ulimit -n 128 && exec "$0" start --config "$1"`, testkit.NodeBin(t), cfg)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paddock-zk/paddock/internal/testkit"
+	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
 // kazooScript drives an ensemble the way Kazoo users do: server_version
@@ -107,23 +109,19 @@ func kazooPython(t *testing.T) string {
 // TestKazooAgainstPlainEnsemble runs Kazoo, a third-party ZooKeeper
 // client, against three nodes started from a plain zoo.cfg.
 func TestKazooAgainstPlainEnsemble(t *testing.T) {
-	skipShort(t)
+	testutil.SkipShort(t, "multi-process ensemble test")
 	py := kazooPython(t)
-	e := newEnsemble(t, 3, false)
-	e.plain = true
-	for _, m := range e.members {
-		e.writeConfig(m, false)
+	e := testkit.Processes(t, 3, testkit.Options{Plain: true})
+	for _, id := range e.IDs() {
+		e.Up(t, id)
 	}
-	for _, id := range e.all() {
-		e.start(id)
-	}
-	e.waitSettled(e.all()...)
+	e.Settle(t, e.IDs()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, "-c", kazooScript,
-		fmt.Sprintf("127.0.0.1:%d", e.members[1].clientPort), fmt.Sprintf("127.0.0.1:%d", e.members[3].clientPort))
+		e.ClientAddr(1), e.ClientAddr(3))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK") {
-		t.Fatalf("kazoo: %v\n%s\n%s", err, out, e.logs())
+		t.Fatalf("kazoo: %v\n%s\n%s", err, out, e.Logs())
 	}
 }

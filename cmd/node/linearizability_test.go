@@ -15,6 +15,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/linz"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 )
 
@@ -24,7 +25,6 @@ import (
 // porcupine checks the history. A failing run keeps porcupine's HTML
 // visualisation and prints where.
 func TestLinearizableUnderLeaderKills(t *testing.T) {
-	skipShort(t)
 	e := fastEnsemble(t)
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
@@ -32,7 +32,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	keys := []string{"/lin-0", "/lin-1", "/lin-2"}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	setup, err := client.Connect(ctx, e.urls(1))
+	setup, err := client.Connect(ctx, e.BusURLs(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewSource(seed + int64(w)))
-			c, err := client.Connect(ctx, e.urls(w%3+1), client.WithSessionTimeout(6*time.Second))
+			c, err := client.Connect(ctx, e.BusURLs(w%3+1), client.WithSessionTimeout(6*time.Second))
 			if err != nil {
 				t.Errorf("worker %d: %v", w, err)
 				return
@@ -103,11 +103,12 @@ func TestLinearizableUnderLeaderKills(t *testing.T) {
 	}
 	for round := 0; round < 3; round++ {
 		time.Sleep(2 * time.Second)
-		leader := e.waitSettled(e.all()...)
-		e.kill9(leader)
-		e.waitSettled(without(e.all(), leader)...)
+		leader := e.Settle(t, e.IDs()...)
+		e.Kill9(leader)
+		e.Settle(t, testkit.Without(e.IDs(), leader)...)
 		time.Sleep(time.Second)
-		e.startUp(leader)
+		e.Up(t, leader)
+		e.WaitAnswering(t, leader)
 	}
 	time.Sleep(2 * time.Second)
 	close(stop)

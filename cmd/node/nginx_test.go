@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zkwire"
 )
@@ -109,10 +110,10 @@ var connectionsLine = regexp.MustCompile(`(?m)^Connections: (\d+)$`)
 // connections is the client connections of a node: srvr's Connections
 // less srvr's own, which it counts as ZooKeeper does; -1 if it does not
 // answer.
-func (e *ensemble) connections(id int) int {
+func connections(e *testkit.Ensemble, id int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	out, err := zkwire.Ask(ctx, fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort), "srvr")
+	out, err := zkwire.Ask(ctx, e.ClientAddr(id), "srvr")
 	if err != nil {
 		return -1
 	}
@@ -136,20 +137,12 @@ func (e *ensemble) connections(id int) int {
 // server/zkwire_reconnect_test.go, which is !race for that reason): that
 // race is only reachable with watches to re-send, and this client sets none.
 func TestZooKeeperClientThroughNginx(t *testing.T) {
-	skipShort(t)
-	e := newEnsemble(t, 3, false)
-	e.tick = 500 // sessions of 1 to 10 s
-	for _, m := range e.members {
-		e.writeConfig(m, false)
-	}
-	for _, id := range e.all() {
-		e.startUp(id)
-	}
-	e.waitSettled(e.all()...)
+	e := testkit.Processes(t, 3, testkit.Options{Tick: 500}) // sessions of 1 to 10 s
+	e.UpSettled(t)
 	lb := testutil.FreePort(t)
 	ports := make([]int, 0, 3)
-	for _, id := range e.all() {
-		ports = append(ports, e.members[id].clientPort)
+	for _, id := range e.IDs() {
+		ports = append(ports, e.ClientPort(id))
 	}
 	startNginx(t, lb, ports)
 	lbAddr := fmt.Sprintf("127.0.0.1:%d", lb)
@@ -162,7 +155,7 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	e.waitFor("a session through nginx", 20*time.Second, func() bool { return c.State() == zk.StateHasSession })
+	e.WaitFor(t, "a session through nginx", 20*time.Second, func() bool { return c.State() == zk.StateHasSession })
 	sid := c.SessionID()
 	acl := zk.WorldACL(zk.PermAll)
 	if _, err := c.Create("/lb", []byte("p"), zk.FlagPersistent, acl); err != nil {
@@ -181,10 +174,10 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 	// The node behind the proxied connection is the one that counts a
 	// client connection.
 	on := 0
-	e.waitFor("the node serving the proxied connection", 10*time.Second, func() bool {
+	e.WaitFor(t, "the node serving the proxied connection", 10*time.Second, func() bool {
 		on = 0
-		for _, id := range e.all() {
-			switch e.connections(id) {
+		for _, id := range e.IDs() {
+			switch connections(e, id) {
 			case 0:
 			case 1:
 				if on != 0 {
@@ -197,22 +190,22 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 		}
 		return on != 0
 	})
-	t.Logf("session %#x on node %d (session id's top byte %d), modes %v", sid, on, uint64(sid)>>56, e.modes(e.all()...))
-	e.kill9(on)
+	t.Logf("session %#x on node %d (session id's top byte %d), modes %v", sid, on, uint64(sid)>>56, e.Modes())
+	e.Kill9(on)
 
 	// The client sees the connection drop and reconnects through nginx,
 	// which skips the dead upstream: it has its session again on a node
 	// that now counts its connection. (Its moment without a session may be
 	// too short to poll for.)
-	rest := without(e.all(), on)
+	rest := testkit.Without(e.IDs(), on)
 	now := 0
-	e.waitFor("the client to re-attach its session through nginx on another node", time.Until(deadline), func() bool {
+	e.WaitFor(t, "the client to re-attach its session through nginx on another node", time.Until(deadline), func() bool {
 		if c.State() != zk.StateHasSession {
 			return false
 		}
 		now = 0
 		for _, id := range rest {
-			if e.connections(id) == 1 {
+			if connections(e, id) == 1 {
 				now = id
 			}
 		}
@@ -225,12 +218,12 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 
 	// Its ephemeral survived, as a second client (on a surviving node,
 	// directly) sees.
-	other, _, err := zk.Connect([]string{fmt.Sprintf("127.0.0.1:%d", e.members[rest[0]].clientPort)}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
+	other, _, err := zk.Connect([]string{e.ClientAddr(rest[0])}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	e.waitFor("a second session", 20*time.Second, func() bool { return other.State() == zk.StateHasSession })
+	e.WaitFor(t, "a second session", 20*time.Second, func() bool { return other.State() == zk.StateHasSession })
 	if _, err := other.Sync("/lb/eph"); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +251,7 @@ func TestZooKeeperClientThroughNginx(t *testing.T) {
 
 	// Closing the session through nginx takes its ephemerals.
 	c.Close()
-	e.waitFor("the ephemerals to go with the session", 20*time.Second, func() bool {
+	e.WaitFor(t, "the ephemerals to go with the session", 20*time.Second, func() bool {
 		ok, _, err := other.Exists("/lb/eph")
 		if err != nil && !errors.Is(err, zk.ErrNoNode) {
 			return false

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // A client process holding ephemeral and ephemeral-sequential nodes is
@@ -18,11 +19,10 @@ import (
 // session timeout plus two ticks. A client that quits gracefully takes
 // its ephemerals with it at once.
 func TestKilledClientsEphemeralsExpire(t *testing.T) {
-	skipShort(t)
 	e := fastEnsemble(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	obs, err := client.Connect(ctx, []string{e.busURL(3)})
+	obs, err := client.Connect(ctx, []string{e.BusURL(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestKilledClientsEphemeralsExpire(t *testing.T) {
 	// holder runs `node cli` on node 1 that creates ephemerals and then
 	// waits on its open stdin.
 	holder := func(name string, timeoutMs int) (*exec.Cmd, io.WriteCloser) {
-		cmd := exec.Command(nodeBin, "cli", "-server", fmt.Sprintf("127.0.0.1:%d", e.members[1].clientPort), "-timeout", fmt.Sprint(timeoutMs))
+		cmd := exec.Command(testkit.NodeBin(t), "cli", "-server", e.ClientAddr(1), "-timeout", fmt.Sprint(timeoutMs))
 		in, err := cmd.StdinPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -56,7 +56,7 @@ func TestKilledClientsEphemeralsExpire(t *testing.T) {
 		return cmd, in
 	}
 	waitKids := func(what string, n int) {
-		e.waitFor(what, 20*time.Second, func() bool { return len(children()) == n })
+		e.WaitFor(t, what, 20*time.Second, func() bool { return len(children()) == n })
 	}
 
 	const timeout = 2000 * time.Millisecond
@@ -67,7 +67,7 @@ func TestKilledClientsEphemeralsExpire(t *testing.T) {
 	}
 	_ = killed.Wait()
 	start := time.Now()
-	bound := timeout + 2*time.Duration(e.tick)*time.Millisecond
+	bound := timeout + 2*e.Tick()
 	for len(children()) != 0 {
 		if time.Since(start) > bound+time.Second {
 			t.Fatalf("ephemerals of a killed client still there after %s (timeout %s + 2 ticks = %s): %v", time.Since(start), timeout, bound, children())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/zk"
 )
@@ -22,7 +23,7 @@ import (
 // nothing; a failed fsync makes it exit non-zero with the cause printed,
 // and a restart recovers what it had acked.
 func TestStorageFaultsProcess(t *testing.T) {
-	skipShort(t)
+	testutil.SkipShort(t, "multi-process ensemble test")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "zoo.cfg")
 	control := filepath.Join(dir, "faults")
@@ -46,7 +47,7 @@ func TestStorageFaultsProcess(t *testing.T) {
 	start := func() *proc {
 		t.Helper()
 		p := &proc{out: &testutil.SyncBuffer{}, exited: make(chan struct{})}
-		cmd := exec.Command(nodeBin, "start", "--config", cfg)
+		cmd := exec.Command(testkit.NodeBin(t), "start", "--config", cfg)
 		cmd.Env = append(os.Environ(), "PADDOCK_FAULTFS=1", "PADDOCK_FAULTFS_CONTROL="+control)
 		cmd.Stdout, cmd.Stderr = p.out, p.out
 		if err := cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 	"github.com/paddock-zk/paddock/server"
 	"github.com/paddock-zk/paddock/zkwire"
@@ -64,7 +65,7 @@ func TestCLIAndTraceOverBusTLS(t *testing.T) {
 		t.Fatalf("cli -bus without TLS flags: exit 0\n%s", out)
 	}
 
-	trace := exec.Command(nodeBin, "trace", "--config", cfgPath, "--kind", "Request")
+	trace := exec.Command(testkit.NodeBin(t), "trace", "--config", cfgPath, "--kind", "Request")
 	traced, traceErr := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	trace.Stdout, trace.Stderr = traced, traceErr
 	if err := trace.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
 )
 
@@ -99,12 +100,8 @@ func (z *zkCliTLS) run(t *testing.T, addr, keyStore string, args ...string) (std
 // with a certificate from another CA the handshake fails and nothing is
 // written.
 func TestZkCliOverTLS(t *testing.T) {
-	skipShort(t)
-	e := newEnsemble(t, 1, false)
-	e.plain = true
-	m := e.members[1]
-	e.writeConfig(m, false)
-	zkCli := newZkCliTLS(t, filepath.Join(m.dir, "ca.pem"))
+	e := testkit.Processes(t, 1, testkit.Options{Plain: true})
+	zkCli := newZkCliTLS(t, filepath.Join(e.Dir(1), "ca.pem"))
 
 	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
 	files := map[string][]byte{
@@ -114,24 +111,24 @@ func TestZkCliOverTLS(t *testing.T) {
 		"intruder.pem": rogue.Leaf(t, "intruder", testutil.ClientCert),
 	}
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(m.dir, name), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(e.Dir(1), name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	securePort := testutil.FreePort(t)
-	f, err := os.OpenFile(m.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(e.ConfigPath(1), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(f, "secureClientPort=%d\nsecureClientPortAddress=127.0.0.1\nssl.keyStore.location=%s\nssl.keyStore.type=PEM\n"+
 		"ssl.trustStore.location=%s\nssl.trustStore.type=PEM\nssl.clientAuth=need\n",
-		securePort, filepath.Join(m.dir, "server.pem"), filepath.Join(m.dir, "ca.pem"))
+		securePort, filepath.Join(e.Dir(1), "server.pem"), filepath.Join(e.Dir(1), "ca.pem"))
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	e.start(1)
-	e.waitFor("the node to serve", 20*time.Second, func() bool { return e.mode(1) == "standalone" })
+	e.Up(t, 1)
+	e.WaitFor(t, "the node to serve", 20*time.Second, func() bool { return e.Mode(1) == "standalone" })
 	addr := fmt.Sprintf("127.0.0.1:%d", securePort)
 	// The secure port is up once a handshake with the good certificate
 	// completes; a JVM is too slow to poll with.
@@ -141,7 +138,7 @@ func TestZkCliOverTLS(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.PEM)
-	e.waitFor("a TLS handshake on the secure client port", 10*time.Second, func() bool {
+	e.WaitFor(t, "a TLS handshake on the secure client port", 10*time.Second, func() bool {
 		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr,
 			&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{good}})
 		if err != nil {
@@ -151,14 +148,14 @@ func TestZkCliOverTLS(t *testing.T) {
 		return true
 	})
 
-	app, intruder := filepath.Join(m.dir, "app.pem"), filepath.Join(m.dir, "intruder.pem")
+	app, intruder := filepath.Join(e.Dir(1), "app.pem"), filepath.Join(e.Dir(1), "intruder.pem")
 	// zkCli's create prints "Created" on stderr; get prints the data on
 	// stdout.
 	if out, log, ok := zkCli.run(t, addr, app, "create", "/x", "data"); !ok || !strings.Contains(log, "Created /x") {
-		t.Fatalf("zkCli.sh create over TLS: ok=%v\nstdout:\n%s\nstderr:\n%s\n%s", ok, out, log, e.logs())
+		t.Fatalf("zkCli.sh create over TLS: ok=%v\nstdout:\n%s\nstderr:\n%s\n%s", ok, out, log, e.Logs())
 	}
 	if out, log, ok := zkCli.run(t, addr, app, "get", "/x"); !ok || !hasLine(out, "data") {
-		t.Fatalf("zkCli.sh get over TLS: ok=%v\nstdout:\n%s\nstderr:\n%s\n%s", ok, out, log, e.logs())
+		t.Fatalf("zkCli.sh get over TLS: ok=%v\nstdout:\n%s\nstderr:\n%s\n%s", ok, out, log, e.Logs())
 	}
 
 	out, log, ok := zkCli.run(t, addr, intruder, "create", "/y", "intruder")
@@ -172,7 +169,7 @@ func TestZkCliOverTLS(t *testing.T) {
 	}
 
 	// What zkCli.sh wrote (and did not) is there for a plain client too.
-	c, _, err := zk.Connect([]string{fmt.Sprintf("127.0.0.1:%d", m.clientPort)}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
+	c, _, err := zk.Connect([]string{e.ClientAddr(1)}, 8*time.Second, zk.WithLogger(zkTestLogger{t}))
 	if err != nil {
 		t.Fatal(err)
 	}

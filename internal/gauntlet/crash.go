@@ -18,6 +18,7 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/crashpoint"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 )
 
@@ -102,7 +103,7 @@ func (r *CrashResult) Table() string {
 // campaign is one crash-point campaign's state.
 type campaign struct {
 	cfg CrashConfig
-	e   *Ensemble
+	e   *testkit.Ensemble
 	rng *rand.Rand
 	tl  *Timeline
 
@@ -153,7 +154,7 @@ func RunCrash(cfg CrashConfig) (*CrashResult, error) {
 		return nil, err
 	}
 	res := &CrashResult{Seed: cfg.Seed, Dir: dir}
-	e, err := NewEnsemble(cfg.Bin, filepath.Join(dir, "ensemble"), 3, cfg.Tick)
+	e, err := testkit.NewEnsemble(cfg.Bin, filepath.Join(dir, "ensemble"), 3, testkit.Options{Tick: cfg.Tick, Proxied: true, Faults: true})
 	if err != nil {
 		return nil, err
 	}
@@ -593,7 +594,7 @@ func (c *campaign) makeTruncTail(l int) error {
 	others := slices.DeleteFunc(c.e.IDs(), func(id int) bool { return id == l })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := client.Connect(ctx, c.e.BusURLs(l)[:1], client.WithSessionTimeout(6*time.Second), client.WithLogger(c.e.clientLog))
+	conn, err := client.Connect(ctx, c.e.BusURLs(l)[:1], client.WithSessionTimeout(6*time.Second), client.WithLogger(c.e.ClientLog()))
 	if err != nil {
 		c.tl.add("no session on leader %d: %v", l, err)
 	} else {
@@ -694,7 +695,7 @@ func (c *campaign) recoverAndCheck(p string) (int, []string) {
 func (c *campaign) missingOn(id int, want []string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := client.Connect(ctx, c.e.BusURLs(id)[:1], client.WithSessionTimeout(6*time.Second), client.WithLogger(c.e.clientLog))
+	conn, err := client.Connect(ctx, c.e.BusURLs(id)[:1], client.WithSessionTimeout(6*time.Second), client.WithLogger(c.e.ClientLog()))
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}

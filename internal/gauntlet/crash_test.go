@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/internal/crashpoint"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 var (
@@ -55,7 +56,7 @@ func TestCrashCampaignCatchesLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real node processes; skipped with -short")
 	}
-	res, err := RunCrash(CrashConfig{Bin: nodeBin, Seed: crashSeed(), Points: []string{crashpoint.WALAfterFsync},
+	res, err := RunCrash(CrashConfig{Bin: testkit.NodeBin(t), Seed: crashSeed(), Points: []string{crashpoint.WALAfterFsync},
 		Logf: t.Logf, fakeAck: []string{"never-written"}})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestCrashPoints(t *testing.T) {
 
 func runCrash(t *testing.T, hits int, points []string) {
 	seed := crashSeed()
-	res, err := RunCrash(CrashConfig{Bin: nodeBin, Seed: seed, Hits: hits, Points: points, Dir: *flagDir, Logf: t.Logf})
+	res, err := RunCrash(CrashConfig{Bin: testkit.NodeBin(t), Seed: seed, Hits: hits, Points: points, Dir: *flagDir, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,11 @@
 //
 // Crash points and storage faults: every node runs on a faultfs.FS
 // (internal/faultfs) and polls two control files in its directory, one
-// arming crash points (package internal/crashpoint; Ensemble.ArmCrash),
-// one failing its storage (Ensemble.SetStorageFault: ENOSPC, fsync EIO).
-// The scheduler's crash-point, disk-full and fsync-eio faults use them
+// arming crash points (package internal/crashpoint;
+// testkit.Ensemble.ArmCrash), one failing its storage
+// (testkit.Ensemble.SetStorageFault: ENOSPC, fsync EIO); the ensemble
+// itself, the processes and their routes, is internal/testkit's. The
+// scheduler's crash-point, disk-full and fsync-eio faults use them
 // (crash.go, storagefaults.go). RunCrash is the crash-point campaign: each
 // point hit a given number of times on the node and in the situation that
 // reaches it (a follower restarted into a DIFF, TRUNC or SNAP; the

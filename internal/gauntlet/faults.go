@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // Fault is a kind of fault the scheduler injects.
@@ -85,7 +87,7 @@ func (tl *Timeline) save(path string) error { return os.WriteFile(path, []byte(t
 // settle between faults. At the double rate a second fault overlaps one
 // (skew.go).
 type scheduler struct {
-	e        *Ensemble
+	e        *testkit.Ensemble
 	rng      *rand.Rand
 	faults   []Fault
 	tl       *Timeline

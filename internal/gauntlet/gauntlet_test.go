@@ -12,6 +12,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/paddock-zk/paddock/internal/linz"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 var (
@@ -23,26 +24,7 @@ var (
 	flagDouble   = flag.Float64("gauntlet.double", 0.25, "the share of faults overlapped by a second fault (0: one at a time)")
 )
 
-var nodeBin string
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "paddock-gauntlet-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if nodeBin, err = BuildNode(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
 func TestParseFaults(t *testing.T) {
 	if fs, err := ParseFaults("all"); err != nil || len(fs) != len(AllFaults) {
@@ -70,7 +52,7 @@ func TestGauntletGate(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000
 	}
-	res, err := Run(Config{Bin: nodeBin, Seed: seed, Duration: 20 * time.Second, Dir: *flagDir, Double: *flagDouble,
+	res, err := Run(Config{Bin: testkit.NodeBin(t), Seed: seed, Duration: 20 * time.Second, Dir: *flagDir, Double: *flagDouble,
 		Faults: []Fault{KillLeader, PartitionLeader, PauseRandom}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +74,7 @@ func TestGauntletKeepsFailingRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real node processes; skipped with -short")
 	}
-	res, err := Run(Config{Bin: nodeBin, Seed: 7, Duration: time.Second, Dir: t.TempDir(), Faults: []Fault{KillRandom}, Logf: t.Logf,
+	res, err := Run(Config{Bin: testkit.NodeBin(t), Seed: 7, Duration: time.Second, Dir: t.TempDir(), Faults: []Fault{KillRandom}, Logf: t.Logf,
 		tamper: func(h *linz.History) {
 			call := h.Begin()
 			h.Done(99, call, linz.Input{Kind: linz.Read, Key: "/gauntlet-reg-0"}, linz.Output{Value: "never written", Version: 1})
@@ -132,7 +114,7 @@ func TestGauntletLong(t *testing.T) {
 	injected := map[Fault]int{}
 	var failed []string
 	for i := 0; i < *flagRuns; i++ {
-		res, err := Run(Config{Bin: nodeBin, Seed: seed + int64(i), Duration: *flagDuration, Faults: faults, Dir: *flagDir, Double: *flagDouble, Logf: t.Logf})
+		res, err := Run(Config{Bin: testkit.NodeBin(t), Seed: seed + int64(i), Duration: *flagDuration, Faults: faults, Dir: *flagDir, Double: *flagDouble, Logf: t.Logf})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,11 +14,12 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/paddock-zk/paddock/internal/linz"
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // Config is one history's settings.
 type Config struct {
-	Bin      string        // the node binary (BuildNode)
+	Bin      string        // the node binary (testkit.BuildNode)
 	Seed     int64         // the fault schedule's and the workload's seed
 	Duration time.Duration // how long faults are injected
 	Faults   []Fault       // the kinds to draw from (nil: AllFaults)
@@ -134,7 +135,7 @@ func Run(cfg Config) (*Result, error) {
 	res := &Result{Seed: cfg.Seed, Dir: dir}
 	tl := &Timeline{start: began, logf: cfg.Logf}
 	tl.add("seed %d, duration %s, faults %v, dir %s", cfg.Seed, cfg.Duration, cfg.Faults, dir)
-	e, err := NewEnsemble(cfg.Bin, filepath.Join(dir, "ensemble"), cfg.Nodes, cfg.Tick)
+	e, err := testkit.NewEnsemble(cfg.Bin, filepath.Join(dir, "ensemble"), cfg.Nodes, testkit.Options{Tick: cfg.Tick, Proxied: true, Faults: true})
 	if err != nil {
 		return nil, err
 	}

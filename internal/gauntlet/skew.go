@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/paddock-zk/paddock/internal/testkit"
 )
 
 // Clock skew and overlapping faults.
@@ -25,10 +27,10 @@ const (
 	envClockOffset = "PADDOCK_CLOCK_OFFSET"
 )
 
-// StartSkewed starts node id on a clock running at rate and offset from
+// startSkewed starts node id on a clock running at rate and offset from
 // the real one (envClockRate, envClockOffset in its environment).
-func (e *Ensemble) StartSkewed(id int, rate float64, offset time.Duration) error {
-	return e.start(id, []string{envClockRate + "=" + strconv.FormatFloat(rate, 'f', -1, 64), envClockOffset + "=" + offset.String()})
+func startSkewed(e *testkit.Ensemble, id int, rate float64, offset time.Duration) error {
+	return e.StartEnv(id, envClockRate+"="+strconv.FormatFloat(rate, 'f', -1, 64), envClockOffset+"="+offset.String())
 }
 
 // clockSkew is the clock-skew fault: restart a node (half the time the
@@ -44,7 +46,7 @@ func (s *scheduler) clockSkew() error {
 	d := s.between(3*time.Second, 10*time.Second)
 	s.tl.add("%s: restart node %d with its clock at %.1fx from %s off, for %s", ClockSkew, id, rate, offset, d)
 	s.e.Kill9(id)
-	if err := s.e.StartSkewed(id, rate, offset); err != nil {
+	if err := startSkewed(s.e, id, rate, offset); err != nil {
 		return err
 	}
 	time.Sleep(d)
@@ -123,7 +125,7 @@ func (s *scheduler) beginOverlap(f Fault) (heal func() error, err error) {
 		offset := skewOffsets[s.rng.Intn(len(skewOffsets))]
 		s.tl.add("overlap %s: restart node %d with its clock at %.1fx from %s off until %s is over", k, id, rate, offset, f)
 		s.e.Kill9(id)
-		if err := s.e.StartSkewed(id, rate, offset); err != nil {
+		if err := startSkewed(s.e, id, rate, offset); err != nil {
 			return nil, err
 		}
 		return func() error {
@@ -133,17 +135,4 @@ func (s *scheduler) beginOverlap(f Fault) (heal func() error, err error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("gauntlet: no overlap for %q", k)
-}
-
-// HealCut lets the routes between a and b through again (Cut's undo for
-// those routes only).
-func (e *Ensemble) HealCut(a, b []int) {
-	for _, i := range a {
-		for _, j := range b {
-			if i != j {
-				e.proxies[[2]int{i, j}].Heal()
-				e.proxies[[2]int{j, i}].Heal()
-			}
-		}
-	}
 }

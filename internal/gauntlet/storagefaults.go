@@ -7,7 +7,7 @@ import (
 
 // The crash-point and storage fault kinds. They go through each node's
 // fault file system (a faultfs.FS under its storage, told what to do by a
-// control file: Ensemble.ArmCrash, Ensemble.SetStorageFault).
+// control file: testkit.Ensemble.ArmCrash and SetStorageFault).
 const (
 	CrashPoint Fault = "crash-point" // crash a node at a random crash point, dropping what it had not fsynced (crash.go)
 	DiskFull   Fault = "disk-full"   // one node's writes fail with ENOSPC for a while

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paddock-zk/paddock/client"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 )
 
@@ -93,7 +94,7 @@ type shot struct {
 }
 
 type watches struct {
-	e       *Ensemble
+	e       *testkit.Ensemble
 	timeout time.Duration
 	seed    int64
 	tl      *Timeline

@@ -11,15 +11,16 @@ import (
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/linz"
+	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/zk"
 )
 
 // connect opens a session on any node (preferring first), retrying until
 // stop or ctx ends.
-func connect(ctx context.Context, e *Ensemble, first int, timeout time.Duration, stop <-chan struct{}) *client.Conn {
+func connect(ctx context.Context, e *testkit.Ensemble, first int, timeout time.Duration, stop <-chan struct{}) *client.Conn {
 	for ctx.Err() == nil {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		c, err := client.Connect(cctx, e.BusURLs(first), client.WithSessionTimeout(timeout), client.WithLogger(e.clientLog))
+		c, err := client.Connect(cctx, e.BusURLs(first), client.WithSessionTimeout(timeout), client.WithLogger(e.ClientLog()))
 		cancel()
 		if err == nil {
 			return c
@@ -47,7 +48,7 @@ func stopped(stop <-chan struct{}) bool {
 // A write without an answer is recorded with an unknown outcome; a read
 // without one is not recorded. A client whose session expired opens another.
 type registers struct {
-	e       *Ensemble
+	e       *testkit.Ensemble
 	hist    *linz.History
 	keys    []string
 	timeout time.Duration
@@ -154,7 +155,7 @@ type session struct {
 // per session and checks, while its session lives, that the ephemeral is
 // there and is its own. A session that expires is replaced.
 type sessions struct {
-	e       *Ensemble
+	e       *testkit.Ensemble
 	timeout time.Duration
 	tl      *Timeline
 
