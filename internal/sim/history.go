@@ -33,6 +33,10 @@ type History struct {
 	pos     map[msg.NodeID]int    // index in canon of the node's last applied txn, -1 for none
 	seen    map[msg.NodeID]uint64 // the tree zxid last observed
 	leaders map[uint64]msg.NodeID
+	// elected is every leader a voter established, by epoch; accepted
+	// the last durable acceptedEpoch of each node.
+	elected  map[uint64]msg.NodeID
+	accepted map[msg.NodeID]uint64
 }
 
 // TxnKey names a client request: its session and xid.
@@ -57,7 +61,24 @@ func newHistory(e *Ensemble) *History {
 	return &History{e: e, index: map[uint64]int{}, digests: map[int64]uint64{0: znode.New().Digest()},
 		Txns: map[TxnKey]int64{}, Errs: map[int64]znode.Code{}, isClose: map[int64]bool{},
 		paths: map[string][]RefState{}, Ref: znode.New(), pos: map[msg.NodeID]int{}, seen: map[msg.NodeID]uint64{},
-		leaders: map[uint64]msg.NodeID{}}
+		leaders: map[uint64]msg.NodeID{}, elected: map[uint64]msg.NodeID{}, accepted: map[msg.NodeID]uint64{}}
+}
+
+// observeVoter checks the election after a voter's Flush: at most one
+// leader established per epoch, and an accepted epoch never goes back.
+func (h *History) observeVoter(n *Node) {
+	st := n.Voter.Status()
+	if st.State == msg.StateLeading && st.Established {
+		if other, ok := h.elected[st.Epoch]; ok && other != n.ID {
+			h.e.Fatalf("two leaders established for epoch %d: %d and %d", st.Epoch, other, n.ID)
+		}
+		h.elected[st.Epoch] = n.ID
+	}
+	acc := n.Disk.AcceptedEpoch()
+	if acc < h.accepted[n.ID] {
+		h.e.Fatalf("node %d: accepted epoch %d went back from %d", n.ID, acc, h.accepted[n.ID])
+	}
+	h.accepted[n.ID] = acc
 }
 
 // Len is the number of committed txns.

@@ -62,6 +62,9 @@ type Options struct {
 	// before each start.
 	StoreConfig func(id msg.NodeID, c *store.Config)
 	VoterConfig func(id msg.NodeID, c *voter.Config)
+	// SegmentBytes is the wal's segment size; 0: 8 KiB, so that purges
+	// after snapshots drop whole segments (and followers need SNAP).
+	SegmentBytes int64
 	// Verbose logs every event through TB.Logf as it happens.
 	Verbose bool
 }
@@ -204,7 +207,11 @@ func (e *Ensemble) Start(id msg.NodeID) {
 	n.Inc++
 	n.armed = ""
 	n.jitter = time.Duration(e.Rand.Int63n(int64(time.Millisecond)))
-	disk, err := wal.OpenStore(dataDir, dataDir, wal.Options{FS: n.FS, SegmentBytes: 8 << 10,
+	seg := e.opts.SegmentBytes
+	if seg == 0 {
+		seg = 8 << 10
+	}
+	disk, err := wal.OpenStore(dataDir, dataDir, wal.Options{FS: n.FS, SegmentBytes: seg,
 		Logger: e.log.With("node", uint64(id)), CrashHook: n.crashPoint})
 	if err != nil {
 		e.Fatalf("node %d: open wal: %v", id, err)
@@ -233,6 +240,8 @@ func (e *Ensemble) Start(id msg.NodeID) {
 		}
 		if r == roleStore {
 			e.History.started(n)
+		} else {
+			e.observe(n, r)
 		}
 	}
 }
@@ -391,8 +400,16 @@ func (e *Ensemble) runMail(n *Node, r role) {
 	}) {
 		return
 	}
-	if r == roleStore {
+	e.observe(n, r)
+}
+
+// observe runs the History's checks after an actor's Flush.
+func (e *Ensemble) observe(n *Node, r role) {
+	switch r {
+	case roleStore:
 		e.History.observe(n)
+	case roleVoter:
+		e.History.observeVoter(n)
 	}
 }
 
@@ -413,9 +430,7 @@ func (e *Ensemble) Tick() {
 			}) {
 				break
 			}
-			if r == roleStore {
-				e.History.observe(n)
-			}
+			e.observe(n, r)
 		}
 	}
 }
