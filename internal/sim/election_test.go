@@ -86,6 +86,12 @@ func waitSettled(e *Ensemble, limit int, ids ...msg.NodeID) msg.NodeID {
 	return 0
 }
 
+func startAll(e *Ensemble) {
+	for _, id := range e.IDs {
+		e.Start(id)
+	}
+}
+
 func ids(xs ...int) []msg.NodeID {
 	out := make([]msg.NodeID, len(xs))
 	for i, x := range xs {
@@ -116,9 +122,7 @@ func TestClassicStartOrder(t *testing.T) {
 
 func TestLeaderCrashAndRejoin(t *testing.T) {
 	e := newElection(t, 2, 3)
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	old := waitSettled(e, 200, e.IDs...)
 	e.Crash(old)
 	var rest []msg.NodeID
@@ -154,9 +158,7 @@ func TestLeaderCrashAndRejoin(t *testing.T) {
 
 func TestFiveNodePartition(t *testing.T) {
 	e := newElection(t, 3, 5)
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	leader := waitSettled(e, 200, e.IDs...)
 	minority := []msg.NodeID{leader, leader%5 + 1}
 	var majority []msg.NodeID
@@ -185,9 +187,7 @@ func TestFiveNodePartition(t *testing.T) {
 // node is gone ends its following at once, before any timeout.
 func TestPeerDownEndsFollowing(t *testing.T) {
 	e := newElection(t, 4, 3)
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	leader := waitSettled(e, 200, e.IDs...)
 	f := leader%3 + 1
 	e.ReceiveNow(f, msg.New(msg.Addr{Node: f}, msg.Addr{Node: f, Role: msg.RoleVoter}, &msg.PeerDown{Node: leader}))
@@ -212,9 +212,7 @@ func simulateElection(t *testing.T, seed int64) {
 	}
 	e := newElection(t, seed, n)
 	r := e.Rand
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	e.Bus.SetDelay(0, int64(r.Intn(4)))
 	e.Bus.SetDuplicate(r.Float64() * 0.1)
 	e.Bus.Drop(0, 0, r.Float64()*0.3)
@@ -289,9 +287,7 @@ func TestElectionReplaysExactly(t *testing.T) {
 // quorum for either and never joins (ZooKeeper's updateElectionVote).
 func TestEstablishedMembersAdvertiseTheEpoch(t *testing.T) {
 	e := newElection(t, 5, 3)
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	leader := waitSettled(e, 200, e.IDs...)
 	epoch := e.Nodes[leader].Voter.Status().Epoch
 	late := leader%3 + 1
@@ -323,9 +319,7 @@ func TestEstablishedMembersAdvertiseTheEpoch(t *testing.T) {
 // of a lower epoch, and looped between LOOKING and FOLLOWING forever.
 func TestFollowerAheadInEpochMakesLeaderLeadHigher(t *testing.T) {
 	e := newElection(t, 71, 3)
-	for _, id := range e.IDs {
-		e.Start(id)
-	}
+	startAll(e)
 	leader := waitSettled(e, 200, e.IDs...)
 	lagger := e.Nodes[leader%3+1]
 	e.Crash(lagger.ID)

@@ -49,10 +49,7 @@ type storeSim struct {
 }
 
 func newStoreSim(t testing.TB, seed int64, n, clients int, opts Options) *storeSim {
-	opts.Seed, opts.Nodes = seed, n
-	opts.Verbose = opts.Verbose || *flagSeed >= 0
-	s := &storeSim{Ensemble: New(t, opts), refused: map[TxnKey]int32{},
-		captured: map[string][]*msg.Reply{}, watched: map[string][]*msg.WatchEvent{}}
+	s := newStoreSimDown(t, seed, n, opts)
 	for i := range clients {
 		c := &simClient{s: s, name: fmt.Sprintf("c%d", i), lastXid: map[[2]int64]int32{}, versions: map[string]int32{}, sent: map[TxnKey]sentReq{}}
 		s.clients = append(s.clients, c)
@@ -66,6 +63,14 @@ func newStoreSim(t testing.TB, seed int64, n, clients int, opts Options) *storeS
 		s.Start(id)
 	}
 	return s
+}
+
+// newStoreSimDown is a storeSim without clients, its nodes all down.
+func newStoreSimDown(t testing.TB, seed int64, n int, opts Options) *storeSim {
+	opts.Seed, opts.Nodes = seed, n
+	opts.Verbose = opts.Verbose || *flagSeed >= 0
+	return &storeSim{Ensemble: New(t, opts), refused: map[TxnKey]int32{},
+		captured: map[string][]*msg.Reply{}, watched: map[string][]*msg.WatchEvent{}}
 }
 
 // capture collects what the ensemble sends to the client name.

@@ -363,17 +363,7 @@ func (e *Ensemble) ReceiveNow(id msg.NodeID, env msg.Envelope) {
 func (e *Ensemble) Process() {
 	for i := 0; ; i++ {
 		delivered := e.Bus.DeliverAll()
-		busy := false
-		for _, id := range e.IDs {
-			n := e.Nodes[id]
-			for r := range numRoles {
-				if n.alive && len(n.mail[r]) > 0 {
-					busy = true
-					e.runMail(n, r)
-				}
-			}
-		}
-		if delivered == 0 && !busy {
+		if !e.runMailboxes() && delivered == 0 {
 			return
 		}
 		if i > 100_000 {
@@ -484,7 +474,14 @@ func (noTicker) Stop()               {}
 // DeliverOne delivers the next due envelope, if any, and lets the actors
 // handle their mailboxes once; it reports whether anything happened.
 func (e *Ensemble) DeliverOne() bool {
-	busy := e.Bus.DeliverOne()
+	delivered := e.Bus.DeliverOne()
+	return e.runMailboxes() || delivered
+}
+
+// runMailboxes lets every actor with mail handle it once, in node and
+// role order; it reports whether any had mail.
+func (e *Ensemble) runMailboxes() bool {
+	busy := false
 	for _, id := range e.IDs {
 		n := e.Nodes[id]
 		for r := range numRoles {
