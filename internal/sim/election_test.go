@@ -17,7 +17,7 @@ import (
 // one leader established per epoch, accepted epochs never go back.
 
 var (
-	flagVoterSeeds = flag.Int("voter.seeds", 1000, "seeded runs of the election simulation (100 with -short)")
+	flagVoterSeeds = flag.Int("voter.seeds", 1000, "seeded runs of the election simulation (100 with -short, 300 with -race unless given)")
 	flagVoterSeed  = flag.Int64("voter.seed", -1, "replay only this election seed")
 	flagVoterFirst = flag.Int64("voter.first", 1, "first seed of the election run")
 )
@@ -201,7 +201,7 @@ func TestPeerDownEndsFollowing(t *testing.T) {
 // healed phase. Safety is checked after every Flush; liveness after
 // healing.
 func TestElectionSimulation(t *testing.T) {
-	first, n := seeds(flagVoterSeeds, flagVoterSeed, flagVoterFirst, 100)
+	first, n := seeds(flagVoterSeeds, "voter.seeds", flagVoterSeed, flagVoterFirst, 100, 300)
 	runSeeds(t, first, n, "-voter.seed", simulateElection)
 }
 

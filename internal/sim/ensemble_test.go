@@ -22,7 +22,7 @@ import (
 // the events as they happen.
 
 var (
-	flagSeeds = flag.Int("store.seeds", 300, "seeded runs of the store simulation (25 with -short)")
+	flagSeeds = flag.Int("store.seeds", 300, "seeded runs of the store simulation (25 with -short, 60 with -race unless given)")
 	flagSeed  = flag.Int64("store.seed", -1, "replay only this seed, with a verbose log")
 	flagFirst = flag.Int64("store.first", 1, "first seed of the run (for long hunts)")
 )
@@ -248,10 +248,18 @@ func (s *storeSim) checkFinal() {
 	}
 }
 
-func seeds(flagN *int, flagOne, flagFrom *int64, short int) (first int64, n int) {
+// seeds is the range of seeds to run: the one of flagOne, or flagN (the
+// flag named countFlag) from flagFrom, at most short of them with -short
+// and race with -race unless the count was given.
+func seeds(flagN *int, countFlag string, flagOne, flagFrom *int64, short, race int) (first int64, n int) {
 	n = *flagN
-	if testing.Short() && n > short {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == countFlag })
+	switch {
+	case testing.Short() && n > short:
 		n = short
+	case raceEnabled && !given && n > race:
+		n = race
 	}
 	if *flagOne >= 0 {
 		return *flagOne, 1
@@ -302,7 +310,7 @@ func runSim(t testing.TB, seed int64, steps int) *storeSim {
 // come in xid order; a healed ensemble converges and serves writes.
 func TestEnsembleSimulation(t *testing.T) {
 	txns, runs := 0, 0
-	first, n := seeds(flagSeeds, flagSeed, flagFirst, 25)
+	first, n := seeds(flagSeeds, "store.seeds", flagSeed, flagFirst, 25, 60)
 	runSeeds(t, first, n, "-store.seed", func(t *testing.T, seed int64) {
 		s := runSim(t, seed, 250)
 		txns, runs = txns+s.History.Len(), runs+1
