@@ -4,6 +4,13 @@
 // interface it reads its durable history through, and MemStorage, an
 // in-memory Storage that models fsync and crashes for tests.
 //
+// MemStorage stays for this package's own tests, which drive one Replica
+// (or a few, by hand) and cannot use replica/wal, which imports this
+// package; its Persist is the one sequence those tests carry a Ready out
+// with. The wal's tests also compare the wal against it as a model. Whole
+// ensembles, with the production shells over the wal, are simulated in
+// internal/sim.
+//
 // It must not do I/O, start goroutines, read the clock or use global
 // randomness: time is Tick, randomness is Config.Rand, the disk is the
 // shell's (replica/wal), and the bus is Ready.Messages. Entry.Data is

@@ -39,6 +39,10 @@ type ActorOptions struct {
 	// Retain is how many snapshots a purge after each snapshot keeps; 0:
 	// never purge.
 	Retain int
+	// Go runs f concurrently with the actor: the writing of a snapshot,
+	// which must not hold up writes. Nil: a goroutine. A deterministic
+	// simulation runs f itself, at a point of its choosing.
+	Go func(f func())
 }
 
 // StorageFaults says what a failed Persist means, as voter.StorageFaults
@@ -420,7 +424,7 @@ func (a *Actor) stepSnapshot(ctx *actors.Context) {
 	a.freezer = nil
 	zxid := uint64(view.LastZxid())
 	a.snapWG.Add(1)
-	go func() {
+	a.spawn(func() {
 		defer a.snapWG.Done()
 		defer a.snapping.Store(false)
 		var buf bytes.Buffer
@@ -438,7 +442,16 @@ func (a *Actor) stepSnapshot(ctx *actors.Context) {
 				a.log.Warn("purge", "err", err)
 			}
 		}
-	}()
+	})
+}
+
+// spawn runs f as ActorOptions.Go says.
+func (a *Actor) spawn(f func()) {
+	if a.opts.Go != nil {
+		a.opts.Go(f)
+		return
+	}
+	go f()
 }
 
 // SessionDump is one live session for the dump word: its id, its
@@ -493,6 +506,15 @@ func (a *Actor) DumpWatches() []WatchDump {
 		}
 	}
 	return out
+}
+
+// Tree is the applied tree (nil before Init), for tests and simulations
+// that check it. Call it on the actor's goroutine (Runner.Do).
+func (a *Actor) Tree() *znode.Tree {
+	if a.st == nil {
+		return nil
+	}
+	return a.st.Tree()
 }
 
 // Status is the last published status (zero before Init). Any goroutine

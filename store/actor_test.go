@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +43,10 @@ func TestProposalSizes(t *testing.T) {
 // over membus by hand, with the store's disk in memory: client requests
 // come in as the bus delivers them, and replies leave through the Bus's
 // ToClient seam to a client subscribed on membus.
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+var openACL = zk.OpenACLUnsafe
 
 var (
 	errFull = errors.New("disk full")

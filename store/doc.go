@@ -47,11 +47,15 @@
 // trustworthy source address, so it gets no ip id and ip ACLs never match
 // it. Config.SuperDigest passes every check.
 //
-// Tests. sim_test.go runs whole ensembles (voter and Store on every node)
+// Tests. internal/sim runs whole ensembles of the production actors
+// (voter, store and sessions, over the wal on an in-memory file system)
 // over a seeded membus with partitions, loss, duplication, delay,
-// crash-restarts, whole-ensemble crashes and snapshots, with clients whose
-// replies are checked against a reference tree; -store.seeds=N runs more
-// seeds, -store.seed=N replays one with its event log.
+// crash-restarts, crash points, whole-ensemble crashes and snapshots, with
+// clients whose replies are checked against a reference tree
+// (-store.seeds=N runs more seeds, -store.seed=N replays one with its event
+// log); its requests_test.go and acl_test.go test the request path and the
+// ACL checks over a settled ensemble. actor_test.go here tests the shell
+// alone: one node driven by hand, storage faults.
 //
 // The shell. Actor (actor.go) runs the Store as the node's store actor,
 // on actors.Runner like every other actor: it restores the tree from the

@@ -36,4 +36,8 @@
 // leader's route down, and a leader that has not heard a quorum within
 // syncLimit, go back to LOOKING. Every duration is in core ticks; the
 // shell converts ZooKeeper's settings with ConfigFor.
+//
+// Tests: voter_test.go drives one core directly; the election over whole
+// simulated nodes (ZooKeeper's scenarios, seeded runs, golden traces) is
+// in internal/sim.
 package voter

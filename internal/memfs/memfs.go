@@ -39,6 +39,7 @@ type FS struct {
 	space       int64 // bytes still writable; <0: unlimited
 	syncs       int64
 	syncHook    func(path string)
+	lies        func(path string) bool
 	last        *lastWrite
 }
 
@@ -259,6 +260,17 @@ func (m *FS) SetSyncHook(fn func(path string)) {
 	m.syncHook = fn
 }
 
+// LieAboutSyncs makes the fsyncs of the files for which lies returns true
+// succeed without making anything durable (nil: fsyncs tell the truth
+// again), as a disk with a volatile write cache that ignores flushes
+// does. A simulation uses it to check that its checks catch lost
+// acknowledged writes.
+func (m *FS) LieAboutSyncs(lies func(path string) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lies = lies
+}
+
 // TearLastWrite models a power loss in the middle of the last write: the
 // file's durable content becomes everything before that write plus its
 // first keep bytes (the pages that made it to disk). Call Crash next. It
@@ -411,6 +423,9 @@ func (f *memFile) Sync() error {
 	defer m.mu.Unlock()
 	if err := f.check("fsync"); err != nil {
 		return err
+	}
+	if m.lies != nil && m.lies(f.name) {
+		return nil
 	}
 	f.n.durable = slices.Clone(f.n.data)
 	return nil

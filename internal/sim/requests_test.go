@@ -1,4 +1,4 @@
-package store
+package sim
 
 import (
 	"fmt"
@@ -6,44 +6,49 @@ import (
 
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/replica"
+	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// Focused tests of the request path over a fault-free simulated ensemble
-// (the sim of sim_test.go with no clients): requests are stepped into a
-// chosen node and their replies captured.
+// Focused tests of the store's request path over a fault-free simulated
+// ensemble (the one of ensemble_test.go with no simulated clients):
+// requests are handed to a chosen node and their replies captured.
 
-func stableSim(t *testing.T, n int) *sim {
+func stableSim(t *testing.T, n int) *storeSim {
 	t.Helper()
-	s := newSim(t, 1, n, 0)
-	s.captured = map[string][]*msg.Reply{}
+	return stableSimWith(t, n, Options{})
+}
+
+func stableSimWith(t *testing.T, n int, opts Options) *storeSim {
+	t.Helper()
+	s := newStoreSim(t, 1, n, 0, opts)
 	s.settle()
 	return s
 }
 
-func (s *sim) settle() {
-	s.t.Helper()
+func (s *storeSim) settle() {
+	s.T.Helper()
 	for i := 0; !s.converged(); i++ {
 		if i > 500 {
-			s.fatalf("ensemble does not settle")
+			s.Fatalf("ensemble does not settle")
 		}
 		s.step()
 	}
 }
 
-func (s *sim) leaderID() msg.NodeID {
-	for _, id := range s.ids {
-		if n := s.nodes[id]; n.alive && n.st.Status().Role == replica.RoleLeader {
+func (s *storeSim) leaderID() msg.NodeID {
+	for _, id := range s.IDs {
+		if n := s.Nodes[id]; n.Alive() && n.Store.Status().Role == replica.RoleLeader {
 			return id
 		}
 	}
 	return 0
 }
 
-func (s *sim) follower() msg.NodeID {
-	for _, id := range s.ids {
-		if n := s.nodes[id]; n.alive && n.st.Status().Role == replica.RoleFollower {
+func (s *storeSim) follower() msg.NodeID {
+	for _, id := range s.IDs {
+		if n := s.Nodes[id]; n.Alive() && n.Store.Status().Role == replica.RoleFollower {
 			return id
 		}
 	}
@@ -52,7 +57,7 @@ func (s *sim) follower() msg.NodeID {
 
 // tc is a test client: a session and its next xid.
 type tc struct {
-	s       *sim
+	s       *storeSim
 	name    string
 	session int64
 	xid     int32
@@ -60,26 +65,43 @@ type tc struct {
 	timeout int32  // asked for by its createSession (0: 10s)
 }
 
-func (s *sim) session(node msg.NodeID, name string) *tc {
-	s.t.Helper()
+// client is a test client with no session yet, whose replies are
+// captured.
+func (s *storeSim) client(name string) *tc {
+	c := &tc{s: s, name: "t:" + name}
+	s.capture(c.name)
+	return c
+}
+
+func (s *storeSim) session(node msg.NodeID, name string) *tc {
+	s.T.Helper()
 	return s.sessionFrom(node, name, "")
 }
 
 // sessionFrom is a session created through a front end that saw the client
 // at addr.
-func (s *sim) sessionFrom(node msg.NodeID, name, addr string) *tc {
-	s.t.Helper()
-	c := &tc{s: s, name: "t:" + name, addr: addr}
+func (s *storeSim) sessionFrom(node msg.NodeID, name, addr string) *tc {
+	s.T.Helper()
+	c := s.client(name)
+	c.addr = addr
 	rp := c.do(node, msg.Op{Op: zk.OpCreateSession})
 	if rp.Err != 0 {
-		s.fatalf("createSession at %d: %d", node, rp.Err)
+		s.Fatalf("createSession at %d: %d", node, rp.Err)
 	}
 	c.session = rp.Session
 	return c
 }
 
-// send hands a request to node without waiting.
+// send hands a request to node, which handles it at once, without
+// waiting for the reply.
 func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
+	xid := c.post(node, o)
+	c.s.Process()
+	return xid
+}
+
+// post puts a request in node's mailbox.
+func (c *tc) post(node msg.NodeID, o msg.Op) int32 {
 	req := &msg.Request{Session: c.session, Op: o, ReplyTo: c.name}
 	if o.Op == zk.OpCreateSession {
 		req.Timeout, req.ClientAddr = 10000, c.addr
@@ -88,20 +110,16 @@ func (c *tc) send(node msg.NodeID, o msg.Op) int32 {
 		}
 	} else {
 		c.xid++
-		req.Xid, req.Passwd = c.xid, Passwd(c.session)
+		req.Xid, req.Passwd = c.xid, store.Passwd(c.session)
 	}
-	n := c.s.nodes[node]
-	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: node, Role: msg.RoleStore}, req)); err != nil {
-		c.s.fatalf("step: %v", err)
-	}
-	c.s.drain(n)
+	c.s.Request(node, req)
 	return req.Xid
 }
 
 // wait steps the ensemble until the reply to xid arrives.
 func (c *tc) wait(xid int32) *msg.Reply {
 	s := c.s
-	s.t.Helper()
+	s.T.Helper()
 	for i := 0; ; i++ {
 		for _, rp := range s.captured[c.name] {
 			if rp.Xid == xid {
@@ -109,14 +127,14 @@ func (c *tc) wait(xid int32) *msg.Reply {
 			}
 		}
 		if i > 200 {
-			s.fatalf("%s: no reply to xid %d", c.name, xid)
+			s.Fatalf("%s: no reply to xid %d", c.name, xid)
 		}
 		s.step()
 	}
 }
 
 func (c *tc) do(node msg.NodeID, o msg.Op) *msg.Reply {
-	c.s.t.Helper()
+	c.s.T.Helper()
 	return c.wait(c.send(node, o))
 }
 
@@ -167,12 +185,12 @@ func TestForwardsAfterNewEpoch(t *testing.T) {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
-	epoch := s.nodes[f].st.Status().Epoch
-	s.crash(l)
+	epoch := s.Nodes[f].Store.Status().Epoch
+	s.Crash(l)
 	s.step()
-	s.start(l)
+	s.Start(l)
 	s.settle()
-	if s.nodes[f].st.Status().Epoch == epoch {
+	if s.Nodes[f].Store.Status().Epoch == epoch {
 		t.Fatal("no new epoch")
 	}
 	if rp := a.do(f, setData("/p0", "x", -1)); rp.Err != 0 {
@@ -193,12 +211,12 @@ func TestOriginRestartSameEpoch(t *testing.T) {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
-	epoch := s.nodes[f].st.Status().Epoch
-	s.crash(f)
+	epoch := s.Nodes[f].Store.Status().Epoch
+	s.Crash(f)
 	s.step()
-	s.start(f)
+	s.Start(f)
 	s.settle()
-	if got := s.nodes[f].st.Status().Epoch; got != epoch {
+	if got := s.Nodes[f].Store.Status().Epoch; got != epoch {
 		t.Skipf("the restarted node joined epoch %d, not %d", got, epoch)
 	}
 	if rp := a.do(f, setData("/p0", "x", -1)); rp.Err != 0 {
@@ -215,11 +233,11 @@ func TestOriginRestartSameEpoch(t *testing.T) {
 func TestOriginRestartClockBehind(t *testing.T) {
 	s := stableSim(t, 3)
 	f := s.follower()
-	epoch := s.nodes[f].st.Status().Epoch
-	s.crash(f)
+	epoch := s.Nodes[f].Store.Status().Epoch
+	s.Crash(f)
 	s.step()
-	s.nodes[f].clockOff = 3600_000
-	s.start(f)
+	s.Nodes[f].ClockOff = 3600_000
+	s.Start(f)
 	s.settle()
 	a := s.session(f, "a")
 	for i := range 3 {
@@ -227,12 +245,12 @@ func TestOriginRestartClockBehind(t *testing.T) {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
-	s.crash(f)
+	s.Crash(f)
 	s.step()
-	s.nodes[f].clockOff = 0
-	s.start(f)
+	s.Nodes[f].ClockOff = 0
+	s.Start(f)
 	s.settle()
-	if got := s.nodes[f].st.Status().Epoch; got != epoch {
+	if got := s.Nodes[f].Store.Status().Epoch; got != epoch {
 		t.Skipf("the restarted node joined epoch %d, not %d", got, epoch)
 	}
 	if rp := a.do(f, setData("/p0", "x", -1)); rp.Err != 0 {
@@ -252,7 +270,8 @@ func TestOriginRestartClockBehind(t *testing.T) {
 func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	s := stableSim(t, 3)
 	l, f := s.leaderID(), s.follower()
-	a := &tc{s: s, name: "t:a", timeout: 40000} // outlives the partition
+	a := s.client("a")
+	a.timeout = 40000 // outlives the partition
 	if rp := a.do(f, msg.Op{Op: zk.OpCreateSession}); rp.Err != 0 {
 		t.Fatalf("createSession: %d", rp.Err)
 	} else {
@@ -263,22 +282,22 @@ func TestSnapshotSyncBreaksPersistentWatches(t *testing.T) {
 	}
 	b := s.session(l, "b")
 	var rest []msg.NodeID
-	for _, id := range s.ids {
+	for _, id := range s.IDs {
 		if id != f {
 			rest = append(rest, id)
 		}
 	}
-	s.bus.Partition([]msg.NodeID{f}, rest)
+	s.Bus.Partition([]msg.NodeID{f}, rest)
 	const n = 100
 	for i := range n {
 		if rp := b.do(l, create(fmt.Sprintf("/n%d", i), "", zk.Persistent)); rp.Err != 0 {
 			t.Fatalf("create: %d", rp.Err)
 		}
 	}
-	first := s.nodes[l].s.FirstZxid()
-	s.bus.Heal()
+	first := s.Nodes[l].Disk.FirstZxid()
+	s.Bus.Heal()
 	s.settle()
-	if _, live := s.nodes[f].st.Tree().Session(a.session); !live {
+	if _, live := s.Nodes[f].Store.Tree().Session(a.session); !live {
 		t.Skip("the watching session expired meanwhile")
 	}
 	if first <= 1 {
@@ -311,7 +330,7 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 	s := stableSim(t, 3)
 	l := s.leaderID()
 	var a, b msg.NodeID
-	for _, id := range s.ids {
+	for _, id := range s.IDs {
 		if id != l {
 			if a == 0 {
 				a = id
@@ -326,19 +345,17 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 	}
 	// The write through a is stuck there: a's outbound messages are lost
 	// for now, as if a were paused with it in its mailbox.
-	s.bus.Partition([]msg.NodeID{a}, []msg.NodeID{l, b})
+	s.Bus.Partition([]msg.NodeID{a}, []msg.NodeID{l, b})
 	c.send(a, setData("/r", "old", -1))
 	for range 3 {
 		s.step()
 	}
 	// The client gives a up and re-attaches to b, where it writes again.
 	c.xid++
-	mv := &msg.Request{Session: c.session, Passwd: Passwd(c.session), Xid: c.xid, LastZxid: int64(s.nodes[b].st.Tree().LastZxid()),
+	mv := &msg.Request{Session: c.session, Passwd: store.Passwd(c.session), Xid: c.xid, LastZxid: int64(s.Nodes[b].Store.Tree().LastZxid()),
 		Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: c.name}
-	if err := s.nodes[b].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: b, Role: msg.RoleStore}, mv)); err != nil {
-		t.Fatal(err)
-	}
-	s.drain(s.nodes[b])
+	s.Request(b, mv)
+	s.Process()
 	if rp := c.wait(c.xid); rp.Err != 0 {
 		t.Fatalf("re-attach at %d: %d", b, rp.Err)
 	}
@@ -346,12 +363,12 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 		t.Fatalf("setData at %d: %d", b, rp.Err)
 	}
 	// a comes back and forwards what it held.
-	s.bus.Heal()
+	s.Bus.Heal()
 	s.settle()
 	for range 50 {
 		s.step()
 	}
-	if data, _, err := s.nodes[l].st.Tree().Get("/r"); err != nil || string(data) != "new" {
+	if data, _, err := s.Nodes[l].Store.Tree().Get("/r"); err != nil || string(data) != "new" {
 		t.Fatalf("/r = %q (%v): the write sent before the move was applied after the one made since", data, err)
 	}
 }
@@ -364,18 +381,25 @@ func TestSessionMovedKeepsOrder(t *testing.T) {
 func TestSessionMovesToBehindNode(t *testing.T) {
 	s := stableSim(t, 3)
 	l := s.leaderID()
-	a := &tc{s: s, name: "t:a"}
-	a.send(l, msg.Op{Op: zk.OpCreateSession})
-	for len(s.captured[a.name]) == 0 {
-		if !s.bus.DeliverOne() {
+	a := s.client("a")
+	// Messages between nodes take a step, a reply to a client none: the
+	// leader's reply overtakes its commits.
+	s.Bus.SetDelay(1, 1)
+	a.post(l, msg.Op{Op: zk.OpCreateSession})
+	for i := 0; len(s.captured[a.name]) == 0; i++ {
+		if i > 100 {
 			t.Fatal("no createSession reply")
 		}
+		if !s.DeliverOne() {
+			s.Bus.Advance(1)
+		}
 	}
+	s.Bus.SetDelay(0, 0)
 	a.session = s.captured[a.name][0].Session
 	// The leader has answered; pick the follower that has not applied it.
 	var f msg.NodeID
-	for _, id := range s.ids {
-		if _, live := s.nodes[id].st.Tree().Session(a.session); !live {
+	for _, id := range s.IDs {
+		if _, live := s.Nodes[id].Store.Tree().Session(a.session); !live {
 			f = id
 		}
 	}
@@ -445,7 +469,7 @@ func TestRefusedMultiReportsEveryOp(t *testing.T) {
 	s := stableSim(t, 3)
 	f := s.follower()
 	a := s.session(f, "a")
-	before := s.ref.LastZxid()
+	before := s.History.Ref.LastZxid()
 	rp := a.do(f, msg.Op{Op: zk.OpMulti, Ops: []msg.Op{
 		create("/m", "", zk.Persistent),
 		{Op: zk.OpCheck, Path: "/nope", Version: -1},
@@ -463,8 +487,8 @@ func TestRefusedMultiReportsEveryOp(t *testing.T) {
 			t.Errorf("result %d: %+v, want error %s", i, r, want[i])
 		}
 	}
-	if s.ref.LastZxid() != before {
-		t.Fatalf("a refused multi was committed: %x -> %x", before, s.ref.LastZxid())
+	if s.History.Ref.LastZxid() != before {
+		t.Fatalf("a refused multi was committed: %x -> %x", before, s.History.Ref.LastZxid())
 	}
 }
 
@@ -485,10 +509,9 @@ func TestSessionLifecycle(t *testing.T) {
 	forged := &msg.Request{Session: a.session, Xid: 99, Passwd: []byte("guess"), ReplyTo: "t:forger", Op: getData("/e")}
 	// To f, where the session is served (its first request there was
 	// checked; this one used not to be).
-	if err := s.nodes[f].st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleStore}, forged)); err != nil {
-		t.Fatal(err)
-	}
-	s.drain(s.nodes[f])
+	s.capture("t:forger")
+	s.Request(f, forged)
+	s.Process()
 	s.step()
 	if got := s.captured["t:forger"]; len(got) != 1 || got[0].Err != zk.SessionExpired {
 		t.Fatalf("wrong password: %+v", got)
@@ -497,8 +520,8 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatalf("close: %s", rp.Err)
 	}
 	s.settle()
-	for _, id := range s.ids {
-		if _, ok := s.nodes[id].st.Tree().Exists("/e"); ok {
+	for _, id := range s.IDs {
+		if _, ok := s.Nodes[id].Store.Tree().Exists("/e"); ok {
 			t.Errorf("node %d still has the closed session's ephemeral", id)
 		}
 		if rp := a.do(id, getData("/")); rp.Err != zk.SessionExpired {
@@ -513,12 +536,12 @@ func TestNotServingAnswersConnectionLoss(t *testing.T) {
 	s := stableSim(t, 3)
 	f := s.follower()
 	a := s.session(f, "a")
-	for _, id := range s.ids {
+	for _, id := range s.IDs {
 		if id != f {
-			s.crash(id)
+			s.Crash(id)
 		}
 	}
-	for i := 0; s.nodes[f].st.Status().Serving; i++ {
+	for i := 0; s.Nodes[f].Store.Status().Serving; i++ {
 		if i > 200 {
 			t.Fatal("a node alone keeps serving")
 		}
@@ -545,22 +568,19 @@ func TestReattach(t *testing.T) {
 	move := func(passwd []byte, last int64) *msg.Reply {
 		req := &msg.Request{Session: a.session, Passwd: passwd, LastZxid: last, Timeout: 10000,
 			Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: a.name}
-		n := s.nodes[f]
 		s.captured[a.name] = nil
-		if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: f, Role: msg.RoleStore}, req)); err != nil {
-			t.Fatal(err)
-		}
-		s.drain(n)
+		s.Request(f, req)
+		s.Process()
 		return a.wait(0)
 	}
-	if rp := move(Passwd(a.session), rp.Zxid+1); rp.Err != zk.ConnectionLoss {
+	if rp := move(store.Passwd(a.session), rp.Zxid+1); rp.Err != zk.ConnectionLoss {
 		t.Fatalf("reattach ahead of the node: %s, want ConnectionLoss", rp.Err)
 	}
 	if rp := move([]byte("wrong password!!"), 0); rp.Err != zk.SessionExpired {
 		t.Fatalf("reattach with a wrong password: %s, want SessionExpired", rp.Err)
 	}
 	s.settle()
-	got := move(Passwd(a.session), rp.Zxid)
+	got := move(store.Passwd(a.session), rp.Zxid)
 	if got.Err != 0 || got.Session != a.session || got.Timeout != 10000 || len(got.Passwd) != 16 {
 		t.Fatalf("reattach: %+v", got)
 	}
@@ -571,7 +591,7 @@ func TestReattach(t *testing.T) {
 		t.Fatalf("close: %s", rp.Err)
 	}
 	s.settle()
-	if rp := move(Passwd(a.session), 0); rp.Err != zk.SessionExpired {
+	if rp := move(store.Passwd(a.session), 0); rp.Err != zk.SessionExpired {
 		t.Fatalf("reattach of a closed session: %s, want SessionExpired", rp.Err)
 	}
 }
@@ -630,7 +650,7 @@ func TestDigestAuth(t *testing.T) {
 // had a child and a TTL node past its TTL, as ZooKeeper's ContainerManager
 // does, and keeps a container that still has a child.
 func TestReapContainersAndTTLs(t *testing.T) {
-	s := stableSim(t, 3)
+	s := stableSimWith(t, 3, Options{StoreConfig: func(_ msg.NodeID, c *store.Config) { c.ContainerCheckTicks = 1 }})
 	l := s.leaderID()
 	a := s.session(l, "a")
 	for _, op := range []msg.Op{
@@ -644,13 +664,12 @@ func TestReapContainersAndTTLs(t *testing.T) {
 			t.Fatalf("%s %s: %s", op.Op, op.Path, rp.Err)
 		}
 	}
-	s.nodes[l].st.cfg.ContainerCheckTicks = 1
 	for i := 0; i < 20; i++ {
 		s.step()
 	}
 	s.settle()
-	for _, id := range s.ids {
-		tr := s.nodes[id].st.Tree()
+	for _, id := range s.IDs {
+		tr := s.Nodes[id].Store.Tree()
 		for path, want := range map[string]bool{"/box": false, "/ttl": false, "/keep": true, "/keep/x": true, "/fresh": true} {
 			if _, ok := tr.Exists(path); ok != want {
 				t.Errorf("node %d: %s exists %v, want %v", id, path, ok, want)

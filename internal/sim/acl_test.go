@@ -1,22 +1,16 @@
-package store
+package sim
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/store"
 	"github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// setSuperDigest configures every node's super digest, as Config.SuperDigest
-// does at start.
-func (s *sim) setSuperDigest(d string) {
-	for _, n := range s.nodes {
-		n.st.cfg.SuperDigest = d
-		n.st.tree.SetSuperDigest(d)
-	}
-}
+// The store's ACL checks, over a settled simulated ensemble.
 
 func authOp(scheme, cred string) msg.Op {
 	return msg.Op{Op: zk.OpAuth, ACL: []zk.ACL{{ID: zk.ID{Scheme: scheme, ID: cred}}}}
@@ -28,8 +22,8 @@ func authOp(scheme, cred string) msg.Op {
 // writes by the leader's Prep with the forwarded ids) and by the leader.
 // Permissions are per node: a child's ACL alone decides about the child.
 func TestACLPermissions(t *testing.T) {
-	s := stableSim(t, 3)
-	s.setSuperDigest(znode.DigestID("super", "secret"))
+	super := znode.DigestID("super", "secret")
+	s := stableSimWith(t, 3, Options{StoreConfig: func(_ msg.NodeID, c *store.Config) { c.SuperDigest = super }})
 	l, f := s.leaderID(), s.follower()
 
 	u1Digest := znode.DigestID("u1", "pw1")
@@ -170,13 +164,10 @@ func TestIPAuth(t *testing.T) {
 		t.Fatalf("read: %s", rp.Err)
 	}
 	// The client reconnects to the leader from another address.
-	req := &msg.Request{Session: a.session, Passwd: Passwd(a.session), ReplyTo: a.name, ClientAddr: "10.9.9.9",
+	req := &msg.Request{Session: a.session, Passwd: store.Passwd(a.session), ReplyTo: a.name, ClientAddr: "10.9.9.9",
 		Op: msg.Op{Op: zk.OpCreateSession}}
-	n := s.nodes[l]
-	if err := n.st.Step(msg.New(msg.Addr{}, msg.Addr{Node: l, Role: msg.RoleStore}, req)); err != nil {
-		t.Fatal(err)
-	}
-	s.drain(n)
+	s.Request(l, req)
+	s.Process()
 	if rp := a.wait(0); rp.Err != 0 {
 		t.Fatalf("re-attach: %s", rp.Err)
 	}
