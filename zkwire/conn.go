@@ -150,7 +150,10 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer c.Close() // unblocks the reader
+		// A reader waiting for room reads nothing, so closing c alone
+		// does not wake it: stop does.
+		defer z.stop()
+		defer c.Close() // unblocks the reader in a read
 		z.writer()
 	}()
 	limit := s.cfg.MaxOutstanding

@@ -257,3 +257,97 @@ func TestSlowHandshakeClosed(t *testing.T) {
 		t.Fatalf("%d requests reached the node from handshakes never finished", n)
 	}
 }
+
+// heldBus answers every createSession at once and leaves the other
+// requests of its first connection to the test, which delivers their
+// replies and events with deliver; the other connections' requests are
+// answered at once (echo).
+type heldBus struct {
+	mu      sync.Mutex
+	streams int
+	held    []*msg.Request
+	deliver func(msg.Body)
+}
+
+func (h *heldBus) Open(deliver func(msg.Body)) (Stream, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.streams++
+	s := &heldStream{h: h, first: h.streams == 1, deliver: deliver}
+	if s.first {
+		h.deliver = deliver
+	}
+	return s, nil
+}
+
+func (h *heldBus) heldRequests() []*msg.Request {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*msg.Request(nil), h.held...)
+}
+
+type heldStream struct {
+	h       *heldBus
+	first   bool
+	deliver func(msg.Body)
+}
+
+func (s *heldStream) Send(r *msg.Request) error {
+	if !s.first || r.Op.Op == jute.OpCreateSession {
+		for _, b := range echo(r) {
+			s.deliver(b) // in order; the connection's queue has room
+		}
+		return nil
+	}
+	s.h.mu.Lock()
+	s.h.held = append(s.h.held, r)
+	s.h.mu.Unlock()
+	return nil
+}
+
+func (s *heldStream) Close() {}
+
+// A connection held at its outstanding limit whose client resets it, so
+// that its writer fails before any reply comes, ends: the writer's end
+// wakes the reader, which would otherwise wait for room for good, since
+// no reply would ever leave its queue again.
+func TestResetConnectionAtItsLimitEnds(t *testing.T) {
+	hb := &heldBus{}
+	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed(nil), Bus: hb, MaxOutstanding: 2,
+		Status: func() Status { return Status{Mode: ModeFollower} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+	a := dial(t, srv)
+	a.connect(false)
+	for i := int32(1); i <= 3; i++ {
+		a.send(&jute.RequestHeader{Xid: i, Type: jute.OpGetData}, &jute.GetDataRequest{Path: "/a"})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(hb.heldRequests()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests reached the node, want 2", len(hb.heldRequests()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = a.c.(*net.TCPConn).SetLinger(0)
+	a.c.Close()
+	for i := 0; i < 20; i++ {
+		hb.deliver(&msg.WatchEvent{Type: 1, Path: "/a"})
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, r := range hb.heldRequests() {
+		for _, b := range echo(r) {
+			hb.deliver(b)
+		}
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for srv.Connections() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reset connection's handler never ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

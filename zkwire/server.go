@@ -250,6 +250,11 @@ func (s *Server) Close() error {
 	for c := range s.conn {
 		c.Close()
 	}
+	// A connection's reader waiting for room reads nothing: closing its
+	// socket alone would not end it.
+	for z := range s.clients {
+		z.stop()
+	}
 	s.mu.Unlock()
 	err := s.ln.Close()
 	if s.secure != nil {
