@@ -3,13 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"flag"
 	"fmt"
-	"io"
-	"math"
 	"math/rand"
-	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -21,287 +17,16 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/hostile"
 	"github.com/paddock-zk/paddock/internal/testkit"
 	"github.com/paddock-zk/paddock/internal/testutil"
-	pzk "github.com/paddock-zk/paddock/zk"
 	"github.com/paddock-zk/paddock/zkwire"
-	"github.com/paddock-zk/paddock/zkwire/jute"
 )
 
 var (
 	wireSeed   = flag.Int64("wire.seed", 0, "seed of TestWireMutatedFrames (0: from the clock; the test prints it)")
 	wireFrames = flag.Int("wire.frames", 100000, "frames TestWireMutatedFrames sends")
 )
-
-// wireFuzzer builds hostile client traffic: well-formed frames of every
-// opcode (encoded with package jute) and their mutations. It is
-// deterministic for a seed, one per connection.
-type wireFuzzer struct {
-	r *rand.Rand
-}
-
-// Paths the fuzzer aims at: never the well-behaved client's /good.
-var fuzzPaths = []string{"/", "/fz", "/fz/a", "/fz/a/b", "/fz/s-", "/zookeeper", "/zookeeper/config", "", "fz", "/fz/", "//", "/fz/./a", "/fz/\x00", "/fz/\u00e9", "/missing/child"}
-
-// The opcodes of zookeeper.jute, the special ones and some nobody knows.
-var fuzzOps = []pzk.OpCode{
-	pzk.OpCreate, pzk.OpDelete, pzk.OpExists, pzk.OpGetData, pzk.OpSetData, pzk.OpGetACL, pzk.OpSetACL,
-	pzk.OpGetChildren, pzk.OpSync, pzk.OpPing, pzk.OpGetChildren2, pzk.OpCheck, pzk.OpMulti, pzk.OpCreate2,
-	pzk.OpReconfig, pzk.OpCheckWatches, pzk.OpRemoveWatches, pzk.OpCreateContainer, pzk.OpDeleteContainer,
-	pzk.OpCreateTTL, pzk.OpMultiRead, pzk.OpAuth, pzk.OpSetWatches, pzk.OpSasl, pzk.OpGetEphemerals,
-	pzk.OpGetAllChildrenNumber, pzk.OpSetWatches2, pzk.OpAddWatch, pzk.OpWhoAmI, pzk.OpCreateSession,
-	pzk.OpCloseSession, pzk.OpError, pzk.OpNotification, 10, 23, 99, 108, 1000, math.MaxInt32, math.MinInt32,
-}
-
-var fuzzWords = []string{"srvr", "ruok", "stat", "mntr", "conf", "cons", "wchs", "dump", "isro", "envi", "kill", "crst", "srst", "wchc", "wchp",
-	"SRVR", "srv\x00", "srvq", "ruo", "rok\n", "\x00srv", "sr", "stat\n", "mntrmntr"}
-
-func (f *wireFuzzer) path() string { return fuzzPaths[f.r.Intn(len(fuzzPaths))] }
-
-func (f *wireFuzzer) bytes(limit int) []byte {
-	if f.r.Intn(8) == 0 {
-		return nil
-	}
-	b := make([]byte, f.r.Intn(limit+1))
-	f.r.Read(b)
-	return b
-}
-
-func (f *wireFuzzer) int32() int32 {
-	switch f.r.Intn(6) {
-	case 0:
-		return -1
-	case 1:
-		return 0
-	case 2:
-		return math.MaxInt32
-	case 3:
-		return math.MinInt32
-	}
-	return int32(f.r.Intn(20)) - 2
-}
-
-func (f *wireFuzzer) acls() []pzk.ACL {
-	switch f.r.Intn(5) {
-	case 0:
-		return nil
-	case 1:
-		return []pzk.ACL{{Perms: f.int32(), ID: pzk.ID{Scheme: "digest", ID: "u:" + string(f.bytes(8))}}}
-	case 2:
-		return []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: string(f.bytes(6)), ID: "anyone"}}}
-	}
-	return []pzk.ACL{{Perms: 31, ID: pzk.ID{Scheme: "world", ID: "anyone"}}}
-}
-
-func (f *wireFuzzer) paths() []string {
-	n := f.r.Intn(4)
-	if n == 0 && f.r.Intn(2) == 0 {
-		return nil
-	}
-	v := make([]string, n)
-	for i := range v {
-		v[i] = f.path()
-	}
-	return v
-}
-
-// record is a well-formed record for op (a random one for unknown ops).
-func (f *wireFuzzer) record(op pzk.OpCode, depth int) jute.Record {
-	switch op {
-	case pzk.OpCreate, pzk.OpCreate2, pzk.OpCreateContainer:
-		return &jute.CreateRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: pzk.CreateMode(f.int32())}
-	case pzk.OpCreateTTL:
-		return &jute.CreateTTLRequest{Path: f.path(), Data: f.bytes(32), ACL: f.acls(), Flags: pzk.CreateMode(f.int32()), TTL: f.r.Int63n(1e6) - 10}
-	case pzk.OpDelete, pzk.OpCheck, pzk.OpDeleteContainer:
-		return &jute.PathVersion{Path: f.path(), Version: f.int32()}
-	case pzk.OpExists, pzk.OpGetData, pzk.OpGetChildren, pzk.OpGetChildren2:
-		return &jute.PathWatch{Path: f.path(), Watch: f.r.Intn(2) == 0}
-	case pzk.OpSetData:
-		return &jute.SetDataRequest{Path: f.path(), Data: f.bytes(64), Version: f.int32()}
-	case pzk.OpGetACL, pzk.OpSync, pzk.OpGetAllChildrenNumber, pzk.OpGetEphemerals:
-		return &jute.PathOnly{Path: f.path()}
-	case pzk.OpSetACL:
-		return &jute.SetACLRequest{Path: f.path(), ACL: f.acls(), Version: f.int32()}
-	case pzk.OpMulti, pzk.OpMultiRead:
-		m := &jute.MultiRequest{Read: op == pzk.OpMultiRead}
-		if depth < 2 {
-			for i := f.r.Intn(5); i > 0; i-- {
-				sub := fuzzOps[f.r.Intn(len(fuzzOps))]
-				m.Ops = append(m.Ops, jute.MultiOp{Type: sub, Rec: f.record(sub, depth+1)})
-			}
-		}
-		return m
-	case pzk.OpAddWatch:
-		return &jute.AddWatchRequest{Path: f.path(), Mode: pzk.AddWatchMode(f.int32())}
-	case pzk.OpRemoveWatches, pzk.OpCheckWatches:
-		return &jute.PathType{Path: f.path(), Type: pzk.WatcherType(f.int32())}
-	case pzk.OpSetWatches, pzk.OpSetWatches2:
-		return &jute.SetWatches{RelativeZxid: f.r.Int63() - f.r.Int63(), DataWatches: f.paths(), ExistWatches: f.paths(),
-			ChildWatches: f.paths(), PersistentWatches: f.paths(), PersistentRecursiveWatches: f.paths(), Two: op == pzk.OpSetWatches2}
-	case pzk.OpAuth:
-		schemes := []string{"digest", "world", "ip", "sasl", "", "x"}
-		return &jute.AuthPacket{Type: f.int32(), Scheme: schemes[f.r.Intn(len(schemes))], Auth: append([]byte("u:"), f.bytes(8)...)}
-	case pzk.OpPing, pzk.OpCloseSession, pzk.OpWhoAmI:
-		return jute.Empty{}
-	}
-	return rawRecord(f.bytes(48))
-}
-
-// rawRecord is bytes written as they are.
-type rawRecord []byte
-
-func (r rawRecord) Encode(e *jute.Encoder) { e.B = append(e.B, r...) }
-func (r rawRecord) Decode(*jute.Decoder)   {}
-
-func (f *wireFuzzer) xid(op pzk.OpCode, n int32) int32 {
-	switch {
-	case op == pzk.OpPing:
-		return jute.XidPing
-	case op == pzk.OpAuth:
-		return jute.XidAuth
-	case op == pzk.OpSetWatches || op == pzk.OpSetWatches2:
-		return jute.XidSetWatches
-	case f.r.Intn(10) == 0:
-		return f.int32()
-	}
-	return n
-}
-
-// request is a well-formed request frame body of a random opcode; it
-// rarely closes the session.
-func (f *wireFuzzer) request(xid int32) []byte {
-	op := fuzzOps[f.r.Intn(len(fuzzOps))]
-	if op == pzk.OpCloseSession && f.r.Intn(4) != 0 {
-		op = pzk.OpGetData
-	}
-	return jute.EncodeRequest(nil, jute.RequestHeader{Xid: f.xid(op, xid), Type: op}, f.record(op, 0))
-}
-
-func (f *wireFuzzer) connectRequest() []byte {
-	cr := &jute.ConnectRequest{TimeOut: int32(f.r.Intn(12000)), Passwd: make([]byte, 16), HasReadOnly: f.r.Intn(2) == 0}
-	switch f.r.Intn(8) {
-	case 0: // re-attach a session that does not exist (or guess one)
-		cr.SessionID = f.r.Int63()
-		f.r.Read(cr.Passwd)
-		cr.LastZxidSeen = f.r.Int63n(1 << 40)
-	case 1:
-		cr.LastZxidSeen = math.MaxInt64 // ahead of every node: refused
-	case 2:
-		cr.Passwd = f.bytes(40)
-		cr.ProtocolVersion = f.int32()
-	case 3:
-		cr.TimeOut = f.int32()
-	}
-	return jute.Encode(nil, cr)
-}
-
-// framed is body after its 4-byte length.
-func framed(body []byte) []byte {
-	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(body)), uint32(len(body))), body...)
-}
-
-func (f *wireFuzzer) flip(b []byte, from int) {
-	if len(b) <= from {
-		return
-	}
-	for i := 1 + f.r.Intn(8); i > 0; i-- {
-		j := from + f.r.Intn(len(b)-from)
-		b[j] ^= 1 << f.r.Intn(8)
-	}
-}
-
-// mutate turns a frame body into bytes on the wire: sent as it is,
-// bit-flipped, truncated, with a lying length prefix, garbage, or more.
-func (f *wireFuzzer) mutate(body []byte) []byte {
-	switch f.r.Intn(12) {
-	case 0, 1, 2: // well-formed
-		return framed(body)
-	case 3: // bit flips in the body
-		b := framed(bytes.Clone(body))
-		f.flip(b, 4)
-		return b
-	case 4: // bit flips anywhere, the length prefix too
-		b := framed(bytes.Clone(body))
-		f.flip(b, 0)
-		return b
-	case 5: // truncated, with a length to match
-		return framed(body[:f.r.Intn(len(body)+1)])
-	case 6: // truncated, the length still claims the whole
-		b := framed(body)
-		return b[:4+f.r.Intn(len(body)+1)]
-	case 7: // the length lies: zero, negative, huge, one off
-		lies := []int64{0, -1, math.MinInt32, zkwire.DefaultMaxBuffer + 1, math.MaxInt32, math.MaxUint32, int64(len(body)) + 1, int64(len(body)) - 1, 1, 3}
-		l := lies[f.r.Intn(len(lies))]
-		return append(binary.BigEndian.AppendUint32(nil, uint32(l)), body...)
-	case 8: // a random opcode with a random body
-		b := jute.EncodeRequest(nil, jute.RequestHeader{Xid: int32(f.r.Uint32()), Type: pzk.OpCode(f.r.Uint32())}, rawRecord(f.bytes(32)))
-		return framed(b)
-	case 9: // garbage, unframed
-		return f.bytes(64)
-	case 10: // well-formed and trailing garbage inside the frame
-		return framed(append(bytes.Clone(body), f.bytes(32)...))
-	}
-	// a frame of random bytes
-	return framed(f.bytes(128))
-}
-
-// conn is the traffic of one connection, as a list of writes (each one
-// frame, or a lookalike of one).
-func (f *wireFuzzer) conn(limit int) [][]byte {
-	var out [][]byte
-	switch f.r.Intn(10) {
-	case 0: // a four-letter word or a lookalike, maybe with more after it
-		w := []byte(fuzzWords[f.r.Intn(len(fuzzWords))])
-		if f.r.Intn(3) == 0 {
-			f.flip(w, 0)
-		}
-		out = append(out, w)
-		if f.r.Intn(2) == 0 {
-			out = append(out, f.bytes(16))
-		}
-		return out
-	case 1: // no valid handshake
-		out = append(out, f.mutate(f.connectRequest()))
-	default:
-		out = append(out, framed(f.connectRequest()))
-	}
-	n := 1 + f.r.Intn(100)
-	if f.r.Intn(20) == 0 {
-		n = 1 + f.r.Intn(1000)
-	}
-	for i := 0; i < n && len(out) < limit; i++ {
-		out = append(out, f.mutate(f.request(int32(i+1))))
-	}
-	return out
-}
-
-// fuzzConn sends one connection's writes to addr, draining whatever the
-// node answers, and closes it.
-func fuzzConn(addr string, writes [][]byte) error {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	done := make(chan struct{})
-	go func() { io.Copy(io.Discard, c); close(done) }()
-	for _, w := range writes {
-		if _, err := c.Write(w); err != nil {
-			break // the node hung up: expected for most mutations
-		}
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.CloseWrite()
-	}
-	// Give the node a moment to answer what it has, without waiting out
-	// its timeouts.
-	select {
-	case <-done:
-	case <-time.After(50 * time.Millisecond):
-	}
-	return nil
-}
 
 func fuzzNodeConfig(t *testing.T) *config.Config {
 	dir := t.TempDir()
@@ -409,8 +134,7 @@ func TestWireMutatedFrames(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for s := range seeds {
-				f := &wireFuzzer{r: rand.New(rand.NewSource(s))}
-				writes := f.conn(1100)
+				writes := hostile.NewFuzzer(s).Conn(1100)
 				// Take the frames from the budget; the last connection
 				// gets what is left.
 				after := sent.Add(int64(len(writes)))
@@ -422,8 +146,11 @@ func TestWireMutatedFrames(t *testing.T) {
 					sent.Add(-over)
 					writes = writes[:int64(len(writes))-over]
 				}
-				conns.Add(1)
-				if err := fuzzConn(addr, writes); err != nil {
+				// Each connection from an address of its own: the node's
+				// bounds on connections per address are not what this
+				// fuzzes.
+				from := hostile.Loopback(2, int(conns.Add(1))%60000)
+				if err := hostile.Send(hostile.Dialer{From: from}, addr, writes); err != nil {
 					dialErrs.Add(1)
 				}
 			}

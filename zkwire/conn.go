@@ -57,12 +57,13 @@ func readFrame(r io.Reader, head [4]byte, maxBuf int) ([]byte, error) {
 // them. A local one is answered by the front end itself with code when it
 // reaches the head of the queue, so replies stay in order.
 type pend struct {
-	xid   int32
-	op    zk.OpCode
-	local bool
-	code  zk.Code
-	close bool      // close the connection once this reply is written
-	at    time.Time // when it arrived, for the latency figures
+	xid    int32
+	op     zk.OpCode
+	local  bool
+	code   zk.Code
+	close  bool      // close the connection once this reply is written
+	at     time.Time // when it arrived, for the latency figures
+	ticket ticket    // its admission, given back with the reply
 }
 
 // zkConn is one jute client connection after its handshake.
@@ -82,6 +83,9 @@ type zkConn struct {
 	// room is signalled when a reply leaves the queue, for a reader held
 	// at the outstanding limit.
 	room chan struct{}
+	// adm is the node's admission, nil for a connection driven alone.
+	adm      *admission
+	admitter admitter
 
 	mu       sync.Mutex
 	queue    []pend
@@ -110,15 +114,23 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		log.Debug("client handshake: bad ConnectRequest", "err", err)
 		return
 	}
+	if host := remoteHost(c.RemoteAddr()); s.churn != nil && !s.churn.allow(host, time.Now()) {
+		s.warn("sessionRate", "Too many new sessions from "+host+" - closing")
+		return
+	}
 	z := &zkConn{srv: s, c: c, log: log, in: make(chan msg.Body, 256), kick: make(chan struct{}, 1), done: make(chan struct{}),
-		room: make(chan struct{}, 1)}
+		room: make(chan struct{}, 1), adm: s.adm}
 	z.stats.remote, z.stats.est = remoteString(c.RemoteAddr()), time.Now()
 	z.receivedPacket(z.stats.est)
 	defer z.stop()
+	// The stream delivers until the connection's last replies are in
+	// (settle), not only while the connection is up.
+	gone := make(chan struct{})
+	defer close(gone)
 	stream, err := s.cfg.Bus.Open(func(b msg.Body) {
 		select {
 		case z.in <- b:
-		case <-z.done:
+		case <-gone:
 		}
 	})
 	if err != nil {
@@ -130,13 +142,17 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 	if !z.handshake(&cr) {
 		return
 	}
+	s.seated(c)
 	s.register(z)
 	defer s.unregister(z)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer c.Close() // unblocks the reader
+		// A reader waiting for room or for admission reads nothing, so
+		// closing c alone does not wake it: stop does.
+		defer z.stop()
+		defer c.Close() // unblocks the reader in a read
 		z.writer()
 	}()
 	limit := s.cfg.MaxOutstanding
@@ -146,6 +162,53 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 	z.reader(br, maxBuf, limit)
 	z.stop()
 	wg.Wait()
+	z.settle(settleTimeout)
+}
+
+// settleTimeout bounds how long a closed connection waits for the replies
+// of the requests it sent on.
+const settleTimeout = 5 * time.Second
+
+// settle waits, for at most d, for the replies of the requests a closed
+// connection sent on, giving back each one's admission ticket as its
+// reply comes: until then the request still holds its place in the node's
+// queue, and a client that pipelines, hangs up and connects again must
+// not get more places than one that waits.
+func (z *zkConn) settle(d time.Duration) {
+	if z.adm == nil {
+		return
+	}
+	defer z.adm.close(&z.admitter)
+	var tickets []ticket
+	z.mu.Lock()
+	for _, p := range z.queue {
+		if !p.local {
+			tickets = append(tickets, p.ticket)
+		}
+	}
+	z.mu.Unlock()
+	if len(tickets) == 0 {
+		return
+	}
+	var quit <-chan struct{} // the server closing: nobody waits for room
+	if z.srv != nil {
+		quit = z.srv.quit
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for len(tickets) > 0 {
+		select {
+		case b := <-z.in:
+			if _, ok := b.(*msg.Reply); ok {
+				z.adm.release(&z.admitter, tickets[0])
+				tickets = tickets[1:]
+			}
+		case <-t.C:
+			return
+		case <-quit:
+			return
+		}
+	}
 }
 
 // handshake turns the ConnectRequest into a createSession and answers it.
@@ -272,6 +335,16 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf, maxOutstanding int) {
 				req.Session, req.Passwd = z.session, z.passwd
 				p = pend{xid: h.Xid, op: h.Type, close: h.Type == zk.OpCloseSession}
 			}
+		}
+		if req != nil && z.adm != nil {
+			// Wait for a place in the node's request queue; meanwhile
+			// nothing more is read, as at the outstanding limit. A ping
+			// is no sign of a client waiting for its answers.
+			t, ok := z.adm.admit(&z.admitter, z.done, h.Type != zk.OpPing)
+			if !ok {
+				return
+			}
+			p.ticket = t
 		}
 		p.at = at
 		z.mu.Lock()
@@ -433,6 +506,9 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 		}
 		z.responded(p, time.Now())
 		z.mu.Unlock()
+		if z.adm != nil {
+			z.adm.release(&z.admitter, p.ticket)
+		}
 		z.popped()
 		_, err = bw.Write(replyFrame(p.op, b))
 		z.sentPackets(1)

@@ -69,6 +69,23 @@
 // connection that drops without closeSession leaves its session to
 // expire by its timeout, as ZooKeeper does.
 //
+// Hostile clients. Besides maxClientCnxns, jute.maxbuffer, the first-frame
+// timeout and the outstanding limit per connection, the front end shares
+// the node among its connections (admission.go): a request read while its
+// connection had none in flight goes on at once; one read while it had
+// some waits for one of a few places over the node, handed out in turn
+// and paced while clients that wait for their answers are active, so a
+// connection that pipelines or floods cannot fill the node's request queue
+// and group commits ahead of everyone else. A closed connection's places
+// are given back only as the replies of its requests come (settle). The
+// connections held are bounded by the file limit less a reserve for the
+// rest of the node; at the bound nothing more is accepted until one ends
+// or the oldest connection without a session has had a second, which is
+// then closed to make room (server.go). Each client address may open
+// maxClientCnxns sessions at once and then SessionRate a second
+// (churn.go). A reader waiting for room or admission is woken when its
+// connection's writer ends, not only by replies.
+//
 // The node's state reaches this package only through the Status callback,
 // and its request path through Bus, so zkwire imports only the message
 // vocabulary (actors/msg and zk, whose types the jute records and the

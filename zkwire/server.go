@@ -1,6 +1,7 @@
 package zkwire
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -48,6 +49,27 @@ type Config struct {
 	// reading its connections at globalOutstandingLimit (it drops
 	// nothing). 0 means DefaultMaxOutstanding.
 	MaxOutstanding int
+	// MaxConnections bounds the client connections held at once, so they
+	// never take the file descriptors the node's log, snapshots and bus
+	// need: at the bound nothing more is accepted (new connections wait
+	// in the listen backlog) until one ends, or until the oldest one
+	// without a session yet (half-open, idle, dribbling its handshake)
+	// has had evictAfter, which is then closed to make room. 0 means the
+	// process's file limit less a reserve (fdReserve); -1 means no
+	// bound.
+	MaxConnections int
+	// SessionRate is how many sessions per second one client address may
+	// open (or re-attach), past a burst of MaxClientCnxns; the connection
+	// of one more is closed when its handshake comes, before it reaches
+	// the node. Four-letter words are not counted. It applies with
+	// MaxClientCnxns only (0 there: no bound per address at all). 0
+	// means DefaultSessionRate, -1 no bound.
+	SessionRate int
+	// MaxPipelined bounds the requests of connections that already have
+	// one in flight that the node takes at once, over all connections,
+	// handed out round-robin (see admission); 0 means
+	// DefaultMaxPipelined.
+	MaxPipelined int
 	// SessionlessTimeout bounds a connection's first frame (and a TLS
 	// handshake before it); 0 means DefaultSessionlessTimeout.
 	SessionlessTimeout time.Duration
@@ -75,6 +97,20 @@ type Server struct {
 	clients map[*zkConn]struct{}
 	stats   serverStats
 	started time.Time // for mntr's zk_uptime
+	// adm shares the node's request path between connections.
+	adm *admission
+	// churn paces each address's new sessions; nil: no bound.
+	churn *churn
+	// maxConns is MaxConnections resolved; 0 is no bound.
+	maxConns int
+	// unseated are the connections without a session yet (nor a
+	// four-letter word), oldest first, each with its element in the list:
+	// the ones to close when the connections reach maxConns.
+	unseated *list.List
+	seats    map[net.Conn]*list.Element
+	// slot is signalled when a connection ends, for an accept loop
+	// waiting for room.
+	slot chan struct{}
 	// perAddr counts the open connections of each client address, for
 	// MaxClientCnxns.
 	perAddr map[string]int
@@ -114,8 +150,27 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		secure = tls.NewListener(plain, cfg.TLS)
 	}
-	return &Server{cfg: cfg, ln: ln, secure: secure, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now(),
-		perAddr: map[string]int{}, quit: make(chan struct{}), lastWarn: map[string]time.Time{}, suppressed: map[string]int{}}, nil
+	s := &Server{cfg: cfg, ln: ln, secure: secure, conn: map[net.Conn]struct{}{}, clients: map[*zkConn]struct{}{}, started: time.Now(),
+		adm: newAdmission(DefaultMaxFresh, cfg.MaxPipelined), maxConns: max(cfg.MaxConnections, 0),
+		unseated: list.New(), seats: map[net.Conn]*list.Element{}, slot: make(chan struct{}, 1),
+		perAddr: map[string]int{}, quit: make(chan struct{}), lastWarn: map[string]time.Time{}, suppressed: map[string]int{}}
+	if cfg.SessionRate >= 0 && cfg.MaxClientCnxns > 0 {
+		s.churn = newChurn(cfg.SessionRate, cfg.MaxClientCnxns)
+	}
+	if cfg.MaxConnections == 0 {
+		if _, limit := fileDescriptors(); limit > 0 {
+			s.maxConns = int(limit - fdReserve(limit))
+			cfg.Log.Info("client connections bounded by the file limit", "max_connections", s.maxConns, "file_limit", limit)
+		}
+	}
+	return s, nil
+}
+
+// fdReserve is how many of limit file descriptors are kept from client
+// connections for the rest of the node (log files, snapshots, routes, bus
+// clients): a quarter, at least 64 and at most 1,024.
+func fdReserve(limit int64) int64 {
+	return min(max(limit/4, 64), 1024)
 }
 
 // Addr is the bound address.
@@ -156,6 +211,9 @@ func (s *Server) Serve() error {
 func (s *Server) serve(ln net.Listener) {
 	var backoff time.Duration
 	for {
+		if !s.room() {
+			return
+		}
 		c, err := ln.Accept()
 		if err != nil {
 			s.mu.Lock()
@@ -189,13 +247,19 @@ func (s *Server) serve(ln net.Listener) {
 		}
 		s.perAddr[addr]++
 		s.conn[c] = struct{}{}
+		s.seats[c] = s.unseated.PushBack(unseated{c: c, at: time.Now()})
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			defer func() {
 				s.mu.Lock()
+				s.seatLocked(c)
 				delete(s.conn, c)
+				select {
+				case s.slot <- struct{}{}:
+				default:
+				}
 				if s.perAddr[addr]--; s.perAddr[addr] <= 0 {
 					delete(s.perAddr, addr)
 				}
@@ -204,6 +268,77 @@ func (s *Server) serve(ln net.Listener) {
 			}()
 			s.handle(c)
 		}()
+	}
+}
+
+// evictAfter is how long a connection without a session keeps its place
+// when the client port is full: then a new connection may take it. It
+// also paces a connection flood at a full node to one accept per
+// evictAfter per place, however fast the flood dials.
+const evictAfter = time.Second
+
+// unseated is a connection without a session yet, and when it came.
+type unseated struct {
+	c  net.Conn
+	at time.Time
+}
+
+// room waits until there is room for one more connection: under
+// maxConns, or made by closing the oldest connection without a session
+// once it has had evictAfter. Meanwhile nothing is accepted, and new
+// connections wait in the listen backlog, costing the node nothing.
+// False once the server closes.
+func (s *Server) room() bool {
+	for {
+		s.mu.Lock()
+		if s.done {
+			s.mu.Unlock()
+			return false
+		}
+		if s.maxConns <= 0 || len(s.conn) < s.maxConns {
+			s.mu.Unlock()
+			return true
+		}
+		// A slot freed is signalled to one accept loop only: the other
+		// (the secure port's) looks again now and then.
+		wait := 50 * time.Millisecond
+		if e := s.unseated.Front(); e != nil {
+			u := e.Value.(unseated)
+			if time.Since(u.at) >= evictAfter {
+				// Its handler ends on its own (its read fails) and does
+				// the rest of the bookkeeping.
+				s.seatLocked(u.c)
+				delete(s.conn, u.c)
+				u.c.Close()
+				s.mu.Unlock()
+				return true
+			}
+			wait = min(wait, evictAfter-time.Since(u.at))
+		}
+		s.mu.Unlock()
+		s.warn("maxConnections", "client port full; new connections wait", "max_connections", s.maxConns)
+		t := time.NewTimer(wait)
+		select {
+		case <-s.slot:
+		case <-t.C:
+		case <-s.quit:
+		}
+		t.Stop()
+	}
+}
+
+// seated marks c as past its first frame and handshake: a connection in
+// use, never closed to make room.
+func (s *Server) seated(c net.Conn) {
+	s.mu.Lock()
+	s.seatLocked(c)
+	s.mu.Unlock()
+}
+
+func (s *Server) seatLocked(c net.Conn) {
+	if e, ok := s.seats[c]; ok {
+		s.unseated.Remove(e)
+		delete(s.seats, c)
 	}
 }
 
@@ -250,6 +385,11 @@ func (s *Server) Close() error {
 	for c := range s.conn {
 		c.Close()
 	}
+	// A connection's reader waiting for room or admission reads nothing:
+	// closing its socket alone would not end it.
+	for z := range s.clients {
+		z.stop()
+	}
 	s.mu.Unlock()
 	err := s.ln.Close()
 	if s.secure != nil {
@@ -269,6 +409,7 @@ func (s *Server) handle(c net.Conn) {
 		return
 	}
 	if IsFourLetterWord(head[:]) {
+		s.seated(c)
 		s.answer(c, string(head[:]))
 		return
 	}

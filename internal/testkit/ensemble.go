@@ -40,6 +40,8 @@ type Options struct {
 	// SetStorageFault). Off, a node runs on its plain storage.
 	Faults bool
 	Seed   int64
+	// LogLevel is the nodes' --log-level ("": debug).
+	LogLevel string
 }
 
 type member struct {
@@ -52,6 +54,7 @@ type member struct {
 	exited                           chan struct{}
 	paused                           bool
 	starts                           int64 // how often it was started: a fresh fault seed each time
+	nofile                           int   // its soft file limit when above 0 (SetFileLimit)
 }
 
 // Ensemble is n node processes on 127.0.0.1. Its methods are called from
@@ -271,7 +274,15 @@ func (e *Ensemble) StartEnv(id int, env ...string) error {
 		f.Close()
 		return err
 	}
-	cmd := exec.Command(e.bin, "start", "--config", m.cfg, "--log-level", "debug")
+	level := e.opts.LogLevel
+	if level == "" {
+		level = "debug"
+	}
+	cmd := exec.Command(e.bin, "start", "--config", m.cfg, "--log-level", level)
+	if m.nofile > 0 {
+		// exec keeps the pid the node's, so Kill9 and Pause reach it.
+		cmd = exec.Command("bash", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, m.nofile), e.bin}, cmd.Args[1:]...)...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	m.starts++
 	if e.opts.Faults {
@@ -295,6 +306,22 @@ func (e *Ensemble) StartEnv(id int, env ...string) error {
 	exited := m.exited
 	go func() { _ = cmd.Wait(); close(exited) }()
 	return nil
+}
+
+// SetFileLimit makes node id's next starts run under `ulimit -n nofile`.
+func (e *Ensemble) SetFileLimit(id, nofile int) { e.members[id].nofile = nofile }
+
+// AppendConfig adds lines to node id's zoo.cfg (until the next SetConfig).
+func (e *Ensemble) AppendConfig(id int, lines string) error {
+	f, err := os.OpenFile(e.members[id].cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(lines); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (e *Ensemble) crashControl(id int) string { return filepath.Join(e.members[id].dir, "crashpoint") }

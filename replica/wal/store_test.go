@@ -497,12 +497,8 @@ func TestStoreConcurrentSnapshots(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
+		// At least one snapshot, even when the owner is done first.
+		for {
 			z := s.Log().DurableZxid()
 			if err := s.SaveSnapshot(z, []byte(fmt.Sprintf("s%d", z))); err != nil {
 				bgErr = err
@@ -511,6 +507,11 @@ func TestStoreConcurrentSnapshots(t *testing.T) {
 			if err := s.Purge(3); err != nil {
 				bgErr = err
 				return
+			}
+			select {
+			case <-done:
+				return
+			default:
 			}
 		}
 	}()
