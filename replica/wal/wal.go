@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +93,15 @@ type Log struct {
 	err    error      // poison: the first write/fsync failure
 	closed bool
 
+	// tail keeps the newest entries in memory, so applying what was just
+	// committed, and a DIFF for a follower close behind, read no file:
+	// it holds every entry with zxid in (tailFrom, last], whose data add
+	// up to about tailBytes at most. mu held.
+	tail     []Entry
+	tailFrom uint64
+	tailSize int
+	tailMax  int // tailBytes; smaller in tests
+
 	// Read without mu so callers can poll them during an fsync.
 	last, durable, first atomic.Uint64
 
@@ -170,6 +180,7 @@ func Open(dataDir, logDir string, opt Options) (*Log, error) {
 		segBytes: opt.SegmentBytes,
 		log:      opt.Logger,
 		crash:    opt.CrashHook,
+		tailMax:  tailBytes,
 	}
 	if l.fs == nil {
 		l.fs = OS
@@ -271,6 +282,7 @@ func (l *Log) recover() error {
 	l.segs = segs
 	l.last.Store(prev)
 	l.durable.Store(prev)
+	l.tailFrom = prev
 	return nil
 }
 
@@ -472,6 +484,7 @@ func (l *Log) dropUnsynced(cause error) error {
 		}
 	}
 	l.last.Store(l.durable.Load())
+	l.forgetAfterLast()
 	if len(l.segs) == 0 {
 		l.first.Store(0)
 	} else {
@@ -519,6 +532,7 @@ func (l *Log) Append(entries ...Entry) error {
 		l.buf = appendRecord(l.buf, e)
 		seg.size += recordSize(e)
 		l.last.Store(e.Zxid)
+		l.remember(e)
 		if len(l.buf) >= flushAt {
 			if err := l.flush(); err != nil {
 				return err
@@ -665,6 +679,15 @@ func (l *Log) Entries(after uint64, fn func(Entry) error) error {
 	if err := l.usable(); err != nil {
 		return err
 	}
+	if after >= l.tailFrom && (after >= l.first.Load() || l.tailFrom >= l.first.Load()) {
+		i := sort.Search(len(l.tail), func(i int) bool { return l.tail[i].Zxid > after })
+		for _, e := range l.tail[i:] {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if err := l.flush(); err != nil {
 		return err
 	}
@@ -709,6 +732,43 @@ func (l *Log) scanFrom(seg *segment, active bool, after uint64, fn func(Entry) e
 	}
 }
 
+// tailBytes bounds the data the in-memory tail keeps: enough for the
+// entries between a proposal and its commit under any sane load, and for
+// a follower a few thousand writes behind.
+const tailBytes = 4 << 20
+
+// remember adds the entry just appended to the tail, dropping the oldest
+// half when the tail outgrows tailMax (copied, so the array behind the
+// slice does not grow without bound). mu held.
+func (l *Log) remember(e Entry) {
+	l.tail = append(l.tail, e)
+	l.tailSize += len(e.Data)
+	if l.tailSize <= l.tailMax || len(l.tail) < 2 {
+		return
+	}
+	drop := len(l.tail) / 2
+	for _, d := range l.tail[:drop] {
+		l.tailSize -= len(d.Data)
+	}
+	l.tailFrom = l.tail[drop-1].Zxid
+	l.tail = append([]Entry(nil), l.tail[drop:]...)
+}
+
+// forgetAfterLast drops from the tail what is no longer in the log after
+// a truncation or a full disk. mu held.
+func (l *Log) forgetAfterLast() {
+	last := l.last.Load()
+	if l.tailFrom > last {
+		l.tail, l.tailFrom, l.tailSize = nil, last, 0
+		return
+	}
+	i := sort.Search(len(l.tail), func(i int) bool { return l.tail[i].Zxid > last })
+	for _, d := range l.tail[i:] {
+		l.tailSize -= len(d.Data)
+	}
+	l.tail = l.tail[:i:i]
+}
+
 // TruncateAfter durably drops every entry with zxid > zxid (ZAB's TRUNC):
 // later files are removed, the file holding zxid is cut at the record
 // boundary and fsynced. Afterwards LastZxid is the last entry kept (which
@@ -744,6 +804,7 @@ func (l *Log) TruncateAfter(zxid uint64) error {
 		l.durable.Store(0)
 		l.first.Store(0)
 		l.synced = 0
+		l.forgetAfterLast()
 		return nil
 	}
 	seg := l.segs[len(l.segs)-1]
@@ -762,6 +823,7 @@ func (l *Log) TruncateAfter(zxid uint64) error {
 	l.last.Store(seg.last)
 	l.durable.Store(seg.last)
 	l.synced = seg.size
+	l.forgetAfterLast()
 	return nil
 }
 
