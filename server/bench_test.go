@@ -109,6 +109,17 @@ func benchConns(tb testing.TB, nodes []*Node, k int) []*client.Conn {
 	return conns
 }
 
+// followers are the nodes of nodes that follow.
+func followers(nodes []*Node) []*Node {
+	var out []*Node
+	for _, n := range nodes {
+		if n.Mode() == zkwire.ModeFollower {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func skipUnlessBench(b *testing.B) {
 	b.Helper()
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
@@ -281,14 +292,7 @@ func BenchmarkCreate(b *testing.B) {
 // connections spread over the two followers (reads stay off the leader).
 func BenchmarkRead(b *testing.B) {
 	skipUnlessBench(b)
-	nodes := benchEnsemble(b, 3)
-	var followers []*Node
-	for _, n := range nodes {
-		if n.Mode() == zkwire.ModeFollower {
-			followers = append(followers, n)
-		}
-	}
-	conns := benchConns(b, followers, 32)
+	conns := benchConns(b, followers(benchEnsemble(b, 3)), 32)
 	value := bytes.Repeat([]byte("r"), 100)
 	ctx := context.Background()
 	if _, err := conns[0].Create(ctx, "/r", value, zk.Persistent, nil); err != nil {

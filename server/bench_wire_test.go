@@ -8,7 +8,6 @@ import (
 	"time"
 
 	gozk "github.com/go-zookeeper/zk"
-	"github.com/paddock-zk/paddock/zkwire"
 )
 
 // BenchmarkWireWrite is BenchmarkWrite's setData over the ZooKeeper wire
@@ -39,14 +38,7 @@ func BenchmarkWireWrite(b *testing.B) {
 // on the two followers.
 func BenchmarkWireRead(b *testing.B) {
 	skipUnlessBench(b)
-	nodes := benchEnsemble(b, 3)
-	var followers []*Node
-	for _, n := range nodes {
-		if n.Mode() == zkwire.ModeFollower {
-			followers = append(followers, n)
-		}
-	}
-	conns := wireConns(b, followers, 32)
+	conns := wireConns(b, followers(benchEnsemble(b, 3)), 32)
 	value := bytes.Repeat([]byte("v"), 100)
 	if _, err := conns[0].Create("/r", value, 0, gozk.WorldACL(gozk.PermAll)); err != nil {
 		b.Fatal(err)

@@ -314,38 +314,8 @@ func (s *heldStream) Close() {}
 // wakes the reader, which would otherwise wait for room for good, since
 // no reply would ever leave its queue again.
 func TestResetConnectionAtItsLimitEnds(t *testing.T) {
-	hb := &heldBus{}
-	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed(nil), Bus: hb, MaxOutstanding: 2,
-		Status: func() Status { return Status{Mode: ModeFollower} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve()
-	t.Cleanup(func() { srv.Close() })
-	a := dial(t, srv)
-	a.connect(false)
-	for i := int32(1); i <= 3; i++ {
-		a.send(&jute.RequestHeader{Xid: i, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/a"})
-	}
+	srv := resetWhileHeld(t, Config{MaxOutstanding: 2})
 	deadline := time.Now().Add(10 * time.Second)
-	for len(hb.heldRequests()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d requests reached the node, want 2", len(hb.heldRequests()))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	_ = a.c.(*net.TCPConn).SetLinger(0)
-	a.c.Close()
-	for i := 0; i < 20; i++ {
-		hb.deliver(&msg.WatchEvent{Type: 1, Path: "/a"})
-		time.Sleep(5 * time.Millisecond)
-	}
-	for _, r := range hb.heldRequests() {
-		for _, b := range echo(r) {
-			hb.deliver(b)
-		}
-	}
-	deadline = time.Now().Add(10 * time.Second)
 	for srv.Connections() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the reset connection's handler never ended")
@@ -360,22 +330,43 @@ func TestResetConnectionAtItsLimitEnds(t *testing.T) {
 // writer's end wakes the reader. Otherwise the replies wait unread, and
 // every other connection's pipelined requests wait for good.
 func TestResetConnectionGivesBackItsPlaces(t *testing.T) {
+	// The first request is the connection's only one in flight, the
+	// second takes the one pipelined place, the third waits for it.
+	srv := resetWhileHeld(t, Config{MaxPipelined: 1})
+
+	b := dial(t, srv)
+	b.connect(false)
+	for i := int32(1); i <= 3; i++ {
+		b.send(&jute.RequestHeader{Xid: i, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/b"})
+	}
+	for i := int32(1); i <= 3; i++ {
+		var r jute.GetDataResponse
+		if h := b.reply(&r); h.Xid != i || h.Err != 0 {
+			t.Fatalf("reply %d: %+v", i, h)
+		}
+	}
+	waitAdmission(t, srv, 0, 0)
+}
+
+// resetWhileHeld serves cfg over a bus that holds requests, has a client
+// send three getData of which the node holds two, resets the connection,
+// sends events until its writer fails, and then answers the two.
+func resetWhileHeld(t *testing.T, cfg Config) *Server {
+	t.Helper()
 	hb := &heldBus{}
-	srv, err := Listen(Config{Addr: "127.0.0.1:0", Allowed: NewAllowed(nil), Bus: hb, MaxPipelined: 1,
-		Status: func() Status { return Status{Mode: ModeFollower} }})
+	cfg.Addr, cfg.Allowed, cfg.Bus = "127.0.0.1:0", NewAllowed(nil), hb
+	cfg.Status = func() Status { return Status{Mode: ModeFollower} }
+	srv, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve()
 	t.Cleanup(func() { srv.Close() })
-
 	a := dial(t, srv)
 	a.connect(false)
 	for i := int32(1); i <= 3; i++ {
 		a.send(&jute.RequestHeader{Xid: i, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/a"})
 	}
-	// The first is its only one in flight, the second takes the one
-	// pipelined place, the third waits for it.
 	deadline := time.Now().Add(10 * time.Second)
 	for len(hb.heldRequests()) < 2 {
 		if time.Now().After(deadline) {
@@ -395,19 +386,7 @@ func TestResetConnectionGivesBackItsPlaces(t *testing.T) {
 			hb.deliver(b)
 		}
 	}
-
-	b := dial(t, srv)
-	b.connect(false)
-	for i := int32(1); i <= 3; i++ {
-		b.send(&jute.RequestHeader{Xid: i, Type: zk.OpGetData}, &jute.GetDataRequest{Path: "/b"})
-	}
-	for i := int32(1); i <= 3; i++ {
-		var r jute.GetDataResponse
-		if h := b.reply(&r); h.Xid != i || h.Err != 0 {
-			t.Fatalf("reply %d: %+v", i, h)
-		}
-	}
-	waitAdmission(t, srv, 0, 0)
+	return srv
 }
 
 // waitAdmission waits until the tickets out are fresh and piped.
