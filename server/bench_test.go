@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,9 +129,10 @@ func skipUnlessBench(b *testing.B) {
 }
 
 // run spreads b.N operations over the workers (worker i calls op(i, seq)
-// until b.N are taken), timing each one, and reports ops/s under unit and
-// the p50 and p99 latency; for writes also x-fsync, the rate as a
-// multiple of the single-fsync ceiling (fsyncCeiling).
+// until b.N are taken), timing each one, and reports ops/s under unit,
+// the p50 and p99 latency and the CPU time per op; for writes also
+// x-fsync, the rate as a multiple of the single-fsync ceiling
+// (fsyncCeiling).
 func run(b *testing.B, workers int, unit string, op func(ctx context.Context, w int, seq int64) error) {
 	b.Helper()
 	ctx := context.Background()
@@ -139,6 +141,7 @@ func run(b *testing.B, workers int, unit string, op func(ctx context.Context, w 
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	for w := range workers {
 		wg.Add(1)
@@ -162,6 +165,7 @@ func run(b *testing.B, workers int, unit string, op func(ctx context.Context, w 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	if p := failed.Load(); p != nil {
 		b.Fatal(*p)
@@ -173,6 +177,10 @@ func run(b *testing.B, workers int, unit string, op func(ctx context.Context, w 
 	}
 	rate := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(rate, unit)
+	// CPU per op, the whole process's (every node, the bus, the clients):
+	// steadier than rates on a shared machine, where other work takes
+	// the cores but not this process's CPU time.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	if strings.HasPrefix(unit, "reads") {
@@ -181,6 +189,15 @@ func run(b *testing.B, workers int, unit string, op func(ctx context.Context, w 
 	if ceil := fsyncCeiling(b); ceil > 0 {
 		b.ReportMetric(rate/ceil, "x-fsync")
 	}
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 var (
