@@ -32,7 +32,7 @@ func (i *inbox) find(f func(msg.Envelope) bool) bool {
 	return false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
@@ -43,7 +43,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func cluster(t *testing.T, n int) []*Node {
+func cluster(t testing.TB, n int) []*Node {
 	ports := make([]int, n)
 	for i := range ports {
 		ports[i] = testutil.FreePort(t)
