@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	zkgo "github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testkit"
@@ -55,6 +58,134 @@ func BenchmarkLeaderFailover(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
 }
+
+var benchNodeBin = flag.String("bench.nodebin", "", "BenchmarkLeaderFailover*: the node binary to measure (default: this tree's, built once)")
+
+// failoverEnsemble is three node processes of -bench.nodebin (or this
+// tree's binary) at the default tickTime, started at once and settled; it
+// returns the leader.
+func failoverEnsemble(b *testing.B) (*testkit.Ensemble, int) {
+	b.Helper()
+	if *benchNodeBin == "" {
+		e := testkit.Processes(b, 3, testkit.Options{})
+		for _, id := range e.IDs() {
+			e.Up(b, id)
+		}
+		return e, waitSettledFast(b, e, e.IDs()...)
+	}
+	e, err := testkit.NewEnsemble(*benchNodeBin, b.TempDir(), 3, testkit.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	for _, id := range e.IDs() {
+		e.Up(b, id)
+	}
+	return e, waitSettledFast(b, e, e.IDs()...)
+}
+
+// BenchmarkLeaderFailoverWrite measures, at the default tickTime, the time
+// from kill -9 of the leader to the next acknowledged write through a
+// surviving follower: a go-zookeeper client connected to that follower's
+// clientPort alone writes in a loop, and the figure ends at the first
+// setData acknowledged after the kill. It also reports when the survivors
+// serve again per srvr. Every trial is logged, and the median and the
+// slowest reported, since one figure hides a bimodal distribution.
+func BenchmarkLeaderFailoverWrite(b *testing.B) {
+	var writes, serving []time.Duration
+	for i := 0; i < b.N; i++ {
+		e, old := failoverEnsemble(b)
+		var f int
+		for _, id := range e.IDs() {
+			if id != old {
+				f = id
+				break
+			}
+		}
+		conn, _, err := zkgo.Connect([]string{e.ClientAddr(f)}, 10*time.Second,
+			zkgo.WithLogger(zkQuiet{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.Create("/failover", nil, 0, zkgo.WorldACL(zkgo.PermAll)); err != nil && err != zkgo.ErrNodeExists {
+			b.Fatal(err)
+		}
+		// The writer stamps every acknowledged write; the first one that
+		// was sent after the kill ends the measurement.
+		var killedAt atomic.Int64
+		firstAck := make(chan time.Time, 1)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent := time.Now()
+				if _, err := conn.Set("/failover", []byte("x"), -1); err != nil {
+					continue
+				}
+				if k := killedAt.Load(); k != 0 && sent.UnixNano() >= k {
+					select {
+					case firstAck <- time.Now():
+					default:
+					}
+				}
+			}
+		}()
+		time.Sleep(200 * time.Millisecond) // the writer under way
+		start := time.Now()
+		killedAt.Store(start.UnixNano())
+		e.Kill9(old)
+		servingCh := make(chan time.Duration, 1)
+		go func() {
+			// Not waitSettledFast: a benchmark fails only from its own
+			// goroutine; a 0 here shows as a trial that never settled.
+			for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+				if e.Leader(testkit.Without(e.IDs(), old)...) != 0 {
+					servingCh <- time.Since(start)
+					return
+				}
+			}
+			servingCh <- 0
+		}()
+		var w time.Duration
+		select {
+		case at := <-firstAck:
+			w = at.Sub(start)
+		case <-time.After(60 * time.Second):
+			b.Fatalf("trial %d: no write acknowledged within 60s of the kill", i)
+		}
+		s := <-servingCh
+		close(stop)
+		conn.Close()
+		<-done
+		writes, serving = append(writes, w), append(serving, s)
+		b.Logf("trial %d: leader %d killed, writing through %d: write %s, serving %s",
+			i, old, f, w.Round(time.Millisecond), s.Round(time.Millisecond))
+		e.KillAll()
+	}
+	p50, max := medianMax(writes)
+	b.ReportMetric(float64(p50.Milliseconds()), "ms-write-p50")
+	b.ReportMetric(float64(max.Milliseconds()), "ms-write-max")
+	p50, max = medianMax(serving)
+	b.ReportMetric(float64(p50.Milliseconds()), "ms-serving-p50")
+	b.ReportMetric(float64(max.Milliseconds()), "ms-serving-max")
+}
+
+func medianMax(d []time.Duration) (median, max time.Duration) {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2], s[len(s)-1]
+}
+
+// zkQuiet silences go-zookeeper's logger.
+type zkQuiet struct{}
+
+func (zkQuiet) Printf(string, ...any) {}
 
 // waitSettledFast polls without sleeping between rounds, so the figure is
 // not rounded up to the poll period.
