@@ -472,6 +472,16 @@ func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 			return
 		case better(n, v.proposal):
 			v.setProposal(n)
+		default:
+			if _, was := v.outOf[from]; was && !sameProposal(n, v.proposal) {
+				// It answered our vote while it still followed, and now
+				// looks with a worse one: it never saw ours while
+				// looking. Tell it now rather than at our next resend,
+				// which after a leader's kill -9 held both survivors
+				// for a resend period when one noticed first.
+				delete(v.outOf, from)
+				v.send(v.toVoter(from), v.current())
+			}
 		}
 		v.recv[from] = n
 		v.checkQuorum()

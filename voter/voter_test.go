@@ -248,3 +248,29 @@ func TestFollowerInfoBeforeLeadingCounts(t *testing.T) {
 		t.Fatalf("the early FollowerInfo makes a quorum: want NewEpoch sent at once, got %v", v.Ready().Messages)
 	}
 }
+
+// A node that answered our vote while it still followed, and then looks
+// with a worse vote, never saw ours while looking: it is told at once,
+// not at our next resend.
+func TestNewlyLookingNodeIsToldOurVote(t *testing.T) {
+	v := looking3(2)
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 3, Round: 1, PeerEpoch: 1, State: msg.StateFollowing}))
+	v.Advance(v.Ready())
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 1, Round: 1, State: msg.StateLooking}))
+	var told bool
+	for _, env := range v.Ready().Messages {
+		if b, ok := env.Body.(*msg.Vote); ok && env.To.Node == 1 && b.Leader == 2 {
+			told = true
+		}
+	}
+	if !told {
+		t.Fatalf("want our vote (leader 2) sent to node 1, got %v", v.Ready().Messages)
+	}
+	// Only once: a worse vote from a node that was looking all along
+	// waits for our resend, as in ZooKeeper.
+	v.Advance(v.Ready())
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 1, Round: 1, State: msg.StateLooking}))
+	if len(v.Ready().Messages) != 0 {
+		t.Fatalf("want no reply to a repeated worse vote, got %v", v.Ready().Messages)
+	}
+}
