@@ -59,6 +59,8 @@ func BenchmarkLeaderFailover(b *testing.B) {
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
 }
 
+var benchTrials = flag.Bool("bench.trials", false, "BenchmarkLeaderFailoverWrite: log every trial (go test keeps only the first lines of a benchmark's log)")
+
 var benchNodeBin = flag.String("bench.nodebin", "", "BenchmarkLeaderFailover*: the node binary to measure (default: this tree's, built once)")
 
 // failoverEnsemble is three node processes of -bench.nodebin (or this
@@ -94,8 +96,9 @@ func failoverEnsemble(b *testing.B) (*testkit.Ensemble, int) {
 // a second before it tries again a server list it has been through, so
 // the second figure shows that client's back-off rather than the
 // ensemble's. It also reports when the survivors serve again per srvr.
-// Every trial is logged, and the median and the slowest reported, since
-// one figure hides a bimodal distribution.
+// The sorted figures of all trials are logged (each trial with
+// -bench.trials), and the median and the slowest reported, since one
+// figure hides a bimodal distribution.
 func BenchmarkLeaderFailoverWrite(b *testing.B) {
 	var writes, writes1, serving []time.Duration
 	for i := 0; i < b.N; i++ {
@@ -132,10 +135,14 @@ func BenchmarkLeaderFailoverWrite(b *testing.B) {
 		all.stop()
 		one.stop()
 		writes, writes1, serving = append(writes, w), append(writes1, w1), append(serving, s)
-		b.Logf("trial %d: leader %d killed, writing through %d: write %s (the follower alone: %s), serving %s",
-			i, old, f, w.Round(time.Millisecond), w1.Round(time.Millisecond), s.Round(time.Millisecond))
+		if *benchTrials {
+			b.Logf("trial %d: leader %d killed, writing through %d: write %s (the follower alone: %s), serving %s",
+				i, old, f, w.Round(time.Millisecond), w1.Round(time.Millisecond), s.Round(time.Millisecond))
+		}
 		e.KillAll()
 	}
+	b.Logf("%d trials, sorted: write %s; the follower alone %s; serving %s",
+		len(writes), sortedMs(writes), sortedMs(writes1), sortedMs(serving))
 	p50, slowest := medianMax(writes)
 	b.ReportMetric(float64(p50.Milliseconds()), "ms-write-p50")
 	b.ReportMetric(float64(slowest.Milliseconds()), "ms-write-max")
@@ -232,6 +239,20 @@ func (h *fixedHosts) Next() (string, bool) {
 }
 
 func (h *fixedHosts) Connected() { h.last = h.curr }
+
+// sortedMs lists d sorted, in whole ms.
+func sortedMs(d []time.Duration) string {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	var b strings.Builder
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, x.Milliseconds())
+	}
+	return b.String()
+}
 
 func medianMax(d []time.Duration) (median, slowest time.Duration) {
 	s := append([]time.Duration(nil), d...)
