@@ -28,7 +28,7 @@ import (
 func BenchmarkFirstLeader(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := testkit.Processes(b, 3, testkit.Options{})
+		e := benchEnsemble(b)
 		start := time.Now()
 		for _, id := range e.IDs() {
 			e.Up(b, id)
@@ -45,11 +45,7 @@ func BenchmarkFirstLeader(b *testing.B) {
 func BenchmarkLeaderFailover(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := testkit.Processes(b, 3, testkit.Options{})
-		for _, id := range e.IDs() {
-			e.Up(b, id)
-		}
-		old := waitSettledFast(b, e, e.IDs()...)
+		e, old := failoverEnsemble(b)
 		start := time.Now()
 		e.Kill9(old)
 		waitSettledFast(b, e, testkit.Without(e.IDs(), old)...)
@@ -61,29 +57,32 @@ func BenchmarkLeaderFailover(b *testing.B) {
 
 var benchTrials = flag.Bool("bench.trials", false, "BenchmarkLeaderFailoverWrite: log every trial (go test keeps only the first lines of a benchmark's log)")
 
-var benchNodeBin = flag.String("bench.nodebin", "", "BenchmarkLeaderFailover*: the node binary to measure (default: this tree's, built once)")
+var benchNodeBin = flag.String("bench.nodebin", "", "BenchmarkFirstLeader, BenchmarkLeaderFailover*: the node binary to measure (default: this tree's, built once)")
 
-// failoverEnsemble is three node processes of -bench.nodebin (or this
-// tree's binary) at the default tickTime, started at once and settled; it
+// failoverEnsemble is benchEnsemble started at once and settled; it
 // returns the leader.
 func failoverEnsemble(b *testing.B) (*testkit.Ensemble, int) {
 	b.Helper()
+	e := benchEnsemble(b)
+	for _, id := range e.IDs() {
+		e.Up(b, id)
+	}
+	return e, waitSettledFast(b, e, e.IDs()...)
+}
+
+// benchEnsemble is three node processes of -bench.nodebin (or this
+// tree's binary) at the default tickTime, not started.
+func benchEnsemble(b *testing.B) *testkit.Ensemble {
+	b.Helper()
 	if *benchNodeBin == "" {
-		e := testkit.Processes(b, 3, testkit.Options{})
-		for _, id := range e.IDs() {
-			e.Up(b, id)
-		}
-		return e, waitSettledFast(b, e, e.IDs()...)
+		return testkit.Processes(b, 3, testkit.Options{})
 	}
 	e, err := testkit.NewEnsemble(*benchNodeBin, b.TempDir(), 3, testkit.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(e.Close)
-	for _, id := range e.IDs() {
-		e.Up(b, id)
-	}
-	return e, waitSettledFast(b, e, e.IDs()...)
+	return e
 }
 
 // BenchmarkLeaderFailoverWrite measures, at the default tickTime, the time
