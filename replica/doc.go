@@ -23,8 +23,10 @@
 // Synchronization. On Follow{Leader, Epoch} a follower opens a sync session
 // (an id: random incarnation in the upper 32 bits, a counter below) and
 // sends SyncReq with its last zxid p and applied zxid a; it opens a new
-// session (never resends an old one) until the leader answers. The leader
-// answers with SyncStart:
+// session (never resends an old one) until the leader answers. A SyncReq
+// for an epoch above the replica's own (its voter has not said Lead yet)
+// is kept, the newest per voter, and answered on Lead for that epoch.
+// The leader answers with SyncStart:
 //
 //   - DIFF if it holds p (as an entry or its snapshot point): entries after
 //     p follow;

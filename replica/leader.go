@@ -34,6 +34,15 @@ func (r *Replica) stepLead(l *msg.Lead) {
 	// (Ready order), and the leader counts itself only after Advance.
 	r.pendEpoch = l.Epoch
 	r.log.Info("leading", "epoch", l.Epoch, "history", msg.FormatZxid(r.histEnd))
+	early := r.earlySync
+	r.earlySync = nil
+	for _, id := range sortedPeers(early) {
+		if req := early[id]; req.Epoch == l.Epoch {
+			if err := r.onSyncReq(id, req); err != nil {
+				r.log.Error("sync request that came before the epoch", "follower", id, "err", err)
+			}
+		}
+	}
 }
 
 func (r *Replica) stepLeader(from msg.NodeID, body msg.Body) error {

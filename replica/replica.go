@@ -203,6 +203,12 @@ type Replica struct {
 	counter       uint32
 	commitChanged bool
 	servings      uint64 // serving periods numbered so far (UpToDate.Serving); never reset
+	// earlySync: the newest SyncReq per voter for an epoch above ours,
+	// kept until our voter makes us lead it. A follower's voter learns the
+	// new epoch before ours tells us (AckEpoch races Lead), and dropping
+	// its request left the follower waiting a whole ResendTicks, a
+	// tickTime, before it asked again.
+	earlySync map[msg.NodeID]*msg.SyncReq
 
 	// Follower.
 	seq        uint32
@@ -313,6 +319,15 @@ func (r *Replica) Step(env msg.Envelope) error {
 		return nil
 	}
 	from := env.From.Node
+	if req, ok := env.Body.(*msg.SyncReq); ok && req.Epoch > r.epoch && r.voters[from] && from != r.cfg.ID {
+		if r.earlySync == nil {
+			r.earlySync = map[msg.NodeID]*msg.SyncReq{}
+		}
+		if old := r.earlySync[from]; old == nil || old.Epoch < req.Epoch || old.Epoch == req.Epoch && newerSession(req.Session, old.Session) {
+			r.earlySync[from] = req
+		}
+		return nil
+	}
 	switch r.role {
 	case RoleLeader:
 		return r.stepLeader(from, env.Body)
@@ -492,7 +507,7 @@ func (r *Replica) Status() Status {
 	return st
 }
 
-func sortedPeers(m map[msg.NodeID]*peer) []msg.NodeID {
+func sortedPeers[T any](m map[msg.NodeID]T) []msg.NodeID {
 	ids := make([]msg.NodeID, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)

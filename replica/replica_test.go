@@ -505,3 +505,55 @@ func TestLookingAnswersHistory(t *testing.T) {
 		t.Fatal("still serving after Looking")
 	}
 }
+
+// A follower's SyncReq may reach the leader's replica before its voter's
+// Lead does (the follower's voter learns the epoch first): the leader
+// answers it on Lead, without waiting for the follower to ask again.
+func TestSyncReqBeforeLeadIsAnswered(t *testing.T) {
+	voters := []msg.NodeID{1, 2, 3}
+	rng := rand.New(rand.NewSource(1))
+	l := newTestNode(t, 1, voters, NewMemStorage(), rng)
+	f := newTestNode(t, 2, voters, NewMemStorage(), rng)
+	deliver := func(to *testNode, from *testNode, body msg.Body) {
+		t.Helper()
+		if err := to.r.Step(msg.New(msg.Addr{Node: from.id, Role: msg.RoleStore}, msg.Addr{Node: to.id, Role: msg.RoleStore}, body)); err != nil {
+			t.Fatal(err)
+		}
+		to.drain()
+	}
+	local := func(n *testNode, body msg.Body) {
+		t.Helper()
+		if err := n.r.Step(msg.New(msg.Addr{Node: n.id, Role: msg.RoleVoter}, msg.Addr{Node: n.id, Role: msg.RoleStore}, body)); err != nil {
+			t.Fatal(err)
+		}
+		n.drain()
+	}
+	f.out = nil
+	local(f, &msg.Follow{Leader: 1, Epoch: 1})
+	var req *msg.SyncReq
+	for _, env := range f.out {
+		if r, ok := env.Body.(*msg.SyncReq); ok {
+			req = r
+		}
+	}
+	if req == nil {
+		t.Fatalf("follower sent no SyncReq: %v", f.out)
+	}
+	l.out = nil
+	deliver(l, f, req) // before Lead: nothing to answer yet
+	for _, env := range l.out {
+		if _, ok := env.Body.(*msg.SyncStart); ok {
+			t.Fatalf("answered a SyncReq before leading: %v", l.out)
+		}
+	}
+	local(l, &msg.Lead{Epoch: 1, Members: []msg.Member{{Node: 2}}})
+	var start *msg.SyncStart
+	for _, env := range l.out {
+		if s, ok := env.Body.(*msg.SyncStart); ok && env.To.Node == 2 {
+			start = s
+		}
+	}
+	if start == nil || start.Session != req.Session {
+		t.Fatalf("no SyncStart for the early SyncReq on Lead: %v", l.out)
+	}
+}

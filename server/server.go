@@ -229,7 +229,11 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		MaxBuffer:               cfg.JuteMaxBuffer,
 		ZKConfig:                cfg.ZKConfig(),
 		ResendTicks:             max(4, int(cfg.TickTime/TickUnit)*2),
-		Logger:                  n.log,
+		// A quarter tick covers a leader change with room to spare, and
+		// keeps a client whose node cannot serve (cut off from the
+		// quorum) from waiting long before it tries another.
+		HoldTicks: max(1, int(cfg.TickTime/4/TickUnit)),
+		Logger:    n.log,
 	}, n.wal, sopts)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -24,7 +24,13 @@
 // when the origin restarts (Store.seqBase). When the epoch ends, the node
 // stops serving or the leader changes, every unanswered request fails with
 // ConnectionLoss: the client does not know whether such a write happened,
-// as with ZooKeeper.
+// as with ZooKeeper. A session handshake (createSession, new or a
+// re-attach) that comes while the node does not serve, or a re-attach
+// from a client that has seen more than the node applied, is held for up
+// to Config.HoldTicks and taken up when the node serves and has caught
+// up, instead of being refused at once as ZooKeeper does: a client that
+// lost its node's leader reconnects at once, and a refusal sent it into
+// its back-off while the next leader was only milliseconds away.
 //
 // Sessions. Every request carries the session's password, and every one is
 // checked. A node that does not know a session (it may be behind its

@@ -46,6 +46,9 @@ func (s *Store) reply(to string, rp *msg.Reply) {
 func (s *Store) onRequest(req *msg.Request) {
 	op := req.Op.Op
 	if !s.serving {
+		if s.holdHandshake(req) {
+			return
+		}
 		// Like a ZooKeeper server that is not synced: no service. The
 		// client tries again or elsewhere.
 		s.reply(req.ReplyTo, &msg.Reply{Session: req.Session, Xid: req.Xid, Err: zk.ConnectionLoss, Refused: true})

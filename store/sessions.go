@@ -147,7 +147,9 @@ func (s *Store) reattach(req *msg.Request) {
 		fail(zk.SessionExpired)
 		return
 	case s.tree.LastZxid() < req.LastZxid:
-		fail(zk.ConnectionLoss)
+		if !s.holdHandshake(req) {
+			fail(zk.ConnectionLoss)
+		}
 		return
 	case !live:
 		fail(zk.SessionExpired)

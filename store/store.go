@@ -29,6 +29,10 @@ type Config struct {
 	// ResendTicks: an unanswered forward is sent again after this many
 	// ticks. Default 10.
 	ResendTicks int
+	// HoldTicks: a session handshake (createSession, new or re-attach)
+	// that arrives while the node is not serving waits this many ticks
+	// for it to serve again before it is refused; 0 refuses at once.
+	HoldTicks int
 	// ContainerCheckTicks: every so many ticks the leader deletes empty
 	// containers and expired TTL nodes (ZooKeeper's ContainerManager); 0
 	// never. ContainerMaxNeverUsedMs, if positive, also deletes containers
@@ -121,6 +125,10 @@ type Store struct {
 	// next epoch (TestOriginRestartClockBehind).
 	seqBase     uint64
 	nextSession int64
+	// handshakes held (Config.HoldTicks) in arrival order, with the tick
+	// each came in; heldSince is that tick while one is taken up again.
+	handshakes []heldHandshake
+	heldSince  *int64
 
 	watches *watcher.Registry // of the sessions served here (watches.go)
 
@@ -301,6 +309,9 @@ func (s *Store) Tick() {
 	s.tick++
 	s.r.Tick()
 	s.observe()
+	if len(s.handshakes) > 0 {
+		s.releaseHandshakes()
+	}
 	s.resend()
 	s.sendTouches()
 	if n := s.cfg.ContainerCheckTicks; n > 0 && s.tick%int64(n) == 0 {
@@ -329,6 +340,56 @@ func (s *Store) reap() {
 		if z, err := s.r.Propose(znode.EncodeRecord(hdr, txn)); err != nil || z != next {
 			panic("store: propose after NextZxid said yes: " + errString(err))
 		}
+	}
+}
+
+// heldHandshake is a createSession waiting for the node to serve.
+type heldHandshake struct {
+	req  msg.Request
+	tick int64
+}
+
+// maxHeldHandshakes bounds the handshakes held while not serving; more
+// are refused at once.
+const maxHeldHandshakes = 4096
+
+// holdHandshake keeps a createSession that came while the node is not
+// serving, or a re-attach of a session that has seen more than this node
+// applied, and reports whether it did; after HoldTicks it does not, and
+// the caller refuses as before. A client whose node stops serving (its
+// leader died) reconnects at once, often to a node still electing or
+// still applying the new leader's history; refusing it made the client
+// back off (go-zookeeper sleeps a second once it has tried every server)
+// although a new leader serves within tens of milliseconds. A handshake
+// changes nothing before it is answered, so taking it up later is the
+// same as its delayed delivery.
+func (s *Store) holdHandshake(req *msg.Request) bool {
+	since := s.tick
+	if s.heldSince != nil {
+		since = *s.heldSince
+	}
+	if req.Op.Op != zk.OpCreateSession || s.tick-since >= int64(s.cfg.HoldTicks) || len(s.handshakes) >= maxHeldHandshakes {
+		return false
+	}
+	s.handshakes = append(s.handshakes, heldHandshake{req: *req, tick: since})
+	return true
+}
+
+// releaseHandshakes takes up the held handshakes again: once the node
+// serves (and after every apply, for re-attaches waiting for the tree),
+// or when they have waited HoldTicks, so that they are refused.
+func (s *Store) releaseHandshakes() {
+	held := s.handshakes
+	s.handshakes = nil
+	for i := range held {
+		h := &held[i]
+		if !s.serving && s.tick-h.tick < int64(s.cfg.HoldTicks) {
+			s.handshakes = append(s.handshakes, *h)
+			continue
+		}
+		s.heldSince = &h.tick
+		s.onRequest(&h.req)
+		s.heldSince = nil
 	}
 }
 
@@ -365,6 +426,9 @@ func (s *Store) observe() {
 		// applied this, it holds every txn of the log.
 		s.prepWait, s.prepFrom = true, s.r.LastZxid()
 		s.maybePrep()
+	}
+	if serving && len(s.handshakes) > 0 {
+		s.releaseHandshakes()
 	}
 }
 
@@ -455,6 +519,9 @@ func (s *Store) Ready() Ready {
 		}
 		for _, e := range rd.Committed {
 			s.apply(e)
+		}
+		if len(rd.Committed) > 0 && len(s.handshakes) > 0 {
+			s.releaseHandshakes()
 		}
 		s.maybePrep()
 		s.flushAwaiting()
@@ -562,6 +629,23 @@ func (s *Store) flush(ss *session) {
 							q.reply = errReply(zk.ConnectionLoss)
 						}
 					}
+				}
+				if c.reply != nil && c.attach {
+					// The node stopped serving while the re-attach
+					// waited for the leader: it changed nothing, so it
+					// waits for the next leader like any handshake.
+					kept := ss.queue[:0]
+					for _, q := range ss.queue {
+						if q.req.Op.Op == zk.OpCreateSession {
+							req := q.req
+							req.ReplyTo = q.replyTo
+							if s.holdHandshake(&req) {
+								continue
+							}
+						}
+						kept = append(kept, q)
+					}
+					ss.queue = kept
 				}
 				s.flush(ss)
 				delete(s.sessions, ss.id)

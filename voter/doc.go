@@ -17,6 +17,16 @@
 // leader, so a late starter follows at once (ZooKeeper's out-of-election
 // rule with checkLeader).
 //
+// Three departures from ZooKeeper's FastLeaderElection make a leader's
+// kill -9 cost tens of milliseconds rather than the finalize wait and a
+// resend period. The finalize wait ends at once when every other voter
+// has voted for our proposal or its route is down (PeerDown, until PeerUp
+// or a message from it): no better vote can come, and discovery, not the
+// election, keeps an epoch to one leader. A LOOKING node that sees a node
+// it saw following now look with a worse vote tells it its own at once.
+// And FollowerInfo that arrives while we still look is kept and counted if
+// we decide to lead, as its delayed delivery would be.
+//
 // Discovery: followers send FollowerInfo; with a quorum of them (itself
 // included) the leader proposes epoch = max(accepted epochs) + 1 and
 // accepts it itself; a follower accepts an epoch only if it is above its

@@ -68,6 +68,16 @@ type Voter struct {
 	resendLeft  int
 	resendEvery int
 	awaitHist   bool
+	// early: FollowerInfo from voters that decided we lead while we were
+	// still looking (their finalize wait ended first). Dropping them cost
+	// a resend period on every such failover; counting them once we lead
+	// is the same as their delayed delivery, which discovery survives.
+	early map[msg.NodeID]msg.FollowerInfo
+
+	// down: voters whose route the bus reports lost (PeerDown, until
+	// PeerUp or a message from them). No vote can come from them, so
+	// the finalize wait need not wait for one (see complete).
+	down map[msg.NodeID]bool
 
 	// FOLLOWING / LEADING
 	leader      msg.NodeID
@@ -103,6 +113,7 @@ func New(cfg Config, acceptedEpoch uint64) *Voter {
 		voters:   map[msg.NodeID]bool{},
 		accepted: acceptedEpoch,
 		freshFor: map[uint64]msg.NodeID{},
+		down:     map[msg.NodeID]bool{},
 	}
 	for _, id := range cfg.Voters {
 		v.voters[id] = true
@@ -164,7 +175,7 @@ func (v *Voter) lookAgain() {
 	}
 	v.state = msg.StateLooking
 	v.leader, v.epoch, v.established, v.proposed = 0, 0, false, 0
-	v.infos, v.acks, v.members = nil, nil, nil
+	v.infos, v.acks, v.members, v.early = nil, nil, nil, nil
 	v.round++
 	v.outOf = map[msg.NodeID]msg.Vote{}
 	v.finalize = -1
@@ -215,10 +226,32 @@ func (v *Voter) count(set map[msg.NodeID]msg.Vote, p msg.Vote) int {
 func (v *Voter) checkQuorum() {
 	if v.finalize < 0 && v.count(v.recv, *v.current()) >= v.quorum {
 		v.finalize = v.cfg.FinalizeTicks
-		if v.finalize == 0 {
-			v.decide(v.proposal.Leader, v.proposal)
+	}
+	if v.finalize == 0 || v.finalize > 0 && v.complete() {
+		v.decide(v.proposal.Leader, v.proposal)
+	}
+}
+
+// complete reports whether every voter has either voted for our proposal
+// in this round or is cut off from us by the bus. The finalize wait is
+// there for a better vote still on its way; when no voter is left to send
+// one, waiting only delays the leader (ZooKeeper 3.4's FastLeaderElection
+// likewise ends at once when it has heard from every voter). After a
+// leader's kill -9 the survivors are in this case as soon as their buses
+// report the route lost. Deciding early is no less safe than a finalize
+// wait that expires: discovery, not the election, keeps an epoch to one
+// leader with every committed txn.
+func (v *Voter) complete() bool {
+	for id := range v.voters {
+		if v.down[id] && id != v.cfg.ID {
+			continue
+		}
+		x, ok := v.recv[id]
+		if !ok || !sameProposal(x, v.proposal) {
+			return false
 		}
 	}
+	return true
 }
 
 // decide ends the election with leader.
@@ -233,9 +266,15 @@ func (v *Voter) decide(leader msg.NodeID, vote msg.Vote) {
 		v.infos = map[msg.NodeID]msg.FollowerInfo{v.cfg.ID: {AcceptedEpoch: v.accepted, CurrentEpoch: v.hist.CurrentEpoch, LastZxid: v.hist.LastZxid}}
 		v.acks = map[msg.NodeID]msg.AckEpoch{}
 		v.members = map[msg.NodeID]*member{}
+		for _, id := range sortedIDs(v.early) {
+			v.maxSeen = max(v.maxSeen, v.early[id].AcceptedEpoch)
+			v.infos[id] = v.early[id]
+		}
+		v.early = nil
 		v.maybePropose()
 		return
 	}
+	v.early = nil
 	v.state = msg.StateFollowing
 	v.sincePing = 0
 	v.sendInfo()
@@ -334,6 +373,13 @@ func (v *Voter) Step(env msg.Envelope) {
 			}
 		}
 	case *msg.FollowerInfo:
+		if v.state == msg.StateLooking && v.voters[from] && from != v.cfg.ID {
+			if v.early == nil {
+				v.early = map[msg.NodeID]msg.FollowerInfo{}
+			}
+			v.early[from] = *b
+			return
+		}
 		if v.state != msg.StateLeading || !v.voters[from] {
 			return
 		}
@@ -365,8 +411,15 @@ func (v *Voter) Step(env msg.Envelope) {
 				m.heard = 0
 			}
 		}
+	case *msg.PeerUp:
+		delete(v.down, b.Node)
 	case *msg.PeerDown:
+		if v.voters[b.Node] && b.Node != v.cfg.ID {
+			v.down[b.Node] = true
+		}
 		switch {
+		case v.state == msg.StateLooking && v.finalize > 0 && v.complete():
+			v.decide(v.proposal.Leader, v.proposal)
 		case v.state == msg.StateFollowing && b.Node == v.leader:
 			v.lookAgain()
 		case v.state == msg.StateLeading && v.established:
@@ -386,6 +439,7 @@ func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 	if !v.voters[from] || from == v.cfg.ID {
 		return
 	}
+	delete(v.down, from) // it reaches us, whatever the bus last said
 	if v.state == msg.StateFollowing && from == v.leader && n.State == msg.StateLooking {
 		// Our leader gave up its epoch (ZooKeeper closes the follower
 		// sockets); do not wait syncLimit to notice.
@@ -418,6 +472,16 @@ func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 			return
 		case better(n, v.proposal):
 			v.setProposal(n)
+		default:
+			if _, was := v.outOf[from]; was && !sameProposal(n, v.proposal) {
+				// It answered our vote while it still followed, and now
+				// looks with a worse one: it never saw ours while
+				// looking. Tell it now rather than at our next resend,
+				// which after a leader's kill -9 held both survivors
+				// for a resend period when one noticed first.
+				delete(v.outOf, from)
+				v.send(v.toVoter(from), v.current())
+			}
 		}
 		v.recv[from] = n
 		v.checkQuorum()

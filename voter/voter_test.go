@@ -176,3 +176,101 @@ func TestLeaderLookingEndsFollowing(t *testing.T) {
 		t.Fatalf("follower whose leader is looking: %+v", st)
 	}
 }
+
+// looking3 returns node id of 1..3, looking in round 1 with its own vote
+// (zxid 0) out.
+func looking3(id msg.NodeID) *Voter {
+	v := New(simConfig(id, ids(1, 2, 3)), 0)
+	v.Advance(v.Ready())
+	return v
+}
+
+func sentKind[T msg.Body](v *Voter) bool {
+	for _, env := range v.Ready().Messages {
+		if _, ok := env.Body.(T); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// The finalize wait is for a better vote still on its way. With every
+// other voter either agreeing or reported down by the bus, none can come:
+// the node decides at once, as the survivors of a killed leader do.
+func TestDecidesAtOnceWhenTheRestAreDown(t *testing.T) {
+	v := looking3(2)
+	v.Step(msg.New(from(2), from(2), &msg.PeerDown{Node: 3}))
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 2, Round: 1, State: msg.StateLooking}))
+	if st := v.Status(); st.State != msg.StateLeading {
+		t.Fatalf("with 3 down and 1 agreeing, want LEADING at once, got %+v", st)
+	}
+
+	// Without the PeerDown it waits FinalizeTicks for node 3.
+	v = looking3(2)
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 2, Round: 1, State: msg.StateLooking}))
+	if st := v.Status(); st.State != msg.StateLooking {
+		t.Fatalf("3 may still vote: want LOOKING during the finalize wait, got %+v", st)
+	}
+	// The bus reports 3 down during the wait: nothing is left to wait for.
+	v.Step(msg.New(from(2), from(2), &msg.PeerDown{Node: 3}))
+	if st := v.Status(); st.State != msg.StateLeading {
+		t.Fatalf("PeerDown during the finalize wait: want LEADING, got %+v", st)
+	}
+
+	// A vote from a node reported down shows it is up again.
+	v = looking3(2)
+	v.Step(msg.New(from(2), from(2), &msg.PeerDown{Node: 3}))
+	v.Step(msg.New(from(3), from(2), &msg.Vote{Leader: 1, Round: 1, State: msg.StateLooking}))
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 2, Round: 1, State: msg.StateLooking}))
+	if st := v.Status(); st.State != msg.StateLooking {
+		t.Fatalf("3 voted otherwise and may change its vote: want the finalize wait, got %+v", st)
+	}
+}
+
+// A follower whose finalize wait ended first sends FollowerInfo to a
+// leader still looking; the leader counts it once it decides, rather than
+// waiting for the resend.
+func TestFollowerInfoBeforeLeadingCounts(t *testing.T) {
+	v := looking3(2)
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 2, Round: 1, State: msg.StateLooking}))
+	v.Step(msg.New(from(1), from(2), &msg.FollowerInfo{}))
+	if st := v.Status(); st.State != msg.StateLooking {
+		t.Fatalf("setup: want LOOKING in the finalize wait, got %+v", st)
+	}
+	v.Advance(v.Ready())
+	for i := 0; i < 10 && v.Status().State == msg.StateLooking; i++ {
+		v.Tick()
+	}
+	if st := v.Status(); st.State != msg.StateLeading {
+		t.Fatalf("want LEADING after the finalize wait, got %+v", st)
+	}
+	if !sentKind[*msg.NewEpoch](v) {
+		t.Fatalf("the early FollowerInfo makes a quorum: want NewEpoch sent at once, got %v", v.Ready().Messages)
+	}
+}
+
+// A node that answered our vote while it still followed, and then looks
+// with a worse vote, never saw ours while looking: it is told at once,
+// not at our next resend.
+func TestNewlyLookingNodeIsToldOurVote(t *testing.T) {
+	v := looking3(2)
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 3, Round: 1, PeerEpoch: 1, State: msg.StateFollowing}))
+	v.Advance(v.Ready())
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 1, Round: 1, State: msg.StateLooking}))
+	var told bool
+	for _, env := range v.Ready().Messages {
+		if b, ok := env.Body.(*msg.Vote); ok && env.To.Node == 1 && b.Leader == 2 {
+			told = true
+		}
+	}
+	if !told {
+		t.Fatalf("want our vote (leader 2) sent to node 1, got %v", v.Ready().Messages)
+	}
+	// Only once: a worse vote from a node that was looking all along
+	// waits for our resend, as in ZooKeeper.
+	v.Advance(v.Ready())
+	v.Step(msg.New(from(1), from(2), &msg.Vote{Leader: 1, Round: 1, State: msg.StateLooking}))
+	if len(v.Ready().Messages) != 0 {
+		t.Fatalf("want no reply to a repeated worse vote, got %v", v.Ready().Messages)
+	}
+}

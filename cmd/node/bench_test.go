@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	zkgo "github.com/go-zookeeper/zk"
 
 	"github.com/paddock-zk/paddock/client"
 	"github.com/paddock-zk/paddock/internal/testkit"
@@ -25,7 +28,7 @@ import (
 func BenchmarkFirstLeader(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := testkit.Processes(b, 3, testkit.Options{})
+		e := benchEnsemble(b)
 		start := time.Now()
 		for _, id := range e.IDs() {
 			e.Up(b, id)
@@ -42,11 +45,7 @@ func BenchmarkFirstLeader(b *testing.B) {
 func BenchmarkLeaderFailover(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		e := testkit.Processes(b, 3, testkit.Options{})
-		for _, id := range e.IDs() {
-			e.Up(b, id)
-		}
-		old := waitSettledFast(b, e, e.IDs()...)
+		e, old := failoverEnsemble(b)
 		start := time.Now()
 		e.Kill9(old)
 		waitSettledFast(b, e, testkit.Without(e.IDs(), old)...)
@@ -55,6 +54,215 @@ func BenchmarkLeaderFailover(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/failover")
 }
+
+var benchTrials = flag.Bool("bench.trials", false, "BenchmarkLeaderFailoverWrite: log every trial (go test keeps only the first lines of a benchmark's log)")
+
+var benchNodeBin = flag.String("bench.nodebin", "", "BenchmarkFirstLeader, BenchmarkLeaderFailover*: the node binary to measure (default: this tree's, built once)")
+
+// failoverEnsemble is benchEnsemble started at once and settled; it
+// returns the leader.
+func failoverEnsemble(b *testing.B) (*testkit.Ensemble, int) {
+	b.Helper()
+	e := benchEnsemble(b)
+	for _, id := range e.IDs() {
+		e.Up(b, id)
+	}
+	return e, waitSettledFast(b, e, e.IDs()...)
+}
+
+// benchEnsemble is three node processes of -bench.nodebin (or this
+// tree's binary) at the default tickTime, not started.
+func benchEnsemble(b *testing.B) *testkit.Ensemble {
+	b.Helper()
+	if *benchNodeBin == "" {
+		return testkit.Processes(b, 3, testkit.Options{})
+	}
+	e, err := testkit.NewEnsemble(*benchNodeBin, b.TempDir(), 3, testkit.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	return e
+}
+
+// BenchmarkLeaderFailoverWrite measures, at the default tickTime, the time
+// from kill -9 of the leader to the next acknowledged write through a
+// surviving follower. Two go-zookeeper clients connected to that follower
+// write in a loop, each to its own znode; a figure ends at the first
+// setData sent after the kill that is acknowledged. One client knows all
+// three servers (in the order follower, other survivor, old leader, as
+// fixedHosts keeps them), the other only the follower: go-zookeeper waits
+// a second before it tries again a server list it has been through, so
+// the second figure shows that client's back-off rather than the
+// ensemble's. It also reports when the survivors serve again per srvr.
+// The sorted figures of all trials are logged (each trial with
+// -bench.trials), and the median and the slowest reported, since one
+// figure hides a bimodal distribution.
+func BenchmarkLeaderFailoverWrite(b *testing.B) {
+	var writes, writes1, serving []time.Duration
+	for i := 0; i < b.N; i++ {
+		e, old := failoverEnsemble(b)
+		survivors := testkit.Without(e.IDs(), old)
+		f := survivors[0]
+		all, err := failoverWriter(b, []string{e.ClientAddr(f), e.ClientAddr(survivors[1]), e.ClientAddr(old)}, "/all")
+		if err != nil {
+			b.Fatal(err)
+		}
+		one, err := failoverWriter(b, []string{e.ClientAddr(f)}, "/one")
+		if err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // the writers under way
+		start := time.Now()
+		all.killed.Store(start.UnixNano())
+		one.killed.Store(start.UnixNano())
+		e.Kill9(old)
+		servingCh := make(chan time.Duration, 1)
+		go func() {
+			// Not waitSettledFast: a benchmark fails only from its own
+			// goroutine; a 0 here shows as a trial that never settled.
+			for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+				if e.Leader(survivors...) != 0 {
+					servingCh <- time.Since(start)
+					return
+				}
+			}
+			servingCh <- 0
+		}()
+		w, w1 := all.wait(b, start), one.wait(b, start)
+		s := <-servingCh
+		all.stop()
+		one.stop()
+		writes, writes1, serving = append(writes, w), append(writes1, w1), append(serving, s)
+		if *benchTrials {
+			b.Logf("trial %d: leader %d killed, writing through %d: write %s (the follower alone: %s), serving %s",
+				i, old, f, w.Round(time.Millisecond), w1.Round(time.Millisecond), s.Round(time.Millisecond))
+		}
+		e.KillAll()
+	}
+	b.Logf("%d trials, sorted: write %s; the follower alone %s; serving %s",
+		len(writes), sortedMs(writes), sortedMs(writes1), sortedMs(serving))
+	p50, slowest := medianMax(writes)
+	b.ReportMetric(float64(p50.Milliseconds()), "ms-write-p50")
+	b.ReportMetric(float64(slowest.Milliseconds()), "ms-write-max")
+	p50, slowest = medianMax(writes1)
+	b.ReportMetric(float64(p50.Milliseconds()), "ms-write1-p50")
+	b.ReportMetric(float64(slowest.Milliseconds()), "ms-write1-max")
+	p50, slowest = medianMax(serving)
+	b.ReportMetric(float64(p50.Milliseconds()), "ms-serving-p50")
+	b.ReportMetric(float64(slowest.Milliseconds()), "ms-serving-max")
+}
+
+// zkWriter is a go-zookeeper client setting one znode in a loop.
+type zkWriter struct {
+	conn     *zkgo.Conn
+	killed   atomic.Int64 // UnixNano of the kill, 0 before
+	firstAck chan time.Time
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func failoverWriter(b *testing.B, servers []string, path string) (*zkWriter, error) {
+	b.Helper()
+	conn, _, err := zkgo.Connect(servers, 10*time.Second, zkgo.WithLogger(zkQuiet{}), zkgo.WithHostProvider(&fixedHosts{}))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Create(path, nil, 0, zkgo.WorldACL(zkgo.PermAll)); err != nil && err != zkgo.ErrNodeExists {
+		conn.Close()
+		return nil, err
+	}
+	w := &zkWriter{conn: conn, firstAck: make(chan time.Time, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-w.quit:
+				return
+			default:
+			}
+			sent := time.Now()
+			if _, err := conn.Set(path, []byte("x"), -1); err != nil {
+				continue
+			}
+			if k := w.killed.Load(); k != 0 && sent.UnixNano() >= k {
+				select {
+				case w.firstAck <- time.Now():
+				default:
+				}
+			}
+		}
+	}()
+	return w, nil
+}
+
+// wait returns the time from start to the first write acknowledged after it.
+func (w *zkWriter) wait(b *testing.B, start time.Time) time.Duration {
+	select {
+	case at := <-w.firstAck:
+		return at.Sub(start)
+	case <-time.After(60 * time.Second):
+		b.Fatalf("no write acknowledged within 60s of the kill")
+		return 0
+	}
+}
+
+func (w *zkWriter) stop() {
+	close(w.quit)
+	w.conn.Close()
+	<-w.done
+}
+
+// fixedHosts is go-zookeeper's host provider without the shuffle: the
+// client connects to the servers in the order given, so it starts on the
+// follower and tries the other survivor next.
+type fixedHosts struct {
+	servers    []string
+	curr, last int
+}
+
+func (h *fixedHosts) Init(servers []string) error {
+	h.servers, h.curr, h.last = servers, -1, -1
+	return nil
+}
+
+func (h *fixedHosts) Len() int { return len(h.servers) }
+
+func (h *fixedHosts) Next() (string, bool) {
+	h.curr = (h.curr + 1) % len(h.servers)
+	retryStart := h.curr == h.last
+	if h.last == -1 {
+		h.last = 0
+	}
+	return h.servers[h.curr], retryStart
+}
+
+func (h *fixedHosts) Connected() { h.last = h.curr }
+
+// sortedMs lists d sorted, in whole ms.
+func sortedMs(d []time.Duration) string {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	var b strings.Builder
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, x.Milliseconds())
+	}
+	return b.String()
+}
+
+func medianMax(d []time.Duration) (median, slowest time.Duration) {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2], s[len(s)-1]
+}
+
+// zkQuiet silences go-zookeeper's logger.
+type zkQuiet struct{}
+
+func (zkQuiet) Printf(string, ...any) {}
 
 // waitSettledFast polls without sleeping between rounds, so the figure is
 // not rounded up to the poll period.

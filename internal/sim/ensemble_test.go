@@ -122,8 +122,13 @@ func (s *storeSim) chaos() {
 		}
 	case x < 10:
 		s.Crash(id)
+		s.routes(id, false)
 	case x < 40:
+		up := !n.Alive()
 		s.Start(id)
+		if up {
+			s.routes(id, true)
+		}
 	case x < 41:
 		for _, id := range s.IDs {
 			s.Crash(id)
@@ -139,10 +144,41 @@ func (s *storeSim) chaos() {
 		}
 		s.Bus.Partition(minority, rest)
 		s.Logf("partition %v | %v", minority, rest)
+		s.routes(id, false)
+		for _, o := range rest {
+			s.tellRoute(id, o, false) // a cut route drops at both ends
+		}
 	case x < 52:
 		s.Bus.Heal()
 		s.Logf("heal")
+		for _, id := range s.IDs {
+			s.routes(id, true)
+		}
 	}
+}
+
+// routes tells the voters what the real bus reports when id's routes go
+// down or come up (PeerDown, PeerUp): the other live nodes hear about id,
+// and on up id hears about them. A partition calls it for both sides.
+func (s *storeSim) routes(id msg.NodeID, up bool) {
+	for _, o := range s.IDs {
+		s.tellRoute(o, id, up)
+		if up {
+			s.tellRoute(id, o, up)
+		}
+	}
+}
+
+// tellRoute delivers PeerDown or PeerUp about a node to a live node's voter.
+func (s *storeSim) tellRoute(to, about msg.NodeID, up bool) {
+	if to == about || !s.Nodes[to].Alive() {
+		return
+	}
+	var body msg.Body = &msg.PeerDown{Node: about}
+	if up {
+		body = &msg.PeerUp{Node: about}
+	}
+	s.Deliver(to, msg.New(msg.Addr{Node: to}, msg.Addr{Node: to, Role: msg.RoleVoter}, body))
 }
 
 // converged: every node up and serving under one leader, every tree at the

@@ -677,3 +677,66 @@ func TestReapContainersAndTTLs(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeWaitsForNewLeader: a createSession, new or a re-attach,
+// that reaches a node while it has no leader waits for the next one
+// (store.Config.HoldTicks) instead of being refused: a client whose node
+// lost its leader reconnects at once, and a refusal sent it into its
+// back-off although the election ends within milliseconds.
+func TestHandshakeWaitsForNewLeader(t *testing.T) {
+	s := stableSimWith(t, 3, Options{StoreConfig: func(_ msg.NodeID, c *store.Config) { c.HoldTicks = 100 }})
+	l, f := s.leaderID(), s.follower()
+	a := s.session(f, "a")
+	if rp := a.do(f, create("/x", "1", zk.Persistent)); rp.Err != 0 {
+		t.Fatalf("create: %s", rp.Err)
+	}
+	s.Crash(l)
+	for i := 0; s.Nodes[f].Store.Status().Serving; i++ {
+		if i > 200 {
+			t.Fatal("the follower keeps serving without its leader")
+		}
+		s.step()
+	}
+	s.captured[a.name] = nil
+	s.Request(f, &msg.Request{Session: a.session, Passwd: store.Passwd(a.session), Timeout: 10000,
+		Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: a.name})
+	b := s.client("b")
+	b.post(f, msg.Op{Op: zk.OpCreateSession})
+	s.Process()
+	if got := a.wait(0); got.Err != 0 || got.Session != a.session {
+		t.Fatalf("re-attach during the election: %+v, want it answered once a leader serves", got)
+	}
+	if got := b.wait(0); got.Err != 0 || got.Session == 0 {
+		t.Fatalf("new session during the election: %+v, want it answered once a leader serves", got)
+	}
+	if !s.Nodes[f].Store.Status().Serving {
+		t.Fatal("answered while not serving")
+	}
+	if rp := a.do(f, getData("/x")); rp.Err != 0 || string(rp.Data) != "1" {
+		t.Fatalf("read after the re-attach: %s %q", rp.Err, rp.Data)
+	}
+}
+
+// TestReattachAcrossLeaderDeath: a re-attach that a node still serving
+// sends on to its leader (the revalidating sync) just as that leader dies
+// waits for the next leader too, rather than failing with the epoch.
+func TestReattachAcrossLeaderDeath(t *testing.T) {
+	s := stableSimWith(t, 3, Options{StoreConfig: func(_ msg.NodeID, c *store.Config) { c.HoldTicks = 100 }})
+	l, f := s.leaderID(), s.follower()
+	a := s.session(l, "a")
+	if rp := a.do(l, create("/x", "1", zk.Persistent)); rp.Err != 0 {
+		t.Fatalf("create: %s", rp.Err)
+	}
+	s.settle()
+	s.Crash(l)
+	s.captured[a.name] = nil
+	s.Request(f, &msg.Request{Session: a.session, Passwd: store.Passwd(a.session), Timeout: 10000,
+		Op: msg.Op{Op: zk.OpCreateSession}, ReplyTo: a.name})
+	s.Process()
+	if got := a.wait(0); got.Err != 0 || got.Session != a.session {
+		t.Fatalf("re-attach across the leader's death: %+v, want it answered by the next leader's epoch", got)
+	}
+	if rp := a.do(f, getData("/x")); rp.Err != 0 || string(rp.Data) != "1" {
+		t.Fatalf("read after the re-attach: %s %q", rp.Err, rp.Data)
+	}
+}

@@ -180,6 +180,7 @@ func (e *Ensemble) storeConfig(id msg.NodeID) store.Config {
 			MaxBatchBytes: 512, SnapshotChunk: 256, MaxInflight: 8},
 		SnapCount:   8 + e.Rand.Intn(12),
 		ResendTicks: 3,
+		HoldTicks:   3,
 		Logger:      e.log.With("node", uint64(id)),
 	}
 	if e.opts.StoreConfig != nil {
