@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,6 +37,11 @@ func failoverTrial(ctx context.Context, c cluster) (time.Duration, error) {
 	type ack struct{ issued, acked time.Time }
 	acks := make(chan ack, 1<<16)
 	done := make(chan struct{})
+	// The errors the writer saw, for the log: they tell where a slow
+	// failover spent its time (a write held until a timeout, or refused
+	// connections while the survivors elect).
+	var errMu sync.Mutex
+	var errs []writeErr
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -48,6 +54,9 @@ func failoverTrial(ctx context.Context, c cluster) (time.Duration, error) {
 			}
 			t0 := time.Now()
 			if _, err := s.Set(failoverPath, value, -1); err != nil {
+				errMu.Lock()
+				errs = append(errs, writeErr{t0, time.Now(), err})
+				errMu.Unlock()
 				// Connection loss while the ensemble elects: retry,
 				// briefly paced in case the error comes at once.
 				time.Sleep(time.Millisecond)
@@ -71,7 +80,13 @@ func failoverTrial(ctx context.Context, c cluster) (time.Duration, error) {
 		case <-acks:
 			n++
 		case <-time.After(30 * time.Second):
-			return 0, fmt.Errorf("%s failover writer on node %d: no write acknowledged within 30 s; %s", c.Name(), follower, logHint(c))
+			errMu.Lock()
+			last := "none"
+			if len(errs) > 0 {
+				last = errs[len(errs)-1].err.Error()
+			}
+			errMu.Unlock()
+			return 0, fmt.Errorf("%s failover writer on node %d: no write acknowledged within 30 s (last error: %s); %s", c.Name(), follower, last, logHint(c))
 		case <-ctx.Done():
 			return 0, errCanceled
 		}
@@ -94,7 +109,17 @@ wait:
 			return 0, errCanceled
 		}
 	}
-	slog.Info("failover", "system", c.Name(), "killed", leader, "writer on", follower, "ms", ms(took))
+	errMu.Lock()
+	var during []string
+	for _, e := range errs {
+		if e.failed.After(kill) && len(during) < 3 {
+			during = append(during, fmt.Sprintf("%v issued %+.0f ms, failed %+.0f ms", e.err, ms(e.issued.Sub(kill)), ms(e.failed.Sub(kill))))
+		}
+	}
+	n := len(errs)
+	errMu.Unlock()
+	slog.Info("failover", "system", c.Name(), "killed", leader, "writer on", follower, "ms", ms(took),
+		"write errors", n, "first errors", strings.Join(during, "; "))
 
 	if err := c.Start(leader); err != nil {
 		return 0, err
@@ -113,4 +138,11 @@ func settle(ctx context.Context, c cluster) error {
 		return err
 	}
 	return sleepCtx(ctx, time.Second)
+}
+
+// writeErr is a failed write of the failover writer, with when it was
+// issued and when it failed (the log prints both against the kill).
+type writeErr struct {
+	issued, failed time.Time
+	err            error
 }

@@ -89,6 +89,11 @@ func main() {
 	}()
 	err = run(ctx, o, os.Stdout)
 	stop()
+	if errors.Is(err, errCanceled) {
+		// The directory the error's log paths name is gone by now.
+		fmt.Fprintln(os.Stderr, "zkcompare: interrupted; every process stopped and the temporary directory removed")
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "zkcompare:", err)
 		os.Exit(1)
@@ -377,6 +382,18 @@ func runWorkloads(ctx context.Context, o options, live []cluster, rep *report) e
 // runFailover runs -trials failover trials per system, alternating order.
 func runFailover(ctx context.Context, o options, live []cluster, rep *report) error {
 	rep.failover = map[string][]time.Duration{}
+	for _, c := range live {
+		// The writer's znode, when no load ran before.
+		s, err := connect(ctx, []string{c.ClientAddr(c.IDs()[0])}, 20*time.Second)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name(), err)
+		}
+		err = prepare(s, o.sessions)
+		s.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Name(), err)
+		}
+	}
 	for trial := range o.trials {
 		order := live
 		if trial%2 == 1 {

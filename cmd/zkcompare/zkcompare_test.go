@@ -267,4 +267,11 @@ func TestSmoke(t *testing.T) {
 	if left, _ := os.ReadDir(o.dir); len(left) != 0 {
 		t.Errorf("the run left %v in its directory", left)
 	}
+
+	// A part on its own must set up what it needs (the failover writer's
+	// znode is otherwise created by the load).
+	o.only = map[string]bool{"failover": true}
+	if err := run(ctx, o, out); err != nil {
+		t.Fatalf("-only failover: %v", err)
+	}
 }
