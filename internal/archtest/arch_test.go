@@ -402,11 +402,12 @@ func TestProductionReadsNoEnvironment(t *testing.T) {
 }
 
 // testOnly are the test kits and who besides _test.go files may import
-// them: a node never links test machinery, and the gauntlet, which runs
-// ensembles outside a test's own files, is test infrastructure itself.
+// them: a node never links test machinery, and the gauntlet and the
+// benchmark harness cmd/zkcompare, which run ensembles outside a test's
+// own files, are test infrastructure themselves.
 var testOnly = map[string][]string{
-	"internal/testkit":  {"internal/gauntlet"},
-	"internal/testutil": {"internal/testkit", "internal/gauntlet"},
+	"internal/testkit":  {"internal/gauntlet", "cmd/zkcompare"},
+	"internal/testutil": {"internal/testkit", "internal/gauntlet", "cmd/zkcompare"},
 }
 
 func TestTestKitsOnlyInTests(t *testing.T) {

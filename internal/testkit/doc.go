@@ -13,8 +13,9 @@
 // errors where the gauntlet (internal/gauntlet), which runs outside a
 // test, needs them; the methods that take a testing.TB fail the test.
 //
-// Test infrastructure only: nothing but _test.go files and
-// internal/gauntlet imports it (internal/archtest checks). The small
+// Test infrastructure only: nothing but _test.go files, internal/gauntlet
+// and the benchmark harness cmd/zkcompare import it (internal/archtest
+// checks). The small
 // helpers with no ensemble in them (FreePort, SyncBuffer, certificates,
 // Apache ZooKeeper for differential tests) stay in internal/testutil.
 package testkit

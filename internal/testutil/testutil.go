@@ -1,7 +1,8 @@
 // Package testutil holds the small helpers shared by Paddock's tests: free
 // ports, a goroutine-safe buffer, certificates, Apache ZooKeeper for
 // differential tests. Ensembles are internal/testkit's. Nothing but
-// _test.go files, internal/testkit and internal/gauntlet imports it.
+// _test.go files, internal/testkit, internal/gauntlet and the benchmark
+// harness cmd/zkcompare imports it.
 package testutil
 
 import (
