@@ -64,16 +64,7 @@ func TestCreateOnOneNodeReadOnEvery(t *testing.T) {
 			t.Fatalf("stale set: %v, want BadVersion", err)
 		}
 	}
-	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool {
-		d := nodes[0].StoreStatus()
-		for _, n := range nodes[1:] {
-			s := n.StoreStatus()
-			if s.AppliedZxid != d.AppliedZxid || s.Digest != d.Digest {
-				return false
-			}
-		}
-		return true
-	})
+	testkit.WaitFor(t, "equal digests", 10*time.Second, func() bool { return sameDigests(nodes...) })
 }
 
 func isCode(err error, c zk.Code) bool { return zk.CodeOf(err) == c }
