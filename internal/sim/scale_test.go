@@ -165,7 +165,7 @@ func measureWrites(t *testing.T, n, inflight, rounds int) scaleResult {
 			t.Fatalf("create: %v", rp.Err)
 		}
 	}
-	tc := newTrafficCounter(s)
+	traffic := newTrafficCounter(s)
 	syncs := func(id msg.NodeID) int64 { return s.Nodes[id].FS.Syncs() }
 	l0, f0 := syncs(leader), syncs(follower)
 	for range rounds {
@@ -188,7 +188,7 @@ func measureWrites(t *testing.T, n, inflight, rounds int) scaleResult {
 				served++
 			}
 		}
-		return writeCounts{msgs: tc.msgs[id] / writes, bytes: tc.bytes[id] / writes,
+		return writeCounts{msgs: traffic.msgs[id] / writes, bytes: traffic.bytes[id] / writes,
 			fsyncs: float64(syncs(id)-synced) / writes, clients: 2 * float64(served) / float64(inflight)}
 	}
 	r := scaleResult{voters: n, inflight: inflight, leader: per(leader, l0), follower: per(follower, f0)}
@@ -211,7 +211,7 @@ func measureFailover(t *testing.T, seed int64, n int) (ticks, msgs int) {
 		}
 	}
 	c := s.session(via, "f")
-	tc := newTrafficCounter(s)
+	traffic := newTrafficCounter(s)
 	s.Crash(leader)
 	s.routes(leader, false) // as the bus reports a dead node's routes
 	start := s.Bus.Now()
@@ -219,7 +219,7 @@ func measureFailover(t *testing.T, seed int64, n int) (ticks, msgs int) {
 		rp := c.do(via, setData("/", "x", -1))
 		if rp.Err == 0 {
 			total := 0.0
-			for _, m := range tc.msgs {
+			for _, m := range traffic.msgs {
 				total += m
 			}
 			return int(s.Bus.Now() - start), int(total / 2)
