@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -383,4 +384,54 @@ func rss(c cluster, id int) (int64, error) {
 		return 0, fmt.Errorf("%s node %d (pid %d): %w", c.Name(), id, pid, err)
 	}
 	return v, nil
+}
+
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: USER_HZ,
+// which Linux fixes at 100 for what it shows user space.
+const userHZ = 100
+
+// clusterCPU is the CPU time (user and system) the cluster's server
+// processes have used so far, summed.
+func clusterCPU(c cluster) (time.Duration, error) {
+	var total time.Duration
+	for _, id := range c.IDs() {
+		pid := c.Pid(id)
+		if pid == 0 {
+			return 0, fmt.Errorf("%s node %d is not running", c.Name(), id)
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, fmt.Errorf("reading %s node %d's CPU time: %w", c.Name(), id, err)
+		}
+		d, err := parseStatCPU(string(b))
+		if err != nil {
+			return 0, fmt.Errorf("%s node %d (pid %d): %w", c.Name(), id, pid, err)
+		}
+		total += d
+	}
+	return total, nil
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) from a
+// /proc/<pid>/stat line. The command name in field 2 may hold spaces and
+// parentheses, so the fields are counted from its closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc stat %q: no command name", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state), so utime (14) is f[11] and stime f[12].
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc stat: %d fields after the command name, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc stat: CPU time %q: %w", s, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
 }

@@ -201,6 +201,11 @@ type loadResult struct {
 	elapsed        time.Duration
 	p50, p99, p999 time.Duration
 	opsPerSec      float64
+	// cpuPerOp is the CPU time (user and system) the system's three
+	// server processes spent per op during the run, in µs: how much
+	// work one op costs, which a busy machine changes far less than it
+	// changes rates. NaN when it could not be read.
+	cpuPerOp float64
 }
 
 // runLoad has one worker per session call op back to back for d; the

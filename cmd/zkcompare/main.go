@@ -39,6 +39,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -363,12 +364,18 @@ func runWorkloads(ctx context.Context, o options, live []cluster, rep *report) e
 				order = reversed(live)
 			}
 			for _, c := range order {
+				cpu0, cpuErr := clusterCPU(c)
 				r, err := runLoad(ctx, sessions[c.Name()], o.d, fmt.Sprintf("r%d", round), w.op)
 				if err != nil {
 					return fmt.Errorf("%s %s, round %d: %w; %s", c.Name(), w.name, round+1, err, logHint(c))
 				}
+				r.cpuPerOp = math.NaN()
+				if cpu1, err := clusterCPU(c); err == nil && cpuErr == nil && r.ops > 0 {
+					r.cpuPerOp = float64((cpu1 - cpu0).Microseconds()) / float64(r.ops)
+				}
 				slog.Info("run", "system", c.Name(), "workload", w.name, "round", round+1,
-					"ops/s", int(r.opsPerSec), "p50 ms", short(ms(r.p50)), "p99 ms", short(ms(r.p99)), "p999 ms", short(ms(r.p999)))
+					"ops/s", int(r.opsPerSec), "p50 ms", short(ms(r.p50)), "p99 ms", short(ms(r.p99)), "p999 ms", short(ms(r.p999)),
+					"server cpu µs/op", short(r.cpuPerOp))
 				if rep.runs[w.name] == nil {
 					rep.runs[w.name] = map[string][]loadResult{}
 				}

@@ -27,12 +27,14 @@ type report struct {
 	load              loadStats
 }
 
-// medianOf is the median of f over a system's runs of a workload (NaN
-// when it did not run).
+// medianOf is the median of f over a system's runs of a workload, those
+// where f could be measured (NaN when none).
 func (r *report) medianOf(workload, system string, f func(loadResult) float64) float64 {
 	var xs []float64
 	for _, lr := range r.runs[workload][system] {
-		xs = append(xs, f(lr))
+		if v := f(lr); !math.IsNaN(v) {
+			xs = append(xs, v)
+		}
 	}
 	return median(xs)
 }
@@ -72,6 +74,10 @@ func (r *report) rows() []row {
 			rows = append(rows, row{figure: fmt.Sprintf("%s latency %s, ms", w.name, q.name),
 				paddock: msCell(pv), zk: msCell(zv), pv: pv, zv: zv})
 		}
+		cpu := func(l loadResult) float64 { return l.cpuPerOp }
+		pv, zv = r.medianOf(w.name, paddockName, cpu), r.medianOf(w.name, zookeeperName, cpu)
+		rows = append(rows, row{figure: fmt.Sprintf("%s: CPU of the three servers per %s, µs", w.name, w.unit),
+			paddock: usCell(pv), zk: usCell(zv), pv: pv, zv: zv})
 	}
 	if r.failover != nil {
 		cellF := func(ds []time.Duration) (string, float64) {
@@ -120,6 +126,13 @@ func (r *report) rows() []row {
 			paddock: secCell(pv), zk: secCell(zv), pv: pv, zv: zv})
 	}
 	return rows
+}
+
+func usCell(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return thousands(v)
 }
 
 func msCell(v float64) string {

@@ -96,6 +96,25 @@ Node count: 40
 	}
 }
 
+func TestParseStatCPU(t *testing.T) {
+	// A command name with a space and a parenthesis, utime 250 and stime
+	// 50 ticks: 3 s.
+	stat := "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 30 0 100 1000 200"
+	got, err := parseStatCPU(stat)
+	if err != nil || got != 3*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 3s", got, err)
+	}
+	if _, err := parseStatCPU("4242 (java) S 1 2 3"); err == nil {
+		t.Error("short stat line: no error")
+	}
+	if _, err := parseStatCPU("4242 java S"); err == nil {
+		t.Error("no command name: no error")
+	}
+	if _, err := parseStatCPU("4242 (j) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 50 0 0"); err == nil {
+		t.Error("bad utime: no error")
+	}
+}
+
 func TestParseVmRSS(t *testing.T) {
 	got, err := parseVMRSS("Name:\tjava\nVmPeak:\t 7000000 kB\nVmRSS:\t  297012 kB\nRssAnon:\t 1 kB\n")
 	if err != nil || got != 297012*1024 {
@@ -167,8 +186,9 @@ func TestMarkdownTable(t *testing.T) {
 func TestReportRows(t *testing.T) {
 	r := &report{opts: options{sessions: 32, trials: 3, znodes: 200_000, populateConns: 1, populateDepth: 1}, fsync: 1000}
 	r.runs = map[string]map[string][]loadResult{"setData": {
-		paddockName:   {{opsPerSec: 3000, p50: 2 * time.Millisecond}, {opsPerSec: 1000, p50: 4 * time.Millisecond}, {opsPerSec: 2000, p50: 3 * time.Millisecond}},
-		zookeeperName: {{opsPerSec: 1000, p50: 6 * time.Millisecond}},
+		paddockName: {{opsPerSec: 3000, p50: 2 * time.Millisecond, cpuPerOp: 300}, {opsPerSec: 1000, p50: 4 * time.Millisecond, cpuPerOp: math.NaN()},
+			{opsPerSec: 2000, p50: 3 * time.Millisecond, cpuPerOp: 500}},
+		zookeeperName: {{opsPerSec: 1000, p50: 6 * time.Millisecond, cpuPerOp: 1200}},
 	}}
 	r.failover = map[string][]time.Duration{paddockName: {100 * time.Millisecond, 300 * time.Millisecond, 200 * time.Millisecond}}
 	r.cold = map[string]coldResult{
@@ -191,6 +211,10 @@ func TestReportRows(t *testing.T) {
 	}
 	if rw := find("setData latency p50"); rw.paddock != "3.00" || rw.advantage() != "2.00×" {
 		t.Errorf("p50 row %+v, advantage %s", rw, rw.advantage())
+	}
+	// The run whose CPU could not be read is left out of the median.
+	if rw := find("setData: CPU of the three servers"); rw.paddock != "400" || rw.zk != "1,200" || rw.advantage() != "3.00×" {
+		t.Errorf("CPU row %+v, advantage %s", rw, rw.advantage())
 	}
 	if rw := find("kill -9"); rw.paddock != "200 (100–300)" || rw.zk != "" || rw.advantage() != "–" {
 		t.Errorf("failover row %+v", rw)
