@@ -144,12 +144,12 @@ func open(path string) (*file, error) {
 	}
 	info, _, start, err := decode(bufio.NewReaderSize(f.SectionReader, 64<<10))
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read only
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	info.Size = st.Size()
@@ -165,7 +165,7 @@ func Inspect(path string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	b.f.Close()
+	_ = b.f.Close() // read only
 	return b.info, nil
 }
 
@@ -223,7 +223,7 @@ func Restore(path, dataDir, logDir string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	defer b.f.Close()
+	defer func() { _ = b.f.Close() }() // read only
 	err = wal.Restore(dataDir, logDir, nil, b.info.Zxid, b.info.Epoch+1, func(w io.Writer) error {
 		_, err := io.Copy(w, b.snap)
 		return err

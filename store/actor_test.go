@@ -293,7 +293,7 @@ func TestActorBackup(t *testing.T) {
 
 	n.disk.fail = errFull
 	n.send(msg.Op{Op: zk.OpCreate, Path: "/c", ACL: openACL})
-	n.store.Backup(func(v BackupView, err error) { gotErr = err; calls++ })
+	n.store.Backup(func(_ BackupView, err error) { gotErr = err; calls++ })
 	if calls != 2 || !errors.Is(gotErr, ErrNotServing) {
 		t.Fatalf("Backup with the disk full: %v after %d calls, want ErrNotServing at once", gotErr, calls)
 	}

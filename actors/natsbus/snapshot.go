@@ -60,9 +60,10 @@ const (
 )
 
 var (
-	// ErrSnapshotBusy: the node is already taking or sending a snapshot.
+	// ErrSnapshotBusy is the answer of a node already taking or sending
+	// a snapshot.
 	ErrSnapshotBusy = errors.New("natsbus: the node is already taking or sending a snapshot; try again when it is done")
-	// ErrSnapshotTransfer: the bytes received do not match the size or
+	// ErrSnapshotTransfer means the bytes received do not match the size or
 	// the CRC-32C the node announced.
 	ErrSnapshotTransfer = errors.New("natsbus: snapshot transfer damaged")
 )

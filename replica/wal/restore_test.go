@@ -153,7 +153,7 @@ func TestSnapshotFileRoundTripAndDamage(t *testing.T) {
 	}
 
 	// A failed write leaves the file that was there.
-	if err := WriteSnapshotFile(nil, path, func(w io.Writer) error { return errors.New("broke") }); err == nil {
+	if err := WriteSnapshotFile(nil, path, func(io.Writer) error { return errors.New("broke") }); err == nil {
 		t.Fatal("a failed write succeeded")
 	}
 	if f, err := OpenSnapshotFile(nil, path); err != nil {
