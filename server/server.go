@@ -67,6 +67,7 @@ type Node struct {
 	clock actors.Clock
 
 	unserve func()
+	unsnap  func() // stops answering node snapshot save
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	errc    chan error
@@ -247,6 +248,9 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	})
 	n.sessRn = n.run(ctx, msg.Addr{Node: id, Role: msg.RoleSessions}, n.sess, 1<<14)
 	if n.unserve, err = n.bus.Bus().ServeRequests(msg.Addr{Node: id, Role: msg.RoleStore}, n.storeRn.Deliver); err != nil {
+		return nil, err
+	}
+	if n.unsnap, err = n.bus.Bus().ServeSnapshots(n.takeBackup); err != nil {
 		return nil, err
 	}
 
@@ -552,6 +556,9 @@ func (n *Node) closeParts() {
 	}
 	if n.unserve != nil {
 		n.unserve()
+	}
+	if n.unsnap != nil {
+		n.unsnap()
 	}
 	if n.cancel != nil {
 		n.cancel()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand"
@@ -101,7 +102,11 @@ type Actor struct {
 
 	snapping atomic.Bool
 	freezer  *znode.Freezer // a snapshot view being built, a slice per Flush
-	snapWG   sync.WaitGroup
+	// onView are what wait for the view being built: the background
+	// snapshot's writer, backups (Backup). A tree builds one view at a
+	// time, so they share it.
+	onView []func(view *znode.Tree)
+	snapWG sync.WaitGroup
 }
 
 // Status is what other goroutines may read of the store.
@@ -341,7 +346,7 @@ func (a *Actor) Flush(ctx *actors.Context) {
 		}
 		a.carryOut(ctx, rd, late)
 	}
-	a.stepSnapshot(ctx)
+	a.stepSnapshot()
 	a.publishStatus()
 }
 
@@ -405,15 +410,25 @@ func (a *Actor) snapshot(ctx *actors.Context) {
 	// The next txn goes to a new log file, so the old ones become
 	// purgeable once snapshots cover them.
 	a.disk.Roll()
-	a.freezer = a.st.Tree().StartFreeze()
-	a.stepSnapshot(ctx)
+	a.freeze(func(view *znode.Tree) { a.writeSnapshot(ctx, view) })
+	a.stepSnapshot()
+}
+
+// freeze has f called with a view of the tree once it is built: the one
+// being built, if any (it is of a committed state no older than the
+// request), else a new one.
+func (a *Actor) freeze(f func(view *znode.Tree)) {
+	a.onView = append(a.onView, f)
+	if a.freezer == nil {
+		a.freezer = a.st.Tree().StartFreeze()
+	}
 }
 
 // snapshotSlice is how many znodes one Flush adds to a view being built:
 // a few milliseconds of work.
 const snapshotSlice = 20_000
 
-func (a *Actor) stepSnapshot(ctx *actors.Context) {
+func (a *Actor) stepSnapshot() {
 	if a.freezer == nil {
 		return
 	}
@@ -422,6 +437,16 @@ func (a *Actor) stepSnapshot(ctx *actors.Context) {
 		return
 	}
 	a.freezer = nil
+	waiting := a.onView
+	a.onView = nil
+	for _, f := range waiting {
+		f(view)
+	}
+}
+
+// writeSnapshot writes view to the disk on a goroutine of its own, and
+// purges old snapshots after.
+func (a *Actor) writeSnapshot(ctx *actors.Context, view *znode.Tree) {
 	zxid := uint64(view.LastZxid())
 	a.snapWG.Add(1)
 	a.spawn(func() {
@@ -443,6 +468,40 @@ func (a *Actor) stepSnapshot(ctx *actors.Context) {
 			}
 		}
 	})
+}
+
+// ErrNotServing is Backup's answer on a node that serves no epoch: it is
+// looking for a leader, its disk is full, or its storage failed. Its tree
+// may lag the ensemble's by any amount, so it makes no backup.
+var ErrNotServing = errors.New("store: node is not serving (no quorum, or a storage failure)")
+
+// BackupView is a consistent view of the applied tree for a backup.
+type BackupView struct {
+	// Tree is a frozen view (znode.Freezer): it may be serialized on any
+	// goroutine while the store goes on.
+	Tree *znode.Tree
+	// Epoch is the newest epoch this node knew of when the view was
+	// complete: its accepted or current epoch, or the view's zxid's,
+	// whichever is highest. A restore starts the ensemble above it.
+	Epoch uint64
+}
+
+// Backup builds a view of the applied tree as it is now, as a background
+// snapshot does (a slice per Flush, so writes are never held up for
+// long), and calls done with it on the actor's goroutine once complete;
+// done must not block, and serializes the view elsewhere. A node that
+// does not serve gets ErrNotServing at once. Call it on the actor's
+// goroutine (Runner.Do).
+func (a *Actor) Backup(done func(BackupView, error)) {
+	if a.st == nil || a.stopped != nil || a.held != nil || !a.st.Status().Serving {
+		done(BackupView{}, ErrNotServing)
+		return
+	}
+	a.freeze(func(view *znode.Tree) {
+		e := max(a.disk.CurrentEpoch(), a.disk.AcceptedEpoch(), msg.ZxidEpoch(uint64(view.LastZxid())))
+		done(BackupView{Tree: view, Epoch: e}, nil)
+	})
+	a.stepSnapshot()
 }
 
 // spawn runs f as ActorOptions.Go says.

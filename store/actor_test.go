@@ -257,3 +257,44 @@ func TestActorStopsOnStorageFailure(t *testing.T) {
 		t.Fatalf("a restart after the failure: %v, want it refused", err)
 	}
 }
+
+// Backup hands over a frozen view of the applied tree with the epoch to
+// restore above; writes after it do not change it; a node that does not
+// serve makes none.
+func TestActorBackup(t *testing.T) {
+	n := startShellNode(t)
+	n.session = n.do(msg.Op{Op: zk.OpCreateSession}).Session
+	if rp := n.do(msg.Op{Op: zk.OpCreate, Path: "/a", Data: []byte("x"), ACL: openACL}); rp.Err != 0 {
+		t.Fatalf("create: %+v", rp)
+	}
+	before := n.store.Status()
+	var got BackupView
+	var gotErr error
+	calls := 0
+	n.store.Backup(func(v BackupView, err error) { got, gotErr = v, err; calls++ })
+	n.until("the backup view", func() bool { return calls > 0 })
+	if gotErr != nil || calls != 1 {
+		t.Fatalf("Backup: %v after %d calls", gotErr, calls)
+	}
+	zxid := uint64(got.Tree.LastZxid())
+	if zxid != before.AppliedZxid || got.Tree.Digest() != before.Digest || got.Tree.NodeCount() != before.Nodes {
+		t.Fatalf("view at %#x digest %#x, %d znodes; the store was at %#x, %#x, %d",
+			zxid, got.Tree.Digest(), got.Tree.NodeCount(), before.AppliedZxid, before.Digest, before.Nodes)
+	}
+	if want := max(n.disk.CurrentEpoch(), n.disk.AcceptedEpoch(), msg.ZxidEpoch(zxid)); got.Epoch != want || got.Epoch == 0 {
+		t.Fatalf("view epoch %d, want %d", got.Epoch, want)
+	}
+	if rp := n.do(msg.Op{Op: zk.OpCreate, Path: "/b", ACL: openACL}); rp.Err != 0 {
+		t.Fatalf("create: %+v", rp)
+	}
+	if uint64(got.Tree.LastZxid()) != zxid || got.Tree.Digest() != before.Digest || got.Tree.NodeCount() != before.Nodes {
+		t.Fatal("a write after the backup changed its view")
+	}
+
+	n.disk.fail = errFull
+	n.send(msg.Op{Op: zk.OpCreate, Path: "/c", ACL: openACL})
+	n.store.Backup(func(_ BackupView, err error) { gotErr = err; calls++ })
+	if calls != 2 || !errors.Is(gotErr, ErrNotServing) {
+		t.Fatalf("Backup with the disk full: %v after %d calls, want ErrNotServing at once", gotErr, calls)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	subjWire      = "pdk.%s.wire.%d"        // ensemble, node: its ZooKeeper front end's requests (peers only)
 	subjInbox     = "_PDK.%s"               // connection token: a client connection's replies and events
 	subjZkwire    = "_PDK._zkwire.%s.%d.%s" // ensemble, node, connection: a ZooKeeper wire connection's replies
+	subjSnapshot  = "_PDK._snapshot.%s.%d"  // ensemble, node: its backup snapshots (peers only)
 )
 
 // RequestSubject is where the client connection with token conn publishes
@@ -89,6 +90,13 @@ func ParseServerName(name string) (string, msg.NodeID, error) {
 func ClientStreamSubject(ens string, id msg.NodeID, conn string) string {
 	return fmt.Sprintf(subjZkwire, ens, id, conn)
 }
+
+// SnapshotSubject is where node id answers requests for a backup
+// snapshot (node snapshot save). It lies outside pdk.<ensemble>.>, so
+// tracing does not dump the tree, and "_snapshot" cannot be a client
+// connection's token (ValidConnToken): only peers may publish or
+// subscribe there, and a snapshot holds every znode whatever its ACL.
+func SnapshotSubject(ens string, id msg.NodeID) string { return fmt.Sprintf(subjSnapshot, ens, id) }
 
 // connTokenRe is what a connection token may be: a subject token that
 // cannot be "_zkwire" (it starts with a letter or digit) and is too long

@@ -8,6 +8,11 @@
 //
 // `node trace` subscribes to pdk.<ensemble>.>.
 //
+// ServeSnapshots answers `node snapshot save` on buswire.SnapshotSubject
+// (peers only), and FetchSnapshot is the saver's side: a backup pulled a
+// chunk at a time by request-reply, checked against a CRC-32C of the
+// whole (see snapshot.go).
+//
 // Auth (Config.Peer, Clients, AllowAnonymous): the consensus subjects are
 // for peers only. The peer credential may publish and subscribe anything;
 // the node's in-process connection uses it, every route presents it in its

@@ -5,6 +5,8 @@
 //	node stop   --config zoo.cfg                   stop a running node gracefully
 //	node trace  --config zoo.cfg [--subject P] [--kind K,K] [--tls-ca F] [--tls-cert F]  print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
+//	node snapshot save FILE --config zoo.cfg | inspect FILE [--json] | restore FILE --config zoo.cfg
+//	            back a node's tree up over the bus, check a backup, restore a node's data directory from one
 //	node cli    [-server host:clientPort,...[/chroot]] [command args...]  zkCli look-alike over the ZooKeeper
 //	            protocol (interactive without a command); -bus host:busPort,... or -config zoo.cfg: native client
 //
@@ -43,6 +45,9 @@ commands:
   stop    --config zoo.cfg [--timeout 30s]
   trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0] [--tls-ca ca.pem] [--tls-cert key.pem]
   local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
+  snapshot save FILE --config zoo.cfg [--node N] [--tls-ca ca.pem] [--tls-cert key.pem]
+  snapshot inspect FILE [--json]
+  snapshot restore FILE --config zoo.cfg
   cli     [-server host:clientPort[,host:clientPort...][/chroot]] [-timeout ms] [command args...]
           [-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg] [-timeout ms] [command args...]
   version
@@ -76,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdLocal(args[1:], stdout, stderr)
 	case "cli":
 		err = cmdCli(args[1:], stdout, stderr)
+	case "snapshot":
+		err = cmdSnapshot(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 	case "help", "-h", "--help":

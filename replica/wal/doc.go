@@ -118,6 +118,19 @@
 // Warn, but only if the log holds every entry after it, else it fails
 // naming the file. A fresh store gets an empty snapshot.0.
 //
+// # Backups and restore
+//
+// A backup (package backup) is a snapshot file of the same format kept
+// outside a data directory: WriteSnapshotFile writes one atomically
+// (temporary file, fsync, rename), OpenSnapshotFile verifies one whole
+// before it returns a reader. Restore builds a fresh store from a
+// snapshot: the snapshot file and both epoch files, written into
+// version-2.restore beside the data directory's version-2, fsynced, and
+// renamed into place, so a crash leaves no store or the whole one (the
+// next Restore removes a leftover stage). It refuses a version-2, in
+// dataDir or logDir, that holds anything (ErrNotEmpty). The log
+// directory is left empty: OpenStore's log continues after the snapshot.
+//
 // # Fault injection
 //
 // All file access goes through FS, defined in package walfs with OS, the

@@ -59,10 +59,16 @@ func (s *snapWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// writeSnapshot writes and fsyncs tmp. Errors before the fsync that say
-// the disk is full are ErrNoSpace; the fsync's own are not (fsyncgate).
+// writeSnapshot writes and fsyncs tmp (see writeSnapshotFile).
 func (l *Log) writeSnapshot(tmp string, write func(io.Writer) error) error {
-	f, err := l.fs.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	return writeSnapshotFile(l.fs, tmp, write)
+}
+
+// writeSnapshotFile writes and fsyncs the snapshot file tmp: the content,
+// then the trailer. Errors before the fsync that say the disk is full are
+// ErrNoSpace; the fsync's own are not (fsyncgate).
+func writeSnapshotFile(fsys FS, tmp string, write func(io.Writer) error) error {
+	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return noSpace(err)
 	}
