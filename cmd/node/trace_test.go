@@ -84,7 +84,7 @@ func (r *rawClient) do(req msg.Request) *msg.Reply {
 					rp = p
 				}
 			case <-deadline:
-				r.t.Fatalf("%s %s: no reply", req.Op.Op, req.Op.Path)
+				r.t.Fatalf("%s %s: no reply", req.Op.Op, req.Path)
 			}
 		}
 		if rp.Refused {
@@ -92,7 +92,7 @@ func (r *rawClient) do(req msg.Request) *msg.Reply {
 			continue
 		}
 		if rp.Err != zk.Ok {
-			r.t.Fatalf("%s %s: %s", req.Op.Op, req.Op.Path, rp.Err)
+			r.t.Fatalf("%s %s: %s", req.Op.Op, req.Path, rp.Err)
 		}
 		if req.Op.Op == zk.OpCreateSession {
 			r.pw[rp.Session] = rp.Passwd
