@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -142,28 +141,6 @@ func (tr *tracer) stop(t *testing.T) string {
 
 func zooCfg(c *config.Config) string { return filepath.Join(c.DataDir, "zoo.cfg") }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (-update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 var traceTime = regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} `)
 
 // TestTraceGolden traces a create, a setData and a session's expiry on a
@@ -228,7 +205,7 @@ func TestTraceGolden(t *testing.T) {
 		i = max(j, i+1)
 	}
 	got := strings.Join(lines, "\n") + "\n"
-	golden(t, "trace-story.txt", []byte(got))
+	testutil.Golden(t, "trace-story.txt", []byte(got), *update)
 }
 
 // --json prints one object per message, a malformed message is shown as

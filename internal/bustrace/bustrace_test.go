@@ -3,8 +3,6 @@ package bustrace_test
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,25 +128,6 @@ func decode(t *testing.T, env msg.Envelope) bustrace.Message {
 	return bustrace.Decode(at, buswire.Subject("t", env.To), b)
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (-update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // Every kind decodes into named fields, as text and as JSON without a
 // key twice; testdata/kinds.txt and kinds.jsonl show each.
 func TestEveryKindDecodes(t *testing.T) {
@@ -180,8 +159,8 @@ func TestEveryKindDecodes(t *testing.T) {
 			t.Errorf("no sample of %s: add one, and a case to describe if it shows raw", k)
 		}
 	}
-	golden(t, "kinds.txt", text.Bytes())
-	golden(t, "kinds.jsonl", js.Bytes())
+	testutil.Golden(t, "kinds.txt", text.Bytes(), *update)
+	testutil.Golden(t, "kinds.jsonl", js.Bytes(), *update)
 }
 
 // What does not decode is shown as such, with its kind byte and size.
