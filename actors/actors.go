@@ -136,7 +136,9 @@ type Runner struct {
 	dropped atomic.Uint64
 }
 
-// NewRunner prepares m to run at self. Subscribe happens in Run.
+// NewRunner prepares m to run at self. Subscribe happens in Run. The
+// actor's log is log with actor=<role> (internal/logging's ActorKey, whose
+// per-actor levels key on it); log names the node, once.
 func NewRunner(self msg.Addr, bus Bus, clock Clock, log *slog.Logger, m Machine, opts Options) *Runner {
 	if opts.Mailbox <= 0 {
 		opts.Mailbox = 4096
@@ -154,7 +156,7 @@ func NewRunner(self msg.Addr, bus Bus, clock Clock, log *slog.Logger, m Machine,
 		log = slog.Default()
 	}
 	return &Runner{
-		ctx:   Context{Self: self, Bus: bus, Clock: clock, Log: log.With("actor", self.String())},
+		ctx:   Context{Self: self, Bus: bus, Clock: clock, Log: log.With("actor", self.Role.String())},
 		m:     m,
 		opts:  opts,
 		inbox: make(chan msg.Envelope, opts.Mailbox),

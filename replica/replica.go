@@ -62,7 +62,9 @@ type Config struct {
 	MaxApplyBytes int
 	// Rand is required: it names this process's incarnation, so a restarted
 	// follower's sync sessions are never mistaken for its old ones.
-	Rand   *rand.Rand
+	Rand *rand.Rand
+	// Logger already names the node and the actor (the caller's With);
+	// the replica adds neither, so no line holds a key twice.
 	Logger *slog.Logger
 }
 
@@ -241,7 +243,7 @@ func New(cfg Config, s Storage) *Replica {
 	r := &Replica{
 		cfg:    cfg,
 		s:      s,
-		log:    cfg.Logger.With("replica", cfg.ID),
+		log:    cfg.Logger,
 		self:   msg.Addr{Node: cfg.ID, Role: msg.RoleStore},
 		voter:  msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
 		voters: map[msg.NodeID]bool{},

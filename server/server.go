@@ -23,6 +23,7 @@ import (
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/logging"
 	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
@@ -145,7 +146,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.log, FS: o.fs, CrashHook: o.crash}); err != nil {
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.actorLog("wal"), FS: o.fs, CrashHook: o.crash}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 
@@ -175,7 +176,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		BusPort:     cfg.BusPort,
 		ClusterPort: cfg.ClusterPort,
 		Peers:       peers,
-		Logger:      n.log,
+		Logger:      n.actorLog("bus"),
 
 		ClusterAdvertise: cfg.ClusterAdvertise,
 		Peer:             natsbus.Credentials{User: cfg.PeerUser, Password: cfg.PeerPassword},
@@ -218,6 +219,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			ID: id, Voters: voters,
 			InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
 			ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
+			Logger:      n.actorLog("replica"),
 		},
 		SnapCount:               cfg.SnapCount,
 		MinSessionTimeout:       int32(cfg.MinSessionTimeout.Milliseconds()),
@@ -234,7 +236,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		// keeps a client whose node cannot serve (cut off from the
 		// quorum) from waiting long before it tries another.
 		HoldTicks: max(1, int(cfg.TickTime/4/TickUnit)),
-		Logger:    n.log,
+		Logger:    n.actorLog("store"),
 	}, n.wal, sopts)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -262,7 +264,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Expiries: n.sessionExpiries,
 		Watches:  n.dumpWatches,
 		Conf:     n.conf,
-		Log:      n.log,
+		Log:      n.actorLog("zkwire"),
 
 		Bus:            zkBus{n.bus.Bus()},
 		MaxBuffer:      cfg.JuteMaxBuffer,
@@ -312,6 +314,10 @@ func tlsConfigs(cfg *config.Config) (client, route *tls.Config, err error) {
 	}
 	return client, route, nil
 }
+
+// actorLog is the log of the node's part name (one of logging.Actors);
+// the actors' own come from actors.NewRunner, which names them alike.
+func (n *Node) actorLog(name string) *slog.Logger { return n.log.With(logging.ActorKey, name) }
 
 func (n *Node) run(ctx context.Context, self msg.Addr, m actors.Machine, mailbox int) *actors.Runner {
 	r := actors.NewRunner(self, n.bus.Bus(), n.clock, n.log, m, actors.Options{Tick: TickUnit, Mailbox: mailbox})

@@ -20,7 +20,8 @@ type Config struct {
 	// ResendTicks: an Expire not yet answered by a closeSession is sent
 	// again after this many ticks. Default 20.
 	ResendTicks int64
-	Logger      *slog.Logger
+	// Logger already names the node and the actor (the actor's log).
+	Logger *slog.Logger
 }
 
 // Tracker is the session table and its expiry queue. Not safe for
@@ -60,7 +61,7 @@ func New(cfg Config) *Tracker {
 	}
 	return &Tracker{
 		cfg:     cfg,
-		log:     cfg.Logger.With("sessions", cfg.ID),
+		log:     cfg.Logger,
 		self:    msg.Addr{Node: cfg.ID, Role: msg.RoleSessions},
 		table:   map[int64]*entry{},
 		buckets: map[int64][]int64{},

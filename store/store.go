@@ -53,7 +53,9 @@ type Config struct {
 	// ZKConfig is the data of /zookeeper/config (config.Config.ZKConfig),
 	// from this node's own server lines; it stays out of the digest.
 	ZKConfig []byte
-	Logger   *slog.Logger
+	// Logger already names the node and the actor, and so may
+	// Replica.Logger (the store's when nil): the store adds neither.
+	Logger *slog.Logger
 }
 
 // Reply is an answer for a client's reply subject.
@@ -219,12 +221,14 @@ func New(cfg Config, s replica.Storage, tree *znode.Tree, now int64) *Store {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	cfg.Replica.Logger = cfg.Logger
+	if cfg.Replica.Logger == nil {
+		cfg.Replica.Logger = cfg.Logger
+	}
 	configureTree(tree, cfg)
 	id := cfg.Replica.ID
 	st := &Store{
 		cfg:      cfg,
-		log:      cfg.Logger.With("store", id),
+		log:      cfg.Logger,
 		id:       id,
 		self:     msg.Addr{Node: id, Role: msg.RoleStore},
 		r:        replica.New(cfg.Replica, s),

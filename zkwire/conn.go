@@ -472,7 +472,7 @@ func (z *zkConn) write(bw *bufio.Writer, b msg.Body) (closing bool, err error) {
 			// persistent watches missed changes: close the connection,
 			// as a ZooKeeper follower does when it resyncs, so the
 			// client sees Disconnected and re-registers them.
-			z.log.Debug("closing: the node's state was replaced by a snapshot", "session", b.Session)
+			z.log.Debug("closing: the node's state was replaced by a snapshot") // z.log names the session
 			return true, nil
 		}
 		_, err = bw.Write(frameOf(&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: b.Zxid},

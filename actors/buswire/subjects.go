@@ -25,6 +25,7 @@ const (
 	subjNodeReqs  = "pdk.%s.req.%d.*"       // ensemble, node: every client connection's requests to it
 	subjWire      = "pdk.%s.wire.%d"        // ensemble, node: its ZooKeeper front end's requests (peers only)
 	subjInbox     = "_PDK.%s"               // connection token: a client connection's replies and events
+	subjInboxes   = "_PDK.>"                // every connection's replies and events, for tracing
 	subjZkwire    = "_PDK._zkwire.%s.%d.%s" // ensemble, node, connection: a ZooKeeper wire connection's replies
 	subjSnapshot  = "_PDK._snapshot.%s.%d"  // ensemble, node: its backup snapshots (peers only)
 )
@@ -54,6 +55,10 @@ func Prefix(ens string) string { return fmt.Sprintf(subjPrefix, ens) }
 
 // AllSubjects matches every subject of an ensemble.
 func AllSubjects(ens string) string { return fmt.Sprintf(subjAll, ens) }
+
+// AllInboxes matches every client connection's replies and watch events
+// (Inbox and ClientStreamSubject), which only peers may read.
+func AllInboxes() string { return subjInboxes }
 
 // Subject is where an envelope to `to` is published.
 func Subject(ens string, to msg.Addr) string {

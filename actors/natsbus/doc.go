@@ -1,12 +1,15 @@
 // Package natsbus is the only package that imports nats-server. It owns
 // a node's embedded NATS server (clustered with the other nodes through
 // routes), the authentication and permissions of every connection to it,
-// the actors.Bus over NATS, peer liveness from the routes, and tracing.
+// the actors.Bus over NATS, peer liveness from the routes, and the tap
+// `node trace` reads (Tap: raw messages in delivery order; decoding and
+// printing them is internal/bustrace's).
 //
 // The subject scheme and the codec are package buswire's, which the
 // native client shares without linking nats-server.
 //
-// `node trace` subscribes to pdk.<ensemble>.>.
+// `node trace` taps pdk.<ensemble>.> and, for replies and watch events,
+// _PDK.>.
 //
 // ServeSnapshots answers `node snapshot save` on buswire.SnapshotSubject
 // (peers only), and FetchSnapshot is the saver's side: a backup pulled a

@@ -3,12 +3,15 @@ package natsbus
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/msg"
@@ -110,25 +113,65 @@ func TestClusterDirectBroadcastAndPeerDown(t *testing.T) {
 	}
 }
 
-func TestTrace(t *testing.T) {
-	nodes := cluster(t, 2)
-	var mu sync.Mutex
-	var out bytes.Buffer
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+// Tap hands over every message of its subjects raw and in the order the
+// server delivered them, across subjects, a malformed one included.
+func TestTap(t *testing.T) {
+	nodes := cluster(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Trace(ctx, nodes[1].ClientURL(), Credentials{}, nil, TraceFilter{Ensemble: "t", Kinds: []msg.Kind{msg.KindVote}}, w)
-	waitFor(t, "the vote in the trace", func() bool {
-		nodes[0].Bus().Send(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 1, Round: 3}))
-		nodes[0].Bus().Send(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Node: 2, Role: msg.RoleVoter}, &msg.Ping{Epoch: 1}))
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Contains(out.String(), "pdk.t.elect 1.voter -> *.voter Vote epoch=0 zxid=0x0 leader=1")
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Contains(out.String(), "Ping") {
-		t.Fatalf("kind filter let a Ping through:\n%s", out.String())
+	ready := make(chan struct{})
+	got := make(chan TapMsg, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- Tap(ctx, TapConfig{URL: nodes[0].ClientURL(), Subjects: []string{buswire.AllSubjects("t"), buswire.AllInboxes()},
+			Ready: func() { close(ready) }}, func(m TapMsg) error {
+			select {
+			case got <- m:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("tap: %v", err)
+	}
+	nc, err := nats.Connect(nodes[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	vote, err := buswire.Encode(msg.New(msg.Addr{Node: 1, Role: msg.RoleVoter}, msg.Addr{Role: msg.RoleVoter}, &msg.Vote{Leader: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := []TapMsg{
+		{Subject: "pdk.t.elect", Data: []byte{0xff, 1, 2}},
+		{Subject: buswire.Inbox("0123456789abcdef0123"), Data: vote},
+		{Subject: "pdk.t.elect", Data: vote},
+	}
+	for _, m := range sent {
+		if err := nc.Publish(m.Subject, m.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Publish("other.subject", vote); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range sent {
+		select {
+		case m := <-got:
+			if m.Subject != want.Subject || !bytes.Equal(m.Data, want.Data) || m.Dropped != 0 {
+				t.Fatalf("message %d: got %s %x (dropped %d), want %s %x", i, m.Subject, m.Data, m.Dropped, want.Subject, want.Data)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("message %d (%s) never came", i, want.Subject)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("tap ended with %v, want context.Canceled", err)
 	}
 }
 

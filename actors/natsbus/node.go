@@ -416,12 +416,13 @@ func (b *Bus) Stats() Stats {
 func (b *Bus) Flush(ctx context.Context) error { return b.nc.FlushWithContext(ctx) }
 
 // natsLogger routes the embedded server's log to slog at debug level: it
-// is useful when diagnosing routes, noise otherwise.
+// is useful when diagnosing routes, noise otherwise. Its own level goes
+// in natsLevel: a second "level" key would clash with the line's.
 type natsLogger struct{ l *slog.Logger }
 
 func (n natsLogger) Noticef(f string, v ...any) { n.l.Debug(fmt.Sprintf(f, v...)) }
-func (n natsLogger) Warnf(f string, v ...any)   { n.l.Debug(fmt.Sprintf(f, v...), "level", "warn") }
+func (n natsLogger) Warnf(f string, v ...any)   { n.l.Debug(fmt.Sprintf(f, v...), "natsLevel", "warn") }
 func (n natsLogger) Fatalf(f string, v ...any)  { n.l.Error(fmt.Sprintf(f, v...)) }
-func (n natsLogger) Errorf(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...), "level", "error") }
+func (n natsLogger) Errorf(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...), "natsLevel", "error") }
 func (n natsLogger) Debugf(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...)) }
 func (n natsLogger) Tracef(f string, v ...any)  { n.l.Debug(fmt.Sprintf(f, v...)) }

@@ -3,110 +3,98 @@ package natsbus
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
-	"io"
-	"reflect"
-	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
-
-	"github.com/paddock-zk/paddock/actors/buswire"
-	"github.com/paddock-zk/paddock/actors/msg"
 )
 
-// TraceFilter selects what Trace prints.
-type TraceFilter struct {
-	Ensemble string
-	Subject  string     // NATS pattern; default every subject of the ensemble
-	Kinds    []msg.Kind // empty: every kind
+// ErrTapClosed means Tap's connection to the bus closed for good (the
+// node went away and did not come back while NATS retried).
+var ErrTapClosed = errors.New("natsbus: tap connection closed")
+
+// TapConfig says where Tap listens.
+type TapConfig struct {
+	URL  string
+	Cred Credentials // the peer credential on a bus that has one: clients cannot read consensus subjects
+	TLS  *tls.Config // the bus's BusTLS, when it has one
+	// Subjects are NATS patterns, e.g. buswire.AllSubjects(ens).
+	Subjects []string
+	// Ready, if set, is called once every subscription is registered
+	// with the server the tap is connected to.
+	Ready func()
 }
 
-// Trace prints every matching bus message, decoded, until ctx ends. It
-// connects with cred, which must be the peer credential on a bus that has
-// one (client credentials cannot read consensus subjects), and over TLS
-// with tlsCfg when that is set (the bus's BusTLS).
-func Trace(ctx context.Context, url string, cred Credentials, tlsCfg *tls.Config, f TraceFilter, w io.Writer) error {
-	opts := []nats.Option{nats.Name("paddock-trace")}
-	if cred.User != "" {
-		opts = append(opts, nats.UserInfo(cred.User, cred.Password))
+// TapMsg is one message Tap saw, raw: decoding is the caller's.
+type TapMsg struct {
+	Subject string
+	Data    []byte
+	// Dropped counts the messages lost since the previous TapMsg
+	// because the caller fell more than tapQueue messages behind.
+	Dropped uint64
+}
+
+// tapQueue is how far the caller may fall behind before messages are
+// dropped rather than stalling the connection (and with it the server's
+// patience with a slow consumer).
+const tapQueue = 8192
+
+// Tap subscribes to cfg.Subjects and calls fn with every message, in the
+// order the server delivered them (one channel for every subscription
+// keeps that order across subjects), on the calling goroutine, until ctx
+// ends (returning ctx's error) or fn returns an error.
+func Tap(ctx context.Context, cfg TapConfig, fn func(TapMsg) error) error {
+	closed := make(chan struct{})
+	opts := []nats.Option{nats.Name("paddock-trace"),
+		// A slow consumer's drops are counted and reported in TapMsg;
+		// nats.go's default handler would print them to stderr.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
+		// Once nats.go gives up reconnecting, nothing more will come.
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) })}
+	if cfg.Cred.User != "" {
+		opts = append(opts, nats.UserInfo(cfg.Cred.User, cfg.Cred.Password))
 	}
-	if tlsCfg != nil {
-		opts = append(opts, nats.Secure(tlsCfg))
+	if cfg.TLS != nil {
+		opts = append(opts, nats.Secure(cfg.TLS))
 	}
-	nc, err := nats.Connect(url, opts...)
+	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("natsbus: trace: connect %s: %w", url, err)
+		return fmt.Errorf("natsbus: tap: connect %s: %w", cfg.URL, err)
 	}
 	defer nc.Close()
-	subj := f.Subject
-	if subj == "" {
-		subj = buswire.AllSubjects(f.Ensemble)
-	}
-	want := map[msg.Kind]bool{}
-	for _, k := range f.Kinds {
-		want[k] = true
-	}
-	lines := make(chan string, 4096)
-	sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
-		env, err := buswire.Decode(m.Data)
-		var line string
-		switch {
-		case err != nil:
-			if len(want) > 0 {
-				return
-			}
-			line = fmt.Sprintf("%s %s undecodable (%d bytes): %v", time.Now().Format("15:04:05.000"), m.Subject, len(m.Data), err)
-		case len(want) > 0 && !want[env.Kind]:
-			return
-		default:
-			line = FormatTrace(time.Now(), m.Subject, env)
+	msgs := make(chan *nats.Msg, tapQueue)
+	subs := make([]*nats.Subscription, 0, len(cfg.Subjects))
+	for _, subj := range cfg.Subjects {
+		sub, err := nc.ChanSubscribe(subj, msgs)
+		if err != nil {
+			return fmt.Errorf("natsbus: tap: subscribe %s: %w", subj, err)
 		}
-		select {
-		case lines <- line:
-		default: // a slow terminal must not stall the subscription
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("natsbus: trace: subscribe %s: %w", subj, err)
+		subs = append(subs, sub)
 	}
-	defer sub.Unsubscribe()
-	_ = sub.SetPendingLimits(-1, -1)
 	if err := nc.Flush(); err != nil {
-		return fmt.Errorf("natsbus: trace: %w", err)
+		return fmt.Errorf("natsbus: tap: %w", err)
 	}
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+	var reported uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case l := <-lines:
-			if _, err := fmt.Fprintln(w, l); err != nil {
+		case <-closed:
+			return fmt.Errorf("natsbus: tap: lost %s: %w", cfg.URL, ErrTapClosed)
+		case m := <-msgs:
+			var dropped uint64
+			for _, s := range subs {
+				if n, err := s.Dropped(); err == nil {
+					dropped += uint64(n)
+				}
+			}
+			if err := fn(TapMsg{Subject: m.Subject, Data: m.Data, Dropped: dropped - reported}); err != nil {
 				return err
 			}
+			reported = dropped
 		}
 	}
-}
-
-// FormatTrace renders one message as a trace line: time, subject, from,
-// to, kind, then epoch, zxid and the body's fields.
-func FormatTrace(t time.Time, subject string, env msg.Envelope) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s -> %s %s", t.Format("15:04:05.000"), subject, env.From, env.To, env.Kind)
-	if e, ok := env.Body.(msg.Epoched); ok {
-		fmt.Fprintf(&b, " epoch=%d", e.EpochOf())
-	}
-	if z, ok := env.Body.(msg.Zxided); ok {
-		fmt.Fprintf(&b, " zxid=%s", msg.FormatZxid(z.ZxidOf()))
-	}
-	v := reflect.Indirect(reflect.ValueOf(env.Body))
-	if v.Kind() == reflect.Struct {
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Type().Field(i)
-			if !f.IsExported() || f.Name == "Zxid" || f.Name == "LastZxid" || f.Name == "Epoch" {
-				continue
-			}
-			fmt.Fprintf(&b, " %s=%v", strings.ToLower(f.Name), v.Field(i).Interface())
-		}
-	}
-	return b.String()
 }

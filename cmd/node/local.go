@@ -22,12 +22,17 @@ func cmdLocal(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", ".cluster", "directory holding the nodes' configs and data")
 	nodes := fs.Int("nodes", 3, "number of nodes (up only)")
 	base := fs.Int("base-port", 21810, "first client port; see config.LocalEnsemble for the port layout (up only)")
+	var lf logFlags
+	lf.register(fs) // up only: passed on to every node
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	switch sub {
 	case "up":
-		return localUp(*dir, *nodes, *base, stdout, stderr)
+		if _, _, err := lf.parse(); err != nil {
+			return err
+		}
+		return localUp(*dir, *nodes, *base, lf, stdout, stderr)
 	case "down":
 		return localDown(*dir, stdout, stderr)
 	case "status":
@@ -51,7 +56,7 @@ func localConfigs(dir string) ([]string, error) {
 // localUp writes the configs (unless they exist) and starts the nodes one
 // at a time in myid order, each once the previous answers — ZooKeeper's
 // classic walkthrough, in which node 2 becomes the leader of three.
-func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
+func localUp(dir string, n, base int, lf logFlags, stdout, stderr io.Writer) error {
 	paths, err := localConfigs(dir)
 	if err != nil {
 		if paths, err = config.LocalEnsemble(dir, n, base); err != nil {
@@ -68,7 +73,7 @@ func localUp(dir string, n, base int, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "node %d already running\n", cfg.MyID)
 			continue
 		}
-		if err := startBackground(cfg, p, "info", stdout); err != nil {
+		if err := startBackground(cfg, p, lf, stdout); err != nil {
 			return fmt.Errorf("node %d: %w", cfg.MyID, err)
 		}
 		// Once a quorum runs, let it elect before the next node starts, as

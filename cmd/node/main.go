@@ -1,9 +1,11 @@
 // Command node runs and manages one Paddock node.
 //
-//	node start  --config zoo.cfg [--background]   run a node (foreground unless --background)
+//	node start  --config zoo.cfg [--background] [--log-format text|json] [--log-level info,replica=debug]
+//	            run a node (foreground unless --background)
 //	node status --config zoo.cfg                   print "Mode: leader|follower|standalone"
 //	node stop   --config zoo.cfg                   stop a running node gracefully
-//	node trace  --config zoo.cfg [--subject P] [--kind K,K] [--tls-ca F] [--tls-cert F]  print bus messages, decoded
+//	node trace  --config zoo.cfg [--kind K,K] [--session 0x..] [--path /p] [--json] [--subject P] [--tls-ca F] [--tls-cert F]
+//	            print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
 //	node snapshot save FILE --config zoo.cfg | inspect FILE [--json] | restore FILE --config zoo.cfg
 //	            back a node's tree up over the bus, check a backup, restore a node's data directory from one
@@ -30,9 +32,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/paddock-zk/paddock/actors/msg"
+	"github.com/paddock-zk/paddock/actors/buswire"
 	"github.com/paddock-zk/paddock/actors/natsbus"
 	"github.com/paddock-zk/paddock/config"
+	"github.com/paddock-zk/paddock/internal/bustrace"
+	"github.com/paddock-zk/paddock/internal/logging"
 	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/server"
 )
@@ -40,11 +44,12 @@ import (
 const usage = `usage: node <command> [flags]
 
 commands:
-  start   --config zoo.cfg [--background] [--log-level info]
+  start   --config zoo.cfg [--background] [--log-format text|json] [--log-level info[,actor=level...]]
   status  --config zoo.cfg
   stop    --config zoo.cfg [--timeout 30s]
-  trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0] [--tls-ca ca.pem] [--tls-cert key.pem]
-  local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
+  trace   --config zoo.cfg [--kind Vote,Proposal] [--session 0x...] [--path /prefix] [--json] [--subject 'pdk.paddock.>']
+          [--duration 0] [--tls-ca ca.pem] [--tls-cert key.pem]
+  local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810] [--log-format text] [--log-level info]
   snapshot save FILE --config zoo.cfg [--node N] [--tls-ca ca.pem] [--tls-cert key.pem]
   snapshot inspect FILE [--json]
   snapshot restore FILE --config zoo.cfg
@@ -125,34 +130,58 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
 	return c, nil
 }
 
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return l, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+// logFlags are the log settings `node start` takes and `node start
+// --background` and `node local up` pass on to the nodes they start.
+type logFlags struct{ format, level string }
+
+func (lf *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&lf.format, "log-format", "text", "text (key=value lines) or json (one object per line)")
+	fs.StringVar(&lf.level, "log-level", "info", "the node's level (debug, info, warn or error), then any actor=level, comma-separated: info,replica=debug,voter=warn; actors: "+strings.Join(logging.Actors, ", "))
+}
+
+// parse checks the settings, so a bad one fails before a node starts,
+// in the foreground or not.
+func (lf logFlags) parse() (logging.Levels, logging.Format, error) {
+	levels, err := logging.ParseLevels(lf.level)
+	if err != nil {
+		return logging.Levels{}, 0, err
 	}
-	return l, nil
+	format, err := logging.ParseFormat(lf.format)
+	if err != nil {
+		return logging.Levels{}, 0, err
+	}
+	return levels, format, nil
 }
 
 func cmdStart(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("start", stderr)
 	cfgPath := fs.String("config", "", "path to zoo.cfg")
 	bg := fs.Bool("background", false, "detach, log to <dataDir>/paddock.out, and return once the node answers")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	var lf logFlags
+	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, stderr)
+	levels, format, err := lf.parse()
 	if err != nil {
 		return err
 	}
 	if *bg {
-		return startBackground(cfg, *cfgPath, *level, stdout)
+		cfg, err := loadConfig(*cfgPath, stderr)
+		if err != nil {
+			return err
+		}
+		return startBackground(cfg, *cfgPath, lf, stdout)
 	}
-	lvl, err := parseLevel(*level)
+	log := slog.New(logging.NewHandler(stderr, format, levels))
+	// The config's warnings go to the log, so a JSON log stays JSON.
+	cfg, err := loadConfig(*cfgPath, io.Discard)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
 
 	opts, err := setupFaults(log, stderr)
 	if err != nil {
@@ -189,7 +218,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 
 // startBackground re-runs this program detached and waits until the node
 // answers on its client port.
-func startBackground(cfg *config.Config, cfgPath, level string, stdout io.Writer) error {
+func startBackground(cfg *config.Config, cfgPath string, lf logFlags, stdout io.Writer) error {
 	if pid, running := runningPid(cfg); running {
 		return fmt.Errorf("a node already runs with this data directory (pid %d, %s)", pid, cfg.DataDir)
 	}
@@ -206,7 +235,7 @@ func startBackground(cfg *config.Config, cfgPath, level string, stdout io.Writer
 		return err
 	}
 	defer out.Close()
-	cmd := exec.Command(exe, "start", "--config", cfgPath, "--log-level", level)
+	cmd := exec.Command(exe, "start", "--config", cfgPath, "--log-level", lf.level, "--log-format", lf.format)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -297,15 +326,44 @@ func cmdStop(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdTrace(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return trace(ctx, args, stdout, stderr)
+}
+
+// trace runs `node trace` until ctx ends, --duration passes or stdout
+// fails: every bus message that passes the filters, decoded, one line (or
+// JSON object) each.
+func trace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("trace", stderr)
 	cfgPath := fs.String("config", "", "path to zoo.cfg of the node to attach to")
-	subject := fs.String("subject", "", "NATS subject pattern (default every subject of the ensemble)")
+	subject := fs.String("subject", "", "NATS subject pattern (default every subject of the ensemble and every client's replies and watch events)")
 	kinds := fs.String("kind", "", "comma-separated message kinds to show, e.g. Vote,NewEpoch")
+	session := fs.String("session", "", "show only the messages of this session, e.g. 0x1000002a5b60000")
+	path := fs.String("path", "", "show only the messages that name a path starting with this prefix, e.g. /app")
+	asJSON := fs.Bool("json", false, "print one JSON object per message instead of a line of text")
 	dur := fs.Duration("duration", 0, "stop after this long (0 = until interrupted)")
 	tlsCA := fs.String("tls-ca", "", "PEM CA certificates to verify the node's bus certificate with (paddock.sslBus; default ssl.trustStore.location)")
 	tlsCert := fs.String("tls-cert", "", "PEM key and certificate chain to present to the bus (paddock.sslBus; default with ssl.clientAuth=need: ssl.keyStore.location)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var f bustrace.Filter
+	var err error
+	if *kinds != "" {
+		if f.Kinds, err = bustrace.ParseKinds(*kinds); err != nil {
+			return fmt.Errorf("--kind: %w", err)
+		}
+	}
+	if *session != "" {
+		if f.Session, err = bustrace.ParseSession(*session); err != nil {
+			return fmt.Errorf("--session: %w", err)
+		}
+	}
+	if *path != "" {
+		if f.Path, err = bustrace.ParsePath(*path); err != nil {
+			return fmt.Errorf("--path: %w", err)
+		}
 	}
 	cfg, err := loadConfig(*cfgPath, stderr)
 	if err != nil {
@@ -330,33 +388,42 @@ func cmdTrace(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("TLS to the bus: %w", err)
 		}
 	}
-	f := natsbus.TraceFilter{Ensemble: cfg.Ensemble, Subject: *subject}
-	if *kinds != "" {
-		for _, k := range strings.Split(*kinds, ",") {
-			kind, ok := msg.ParseKind(strings.TrimSpace(k))
-			if !ok {
-				names := make([]string, 0)
-				for _, k := range msg.AllKinds() {
-					names = append(names, k.String())
-				}
-				return fmt.Errorf("--kind: unknown kind %q (known: %s)", k, strings.Join(names, ", "))
-			}
-			f.Kinds = append(f.Kinds, kind)
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	if *dur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *dur)
 		defer cancel()
 	}
-	url := "nats://" + server.DialAddr(net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort)))
 	cred, err := traceCredentials(cfg)
 	if err != nil {
 		return err
 	}
-	err = natsbus.Trace(ctx, url, cred, busTLS, f, stdout)
+	tap := natsbus.TapConfig{
+		URL:      "nats://" + server.DialAddr(net.JoinHostPort(cfg.BusHost, strconv.Itoa(cfg.BusPort))),
+		Cred:     cred,
+		TLS:      busTLS,
+		Subjects: []string{buswire.AllSubjects(cfg.Ensemble), buswire.AllInboxes()},
+	}
+	if *subject != "" {
+		tap.Subjects = []string{*subject}
+	}
+	tap.Ready = func() { fmt.Fprintf(stderr, "tracing %s on %s\n", strings.Join(tap.Subjects, " and "), tap.URL) }
+	err = natsbus.Tap(ctx, tap, func(tm natsbus.TapMsg) error {
+		if tm.Dropped > 0 {
+			fmt.Fprintf(stderr, "node trace: %d messages dropped: the output could not keep up\n", tm.Dropped)
+		}
+		m := bustrace.Decode(time.Now(), tm.Subject, tm.Data)
+		if !f.Match(&m) {
+			return nil
+		}
+		var line []byte
+		if *asJSON {
+			line = m.JSON()
+		} else {
+			line = []byte(m.Text())
+		}
+		_, err := stdout.Write(append(line, '\n'))
+		return err
+	})
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
