@@ -5,6 +5,7 @@
 //	node stop   --config zoo.cfg                   stop a running node gracefully
 //	node trace  --config zoo.cfg [--subject P] [--kind K,K] [--tls-ca F] [--tls-cert F]  print bus messages, decoded
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
+//	node import-zk --config zoo.cfg --zk-datadir DIR [--zk-datalogdir DIR]  make dataDir from ZooKeeper's data
 //	node cli    [-server host:clientPort,...[/chroot]] [command args...]  zkCli look-alike over the ZooKeeper
 //	            protocol (interactive without a command); -bus host:busPort,... or -config zoo.cfg: native client
 //
@@ -43,6 +44,7 @@ commands:
   stop    --config zoo.cfg [--timeout 30s]
   trace   --config zoo.cfg [--subject 'pdk.paddock.>'] [--kind Vote,Ping] [--duration 0] [--tls-ca ca.pem] [--tls-cert key.pem]
   local   up|down|status [--dir .cluster] [--nodes 3] [--base-port 21810]
+  import-zk --config zoo.cfg --zk-datadir DIR [--zk-datalogdir DIR]
   cli     [-server host:clientPort[,host:clientPort...][/chroot]] [-timeout ms] [command args...]
           [-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg] [-timeout ms] [command args...]
   version
@@ -76,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdLocal(args[1:], stdout, stderr)
 	case "cli":
 		err = cmdCli(args[1:], stdout, stderr)
+	case "import-zk":
+		err = cmdImportZK(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 	case "help", "-h", "--help":
