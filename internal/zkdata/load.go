@@ -35,8 +35,8 @@ type Report struct {
 	Digests int
 }
 
-// ErrDigestMismatch: the tree restored here differs from the one
-// ZooKeeper had at a zxid whose digest it wrote down.
+// ErrDigestMismatch is returned when the tree restored here differs from
+// the one ZooKeeper had at a zxid whose digest it wrote down.
 var ErrDigestMismatch = errors.New("zkdata: the restored tree does not match ZooKeeper's digest")
 
 // Dirs finds the version-2 directories: dir itself if it is one (or

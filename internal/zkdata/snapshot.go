@@ -71,7 +71,7 @@ func ReadSnapshotFile(path string) (*Tree, SnapshotInfo, error) {
 		if err != nil {
 			return nil, info, fmt.Errorf("%w: snapshot %s: gzip: %v", ErrCorrupt, path, err)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }() // only read: nothing to flush
 		r = zr
 	case "snappy":
 		// Snappy snapshots are xerial's SnappyOutputStream framing; the

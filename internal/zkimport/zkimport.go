@@ -25,7 +25,8 @@ import (
 	"github.com/paddock-zk/paddock/znode"
 )
 
-// ErrNotEmpty: the Paddock data directory already holds data.
+// ErrNotEmpty is returned when the Paddock data directory already holds
+// data.
 var ErrNotEmpty = errors.New("zkimport: the Paddock data directory is not empty")
 
 // Options name the directories. ZKDataLogDir "" is ZKDataDir;
