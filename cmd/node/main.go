@@ -9,6 +9,7 @@
 //	node local  up|down|status [--dir D] [--nodes N] [--base-port P]  a local ensemble on 127.0.0.1
 //	node snapshot save FILE --config zoo.cfg | inspect FILE [--json] | restore FILE --config zoo.cfg
 //	            back a node's tree up over the bus, check a backup, restore a node's data directory from one
+//	node import-zk --config zoo.cfg --zk-datadir DIR [--zk-datalogdir DIR]  make dataDir from ZooKeeper's data
 //	node cli    [-server host:clientPort,...[/chroot]] [command args...]  zkCli look-alike over the ZooKeeper
 //	            protocol (interactive without a command); -bus host:busPort,... or -config zoo.cfg: native client
 //
@@ -53,6 +54,7 @@ commands:
   snapshot save FILE --config zoo.cfg [--node N] [--tls-ca ca.pem] [--tls-cert key.pem]
   snapshot inspect FILE [--json]
   snapshot restore FILE --config zoo.cfg
+  import-zk --config zoo.cfg --zk-datadir DIR [--zk-datalogdir DIR]
   cli     [-server host:clientPort[,host:clientPort...][/chroot]] [-timeout ms] [command args...]
           [-bus host:busPort[,...] [-user u -password p] | -config zoo.cfg] [-timeout ms] [command args...]
   version
@@ -88,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCli(args[1:], stdout, stderr)
 	case "snapshot":
 		err = cmdSnapshot(args[1:], stdout, stderr)
+	case "import-zk":
+		err = cmdImportZK(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 	case "help", "-h", "--help":
