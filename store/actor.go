@@ -406,7 +406,7 @@ func (a *Actor) Flush(ctx *actors.Context) {
 // does nothing.
 func (a *Actor) timeProposals(ctx *actors.Context, rd Ready) {
 	o := a.opts.Observer
-	if o.Proposed == nil && o.Committed == nil {
+	if o.Proposed == nil && o.Committed == nil || ctx.Clock == nil {
 		return
 	}
 	if a.st.Role() != replica.RoleLeader {
@@ -450,6 +450,9 @@ func (a *Actor) timeProposals(ctx *actors.Context, rd Ready) {
 // follow and when it serves (Observer.Synced), and since when a leader
 // leads (Status.LeadingSince).
 func (a *Actor) observeRole(ctx *actors.Context) {
+	if ctx.Clock == nil {
+		return // a test's bare context: nothing to time
+	}
 	role, serving := a.st.Role(), a.st.Serving()
 	if role != replica.RoleLeader || !serving {
 		a.leadingSince = time.Time{}
@@ -552,7 +555,10 @@ func (a *Actor) stepSnapshot(ctx *actors.Context) {
 	a.spawn(func() {
 		defer a.snapWG.Done()
 		defer a.snapping.Store(false)
-		start := ctx.Clock.Now()
+		var start time.Time
+		if a.opts.Observer.Snapshot != nil {
+			start = ctx.Clock.Now()
+		}
 		var buf bytes.Buffer
 		if err := view.WriteSnapshot(&buf); err != nil {
 			ctx.Log.Error("serialize snapshot", "err", err)

@@ -155,6 +155,9 @@ func (a *Actor) Flush(ctx *actors.Context) {
 // observe tells the Observer of an election beginning (st LOOKING, the
 // last status not, or the first status) and of its decision.
 func (a *Actor) observe(ctx *actors.Context, st Status) {
+	if a.obs.Looking == nil && a.obs.Elected == nil || ctx.Clock == nil {
+		return
+	}
 	switch {
 	case st.State == msg.StateLooking && a.lookingSince.IsZero():
 		a.lookingSince = ctx.Clock.Now()
