@@ -55,6 +55,8 @@ type Config struct {
 	PurgeInterval     time.Duration
 	FourLetterWords   []string
 	JuteMaxBuffer     int
+	// Metrics is metricsProvider.* (metrics.go).
+	Metrics Metrics
 	// ContainerCheck is how often the leader deletes empty containers and
 	// expired TTL nodes (ZooKeeper's znode.container.checkIntervalMs);
 	// ContainerMaxNeverUsed, if set, also deletes containers that never
@@ -337,6 +339,9 @@ func (p *parser) build() error {
 	if err := p.quorumTLS(); err != nil {
 		return err
 	}
+	if err := p.metrics(); err != nil {
+		return err
+	}
 	if err := p.unsupported(); err != nil {
 		return err
 	}
@@ -590,6 +595,9 @@ func (p *parser) known(k string) (string, bool) {
 	}
 	if slices.Contains(superDigestKeys, k) || slices.Contains(enforceQuotaKeys, k) || slices.Contains(secureKeys, k) ||
 		slices.Contains(quorumKeys, k) {
+		return k, true
+	}
+	if slices.Contains(metricsKeys, k) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {

@@ -86,7 +86,7 @@ var zooPrefixes = []struct {
 	key    zooKey
 }{
 	{"admin.", zooKey{never, false, "Paddock has no AdminServer yet"}},
-	{"metricsProvider.", zooKey{never, false, "no metrics provider yet: use the mntr four-letter word"}},
+	{"metricsProvider.", zooKey{never, false, "only metricsProvider.className, httpHost, httpPort and exportJvmInfo are read"}},
 	{"audit.", zooKey{never, false, "audit logging is not supported"}},
 	{"ssl.quorum.", zooKey{never, false, "only ssl.quorum.keyStore.location/type, ssl.quorum.trustStore.location/type and " +
 		"ssl.quorum.hostnameVerification are read, with sslQuorum=true"}},
@@ -124,6 +124,9 @@ func (p *parser) unsupported() error {
 	}
 	sort.Slice(keys, func(i, j int) bool { return p.line[keys[i]] < p.line[keys[j]] })
 	for _, k := range keys {
+		if slices.Contains(metricsKeys, k) {
+			continue // read by metrics
+		}
 		z, ok := lookupZooKey(k)
 		if !ok || z.fine(p.vals[k]) || slices.Contains(secureKeys, k) || slices.Contains(quorumKeys, k) {
 			continue

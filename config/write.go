@@ -81,6 +81,10 @@ func Write(w io.Writer, c *Config) error {
 		fmt.Fprintf(&b, "sslQuorum=true\nssl.quorum.keyStore.location=%s\nssl.quorum.trustStore.location=%s\nssl.quorum.hostnameVerification=%t\n",
 			c.SSLQuorumKeyStore, c.SSLQuorumTrustStore, c.SSLQuorumHostnameVerification)
 	}
+	if m := c.Metrics; m.Enabled {
+		fmt.Fprintf(&b, "metricsProvider.className=%s\nmetricsProvider.httpHost=%s\nmetricsProvider.httpPort=%d\nmetricsProvider.exportJvmInfo=%t\n",
+			PrometheusMetricsProvider, m.Host, m.Port, m.Runtime)
+	}
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/logging"
 	"github.com/paddock-zk/paddock/internal/pemtls"
+	"github.com/paddock-zk/paddock/metrics"
 	"github.com/paddock-zk/paddock/replica"
 	"github.com/paddock-zk/paddock/replica/wal"
 	"github.com/paddock-zk/paddock/sessions"
@@ -62,6 +63,10 @@ type Node struct {
 	sessRn *actors.Runner
 	sess   *sessions.Actor
 	zk     *zkwire.Server
+
+	// metrics are the node's; metricsSrv serves them (nil: not served).
+	metrics    *metrics.Metrics
+	metricsSrv *metrics.Server
 
 	// clock is every actor's time: the system clock, or a skewed one a
 	// test asked for (WithClock).
@@ -146,7 +151,9 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	if n.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.actorLog("wal"), FS: o.fs, CrashHook: o.crash}); err != nil {
+	n.metrics = n.newMetrics()
+	if n.wal, err = wal.OpenStore(cfg.DataDir, cfg.DataLogDir, wal.Options{Logger: n.actorLog("wal"), FS: o.fs, CrashHook: o.crash,
+		OnFsync: n.metrics.Fsync}); err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 
@@ -201,6 +208,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	vcfg.AwaitHistory = true // vote with the replica's history, never a stale one
 	n.vote = voter.NewActor(vcfg, n.wal)
 	n.vote.SetStorageFaults(voter.StorageFaults{Transient: diskFull, Fatal: n.fail})
+	n.vote.SetObserver(voter.Observer{Looking: n.metrics.Looking, Elected: n.metrics.Elected})
 
 	secret, err := sessionSecret(cfg)
 	if err != nil {
@@ -210,6 +218,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	sopts := store.ActorOptions{
 		Faults:    store.StorageFaults{Transient: diskFull, Fatal: n.fail},
 		CrashHook: o.crash,
+		Observer:  n.storeObserver(),
 	}
 	if cfg.PurgeInterval > 0 {
 		sopts.Retain = cfg.SnapRetainCount
@@ -269,6 +278,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		Bus:            zkBus{n.bus.Bus()},
 		MaxBuffer:      cfg.JuteMaxBuffer,
 		MaxClientCnxns: cfg.MaxClientCnxns,
+		Latency:        n.metrics.Request,
 	}
 	if cfg.SecureClientPort != 0 {
 		zcfg.TLS, zcfg.SecureAddr = clientTLS, cfg.SecureClientAddr()
@@ -283,6 +293,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			n.errc <- err
 		}
 	}()
+	n.serveMetrics()
 	n.log.Info("node started", "clientPort", n.zk.Addr().String(), "bus", n.bus.ClientURL(),
 		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers), "routeTLS", routeTLS != nil, "busTLS", busTLS != nil)
 	return n, nil
@@ -413,7 +424,7 @@ func (n *Node) zkStatus() zkwire.Status {
 			synced++
 		}
 	}
-	return zkwire.Status{
+	zst := zkwire.Status{
 		Connections: conns,
 		Version:     Version,
 		Mode:        n.Mode(),
@@ -434,6 +445,8 @@ func (n *Node) zkStatus() zkwire.Status {
 
 		Watches: ss.Watches.Watches,
 	}
+	n.fillMetrics(&zst, ss)
+	return zst
 }
 
 // dumpSessions is the dump word's session list, read on the store
@@ -555,6 +568,11 @@ func (n *Node) Close() {
 }
 
 func (n *Node) closeParts() {
+	if n.metricsSrv != nil {
+		if err := n.metricsSrv.Close(); err != nil {
+			n.log.Warn("closing metrics endpoint", "err", err)
+		}
+	}
 	if n.zk != nil {
 		if err := n.zk.Close(); err != nil {
 			n.log.Warn("closing client port", "err", err)

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
@@ -44,6 +45,29 @@ type ActorOptions struct {
 	// which must not hold up writes. Nil: a goroutine. A deterministic
 	// simulation runs f itself, at a point of its choosing.
 	Go func(f func())
+	// Observer hears of the store's work, for the node's metrics.
+	Observer Observer
+}
+
+// Observer hears of the store's work, for the node's metrics. Nil fields
+// are skipped. They run on the actor's goroutine (Snapshot on the one
+// that wrote it) and must return at once.
+type Observer struct {
+	// Proposed: a leader logged n proposals (ZooKeeper's proposal_count).
+	Proposed func(n int)
+	// Committed: a leader committed a txn it proposed d before
+	// (ZooKeeper's commit_count; Paddock's proposal-to-commit latency).
+	Committed func(d time.Duration)
+	// FromLeader: a follower received a Proposal or a Commit from its
+	// leader (learner_proposal_received_count and
+	// learner_commit_received_count).
+	FromLeader func(k msg.Kind)
+	// Synced: a follower serves, d after it began to follow its leader
+	// (ZooKeeper's follower_sync_time).
+	Synced func(d time.Duration)
+	// Snapshot: a snapshot was serialized and written in d (ZooKeeper's
+	// snapshottime).
+	Snapshot func(d time.Duration)
 }
 
 // StorageFaults says what a failed Persist means, as voter.StorageFaults
@@ -107,7 +131,25 @@ type Actor struct {
 	// time, so they share it.
 	onView []func(view *znode.Tree)
 	snapWG sync.WaitGroup
+
+	// For the Observer and the status: the proposals of this term not
+	// yet committed, with when they were logged, oldest first; when the
+	// node began to follow its leader (zero once it serves, or when it
+	// does not follow); since when it leads (zero when it does not).
+	proposed     []proposedAt
+	followSince  time.Time
+	leadingSince time.Time
 }
+
+// proposedAt is a leader's proposal and when it logged it.
+type proposedAt struct {
+	zxid uint64
+	at   time.Time
+}
+
+// maxProposed bounds the proposals timed at once; a leader that goes
+// without commits that long is losing its term anyway.
+const maxProposed = 1 << 16
 
 // Status is what other goroutines may read of the store.
 type Status struct {
@@ -123,6 +165,13 @@ type Status struct {
 	// newest epoch logged here, in bytes, -1 each before the first: a
 	// leader's proposals of its term.
 	ProposalSizes [3]int64
+	// The tree's ephemeral nodes, live sessions (ZooKeeper's global
+	// sessions) and bytes of paths and data (approximate_data_size).
+	Ephemerals, GlobalSessions int
+	DataSize                   int64
+	// LeadingSince is when this node began to lead and serve; zero when
+	// it does not.
+	LeadingSince time.Time
 }
 
 // NewActor prepares the store actor over disk; the Store is built in
@@ -227,8 +276,13 @@ func (a *Actor) Receive(ctx *actors.Context, env msg.Envelope) {
 		return
 	}
 	a.st.SetNow(ctx.Clock.Now().UnixMilli())
-	if env.Kind == msg.KindSnapChunk {
+	switch env.Kind {
+	case msg.KindSnapChunk:
 		a.crashPoint(CrashSnapReceive)
+	case msg.KindProposal, msg.KindCommit:
+		if f := a.opts.Observer.FromLeader; f != nil && env.From.Node != ctx.Self.Node {
+			f(env.Kind)
+		}
 	}
 	if err := a.st.Step(env); err != nil {
 		ctx.Log.Warn("replica step", "kind", env.Kind, "from", env.From, "err", err)
@@ -338,6 +392,7 @@ func (a *Actor) Flush(ctx *actors.Context) {
 			}
 		}
 		a.proposals.add(rd.Entries)
+		a.timeProposals(ctx, rd)
 		if err := a.disk.Persist(rd.Ready); err != nil {
 			// Nothing of rd may be acked: hold it (disk full) or stop.
 			a.persistFailed(ctx, rd, late, err)
@@ -347,7 +402,79 @@ func (a *Actor) Flush(ctx *actors.Context) {
 		a.carryOut(ctx, rd, late)
 	}
 	a.stepSnapshot()
+	a.observeRole(ctx)
 	a.publishStatus()
+}
+
+// timeProposals notes when a leader logs its proposals and tells the
+// Observer of the commits of those it timed. Without an Observer it
+// does nothing.
+func (a *Actor) timeProposals(ctx *actors.Context, rd Ready) {
+	o := a.opts.Observer
+	if o.Proposed == nil && o.Committed == nil || ctx.Clock == nil {
+		return
+	}
+	if a.st.Role() != replica.RoleLeader {
+		a.proposed = a.proposed[:0]
+		return
+	}
+	if len(rd.Entries) == 0 && len(rd.Committed) == 0 {
+		return
+	}
+	now := ctx.Clock.Now()
+	if len(rd.Entries) > 0 && o.Proposed != nil {
+		o.Proposed(len(rd.Entries))
+	}
+	for _, e := range rd.Entries {
+		if len(a.proposed) == maxProposed {
+			a.proposed = append(a.proposed[:0], a.proposed[1:]...)
+		}
+		a.proposed = append(a.proposed, proposedAt{e.Zxid, now})
+	}
+	i := 0
+	for _, e := range rd.Committed {
+		for i < len(a.proposed) && a.proposed[i].zxid < e.Zxid {
+			i++ // committed without being timed here: not counted
+		}
+		if i < len(a.proposed) && a.proposed[i].zxid == e.Zxid {
+			if o.Committed != nil {
+				o.Committed(now.Sub(a.proposed[i].at))
+			}
+			i++
+		}
+	}
+	if i > 0 {
+		// Shift in place: the slice's array is reused, so timing
+		// allocates nothing once it has grown to the pipeline's depth.
+		n := copy(a.proposed, a.proposed[i:])
+		a.proposed = a.proposed[:n]
+	}
+}
+
+// observeRole follows the replica's role: when a follower begins to
+// follow and when it serves (Observer.Synced), and since when a leader
+// leads (Status.LeadingSince).
+func (a *Actor) observeRole(ctx *actors.Context) {
+	if ctx.Clock == nil {
+		return // a test's bare context: nothing to time
+	}
+	role, serving := a.st.Role(), a.st.Serving()
+	if role != replica.RoleLeader || !serving {
+		a.leadingSince = time.Time{}
+	} else if a.leadingSince.IsZero() {
+		a.leadingSince = ctx.Clock.Now()
+	}
+	switch {
+	case role != replica.RoleFollower:
+		a.followSince = time.Time{}
+	case !serving && a.followSince.IsZero():
+		a.followSince = ctx.Clock.Now()
+	case serving && !a.followSince.IsZero():
+		if f := a.opts.Observer.Synced; f != nil {
+			f(ctx.Clock.Now().Sub(a.followSince))
+		}
+		a.followSince = time.Time{}
+	}
 }
 
 // crashPoint passes a crash point to the hook, if there is one.
@@ -392,7 +519,8 @@ func (a *Actor) carryOut(ctx *actors.Context, rd Ready, late []msg.Envelope) {
 func (a *Actor) publishStatus() {
 	t := a.st.Tree()
 	st := &Status{Status: a.st.Status(), Nodes: t.NodeCount(), Digest: t.Digest(), Sessions: a.st.Sessions(),
-		Watches: a.st.WatchCounts(), DiskFull: a.held != nil}
+		Watches: a.st.WatchCounts(), DiskFull: a.held != nil, Ephemerals: t.EphemeralCount(),
+		GlobalSessions: t.SessionCount(), DataSize: t.DataSize(), LeadingSince: a.leadingSince}
 	st.ProposalSizes = a.proposals.sizes(st.Epoch)
 	if a.held != nil || a.stopped != nil {
 		st.Serving = false
@@ -452,6 +580,10 @@ func (a *Actor) writeSnapshot(ctx *actors.Context, view *znode.Tree) {
 	a.spawn(func() {
 		defer a.snapWG.Done()
 		defer a.snapping.Store(false)
+		var start time.Time
+		if a.opts.Observer.Snapshot != nil {
+			start = ctx.Clock.Now()
+		}
 		var buf bytes.Buffer
 		if err := view.WriteSnapshot(&buf); err != nil {
 			ctx.Log.Error("serialize snapshot", "err", err)
@@ -460,6 +592,9 @@ func (a *Actor) writeSnapshot(ctx *actors.Context, view *znode.Tree) {
 		if err := a.disk.SaveSnapshot(zxid, buf.Bytes()); err != nil {
 			a.log.Error("write snapshot", "zxid", msg.FormatZxid(zxid), "err", err)
 			return
+		}
+		if f := a.opts.Observer.Snapshot; f != nil {
+			f(ctx.Clock.Now().Sub(start))
 		}
 		a.log.Info("snapshot written", "zxid", msg.FormatZxid(zxid), "bytes", buf.Len())
 		if a.opts.Retain > 0 {

@@ -273,6 +273,12 @@ func (s *Store) Tree() *znode.Tree { return s.tree }
 // Status is the replica's status.
 func (s *Store) Status() replica.Status { return s.r.Status() }
 
+// Role is the replica's role in the current epoch.
+func (s *Store) Role() replica.Role { return s.r.Role() }
+
+// Serving reports whether the replica serves clients.
+func (s *Store) Serving() bool { return s.r.Serving() }
+
 // WatchCounts are the watches of the sessions served here (mntr).
 func (s *Store) WatchCounts() watcher.Counts { return s.watches.Counts() }
 

@@ -37,7 +37,26 @@ type Actor struct {
 
 	held    *Ready // a Ready whose epoch save found the disk full
 	stopped bool   // the store failed for good
+
+	obs Observer
+	// lookingSince is when the current election began (zero when none
+	// is going on), for Observer.Elected.
+	lookingSince time.Time
 }
+
+// Observer hears of elections, for the node's metrics. Nil fields are
+// skipped; the others run on the actor's goroutine and must return at
+// once.
+type Observer struct {
+	// Looking: the node began an election (ZooKeeper's looking_count).
+	Looking func()
+	// Elected: the election that began d ago decided, this node leading
+	// or following (ZooKeeper's election_time).
+	Elected func(d time.Duration)
+}
+
+// SetObserver installs o; call it before the actor runs.
+func (a *Actor) SetObserver(o Observer) { a.obs = o }
 
 // StorageFaults says what a failed SaveAcceptedEpoch means. With the zero
 // value every failure panics, and the runner restarts the actor from disk.
@@ -116,6 +135,7 @@ func (a *Actor) Flush(ctx *actors.Context) {
 		a.send(ctx, rd)
 	}
 	st := a.core.Status()
+	a.observe(ctx, st)
 	if st.State != a.last.State || st.Established != a.last.Established || st.Leader != a.last.Leader || st.Epoch != a.last.Epoch {
 		switch {
 		case st.State == msg.StateLeading && st.Established:
@@ -130,6 +150,26 @@ func (a *Actor) Flush(ctx *actors.Context) {
 	}
 	a.last = st
 	a.status.Store(&st)
+}
+
+// observe tells the Observer of an election beginning (st LOOKING, the
+// last status not, or the first status) and of its decision.
+func (a *Actor) observe(ctx *actors.Context, st Status) {
+	if a.obs.Looking == nil && a.obs.Elected == nil || ctx.Clock == nil {
+		return
+	}
+	switch {
+	case st.State == msg.StateLooking && a.lookingSince.IsZero():
+		a.lookingSince = ctx.Clock.Now()
+		if a.obs.Looking != nil {
+			a.obs.Looking()
+		}
+	case st.State != msg.StateLooking && !a.lookingSince.IsZero():
+		if a.obs.Elected != nil {
+			a.obs.Elected(ctx.Clock.Now().Sub(a.lookingSince))
+		}
+		a.lookingSince = time.Time{}
+	}
 }
 
 // save makes rd's accepted epoch durable. On failure it holds rd (a full

@@ -109,11 +109,13 @@ func (s *Server) serveClient(c net.Conn, head [4]byte) {
 		log.Debug("client handshake: bad frame", "err", err)
 		return
 	}
+	s.stats.bytes.Add(uint64(4 + len(frame)))
 	var cr jute.ConnectRequest
 	if err := jute.Decode(frame, &cr); err != nil {
 		log.Debug("client handshake: bad ConnectRequest", "err", err)
 		return
 	}
+	s.stats.handshakes.Add(1)
 	if host := remoteHost(c.RemoteAddr()); s.churn != nil && !s.churn.allow(host, time.Now()) {
 		s.warn("sessionRate", "Too many new sessions from "+host+" - closing")
 		return
@@ -315,6 +317,7 @@ func (z *zkConn) reader(br *bufio.Reader, maxBuf, maxOutstanding int) {
 			z.log.Debug("client frame dropped; closing", "err", err)
 			return
 		}
+		z.receivedBytes(4 + len(frame))
 		h, rec, err := jute.DecodeRequest(frame)
 		at := time.Now()
 		var p pend

@@ -56,6 +56,20 @@ type Status struct {
 	// bytes, -1 each when not measured (ZooKeeper's BufferStats before the
 	// first proposal), for srvr, stat and mntr.
 	ProposalSizes [3]int64
+	// For mntr: the ephemeral nodes, the sessions of the replicated
+	// tree (ZooKeeper's global sessions), the bytes of every node's path
+	// and data (approximate_data_size), the voting members (0 for a
+	// standalone node), how long a leader has led; and the node's
+	// counters and summaries (package metrics fills them, the front end
+	// its own). ServedSessions are the sessions served by this node,
+	// wire and native clients', for the node's metrics.
+	Ephemerals, GlobalSessions int
+	ServedSessions             int
+	DataSize                   int64
+	QuorumSize                 int
+	LeaderUptime               time.Duration
+	Counters                   Counters
+	Summaries                  Summaries
 
 	// The front end fills these itself (Server.fill): its clients (the
 	// asking connection last, as ZooKeeper lists every connection, its
@@ -462,70 +476,6 @@ func peerState(m Mode) string {
 		return "following - broadcast"
 	}
 	return ""
-}
-
-// writeMntr prints ZooKeeper 3.8's keys that Paddock has, in the order
-// ZooKeeper prints them (its server values, then its metrics in their
-// provider's order), then Paddock's own.
-func writeMntr(w *bytes.Buffer, st Status) {
-	kv := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
-	leader := st.Mode == ModeLeader
-	p := st.ProposalSizes
-	kv("zk_version", st.Version)
-	kv("zk_server_state", st.Mode)
-	if ps := peerState(st.Mode); ps != "" {
-		kv("zk_peer_state", ps)
-	}
-	kv("zk_num_alive_connections", st.Connections)
-	kv("zk_avg_latency", javaDouble(avg4(st.AvgLatency)))
-	if leader {
-		kv("zk_min_proposal_size", p[1])
-	}
-	kv("zk_outstanding_requests", st.Outstanding)
-	kv("zk_znode_count", st.NodeCount)
-	kv("zk_packets_sent", st.Sent)
-	kv("zk_packets_received", st.Received)
-	if leader {
-		kv("zk_max_proposal_size", p[2])
-		kv("zk_synced_followers", st.SyncedFollowers)
-	}
-	kv("zk_watch_count", st.Watches)
-	if leader {
-		kv("zk_synced_non_voting_followers", 0)
-		kv("zk_synced_observers", 0)
-	}
-	kv("zk_min_latency", st.MinLatency)
-	if st.MaxFDs >= 0 {
-		kv("zk_max_file_descriptor_count", st.MaxFDs)
-	}
-	if st.OpenFDs >= 0 {
-		kv("zk_open_file_descriptor_count", st.OpenFDs)
-	}
-	if leader {
-		kv("zk_last_proposal_size", p[0])
-		kv("zk_pending_syncs", st.PendingSyncs)
-	}
-	kv("zk_uptime", st.Uptime.Milliseconds())
-	kv("zk_max_latency", st.MaxLatency)
-	if leader {
-		kv("zk_learners", st.Learners)
-	}
-	// Paddock's: zk_last_zxid keeps the name tools already read.
-	kv("zk_last_zxid", fmt.Sprintf("0x%x", st.Zxid))
-	kv("paddock_bus_received", st.BusReceived)
-	kv("paddock_bus_sent", st.BusSent)
-	kv("paddock_digest", fmt.Sprintf("%016x", st.Digest))
-	kv("paddock_disk_full", boolDigit(st.DiskFull))
-	kv("paddock_epoch", st.Epoch)
-	kv("paddock_leader", st.Leader)
-	kv("paddock_myid", st.MyID)
-}
-
-func boolDigit(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
 }
 
 // ParseMode extracts the Mode line from a srvr reply; ok is false when the

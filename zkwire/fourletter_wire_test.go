@@ -43,7 +43,16 @@ func TestFourLetterReplyIsOneWrite(t *testing.T) {
 
 func wireStatus() Status {
 	return Status{Version: "v", Mode: ModeFollower, Zxid: 0x100000002, NodeCount: 4, MyID: 3,
-		Learners: 2, SyncedFollowers: 2, ProposalSizes: [3]int64{-1, -1, -1}}
+		Learners: 2, SyncedFollowers: 2, ProposalSizes: [3]int64{-1, -1, -1}, QuorumSize: 3}
+}
+
+// zeroSummaries are mntr's lines of summaries without observations.
+func zeroSummaries(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, `zk_avg_%s\t0\.0\nzk_min_%s\t0\nzk_max_%s\t0\nzk_cnt_%s\t0\nzk_sum_%s\t0\n`, n, n, n, n, n)
+	}
+	return b.String()
 }
 
 func wireConf() Conf {
@@ -64,9 +73,13 @@ var wireReplies = map[string]string{
 	"conf": `clientPort=2181\nsecureClientPort=-1\ndataDir=/d\ndataDirSize=10\ndataLogDir=/l\ndataLogSize=20\ntickTime=2000\nmaxClientCnxns=60\n` +
 		`minSessionTimeout=4000\nmaxSessionTimeout=40000\nclientPortListenBacklog=-1\nserverId=3\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\n` +
 		`electionPort=3883\nquorumPort=2883\npeerType=0\nmembership: \nserver\.1=h1:2881:3881:participant\nserver\.3=h3:2883:3883:participant;0\.0\.0\.0:2181\nversion=0`,
-	"mntr": `zk_version\tv\nzk_server_state\tfollower\nzk_peer_state\tfollowing - broadcast\nzk_num_alive_connections\t1\nzk_avg_latency\t0\.0\n` +
-		`zk_outstanding_requests\t0\nzk_znode_count\t4\nzk_packets_sent\t\d+\nzk_packets_received\t\d+\nzk_watch_count\t0\nzk_min_latency\t0\n` +
-		`zk_max_file_descriptor_count\t\d+\nzk_open_file_descriptor_count\t\d+\nzk_uptime\t\d+\nzk_max_latency\t0\nzk_last_zxid\t0x100000002\n` +
+	"mntr": `zk_version\tv\nzk_server_state\tfollower\nzk_peer_state\tfollowing - broadcast\nzk_ephemerals_count\t0\nzk_num_alive_connections\t1\n` +
+		`zk_avg_latency\t0\.0\nzk_outstanding_requests\t0\nzk_znode_count\t4\nzk_global_sessions\t0\nzk_packets_sent\t\d+\nzk_packets_received\t\d+\n` +
+		`zk_watch_count\t0\nzk_min_latency\t0\nzk_max_file_descriptor_count\t\d+\nzk_approximate_data_size\t0\nzk_open_file_descriptor_count\t\d+\n` +
+		`zk_local_sessions\t0\nzk_uptime\t\d+\nzk_max_latency\t0\nzk_quorum_size\t3\nzk_proposal_count\t0\nzk_looking_count\t0\n` +
+		`zk_learner_proposal_received_count\t0\nzk_bytes_received_count\t0\nzk_learner_commit_received_count\t0\nzk_connection_request_count\t0\n` +
+		`zk_commit_count\t0\n` + zeroSummaries("follower_sync_time", "fsynctime", "snapshottime", "election_time", "updatelatency", "readlatency") +
+		`zk_last_zxid\t0x100000002\n` +
 		`paddock_bus_received\t0\npaddock_bus_sent\t0\npaddock_digest\t0{16}\npaddock_disk_full\t0\npaddock_epoch\t0\npaddock_leader\t0\npaddock_myid\t3\n`,
 	"cons": ` /127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)\n\n`,
 	"wchs": `2 connections watching 2 paths\nTotal watches:3\n`,

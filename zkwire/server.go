@@ -78,6 +78,11 @@ type Config struct {
 	// with internal/pemtls, which reloads renewed PEM stores).
 	SecureAddr string
 	TLS        *tls.Config
+	// Latency, if set, is told every answered request's latency, and
+	// whether the request was a write (ZooKeeper's updatelatency) or not
+	// (readlatency), for the node's metrics. It runs on the connections'
+	// goroutines: it must be cheap and safe for concurrent use.
+	Latency func(update bool, d time.Duration)
 }
 
 // DefaultMaxOutstanding is ZooKeeper's default globalOutstandingLimit,

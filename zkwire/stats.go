@@ -61,6 +61,10 @@ type serverStats struct {
 	received, sent atomic.Uint64
 	mu             sync.Mutex
 	lat            latency
+	// bytes and handshakes are ZooKeeper's bytes_received_count and
+	// connection_request_count: counters of its metrics, which srst
+	// leaves alone.
+	bytes, handshakes atomic.Uint64
 }
 
 func (s *serverStats) latency(ms int64) {
@@ -147,6 +151,28 @@ func (z *zkConn) responded(p pend, now time.Time) {
 	st.lat.add(ms)
 	if z.srv != nil {
 		z.srv.stats.latency(ms)
+		if f := z.srv.cfg.Latency; f != nil {
+			f(isUpdate(p.op), now.Sub(p.at))
+		}
+	}
+}
+
+// isUpdate tells the requests ZooKeeper counts in its updatelatency
+// from those in readlatency: the ones that become a txn (ServerStats.
+// updateLatency goes by the request's txn header).
+func isUpdate(op zk.OpCode) bool {
+	switch op {
+	case zk.OpCreate, zk.OpCreate2, zk.OpCreateContainer, zk.OpCreateTTL, zk.OpDelete, zk.OpSetData, zk.OpSetACL,
+		zk.OpCheck, zk.OpMulti, zk.OpReconfig, zk.OpDeleteContainer, zk.OpCreateSession, zk.OpCloseSession:
+		return true
+	}
+	return false
+}
+
+// receivedBytes counts a client frame of n bytes, its length included.
+func (z *zkConn) receivedBytes(n int) {
+	if z.srv != nil {
+		z.srv.stats.bytes.Add(uint64(n))
 	}
 }
 
@@ -241,13 +267,23 @@ func (s *Server) Clients() []ClientInfo {
 	return out
 }
 
+// Status is the node's Status with the front end's figures, as mntr
+// reports them but without an asking connection: for the node's metrics.
+func (s *Server) Status() Status {
+	st := s.cfg.Status()
+	s.fill(&st)
+	return st
+}
+
 // fill adds the front end's own figures to a node's Status: the clients,
-// the asking connection self among them, packet counts, outstanding
-// requests, latencies, uptime and file descriptors.
-func (s *Server) fill(st *Status, self ClientInfo) {
-	st.Clients = append(s.Clients(), self)
+// the asking connection self (if any) among them, packet and byte
+// counts, handshakes, outstanding requests, latencies, uptime and file
+// descriptors.
+func (s *Server) fill(st *Status, self ...ClientInfo) {
+	st.Clients = append(s.Clients(), self...)
 	st.Connections = len(st.Clients)
 	st.Received, st.Sent = s.stats.received.Load(), s.stats.sent.Load()
+	st.Counters.BytesReceived, st.Counters.ConnectionRequests = s.stats.bytes.Load(), s.stats.handshakes.Load()
 	st.Outstanding = 0
 	for _, c := range st.Clients {
 		st.Outstanding += c.Queued

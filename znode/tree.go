@@ -80,6 +80,12 @@ type Tree struct {
 	gen        uint32 // bumped by Freeze: nodes of older generations are read-only
 	freezer    *Freezer
 
+	// The figures ZooKeeper's DataTree keeps for its metrics, maintained
+	// as nodes come, go and change: the bytes of every node's path and
+	// data (approximate_data_size), and the ephemeral nodes.
+	dataSize       int64
+	ephemeralCount int
+
 	quotas map[string]struct{} // quota roots: paths with a limits node
 
 	superDigest  string // local configuration, not replicated state
@@ -153,8 +159,13 @@ func (t *Tree) addNode(path string, n *node) {
 		p.children[name] = struct{}{}
 		t.digest += t.nodeDigest(p)
 	}
-	t.noteChange(path, t.nodes[path])
+	old := t.nodes[path]
+	if old != nil {
+		t.dataSize -= nodeSize(path, old)
+	}
+	t.noteChange(path, old)
 	t.nodes[path] = n
+	t.dataSize += nodeSize(path, n)
 	t.digest += t.nodeDigest(n)
 	switch KindOf(n.owner) {
 	case KindContainer:
@@ -166,6 +177,9 @@ func (t *Tree) addNode(path string, n *node) {
 		if s == nil {
 			s = make(map[string]struct{})
 			t.ephemerals[n.owner] = s
+		}
+		if _, had := s[path]; !had {
+			t.ephemeralCount++
 		}
 		s[path] = struct{}{}
 	}
@@ -278,9 +292,15 @@ func (f *Freezer) Step(n int) (view *Tree, done bool) {
 // update runs f on n with the digest kept current.
 func (t *Tree) update(n *node, f func(n *node)) {
 	t.digest -= t.nodeDigest(n)
+	before := len(n.data)
 	f(n)
+	t.dataSize += int64(len(n.data) - before)
 	t.digest += t.nodeDigest(n)
 }
+
+// nodeSize is a node's part of DataSize: its path and its data, as
+// DataTree.getNodeSize counts them.
+func nodeSize(path string, n *node) int64 { return int64(len(path) + len(n.data)) }
 
 // Digest is the order-independent digest of all nodes (the wrapping sum of
 // their node digests), maintained on every Apply.
@@ -303,6 +323,18 @@ func (t *Tree) LastZxid() int64 { return t.lastZxid }
 // NodeCount is the number of znodes, built-ins included. (ZooKeeper's
 // mntr zk_znode_count is one more: it counts the root's "" alias too.)
 func (t *Tree) NodeCount() int { return len(t.nodes) }
+
+// DataSize is the bytes of every node's path and data: ZooKeeper's
+// approximate_data_size.
+func (t *Tree) DataSize() int64 { return t.dataSize }
+
+// EphemeralCount is the number of ephemeral nodes: ZooKeeper's
+// ephemerals_count.
+func (t *Tree) EphemeralCount() int { return t.ephemeralCount }
+
+// SessionCount is the number of sessions created and not yet closed:
+// ZooKeeper's global_sessions.
+func (t *Tree) SessionCount() int { return len(t.sessions) }
 
 func (t *Tree) fault(res Result, format string, args ...any) Result {
 	res.Err = zk.SystemError
@@ -545,6 +577,7 @@ func (t *Tree) delete(zxid int64, path string) {
 	t.acls.release(n.acl)
 	t.noteChange(path, n)
 	delete(t.nodes, path)
+	t.dataSize -= nodeSize(path, n)
 	switch KindOf(n.owner) {
 	case KindContainer:
 		delete(t.containers, path)
@@ -552,6 +585,9 @@ func (t *Tree) delete(zxid int64, path string) {
 		delete(t.ttls, path)
 	case KindEphemeral:
 		if s := t.ephemerals[n.owner]; s != nil {
+			if _, had := s[path]; had {
+				t.ephemeralCount--
+			}
 			delete(s, path)
 			if len(s) == 0 {
 				delete(t.ephemerals, n.owner)

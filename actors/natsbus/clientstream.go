@@ -33,6 +33,7 @@ func (b *Bus) OpenClientStream(deliver func(msg.Body)) (*ClientStream, error) {
 			return
 		}
 		b.recv.Add(1)
+		b.countReceived(env.Kind, len(m.Data))
 		deliver(env.Body)
 	})
 	if err != nil {
@@ -54,6 +55,7 @@ func (s *ClientStream) Send(req *msg.Request) error {
 		return fmt.Errorf("natsbus: client stream request: %w", err)
 	}
 	s.b.sent.Add(1)
+	s.b.countSent(msg.KindRequest, len(data))
 	return nil
 }
 

@@ -280,6 +280,49 @@ type Bus struct {
 	nc                       *nats.Conn
 	log                      *slog.Logger
 	sent, recv, decodeErrors atomic.Uint64
+	// traffic is indexed by msg.Kind, a byte: counting is two atomic
+	// adds, with no lookup or allocation.
+	traffic [256]kindTraffic
+}
+
+// kindTraffic counts one message kind's messages and encoded bytes.
+type kindTraffic struct {
+	sentMsgs, sentBytes, recvMsgs, recvBytes atomic.Uint64
+}
+
+func (b *Bus) countSent(k msg.Kind, n int) {
+	t := &b.traffic[k]
+	t.sentMsgs.Add(1)
+	t.sentBytes.Add(uint64(n))
+}
+
+func (b *Bus) countReceived(k msg.Kind, n int) {
+	t := &b.traffic[k]
+	t.recvMsgs.Add(1)
+	t.recvBytes.Add(uint64(n))
+}
+
+// KindTraffic is the traffic of one message kind through this node's
+// bus: messages and their encoded bytes (without NATS's framing), sent
+// and received. Actor-to-actor messages within the node count both ways.
+type KindTraffic struct {
+	Kind                            msg.Kind
+	SentMessages, SentBytes         uint64
+	ReceivedMessages, ReceivedBytes uint64
+}
+
+// Traffic returns the traffic of every kind seen so far, by kind.
+func (b *Bus) Traffic() []KindTraffic {
+	var out []KindTraffic
+	for k := range b.traffic {
+		t := &b.traffic[k]
+		kt := KindTraffic{Kind: msg.Kind(k), SentMessages: t.sentMsgs.Load(), SentBytes: t.sentBytes.Load(),
+			ReceivedMessages: t.recvMsgs.Load(), ReceivedBytes: t.recvBytes.Load()}
+		if kt.SentMessages != 0 || kt.ReceivedMessages != 0 {
+			out = append(out, kt)
+		}
+	}
+	return out
 }
 
 var _ actors.Bus = (*Bus)(nil)
@@ -294,6 +337,7 @@ func (b *Bus) Send(env msg.Envelope) error {
 		return fmt.Errorf("natsbus: publish %s: %w", env.Kind, err)
 	}
 	b.sent.Add(1)
+	b.countSent(env.Kind, len(data))
 	return nil
 }
 
@@ -312,6 +356,7 @@ func (b *Bus) Subscribe(addr msg.Addr, deliver func(msg.Envelope)) (func(), erro
 				return
 			}
 			b.recv.Add(1)
+			b.countReceived(env.Kind, len(m.Data))
 			deliver(env)
 		}
 	}
@@ -367,6 +412,7 @@ func (b *Bus) ServeRequests(to msg.Addr, deliver func(msg.Envelope)) (func(), er
 				req.ClientAddr = ""
 			}
 			b.recv.Add(1)
+			b.countReceived(msg.KindRequest, len(m.Data))
 			deliver(msg.Envelope{From: msg.Addr{}, To: to, Kind: msg.KindRequest, Body: req})
 		}
 	}
@@ -401,6 +447,7 @@ func (b *Bus) ToClient(from msg.Addr, replyTo string, body msg.Body) error {
 		return err
 	}
 	b.sent.Add(1)
+	b.countSent(body.Kind(), len(data))
 	if err := b.nc.Publish(replyTo, data); err != nil {
 		return fmt.Errorf("natsbus: reply to %s: %w", replyTo, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/paddock-zk/paddock/actors/msg"
 )
@@ -62,6 +63,11 @@ type Options struct {
 	// constants) with its name, on the goroutine that reaches it. A crash
 	// test kills the process there; it must return at once otherwise.
 	CrashHook func(point string)
+	// OnFsync, if set, is told how long each fsync of the transaction
+	// log that made appended entries durable took (ZooKeeper's
+	// fsynctime), for the node's metrics. It runs with the log locked:
+	// it must return at once.
+	OnFsync func(time.Duration)
 }
 
 const (
@@ -82,6 +88,8 @@ type Log struct {
 	rollNext bool // start a new segment at the next append (Roll)
 	log      *slog.Logger
 	crash    func(point string) // Options.CrashHook, or a no-op
+
+	onFsync func(time.Duration) // Options.OnFsync, or nil
 
 	// mu guards the log files: every log method holds it, including for
 	// the duration of an fsync.
@@ -181,6 +189,7 @@ func Open(dataDir, logDir string, opt Options) (*Log, error) {
 		log:      opt.Logger,
 		crash:    opt.CrashHook,
 		tailMax:  tailBytes,
+		onFsync:  opt.OnFsync,
 	}
 	if l.fs == nil {
 		l.fs = OS
@@ -661,8 +670,12 @@ func (l *Log) syncLocked() error {
 	// whatever prefix of them the disk kept.
 	l.crash(CrashBeforeFsync)
 	seg := l.segs[len(l.segs)-1]
+	start := time.Now()
 	if err := l.active.Sync(); err != nil {
 		return l.poison(fmt.Errorf("wal: fsync %s: %w", seg.path, err))
+	}
+	if l.onFsync != nil {
+		l.onFsync(time.Since(start))
 	}
 	l.durable.Store(last)
 	l.synced = seg.size
