@@ -22,6 +22,7 @@ import (
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/admin"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/replica"
@@ -61,6 +62,8 @@ type Node struct {
 	sessRn *actors.Runner
 	sess   *sessions.Actor
 	zk     *zkwire.Server
+	// admin is the AdminServer, nil when off or not bound.
+	admin *admin.Server
 
 	// clock is every actor's time: the system clock, or a skewed one a
 	// test asked for (WithClock).
@@ -277,6 +280,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 			n.errc <- err
 		}
 	}()
+	n.startAdmin()
 	n.log.Info("node started", "clientPort", n.zk.Addr().String(), "bus", n.bus.ClientURL(),
 		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers), "routeTLS", routeTLS != nil, "busTLS", busTLS != nil)
 	return n, nil
@@ -545,6 +549,11 @@ func (n *Node) Close() {
 }
 
 func (n *Node) closeParts() {
+	if n.admin != nil {
+		if err := n.admin.Close(); err != nil {
+			n.log.Warn("closing the AdminServer", "err", err)
+		}
+	}
 	if n.zk != nil {
 		if err := n.zk.Close(); err != nil {
 			n.log.Warn("closing client port", "err", err)

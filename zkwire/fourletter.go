@@ -464,11 +464,24 @@ func peerState(m Mode) string {
 	return ""
 }
 
-// writeMntr prints ZooKeeper 3.8's keys that Paddock has, in the order
-// ZooKeeper prints them (its server values, then its metrics in their
-// provider's order), then Paddock's own.
+// writeMntr prints Monitor's keys and values, one tab-separated line each.
 func writeMntr(w *bytes.Buffer, st Status) {
-	kv := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
+	Monitor(st, func(k string, v any) {
+		if f, ok := v.(float64); ok {
+			fmt.Fprintf(w, "%s\t%s\n", k, javaDouble(f))
+			return
+		}
+		fmt.Fprintf(w, "%s\t%v\n", k, v)
+	})
+}
+
+// Monitor gives kv mntr's keys and values: ZooKeeper 3.8's keys that
+// Paddock has, in the order ZooKeeper prints them (its server values,
+// then its metrics in their provider's order), then Paddock's own. The
+// AdminServer's monitor command is built from it too, so the two always
+// agree. Values keep their types (numbers, strings) for its JSON; a
+// float64 prints as Java's Double.toString.
+func Monitor(st Status, kv func(key string, value any)) {
 	leader := st.Mode == ModeLeader
 	p := st.ProposalSizes
 	kv("zk_version", st.Version)
@@ -477,7 +490,7 @@ func writeMntr(w *bytes.Buffer, st Status) {
 		kv("zk_peer_state", ps)
 	}
 	kv("zk_num_alive_connections", st.Connections)
-	kv("zk_avg_latency", javaDouble(avg4(st.AvgLatency)))
+	kv("zk_avg_latency", avg4(st.AvgLatency))
 	if leader {
 		kv("zk_min_proposal_size", p[1])
 	}
@@ -521,11 +534,12 @@ func writeMntr(w *bytes.Buffer, st Status) {
 	kv("paddock_myid", st.MyID)
 }
 
-func boolDigit(b bool) string {
+// boolDigit is 1 or 0, a number in monitor's JSON as in mntr's text.
+func boolDigit(b bool) int {
 	if b {
-		return "1"
+		return 1
 	}
-	return "0"
+	return 0
 }
 
 // ParseMode extracts the Mode line from a srvr reply; ok is false when the
