@@ -276,3 +276,38 @@ func TestAdminServerPortTaken(t *testing.T) {
 		t.Errorf("srvr: mode %q running %v ok %v err %v", mode, running, ok, err)
 	}
 }
+
+// TestAdminServerStandalone: a standalone node is no quorum server, as
+// ZooKeeper's commands say: leader answers its error, the voting view is
+// empty, zabstate is not voting; it is ready as soon as it serves.
+func TestAdminServerStandalone(t *testing.T) {
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.serverPort=0\n",
+		filepath.Join(t.TempDir(), "data"), testutil.FreePort(t), testutil.FreePort(t))
+	cfg, err := config.Parse(strings.NewReader(text), "zoo.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Start(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	testkit.WaitFor(t, "the node serving", 10*time.Second, func() bool { return n.Mode() == zkwire.ModeStandalone })
+	if code, body := adminGet(t, n, "/readyz"); code != http.StatusOK {
+		t.Errorf("readyz: %d %q", code, body)
+	}
+	code, body := adminGet(t, n, "/commands/leader")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil || code != http.StatusOK || m["error"] != "server is not initialized" {
+		t.Errorf("leader on a standalone node: %d %v\n%s", code, err, body)
+	}
+	if v, _ := adminCommand(t, n, "voting_view")["current_config"].(map[string]any); len(v) != 0 {
+		t.Errorf("voting_view on a standalone node: %v", v)
+	}
+	if z := adminCommand(t, n, "zabstate"); z["voting"] != false || z["zabstate"] != "" {
+		t.Errorf("zabstate on a standalone node: %v", z)
+	}
+	if s := adminCommand(t, n, "srvr")["server_stats"].(map[string]any); s["server_state"] != "standalone" {
+		t.Errorf("server_stats on a standalone node: %v", s)
+	}
+}
