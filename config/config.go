@@ -109,7 +109,9 @@ type Config struct {
 	SSLQuorumKeyStore             string
 	SSLQuorumTrustStore           string
 	SSLQuorumHostnameVerification bool
-	Warnings                      []string
+	// Admin is ZooKeeper's AdminServer (the admin.* keys).
+	Admin    AdminServer
+	Warnings []string
 }
 
 // ClientUser is one user:password of paddock.clientUsers.
@@ -340,6 +342,9 @@ func (p *parser) build() error {
 		return err
 	}
 	if err := p.metrics(); err != nil {
+		return err
+	}
+	if err := p.admin(); err != nil {
 		return err
 	}
 	if err := p.unsupported(); err != nil {
@@ -601,6 +606,9 @@ func (p *parser) known(k string) (string, bool) {
 		return k, true
 	}
 	if strings.HasPrefix(k, "server.") || k == "dynamicConfigFile" {
+		return k, true
+	}
+	if slices.Contains(adminKeys, k) {
 		return k, true
 	}
 	_, ok := lookupZooKey(k)

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -82,6 +83,19 @@ func TestParseErrors(t *testing.T) {
 			"superDigest is set twice (DigestAuthenticationProvider.superDigest and paddock.superDigest)"},
 		{"enforceQuota twice", base + "enforceQuota=true\nzookeeper.enforceQuota=true\n", "enforceQuota is set twice (zookeeper.enforceQuota and enforceQuota)"},
 		{"enforceQuota typo", base + "zookeeper.enforceQuota=ture\n", `"ture": want true or false`},
+		{"admin enable", base + "admin.enableServer=on\n", `admin.enableServer: "on": want true or false`},
+		{"admin port word", base + "admin.serverPort=http\n", `zoo.cfg:3: admin.serverPort: "http" is not a whole number`},
+		{"admin port range", base + "admin.serverPort=65536\n", "admin.serverPort: \"65536\" is not a whole number (want an integer from 0 to 65535)"},
+		{"admin port negative", base + "admin.serverPort=-1\n", `admin.serverPort: "-1"`},
+		{"admin address", base + "admin.serverAddress=not a host\n", `admin.serverAddress: "not a host" is not a host name or IP address`},
+		{"admin address empty", base + "admin.serverAddress=\n", `admin.serverAddress: "" is not a host name`},
+		{"admin url relative", base + "admin.commandURL=commands\n", `admin.commandURL: "commands": want a path`},
+		{"admin url root", base + "admin.commandURL=/\n", `admin.commandURL: "/": want a path`},
+		{"admin url dots", base + "admin.commandURL=/a/../b\n", `want a path`},
+		{"admin url query", base + "admin.commandURL=/c?x=1\n", `want a path`},
+		{"admin url readyz", base + "admin.commandURL=/readyz\n", "would hide the /livez and /readyz endpoints"},
+		{"admin idle", base + "admin.idleTimeout=0\n", `admin.idleTimeout: "0" is not a whole number of milliseconds`},
+		{"admin https", base + "admin.forceHttps=true\n", "the AdminServer speaks plain HTTP only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,12 +160,12 @@ func TestCheckBus(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\nfoo=bar\nadmin.serverPort=8080\nautopurge.snapRetainCount=1\n"), "z")
+	c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=1\nfoo=bar\nadmin.httpVersion=11\nautopurge.snapRetainCount=1\n"), "z")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := strings.Join(c.Warnings, "\n")
-	if !strings.Contains(w, `z:3: unknown key "foo" ignored`) || !strings.Contains(w, "z:4: admin.serverPort=8080 is not supported") ||
+	if !strings.Contains(w, `z:3: unknown key "foo" ignored`) || !strings.Contains(w, "z:4: admin.httpVersion=11 is not supported") ||
 		!strings.Contains(w, "raised to the minimum 3") {
 		t.Errorf("warnings: %q", w)
 	}
@@ -200,8 +214,15 @@ func TestUnsupportedKeys(t *testing.T) {
 		line, warn, refuse string
 	}{
 		{"admin.enableServer=false", "", ""},
-		{"admin.enableServer=true", "admin.enableServer=true is not supported and has no effect: Paddock has no AdminServer yet", ""},
-		{"admin.serverPort=8080", "admin.serverPort=8080 is not supported", ""},
+		{"admin.enableServer=true", "", ""},
+		{"admin.serverPort=8080", "", ""},
+		{"admin.serverAddress=0.0.0.0", "", ""},
+		{"admin.commandURL=/zk/commands", "", ""},
+		{"admin.idleTimeout=5000", "", ""},
+		{"admin.portUnification=false", "", ""},
+		{"admin.portUnification=true", "admin.portUnification=true is not supported and has no effect: the AdminServer speaks plain HTTP only", ""},
+		{"admin.httpVersion=11", "admin.httpVersion=11 is not supported and has no effect: only admin.enableServer,", ""},
+		{"admin.forceHttps=true", "", "the AdminServer speaks plain HTTP only"},
 		{"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider", "", ""},
 		{"metricsProvider.httpPort=7000", "metricsProvider.httpPort has no effect without metricsProvider.className=", ""},
 		{"metricsProvider.maxQueueSize=10", "metricsProvider.maxQueueSize=10 is not supported", ""},
@@ -451,6 +472,44 @@ func TestMyID(t *testing.T) {
 	}
 }
 
+// TestAdminServerKeys: ZooKeeper's admin.* keys with Paddock's defaults
+// (loopback, not ZooKeeper's 0.0.0.0) and as set.
+func TestAdminServerKeys(t *testing.T) {
+	base := "dataDir=/d\nclientPort=2181\n"
+	for _, tt := range []struct {
+		name, text string
+		want       AdminServer
+		addr       string
+	}{
+		{"defaults", base, AdminServer{Enabled: true, Address: "127.0.0.1", Port: 8080, CommandURL: "/commands", IdleTimeout: 30 * time.Second},
+			"127.0.0.1:8080"},
+		{"off", base + "admin.enableServer=false\n", AdminServer{Address: "127.0.0.1", Port: 8080, CommandURL: "/commands", IdleTimeout: 30 * time.Second},
+			"127.0.0.1:8080"},
+		{"set", base + "admin.enableServer=yes\nadmin.serverAddress=0.0.0.0\nadmin.serverPort=9090\nadmin.commandURL=/zk/cmds/\nadmin.idleTimeout=1500\n",
+			AdminServer{Enabled: true, Address: "0.0.0.0", Port: 9090, CommandURL: "/zk/cmds", IdleTimeout: 1500 * time.Millisecond}, "0.0.0.0:9090"},
+		{"ipv6 and any port", base + "admin.serverAddress=[::1]\nadmin.serverPort=0\n",
+			AdminServer{Enabled: true, Address: "[::1]", Port: 0, CommandURL: "/commands", IdleTimeout: 30 * time.Second}, "[::1]:0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.text), "zoo.cfg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Admin != tt.want || c.Admin.Addr() != tt.addr || len(c.Warnings) != 0 {
+				t.Fatalf("admin %+v (%s), warnings %q; want %+v (%s)", c.Admin, c.Admin.Addr(), c.Warnings, tt.want, tt.addr)
+			}
+			var b bytes.Buffer
+			if err := Write(&b, c); err != nil {
+				t.Fatal(err)
+			}
+			c2, err := Parse(&b, "zoo.cfg")
+			if err != nil || c2.Admin != c.Admin {
+				t.Fatalf("round trip: %+v, %v\n%s", c2, err, b.String())
+			}
+		})
+	}
+}
+
 func TestLocalEnsembleRoundTrip(t *testing.T) {
 	paths, err := LocalEnsemble(t.TempDir(), 3, 30000)
 	if err != nil {
@@ -461,7 +520,8 @@ func TestLocalEnsembleRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if int(c.MyID) != i+1 || c.ClientPort != 30000+i || c.BusPort != 30200+i || c.ClusterPort != 30100+i {
+		if int(c.MyID) != i+1 || c.ClientPort != 30000+i || c.BusPort != 30200+i || c.ClusterPort != 30100+i ||
+			!c.Admin.Enabled || c.Admin.Addr() != fmt.Sprintf("127.0.0.1:%d", 30300+i) {
 			t.Errorf("node %d: %+v", i+1, c)
 		}
 		var b bytes.Buffer
@@ -602,5 +662,29 @@ func TestZKConfig(t *testing.T) {
 	}
 	if got := one.ZKConfig(); got != nil {
 		t.Fatalf("standalone: %q", got)
+	}
+}
+
+// TestRedactSecrets: initial_configuration shows the file without its
+// passwords and digests, everything else as written.
+func TestRedactSecrets(t *testing.T) {
+	in := "# comment: password=visible-in-comments-is-fine\n" +
+		"tickTime=2000\n" +
+		"paddock.peerPassword = s3cret\n" +
+		"paddock.clientUsers=alice:a1, bob:b:2\r\n" +
+		"ssl.keyStore.password: ks\n" +
+		"paddock.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n" +
+		"server.1=10.0.0.1:2888:3888\n" +
+		"paddock.peerUser=peer"
+	want := "# comment: password=visible-in-comments-is-fine\n" +
+		"tickTime=2000\n" +
+		"paddock.peerPassword =********\n" +
+		"paddock.clientUsers=alice:********,bob:********\r\n" +
+		"ssl.keyStore.password:********\n" +
+		"paddock.superDigest=super:********\n" +
+		"server.1=10.0.0.1:2888:3888\n" +
+		"paddock.peerUser=peer"
+	if got := RedactSecrets(in); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }

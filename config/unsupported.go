@@ -77,15 +77,18 @@ var zooKeys = map[string]zooKey{
 		"routes always demand and verify a peer certificate"},
 	// Exact keys go before their prefixes: these values ask for what
 	// Paddock does.
-	"admin.enableServer": {isFalse, false, "Paddock has no AdminServer yet"},
-	"audit.enable":       {isFalse, false, "audit logging is not supported"},
+	"admin.portUnification": {isFalse, false, "the AdminServer speaks plain HTTP only"},
+	"admin.forceHttps": {isFalse, true, "the AdminServer speaks plain HTTP only: " +
+		"bind it to loopback (admin.serverAddress) or switch it off (admin.enableServer=false)"},
+	"audit.enable": {isFalse, false, "audit logging is not supported"},
 }
 
 var zooPrefixes = []struct {
 	prefix string
 	key    zooKey
 }{
-	{"admin.", zooKey{never, false, "Paddock has no AdminServer yet"}},
+	{"admin.", zooKey{never, false, "only admin.enableServer, admin.serverAddress, admin.serverPort, admin.commandURL and " +
+		"admin.idleTimeout are read"}},
 	{"metricsProvider.", zooKey{never, false, "only metricsProvider.className, httpHost, httpPort and exportJvmInfo are read"}},
 	{"audit.", zooKey{never, false, "audit logging is not supported"}},
 	{"ssl.quorum.", zooKey{never, false, "only ssl.quorum.keyStore.location/type, ssl.quorum.trustStore.location/type and " +
@@ -129,6 +132,9 @@ func (p *parser) unsupported() error {
 		}
 		z, ok := lookupZooKey(k)
 		if !ok || z.fine(p.vals[k]) || slices.Contains(secureKeys, k) || slices.Contains(quorumKeys, k) {
+			continue
+		}
+		if slices.Contains(adminKeys, k) {
 			continue
 		}
 		if z.refuse {

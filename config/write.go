@@ -85,6 +85,7 @@ func Write(w io.Writer, c *Config) error {
 		fmt.Fprintf(&b, "metricsProvider.className=%s\nmetricsProvider.httpHost=%s\nmetricsProvider.httpPort=%d\nmetricsProvider.exportJvmInfo=%t\n",
 			PrometheusMetricsProvider, m.Host, m.Port, m.Runtime)
 	}
+	writeAdmin(&b, c)
 	if len(c.Servers) == 0 && c.BusPort != 0 {
 		fmt.Fprintf(&b, "paddock.busPort=%d\n", c.BusPort)
 	}
@@ -106,8 +107,9 @@ func Write(w io.Writer, c *Config) error {
 // LocalEnsemble writes an n-node ensemble on 127.0.0.1 under dir:
 // dir/node<i>/zoo.cfg and dir/node<i>/data/myid. Node i (from 1) listens for
 // clients on 127.0.0.1:basePort+i-1 (answering only the four-letter word
-// srvr, which node status and the walkthrough ask), for routes on basePort+100+i-1 and for bus
-// clients on basePort+200+i-1. Every node gets the same fresh random
+// srvr, which node status and the walkthrough ask), for routes on basePort+100+i-1, for bus
+// clients on basePort+200+i-1 and with its AdminServer on
+// 127.0.0.1:basePort+300+i-1. Every node gets the same fresh random
 // credentials: peer user "peer" and client user "client" (see the package
 // doc); the files are readable by their owner only. It returns the config
 // paths in id order.
@@ -115,8 +117,8 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 	if n < 1 || n > MaxServerID {
 		return nil, fmt.Errorf("config: local ensemble of %d nodes: want 1 to %d: %w", n, MaxServerID, ErrInvalid)
 	}
-	if basePort < 1 || basePort+200+n-1 > 65535 {
-		return nil, fmt.Errorf("config: base port %d: the layout needs ports up to base+%d within 1..65535: %w", basePort, 200+n-1, ErrInvalid)
+	if basePort < 1 || basePort+300+n-1 > 65535 {
+		return nil, fmt.Errorf("config: base port %d: the layout needs ports up to base+%d within 1..65535: %w", basePort, 300+n-1, ErrInvalid)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -150,6 +152,8 @@ func LocalEnsemble(dir string, n, basePort int) ([]string, error) {
 			SnapCount: 100000, SnapRetainCount: 3, JuteMaxBuffer: 1 << 20, ForceSync: true,
 			FourLetterWords: []string{"srvr"}, Ensemble: "paddock", Servers: servers,
 			PeerUser: "peer", PeerPassword: peerPw, ClientUsers: []ClientUser{{User: "client", Password: clientPw}},
+			Admin: AdminServer{Enabled: true, Address: DefaultAdminAddress, Port: basePort + 300 + i - 1,
+				CommandURL: DefaultAdminCommandURL, IdleTimeout: DefaultAdminIdleTimeout},
 		}
 		if n == 1 {
 			c.BusPort = basePort + 200

@@ -65,7 +65,7 @@ func benchEnsemble(tb testing.TB, n int) []*Node {
 		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
 			tb.Fatal(err)
 		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\npaddock.peerUser=peer\npaddock.peerPassword="+benchPeerPassword+"\npaddock.allowAnonymousClients=true\n%s",
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=b\nadmin.enableServer=false\npaddock.peerUser=peer\npaddock.peerPassword="+benchPeerPassword+"\npaddock.allowAnonymousClients=true\n%s",
 			data, testutil.FreePort(tb), servers.String())
 		path := filepath.Join(data, "zoo.cfg")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -430,7 +430,7 @@ func BenchmarkRecovery(b *testing.B) {
 
 	b.Run(fmt.Sprintf("start/znodes=%d", n), func(b *testing.B) {
 		for b.Loop() {
-			text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n",
+			text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n",
 				dir, testutil.FreePort(b), testutil.FreePort(b))
 			cfg, err := config.Parse(strings.NewReader(text), "zoo.cfg")
 			if err != nil {

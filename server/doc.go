@@ -2,7 +2,9 @@
 // data directories (replica/wal), starts the embedded NATS server clustered
 // with the other nodes (actors/natsbus), runs the actors on it (voter,
 // store and sessions: each package's Actor, the shell beside its pure
-// core), and serves the client port (zkwire).
+// core), and serves the client port (zkwire) and, unless switched off,
+// the AdminServer (package admin: admin.go here answers its questions and
+// says when the node is ready).
 // It loads the PEM stores (internal/pemtls) and hands the TLS configs to
 // zkwire and natsbus, which take a *tls.Config and read no files: the
 // ssl.* stores serve secureClientPort and, with paddock.sslBus, the bus

@@ -22,6 +22,7 @@ import (
 	"github.com/paddock-zk/paddock/actors"
 	"github.com/paddock-zk/paddock/actors/msg"
 	"github.com/paddock-zk/paddock/actors/natsbus"
+	"github.com/paddock-zk/paddock/admin"
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/logging"
 	"github.com/paddock-zk/paddock/internal/pemtls"
@@ -63,6 +64,8 @@ type Node struct {
 	sessRn *actors.Runner
 	sess   *sessions.Actor
 	zk     *zkwire.Server
+	// admin is the AdminServer, nil when off or not bound.
+	admin *admin.Server
 
 	// metrics are the node's; metricsSrv serves them (nil: not served).
 	metrics    *metrics.Metrics
@@ -294,6 +297,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		}
 	}()
 	n.serveMetrics()
+	n.startAdmin()
 	n.log.Info("node started", "clientPort", n.zk.Addr().String(), "bus", n.bus.ClientURL(),
 		"ensemble", cfg.Ensemble, "servers", len(cfg.Servers), "routeTLS", routeTLS != nil, "busTLS", busTLS != nil)
 	return n, nil
@@ -568,6 +572,11 @@ func (n *Node) Close() {
 }
 
 func (n *Node) closeParts() {
+	if n.admin != nil {
+		if err := n.admin.Close(); err != nil {
+			n.log.Warn("closing the AdminServer", "err", err)
+		}
+	}
 	if n.metricsSrv != nil {
 		if err := n.metricsSrv.Close(); err != nil {
 			n.log.Warn("closing metrics endpoint", "err", err)

@@ -17,7 +17,7 @@ import (
 )
 
 func standalone(t *testing.T, dir string) *config.Config {
-	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=srvr,ruok\n",
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n4lw.commands.whitelist=srvr,ruok\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t))
 	c, err := config.Parse(strings.NewReader(text), "zoo.cfg")
 	if err != nil {

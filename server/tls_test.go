@@ -50,7 +50,7 @@ func TestSecureClientPort(t *testing.T) {
 	ca, rogue := testutil.NewCA(t, "paddock test CA"), testutil.NewCA(t, "rogue CA")
 	keyStore := testutil.WriteFile(t, filepath.Join(dir, "server.pem"), ca.Leaf(t, "node-1", testutil.ServerCert))
 	trustStore := testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), ca.PEM)
-	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=ruok,srvr\n"+
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n4lw.commands.whitelist=ruok,srvr\n"+
 		"secureClientPort=%d\nssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), keyStore, trustStore)
 	cfg, err := config.Parse(strings.NewReader(text), "zoo.cfg")

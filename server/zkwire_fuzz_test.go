@@ -30,7 +30,7 @@ var (
 
 func fuzzNodeConfig(t *testing.T) *config.Config {
 	dir := t.TempDir()
-	text := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n4lw.commands.whitelist=*\n",
+	text := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n4lw.commands.whitelist=*\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), testutil.FreePort(t))
 	c, err := config.Parse(strings.NewReader(text), "zoo.cfg")
 	if err != nil {

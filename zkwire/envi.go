@@ -12,10 +12,21 @@ import (
 // na is what Environment.list prints for a property that is not set.
 const na = "<NA>"
 
-// envLines are envi's key=value lines: ZooKeeper's keys in its order
-// (Environment.list), with Go's figures where Java's have a counterpart
-// (java.class.path is the executable) and <NA> where they have none.
+// envLines are envi's key=value lines.
 func envLines(version string) []string {
+	kv := Environment(version)
+	out := make([]string, len(kv))
+	for i, p := range kv {
+		out[i] = p[0] + "=" + p[1]
+	}
+	return out
+}
+
+// Environment is what envi and the AdminServer's environment command
+// print: ZooKeeper's keys in its order (Environment.list), with Go's
+// figures where Java's have a counterpart (java.class.path is the
+// executable) and <NA> where they have none.
+func Environment(version string) [][2]string {
 	host, err := os.Hostname()
 	if err != nil {
 		host = na
@@ -70,9 +81,5 @@ func envLines(version string) []string {
 		{"os.memory.max", mb(maxMem)},
 		{"os.memory.total", mb(held)},
 	}
-	out := make([]string, len(kv))
-	for i, p := range kv {
-		out[i] = p[0] + "=" + p[1]
-	}
-	return out
+	return kv
 }

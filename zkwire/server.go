@@ -451,26 +451,13 @@ const fourLetterLinger = 2 * time.Second
 // closed its side. The client's half-close (nc -N) is just that EOF.
 func (s *Server) answer(c net.Conn, word string) {
 	s.stats.received.Add(1) // the word, as ZooKeeper counts it
-	st := s.cfg.Status()
 	now := time.Now()
 	// The asking connection is one of ZooKeeper's connections too: it
 	// prints it (stat, cons, dump) and counts it (Connections).
-	s.fill(&st, ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(s.sessionless())})
+	self := ClientInfo{Remote: remoteString(c.RemoteAddr()), Received: 1, Est: now, Expires: now.Add(s.sessionless())}
+	var st Status
 	if s.cfg.Allowed.allows(word) {
-		switch {
-		case word == "dump":
-			if s.cfg.Dump != nil {
-				st.Sessions = s.cfg.Dump()
-			}
-			if s.cfg.Expiries != nil && (st.Mode == ModeLeader || st.Mode == ModeStandalone) {
-				st.Expiries = s.cfg.Expiries()
-			}
-		case (word == "conf" || word == "dirs") && s.cfg.Conf != nil:
-			conf := s.cfg.Conf()
-			st.Conf = &conf
-		case strings.HasPrefix(word, "wch") && s.cfg.Watches != nil:
-			st.WatchList = s.cfg.Watches()
-		}
+		st = s.gather(word, &self)
 		// The resets run where ZooKeeper's do: on a serving node.
 		switch {
 		case word == "srst" && st.Mode != ModeLooking:
@@ -478,6 +465,9 @@ func (s *Server) answer(c net.Conn, word string) {
 		case word == "crst" && st.Mode != ModeLooking:
 			s.resetClients()
 		}
+	} else {
+		st = s.cfg.Status()
+		s.fill(&st, &self)
 	}
 	reply := FourLetterReply(word, s.cfg.Allowed, st)
 	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -490,6 +480,42 @@ func (s *Server) answer(c net.Conn, word string) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}
 }
+
+// gather is the node's Status with the front end's figures (self, the
+// asking connection, among the clients unless nil) and the parts that
+// word prints, which the node is asked for only then: dump's sessions,
+// conf's and dirs' configuration, the watches of wchs, wchc and wchp.
+func (s *Server) gather(word string, self *ClientInfo) Status {
+	st := s.cfg.Status()
+	s.fill(&st, self)
+	switch {
+	case word == "dump":
+		if s.cfg.Dump != nil {
+			st.Sessions = s.cfg.Dump()
+		}
+		if s.cfg.Expiries != nil && (st.Mode == ModeLeader || st.Mode == ModeStandalone) {
+			st.Expiries = s.cfg.Expiries()
+		}
+	case (word == "conf" || word == "dirs") && s.cfg.Conf != nil:
+		conf := s.cfg.Conf()
+		st.Conf = &conf
+	case strings.HasPrefix(word, "wch") && s.cfg.Watches != nil:
+		st.WatchList = s.cfg.Watches()
+	}
+	return st
+}
+
+// StatusFor is the Status the four-letter word word prints, without an
+// asking connection among the clients: what ZooKeeper's AdminServer
+// commands report (an HTTP request is not one of its connections). The
+// allow-list does not apply, as it does not to ZooKeeper's AdminServer.
+func (s *Server) StatusFor(word string) Status { return s.gather(word, nil) }
+
+// ResetServerStats zeroes the server's counters, as srst does.
+func (s *Server) ResetServerStats() { s.stats.reset() }
+
+// ResetConnectionStats zeroes every connection's counters, as crst does.
+func (s *Server) ResetConnectionStats() { s.resetClients() }
 
 // Ask sends a four-letter word to addr and returns the whole reply.
 func Ask(ctx context.Context, addr, word string) (string, error) {

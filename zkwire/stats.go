@@ -1,6 +1,7 @@
 package zkwire
 
 import (
+	"crypto/tls"
 	"net"
 	"sort"
 	"sync"
@@ -32,6 +33,9 @@ type ClientInfo struct {
 	// Expires is when the connection lapses if the client stays silent:
 	// its last packet and its session timeout (dump's connection sets).
 	Expires time.Time
+	// Secure: the connection came on the secure client port, which
+	// ZooKeeper's AdminServer lists apart (secure_connections).
+	Secure bool
 }
 
 // latency keeps min/avg/max of response times in ms.
@@ -200,7 +204,8 @@ func (z *zkConn) info() ClientInfo {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	st := &z.stats
-	return ClientInfo{Remote: st.remote, Interest: 1, Expires: st.lastRecv.Add(z.timeout), Queued: len(z.queue), Received: st.received, Sent: st.sent,
+	_, secure := z.c.(*tls.Conn)
+	return ClientInfo{Remote: st.remote, Interest: 1, Secure: secure, Expires: st.lastRecv.Add(z.timeout), Queued: len(z.queue), Received: st.received, Sent: st.sent,
 		Session: z.session, LastOp: st.lastOp, Est: st.est, Timeout: z.timeout, LastCxid: st.lastCxid,
 		LastZxid: z.lastZxid, LastResp: st.lastResp, LastLat: st.lastLat, MinLat: st.lat.min,
 		AvgLat: int64(st.lat.avg()), MaxLat: st.lat.max}
@@ -271,16 +276,19 @@ func (s *Server) Clients() []ClientInfo {
 // reports them but without an asking connection: for the node's metrics.
 func (s *Server) Status() Status {
 	st := s.cfg.Status()
-	s.fill(&st)
+	s.fill(&st, nil)
 	return st
 }
 
 // fill adds the front end's own figures to a node's Status: the clients,
-// the asking connection self (if any) among them, packet and byte
+// the asking connection self among them (unless nil), packet and byte
 // counts, handshakes, outstanding requests, latencies, uptime and file
 // descriptors.
-func (s *Server) fill(st *Status, self ...ClientInfo) {
-	st.Clients = append(s.Clients(), self...)
+func (s *Server) fill(st *Status, self *ClientInfo) {
+	st.Clients = s.Clients()
+	if self != nil {
+		st.Clients = append(st.Clients, *self)
+	}
 	st.Connections = len(st.Clients)
 	st.Received, st.Sent = s.stats.received.Load(), s.stats.sent.Load()
 	st.Counters.BytesReceived, st.Counters.ConnectionRequests = s.stats.bytes.Load(), s.stats.handshakes.Load()

@@ -18,14 +18,14 @@ import (
 )
 
 // freeBase finds a base port whose ensemble layout (base..+2, +100..+102,
-// +200..+202) is free right now.
+// +200..+202, the AdminServers' +300..+302) is free right now.
 func freeBase(t *testing.T) int {
 	t.Helper()
 	for try := 0; try < 50; try++ {
 		// Between testutil.FreePort's range and the kernel's ephemeral one.
 		base := 20000 + rand.IntN(12000)
 		ok := true
-		for _, off := range []int{0, 1, 2, 100, 101, 102, 200, 201, 202} {
+		for _, off := range []int{0, 1, 2, 100, 101, 102, 200, 201, 202, 300, 301, 302} {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
 				ok = false

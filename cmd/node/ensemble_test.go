@@ -81,7 +81,7 @@ func TestStandaloneAndStop(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "zoo.cfg")
 	port := testutil.FreePort(t)
-	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\npaddock.busPort=%d\n", filepath.Join(dir, "data"), port, testutil.FreePort(t))
+	text := fmt.Sprintf("dataDir=%s\nclientPort=%d\npaddock.busPort=%d\nadmin.enableServer=false\n", filepath.Join(dir, "data"), port, testutil.FreePort(t))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestConnectionFloodBeyondFdLimit(t *testing.T) {
 	dir := t.TempDir()
 	port := testutil.FreePort(t)
 	cfg := filepath.Join(dir, "zoo.cfg")
-	text := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nmaxClientCnxns=0\n",
+	text := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\nmaxClientCnxns=0\n",
 		filepath.Join(dir, "data"), port, testutil.FreePort(t))
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

@@ -139,8 +139,12 @@ func localStatus(dir string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		adminURL := "off"
+		if cfg.Admin.Enabled {
+			adminURL = "http://" + cfg.Admin.Addr() + cfg.Admin.CommandURL
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		fmt.Fprintf(stdout, "node %d  client %-16s  %s\n", cfg.MyID, cfg.ClientAddr(), modeLine(ctx, cfg.ClientAddr()))
+		fmt.Fprintf(stdout, "node %d  client %-16s  admin %-37s  %s\n", cfg.MyID, cfg.ClientAddr(), adminURL, modeLine(ctx, cfg.ClientAddr()))
 		cancel()
 	}
 	return nil

@@ -28,7 +28,7 @@ func TestStorageFaultsProcess(t *testing.T) {
 	cfg := filepath.Join(dir, "zoo.cfg")
 	control := filepath.Join(dir, "faults")
 	busPort := testutil.FreePort(t)
-	text := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\npaddock.busPort=%d\n", filepath.Join(dir, "data"), testutil.FreePort(t), busPort)
+	text := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\npaddock.busPort=%d\nadmin.enableServer=false\n", filepath.Join(dir, "data"), testutil.FreePort(t), busPort)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestCLIAndTraceOverBusTLS(t *testing.T) {
 	nodeKey, trust := write("node.pem", ca.Leaf(t, "node", testutil.PeerCert)), write("ca.pem", ca.PEM)
 	appKey := write("app.pem", ca.Leaf(t, "app", testutil.ClientCert))
 	busPort := testutil.FreePort(t)
-	cfgPath := write("zoo.cfg", []byte(fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n"+
+	cfgPath := write("zoo.cfg", []byte(fmt.Sprintf("dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n"+
 		"paddock.clientUsers=app:app-secret\npaddock.sslBus=true\nssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n",
 		filepath.Join(dir, "data"), testutil.FreePort(t), busPort, nodeKey, trust)))
 	cfg, err := config.Load(cfgPath)

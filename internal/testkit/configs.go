@@ -22,8 +22,9 @@ const (
 
 // Configs writes an n-node ensemble on free loopback ports in a
 // temporary directory (tickTime 200 ms, the credentials above, srvr
-// allowed, extra appended to every zoo.cfg) and returns the loaded
-// configs in id order, for in-process nodes.
+// allowed, each AdminServer on a port the system picks, extra appended
+// to every zoo.cfg) and returns the loaded configs in id order, for
+// in-process nodes.
 func Configs(t testing.TB, n int, extra string) []*config.Config {
 	t.Helper()
 	return ConfigsEach(t, n, func(int) string { return extra })
@@ -47,7 +48,7 @@ func ConfigsEach(t testing.TB, n int, extra func(id int) string) []*config.Confi
 		if err := os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprintln(i)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\n"+
+		text := fmt.Sprintf("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.ensemble=t\n4lw.commands.whitelist=srvr\nadmin.serverPort=0\n"+
 			"paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n%s%s",
 			data, testutil.FreePort(t), PeerUser, PeerPassword, ClientUser, ClientPassword, servers.String(), extra(i))
 		path := filepath.Join(data, "zoo.cfg")

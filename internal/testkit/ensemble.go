@@ -48,6 +48,7 @@ type member struct {
 	id                               int
 	dir, cfg                         string
 	clientPort, clusterPort, busPort int
+	adminPort                        int // its AdminServer's, on 127.0.0.1
 	cmd                              *exec.Cmd
 	log                              *os.File
 	logFrom                          int64 // node.log's size when the current process started
@@ -89,7 +90,7 @@ func NewEnsemble(bin, root string, n int, o Options) (*Ensemble, error) {
 	e.clientLogOut, e.clientLog = f, slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for i := 1; i <= n; i++ {
 		m := &member{id: i, dir: filepath.Join(root, fmt.Sprintf("node%d", i))}
-		for _, p := range []*int{&m.clientPort, &m.clusterPort, &m.busPort} {
+		for _, p := range []*int{&m.clientPort, &m.clusterPort, &m.busPort, &m.adminPort} {
 			if *p, err = testutil.Port(); err != nil {
 				e.Close()
 				return nil, err
@@ -153,6 +154,7 @@ func (e *Ensemble) writeConfig(m *member) error {
 	fmt.Fprintf(&b, "tickTime=%d\ninitLimit=10\nsyncLimit=5\n", e.opts.Tick)
 	b.WriteString(e.opts.Extra)
 	fmt.Fprintf(&b, "dataDir=%s\nclientPort=%d\n4lw.commands.whitelist=*\n", filepath.Join(m.dir, "data"), m.clientPort)
+	fmt.Fprintf(&b, "admin.serverPort=%d\n", m.adminPort)
 	if !e.opts.Plain {
 		fmt.Fprintf(&b, "paddock.peerUser=%s\npaddock.peerPassword=%s\npaddock.clientUsers=%s:%s\npaddock.allowAnonymousClients=true\n",
 			PeerUser, PeerPassword, ClientUser, ClientPassword)
@@ -218,6 +220,11 @@ func (e *Ensemble) ClientPort(id int) int { return e.members[id].clientPort }
 // ClientAddr is node id's clientPort address.
 func (e *Ensemble) ClientAddr(id int) string {
 	return fmt.Sprintf("127.0.0.1:%d", e.members[id].clientPort)
+}
+
+// AdminAddr is node id's AdminServer address (HTTP, on 127.0.0.1).
+func (e *Ensemble) AdminAddr(id int) string {
+	return fmt.Sprintf("127.0.0.1:%d", e.members[id].adminPort)
 }
 
 // BusAddr is node id's bus address (host:port).

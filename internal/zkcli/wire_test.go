@@ -27,7 +27,7 @@ import (
 func startNode(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	text := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\n",
+	text := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\npaddock.busPort=%d\nadmin.enableServer=false\n",
 		dir, testutil.FreePort(t), testutil.FreePort(t))
 	path := filepath.Join(dir, "zoo.cfg")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
