@@ -110,7 +110,7 @@ const (
 	stepPrefix = "==> "
 	notePrefix = "    "
 	busPrefix  = "[bus] "
-	// maxBusLine cuts the trace's long lines (a proposal's raw entries).
+	// maxBusLine cuts the trace's long lines (a proposal with its transactions decoded).
 	maxBusLine = 160
 )
 
