@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,7 +37,6 @@ import (
 	"github.com/paddock-zk/paddock/config"
 	"github.com/paddock-zk/paddock/internal/bustrace"
 	"github.com/paddock-zk/paddock/internal/logging"
-	"github.com/paddock-zk/paddock/internal/pemtls"
 	"github.com/paddock-zk/paddock/server"
 )
 
@@ -373,24 +371,9 @@ func trace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var keyStore, trustStore string
-	if cfg.SSLBus {
-		keyStore, trustStore = cfg.BusClientTLS()
-	}
-	useTLS := cfg.SSLBus
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "tls-ca":
-			trustStore, useTLS = *tlsCA, true
-		case "tls-cert":
-			keyStore, useTLS = *tlsCert, true
-		}
-	})
-	var busTLS *tls.Config
-	if useTLS {
-		if busTLS, err = pemtls.ClientConfig(pemtls.Files{KeyStore: keyStore, TrustStore: trustStore}); err != nil {
-			return fmt.Errorf("TLS to the bus: %w", err)
-		}
+	busTLS, err := busTLSConfig(cfg, fs, *tlsCA, *tlsCert)
+	if err != nil {
+		return err
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc

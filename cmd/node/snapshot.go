@@ -97,7 +97,7 @@ func cmdSnapshotSave(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.Servers) > 0 && !slices.Contains(cfg.Voters(), id) {
 		return fmt.Errorf("--node %d: no server.%d line in %s", id, id, cfg.Path)
 	}
-	busTLS, err := snapshotBusTLS(cfg, fs, *tlsCA, *tlsCert)
+	busTLS, err := busTLSConfig(cfg, fs, *tlsCA, *tlsCert)
 	if err != nil {
 		return err
 	}
@@ -122,10 +122,10 @@ func cmdSnapshotSave(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// snapshotBusTLS is the TLS config to reach the bus with, as node trace
-// builds it: the config's stores when paddock.sslBus is set, or the
-// --tls-* flags.
-func snapshotBusTLS(cfg *config.Config, fs *flag.FlagSet, tlsCA, tlsCert string) (*tls.Config, error) {
+// busTLSConfig is the TLS config an operator tool (trace, snapshot save)
+// reaches the bus with: the config's stores when paddock.sslBus is set,
+// or the --tls-* flags; nil for a plain bus.
+func busTLSConfig(cfg *config.Config, fs *flag.FlagSet, tlsCA, tlsCert string) (*tls.Config, error) {
 	var keyStore, trustStore string
 	if cfg.SSLBus {
 		keyStore, trustStore = cfg.BusClientTLS()
