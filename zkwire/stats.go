@@ -274,11 +274,7 @@ func (s *Server) Clients() []ClientInfo {
 
 // Status is the node's Status with the front end's figures, as mntr
 // reports them but without an asking connection: for the node's metrics.
-func (s *Server) Status() Status {
-	st := s.cfg.Status()
-	s.fill(&st, nil)
-	return st
-}
+func (s *Server) Status() Status { return s.gather("", nil) }
 
 // fill adds the front end's own figures to a node's Status: the clients,
 // the asking connection self among them (unless nil), packet and byte
