@@ -35,6 +35,9 @@ type Server struct {
 	BusPort     int // NATS client port (ZooKeeper's election port)
 	ClientHost  string
 	ClientPort  int // from an optional ";[host:]port" suffix; 0 if absent
+	// Observer: the line's role is observer. An observer learns commits
+	// and serves clients but neither votes nor counts towards a quorum.
+	Observer bool
 }
 
 // Config is a parsed zoo.cfg.
@@ -80,6 +83,10 @@ type Config struct {
 	// SuperDigest is ZooKeeper's superDigest (user:base64(sha1(user:password))),
 	// "" when none: a session authenticated as that user passes every ACL.
 	SuperDigest string
+	// PeerType is ZooKeeper's peerType ("participant" or "observer"; ""
+	// when unset). The role on this node's own server line rules; a
+	// peerType that disagrees draws a warning, as in ZooKeeper.
+	PeerType string
 	// ConfigVersion is the version= line of a dynamicConfigFile (0 when
 	// there is none).
 	ConfigVersion int64
@@ -292,6 +299,12 @@ func (p *parser) build() error {
 		default:
 			return p.errf("forceSync", "%q: want yes or no", v)
 		}
+	}
+	if v, ok := p.vals["peerType"]; ok {
+		if v != "participant" && v != "observer" {
+			return p.errf("peerType", "%q: want participant or observer", v)
+		}
+		c.PeerType = v
 	}
 	if v, ok := p.vals["electionAlg"]; ok && v != "3" {
 		return p.errf("electionAlg", "%q: only 3 (FastLeaderElection) exists", v)
@@ -593,7 +606,7 @@ func (p *parser) known(k string) (string, bool) {
 	case "tickTime", "initLimit", "syncLimit", "dataDir", "dataLogDir", "clientPort", "clientPortAddress",
 		"maxClientCnxns", "minSessionTimeout", "maxSessionTimeout", "snapCount", "zookeeper.snapCount",
 		"autopurge.snapRetainCount", "autopurge.purgeInterval", "4lw.commands.whitelist", "jute.maxbuffer",
-		"forceSync", "electionAlg", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise",
+		"forceSync", "electionAlg", "peerType", "paddock.ensemble", "paddock.busPort", "paddock.clusterAdvertise",
 		"paddock.peerUser", "paddock.peerPassword", "paddock.clientUsers", "paddock.allowAnonymousClients",
 		"znode.container.checkIntervalMs", "znode.container.maxNeverUsedIntervalMs":
 		return k, true
@@ -794,9 +807,9 @@ func (p *parser) servers() error {
 			switch parts[3] {
 			case "participant":
 			case "observer":
-				return p.errf(k, "observers are not supported yet")
+				s.Observer = true
 			default:
-				return p.errf(k, "role %q: want participant", parts[3])
+				return p.errf(k, "role %q: want participant or observer", parts[3])
 			}
 			parts = parts[:3]
 		}
@@ -834,6 +847,9 @@ func (p *parser) servers() error {
 		c.Servers = append(c.Servers, s)
 	}
 	sort.Slice(c.Servers, func(i, j int) bool { return c.Servers[i].ID < c.Servers[j].ID })
+	if len(c.Servers) > 0 && len(c.Voters()) == 0 {
+		return p.errf("server."+strconv.Itoa(int(c.Servers[0].ID)), "every server is an observer: an ensemble needs at least one participant to vote")
+	}
 	return nil
 }
 
@@ -907,6 +923,10 @@ func (c *Config) LoadMyID() error {
 		return fmt.Errorf("config: %s: myid %d matches no server.N line in %s: %w", path, id, c.Path, ErrInvalid)
 	}
 	c.BusHost, c.BusPort, c.ClusterPort = self.Host, self.BusPort, self.ClusterPort
+	if c.PeerType != "" && c.PeerType != self.Role() {
+		// QuorumPeerConfig's rule: the servers list wins.
+		c.Warnings = append(c.Warnings, fmt.Sprintf("peer type from the servers list (%s) does not match peerType (%s); using the servers list", self.Role(), c.PeerType))
+	}
 	if len(c.Servers) == 1 {
 		c.ClusterPort = 0
 	}
@@ -932,7 +952,7 @@ func (c *Config) ZKConfig() []byte {
 	slices.SortFunc(servers, func(a, b Server) int { return int(a.ID) - int(b.ID) })
 	var b strings.Builder
 	for _, s := range servers {
-		fmt.Fprintf(&b, "server.%d=%s:%d:%d:participant", s.ID, zkHost(s.Host), s.ClusterPort, s.BusPort)
+		fmt.Fprintf(&b, "server.%d=%s:%d:%d:%s", s.ID, zkHost(s.Host), s.ClusterPort, s.BusPort, s.Role())
 		if s.ClientPort != 0 {
 			h := s.ClientHost
 			if h == "" {
@@ -977,13 +997,40 @@ func (c *Config) Peers() []Server {
 	return out
 }
 
+// Role is the server line's role as ZooKeeper spells it.
+func (s Server) Role() string {
+	if s.Observer {
+		return "observer"
+	}
+	return "participant"
+}
+
 // Voters are the ids of every participant.
 func (c *Config) Voters() []msg.NodeID {
 	out := make([]msg.NodeID, 0, len(c.Servers))
 	for _, s := range c.Servers {
-		out = append(out, s.ID)
+		if !s.Observer {
+			out = append(out, s.ID)
+		}
 	}
 	return out
+}
+
+// Observers are the ids of every observer.
+func (c *Config) Observers() []msg.NodeID {
+	var out []msg.NodeID
+	for _, s := range c.Servers {
+		if s.Observer {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// IsObserver reports whether this node is an observer.
+func (c *Config) IsObserver() bool {
+	s, ok := c.Self()
+	return ok && s.Observer
 }
 
 // ClientAddr is the address the client port binds.

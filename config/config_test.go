@@ -57,7 +57,9 @@ func TestParseErrors(t *testing.T) {
 		{"server id", base + "server.0=h:1:2\n", "server.0"},
 		{"server id big", base + "server.300=h:1:2\n", "from 1 to 255"},
 		{"server port", base + "server.1=h:x:2\n", `port "x"`},
-		{"observer", base + "server.1=h:1:2:observer\n", "observers are not supported"},
+		{"only observers", base + "server.1=h:1:2:observer\n", "needs at least one participant"},
+		{"bad role", base + "server.1=h:1:2:witness\n", "want participant or observer"},
+		{"bad peerType", base + "peerType=witness\nserver.1=h:1:2\n", "want participant or observer"},
 		{"same ports", base + "server.1=h:1:1\n", "must differ"},
 		{"dup ports", base + "initLimit=5\nsyncLimit=2\nserver.1=h:1:2\nserver.2=h:2:3\n", "also used by"},
 		{"limits required", base + "server.1=h:1:2\nserver.2=h:3:4\n", "initLimit is required"},
@@ -247,8 +249,6 @@ func TestUnsupportedKeys(t *testing.T) {
 		{"sslQuorum=false", "", ""},
 		{"quorum.auth.enableSasl=true", "", "SASL between servers"},
 		{"enforce.auth.enabled=true", "", "unauthenticated clients would be let in"},
-		{"peerType=observer", "", "observers are not supported yet"},
-		{"peerType=participant", "", ""},
 		{"weight.1=2", "", "hierarchical quorums"},
 	} {
 		t.Run(tt.line, func(t *testing.T) {
@@ -686,5 +686,45 @@ func TestRedactSecrets(t *testing.T) {
 		"paddock.peerUser=peer"
 	if got := RedactSecrets(in); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestObservers: server lines with the observer role, peerType, and what
+// the ensemble's quorum and /zookeeper/config make of them.
+func TestObservers(t *testing.T) {
+	dir := t.TempDir()
+	text := "tickTime=2000\ninitLimit=5\nsyncLimit=2\nclientPort=2181\ndataDir=" + dir + "\npeerType=participant\n" +
+		"server.1=h1:2888:3888\nserver.2=h2:2888:3888:participant\nserver.3=h3:2888:3888\nserver.4=h4:2888:3888:observer;2181\n"
+	p := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		myid     string
+		observer bool
+		warn     bool
+	}{{"1", false, false}, {"4", true, true}} {
+		if err := os.WriteFile(filepath.Join(dir, "myid"), []byte(tt.myid), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(c.Voters(), c.Observers()); got != "[1 2 3] [4]" {
+			t.Errorf("voters and observers %s", got)
+		}
+		if c.IsObserver() != tt.observer {
+			t.Errorf("myid %s: IsObserver %v", tt.myid, c.IsObserver())
+		}
+		warned := strings.Contains(strings.Join(c.Warnings, "\n"), "does not match peerType (participant)")
+		if warned != tt.warn {
+			t.Errorf("myid %s: warnings %q", tt.myid, c.Warnings)
+		}
+		want := "server.1=h1:2888:3888:participant\nserver.2=h2:2888:3888:participant\nserver.3=h3:2888:3888:participant\n" +
+			"server.4=h4:2888:3888:observer;0.0.0.0:2181\nversion=0"
+		if got := string(c.ZKConfig()); got != want {
+			t.Errorf("ZKConfig\n%s\nwant\n%s", got, want)
+		}
 	}
 }
