@@ -41,11 +41,18 @@ var commands = []*command{
 	{[]string{"last_snapshot", "lsnp"}, true, runLastSnapshot},
 	{[]string{"leader", "lead"}, true, runLeader},
 	{[]string{"monitor", "mntr"}, false, runMonitor},
-	// Paddock refuses observers in its configuration, so there are none
-	// to list, which is what ZooKeeper answers without them.
-	{[]string{"observers", "obsr"}, true, func(_ Node, r *object) {
-		r.put("synced_observers", 0)
-		r.put("observers", []any{})
+	// The leader's synced observers (none elsewhere, as in ZooKeeper),
+	// each by its server id.
+	{[]string{"observers", "obsr"}, true, func(n Node, r *object) {
+		st := n.Status("mntr")
+		obs := []any{}
+		for _, id := range st.ObserverIDs {
+			o := newObject()
+			o.put("sid", id)
+			obs = append(obs, o)
+		}
+		r.put("synced_observers", st.SyncedObservers)
+		r.put("observers", obs)
 	}},
 	{[]string{"ruok"}, true, func(Node, *object) {}},
 	{[]string{"server_stats", "srvr"}, true, func(n Node, r *object) { putServerStats(r, n.Status("srvr")) }},

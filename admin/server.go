@@ -50,7 +50,7 @@ type Peer struct {
 	// ZabState is ZooKeeper's name of the Zab phase the node is in:
 	// election, discovery, synchronization or broadcast.
 	ZabState string
-	// Voting: the node is a voting member (Paddock has no observers).
+	// Voting: the node is a voting member, not an observer.
 	Voting bool
 	// The node's route (quorum), bus (election) and client addresses.
 	QuorumAddr, ElectionAddr, ClientAddr string

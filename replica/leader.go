@@ -46,7 +46,7 @@ func (r *Replica) stepLead(l *msg.Lead) {
 }
 
 func (r *Replica) stepLeader(from msg.NodeID, body msg.Body) error {
-	if from == r.cfg.ID || !r.voters[from] {
+	if from == r.cfg.ID || !r.member(from) {
 		return nil
 	}
 	if e, ok := body.(msg.Epoched); !ok || e.EpochOf() != r.epoch {
@@ -209,8 +209,8 @@ func (r *Replica) maybeServe() {
 		return
 	}
 	n := 1
-	for _, p := range r.peers {
-		if p.synced {
+	for id, p := range r.peers {
+		if p.synced && r.voters[id] {
 			n++
 		}
 	}

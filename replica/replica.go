@@ -42,6 +42,9 @@ func (r Role) String() string {
 type Config struct {
 	ID     msg.NodeID
 	Voters []msg.NodeID
+	// Observers learn the history as followers do, but their acks count
+	// neither towards NEWLEADER's quorum nor towards commits.
+	Observers []msg.NodeID
 	// InitTicks bounds synchronization: a leader not serving, or a follower
 	// not up to date, this long after the epoch began asks its voter to
 	// abdicate (ZooKeeper's initLimit). Default 10.
@@ -168,14 +171,15 @@ type peer struct {
 // Replica is ZAB's synchronization and broadcast phases as a pure state
 // machine. It is not safe for concurrent use.
 type Replica struct {
-	cfg    Config
-	s      Storage
-	log    *slog.Logger
-	self   msg.Addr
-	voter  msg.Addr
-	voters map[msg.NodeID]bool
-	quorum int
-	inc    uint64 // incarnation, upper half of session ids
+	cfg       Config
+	s         Storage
+	log       *slog.Logger
+	self      msg.Addr
+	voter     msg.Addr
+	voters    map[msg.NodeID]bool
+	observers map[msg.NodeID]bool
+	quorum    int
+	inc       uint64 // incarnation, upper half of session ids
 
 	role      Role
 	epoch     uint64
@@ -241,19 +245,23 @@ func New(cfg Config, s Storage) *Replica {
 		panic("replica: Config.Rand is required")
 	}
 	r := &Replica{
-		cfg:    cfg,
-		s:      s,
-		log:    cfg.Logger,
-		self:   msg.Addr{Node: cfg.ID, Role: msg.RoleStore},
-		voter:  msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
-		voters: map[msg.NodeID]bool{},
-		inc:    uint64(cfg.Rand.Uint32()|1) << 32,
+		cfg:       cfg,
+		s:         s,
+		log:       cfg.Logger,
+		self:      msg.Addr{Node: cfg.ID, Role: msg.RoleStore},
+		voter:     msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
+		voters:    map[msg.NodeID]bool{},
+		observers: map[msg.NodeID]bool{},
+		inc:       uint64(cfg.Rand.Uint32()|1) << 32,
 	}
 	for _, id := range cfg.Voters {
 		r.voters[id] = true
 	}
-	if !r.voters[cfg.ID] {
-		panic(fmt.Sprintf("replica: own id %d is not among the voters %v", cfg.ID, cfg.Voters))
+	for _, id := range cfg.Observers {
+		r.observers[id] = true
+	}
+	if !r.voters[cfg.ID] && !r.observers[cfg.ID] {
+		panic(fmt.Sprintf("replica: own id %d is not among the voters %v or observers %v", cfg.ID, cfg.Voters, cfg.Observers))
 	}
 	r.quorum = len(r.voters)/2 + 1
 	r.durable = s.LastZxid()
@@ -265,6 +273,9 @@ func New(cfg Config, s Storage) *Replica {
 	r.sendHistory()
 	return r
 }
+
+// member reports whether id is a voter or an observer.
+func (r *Replica) member(id msg.NodeID) bool { return r.voters[id] || r.observers[id] }
 
 func (r *Replica) send(to msg.NodeID, body msg.Body) {
 	r.msgs = append(r.msgs, msg.New(r.self, msg.Addr{Node: to, Role: msg.RoleStore}, body))
@@ -321,7 +332,7 @@ func (r *Replica) Step(env msg.Envelope) error {
 		return nil
 	}
 	from := env.From.Node
-	if req, ok := env.Body.(*msg.SyncReq); ok && req.Epoch > r.epoch && r.voters[from] && from != r.cfg.ID {
+	if req, ok := env.Body.(*msg.SyncReq); ok && req.Epoch > r.epoch && r.member(from) && from != r.cfg.ID {
 		if r.earlySync == nil {
 			r.earlySync = map[msg.NodeID]*msg.SyncReq{}
 		}

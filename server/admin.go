@@ -129,7 +129,7 @@ func (a *adminNode) Peer() admin.Peer {
 		MyID:       uint64(n.id),
 		Leading:    st.State == msg.StateLeading,
 		ZabState:   n.zabState(),
-		Voting:     true,
+		Voting:     !n.cfg.IsObserver(),
 		ClientAddr: n.ClientAddr(),
 	}
 	if st.State != msg.StateLooking {

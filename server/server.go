@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,6 +209,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 		voters = []msg.NodeID{id}
 	}
 	vcfg := voter.ConfigFor(id, voters, cfg.TickTime, cfg.InitLimit, cfg.SyncLimit, TickUnit)
+	vcfg.Observers = cfg.Observers()
 	vcfg.AwaitHistory = true // vote with the replica's history, never a stale one
 	n.vote = voter.NewActor(vcfg, n.wal)
 	n.vote.SetStorageFaults(voter.StorageFaults{Transient: diskFull, Fatal: n.fail})
@@ -228,7 +230,7 @@ func Start(cfg *config.Config, log *slog.Logger, opts ...Option) (n *Node, err e
 	}
 	n.store = store.NewActor(store.Config{
 		Replica: replica.Config{
-			ID: id, Voters: voters,
+			ID: id, Voters: voters, Observers: cfg.Observers(),
 			InitTicks: ticks(cfg.InitLimit), SyncTicks: ticks(cfg.SyncLimit),
 			ResendTicks: max(2, int(cfg.TickTime/TickUnit)),
 			Logger:      n.actorLog("replica"),
@@ -398,6 +400,8 @@ func (n *Node) Mode() zkwire.Mode {
 		return zkwire.ModeStandalone
 	case st.State == msg.StateLeading:
 		return zkwire.ModeLeader
+	case st.State == msg.StateFollowing && n.cfg.IsObserver():
+		return zkwire.ModeObserver
 	case st.State == msg.StateFollowing:
 		return zkwire.ModeFollower
 	}
@@ -421,10 +425,17 @@ func (n *Node) zkStatus() zkwire.Status {
 	if n.zk != nil {
 		conns = n.zk.Connections()
 	}
-	// A leader's followers: connected, and synced and serving.
-	learners, synced := len(ss.Peers), 0
+	// A leader's learners: connected, and synced and serving, the
+	// followers and the observers apart as ZooKeeper counts them.
+	learners, synced, syncedObs := len(ss.Peers), 0, 0
+	var obsIDs []uint64
 	for _, p := range ss.Peers {
-		if p.UpToDate {
+		switch {
+		case !p.UpToDate:
+		case slices.Contains(n.cfg.Observers(), p.ID):
+			syncedObs++
+			obsIDs = append(obsIDs, uint64(p.ID))
+		default:
 			synced++
 		}
 	}
@@ -444,6 +455,8 @@ func (n *Node) zkStatus() zkwire.Status {
 
 		Learners:        learners,
 		SyncedFollowers: synced,
+		SyncedObservers: syncedObs,
+		ObserverIDs:     obsIDs,
 		PendingSyncs:    learners - synced,
 		ProposalSizes:   ss.ProposalSizes,
 
@@ -535,8 +548,11 @@ func (n *Node) conf() zkwire.Conf {
 	for _, s := range c.Servers {
 		if s.ID == n.id {
 			q.ElectionPort, q.QuorumPort = s.BusPort, s.ClusterPort
+			if s.Observer {
+				q.PeerType = 1
+			}
 		}
-		cs := zkwire.ConfServer{ID: uint64(s.ID), Host: s.Host, QuorumPort: s.ClusterPort, ElectionPort: s.BusPort, Role: "participant"}
+		cs := zkwire.ConfServer{ID: uint64(s.ID), Host: s.Host, QuorumPort: s.ClusterPort, ElectionPort: s.BusPort, Role: s.Role()}
 		if s.ClientPort != 0 {
 			cs.ClientAddr = net.JoinHostPort(cmp.Or(s.ClientHost, "0.0.0.0"), strconv.Itoa(s.ClientPort))
 		}

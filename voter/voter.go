@@ -10,8 +10,13 @@ import (
 
 // Config configures a Voter. Durations are in core ticks.
 type Config struct {
-	ID             msg.NodeID
-	Voters         []msg.NodeID
+	ID     msg.NodeID
+	Voters []msg.NodeID
+	// Observers are members that never vote: an observer's voter only
+	// learns who leads from the voters and joins that leader's epoch, and
+	// a leader neither counts observers towards a quorum nor waits for
+	// them.
+	Observers      []msg.NodeID
 	HeartbeatTicks int
 	SyncTicks      int
 	InitTicks      int
@@ -50,10 +55,12 @@ type member struct {
 
 // Voter is the pure election and leadership machine.
 type Voter struct {
-	cfg    Config
-	self   msg.Addr
-	voters map[msg.NodeID]bool
-	quorum int
+	cfg       Config
+	self      msg.Addr
+	voters    map[msg.NodeID]bool
+	observers map[msg.NodeID]bool
+	observer  bool // this node is an observer
+	quorum    int
 
 	state    msg.PeerState
 	round    uint64
@@ -108,18 +115,26 @@ func New(cfg Config, acceptedEpoch uint64) *Voter {
 		cfg.MaxResendTicks = cfg.ResendTicks
 	}
 	v := &Voter{
-		cfg:      cfg,
-		self:     msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
-		voters:   map[msg.NodeID]bool{},
-		accepted: acceptedEpoch,
-		freshFor: map[uint64]msg.NodeID{},
-		down:     map[msg.NodeID]bool{},
+		cfg:       cfg,
+		self:      msg.Addr{Node: cfg.ID, Role: msg.RoleVoter},
+		voters:    map[msg.NodeID]bool{},
+		observers: map[msg.NodeID]bool{},
+		accepted:  acceptedEpoch,
+		freshFor:  map[uint64]msg.NodeID{},
+		down:      map[msg.NodeID]bool{},
 	}
 	for _, id := range cfg.Voters {
 		v.voters[id] = true
 	}
-	if !v.voters[cfg.ID] {
-		panic(fmt.Sprintf("voter: own id %d is not among the voters %v", cfg.ID, cfg.Voters))
+	for _, id := range cfg.Observers {
+		if v.voters[id] {
+			panic(fmt.Sprintf("voter: node %d is both a voter and an observer", id))
+		}
+		v.observers[id] = true
+	}
+	v.observer = v.observers[cfg.ID]
+	if !v.voters[cfg.ID] && !v.observer {
+		panic(fmt.Sprintf("voter: own id %d is not among the voters %v or observers %v", cfg.ID, cfg.Voters, cfg.Observers))
 	}
 	v.quorum = len(v.voters)/2 + 1
 	v.lookAgain()
@@ -141,6 +156,11 @@ func sameProposal(a, b msg.Vote) bool {
 }
 
 func (v *Voter) ownVote() msg.Vote {
+	if v.observer {
+		// An observer's vote names nobody (ZooKeeper's getInitId gives
+		// an observer Long.MIN_VALUE): it only asks the voters who leads.
+		return msg.Vote{Zxid: v.hist.LastZxid, PeerEpoch: v.hist.CurrentEpoch}
+	}
 	return msg.Vote{Leader: v.cfg.ID, Zxid: v.hist.LastZxid, PeerEpoch: v.hist.CurrentEpoch}
 }
 
@@ -162,7 +182,7 @@ func (v *Voter) toReplica(body msg.Body) {
 }
 
 func (v *Voter) broadcastVote() {
-	if len(v.voters) > 1 {
+	if len(v.voters) > 1 || v.observer {
 		v.send(msg.Addr{Role: msg.RoleVoter}, v.current())
 	}
 	v.resendLeft = v.resendEvery
@@ -224,6 +244,9 @@ func (v *Voter) count(set map[msg.NodeID]msg.Vote, p msg.Vote) int {
 }
 
 func (v *Voter) checkQuorum() {
+	if v.observer {
+		return // an observer decides only on the word of settled voters
+	}
 	if v.finalize < 0 && v.count(v.recv, *v.current()) >= v.quorum {
 		v.finalize = v.cfg.FinalizeTicks
 	}
@@ -380,6 +403,15 @@ func (v *Voter) Step(env msg.Envelope) {
 			v.early[from] = *b
 			return
 		}
+		if v.state == msg.StateLeading && v.observers[from] {
+			// An observer joins an established epoch only: it neither
+			// helps establish one nor holds it back. It resends its
+			// info until then.
+			if v.established {
+				v.send(v.toVoter(from), &msg.NewEpoch{Epoch: v.epoch})
+			}
+			return
+		}
 		if v.state != msg.StateLeading || !v.voters[from] {
 			return
 		}
@@ -436,6 +468,14 @@ func (v *Voter) Step(env msg.Envelope) {
 }
 
 func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
+	if v.observers[from] && !v.observer {
+		// An observer asks who leads; a settled voter tells it (its vote
+		// never counts). A looking voter has nothing to tell yet.
+		if v.state != msg.StateLooking && n.State == msg.StateLooking {
+			v.send(v.toVoter(from), v.current())
+		}
+		return
+	}
 	if !v.voters[from] || from == v.cfg.ID {
 		return
 	}
@@ -449,12 +489,16 @@ func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 	}
 	if v.state != msg.StateLooking {
 		// Tell a looking node who leads.
-		if n.State == msg.StateLooking {
+		if n.State == msg.StateLooking && !v.observer {
 			v.send(v.toVoter(from), v.current())
 		}
 		return
 	}
 	if v.awaitHist {
+		return
+	}
+	if v.observer {
+		v.observe(from, n)
 		return
 	}
 	if n.State == msg.StateLooking {
@@ -502,6 +546,19 @@ func (v *Voter) stepVote(from msg.NodeID, n msg.Vote) {
 	}
 }
 
+// observe is an observer's election: it follows the leader a quorum of
+// settled voters names, once that leader itself says it leads.
+func (v *Voter) observe(from msg.NodeID, n msg.Vote) {
+	if n.State == msg.StateLooking {
+		return
+	}
+	v.outOf[from] = n
+	if v.count(v.outOf, n) >= v.quorum && v.checkLeader(v.outOf, n.Leader) {
+		v.round = max(v.round, n.Round)
+		v.decide(n.Leader, n)
+	}
+}
+
 // checkLeader is ZooKeeper's rule: a leader other than us must itself have
 // said it leads.
 func (v *Voter) checkLeader(set map[msg.NodeID]msg.Vote, leader msg.NodeID) bool {
@@ -543,7 +600,16 @@ func (v *Voter) stepNewEpoch(from msg.NodeID, e uint64) {
 }
 
 func (v *Voter) stepAckEpoch(from msg.NodeID, a msg.AckEpoch) {
-	if v.state != msg.StateLeading || v.proposed == 0 || a.Epoch != v.proposed || !v.voters[from] {
+	if v.state != msg.StateLeading || v.proposed == 0 || a.Epoch != v.proposed {
+		return
+	}
+	if v.observers[from] {
+		if v.established {
+			v.join(from, a)
+		}
+		return
+	}
+	if !v.voters[from] {
 		return
 	}
 	if !v.established && v.behind(a) {
@@ -561,6 +627,12 @@ func (v *Voter) stepAckEpoch(from msg.NodeID, a msg.AckEpoch) {
 		}
 		return
 	}
+	v.join(from, a)
+}
+
+// join adds a member to the established epoch: the replica syncs it and
+// the heartbeat includes it.
+func (v *Voter) join(from msg.NodeID, a msg.AckEpoch) {
 	if m := v.members[from]; m != nil {
 		m.heard = 0
 		return
@@ -572,8 +644,8 @@ func (v *Voter) stepAckEpoch(from msg.NodeID, a msg.AckEpoch) {
 
 func (v *Voter) checkLeaderQuorum() {
 	heard := 1
-	for _, m := range v.members {
-		if m.heard <= v.cfg.SyncTicks {
+	for id, m := range v.members {
+		if m.heard <= v.cfg.SyncTicks && v.voters[id] {
 			heard++
 		}
 	}

@@ -20,6 +20,7 @@ type Mode string
 const (
 	ModeLeader     Mode = "leader"
 	ModeFollower   Mode = "follower"
+	ModeObserver   Mode = "observer"
 	ModeStandalone Mode = "standalone"
 	ModeLooking    Mode = "" // not serving: no Mode line is printed
 )
@@ -51,7 +52,9 @@ type Status struct {
 	// A leader's followers, for mntr: connected (zk_learners), synced
 	// and serving (zk_synced_followers), connected but still syncing
 	// (zk_pending_syncs).
-	Learners, SyncedFollowers, PendingSyncs int
+	Learners, SyncedFollowers, SyncedObservers, PendingSyncs int
+	// ObserverIDs are the synced observers' server ids, on a leader.
+	ObserverIDs []uint64
 	// ProposalSizes are a leader's last, smallest and largest proposal in
 	// bytes, -1 each when not measured (ZooKeeper's BufferStats before the
 	// first proposal), for srvr, stat and mntr.
@@ -474,6 +477,8 @@ func peerState(m Mode) string {
 		return "leading - broadcast"
 	case ModeFollower:
 		return "following - broadcast"
+	case ModeObserver:
+		return "observing - broadcast"
 	}
 	return ""
 }

@@ -81,7 +81,7 @@ func Monitor(st Status) []MonitorValue {
 	n("zk_watch_count", st.Watches)
 	if leader {
 		n("zk_synced_non_voting_followers", 0)
-		n("zk_synced_observers", 0)
+		n("zk_synced_observers", st.SyncedObservers)
 	}
 	kv("zk_min_latency", st.MinLatency)
 	if st.MaxFDs >= 0 {

@@ -316,14 +316,21 @@ func runSeeds(t *testing.T, first int64, n int, replay string, f func(t *testing
 	}
 }
 
-// runSim is one seeded run: an ensemble of 3 (or 5) nodes, a few clients,
+// runSim is one seeded run: an ensemble of 3 (or 5) voters and perhaps an
+// observer, a few clients,
 // `steps` ticks of faults and requests, then healing and the final checks.
 func runSim(t testing.TB, seed int64, steps int) *storeSim {
 	size := 3
 	if seed%4 == 0 {
 		size = 5
 	}
-	s := newStoreSim(t, seed, size, 2+int(seed%3), Options{})
+	// A third of the runs have an observer, which the clients use like
+	// any node and the faults hit like any node.
+	observers := 0
+	if seed%3 == 1 {
+		observers = 1
+	}
+	s := newStoreSim(t, seed, size, 2+int(seed%3), Options{Observers: observers})
 	s.faults()
 	for range steps {
 		s.chaos()

@@ -58,6 +58,9 @@ var tickOrder = []role{roleVoter, roleStore, roleSessions}
 type Options struct {
 	Seed  int64
 	Nodes int
+	// Observers are added after the voters: ids Nodes+1..Nodes+Observers
+	// learn commits and serve clients but never vote.
+	Observers int
 	// StoreConfig and VoterConfig, if set, adjust a node's configuration
 	// before each start.
 	StoreConfig func(id msg.NodeID, c *store.Config)
@@ -73,12 +76,14 @@ type Options struct {
 // store and sessions actors over its wal on an in-memory file system, and
 // the simulator plays their runners over a seeded membus.
 type Ensemble struct {
-	T     TB
-	Seed  int64
-	Bus   *membus.Bus
-	Rand  *rand.Rand
-	IDs   []msg.NodeID
-	Nodes map[msg.NodeID]*Node
+	T    TB
+	Seed int64
+	Bus  *membus.Bus
+	Rand *rand.Rand
+	IDs  []msg.NodeID // voters, then observers
+	// Voters and Observers split IDs by role.
+	Voters, Observers []msg.NodeID
+	Nodes             map[msg.NodeID]*Node
 	// History checks what every node applies against one canonical
 	// history and a reference tree.
 	History *History
@@ -123,9 +128,14 @@ func New(t TB, opts Options) *Ensemble {
 	if os.Getenv("SIM_LOG") != "" {
 		e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	for i := 1; i <= opts.Nodes; i++ {
+	for i := 1; i <= opts.Nodes+opts.Observers; i++ {
 		id := msg.NodeID(i)
 		e.IDs = append(e.IDs, id)
+		if i <= opts.Nodes {
+			e.Voters = append(e.Voters, id)
+		} else {
+			e.Observers = append(e.Observers, id)
+		}
 		e.Nodes[id] = &Node{ID: id, FS: memfs.New(), e: e}
 	}
 	e.History = newHistory(e)
@@ -176,7 +186,7 @@ func (e *Ensemble) Describe() string {
 
 func (e *Ensemble) storeConfig(id msg.NodeID) store.Config {
 	c := store.Config{
-		Replica: replica.Config{ID: id, Voters: e.IDs, InitTicks: 25, SyncTicks: 6, ResendTicks: 2,
+		Replica: replica.Config{ID: id, Voters: e.Voters, Observers: e.Observers, InitTicks: 25, SyncTicks: 6, ResendTicks: 2,
 			MaxBatchBytes: 512, SnapshotChunk: 256, MaxInflight: 8},
 		SnapCount:   8 + e.Rand.Intn(12),
 		ResendTicks: 3,
@@ -190,7 +200,7 @@ func (e *Ensemble) storeConfig(id msg.NodeID) store.Config {
 }
 
 func (e *Ensemble) voterConfig(id msg.NodeID) voter.Config {
-	c := voter.Config{ID: id, Voters: e.IDs, HeartbeatTicks: 2, SyncTicks: 10, InitTicks: 30,
+	c := voter.Config{ID: id, Voters: e.Voters, Observers: e.Observers, HeartbeatTicks: 2, SyncTicks: 10, InitTicks: 30,
 		FinalizeTicks: 2, ResendTicks: 2, MaxResendTicks: 5, AwaitHistory: true}
 	if e.opts.VoterConfig != nil {
 		e.opts.VoterConfig(id, &c)
